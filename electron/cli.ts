@@ -1,0 +1,200 @@
+// `flotilla` — serve | run | doctor | runs | clean. Logs go to stderr; with --json, stdout carries exactly one JSON document.
+import { parseArgs } from 'node:util';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type RunReport, isFinalStatus } from './shared/contract.ts';
+import { Engine } from './engine/engine.ts';
+import { defaultDataDir } from './engine/store/index.ts';
+import { toApiError } from './engine/errors.ts';
+import { runDoctor } from './engine/doctor.ts';
+
+const HELP = `flotilla — run many coding agents at once, and see what each one costs
+
+Usage:
+  flotilla serve [--port N] [--host 127.0.0.1] [--data-dir DIR]
+      Start the engine and print the dashboard URL (with its access token).
+  flotilla run <template.yaml> [--repo DIR] [--count N] [--data-dir DIR] [--json]
+      Launch a run headless, wait until every session has ended, print a report.
+      Exit code 0 only if every session ended with status done.
+  flotilla runs [--data-dir DIR] [--json]
+      List earlier runs with their sessions' final state and worktrees.
+  flotilla clean <run-id> [--data-dir DIR]
+      Remove a run's worktrees and branches.
+  flotilla doctor [--data-dir DIR]
+      Check git, agent binaries, provider keys and the data dir.
+
+The data dir defaults to $FLOTILLA_HOME or ~/.flotilla.`;
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+function fail(message: string, code = 2): never {
+  process.stderr.write(`flotilla: ${message}\n`);
+  process.exit(code);
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+function parsePort(value: string | undefined): number {
+  if (value === undefined) return 0;
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port ${value} is not a port number (0–65535; 0 picks a free one)`);
+  return port;
+}
+
+function builtUiDir(): string | null {
+  const dir = resolve(here, '..', 'dist', 'renderer');
+  return existsSync(join(dir, 'index.html')) ? dir : null;
+}
+
+async function serve(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      port: { type: 'string' },
+      host: { type: 'string', default: '127.0.0.1' },
+      'data-dir': { type: 'string' },
+    },
+  });
+  const host = values.host!;
+  if (!isLoopback(host)) fail(`--host ${host} is not a loopback address — Flotilla listens on 127.0.0.1 only; reach it remotely through an SSH tunnel`);
+  const engine = await Engine.create({
+    dataDir: values['data-dir'] ?? defaultDataDir(),
+    host,
+    port: parsePort(values.port),
+    staticDir: builtUiDir(),
+    log: (line) => process.stderr.write(`${line}\n`),
+  });
+  process.stdout.write(`Flotilla is running: ${engine.uiUrl}\n`);
+  const shutdown = async () => {
+    process.stderr.write('stopping sessions…\n');
+    await engine.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', shutdown);
+  process.once('SIGTERM', shutdown);
+}
+
+async function run(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      repo: { type: 'string' },
+      count: { type: 'string' },
+      'data-dir': { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
+  });
+  const templatePath = positionals[0];
+  if (!templatePath) fail('run needs a template: flotilla run <template.yaml>');
+  let count: number | undefined;
+  if (values.count !== undefined) {
+    count = Number(values.count);
+    if (!Number.isInteger(count)) fail(`--count ${values.count} is not a whole number (1–64)`);
+  }
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  const engine = await Engine.create({ dataDir: values['data-dir'] ?? defaultDataDir(), log });
+  log(`watch it live: ${engine.uiUrl}`);
+  engine.on('event', (e) => {
+    if (e.event === 'launchProgress') log(`[launch] ${e.progress.message}`);
+    if (e.event === 'session') {
+      const s = e.session;
+      log(`[slot ${s.slot}] ${s.status}${s.statusDetail ? ` (${s.statusDetail})` : ''}`);
+    }
+  });
+  let runId: string | null = null;
+  let interrupted = false;
+  process.once('SIGINT', () => {
+    interrupted = true;
+    log('interrupted: stopping sessions…');
+    if (runId) void engine.stopRun(runId);
+    else void engine.close().then(() => process.exit(130));
+  });
+  let report: RunReport;
+  try {
+    const launched = await engine.launch({ templatePath: resolve(templatePath), repo: values.repo, count });
+    runId = launched.run.id;
+    await engine.waitForRun(runId);
+    report = await engine.report(runId);
+  } catch (err) {
+    await engine.close();
+    fail(toApiError(err).message, 1);
+  }
+  await engine.close();
+  if (values.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  else {
+    process.stdout.write(`run ${report.run.name} (${report.run.id})\n`);
+    for (const s of report.sessions)
+      process.stdout.write(`  slot ${s.slot}  ${s.status.padEnd(8)}  exit ${s.exitCode ?? '-'}  ${s.branch ?? ''}  ${s.worktree}\n`);
+  }
+  const allDone = report.sessions.length > 0 && report.sessions.every((s) => s.status === 'done');
+  process.exit(interrupted ? 130 : allDone ? 0 : 1);
+}
+
+async function runs(argv: string[]): Promise<void> {
+  const { values } = parseArgs({ args: argv, options: { 'data-dir': { type: 'string' }, json: { type: 'boolean', default: false } } });
+  const { Store, ensureDataDir } = await import('./engine/store/index.ts');
+  const store = Store.open(await ensureDataDir(values['data-dir'] ?? defaultDataDir()));
+  try {
+    const list = store.listRuns().map((r) => ({ ...r, sessions: store.listSessions(r.id) }));
+    if (values.json) return void process.stdout.write(`${JSON.stringify(list, null, 2)}\n`);
+    if (list.length === 0) return void process.stdout.write('no runs yet — start one with: flotilla run <template.yaml>\n');
+    for (const r of list) {
+      process.stdout.write(`${r.startedAt}  ${r.name}  ${r.state}  ${r.id}\n`);
+      for (const s of r.sessions)
+        process.stdout.write(`    slot ${s.slot}  ${s.status}${isFinalStatus(s.status) ? '' : '*'}  ${s.worktree}\n`);
+    }
+  } finally {
+    store.close();
+  }
+}
+
+async function clean(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { 'data-dir': { type: 'string' } } });
+  if (!positionals[0]) fail('clean needs a run id (see: flotilla runs)');
+  const engine = await Engine.create({ dataDir: values['data-dir'] ?? defaultDataDir() });
+  try {
+    const r = await engine.cleanRun(positionals[0]);
+    process.stdout.write(`removed ${r.removedWorktrees} worktree(s) and ${r.removedBranches} branch(es)\n`);
+  } finally {
+    await engine.close();
+  }
+}
+
+async function doctor(argv: string[]): Promise<void> {
+  const { values } = parseArgs({ args: argv, options: { 'data-dir': { type: 'string' } } });
+  const checks = await runDoctor({ dataDir: values['data-dir'] ?? defaultDataDir(), env: process.env });
+  for (const c of checks) process.stdout.write(`${c.ok ? '✓' : c.required ? '✗' : '!'} ${c.name}: ${c.detail}\n`);
+  process.exit(checks.some((c) => !c.ok && c.required) ? 1 : 0);
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const [cmd, ...rest] = argv;
+  try {
+    switch (cmd) {
+      case 'serve':
+        return await serve(rest);
+      case 'run':
+        return await run(rest);
+      case 'runs':
+        return await runs(rest);
+      case 'clean':
+        return await clean(rest);
+      case 'doctor':
+        return await doctor(rest);
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        process.stdout.write(`${HELP}\n`);
+        return;
+      default:
+        fail(`unknown command '${cmd}'\n\n${HELP}`);
+    }
+  } catch (err) {
+    fail(toApiError(err).message, 1);
+  }
+}

@@ -1,0 +1,63 @@
+// `flotilla doctor`: what this machine has for running agents, and what to do about what it lacks.
+import { AGENT_PRESETS, agentPresetInfo, findOnPath } from './templates/index.ts';
+import { gitVersion } from './workspace/index.ts';
+import { ensureDataDir } from './store/index.ts';
+
+export interface DoctorCheck {
+  name: string;
+  ok: boolean;
+  /** A failed required check makes `doctor` exit 1; the others are advice. */
+  required: boolean;
+  detail: string;
+}
+
+const PROVIDER_KEYS = [
+  { env: 'MOONSHOT_API_KEY', provider: 'moonshot / moonshot-openai' },
+  { env: 'OPENROUTER_API_KEY', provider: 'openrouter' },
+];
+
+export async function runDoctor(opts: { dataDir: string; env: NodeJS.ProcessEnv }): Promise<DoctorCheck[]> {
+  const checks: DoctorCheck[] = [];
+  const git = await gitVersion();
+  checks.push(
+    !git
+      ? { name: 'git', ok: false, required: true, detail: 'not found on PATH — install git 2.38 or newer' }
+      : {
+          name: 'git',
+          ok: git.supportsMergeTree,
+          required: true,
+          detail: git.supportsMergeTree
+            ? `git ${git.version}`
+            : `git ${git.version} is older than 2.38 — conflict detection needs \`git merge-tree --write-tree\`; upgrade git`,
+        },
+  );
+  const seen = new Set<string>();
+  for (const preset of AGENT_PRESETS) {
+    const info = agentPresetInfo(preset);
+    if (seen.has(info.command)) continue;
+    seen.add(info.command);
+    const path = findOnPath(info.command, opts.env.PATH);
+    checks.push({
+      name: `agent ${info.command} (${preset})`,
+      ok: path !== null,
+      required: false,
+      detail: path ?? `not on PATH — install it: ${info.installHint}`,
+    });
+  }
+  for (const k of PROVIDER_KEYS) {
+    const present = Boolean(opts.env[k.env]);
+    checks.push({
+      name: `provider key ${k.env}`,
+      ok: present,
+      required: false,
+      detail: present ? `set (used by ${k.provider})` : `not set — export ${k.env}=… to use ${k.provider}`,
+    });
+  }
+  try {
+    const dir = await ensureDataDir(opts.dataDir);
+    checks.push({ name: 'data dir', ok: true, required: true, detail: `${dir} is writable` });
+  } catch (err) {
+    checks.push({ name: 'data dir', ok: false, required: true, detail: (err as Error).message });
+  }
+  return checks;
+}

@@ -1,0 +1,546 @@
+// The engine: launches runs from templates, owns the live sessions, persists them, and serves the API.
+// Plain Node (no electron import): it runs as `flotilla serve`, in-process for `flotilla run`, and as the desktop app's child.
+import { EventEmitter } from 'node:events';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdir, writeFile, chmod } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import {
+  type CommandArgs,
+  type EngineEvent,
+  type LaunchProgress,
+  type LaunchResult,
+  type RunInfo,
+  type RunReport,
+  type SessionInfo,
+  type SessionStatus,
+  type SnapshotResult,
+  isFinalStatus,
+  Limits,
+} from '../shared/contract.ts';
+import { EngineError } from './errors.ts';
+import { ApiServer } from './api/index.ts';
+import { MeterProxy, proxyUrl } from './meter/index.ts';
+import { AgentSession, type HookEvent, type OutputSink, type PtySpec, type Subscription } from './sessions/index.ts';
+import { Store } from './store/index.ts';
+import {
+  type Template,
+  agentPresetInfo,
+  buildAgentLaunch,
+  findOnPath,
+  loadTemplateFile,
+  parseTemplate,
+  slotTask,
+} from './templates/index.ts';
+import {
+  createWorktrees,
+  cleanRun,
+  repoToplevel,
+  resolveRef,
+  runSlug,
+  sessionBranch,
+  changedFiles,
+} from './workspace/index.ts';
+
+export interface EngineOptions {
+  dataDir: string;
+  host?: string;
+  port?: number;
+  /** API token; random per launch when not given. */
+  token?: string;
+  /** Environment that provider keys and PATH come from (default process.env). */
+  env?: NodeJS.ProcessEnv;
+  /** Directory of the built UI to serve at / (optional). */
+  staticDir?: string | null;
+  log?: (line: string) => void;
+}
+
+interface LiveRun {
+  info: RunInfo;
+  template: Template;
+  sessions: LiveSession[];
+  ended: Promise<void>;
+  resolveEnded: () => void;
+}
+
+interface LiveSession {
+  info: SessionInfo;
+  run: LiveRun;
+  agent: AgentSession | null;
+  proxyToken: string;
+  hookToken: string;
+}
+
+const now = () => new Date().toISOString();
+const secret = () => randomBytes(24).toString('base64url');
+
+export class Engine extends EventEmitter {
+  readonly token: string;
+  readonly proxy = new MeterProxy();
+  private readonly runs = new Map<string, LiveRun>();
+  private readonly sessions = new Map<string, LiveSession>();
+  private readonly sessionsByHookToken = new Map<string, LiveSession>();
+  private readonly env: NodeJS.ProcessEnv;
+  private readonly log: (line: string) => void;
+  private server!: ApiServer;
+  private closing = false;
+
+  private constructor(
+    readonly store: Store,
+    readonly dataDir: string,
+    private readonly opts: EngineOptions,
+  ) {
+    super();
+    this.token = opts.token ?? secret();
+    this.env = opts.env ?? process.env;
+    this.log = opts.log ?? (() => {});
+  }
+
+  static async create(opts: EngineOptions): Promise<Engine> {
+    const { ensureDataDir } = await import('./store/index.ts');
+    const dataDir = await ensureDataDir(opts.dataDir);
+    const store = Store.open(dataDir);
+    const reconciled = store.reconcileAfterRestart();
+    const engine = new Engine(store, dataDir, opts);
+    if (reconciled.sessions > 0) engine.log(`${reconciled.sessions} session(s) of an earlier engine were marked stopped`);
+    engine.server = new ApiServer(engine, {
+      host: opts.host ?? '127.0.0.1',
+      port: opts.port ?? 0,
+      token: engine.token,
+      staticDir: opts.staticDir ?? null,
+    });
+    try {
+      await engine.server.listen();
+    } catch (err) {
+      store.close();
+      throw err;
+    }
+    return engine;
+  }
+
+  /** http://127.0.0.1:PORT */
+  get origin(): string {
+    return this.server.origin;
+  }
+
+  /** The URL a user opens: the UI with the token. */
+  get uiUrl(): string {
+    return `${this.origin}/?token=${this.token}`;
+  }
+
+  get wsUrl(): string {
+    return `${this.origin.replace(/^http/, 'ws')}/ws?token=${this.token}`;
+  }
+
+  private emitEvent(e: EngineEvent): void {
+    this.emit('event', e);
+  }
+
+  private progress(p: LaunchProgress): void {
+    this.emitEvent({ type: 'event', event: 'launchProgress', progress: p });
+  }
+
+  // -------------------------------------------------------------------------------------------------------------------
+  // Launch
+
+  async launch(args: CommandArgs<'launch'>): Promise<LaunchResult> {
+    if (this.closing) throw new EngineError('closing', 'the engine is shutting down');
+    const cwd = process.cwd();
+    const topts = { cwd, repo: args.repo, count: args.count, overrides: args.overrides };
+    let template: Template;
+    if (args.templatePath) template = await loadTemplateFile(args.templatePath, topts);
+    else if (args.templateText) template = parseTemplate(args.templateText, '<template>', topts);
+    else throw new EngineError('bad_request', 'launch needs templatePath or templateText');
+
+    // Everything that can be checked before touching the repository is checked first: nothing half-made.
+    const command = findOnPath(template.agent.command, this.env.PATH);
+    if (!command) {
+      const info = agentPresetInfo(template.agent.preset);
+      throw new EngineError(
+        'agent_missing',
+        `agent binary '${template.agent.command}' (preset ${template.agent.preset}) not found on PATH — install it: ${info.installHint}`,
+      );
+    }
+    let repo = template.repo;
+    let baseCommit: string | null = null;
+    if (template.workspace === 'worktree') {
+      repo = await repoToplevel(template.repo);
+      baseCommit = await resolveRef(repo, template.base);
+    } else {
+      repo = await repoToplevel(template.repo).catch(() => template.repo);
+      baseCommit = await resolveRef(repo, template.base).catch(() => null);
+    }
+
+    const runId = randomUUID();
+    const slug = runSlug(template.name, runId);
+    const run: RunInfo = {
+      id: runId,
+      name: template.name,
+      slug,
+      repo,
+      base: template.base,
+      baseCommit,
+      workspace: template.workspace,
+      state: 'launching',
+      templatePath: template.file,
+      model: template.model,
+      agentPreset: template.agent.preset,
+      providerPreset: template.provider.preset,
+      budget: { perSessionUsd: template.budget.perSessionUsd, runUsd: template.budget.runUsd },
+      concurrency: template.concurrency,
+      startedAt: now(),
+      endedAt: null,
+      error: null,
+    };
+    const resolved = { ...template, repo };
+    const live = this.registerRun(run, resolved);
+    this.store.insertRun(run, JSON.stringify(resolved));
+    this.emitEvent({ type: 'event', event: 'run', run });
+    this.progress({ runId, phase: 'validating', done: 0, total: template.count, message: `launching ${template.count} session(s)` });
+
+    const slots = Array.from({ length: template.count }, (_, i) => i + 1);
+    const worktreeRoot = join(this.dataDir, 'worktrees', runId);
+    let paths = new Map<number, { path: string; branch: string | null }>();
+    if (template.workspace === 'worktree') {
+      try {
+        const entries = await createWorktrees({
+          repo,
+          baseCommit: baseCommit!,
+          slug,
+          slots,
+          root: worktreeRoot,
+          onProgress: (done, total, entry) =>
+            this.progress({ runId, phase: 'worktrees', done, total, message: `worktree ${entry.slot}/${total} ready` }),
+        });
+        paths = new Map(entries.map((e) => [e.slot, { path: e.path, branch: e.branch }]));
+      } catch (err) {
+        const message = err instanceof Error ? err.message : String(err);
+        this.updateRun(live, { state: 'failed', error: message, endedAt: now() });
+        this.progress({ runId, phase: 'failed', done: 0, total: template.count, message });
+        this.runs.delete(runId);
+        live.resolveEnded();
+        throw err;
+      }
+    } else {
+      for (const slot of slots) paths.set(slot, { path: repo, branch: null });
+    }
+
+    for (const slot of slots) {
+      const ws = paths.get(slot)!;
+      const info: SessionInfo = {
+        id: randomUUID(),
+        runId,
+        slot,
+        task: slotTask(template, slot),
+        status: 'queued',
+        statusDetail: null,
+        branch: ws.branch ?? (template.workspace === 'worktree' ? sessionBranch(slug, slot) : null),
+        worktree: ws.path,
+        command: template.agent.command,
+        args: [],
+        agentSessionId: template.agent.preset.startsWith('claude-code') ? randomUUID() : null,
+        pid: null,
+        exitCode: null,
+        signal: null,
+        startedAt: null,
+        endedAt: null,
+        cols: Limits.DefaultCols,
+        rows: Limits.DefaultRows,
+      };
+      const s = this.registerSession(info, live);
+      this.store.insertSession(info, JSON.stringify({}));
+      this.store.addStatus(info.id, 'queued', null, now());
+      this.emitEvent({ type: 'event', event: 'session', session: info });
+      void s;
+    }
+    this.updateRun(live, { state: 'running' });
+    this.progress({ runId, phase: 'starting', done: 0, total: template.count, message: 'starting sessions' });
+    await this.schedule(live);
+    this.progress({ runId, phase: 'done', done: template.count, total: template.count, message: 'launched' });
+    return { run: live.info, sessions: live.sessions.map((s) => s.info) };
+  }
+
+  private registerRun(info: RunInfo, template: Template): LiveRun {
+    let resolveEnded!: () => void;
+    const ended = new Promise<void>((r) => (resolveEnded = r));
+    const live: LiveRun = { info, template, sessions: [], ended, resolveEnded };
+    this.runs.set(info.id, live);
+    return live;
+  }
+
+  private registerSession(info: SessionInfo, run: LiveRun): LiveSession {
+    const s: LiveSession = { info, run, agent: null, proxyToken: secret(), hookToken: secret() };
+    run.sessions.push(s);
+    this.sessions.set(info.id, s);
+    this.sessionsByHookToken.set(s.hookToken, s);
+    return s;
+  }
+
+  /** Starts queued sessions while the run has room under its concurrency. */
+  private async schedule(run: LiveRun): Promise<void> {
+    if (this.closing) return;
+    const active = run.sessions.filter((s) => s.agent && !isFinalStatus(s.info.status)).length;
+    const room = run.template.concurrency - active;
+    const next = run.sessions.filter((s) => s.info.status === 'queued' && !s.agent).slice(0, Math.max(0, room));
+    await Promise.all(next.map((s) => this.startSession(s, false)));
+  }
+
+  private async startSession(s: LiveSession, resume: boolean): Promise<void> {
+    const t = s.run.template;
+    const sessionDir = join(this.dataDir, 'sessions', s.info.id);
+    await mkdir(sessionDir, { recursive: true });
+    const launch = buildAgentLaunch(
+      t,
+      {
+        sessionId: s.info.id,
+        slot: s.info.slot,
+        task: s.info.task,
+        branch: s.info.branch,
+        runName: t.name,
+        cwd: s.info.worktree,
+        sessionDir,
+        endpoint: { baseUrl: proxyUrl(this.origin, s.proxyToken), token: s.proxyToken },
+        hookUrl: `${this.origin}/hooks/${s.hookToken}`,
+        agentSessionId: s.info.agentSessionId ?? randomUUID(),
+        resume,
+      },
+      this.env,
+    );
+    for (const f of launch.files) {
+      await mkdir(dirname(f.path), { recursive: true });
+      await writeFile(f.path, f.content, { mode: f.mode ?? 0o600 });
+      if (f.mode) await chmod(f.path, f.mode);
+    }
+    this.proxy.register(s.proxyToken, {
+      sessionId: s.info.id,
+      upstreamBaseUrl: t.provider.baseUrl,
+      apiKey: this.env[t.provider.apiKeyEnv] ?? null,
+      style: t.provider.style,
+    });
+    const spec: PtySpec = {
+      command: launch.command,
+      args: launch.args,
+      env: launch.env,
+      cwd: s.info.worktree,
+      cols: s.info.cols,
+      rows: s.info.rows,
+    };
+    // The environment holds only the per-session proxy token, never the real key; it is stored so a
+    // session can be inspected later, but a restart rebuilds it (the proxy port changes per engine).
+    this.store.updateSession(s.info.id, { command: launch.command, args: launch.args });
+    s.info = { ...s.info, command: launch.command, args: launch.args };
+    this.attachAgent(s, new AgentSession(s.info.id, spec, { supportsHooks: agentPresetInfo(t.agent.preset).supportsHooks }));
+    s.agent!.start();
+    this.patchSession(s, { pid: s.agent!.pid, startedAt: now(), endedAt: null, exitCode: null, signal: null });
+  }
+
+  private attachAgent(s: LiveSession, agent: AgentSession): void {
+    s.agent = agent;
+    agent.on('status', (status: SessionStatus, detail: string | null) => this.onAgentStatus(s, agent, status, detail));
+    agent.on('exit', (e: { exitCode: number | null; signal: string | null }) => {
+      if (s.agent !== agent) return;
+      this.emitEvent({ type: 'event', event: 'exit', sessionId: s.info.id, exitCode: e.exitCode, signal: e.signal });
+    });
+  }
+
+  private onAgentStatus(s: LiveSession, agent: AgentSession, status: SessionStatus, detail: string | null): void {
+    if (s.agent !== agent) return;
+    const final = isFinalStatus(status);
+    const patch: Partial<SessionInfo> = { status, statusDetail: detail, pid: agent.pid };
+    if (final) {
+      patch.exitCode = agent.exitCode;
+      patch.signal = agent.signal;
+      patch.endedAt = now();
+    }
+    this.store.addStatus(s.info.id, status, detail, now());
+    this.patchSession(s, patch);
+    if (final) {
+      void this.schedule(s.run).catch((err) => this.log(`could not start a queued session: ${err.message}`));
+      this.checkRunEnded(s.run);
+    } else if (s.run.info.state === 'ended') {
+      this.updateRun(s.run, { state: 'running', endedAt: null });
+    }
+  }
+
+  private checkRunEnded(run: LiveRun): void {
+    if (run.sessions.every((x) => isFinalStatus(x.info.status))) {
+      if (run.info.state !== 'ended') this.updateRun(run, { state: 'ended', endedAt: now() });
+      run.resolveEnded();
+    }
+  }
+
+  private patchSession(s: LiveSession, patch: Partial<SessionInfo>): void {
+    s.info = { ...s.info, ...patch };
+    this.store.updateSession(s.info.id, patch);
+    this.emitEvent({ type: 'event', event: 'session', session: s.info });
+  }
+
+  private updateRun(run: LiveRun, patch: Partial<RunInfo>): void {
+    run.info = { ...run.info, ...patch };
+    this.store.updateRun(run.info.id, patch);
+    this.emitEvent({ type: 'event', event: 'run', run: run.info });
+  }
+
+  // -------------------------------------------------------------------------------------------------------------------
+  // Queries and commands
+
+  listRuns(): RunInfo[] {
+    return this.store.listRuns().map((r) => this.runs.get(r.id)?.info ?? r);
+  }
+
+  listSessions(runId?: string): SessionInfo[] {
+    return this.store.listSessions(runId).map((s) => this.sessions.get(s.id)?.info ?? s);
+  }
+
+  private live(sessionId: string): LiveSession {
+    const s = this.sessions.get(sessionId);
+    if (!s) {
+      const stored = this.store.getSession(sessionId);
+      if (stored)
+        throw new EngineError('not_live', `session ${sessionId} belongs to an earlier engine and is not running — resume it first`);
+      throw new EngineError('not_found', `no session with id ${sessionId}`);
+    }
+    return s;
+  }
+
+  private agentOf(sessionId: string): AgentSession {
+    const s = this.live(sessionId);
+    if (!s.agent) throw new EngineError('queued', `session ${s.info.slot} is queued and has not started yet`);
+    return s.agent;
+  }
+
+  subscribe(sessionId: string, sink: OutputSink): Subscription {
+    return this.agentOf(sessionId).subscribe(sink);
+  }
+
+  async snapshot(sessionId: string): Promise<SnapshotResult> {
+    const s = this.live(sessionId);
+    if (!s.agent) return { sessionId, cols: s.info.cols, rows: s.info.rows, data: '' };
+    const snap = await s.agent.snapshot();
+    return { sessionId, ...snap };
+  }
+
+  input(sessionId: string, data: string): void {
+    this.agentOf(sessionId).write(data);
+  }
+
+  resize(sessionId: string, cols: number, rows: number): void {
+    const s = this.live(sessionId);
+    s.agent?.resize(cols, rows);
+    s.info = { ...s.info, cols, rows };
+    this.store.updateSession(sessionId, { cols, rows });
+  }
+
+  async stop(sessionId: string): Promise<void> {
+    const s = this.live(sessionId);
+    if (!s.agent) {
+      // A queued session never started: it is simply stopped.
+      this.store.addStatus(s.info.id, 'stopped', 'stopped before it started', now());
+      this.patchSession(s, { status: 'stopped', statusDetail: 'stopped before it started', endedAt: now() });
+      this.checkRunEnded(s.run);
+      return;
+    }
+    await s.agent.stop();
+  }
+
+  async restart(sessionId: string): Promise<void> {
+    const s = this.live(sessionId);
+    if (!s.agent) return this.startSession(s, false);
+    await s.agent.restart();
+    this.patchSession(s, { pid: s.agent.pid, startedAt: now(), endedAt: null, exitCode: null, signal: null });
+  }
+
+  /** Brings back a session of an earlier engine in its worktree; Claude Code continues its conversation (--resume). */
+  async resume(sessionId: string): Promise<void> {
+    const existing = this.sessions.get(sessionId);
+    if (existing) {
+      if (existing.agent && !isFinalStatus(existing.info.status)) return;
+      existing.agent?.dispose();
+      existing.agent = null;
+      return this.startSession(existing, existing.info.agentSessionId !== null);
+    }
+    const info = this.store.getSession(sessionId);
+    if (!info) throw new EngineError('not_found', `no session with id ${sessionId}`);
+    const runInfo = this.store.getRun(info.runId);
+    const templateJson = this.store.getRunTemplate(info.runId);
+    if (!runInfo || !templateJson) throw new EngineError('not_found', `the run of session ${sessionId} is gone`);
+    let run = this.runs.get(runInfo.id);
+    if (!run) run = this.registerRun({ ...runInfo, state: 'running', endedAt: null }, JSON.parse(templateJson) as Template);
+    const s = this.registerSession(info, run);
+    this.updateRun(run, { state: 'running', endedAt: null });
+    await this.startSession(s, info.agentSessionId !== null);
+  }
+
+  async stopRun(runId: string): Promise<void> {
+    const run = this.runs.get(runId);
+    if (!run) return;
+    await Promise.all(run.sessions.map((s) => (isFinalStatus(s.info.status) ? undefined : this.stop(s.info.id))));
+  }
+
+  /** Removes a run's worktrees and branches (the run must have ended). */
+  async cleanRun(runId: string): Promise<{ removedWorktrees: number; removedBranches: number }> {
+    const live = this.runs.get(runId);
+    if (live && !live.sessions.every((s) => isFinalStatus(s.info.status)))
+      throw new EngineError('run_active', `run ${live.info.name} still has sessions running — stop them first (stopRun)`);
+    const run = live?.info ?? this.store.getRun(runId);
+    if (!run) throw new EngineError('not_found', `no run with id ${runId}`);
+    if (run.workspace !== 'worktree') return { removedWorktrees: 0, removedBranches: 0 };
+    const result = await cleanRun(run.repo, run.slug, join(this.dataDir, 'worktrees', runId));
+    return result;
+  }
+
+  waitForRun(runId: string): Promise<void> {
+    const run = this.runs.get(runId);
+    return run ? run.ended : Promise.resolve();
+  }
+
+  async report(runId: string): Promise<RunReport> {
+    const run = this.runs.get(runId)?.info ?? this.store.getRun(runId);
+    if (!run) throw new EngineError('not_found', `no run with id ${runId}`);
+    const sessions = this.listSessions(runId);
+    const zero = { usd: 0, inputTokens: 0, cacheReadTokens: 0, outputTokens: 0, requests: 0 };
+    return {
+      run: { id: run.id, name: run.name, startedAt: run.startedAt, endedAt: run.endedAt },
+      sessions: await Promise.all(
+        sessions.map(async (s) => ({
+          id: s.id,
+          slot: s.slot,
+          task: s.task,
+          status: s.status,
+          exitCode: s.exitCode,
+          branch: s.branch,
+          worktree: s.worktree,
+          spend: { ...zero },
+          changedFiles:
+            run.workspace === 'worktree' && run.baseCommit
+              ? await changedFiles(s.worktree, run.baseCommit).catch(() => [])
+              : [],
+        })),
+      ),
+      conflicts: [],
+      totals: { usd: 0, requests: 0 },
+    };
+  }
+
+  /** Claude Code http hooks arrive here (path token authenticates the session). */
+  handleHook(hookToken: string, body: HookEvent): boolean {
+    const s = this.sessionsByHookToken.get(hookToken);
+    if (!s) return false;
+    s.agent?.handleHook(body);
+    this.emit('hook', s.info.id, body);
+    return true;
+  }
+
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    await Promise.all(
+      [...this.sessions.values()].map(async (s) => {
+        if (s.agent && !isFinalStatus(s.info.status)) await s.agent.stop().catch(() => {});
+        s.agent?.dispose();
+      }),
+    );
+    for (const run of this.runs.values()) this.checkRunEnded(run);
+    await this.server.close();
+    this.store.close();
+  }
+}

@@ -1,0 +1,346 @@
+// The per-session authenticated reverse proxy every agent talks to instead of the provider.
+//
+//   agent ──► http://127.0.0.1:<engine port>/s/<token>/<rest>?<query> ──► <upstreamBaseUrl>/<rest>?<query>
+//
+// The token in the path picks the session's route; the client's own credentials (which are only the session token) are
+// stripped and the real key is injected. Bodies stream through unbuffered and byte-for-byte in both directions (SSE is
+// flushed as it arrives). `accept-encoding: identity` is forced upstream so the response bytes are plain text: the metering
+// tap (see `ProxyTap`) can read them without decompressing, and the client gets exactly what the tap saw.
+import { EventEmitter } from 'node:events';
+import http from 'node:http';
+import https from 'node:https';
+
+export type ProxyStyle = 'anthropic' | 'openai' | 'responses';
+
+export interface ProxyRoute {
+  sessionId: string;
+  /** e.g. https://api.moonshot.ai/anthropic — the client's path after /s/<token> is appended to it. */
+  upstreamBaseUrl: string;
+  /** The real provider key; null = send no credentials upstream. */
+  apiKey: string | null;
+  style: ProxyStyle;
+  /**
+   * How the key is sent. Default 'bearer' (`Authorization: Bearer <key>`, what Moonshot takes on both surfaces);
+   * 'x-api-key' for hosts that want Anthropic's header (e.g. the Kimi Code subscription), 'both' sends both.
+   */
+  auth?: 'bearer' | 'x-api-key' | 'both';
+}
+
+/** One finished (or aborted / failed) proxied request. */
+export interface ProxyRequestEvent {
+  sessionId: string;
+  method: string;
+  /** The path after /s/<token>, with the query (e.g. `/v1/messages?beta=true`). */
+  path: string;
+  /** Upstream status, or the proxy's own (502) when the upstream could not be reached; null if none was sent. */
+  status: number | null;
+  startedAt: number;
+  /** When the first byte of the response body arrived from upstream (null if none did). */
+  firstByteAt: number | null;
+  endedAt: number;
+  /** Response body bytes relayed to the client. */
+  bytes: number;
+  /** The client went away before the response was complete (the upstream request was aborted too). */
+  aborted: boolean;
+  /** Why it failed, if it did (upstream unreachable, upstream reset mid-stream …). */
+  error?: string;
+}
+
+/** Context handed to a tap factory for each proxied request. */
+export interface ProxyTapContext {
+  sessionId: string;
+  route: ProxyRoute;
+  method: string;
+  path: string;
+  /** Request headers as sent upstream (credentials redacted). */
+  requestHeaders: http.OutgoingHttpHeaders;
+  startedAt: number;
+}
+
+/**
+ * An observer of one proxied exchange: the seam for metering. It sees the bytes exactly as they pass; it cannot change
+ * them. Exceptions thrown by a tap are swallowed (a metering bug must never break an agent's stream).
+ */
+export interface ProxyTap {
+  onRequestChunk?(chunk: Buffer): void;
+  onResponse?(status: number, headers: http.IncomingHttpHeaders): void;
+  onResponseChunk?(chunk: Buffer): void;
+  /** Called once at the end, with the same data as the 'request' event. */
+  onEnd?(e: ProxyRequestEvent): void;
+}
+
+export type ProxyTapFactory = (ctx: ProxyTapContext) => ProxyTap | null | undefined;
+
+export interface MeterProxyOptions {
+  tap?: ProxyTapFactory;
+  /** Agent for https upstreams (default: a keep-alive agent with Node's CA store). Tests pass one trusting their CA. */
+  httpsAgent?: https.Agent;
+  /** Agent for http upstreams (default: a keep-alive agent). */
+  httpAgent?: http.Agent;
+}
+
+/** `${origin}/s/${token}` — the base URL an agent is given. */
+export function proxyUrl(origin: string, token: string): string {
+  return `${origin.replace(/\/+$/, '')}/s/${token}`;
+}
+
+const PREFIX = '/s/';
+
+// RFC 9110 §7.6.1 hop-by-hop headers, plus ones the proxy owns.
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+]);
+const STRIP_REQUEST = new Set(['host', 'authorization', 'x-api-key', 'accept-encoding', 'expect']);
+
+function filterHeaders(headers: http.IncomingHttpHeaders, extraStrip?: Set<string>): http.OutgoingHttpHeaders {
+  const connectionListed = new Set(
+    String(headers['connection'] ?? '')
+      .split(',')
+      .map((s) => s.trim().toLowerCase())
+      .filter(Boolean),
+  );
+  const out: http.OutgoingHttpHeaders = {};
+  for (const [k, v] of Object.entries(headers)) {
+    const key = k.toLowerCase();
+    if (v === undefined || HOP_BY_HOP.has(key) || connectionListed.has(key) || extraStrip?.has(key)) continue;
+    out[key] = v;
+  }
+  return out;
+}
+
+/** The provider's error body shape for a proxy-generated error. */
+export function errorBody(style: ProxyStyle, type: string, message: string): string {
+  if (style === 'anthropic') return JSON.stringify({ type: 'error', error: { type, message } });
+  return JSON.stringify({ error: { message, type, code: type } });
+}
+
+export class MeterProxy extends EventEmitter {
+  private readonly routes = new Map<string, ProxyRoute>();
+  private tapFactory: ProxyTapFactory | null;
+  private readonly httpAgent: http.Agent;
+  private readonly httpsAgent: https.Agent;
+
+  constructor(opts: MeterProxyOptions = {}) {
+    super();
+    this.tapFactory = opts.tap ?? null;
+    this.httpAgent = opts.httpAgent ?? new http.Agent({ keepAlive: true });
+    this.httpsAgent = opts.httpsAgent ?? new https.Agent({ keepAlive: true });
+  }
+
+  override on(event: 'request', listener: (e: ProxyRequestEvent) => void): this;
+  override on(event: string | symbol, listener: (...args: any[]) => void): this;
+  override on(event: string | symbol, listener: (...args: any[]) => void): this {
+    return super.on(event, listener);
+  }
+
+  override once(event: 'request', listener: (e: ProxyRequestEvent) => void): this;
+  override once(event: string | symbol, listener: (...args: any[]) => void): this;
+  override once(event: string | symbol, listener: (...args: any[]) => void): this {
+    return super.once(event, listener);
+  }
+
+  register(token: string, route: ProxyRoute): void {
+    if (!token) throw new Error('MeterProxy.register: empty token');
+    // Validate the URL now rather than on the first request.
+    const u = new URL(route.upstreamBaseUrl);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error(`Unsupported upstream protocol: ${u.protocol}`);
+    this.routes.set(token, { ...route });
+  }
+
+  unregister(token: string): void {
+    this.routes.delete(token);
+  }
+
+  /** The route registered under a token (undefined if none). */
+  route(token: string): ProxyRoute | undefined {
+    return this.routes.get(token);
+  }
+
+  /** Install (or remove, with null) the per-request tap factory: the metering seam. */
+  setTapFactory(factory: ProxyTapFactory | null): void {
+    this.tapFactory = factory;
+  }
+
+  /** Close idle upstream keep-alive sockets. */
+  destroy(): void {
+    this.httpAgent.destroy();
+    this.httpsAgent.destroy();
+  }
+
+  /** Returns true if it handled the request (path starts with /s/). */
+  handle(req: http.IncomingMessage, res: http.ServerResponse): boolean {
+    const url = req.url ?? '';
+    if (!url.startsWith(PREFIX)) return false;
+    const afterPrefix = url.slice(PREFIX.length);
+    const cut = afterPrefix.search(/[/?]/);
+    const token = cut < 0 ? afterPrefix : afterPrefix.slice(0, cut);
+    let rest = cut < 0 ? '' : afterPrefix.slice(cut);
+    if (rest.startsWith('?')) rest = '/' + rest;
+    const route = token ? this.routes.get(token) : undefined;
+    if (!route) {
+      req.resume();
+      this.sendError(res, 'anthropic', 401, 'authentication_error', 'Invalid or unknown Flotilla session token');
+      return true;
+    }
+    this.forward(req, res, route, rest || '/');
+    return true;
+  }
+
+  private sendError(res: http.ServerResponse, style: ProxyStyle, status: number, type: string, message: string): void {
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    const body = errorBody(style, type, message);
+    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+    res.end(body);
+  }
+
+  private forward(req: http.IncomingMessage, res: http.ServerResponse, route: ProxyRoute, rest: string): void {
+    const startedAt = Date.now();
+    const method = req.method ?? 'GET';
+    const base = route.upstreamBaseUrl.replace(/\/+$/, '');
+    let target: URL;
+    try {
+      target = new URL(base + rest);
+    } catch {
+      req.resume();
+      this.sendError(res, route.style, 400, 'invalid_request_error', `Malformed path: ${rest}`);
+      return;
+    }
+    const basePath = new URL(base).pathname.replace(/\/+$/, '');
+    // `..` segments are resolved by URL(): never let a client climb out of the provider's base path.
+    if (basePath && target.pathname !== basePath && !target.pathname.startsWith(basePath + '/')) {
+      req.resume();
+      this.sendError(res, route.style, 400, 'invalid_request_error', `Path escapes the upstream base: ${rest}`);
+      return;
+    }
+
+    const headers = filterHeaders(req.headers, STRIP_REQUEST);
+    headers['host'] = target.host;
+    headers['accept-encoding'] = 'identity';
+    const key = route.apiKey;
+    if (key) {
+      const mode = route.auth ?? 'bearer';
+      if (mode === 'bearer' || mode === 'both') headers['authorization'] = `Bearer ${key}`;
+      if (mode === 'x-api-key' || mode === 'both') headers['x-api-key'] = key;
+    }
+
+    const ev: ProxyRequestEvent = {
+      sessionId: route.sessionId,
+      method,
+      path: rest,
+      status: null,
+      startedAt,
+      firstByteAt: null,
+      endedAt: startedAt,
+      bytes: 0,
+      aborted: false,
+    };
+    let tap: ProxyTap | null = null;
+    if (this.tapFactory) {
+      const redacted = { ...headers };
+      if (redacted['authorization']) redacted['authorization'] = 'Bearer [redacted]';
+      if (redacted['x-api-key']) redacted['x-api-key'] = '[redacted]';
+      tap = safe(() => this.tapFactory!({ sessionId: route.sessionId, route, method, path: rest, requestHeaders: redacted, startedAt })) ?? null;
+    }
+    let ended = false;
+    const finish = (patch: Partial<ProxyRequestEvent>) => {
+      if (ended) return;
+      ended = true;
+      Object.assign(ev, patch, { endedAt: Date.now() });
+      if (tap?.onEnd) safe(() => tap!.onEnd!({ ...ev }));
+      this.emit('request', { ...ev });
+    };
+
+    const isHttps = target.protocol === 'https:';
+    const upstreamReq = (isHttps ? https : http).request({
+      protocol: target.protocol,
+      hostname: target.hostname.replace(/^\[|\]$/g, ''),
+      port: target.port || (isHttps ? 443 : 80),
+      method,
+      path: target.pathname + target.search,
+      headers,
+      agent: isHttps ? this.httpsAgent : this.httpAgent,
+    });
+    upstreamReq.setNoDelay(true);
+
+    // The client going away (before the response is complete) aborts the upstream request.
+    res.on('close', () => {
+      if (res.writableFinished) return;
+      upstreamReq.destroy();
+      finish({ aborted: true });
+    });
+
+    upstreamReq.on('error', (err: NodeJS.ErrnoException) => {
+      if (ended) return;
+      if (!res.headersSent) {
+        const message = `Flotilla proxy could not reach the upstream ${target.origin}${target.pathname}: ${err.code ?? err.message}`;
+        this.sendError(res, route.style, 502, route.style === 'anthropic' ? 'api_error' : 'upstream_error', message);
+        finish({ status: 502, error: message });
+      } else {
+        // Mid-stream failure: cut the client's stream so it sees the truncation, as it would from the provider.
+        res.destroy();
+        finish({ error: `upstream connection failed mid-response: ${err.code ?? err.message}` });
+      }
+    });
+
+    upstreamReq.on('response', (upRes) => {
+      ev.status = upRes.statusCode ?? 502;
+      if (tap?.onResponse) safe(() => tap!.onResponse!(ev.status!, upRes.headers));
+      const resHeaders = filterHeaders(upRes.headers);
+      res.writeHead(ev.status, upRes.statusMessage, resHeaders);
+      res.flushHeaders();
+      res.socket?.setNoDelay(true);
+      upRes.on('data', (chunk: Buffer) => {
+        if (ev.firstByteAt === null) ev.firstByteAt = Date.now();
+        ev.bytes += chunk.length;
+        if (tap?.onResponseChunk) safe(() => tap!.onResponseChunk!(chunk));
+        if (!res.write(chunk)) {
+          upRes.pause();
+          res.once('drain', () => upRes.resume());
+        }
+      });
+      upRes.on('end', () => {
+        res.end();
+        finish({});
+      });
+      upRes.on('error', () => {
+        /* handled by upstreamReq 'error' / res 'close' */
+      });
+      upRes.on('close', () => {
+        // The upstream connection closed before the response was complete: cut the client's stream too.
+        if (!upRes.complete && !ended) {
+          res.destroy();
+          finish({ error: 'upstream closed the connection mid-response' });
+        }
+      });
+    });
+
+    req.on('data', (chunk: Buffer) => {
+      if (tap?.onRequestChunk) safe(() => tap!.onRequestChunk!(chunk));
+      if (!upstreamReq.write(chunk)) {
+        req.pause();
+        upstreamReq.once('drain', () => req.resume());
+      }
+    });
+    req.on('end', () => upstreamReq.end());
+    req.on('error', () => upstreamReq.destroy());
+  }
+}
+
+function safe<T>(fn: () => T): T | undefined {
+  try {
+    return fn();
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,497 @@
+// One agent in one pty: output path (pty → batcher → mirror + subscribers), flow control, status, lifecycle.
+import { EventEmitter } from 'node:events';
+import { accessSync, constants as fsConstants, statSync } from 'node:fs';
+import { delimiter, join, resolve as resolvePath } from 'node:path';
+import * as nodePty from 'node-pty';
+import type { IPty } from 'node-pty';
+import { Limits, isFinalStatus, type SessionStatus } from '../../shared/contract.ts';
+import { OutputBatcher } from './output-batcher.ts';
+import { TerminalMirror } from './mirror.ts';
+import { FlowGate, type OutputSink, type Subscription } from './flow-control.ts';
+import { exitStatus, looksLikePermissionPrompt, signalName, statusFromHook, type HookEvent } from './status.ts';
+
+export interface PtySpec {
+  command: string;
+  args: string[];
+  env: Record<string, string>;
+  cwd: string;
+  cols: number;
+  rows: number;
+}
+
+export interface AgentSessionOptions {
+  /** Mirror scrollback in lines (default Limits.MirrorScrollback). */
+  scrollback?: number;
+  /** Silence after which a working session counts as idle (default 4000 ms). */
+  idleAfterMs?: number;
+  /** SIGTERM → SIGKILL grace for stop() (default Limits.StopGraceMs). */
+  stopGraceMs?: number;
+  /** The agent reports its state through Claude Code hooks; otherwise the screen heuristic spots prompts. */
+  supportsHooks?: boolean;
+}
+
+export interface ExitInfo {
+  exitCode: number | null;
+  signal: string | null;
+}
+
+export interface AgentSession {
+  on(event: 'status', listener: (status: SessionStatus, detail: string | null) => void): this;
+  on(event: 'exit', listener: (info: ExitInfo) => void): this;
+  once(event: 'status', listener: (status: SessionStatus, detail: string | null) => void): this;
+  once(event: 'exit', listener: (info: ExitInfo) => void): this;
+  off(event: 'status', listener: (status: SessionStatus, detail: string | null) => void): this;
+  off(event: 'exit', listener: (info: ExitInfo) => void): this;
+}
+
+const DEFAULT_IDLE_AFTER_MS = 4000;
+// While paused we cannot see the child exit: node-pty reports exit only after the socket closes, and destroys a socket
+// that is still open 200 ms after the child died — with our unread tail in it. So while paused, look every 50 ms.
+const PAUSED_LIVENESS_POLL_MS = 50;
+// Leaves the alternate screen and mouse/paste modes and soft-resets attributes, so the old program's state cannot leak
+// into the new one; the history stays above the line.
+const RESTART_NOTICE = Buffer.from(
+  '\x1b[?1049l\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1006l\x1b[?2004l\x1b[!p\x1b[?25h\x1b[0m' +
+    '\r\n\x1b[2m── restarted ──\x1b[0m\r\n',
+  'utf8',
+);
+// What node-pty's spawn helper prints (then exits 1) when exec or chdir fails after the fork.
+const SPAWN_FAILURE = /^(execvp\(3\)|chdir\(2\)|posix_spawnp?) failed\.?:?\s*([^\r\n]*)/;
+
+export class AgentSession extends EventEmitter {
+  readonly id: string;
+  private _spec: PtySpec;
+  private _status: SessionStatus = 'queued';
+  private _detail: string | null = null;
+  private _pid: number | null = null;
+  private _exitCode: number | null = null;
+  private _signal: string | null = null;
+  private _cols: number;
+  private _rows: number;
+
+  private readonly idleAfterMs: number;
+  private readonly stopGraceMs: number;
+  private readonly supportsHooks: boolean;
+
+  private readonly mirror: TerminalMirror;
+  private readonly batcher: OutputBatcher;
+  private readonly gate: FlowGate;
+
+  private pty: IPty | null = null;
+  /** Bumped for every pty and on dispose, so late events of an old pty are ignored. */
+  private generation = 0;
+  private disposed = false;
+
+  private lastActivityAt = 0;
+  private idleTimer: NodeJS.Timeout | null = null;
+  private livenessTimer: NodeJS.Timeout | null = null;
+  /** A hook said "turn over": plain output (redraws) must not flip the session back to working. */
+  private waitingSticky = false;
+  /** The first output of this pty has not been looked at yet (spawn helper failures come first). */
+  private firstOutput = true;
+  private spawnFailure: string | null = null;
+
+  private stopping = false;
+  private escalated = false;
+  private graceTimer: NodeJS.Timeout | null = null;
+  private exitWaiters: Array<() => void> = [];
+
+  constructor(id: string, spec: PtySpec, opts: AgentSessionOptions = {}) {
+    super();
+    this.id = id;
+    this._spec = spec;
+    this._cols = spec.cols;
+    this._rows = spec.rows;
+    this.idleAfterMs = opts.idleAfterMs ?? DEFAULT_IDLE_AFTER_MS;
+    this.stopGraceMs = opts.stopGraceMs ?? Limits.StopGraceMs;
+    this.supportsHooks = opts.supportsHooks ?? false;
+    this.mirror = new TerminalMirror(spec.cols, spec.rows, opts.scrollback ?? Limits.MirrorScrollback);
+    this.gate = new FlowGate(() => this.mirror.pending, {
+      pause: () => this.pausePty(),
+      resume: () => this.resumePty(),
+    });
+    this.mirror.onDrain = () => this.gate.relieved();
+    this.batcher = new OutputBatcher((data) => this.onBatch(data));
+  }
+
+  get status(): SessionStatus {
+    return this._status;
+  }
+  get statusDetail(): string | null {
+    return this._detail;
+  }
+  get pid(): number | null {
+    return this._pid;
+  }
+  get exitCode(): number | null {
+    return this._exitCode;
+  }
+  get signal(): string | null {
+    return this._signal;
+  }
+  get cols(): number {
+    return this._cols;
+  }
+  get rows(): number {
+    return this._rows;
+  }
+  get spec(): PtySpec {
+    return this._spec;
+  }
+  /** True while the process runs (from start() until its exit). */
+  get running(): boolean {
+    return this.pty !== null;
+  }
+  /** Whether the pty is currently paused by flow control (diagnostics and tests). */
+  get paused(): boolean {
+    return this.gate.paused;
+  }
+  /** Bytes written to the mirror and not yet parsed (diagnostics and tests). */
+  get mirrorPending(): number {
+    return this.mirror.pending;
+  }
+  /** The largest un-acked byte count among the subscriptions (diagnostics and tests). */
+  get maxUnacked(): number {
+    return this.gate.maxUnacked;
+  }
+
+  /**
+   * Spawns the pty. A command that cannot be started (not on PATH, not executable, missing cwd) ends the session at
+   * once: status 'failed' with a detail naming the command (synchronously), then 'exit' on the next tick.
+   */
+  start(): void {
+    if (this.disposed) throw new Error(`session ${this.id} is disposed`);
+    if (this.pty) throw new Error(`session ${this.id} is already running (pid ${this._pid})`);
+    const spec = this._spec;
+    const gen = ++this.generation;
+    this._exitCode = null;
+    this._signal = null;
+    this._pid = null;
+    this.stopping = false;
+    this.escalated = false;
+    this.waitingSticky = false;
+    this.firstOutput = true;
+    this.spawnFailure = null;
+    this.gate.reset();
+
+    const problem = preflight(spec);
+    let pty: IPty | null = null;
+    let error = problem;
+    if (!problem) {
+      try {
+        pty = nodePty.spawn(spec.command, spec.args, {
+          name: spec.env.TERM ?? 'xterm-256color',
+          cols: this._cols,
+          rows: this._rows,
+          cwd: spec.cwd,
+          env: spec.env,
+          // Raw Buffers: no decode/encode on the hot path, and no split UTF-8 sequences (the mirror and the clients'
+          // xterms keep partial sequences across writes themselves).
+          encoding: null,
+        });
+      } catch (e) {
+        error = `cannot start "${spec.command}": ${(e as Error).message}`;
+      }
+    }
+    if (!pty) {
+      this.setStatus('failed', error);
+      process.nextTick(() => {
+        if (gen !== this.generation) return;
+        this.emit('exit', { exitCode: null, signal: null } satisfies ExitInfo);
+        this.settleExitWaiters();
+      });
+      return;
+    }
+    this.pty = pty;
+    this._pid = pty.pid;
+    this.setStatus('starting', null);
+    pty.onData((chunk: string | Buffer) => {
+      if (gen === this.generation) this.batcher.push(chunk as Buffer);
+    });
+    pty.onExit(({ exitCode, signal }) => {
+      if (gen === this.generation) this.onExit(exitCode, signal);
+    });
+  }
+
+  /** User input (keys, pastes). Answers a question: clears needs_you and a hook's "waiting". Ignored when not running. */
+  write(data: string): void {
+    if (!this.pty) return;
+    this.waitingSticky = false;
+    if (this._status === 'needs_you') {
+      this.setStatus('working', null);
+      this.touchActivity();
+    }
+    this.pty.write(data);
+  }
+
+  resize(cols: number, rows: number): void {
+    if (!Number.isInteger(cols) || !Number.isInteger(rows) || cols < 1 || rows < 1) {
+      throw new Error(`invalid terminal size ${cols}x${rows}: columns and rows must be positive integers`);
+    }
+    if (cols === this._cols && rows === this._rows) return;
+    this._cols = cols;
+    this._rows = rows;
+    // Output already received was produced for the old size: let the mirror take it at that size first.
+    this.batcher.flush();
+    this.mirror.resize(cols, rows);
+    try {
+      this.pty?.resize(cols, rows);
+    } catch {
+      // The pty closed under us (exit in flight); the size still applies to the mirror and a restart.
+    }
+  }
+
+  /** SIGTERM, then SIGKILL (to the process group) after the grace period. Resolves when the process has exited. */
+  stop(graceMs: number = this.stopGraceMs): Promise<void> {
+    const pty = this.pty;
+    if (!pty) return Promise.resolve();
+    const exited = this.waitForExit();
+    if (!this.stopping) {
+      this.stopping = true;
+      // A stuck client must not keep the agent from writing its last words while it shuts down; the mirror still paces.
+      this.gate.releaseSinks();
+      signal(pty.pid, 'SIGTERM', false);
+      this.graceTimer = setTimeout(() => {
+        this.graceTimer = null;
+        if (this.pty !== pty) return;
+        this.escalated = true;
+        signal(pty.pid, 'SIGKILL', true);
+      }, Math.max(0, graceMs));
+    }
+    return exited;
+  }
+
+  /** Stops the process if running, then starts a new one (same spec, or the given one) below a "── restarted ──" line. */
+  async restart(spec?: PtySpec): Promise<void> {
+    if (this.disposed) throw new Error(`session ${this.id} is disposed`);
+    await this.stop();
+    if (this.disposed) throw new Error(`session ${this.id} is disposed`);
+    if (spec) {
+      this._spec = spec;
+      this.resize(spec.cols, spec.rows);
+    }
+    this.batcher.flush();
+    if (this._status !== 'queued') this.deliver(RESTART_NOTICE);
+    this.start();
+  }
+
+  /** The mirror serialized after everything received so far is parsed; see index.ts for pairing it with subscribe(). */
+  snapshot(): Promise<{ cols: number; rows: number; data: string }> {
+    if (this.disposed) return Promise.reject(new Error(`session ${this.id} is disposed`));
+    this.batcher.flush();
+    return new Promise((resolve) => {
+      this.mirror.whenParsed(() => resolve({ cols: this.mirror.cols, rows: this.mirror.rows, data: this.mirror.serialize() }));
+    });
+  }
+
+  subscribe(sink: OutputSink): Subscription {
+    if (this.disposed) throw new Error(`session ${this.id} is disposed`);
+    return this.gate.subscribe(sink);
+  }
+
+  handleHook(e: HookEvent): void {
+    if (!this.pty) return; // late hooks must not overwrite done/failed/stopped
+    const verdict = statusFromHook(e);
+    if (!verdict) return;
+    if (verdict.kind === 'working') {
+      this.waitingSticky = false;
+      this.setStatus('working', null);
+      this.touchActivity();
+    } else if (verdict.kind === 'waiting') {
+      this.waitingSticky = true;
+      this.setStatus('idle', verdict.detail);
+    } else {
+      this.setStatus('needs_you', verdict.detail);
+    }
+  }
+
+  setStatus(status: SessionStatus, detail: string | null): void {
+    if (status === this._status && detail === this._detail) return;
+    this._status = status;
+    this._detail = detail;
+    if (!this.disposed) this.emit('status', status, detail);
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.generation++;
+    const pty = this.pty;
+    this.pty = null;
+    if (pty) signal(pty.pid, 'SIGKILL', true);
+    this.clearTimers();
+    this.batcher.dispose();
+    this.gate.closeAll();
+    this.mirror.dispose();
+    this.settleExitWaiters();
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Output path
+
+  private onBatch(data: Uint8Array): void {
+    if (this.firstOutput) {
+      this.firstOutput = false;
+      const m = SPAWN_FAILURE.exec(Buffer.from(data.buffer, data.byteOffset, Math.min(data.byteLength, 200)).toString('latin1'));
+      if (m) this.spawnFailure = m[2] || m[1]!;
+    }
+    if (this._status === 'starting' || (this._status === 'idle' && !this.waitingSticky)) this.setStatus('working', null);
+    this.touchActivity();
+    this.deliver(data);
+  }
+
+  /** To the mirror and every subscriber, with flow-control accounting. */
+  private deliver(data: Uint8Array): void {
+    this.mirror.write(data);
+    this.gate.deliver(data);
+  }
+
+  private pausePty(): void {
+    this.pty?.pause();
+    if (this.livenessTimer === null && this.pty) {
+      const pid = this.pty.pid;
+      this.livenessTimer = setInterval(() => {
+        if (!this.gate.paused || !this.pty) return this.stopLivenessPoll();
+        if (!isAlive(pid)) {
+          this.stopLivenessPoll();
+          this.gate.disable();
+        }
+      }, PAUSED_LIVENESS_POLL_MS);
+    }
+  }
+
+  private resumePty(): void {
+    this.stopLivenessPoll();
+    this.pty?.resume();
+  }
+
+  private stopLivenessPoll(): void {
+    if (this.livenessTimer !== null) clearInterval(this.livenessTimer);
+    this.livenessTimer = null;
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Activity → working / idle / needs_you
+
+  /** Records activity and makes sure one idle timer is armed (re-armed lazily: no clearTimeout per batch). */
+  private touchActivity(): void {
+    this.lastActivityAt = Date.now();
+    if (this.idleTimer === null) this.idleTimer = setTimeout(this.onIdleTimer, this.idleAfterMs);
+  }
+
+  private readonly onIdleTimer = (): void => {
+    this.idleTimer = null;
+    if (!this.pty) return;
+    const quietFor = Date.now() - this.lastActivityAt;
+    if (quietFor < this.idleAfterMs) {
+      this.idleTimer = setTimeout(this.onIdleTimer, this.idleAfterMs - quietFor);
+      return;
+    }
+    if (this._status !== 'working') return;
+    if (this.supportsHooks) {
+      this.setStatus('idle', null);
+      return;
+    }
+    const gen = this.generation;
+    this.mirror.whenParsed(() => {
+      if (gen !== this.generation || this._status !== 'working' || !this.pty) return;
+      if (looksLikePermissionPrompt(this.mirror.screenLines())) this.setStatus('needs_you', 'waiting for an answer');
+      else this.setStatus('idle', null);
+    });
+  };
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Exit
+
+  private onExit(exitCode: number, signalNumber: number | undefined): void {
+    this.batcher.flush();
+    this.pty = null;
+    this.clearTimers();
+    const sig = signalName(signalNumber);
+    this._signal = sig;
+    this._exitCode = sig ? null : exitCode;
+    if (this.stopping) {
+      this.setStatus('stopped', this.escalated ? `did not exit on SIGTERM within ${this.stopGraceMs} ms; killed` : null);
+    } else if (this.spawnFailure && exitCode === 1 && !sig) {
+      this.setStatus('failed', `cannot start "${this._spec.command}": ${this.spawnFailure}`);
+    } else {
+      const s = exitStatus(this._exitCode, sig);
+      this.setStatus(s.status, s.detail);
+    }
+    this.stopping = false;
+    if (!this.disposed) this.emit('exit', { exitCode: this._exitCode, signal: sig } satisfies ExitInfo);
+    this.settleExitWaiters();
+  }
+
+  private waitForExit(): Promise<void> {
+    return new Promise((resolve) => this.exitWaiters.push(resolve));
+  }
+
+  private settleExitWaiters(): void {
+    const waiters = this.exitWaiters;
+    this.exitWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  private clearTimers(): void {
+    if (this.idleTimer !== null) clearTimeout(this.idleTimer);
+    this.idleTimer = null;
+    if (this.graceTimer !== null) clearTimeout(this.graceTimer);
+    this.graceTimer = null;
+    this.stopLivenessPoll();
+  }
+}
+
+/** Checks what the spawn helper would trip over, to fail with a sentence instead of "execvp(3) failed". */
+function preflight(spec: PtySpec): string | null {
+  const cmd = spec.command;
+  if (!cmd) return 'cannot start the agent: no command given';
+  try {
+    if (!statSync(spec.cwd).isDirectory()) return `cannot start "${cmd}": working directory ${spec.cwd} is not a directory`;
+  } catch {
+    return `cannot start "${cmd}": working directory ${spec.cwd} does not exist`;
+  }
+  if (cmd.includes('/')) {
+    const full = resolvePath(spec.cwd, cmd);
+    return isExecutableFile(full) ? null : `cannot start "${cmd}": ${full} does not exist or is not executable`;
+  }
+  // The helper execs with the session's environment, so its PATH is the one that counts (execvp's default without one).
+  const path = spec.env.PATH ?? '/usr/bin:/bin';
+  for (const dir of path.split(delimiter)) if (isExecutableFile(join(dir || spec.cwd, cmd))) return null;
+  return `cannot start "${cmd}": command not found on the session's PATH`;
+}
+
+function isExecutableFile(p: string): boolean {
+  try {
+    if (!statSync(p).isFile()) return false;
+    accessSync(p, fsConstants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The pty child leads its own session and process group; SIGKILL goes to the whole group so helpers die too. */
+function signal(pid: number, sig: NodeJS.Signals, group: boolean): void {
+  if (group) {
+    try {
+      process.kill(-pid, sig);
+    } catch {
+      /* group gone or not a leader: fall through to the pid */
+    }
+  }
+  try {
+    process.kill(pid, sig);
+  } catch {
+    /* already gone */
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

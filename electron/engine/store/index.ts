@@ -1,0 +1,619 @@
+// Persistence: runs, sessions and their status history in <dataDir>/flotilla.db (SQLite compiled to WASM, so nothing to
+// rebuild per platform or Electron version). Every write is its own transaction and is on disk when the call returns.
+import { closeSync, mkdirSync, openSync, readSync, readdirSync, rmdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import sqlite from 'node-sqlite3-wasm';
+import { RunInfo, SessionInfo, SessionStatus, FINAL_STATUSES } from '../../shared/contract.ts';
+
+const { Database } = sqlite;
+type Db = InstanceType<typeof Database>;
+type Row = Record<string, unknown>;
+type Param = string | number | null;
+
+export class StoreError extends Error {
+  constructor(message: string) {
+    super(message);
+    // engine/errors.ts maps errors to wire codes by name.
+    this.name = 'StoreError';
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Data dir
+
+function expandHome(p: string): string {
+  return p === '~' || p.startsWith('~/') ? join(homedir(), p.slice(1)) : p;
+}
+
+export function defaultDataDir(): string {
+  const env = process.env.FLOTILLA_HOME;
+  return env ? resolve(expandHome(env)) : join(homedir(), '.flotilla');
+}
+
+export async function ensureDataDir(dir: string): Promise<string> {
+  const abs = resolve(expandHome(dir));
+  const probe = join(abs, `.write-probe-${process.pid}-${Math.random().toString(36).slice(2)}`);
+  try {
+    await mkdir(abs, { recursive: true });
+    await writeFile(probe, 'flotilla');
+    await rm(probe, { force: true });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const reason = e.code ? `${e.code}: ${e.message.replace(/^\w+: /, '')}` : e.message;
+    throw new StoreError(
+      `data dir ${abs} is not writable (${reason}) — pass --data-dir or set FLOTILLA_HOME to a writable folder`,
+    );
+  }
+  return abs;
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Schema. Append migrations, never edit one that has shipped: user_version counts how many a database has applied.
+
+const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE runs (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    slug TEXT NOT NULL,
+    repo TEXT NOT NULL,
+    base TEXT NOT NULL,
+    base_commit TEXT,
+    workspace TEXT NOT NULL,
+    state TEXT NOT NULL,
+    template_path TEXT,
+    model TEXT NOT NULL,
+    agent_preset TEXT NOT NULL,
+    provider_preset TEXT NOT NULL,
+    budget_per_session_usd REAL,
+    budget_run_usd REAL,
+    concurrency INTEGER NOT NULL,
+    started_at TEXT NOT NULL,
+    ended_at TEXT,
+    error TEXT,
+    template_json TEXT NOT NULL
+  );
+  CREATE INDEX runs_started_at ON runs (started_at);
+  CREATE TABLE sessions (
+    id TEXT PRIMARY KEY,
+    run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    slot INTEGER NOT NULL,
+    task TEXT,
+    status TEXT NOT NULL,
+    status_detail TEXT,
+    branch TEXT,
+    worktree TEXT NOT NULL,
+    command TEXT NOT NULL,
+    args_json TEXT NOT NULL,
+    agent_session_id TEXT,
+    pid INTEGER,
+    exit_code INTEGER,
+    signal TEXT,
+    started_at TEXT,
+    ended_at TEXT,
+    cols INTEGER NOT NULL,
+    rows INTEGER NOT NULL,
+    launch_json TEXT NOT NULL,
+    UNIQUE (run_id, slot)
+  );
+  CREATE INDEX sessions_status ON sessions (status);
+  CREATE TABLE status_history (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    session_id TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+    status TEXT NOT NULL,
+    detail TEXT,
+    at TEXT NOT NULL
+  );
+  CREATE INDEX status_history_session ON status_history (session_id, id);
+  `,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Field ↔ column mapping
+
+interface Column {
+  col: string;
+  /** JS value → SQLite value */
+  put?: (v: unknown) => Param;
+  /** SQLite row → JS value */
+  get?: (row: Row) => unknown;
+}
+
+const plain = (col: string): Column => ({ col });
+const json = (col: string): Column => ({
+  col,
+  put: (v) => JSON.stringify(v),
+  get: (row) => JSON.parse(String(row[col])),
+});
+
+const RUN_FIELDS: Record<Exclude<keyof RunInfo, 'budget'>, Column> = {
+  id: plain('id'),
+  name: plain('name'),
+  slug: plain('slug'),
+  repo: plain('repo'),
+  base: plain('base'),
+  baseCommit: plain('base_commit'),
+  workspace: plain('workspace'),
+  state: plain('state'),
+  templatePath: plain('template_path'),
+  model: plain('model'),
+  agentPreset: plain('agent_preset'),
+  providerPreset: plain('provider_preset'),
+  concurrency: plain('concurrency'),
+  startedAt: plain('started_at'),
+  endedAt: plain('ended_at'),
+  error: plain('error'),
+};
+
+const SESSION_FIELDS: Record<keyof SessionInfo, Column> = {
+  id: plain('id'),
+  runId: plain('run_id'),
+  slot: plain('slot'),
+  task: plain('task'),
+  status: plain('status'),
+  statusDetail: plain('status_detail'),
+  branch: plain('branch'),
+  worktree: plain('worktree'),
+  command: plain('command'),
+  args: json('args_json'),
+  agentSessionId: plain('agent_session_id'),
+  pid: plain('pid'),
+  exitCode: plain('exit_code'),
+  signal: plain('signal'),
+  startedAt: plain('started_at'),
+  endedAt: plain('ended_at'),
+  cols: plain('cols'),
+  rows: plain('rows'),
+};
+
+function toParam(c: Column, v: unknown): Param {
+  if (c.put) return c.put(v);
+  if (v === undefined || v === null) return null;
+  if (typeof v === 'string' || typeof v === 'number') return v;
+  return JSON.stringify(v);
+}
+
+/** SET clause and values for the fields a patch names (undefined means "leave as is"). */
+function setClause(fields: Record<string, Column>, patch: Record<string, unknown>): { sql: string; values: Param[] } {
+  const parts: string[] = [];
+  const values: Param[] = [];
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === undefined || key === 'id') continue;
+    const c = fields[key];
+    if (!c) continue;
+    parts.push(`${c.col} = ?`);
+    values.push(toParam(c, value));
+  }
+  return { sql: parts.join(', '), values };
+}
+
+function rowToRun(row: Row): RunInfo {
+  const obj: Record<string, unknown> = {};
+  for (const [key, c] of Object.entries(RUN_FIELDS)) obj[key] = c.get ? c.get(row) : row[c.col];
+  obj.budget = { perSessionUsd: row.budget_per_session_usd ?? null, runUsd: row.budget_run_usd ?? null };
+  return parseRow(RunInfo, obj, `run ${String(row.id)}`);
+}
+
+function rowToSession(row: Row): SessionInfo {
+  const obj: Record<string, unknown> = {};
+  for (const [key, c] of Object.entries(SESSION_FIELDS)) obj[key] = c.get ? c.get(row) : row[c.col];
+  return parseRow(SessionInfo, obj, `session ${String(row.id)}`);
+}
+
+function parseRow<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: Error } }, v: unknown, what: string): T {
+  const r = schema.safeParse(v);
+  if (!r.success) throw new StoreError(`stored ${what} does not match this version of Flotilla: ${r.error.message}`);
+  return r.data;
+}
+
+const RunPatch = RunInfo.partial();
+const SessionPatch = SessionInfo.partial();
+
+const NOT_FINAL = SessionStatus.options.filter((s) => !FINAL_STATUSES.includes(s));
+const ENGINE_EXITED = 'engine exited while the session ran';
+
+const now = (): string => new Date().toISOString();
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Locking. The WASM VFS locks a database by creating the directory <db>.lock and removing it when the statement (or
+// transaction) ends. A process killed mid-statement leaves that directory behind and every later access would answer
+// "database is locked" forever. To tell a stale lock from a live one, each process that has the store open keeps a file
+// named after its pid in <db>.users/: a lock with no other live user behind it is stale and can be removed.
+
+/** SQLite's own wait for a lock; short, so a stale lock is noticed quickly. */
+const BUSY_TIMEOUT_MS = 100;
+/** How long a call keeps trying while another live process holds the lock. */
+const LOCK_WAIT_MS = 5_000;
+/** A lock older than this is stale even if its holder seems alive (pid reuse, a frozen process). */
+const STALE_LOCK_MS = 30_000;
+
+const openCounts = new Map<string, number>();
+const SLEEP_CELL = new Int32Array(new SharedArrayBuffer(4));
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: it exists, it just is not ours to signal.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function otherLiveUsers(usersDir: string): number[] {
+  let names: string[];
+  try {
+    names = readdirSync(usersDir);
+  } catch {
+    return [];
+  }
+  const live: number[] = [];
+  for (const name of names) {
+    const pid = Number(name);
+    if (!Number.isInteger(pid) || pid <= 0) continue;
+    if (pid === process.pid) continue;
+    if (pidAlive(pid)) live.push(pid);
+    else {
+      try {
+        unlinkSync(join(usersDir, name));
+      } catch {
+        // another process cleaned it first
+      }
+    }
+  }
+  return live;
+}
+
+/** Whether the database file is in WAL mode (header bytes 18/19 are 2), which this VFS can only open exclusively. */
+function isWalFile(path: string): boolean {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return false;
+  }
+  try {
+    const header = Buffer.alloc(20);
+    return readSync(fd, header, 0, 20, 0) === 20 && header[18] === 2 && header[19] === 2;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+
+export interface StoreOptions {
+  /**
+   * Hold the database for as long as the store is open (SQLite locking_mode=EXCLUSIVE), which allows WAL with
+   * synchronous=NORMAL: writes still survive a killed process, and on a busy disk they are ~50× faster than the default
+   * rollback journal (no fsync per write; a power cut can lose the last writes, never corrupt). The price: while it is
+   * open no other process or Store can open the data dir. Once a database has been opened this way it stays in WAL
+   * mode, and every later open is exclusive too.
+   */
+  exclusive?: boolean;
+}
+
+export class Store {
+  private db: Db | null;
+
+  private constructor(
+    db: Db,
+    readonly path: string,
+    private readonly usersDir: string,
+    /** WAL + exclusive locking (see StoreOptions.exclusive). */
+    readonly exclusive: boolean,
+  ) {
+    this.db = db;
+  }
+
+  static open(dataDir: string, opts: StoreOptions = {}): Store {
+    const dir = resolve(expandHome(dataDir));
+    const path = join(dir, 'flotilla.db');
+    const usersDir = `${path}.users`;
+    try {
+      mkdirSync(dir, { recursive: true });
+      mkdirSync(usersDir, { recursive: true });
+      writeFileSync(join(usersDir, String(process.pid)), `${JSON.stringify({ pid: process.pid, argv: process.argv.slice(0, 3) })}\n`);
+    } catch (err) {
+      throw new StoreError(
+        `data dir ${dir} is not writable (${(err as Error).message}) — pass --data-dir or set FLOTILLA_HOME to a writable folder`,
+      );
+    }
+    openCounts.set(path, (openCounts.get(path) ?? 0) + 1);
+
+    let db: Db;
+    try {
+      db = new Database(path);
+    } catch (err) {
+      Store.release(path, usersDir);
+      throw new StoreError(`cannot open ${path}: ${(err as Error).message}`);
+    }
+    const exclusive = opts.exclusive === true || isWalFile(path);
+    const store = new Store(db, path, usersDir, exclusive);
+    try {
+      if (exclusive && (openCounts.get(path) ?? 0) > 1) {
+        throw new StoreError(`${path} is already open in this process, and an exclusive store cannot be opened twice`);
+      }
+      store.breakStaleLock();
+      store.withLockRetry(() => {
+        db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
+        db.exec('PRAGMA foreign_keys = ON');
+        if (exclusive) {
+          // Must precede the first access: without shared memory (this VFS has none) WAL works only exclusively.
+          db.exec('PRAGMA locking_mode = EXCLUSIVE');
+          db.get('PRAGMA journal_mode = WAL');
+          db.exec('PRAGMA synchronous = NORMAL');
+        } else {
+          // Rollback journal + FULL: each write fsyncs, and other processes (`flotilla runs` next to a running app)
+          // can read between writes.
+          db.get('PRAGMA journal_mode = DELETE');
+          db.exec('PRAGMA synchronous = FULL');
+        }
+      });
+      store.migrate();
+    } catch (err) {
+      store.close();
+      if (err instanceof StoreError) throw err;
+      const msg = (err as Error).message;
+      if (/not a database|malformed/i.test(msg)) {
+        throw new StoreError(`${path} is not a readable Flotilla database (${msg}) — move it away, or pass --data-dir`);
+      }
+      throw new StoreError(`cannot open ${path}: ${msg}`);
+    }
+    return store;
+  }
+
+  private static release(path: string, usersDir: string): void {
+    const n = (openCounts.get(path) ?? 1) - 1;
+    if (n > 0) return void openCounts.set(path, n);
+    openCounts.delete(path);
+    try {
+      unlinkSync(join(usersDir, String(process.pid)));
+    } catch {
+      // already gone
+    }
+  }
+
+  close(): void {
+    if (!this.db) return;
+    try {
+      this.db.close();
+    } finally {
+      this.db = null;
+      Store.release(this.path, this.usersDir);
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------------------------------
+  // Plumbing
+
+  private get conn(): Db {
+    if (!this.db) throw new StoreError(`the store ${this.path} is closed`);
+    return this.db;
+  }
+
+  /** Removes <db>.lock if no live process can be holding it. Returns whether it did. */
+  private breakStaleLock(): boolean {
+    const lock = `${this.path}.lock`;
+    let age: number;
+    try {
+      age = Date.now() - statSync(lock).mtimeMs;
+    } catch {
+      return false;
+    }
+    // Our own process is never inside a statement here (the API is synchronous), so only other processes count.
+    // An exclusive holder keeps the lock for as long as it runs, so there age says nothing.
+    const others = otherLiveUsers(this.usersDir);
+    if (others.length > 0 && (this.exclusive || age < STALE_LOCK_MS)) return false;
+    try {
+      rmdirSync(lock);
+    } catch {
+      return false;
+    }
+    return true;
+  }
+
+  private withLockRetry<T>(fn: () => T): T {
+    const deadline = Date.now() + LOCK_WAIT_MS;
+    for (;;) {
+      try {
+        return fn();
+      } catch (err) {
+        if (!/database is locked/i.test((err as Error).message)) throw err;
+        if (this.db?.inTransaction) this.db.exec('ROLLBACK');
+        if (this.breakStaleLock()) continue;
+        if (this.exclusive) {
+          const others = otherLiveUsers(this.usersDir);
+          throw new StoreError(
+            `${this.path} is in use${others.length ? ` by process ${others.join(', ')}` : ''} — is another Flotilla engine running on this data dir? Stop it, or pass --data-dir`,
+          );
+        }
+        if (Date.now() >= deadline) {
+          const others = otherLiveUsers(this.usersDir);
+          throw new StoreError(
+            `${this.path} stayed locked for ${LOCK_WAIT_MS / 1000} s${others.length ? ` (it is open in process ${others.join(', ')})` : ''} — is another program holding it? Stop it, or pass --data-dir`,
+          );
+        }
+        // The API is synchronous by contract; contention only comes from another process and lasts milliseconds.
+        Atomics.wait(SLEEP_CELL, 0, 0, 20);
+      }
+    }
+  }
+
+  private run(sql: string, values: Param[] = []): number {
+    return this.withLockRetry(() => this.conn.run(sql, values).changes);
+  }
+
+  private get(sql: string, values: Param[] = []): Row | null {
+    return this.withLockRetry(() => this.conn.get(sql, values) as Row | null);
+  }
+
+  private all(sql: string, values: Param[] = []): Row[] {
+    return this.withLockRetry(() => this.conn.all(sql, values) as Row[]);
+  }
+
+  /** Several statements as one transaction; BEGIN IMMEDIATE takes the lock up front so nothing inside can be refused. */
+  private transaction<T>(fn: () => T): T {
+    return this.withLockRetry(() => {
+      const db = this.conn;
+      db.exec('BEGIN IMMEDIATE');
+      try {
+        const result = fn();
+        db.exec('COMMIT');
+        return result;
+      } catch (err) {
+        if (db.inTransaction) db.exec('ROLLBACK');
+        throw err;
+      }
+    });
+  }
+
+  private migrate(): void {
+    const version = Number((this.get('PRAGMA user_version') ?? {}).user_version ?? 0);
+    if (version > MIGRATIONS.length) {
+      throw new StoreError(
+        `${this.path} was written by a newer Flotilla (schema ${version}, this build knows ${MIGRATIONS.length}) — upgrade Flotilla, or pass --data-dir`,
+      );
+    }
+    for (let v = version; v < MIGRATIONS.length; v++) {
+      this.transaction(() => {
+        this.conn.exec(MIGRATIONS[v]!);
+        // PRAGMA takes no bound parameters; v is our own integer.
+        this.conn.exec(`PRAGMA user_version = ${v + 1}`);
+      });
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------------------------------
+  // Runs
+
+  insertRun(run: RunInfo, templateJson: string): void {
+    const r = RunInfo.parse(run);
+    const cols = Object.values(RUN_FIELDS).map((c) => c.col);
+    const values = Object.entries(RUN_FIELDS).map(([k, c]) => toParam(c, r[k as keyof typeof RUN_FIELDS]));
+    cols.push('budget_per_session_usd', 'budget_run_usd', 'template_json');
+    values.push(r.budget.perSessionUsd, r.budget.runUsd, templateJson);
+    this.run(`INSERT INTO runs (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`, values);
+  }
+
+  updateRun(id: string, patch: Partial<RunInfo>): void {
+    const p = RunPatch.parse(patch);
+    const { sql, values } = setClause(RUN_FIELDS, p);
+    const sets = sql ? [sql] : [];
+    if (p.budget) {
+      sets.push('budget_per_session_usd = ?', 'budget_run_usd = ?');
+      values.push(p.budget.perSessionUsd, p.budget.runUsd);
+    }
+    if (sets.length === 0) return;
+    this.run(`UPDATE runs SET ${sets.join(', ')} WHERE id = ?`, [...values, id]);
+  }
+
+  getRun(id: string): RunInfo | null {
+    const row = this.get('SELECT * FROM runs WHERE id = ?', [id]);
+    return row ? rowToRun(row) : null;
+  }
+
+  /** The resolved template the run was launched with (JSON), for restarting its sessions later. */
+  getRunTemplate(id: string): string | null {
+    const row = this.get('SELECT template_json FROM runs WHERE id = ?', [id]);
+    return row ? String(row.template_json) : null;
+  }
+
+  listRuns(): RunInfo[] {
+    return this.all('SELECT * FROM runs ORDER BY started_at DESC, rowid DESC').map(rowToRun);
+  }
+
+  deleteRun(id: string): void {
+    // Sessions and their history go with it (ON DELETE CASCADE).
+    this.run('DELETE FROM runs WHERE id = ?', [id]);
+  }
+
+  // -------------------------------------------------------------------------------------------------------------------
+  // Sessions
+
+  insertSession(s: SessionInfo, launchJson: string): void {
+    const v = SessionInfo.parse(s);
+    const cols = Object.values(SESSION_FIELDS).map((c) => c.col);
+    const values = Object.entries(SESSION_FIELDS).map(([k, c]) => toParam(c, v[k as keyof SessionInfo]));
+    cols.push('launch_json');
+    values.push(launchJson);
+    try {
+      this.run(`INSERT INTO sessions (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`, values);
+    } catch (err) {
+      if (/FOREIGN KEY/i.test((err as Error).message)) throw new StoreError(`session ${v.id}: no run with id ${v.runId} in the store`);
+      throw err;
+    }
+  }
+
+  updateSession(id: string, patch: Partial<SessionInfo>): void {
+    const { sql, values } = setClause(SESSION_FIELDS, SessionPatch.parse(patch));
+    if (!sql) return;
+    this.run(`UPDATE sessions SET ${sql} WHERE id = ?`, [...values, id]);
+  }
+
+  /** Replaces the stored launch spec (command/args/env without secrets) after a (re)start. */
+  setSessionLaunch(id: string, launchJson: string): void {
+    this.run('UPDATE sessions SET launch_json = ? WHERE id = ?', [launchJson, id]);
+  }
+
+  getSession(id: string): SessionInfo | null {
+    const row = this.get('SELECT * FROM sessions WHERE id = ?', [id]);
+    return row ? rowToSession(row) : null;
+  }
+
+  getSessionLaunch(id: string): string | null {
+    const row = this.get('SELECT launch_json FROM sessions WHERE id = ?', [id]);
+    return row ? String(row.launch_json) : null;
+  }
+
+  listSessions(runId?: string): SessionInfo[] {
+    const rows =
+      runId === undefined
+        ? this.all('SELECT s.* FROM sessions s JOIN runs r ON r.id = s.run_id ORDER BY r.started_at DESC, r.rowid DESC, s.slot')
+        : this.all('SELECT * FROM sessions WHERE run_id = ? ORDER BY slot', [runId]);
+    return rows.map(rowToSession);
+  }
+
+  addStatus(sessionId: string, status: SessionStatus, detail: string | null, at?: string): void {
+    SessionStatus.parse(status);
+    try {
+      this.run('INSERT INTO status_history (session_id, status, detail, at) VALUES (?, ?, ?, ?)', [sessionId, status, detail, at ?? now()]);
+    } catch (err) {
+      if (/FOREIGN KEY/i.test((err as Error).message)) throw new StoreError(`no session with id ${sessionId} in the store`);
+      throw err;
+    }
+  }
+
+  statusHistory(sessionId: string): { status: SessionStatus; detail: string | null; at: string }[] {
+    return this.all('SELECT status, detail, at FROM status_history WHERE session_id = ? ORDER BY id', [sessionId]).map((r) => ({
+      status: SessionStatus.parse(r.status),
+      detail: r.detail === null || r.detail === undefined ? null : String(r.detail),
+      at: String(r.at),
+    }));
+  }
+
+  // -------------------------------------------------------------------------------------------------------------------
+
+  reconcileAfterRestart(): { runs: number; sessions: number } {
+    const at = now();
+    const marks = NOT_FINAL.map(() => '?').join(', ');
+    return this.transaction(() => {
+      const db = this.conn;
+      const stale = db.all(`SELECT id FROM sessions WHERE status IN (${marks})`, NOT_FINAL) as Row[];
+      for (const row of stale) {
+        db.run("UPDATE sessions SET status = 'stopped', status_detail = ?, ended_at = COALESCE(ended_at, ?) WHERE id = ?", [
+          ENGINE_EXITED,
+          at,
+          String(row.id),
+        ]);
+        db.run("INSERT INTO status_history (session_id, status, detail, at) VALUES (?, 'stopped', ?, ?)", [String(row.id), ENGINE_EXITED, at]);
+      }
+      const runs = db.run("UPDATE runs SET state = 'ended', ended_at = COALESCE(ended_at, ?) WHERE state IN ('launching', 'running')", [at]).changes;
+      return { runs, sessions: stale.length };
+    });
+  }
+}

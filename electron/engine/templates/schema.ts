@@ -1,0 +1,485 @@
+// Template parsing and validation. Every problem is reported as `<file>:<line>: <field>: <what is expected>`, the line
+// taken from the YAML node the problem is about, so a user can jump straight to it.
+import path from 'node:path';
+import { z } from 'zod';
+import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Document, type Node } from 'yaml';
+import { Limits } from '../../shared/contract.ts';
+import {
+  AGENT_PRESETS,
+  API_STYLES,
+  PROVIDER_PRESETS,
+  agentSpec,
+  defaultAgentCommand,
+  providerSpec,
+  type AgentPresetName,
+  type ApiStyle,
+  type ProviderPresetName,
+} from './presets.ts';
+
+export class TemplateError extends Error {
+  readonly file: string;
+  readonly line: number | null;
+  readonly field: string | null;
+  constructor(message: string, where: { file: string; line?: number | null; field?: string | null }) {
+    super(message);
+    this.name = 'TemplateError';
+    this.file = where.file;
+    this.line = where.line ?? null;
+    this.field = where.field ?? null;
+  }
+}
+
+export interface Template {
+  name: string;
+  /** Absolute path of the template file; null for template text that came from no file. */
+  file: string | null;
+  /** Absolute path of the git repository. */
+  repo: string;
+  base: string;
+  workspace: 'worktree' | 'shared';
+  count: number;
+  concurrency: number;
+  agent: {
+    preset: AgentPresetName;
+    /** The template's override, else the preset's program. */
+    command: string;
+    /** The template's override (placeholders not yet rendered), or null for the preset's defaults. */
+    args: string[] | null;
+    env: Record<string, string>;
+  };
+  provider: { preset: string; baseUrl: string; style: ApiStyle; apiKeyEnv: string };
+  model: string;
+  budget: { perSessionUsd: number | null; runUsd: number | null };
+  tasks: string[];
+}
+
+export interface TemplateOptions {
+  /** Directory relative paths given outside the file (opts.repo, overrides.repo) resolve against; default process.cwd(). */
+  cwd?: string;
+  /** Repository to run in; wins over the file's `repo:` (an explicit choice at launch beats the template's default). */
+  repo?: string;
+  /** Number of sessions; wins over the file's `count:` and overrides.count. */
+  count?: number;
+  /** Merged over the parsed YAML (objects deeply, arrays and scalars replaced) before validation. */
+  overrides?: Record<string, unknown>;
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Schema
+
+const MAX_COUNT = Limits.MaxSessionsPerRun;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+function isHttpUrl(s: string): boolean {
+  try {
+    const u = new URL(s);
+    return u.protocol === 'http:' || u.protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
+
+// YAML turns `EXAMPLE: 1` and `- 5` into numbers; for env values and argv that is never what the author meant.
+const stringish = z.union([z.string(), z.number(), z.boolean()]).transform(String);
+const nonEmpty = z.string().trim().min(1);
+const usd = z.number().positive().finite();
+
+const TOP_KEYS = [
+  'name',
+  'repo',
+  'base',
+  'workspace',
+  'count',
+  'concurrency',
+  'agent',
+  'provider',
+  'model',
+  'budget',
+  'tasks',
+] as const;
+
+const TemplateSchema = z.strictObject({
+  name: nonEmpty,
+  repo: nonEmpty.optional(),
+  base: nonEmpty.optional(),
+  workspace: z.enum(['worktree', 'shared']).optional(),
+  count: z.number().int().min(1).max(MAX_COUNT).optional(),
+  concurrency: z.number().int().min(1).optional(),
+  agent: z
+    .strictObject({
+      preset: z.enum(AGENT_PRESETS as [AgentPresetName, ...AgentPresetName[]]).optional(),
+      command: nonEmpty.optional(),
+      args: z.array(stringish).optional(),
+      env: z.record(z.string().regex(ENV_NAME), stringish).optional(),
+    })
+    .optional(),
+  provider: z
+    .strictObject({
+      preset: z.enum(PROVIDER_PRESETS as [ProviderPresetName, ...ProviderPresetName[]]).optional(),
+      baseUrl: z.string().trim().refine(isHttpUrl).optional(),
+      style: z.enum(API_STYLES as [ApiStyle, ...ApiStyle[]]).optional(),
+      apiKeyEnv: z.string().regex(ENV_NAME).optional(),
+    })
+    .optional(),
+  model: nonEmpty.optional(),
+  budget: z.strictObject({ perSessionUsd: usd.optional(), runUsd: usd.optional() }).optional(),
+  tasks: z.array(nonEmpty).optional(),
+});
+type RawTemplate = z.infer<typeof TemplateSchema>;
+
+const SUB_KEYS: Record<string, readonly string[]> = {
+  '': TOP_KEYS,
+  agent: ['preset', 'command', 'args', 'env'],
+  provider: ['preset', 'baseUrl', 'style', 'apiKeyEnv'],
+  budget: ['perSessionUsd', 'runUsd'],
+};
+
+/** What each field must be, keyed by its path with list indices and map keys replaced by `*`. */
+const EXPECTED: Record<string, string> = {
+  name: 'a non-empty string (the run name)',
+  repo: 'a path to a git repository, relative to the template file',
+  base: 'a git ref, e.g. HEAD or main',
+  workspace: 'one of worktree, shared',
+  count: `an integer from 1 to ${MAX_COUNT}`,
+  concurrency: 'an integer of at least 1',
+  agent: 'a mapping with preset, command, args, env',
+  'agent.preset': `one of ${AGENT_PRESETS.join(', ')}`,
+  'agent.command': 'a non-empty string (the program to run)',
+  'agent.args': 'a list of strings',
+  'agent.args.*': 'a string',
+  'agent.env': 'a mapping of VARIABLE: "value"',
+  'agent.env.*': 'a string',
+  provider: 'a mapping with preset, baseUrl, style, apiKeyEnv',
+  'provider.preset': `one of ${PROVIDER_PRESETS.join(', ')}`,
+  'provider.baseUrl': 'an http(s) URL, e.g. https://api.moonshot.ai/anthropic',
+  'provider.style': `one of ${API_STYLES.join(', ')}`,
+  'provider.apiKeyEnv': 'an environment variable name, e.g. MOONSHOT_API_KEY',
+  model: 'a non-empty model id, e.g. kimi-k2.6',
+  budget: 'a mapping with perSessionUsd and/or runUsd',
+  'budget.perSessionUsd': 'a positive number of US dollars',
+  'budget.runUsd': 'a positive number of US dollars',
+  tasks: 'a list of task prompts (strings)',
+  'tasks.*': 'a non-empty string',
+};
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Problems and where they are
+
+type PathSeg = string | number;
+
+interface Problem {
+  path: PathSeg[];
+  text: string;
+}
+
+function fieldName(p: PathSeg[]): string {
+  let out = '';
+  for (const seg of p) out += typeof seg === 'number' ? `[${seg}]` : out ? `.${seg}` : seg;
+  return out;
+}
+
+function patternOf(p: PathSeg[]): string {
+  // agent.env.<NAME> is a map entry, not a field; tasks[i] a list item: both look up as `*`.
+  const isEnvKey = (i: number) => i === 2 && p[0] === 'agent' && p[1] === 'env';
+  return p.map((seg, i) => (typeof seg === 'number' || isEnvKey(i) ? '*' : seg)).join('.');
+}
+
+function show(v: unknown): string {
+  if (v === null) return 'null';
+  if (typeof v === 'string') return v.length > 60 ? `'${v.slice(0, 57)}...'` : `'${v}'`;
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'a mapping';
+  return String(v);
+}
+
+function getAt(obj: unknown, p: PathSeg[]): unknown {
+  let cur = obj;
+  for (const seg of p) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string | number, unknown>)[seg];
+  }
+  return cur;
+}
+
+function closest(word: string, choices: readonly string[]): string | null {
+  let best: string | null = null;
+  let bestDist = Infinity;
+  for (const c of choices) {
+    const d = editDistance(word.toLowerCase(), c.toLowerCase());
+    if (d < bestDist) [best, bestDist] = [c, d];
+  }
+  return bestDist <= Math.max(1, Math.floor(word.length / 3)) ? best : null;
+}
+
+/** Edit distance counting a swap of neighbours as one edit: the commonest typo ("cuont"). */
+function editDistance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, d[i - 2]![j - 2]! + 1);
+      d[i]![j] = v;
+    }
+  }
+  return d[a.length]![b.length]!;
+}
+
+function problemsFromZod(issues: z.core.$ZodIssue[], raw: unknown): Problem[] {
+  const out: Problem[] = [];
+  for (const issue of issues) {
+    const p = issue.path.filter((s): s is PathSeg => typeof s !== 'symbol');
+    if (issue.code === 'unrecognized_keys') {
+      const allowed = SUB_KEYS[p.join('.')] ?? [];
+      for (const key of issue.keys) {
+        const hint = closest(key, allowed);
+        out.push({
+          path: [...p, key],
+          text: `unknown field '${key}'${hint ? ` — did you mean '${hint}'?` : ''} — expected one of ${allowed.join(', ')}`,
+        });
+      }
+      continue;
+    }
+    if (issue.code === 'invalid_key') {
+      const key = String(p[p.length - 1]);
+      out.push({
+        path: p,
+        text: `'${key}' is not an environment variable name — use letters, digits and _, not starting with a digit`,
+      });
+      continue;
+    }
+    const pattern = patternOf(p);
+    const expected = EXPECTED[pattern] ?? 'a valid value';
+    const value = getAt(raw, p);
+    if (value === undefined) {
+      out.push({ path: p, text: `required — expected ${expected}` });
+    } else if (pattern === 'agent.preset' || pattern === 'provider.preset') {
+      const kind = pattern === 'agent.preset' ? 'agent' : 'provider';
+      const choices = kind === 'agent' ? AGENT_PRESETS : PROVIDER_PRESETS;
+      const hint = typeof value === 'string' ? closest(value, choices) : null;
+      out.push({
+        path: p,
+        text: `unknown ${kind} preset ${show(value)}${hint ? ` — did you mean '${hint}'?` : ''} — expected ${expected}`,
+      });
+    } else {
+      out.push({ path: p, text: `must be ${expected} (got ${show(value)})` });
+    }
+  }
+  return out;
+}
+
+/** Finds the line of the field a path names: the key's line for mapping entries, the item's line for list items.
+ * A path that stops existing part-way (a missing field) reports the nearest enclosing field that exists. */
+function lineOf(doc: Document, lc: LineCounter, p: PathSeg[]): number | null {
+  let node: unknown = doc.contents;
+  let line: number | null = null;
+  const lineAt = (n: unknown): number | null => {
+    const range = (n as Node | null)?.range;
+    return range ? lc.linePos(range[0]).line : null;
+  };
+  for (const seg of p) {
+    if (isMap(node)) {
+      const pair = node.items.find((it) => (isScalar(it.key) ? it.key.value : it.key) === seg);
+      if (!pair) break;
+      line = lineAt(pair.key) ?? lineAt(pair.value) ?? line;
+      node = pair.value;
+    } else if (isSeq(node) && typeof seg === 'number') {
+      const item = node.items[seg];
+      if (item === undefined) break;
+      line = lineAt(item) ?? line;
+      node = item;
+    } else {
+      break;
+    }
+  }
+  return line;
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Merging overrides
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    out[k] = isPlainObject(v) && isPlainObject(base[k]) ? deepMerge(base[k], v) : v;
+  }
+  return out;
+}
+
+/** True when the value at `p` was supplied by the overrides, not by the file. */
+function fromOverrides(over: Record<string, unknown>, p: PathSeg[]): boolean {
+  let cur: unknown = over;
+  for (const seg of p) {
+    if (!isPlainObject(cur) || !(String(seg) in cur)) return false;
+    cur = cur[String(seg)];
+    if (!isPlainObject(cur)) return true;
+  }
+  return true;
+}
+
+/** `key:` with nothing after it means "not given" in YAML; treat it so, at any depth of mappings. */
+function dropNulls(v: unknown): unknown {
+  if (!isPlainObject(v)) return v;
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) if (x !== null && x !== undefined) out[k] = dropNulls(x);
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// parseTemplate
+
+/**
+ * Parses and validates template YAML. `file` names the template in messages and anchors a relative `repo:`; pass ''
+ * for text that has no file (it then anchors at opts.cwd and Template.file is null).
+ */
+export function parseTemplate(text: string, file: string, opts: TemplateOptions = {}): Template {
+  const cwd = path.resolve(opts.cwd ?? process.cwd());
+  const label = file || '<template>';
+  const absFile = file ? path.resolve(cwd, file) : null;
+
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+  const syntax = doc.errors[0];
+  if (syntax) {
+    const line = lc.linePos(syntax.pos[0]).line;
+    const more = doc.errors.length > 1 ? ` (and ${doc.errors.length - 1} more YAML error(s) after it)` : '';
+    throw new TemplateError(`${label}:${line}: YAML syntax error: ${syntax.message}${more}`, { file: label, line });
+  }
+
+  const parsed: unknown = doc.toJS({ maxAliasCount: 1000 });
+  const overrides: Record<string, unknown> = { ...(opts.overrides ?? {}) };
+  if (opts.count !== undefined) overrides.count = opts.count;
+  if (opts.repo !== undefined) overrides.repo = opts.repo;
+
+  if (parsed !== null && parsed !== undefined && !isPlainObject(parsed)) {
+    throw new TemplateError(
+      `${label}:1: a template is a YAML mapping of fields (${TOP_KEYS.join(', ')}), not ${show(parsed)}`,
+      { file: label, line: 1 },
+    );
+  }
+  const merged = dropNulls(deepMerge(isPlainObject(parsed) ? parsed : {}, overrides));
+
+  const fail = (problems: Problem[]): never => {
+    const located = problems.map((pr) => {
+      const over = fromOverrides(overrides, pr.path);
+      return { ...pr, over, line: over ? null : lineOf(doc, lc, pr.path) };
+    });
+    // Each problem on its own line, in file order, so the first one read is the first one to fix.
+    located.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
+    const lines = located.map((pr) => {
+      const where = pr.line === null ? label : `${label}:${pr.line}`;
+      const field = fieldName(pr.path) + (pr.over ? ' (override)' : '');
+      return `${where}: ${field}: ${pr.text}`;
+    });
+    const first = located[0]!;
+    throw new TemplateError(lines.join('\n'), { file: label, line: first.line, field: fieldName(first.path) });
+  };
+
+  const result = TemplateSchema.safeParse(merged);
+  if (!result.success) return fail(problemsFromZod(result.error.issues, merged));
+  const raw = result.data;
+
+  const resolved = resolve(raw, { cwd, absFile, overrides });
+  if ('problems' in resolved) return fail(resolved.problems);
+  return resolved.template;
+}
+
+function resolve(
+  raw: RawTemplate,
+  ctx: { cwd: string; absFile: string | null; overrides: Record<string, unknown> },
+): { template: Template } | { problems: Problem[] } {
+  const problems: Problem[] = [];
+  const agentPreset = raw.agent?.preset ?? 'claude-code';
+  const agent = agentSpec(agentPreset);
+  const providerPreset = raw.provider?.preset ?? agent.defaultProvider;
+  const provider = providerSpec(providerPreset);
+
+  const baseUrl = raw.provider?.baseUrl ?? provider.baseUrl;
+  if (baseUrl === null) {
+    problems.push({
+      path: ['provider', 'baseUrl'],
+      text: `required when provider.preset is ${providerPreset} — the API base URL, e.g. https://my-gateway.example/v1`,
+    });
+  }
+
+  // An openai-style host usually serves the Responses API too, which is the only one Codex speaks.
+  const style: ApiStyle =
+    raw.provider?.style ??
+    (providerPreset === 'custom'
+      ? agent.styles?.[0] ?? provider.style
+      : provider.style === 'openai' && agent.styles?.includes('responses')
+        ? 'responses'
+        : provider.style);
+  if (agent.styles && !agent.styles.includes(style)) {
+    const fix = agent.styles.includes('anthropic') ? 'moonshot' : 'moonshot-openai';
+    const at: PathSeg[] = raw.provider?.style
+      ? ['provider', 'style']
+      : raw.provider?.preset
+        ? ['provider', 'preset']
+        : ['agent', 'preset'];
+    problems.push({
+      path: at,
+      text:
+        `agent ${agentPreset} speaks the ${agent.styles.join('/')} API but provider ${providerPreset} is ${style}-style` +
+        ` — use provider.preset: ${fix}, or set provider.style to ${agent.styles[0]} if the endpoint serves it`,
+    });
+  }
+
+  const tasks = raw.tasks ?? [];
+  if (raw.count === undefined && tasks.length > MAX_COUNT) {
+    problems.push({
+      path: ['tasks'],
+      text: `${tasks.length} tasks but a run has at most ${MAX_COUNT} sessions — split the list over several runs, or set count to use only the first ones`,
+    });
+  }
+  const count = raw.count ?? Math.max(1, Math.min(tasks.length, MAX_COUNT));
+
+  // In print mode every slot needs a prompt, or that session exits at once with an error.
+  if (agentPreset === 'claude-code-batch' && raw.agent?.args === undefined && count > tasks.length) {
+    const missing = count - tasks.length === 1 ? `slot ${count} has` : `slots ${tasks.length + 1}-${count} have`;
+    problems.push({
+      path: ['agent', 'preset'],
+      text:
+        `claude-code-batch runs each slot's task once with -p, but ${missing} no task (count ${count}, ${tasks.length} task(s))` +
+        ' — add tasks, lower count, or give agent.args with a fixed prompt',
+    });
+  }
+  if (problems.length > 0) return { problems };
+
+  // A repo written in the file is relative to the file; one given at launch is relative to where it was given.
+  const repoFromFile = raw.repo !== undefined && !fromOverrides(ctx.overrides, ['repo']) && ctx.absFile !== null;
+  const repo = raw.repo === undefined ? ctx.cwd : path.resolve(repoFromFile ? path.dirname(ctx.absFile!) : ctx.cwd, raw.repo);
+
+  return {
+    template: {
+      name: raw.name,
+      file: ctx.absFile,
+      repo,
+      base: raw.base ?? 'HEAD',
+      workspace: raw.workspace ?? 'worktree',
+      count,
+      concurrency: Math.min(raw.concurrency ?? count, count),
+      agent: {
+        preset: agentPreset,
+        command: raw.agent?.command ?? defaultAgentCommand(agentPreset),
+        args: raw.agent?.args ?? null,
+        env: raw.agent?.env ?? {},
+      },
+      provider: {
+        preset: providerPreset,
+        baseUrl: baseUrl!.replace(/\/+$/, ''),
+        style,
+        apiKeyEnv: raw.provider?.apiKeyEnv ?? provider.apiKeyEnv,
+      },
+      model: raw.model ?? provider.defaultModel,
+      budget: { perSessionUsd: raw.budget?.perSessionUsd ?? null, runUsd: raw.budget?.runUsd ?? null },
+      tasks,
+    },
+  };
+}

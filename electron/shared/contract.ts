@@ -1,0 +1,247 @@
+// The one contract between the engine and every client (renderer, CLI, tests).
+// Pure: no Node or DOM imports, so both sides can import it. Nothing crosses the wire that this file does not name.
+import { z } from 'zod';
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Constants both sides use
+
+/** Flow control, in bytes of terminal output (after VS Code's FlowControlConstants: 100K / 5K / 5K, acked after parse). */
+export const FlowControl = {
+  /** Pause the pty when a consumer has this many un-acked bytes. */
+  HighWatermark: 100_000,
+  /** Resume the pty when every consumer is back under this many un-acked bytes. */
+  LowWatermark: 5_000,
+  /** A client acks at least every this many bytes it has written to its terminal. */
+  AckSize: 5_000,
+} as const;
+
+/** Output batching: one frame per session every few ms, or sooner at the size cap (Hyper: 16 ms / 200 KB; VS Code 5 ms). */
+export const OutputBatching = {
+  IntervalMs: 8,
+  MaxBytes: 200_000,
+} as const;
+
+export const Limits = {
+  MaxSessionsPerRun: 64,
+  /** Lines of scrollback kept by each session's headless mirror (12 bytes per cell: 80 × 2000 ≈ 2 MB). */
+  MirrorScrollback: 2_000,
+  DefaultCols: 120,
+  DefaultRows: 32,
+  /** SIGTERM first, SIGKILL after this grace period. */
+  StopGraceMs: 3_000,
+} as const;
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Sessions and runs
+
+export const SessionStatus = z.enum([
+  'queued',
+  'starting',
+  'working',
+  'needs_you',
+  'idle',
+  'done',
+  'failed',
+  'stopped',
+  'over_budget',
+  'rate_limited',
+]);
+export type SessionStatus = z.infer<typeof SessionStatus>;
+
+/** Statuses after which the session's process is gone. */
+export const FINAL_STATUSES: readonly SessionStatus[] = ['done', 'failed', 'stopped'];
+export const isFinalStatus = (s: SessionStatus): boolean => FINAL_STATUSES.includes(s);
+
+export const SessionInfo = z.object({
+  id: z.string(),
+  runId: z.string(),
+  slot: z.number().int().min(1),
+  task: z.string().nullable(),
+  status: SessionStatus,
+  /** Why the status is what it is, in words a user understands (e.g. "permission prompt", "exit code 2"). */
+  statusDetail: z.string().nullable(),
+  branch: z.string().nullable(),
+  worktree: z.string(),
+  command: z.string(),
+  args: z.array(z.string()),
+  /** Claude Code's own session id (pre-assigned with --session-id; used for --resume). */
+  agentSessionId: z.string().nullable(),
+  pid: z.number().int().nullable(),
+  exitCode: z.number().int().nullable(),
+  signal: z.string().nullable(),
+  startedAt: z.string().nullable(),
+  endedAt: z.string().nullable(),
+  cols: z.number().int(),
+  rows: z.number().int(),
+});
+export type SessionInfo = z.infer<typeof SessionInfo>;
+
+export const RunState = z.enum(['launching', 'running', 'ended', 'failed']);
+export type RunState = z.infer<typeof RunState>;
+
+export const RunInfo = z.object({
+  id: z.string(),
+  name: z.string(),
+  slug: z.string(),
+  repo: z.string(),
+  base: z.string(),
+  baseCommit: z.string().nullable(),
+  workspace: z.enum(['worktree', 'shared']),
+  state: RunState,
+  templatePath: z.string().nullable(),
+  model: z.string(),
+  agentPreset: z.string(),
+  providerPreset: z.string(),
+  budget: z.object({ perSessionUsd: z.number().nullable(), runUsd: z.number().nullable() }),
+  concurrency: z.number().int(),
+  startedAt: z.string(),
+  endedAt: z.string().nullable(),
+  error: z.string().nullable(),
+});
+export type RunInfo = z.infer<typeof RunInfo>;
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Commands (client → engine). Over WebSocket as {id, cmd, args}; over HTTP as POST /api/<cmd> with args as the body.
+
+export const LaunchArgs = z.object({
+  /** Path of a template file, or the template's YAML text in `templateText`. */
+  templatePath: z.string().optional(),
+  templateText: z.string().optional(),
+  repo: z.string().optional(),
+  count: z.number().int().optional(),
+  /** Overrides of template fields (validated like the template itself). */
+  overrides: z.record(z.string(), z.unknown()).optional(),
+});
+
+export const Commands = {
+  launch: LaunchArgs,
+  listRuns: z.object({}),
+  listSessions: z.object({ runId: z.string().optional() }),
+  subscribe: z.object({ sessionId: z.string() }),
+  unsubscribe: z.object({ sessionId: z.string() }),
+  ack: z.object({ sessionId: z.string(), bytes: z.number().int().min(0) }),
+  snapshot: z.object({ sessionId: z.string() }),
+  input: z.object({ sessionId: z.string(), data: z.string() }),
+  resize: z.object({ sessionId: z.string(), cols: z.number().int().min(2).max(1000), rows: z.number().int().min(1).max(500) }),
+  stop: z.object({ sessionId: z.string() }),
+  restart: z.object({ sessionId: z.string() }),
+  resume: z.object({ sessionId: z.string() }),
+  stopRun: z.object({ runId: z.string() }),
+  cleanRun: z.object({ runId: z.string() }),
+  report: z.object({ runId: z.string() }),
+} as const;
+export type CommandName = keyof typeof Commands;
+export type CommandArgs<C extends CommandName> = z.infer<(typeof Commands)[C]>;
+
+export const CommandMessage = z.object({
+  id: z.number().int(),
+  cmd: z.string(),
+  args: z.unknown().optional(),
+});
+export type CommandMessage = z.infer<typeof CommandMessage>;
+
+export const SnapshotResult = z.object({ sessionId: z.string(), cols: z.number(), rows: z.number(), data: z.string() });
+export type SnapshotResult = z.infer<typeof SnapshotResult>;
+
+export const LaunchResult = z.object({ run: RunInfo, sessions: z.array(SessionInfo) });
+export type LaunchResult = z.infer<typeof LaunchResult>;
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Replies and events (engine → client), JSON text frames.
+
+export const ApiError = z.object({
+  /** Stable machine code, e.g. "template_invalid", "not_found", "bad_request". */
+  code: z.string(),
+  /** What went wrong, with which input, and what to do. */
+  message: z.string(),
+});
+export type ApiError = z.infer<typeof ApiError>;
+
+export const ReplyMessage = z.union([
+  z.object({ type: z.literal('reply'), id: z.number(), ok: z.literal(true), data: z.unknown() }),
+  z.object({ type: z.literal('reply'), id: z.number(), ok: z.literal(false), error: ApiError }),
+]);
+export type ReplyMessage = z.infer<typeof ReplyMessage>;
+
+export const LaunchProgress = z.object({
+  runId: z.string(),
+  phase: z.enum(['validating', 'worktrees', 'starting', 'done', 'failed']),
+  done: z.number().int(),
+  total: z.number().int(),
+  message: z.string(),
+});
+export type LaunchProgress = z.infer<typeof LaunchProgress>;
+
+export const EngineEvent = z.discriminatedUnion('event', [
+  z.object({ type: z.literal('event'), event: z.literal('run'), run: RunInfo }),
+  z.object({ type: z.literal('event'), event: z.literal('session'), session: SessionInfo }),
+  z.object({ type: z.literal('event'), event: z.literal('launchProgress'), progress: LaunchProgress }),
+  z.object({
+    type: z.literal('event'),
+    event: z.literal('exit'),
+    sessionId: z.string(),
+    exitCode: z.number().nullable(),
+    signal: z.string().nullable(),
+  }),
+]);
+export type EngineEvent = z.infer<typeof EngineEvent>;
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Binary frames (engine → client): terminal output of one subscribed session.
+//   byte 0      FrameKind.Output
+//   byte 1      n = byte length of the session id (ASCII)
+//   bytes 2..   session id, then the raw output bytes (UTF-8 as the pty produced them)
+
+export const FrameKind = { Output: 1 } as const;
+
+export function encodeOutputFrame(sessionId: string, data: Uint8Array): Uint8Array {
+  const id = new TextEncoder().encode(sessionId);
+  if (id.length > 255) throw new Error(`session id too long for a frame: ${sessionId}`);
+  const frame = new Uint8Array(2 + id.length + data.length);
+  frame[0] = FrameKind.Output;
+  frame[1] = id.length;
+  frame.set(id, 2);
+  frame.set(data, 2 + id.length);
+  return frame;
+}
+
+export function decodeOutputFrame(frame: Uint8Array): { sessionId: string; data: Uint8Array } {
+  if (frame.length < 2 || frame[0] !== FrameKind.Output) throw new Error('not an output frame');
+  const n = frame[1]!;
+  const sessionId = new TextDecoder().decode(frame.subarray(2, 2 + n));
+  return { sessionId, data: frame.subarray(2 + n) };
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// The `flotilla run --json` report. Later issues fill spend and conflicts; the keys exist from the start.
+
+export const SpendSummary = z.object({
+  usd: z.number(),
+  inputTokens: z.number().int(),
+  cacheReadTokens: z.number().int(),
+  outputTokens: z.number().int(),
+  requests: z.number().int(),
+});
+export type SpendSummary = z.infer<typeof SpendSummary>;
+
+export const ConflictKind = z.enum(['overlap', 'conflict', 'drift', 'intent']);
+
+export const RunReport = z.object({
+  run: z.object({ id: z.string(), name: z.string(), startedAt: z.string(), endedAt: z.string().nullable() }),
+  sessions: z.array(
+    z.object({
+      id: z.string(),
+      slot: z.number().int(),
+      task: z.string().nullable(),
+      status: SessionStatus,
+      exitCode: z.number().int().nullable(),
+      branch: z.string().nullable(),
+      worktree: z.string(),
+      spend: SpendSummary,
+      changedFiles: z.array(z.string()),
+    }),
+  ),
+  conflicts: z.array(z.object({ path: z.string(), sessions: z.array(z.string()), kind: ConflictKind })),
+  totals: z.object({ usd: z.number(), requests: z.number().int() }),
+});
+export type RunReport = z.infer<typeof RunReport>;

@@ -1,0 +1,23 @@
+// The few native helpers the Electron preload exposes, one channel per message (no raw ipcRenderer in the page).
+export const IpcChannels = {
+  endpoint: 'flotilla:endpoint',
+  pickFolder: 'flotilla:pick-folder',
+  notify: 'flotilla:notify',
+  openPath: 'flotilla:open-path',
+  setProviderKey: 'flotilla:set-provider-key',
+} as const;
+
+export interface EngineEndpoint {
+  /** http://127.0.0.1:PORT */
+  origin: string;
+  token: string;
+}
+
+/** What `window.flotilla` offers in the desktop app; absent in a plain browser. */
+export interface DesktopBridge {
+  endpoint(): Promise<EngineEndpoint | null>;
+  pickFolder(): Promise<string | null>;
+  notify(title: string, body: string): Promise<void>;
+  openPath(path: string): Promise<string>;
+  setProviderKey(name: string, value: string): Promise<boolean>;
+}

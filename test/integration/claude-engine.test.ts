@@ -1,0 +1,143 @@
+// The real Claude Code CLI run as Flotilla sessions: launched from a template into worktrees, its model traffic through
+// the engine's per-session proxy to the stand-in upstream, its hooks driving the session status.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Engine } from '../../electron/engine/engine.ts';
+import type { EngineEvent, SessionStatus } from '../../electron/shared/contract.ts';
+import { startAnthropicUpstream, type AnthropicUpstream } from '../upstream/index.ts';
+import { makeRepo, tempDir } from '../fixtures/repo.ts';
+
+const BIN_DIR = resolve(import.meta.dirname, '../../node_modules/.bin');
+const KEY = 'sk-real-provider-key-never-shown';
+
+let upstream: AnthropicUpstream;
+const engines: Engine[] = [];
+beforeAll(async () => {
+  if (!existsSync(join(BIN_DIR, 'claude'))) throw new Error('node_modules/.bin/claude is missing — run npm install');
+  upstream = await startAnthropicUpstream({ apiKey: KEY });
+});
+afterAll(async () => upstream?.close());
+afterEach(async () => {
+  for (const e of engines.splice(0)) await e.close();
+});
+
+async function engineWithKey(): Promise<Engine> {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PATH: `${BIN_DIR}:${process.env.PATH}`,
+    HOME: tempDir('flotilla-home-'),
+    TEST_PROVIDER_KEY: KEY,
+    // As if Flotilla itself ran inside Claude Code: this must not leak into sessions (a nested claude refuses to start).
+    CLAUDECODE: '1',
+  };
+  const engine = await Engine.create({ dataDir: tempDir('flotilla-data-'), env });
+  engines.push(engine);
+  return engine;
+}
+
+function template(repo: string, preset: string, tasks: string[]): string {
+  return `
+name: claude-${preset}
+repo: ${repo}
+agent: { preset: ${preset} }
+provider: { preset: custom, baseUrl: "${upstream.url}", style: anthropic, apiKeyEnv: TEST_PROVIDER_KEY }
+model: kimi-k2.6
+tasks: ${JSON.stringify(tasks)}
+`;
+}
+
+/** Serialized terminal data as plain text: cursor-forward becomes spaces, other escape sequences go. */
+function screenText(data: string): string {
+  return data
+    .replace(/\x1b\[(\d*)C/g, (_m, n: string) => ' '.repeat(Number(n || 1)))
+    .replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '')
+    .replace(/\x1b\][^\x07]*\x07/g, '');
+}
+
+function statusWatcher(engine: Engine) {
+  const seen = new Map<string, SessionStatus[]>();
+  engine.on('event', (e: EngineEvent) => {
+    if (e.event !== 'session') return;
+    const list = seen.get(e.session.id) ?? [];
+    if (list.at(-1) !== e.session.status) list.push(e.session.status);
+    seen.set(e.session.id, list);
+  });
+  return {
+    of: (id: string) => seen.get(id) ?? [],
+    until: (id: string, status: SessionStatus, timeoutMs = 60_000) =>
+      new Promise<void>((res, rej) => {
+        const t0 = Date.now();
+        const tick = () => {
+          if ((seen.get(id) ?? []).includes(status)) return res();
+          if (Date.now() - t0 > timeoutMs) return rej(new Error(`session never reached ${status}; saw ${seen.get(id)?.join(' → ')}`));
+          setTimeout(tick, 50);
+        };
+        tick();
+      }),
+  };
+}
+
+describe('Claude Code as a Flotilla session', () => {
+  it('claude -p sessions write files in their own worktrees through the proxy, and end done', async () => {
+    const repo = makeRepo();
+    const engine = await engineWithKey();
+    const hooks: string[] = [];
+    engine.on('hook', (_id: string, body: { hook_event_name: string }) => hooks.push(body.hook_event_name));
+    const before = upstream.requests.length;
+    const { run, sessions } = await engine.launch({
+      templateText: template(repo, 'claude-code-batch', ['WRITE hello.txt hi from slot one', 'WRITE other.txt slot two was here']),
+    });
+    expect(sessions).toHaveLength(2);
+    await engine.waitForRun(run.id);
+    const ended = engine.listSessions(run.id);
+    expect(ended.map((s) => [s.status, s.exitCode])).toEqual([
+      ['done', 0],
+      ['done', 0],
+    ]);
+    expect(readFileSync(join(ended[0]!.worktree, 'hello.txt'), 'utf8')).toBe('hi from slot one');
+    expect(readFileSync(join(ended[1]!.worktree, 'other.txt'), 'utf8')).toBe('slot two was here');
+    // The user's checkout got nothing.
+    expect(existsSync(join(repo, 'hello.txt'))).toBe(false);
+
+    const mine = upstream.requests.slice(before).filter((r) => r.path.startsWith('/v1/messages'));
+    expect(mine.length).toBeGreaterThanOrEqual(4);
+    for (const r of mine) {
+      // The upstream saw the real key; the agent only ever had its session token.
+      expect(r.headers.authorization).toBe(`Bearer ${KEY}`);
+      expect(r.body.model).toBe('kimi-k2.6');
+    }
+    const sessionIds = new Set(mine.map((r) => r.headers['x-claude-code-session-id']));
+    expect(sessionIds).toEqual(new Set(ended.map((s) => s.agentSessionId)));
+    expect(hooks).toEqual(expect.arrayContaining(['UserPromptSubmit', 'PostToolUse', 'Stop']));
+
+    const report = await engine.report(run.id);
+    expect(report.sessions.map((s) => s.changedFiles)).toEqual([['hello.txt'], ['other.txt']]);
+  });
+
+  it('an interactive session that asks for permission shows needs you, and carries on when answered', async () => {
+    const repo = makeRepo();
+    const engine = await engineWithKey();
+    const watch = statusWatcher(engine);
+    // A Write outside the worktree makes Claude Code ask, even under acceptEdits.
+    const { sessions } = await engine.launch({ templateText: template(repo, 'claude-code', ['WRITE ../outside.txt escaped']) });
+    const id = sessions[0]!.id;
+    await watch.until(id, 'needs_you');
+    // The hook can arrive a moment before the prompt is drawn.
+    const t0 = Date.now();
+    let screen = '';
+    while (!/Do you want to create/.test(screen) && Date.now() - t0 < 20_000) {
+      screen = screenText((await engine.snapshot(id)).data);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(screen).toMatch(/Do you want to create/);
+    engine.input(id, '\r');
+    await watch.until(id, 'idle');
+    const statuses = watch.of(id);
+    expect(statuses.indexOf('needs_you')).toBeGreaterThan(statuses.indexOf('working'));
+    expect(statuses.lastIndexOf('working')).toBeGreaterThan(statuses.indexOf('needs_you'));
+    expect(readFileSync(join(sessions[0]!.worktree, '..', 'outside.txt'), 'utf8')).toBe('escaped');
+    await engine.stop(id);
+    expect(engine.listSessions().find((s) => s.id === id)!.status).toBe('stopped');
+  });
+});

@@ -1,0 +1,150 @@
+// The `flotilla` command as a user runs it: a real process, real ptys, real git.
+import { describe, expect, it } from 'vitest';
+import { spawn, spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { makeRepo, tempDir } from '../fixtures/repo.ts';
+
+const BIN = resolve(__dirname, '../../bin/flotilla.js');
+
+function flotilla(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    cwd: opts.cwd,
+    env: { ...process.env, ...opts.env },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function template(dir: string, body: string): string {
+  const file = join(dir, 'run.yaml');
+  writeFileSync(file, body);
+  return file;
+}
+
+describe('flotilla CLI', () => {
+  it('run --json prints exactly one JSON report and exits 0 when every session is done', () => {
+    const repo = makeRepo();
+    const file = template(
+      repo,
+      `name: cli-run
+count: 2
+agent: { preset: shell, command: node, args: ["-e", "console.log('hi from {{index}}')"] }
+provider: { preset: custom, baseUrl: "http://127.0.0.1:9" }
+`,
+    );
+    const dataDir = tempDir();
+    const r = flotilla(['run', file, '--json', '--data-dir', dataDir], { cwd: repo });
+    expect(r.stderr).toContain('[slot 1]');
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(Object.keys(report).sort()).toEqual(['conflicts', 'run', 'sessions', 'totals']);
+    expect(report.run.name).toBe('cli-run');
+    expect(report.run.endedAt).toEqual(expect.any(String));
+    expect(report.sessions.map((s: { status: string }) => s.status)).toEqual(['done', 'done']);
+    for (const s of report.sessions) {
+      expect(Object.keys(s).sort()).toEqual(
+        ['branch', 'changedFiles', 'exitCode', 'id', 'slot', 'spend', 'status', 'task', 'worktree'].sort(),
+      );
+      expect(s.spend).toEqual({ usd: 0, inputTokens: 0, cacheReadTokens: 0, outputTokens: 0, requests: 0 });
+    }
+
+    const runs = flotilla(['runs', '--json', '--data-dir', dataDir]);
+    expect(runs.code).toBe(0);
+    const listed = JSON.parse(runs.stdout);
+    expect(listed[0]).toMatchObject({ name: 'cli-run', state: 'ended' });
+    expect(listed[0].sessions).toHaveLength(2);
+
+    const clean = flotilla(['clean', report.run.id, '--data-dir', dataDir]);
+    expect(clean.stdout).toContain('removed 2 worktree(s) and 2 branch(es)');
+  });
+
+  it('exits 1 when a session fails, and reports its exit code', () => {
+    const repo = makeRepo();
+    const file = template(
+      repo,
+      `name: failing
+agent: { preset: shell, command: node, args: ["-e", "process.exit(3)"] }
+provider: { preset: custom, baseUrl: "http://127.0.0.1:9" }
+`,
+    );
+    const r = flotilla(['run', file, '--json', '--data-dir', tempDir()], { cwd: repo });
+    expect(r.code).toBe(1);
+    const report = JSON.parse(r.stdout);
+    expect(report.sessions[0]).toMatchObject({ status: 'failed', exitCode: 3 });
+  });
+
+  it('names the file, line and field of a bad template, and prints nothing on stdout', () => {
+    const repo = makeRepo();
+    const file = template(repo, 'name: broken\ncount: 0\nagent: { preset: shell }\n');
+    const r = flotilla(['run', file, '--json', '--data-dir', tempDir()], { cwd: repo });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/run\.yaml:2.*count/);
+    const missing = flotilla(['run', join(repo, 'nope.yaml'), '--data-dir', tempDir()]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/not found/i);
+    const unknown = flotilla(['frobnicate']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("unknown command 'frobnicate'");
+  });
+
+  it('refuses a data dir that is not writable and a non-loopback host', () => {
+    const file = join(tempDir(), 'a-file');
+    writeFileSync(file, 'x');
+    const r = flotilla(['doctor', '--data-dir', join(file, 'sub')]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/data dir.*not writable/);
+    expect(r.stdout).toMatch(/git 2\.\d+/);
+    const host = flotilla(['serve', '--host', '0.0.0.0']);
+    expect(host.code).toBe(2);
+    expect(host.stderr).toMatch(/not a loopback address/);
+  });
+
+  it('keeps every session record when the engine is killed mid-run', async () => {
+    const repo = makeRepo();
+    const dataDir = tempDir();
+    const serve = spawn(process.execPath, [BIN, 'serve', '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const url = await new Promise<string>((res, rej) => {
+      let out = '';
+      serve.stdout.on('data', (d) => {
+        out += d;
+        const m = /(http:\/\/127\.0\.0\.1:\d+\/\?token=\S+)/.exec(out);
+        if (m) res(m[1]!);
+      });
+      serve.on('exit', (code) => rej(new Error(`serve exited ${code}`)));
+    });
+    const u = new URL(url);
+    const api = (cmd: string, body: unknown) =>
+      fetch(`${u.origin}/api/${cmd}?token=${u.searchParams.get('token')}`, { method: 'POST', body: JSON.stringify(body) }).then((r) => r.json());
+    const launched = await api('launch', {
+      templateText: `name: long
+count: 2
+repo: ${repo}
+agent: { preset: shell, command: node, args: ["-e", "console.log('working'); setInterval(() => {}, 1000)"] }
+provider: { preset: custom, baseUrl: "http://127.0.0.1:9" }
+`,
+    });
+    expect(launched.ok).toBe(true);
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline) {
+      const s = await api('listSessions', {});
+      if (s.data.every((x: { status: string }) => x.status === 'working' || x.status === 'idle')) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    serve.kill('SIGKILL');
+    await new Promise((r) => serve.once('exit', r));
+
+    const after = flotilla(['runs', '--json', '--data-dir', dataDir]);
+    expect(after.code).toBe(0);
+    const [run] = JSON.parse(after.stdout);
+    expect(run).toMatchObject({ name: 'long', state: 'ended' });
+    expect(run.sessions).toHaveLength(2);
+    for (const s of run.sessions) {
+      expect(s.status).toBe('stopped');
+      expect(s.statusDetail).toMatch(/engine exited/);
+      expect(s.worktree).toContain(dataDir);
+    }
+  });
+});

@@ -1,0 +1,223 @@
+// The pure parts of sessions: batching, the flow gate, hook mapping, the screen heuristic, exit statuses.
+import { describe, expect, it } from 'vitest';
+import { OutputBatcher } from '../../electron/engine/sessions/output-batcher.ts';
+import { FlowGate } from '../../electron/engine/sessions/flow-control.ts';
+import { TerminalMirror } from '../../electron/engine/sessions/mirror.ts';
+import { exitStatus, looksLikePermissionPrompt, signalName, statusFromHook } from '../../electron/engine/sessions/status.ts';
+import { floodCommand, floodPtyBytes } from '../fixtures/flood.ts';
+import { execFileSync } from 'node:child_process';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('OutputBatcher', () => {
+  it('joins chunks that arrive within the interval into one batch, in order', async () => {
+    const out: string[] = [];
+    const b = new OutputBatcher((d) => out.push(Buffer.from(d).toString()), 20, 1000);
+    b.push(Buffer.from('ab'));
+    b.push(Buffer.from('cd'));
+    b.push(Buffer.from(''));
+    expect(out).toEqual([]);
+    expect(b.pending).toBe(4);
+    await sleep(40);
+    expect(out).toEqual(['abcd']);
+    b.push(Buffer.from('e'));
+    await sleep(40);
+    expect(out).toEqual(['abcd', 'e']);
+  });
+
+  it('flushes at once at the size cap, and passes a lone chunk on without copying', () => {
+    const out: Uint8Array[] = [];
+    const b = new OutputBatcher((d) => out.push(d), 1000, 10);
+    const big = Buffer.alloc(12, 1);
+    b.push(big);
+    expect(out).toHaveLength(1);
+    expect(out[0]).toBe(big);
+    b.push(Buffer.alloc(6));
+    b.push(Buffer.alloc(6));
+    expect(out.map((d) => d.byteLength)).toEqual([12, 12]);
+    expect(b.pending).toBe(0);
+    b.dispose();
+  });
+
+  it('flush() hands on pending data now; dispose() drops it', () => {
+    const out: string[] = [];
+    const b = new OutputBatcher((d) => out.push(Buffer.from(d).toString()), 1000, 1000);
+    b.push(Buffer.from('x'));
+    b.flush();
+    b.flush();
+    expect(out).toEqual(['x']);
+    b.push(Buffer.from('y'));
+    b.dispose();
+    expect(b.pending).toBe(0);
+    expect(out).toEqual(['x']);
+  });
+});
+
+describe('FlowGate', () => {
+  function gate(mirror = { pending: 0 }) {
+    const calls: string[] = [];
+    const g = new FlowGate(() => mirror.pending, { pause: () => calls.push('pause'), resume: () => calls.push('resume') }, 100, 10);
+    return { g, calls, mirror };
+  }
+
+  it('pauses when any consumer is above high, resumes when all are below low', () => {
+    const { g, calls } = gate();
+    const a = g.subscribe({ send() {} });
+    const b = g.subscribe({ send() {} });
+    g.deliver(new Uint8Array(60));
+    expect(calls).toEqual([]);
+    g.deliver(new Uint8Array(60));
+    expect(calls).toEqual(['pause']);
+    expect(g.paused).toBe(true);
+    a.ack(120);
+    expect(calls).toEqual(['pause']); // b still behind
+    b.ack(100);
+    expect(calls).toEqual(['pause']); // b at 20, not below 10
+    b.ack(15);
+    expect(calls).toEqual(['pause', 'resume']);
+    b.ack(1000);
+    expect(g.maxUnacked).toBe(0);
+  });
+
+  it('counts the mirror as a consumer', () => {
+    const { g, calls, mirror } = gate();
+    mirror.pending = 150;
+    g.check();
+    expect(calls).toEqual(['pause']);
+    mirror.pending = 50;
+    g.relieved();
+    expect(calls).toEqual(['pause']);
+    mirror.pending = 5;
+    g.relieved();
+    expect(calls).toEqual(['pause', 'resume']);
+  });
+
+  it('a closed or throwing subscription releases the pty; releaseSinks leaves only the mirror in charge', () => {
+    const { g, calls } = gate();
+    const a = g.subscribe({ send() {} });
+    g.subscribe({
+      send() {
+        throw new Error('gone');
+      },
+    });
+    expect(g.subscriberCount).toBe(2);
+    g.deliver(new Uint8Array(200));
+    expect(g.subscriberCount).toBe(1);
+    expect(calls).toEqual(['pause']);
+    a.close();
+    expect(calls).toEqual(['pause', 'resume']);
+    const b = g.subscribe({ send() {} });
+    g.deliver(new Uint8Array(200));
+    expect(calls).toEqual(['pause', 'resume', 'pause']);
+    g.releaseSinks();
+    expect(calls).toEqual(['pause', 'resume', 'pause', 'resume']);
+    g.deliver(new Uint8Array(200));
+    expect(g.paused).toBe(false);
+    b.ack(1);
+  });
+});
+
+describe('TerminalMirror', () => {
+  it('counts bytes until parsed, decodes UTF-8 split across writes, serializes', async () => {
+    const m = new TerminalMirror(40, 5, 100);
+    const bytes = Buffer.from('héllo ✓\r\n');
+    m.write(bytes.subarray(0, 2)); // splits the é
+    m.write(bytes.subarray(2, 10)); // splits the ✓
+    m.write(bytes.subarray(10));
+    expect(m.pending).toBe(bytes.length);
+    await new Promise<void>((r) => m.whenParsed(r));
+    expect(m.pending).toBe(0);
+    expect(m.screenLines()[0]).toBe('héllo ✓');
+    expect(m.serialize()).toContain('héllo ✓');
+    m.dispose();
+  });
+});
+
+describe('statusFromHook', () => {
+  it('maps hook events', () => {
+    expect(statusFromHook({ hook_event_name: 'PermissionRequest' })).toEqual({ kind: 'attention', status: 'needs_you', detail: 'permission prompt' });
+    expect(statusFromHook({ hook_event_name: 'Notification', notification_type: 'permission_prompt', message: 'May I?' })).toMatchObject({ status: 'needs_you', detail: 'May I?' });
+    expect(statusFromHook({ hook_event_name: 'Notification', notification_type: 'elicitation_dialog' })).toMatchObject({ status: 'needs_you' });
+    expect(statusFromHook({ hook_event_name: 'Notification', notification_type: 'idle_prompt' })).toEqual({ kind: 'waiting', status: 'idle', detail: 'waiting for you' });
+    expect(statusFromHook({ hook_event_name: 'Notification', notification_type: 'auth_success' })).toBeNull();
+    expect(statusFromHook({ hook_event_name: 'Stop' })).toEqual({ kind: 'waiting', status: 'idle', detail: 'waiting for you' });
+    expect(statusFromHook({ hook_event_name: 'StopFailure', error: 'rate_limit' })).toMatchObject({ status: 'idle', detail: 'API error: rate_limit' });
+    expect(statusFromHook({ hook_event_name: 'StopFailure', error: 'server_error', error_details: '529' })).toMatchObject({ detail: 'API error: server_error (529)' });
+    for (const name of ['UserPromptSubmit', 'PreToolUse', 'PostToolUse']) {
+      expect(statusFromHook({ hook_event_name: name })).toEqual({ kind: 'working', status: 'working', detail: null });
+    }
+    expect(statusFromHook({ hook_event_name: 'SessionStart' })).toBeNull();
+    expect(statusFromHook({ hook_event_name: 'SubagentStop' })).toBeNull();
+  });
+});
+
+describe('looksLikePermissionPrompt', () => {
+  it('spots Claude-style menus near the bottom', () => {
+    const screen = [
+      '╭──────────────────────────────╮',
+      '│ Bash command                 │',
+      '│   rm -rf build               │',
+      '│ Do you want to proceed?      │',
+      '│ ❯ 1. Yes                     │',
+      "│   2. Yes, and don't ask again │",
+      '│   3. No (esc)                │',
+      '╰──────────────────────────────╯',
+      '',
+      '',
+    ];
+    expect(looksLikePermissionPrompt(screen)).toBe(true);
+  });
+
+  it('spots a line-mode question on the last line', () => {
+    expect(looksLikePermissionPrompt(['building...', 'Overwrite config.json? (y/n) ', '', ''])).toBe(true);
+    expect(looksLikePermissionPrompt(['Continue? [Y/n]'])).toBe(true);
+    expect(looksLikePermissionPrompt(['Do you want to continue'])).toBe(true);
+    expect(looksLikePermissionPrompt(['Allow network access?'])).toBe(true);
+  });
+
+  it('ignores an answered question and ordinary output', () => {
+    expect(looksLikePermissionPrompt(['Overwrite config.json? (y/n) y', 'wrote config.json', ''])).toBe(false);
+    expect(looksLikePermissionPrompt(['$ npm test', 'All 12 tests passed', '> '])).toBe(false);
+    expect(looksLikePermissionPrompt(['   ', ''])).toBe(false);
+    expect(looksLikePermissionPrompt([])).toBe(false);
+  });
+
+  it('only looks at the last few non-empty lines for menus', () => {
+    const old = ['❯ 1. Yes', ...Array.from({ length: 10 }, (_, i) => `output ${i}`)];
+    expect(looksLikePermissionPrompt(old)).toBe(false);
+  });
+});
+
+describe('exit statuses', () => {
+  it('names signals and maps exits', () => {
+    expect(signalName(15)).toBe('SIGTERM');
+    expect(signalName(9)).toBe('SIGKILL');
+    expect(signalName(0)).toBeNull();
+    expect(signalName(undefined)).toBeNull();
+    expect(exitStatus(0, null)).toEqual({ status: 'done', detail: null });
+    expect(exitStatus(1, null)).toEqual({ status: 'failed', detail: 'exit code 1' });
+    expect(exitStatus(null, 'SIGSEGV')).toEqual({ status: 'failed', detail: 'killed by SIGSEGV' });
+  });
+});
+
+describe('floodCommand', () => {
+  it('writes exactly totalBytes of printable lines and exits 0', () => {
+    for (const n of [0, 150, 1_000_003]) {
+      const c = floodCommand(n);
+      const out = execFileSync(c.command, c.args, { maxBuffer: 4_000_000 });
+      expect(out.length).toBe(n);
+      expect(/^[\x20-\x7e\n]*$/.test(out.toString('latin1'))).toBe(true);
+      expect(floodPtyBytes(n) - n).toBe(out.toString('latin1').split('\n').length - 1);
+    }
+    expect(() => floodCommand(-1)).toThrow();
+  });
+});
+
+describe('floodCommand lingering', () => {
+  it('stays alive lingerMs after its last write', () => {
+    const c = floodCommand(1000, { lingerMs: 300 });
+    const t0 = Date.now();
+    expect(execFileSync(c.command, c.args).length).toBe(1000);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(290);
+  });
+});
