@@ -408,8 +408,11 @@ export class Engine extends EventEmitter {
     return s.agent;
   }
 
-  subscribe(sessionId: string, sink: OutputSink): Subscription {
-    return this.agentOf(sessionId).subscribe(sink);
+  /** The screen so far and every later byte: snapshot and subscription are taken in the same tick (no gap, no overlap). */
+  subscribe(sessionId: string, sink: OutputSink): { subscription: Subscription; snapshot: Promise<SnapshotResult> } {
+    const agent = this.agentOf(sessionId);
+    const snapshot = this.snapshot(sessionId);
+    return { subscription: agent.subscribe(sink), snapshot };
   }
 
   async snapshot(sessionId: string): Promise<SnapshotResult> {

@@ -11,7 +11,10 @@ try {
     staticDir: join(import.meta.dirname ?? '.', '..', 'renderer'),
     log: (line) => process.stderr.write(`${line}\n`),
   });
-  process.parentPort?.postMessage({ type: 'ready', origin: engine.origin, token: engine.token });
+  const ready = { type: 'ready', origin: engine.origin, token: engine.token };
+  // Outside Electron (a smoke test of the bundle) there is no parent port: say it on stdout.
+  if (process.parentPort) process.parentPort.postMessage(ready);
+  else process.stdout.write(`${JSON.stringify(ready)}\n`);
   process.on('SIGTERM', () => void engine.close().then(() => process.exit(0)));
 } catch (err) {
   process.parentPort?.postMessage({ type: 'error', error: (err as Error).message });

@@ -5,6 +5,7 @@ import {
   type CommandName,
   type EngineEvent,
   type ReplyMessage,
+  type SnapshotResult,
   decodeOutputFrame,
   FlowControl,
 } from './contract.ts';
@@ -76,15 +77,35 @@ export class EngineClient {
   }
 
   /**
-   * Subscribes to a session's output. The listener must call `consumed(bytes)` once it has really used the data
-   * (for xterm: in the write callback), so "acked" means "parsed" and a slow consumer slows the producer.
+   * Subscribes to a session's output. `onSnapshot` gets the screen as it was when the subscription began (serialized
+   * mirror), then `onData` every later chunk, with no gap and no overlap. `onData` must call `consumed(bytes)` once it
+   * has really used the data (for xterm: in the write callback), so "acked" means "parsed" and a slow consumer slows
+   * the producer.
    */
-  async subscribe(sessionId: string, listener: (data: Uint8Array, consumed: (bytes: number) => void) => void): Promise<() => Promise<void>> {
-    const wrapped: OutputListener = (data) => listener(data, (bytes) => this.consumed(sessionId, bytes));
+  async subscribe(
+    sessionId: string,
+    handlers: {
+      onSnapshot?: (snap: SnapshotResult) => void;
+      onData: (data: Uint8Array, consumed: (bytes: number) => void) => void;
+    },
+  ): Promise<() => Promise<void>> {
+    const consumed = (bytes: number) => this.consumed(sessionId, bytes);
+    // Frames that race ahead of the reply wait until the snapshot has been handed over.
+    let early: Uint8Array[] | null = [];
+    const wrapped: OutputListener = (data) => (early ? early.push(data) : handlers.onData(data, consumed));
     let set = this.outputListeners.get(sessionId);
     if (!set) this.outputListeners.set(sessionId, (set = new Set()));
     set.add(wrapped);
-    await this.call('subscribe', { sessionId });
+    try {
+      const snap = (await this.call('subscribe', { sessionId })) as SnapshotResult;
+      handlers.onSnapshot?.(snap);
+    } catch (err) {
+      set.delete(wrapped);
+      throw err;
+    }
+    const pending = early;
+    early = null;
+    for (const data of pending) handlers.onData(data, consumed);
     return async () => {
       set!.delete(wrapped);
       if (set!.size === 0) {

@@ -131,9 +131,12 @@ provider: { preset: custom, baseUrl: "http://127.0.0.1:9" }
     const id = sessions[0]!.id;
     let received = '';
     const decoder = new TextDecoder();
-    await client.subscribe(id, (data, consumed) => {
-      received += decoder.decode(data, { stream: true });
-      consumed(data.length);
+    await client.subscribe(id, {
+      onSnapshot: (snap) => (received += snap.data),
+      onData: (data, consumed) => {
+        received += decoder.decode(data, { stream: true });
+        consumed(data.length);
+      },
     });
     await waitFor(async () => (await client.call('snapshot', { sessionId: id })).data.includes('ready'), 10_000, 'ready');
     await client.call('input', { sessionId: id, data: 'hello engine\r' });

@@ -133,6 +133,21 @@ describe('TerminalMirror', () => {
   });
 });
 
+describe('TerminalMirror dispose', () => {
+  it('calls waiting whenParsed callbacks on dispose', () => {
+    const m = new TerminalMirror(80, 24, 100);
+    m.write(Buffer.alloc(1_000_000, 0x61));
+    let called = 0;
+    m.whenParsed(() => {
+      called++;
+      expect(m.isDisposed).toBe(true);
+    });
+    expect(called).toBe(0);
+    m.dispose();
+    expect(called).toBe(1);
+  });
+});
+
 describe('statusFromHook', () => {
   it('maps hook events', () => {
     expect(statusFromHook({ hook_event_name: 'PermissionRequest' })).toEqual({ kind: 'attention', status: 'needs_you', detail: 'permission prompt' });

@@ -456,3 +456,22 @@ describe('status', () => {
     expect(s.statusDetail).toBeNull();
   });
 });
+
+describe('snapshot and dispose', () => {
+  it('a snapshot pending while the session is disposed rejects instead of hanging', async () => {
+    const s = nodeSession("setInterval(() => process.stdout.write('z'.repeat(50000)), 1)");
+    let received = 0;
+    const sub = s.subscribe({
+      send(d) {
+        received += d.byteLength;
+        sub.ack(d.byteLength);
+      },
+    });
+    s.start();
+    await waitFor(() => received > 1_000_000, 'the flood to run');
+    const snap = s.snapshot();
+    expect(s.mirrorPending).toBeGreaterThan(0); // the flush inside snapshot() handed the mirror fresh bytes
+    s.dispose();
+    await expect(snap).rejects.toThrow(/disposed/);
+  });
+});

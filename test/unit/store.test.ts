@@ -70,13 +70,18 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function open(): Store {
-  store?.close();
-  store = Store.open(dir);
-  return store;
-}
+const MODES = [
+  { mode: 'default (rollback journal)', exclusive: false },
+  { mode: 'exclusive (WAL)', exclusive: true },
+];
 
-describe('Store', () => {
+describe.each(MODES)('Store, $mode', ({ exclusive }) => {
+  function open(at = dir): Store {
+    store?.close();
+    store = Store.open(at, { exclusive });
+    return store;
+  }
+
   it('round-trips runs and sessions through the contract schemas', () => {
     const s = open();
     s.insertRun(run(), '{"name":"Fix the tests"}');
@@ -197,6 +202,7 @@ describe('Store', () => {
     expect(() => s.getRun('run-1')).toThrow(/closed/);
     s.close(); // idempotent
     s = open();
+    expect(s.exclusive).toBe(exclusive);
     expect(s.getRun('run-1')).toEqual(run());
     expect(s.getSession('s-1')).toEqual(session());
     expect(s.statusHistory('s-1')).toHaveLength(1);
@@ -205,12 +211,15 @@ describe('Store', () => {
 
     const db = new sqlite.Database(join(dir, 'flotilla.db'));
     try {
+      // without shared memory, a WAL database opens only in exclusive locking mode
+      if (exclusive) db.exec('PRAGMA locking_mode = EXCLUSIVE');
       expect(db.get('PRAGMA user_version')).toEqual({ user_version: SCHEMA_VERSION });
     } finally {
       db.close();
     }
-    // the lock directory and the per-process marker are gone after close
+    // the lock directory, the WAL and the per-process marker are gone after close
     expect(existsSync(join(dir, 'flotilla.db.lock'))).toBe(false);
+    expect(existsSync(join(dir, 'flotilla.db-wal'))).toBe(false);
     expect(readdirSync(join(dir, 'flotilla.db.users'))).toEqual([]);
   });
 
@@ -218,12 +227,12 @@ describe('Store', () => {
     const db = new sqlite.Database(join(dir, 'flotilla.db'));
     db.exec(`PRAGMA user_version = ${SCHEMA_VERSION + 5}`);
     db.close();
-    expect(() => Store.open(dir)).toThrow(/written by a newer Flotilla .* upgrade Flotilla, or pass --data-dir/);
+    expect(() => Store.open(dir, { exclusive })).toThrow(/written by a newer Flotilla .* upgrade Flotilla, or pass --data-dir/);
 
     const other = join(dir, 'junk');
     mkdirSync(other);
     writeFileSync(join(other, 'flotilla.db'), 'this is not sqlite '.repeat(100));
-    expect(() => Store.open(other)).toThrow(StoreError);
+    expect(() => Store.open(other, { exclusive })).toThrow(StoreError);
   });
 
   it('opens over a lock left behind by a killed process', () => {
@@ -242,16 +251,22 @@ describe('Store', () => {
   it('does not break a lock that a live process holds', () => {
     const s = open();
     s.insertRun(run(), '{}');
+    s.close();
     const holder = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
     try {
+      // what another process inside a statement (or an exclusive engine) looks like on disk
       writeFileSync(join(dir, 'flotilla.db.users', String(holder.pid)), '{}');
       mkdirSync(join(dir, 'flotilla.db.lock'));
       const t = Date.now();
-      expect(() => s.getRun('run-1')).toThrow(new RegExp(`stayed locked .* open in process ${holder.pid}`));
-      expect(Date.now() - t).toBeGreaterThanOrEqual(4_000);
+      if (exclusive) {
+        expect(() => open()).toThrow(new RegExp(`is in use by process ${holder.pid} — is another Flotilla engine running`));
+      } else {
+        expect(() => open()).toThrow(new RegExp(`stayed locked for 5 s \\(it is open in process ${holder.pid}\\)`));
+        expect(Date.now() - t).toBeGreaterThanOrEqual(4_000);
+      }
       expect(existsSync(join(dir, 'flotilla.db.lock'))).toBe(true);
       rmSync(join(dir, 'flotilla.db.lock'), { recursive: true });
-      expect(s.getRun('run-1')).toEqual(run());
+      expect(open().getRun('run-1')).toEqual(run());
     } finally {
       holder.kill('SIGKILL');
     }
@@ -262,8 +277,8 @@ describe('Store', () => {
     writeFileSync(
       script,
       `import { Store } from ${JSON.stringify(STORE_MODULE)};
-const [dataDir, runJson, sessionJson] = process.argv.slice(2);
-const s = Store.open(dataDir);
+const [dataDir, runJson, sessionJson, mode] = process.argv.slice(2);
+const s = Store.open(dataDir, { exclusive: mode === 'exclusive' });
 s.insertRun(JSON.parse(runJson), '{"from":"child"}');
 s.insertSession(JSON.parse(sessionJson), '{"command":"claude"}');
 s.addStatus('s-1', 'working', 'from child');
@@ -273,7 +288,7 @@ setInterval(() => {}, 1000);
 `,
     );
     const data = join(dir, 'data');
-    const child = spawn(process.execPath, ['--import', 'tsx', script, data, JSON.stringify(run()), JSON.stringify(session())], {
+    const child = spawn(process.execPath, ['--import', 'tsx', script, data, JSON.stringify(run()), JSON.stringify(session()), exclusive ? 'exclusive' : 'default'], {
       cwd: PROJECT,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -287,7 +302,7 @@ setInterval(() => {}, 1000);
     child.kill('SIGKILL');
     await exited;
 
-    store = Store.open(data);
+    store = Store.open(data, { exclusive });
     expect(store.getRun('run-1')).toEqual(run());
     expect(store.getRunTemplate('run-1')).toBe('{"from":"child"}');
     expect(store.getSession('s-1')).toMatchObject({ status: 'working', pid: child.pid });
@@ -301,8 +316,8 @@ setInterval(() => {}, 1000);
     writeFileSync(
       script,
       `import { Store } from ${JSON.stringify(STORE_MODULE)};
-const [dataDir, runJson, sessionJson] = process.argv.slice(2);
-const s = Store.open(dataDir);
+const [dataDir, runJson, sessionJson, mode] = process.argv.slice(2);
+const s = Store.open(dataDir, { exclusive: mode === 'exclusive' });
 s.insertRun(JSON.parse(runJson), '{}');
 s.insertSession(JSON.parse(sessionJson), '{}');
 for (let i = 1; ; i++) {
@@ -313,7 +328,7 @@ for (let i = 1; ; i++) {
 `,
     );
     const data = join(dir, 'data');
-    const child = spawn(process.execPath, ['--import', 'tsx', script, data, JSON.stringify(run()), JSON.stringify(session())], {
+    const child = spawn(process.execPath, ['--import', 'tsx', script, data, JSON.stringify(run()), JSON.stringify(session()), exclusive ? 'exclusive' : 'default'], {
       cwd: PROJECT,
       stdio: ['ignore', 'pipe', 'inherit'],
     });
@@ -338,10 +353,10 @@ for (let i = 1; ; i++) {
     await exited;
     const lockLeft = existsSync(join(data, 'flotilla.db.lock'));
 
-    store = Store.open(data);
+    store = Store.open(data, { exclusive });
     const history = store.statusHistory('s-1');
     const pid = store.getSession('s-1')!.pid!;
-    console.log(`killed mid-write after ${acked} acknowledged writes: ${history.length} history rows, pid=${pid}, stale lock left: ${lockLeft}`);
+    console.log(`[${exclusive ? 'exclusive' : 'default'}] killed mid-write after ${acked} acknowledged writes: ${history.length} history rows, pid=${pid}, stale lock left: ${lockLeft}`);
     expect(history.length).toBeGreaterThanOrEqual(acked);
     // each history row and its update are separate transactions: the update lags by at most one
     expect(pid === history.length || pid === history.length - 1).toBe(true);
@@ -358,8 +373,32 @@ for (let i = 1; ; i++) {
     const t = performance.now();
     for (let i = 0; i < 1000; i++) s.updateSession(`s-${(i % 64) + 1}`, { status: statuses[i % 3]!, statusDetail: `tick ${i}` });
     const ms = performance.now() - t;
-    console.log(`1000 updateSession calls: ${ms.toFixed(0)} ms (${(ms / 1000).toFixed(2)} ms each, journal=DELETE synchronous=FULL)`);
+    const how = exclusive ? 'locking_mode=EXCLUSIVE journal=WAL synchronous=NORMAL' : 'journal=DELETE synchronous=FULL';
+    console.log(`1000 updateSession calls: ${ms.toFixed(0)} ms (${(ms / 1000).toFixed(3)} ms each, ${how})`);
     expect(s.getSession('s-64')!.statusDetail).toBe('tick 959');
+  });
+});
+
+describe('Store, exclusive mode', () => {
+  it('refuses a second open, in this process and in another, while it is open', async () => {
+    store = Store.open(dir, { exclusive: true });
+    store.insertRun(run(), '{}');
+    expect(() => Store.open(dir)).toThrow(/already open in this process/);
+    const r = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', '-e', `import(${JSON.stringify(STORE_MODULE)}).then((m) => m.Store.open(${JSON.stringify(dir)})).catch((e) => { console.log(e.message); process.exit(3); })`],
+      { cwd: PROJECT, encoding: 'utf8' },
+    );
+    expect(r.status).toBe(3);
+    expect(r.stdout).toMatch(new RegExp(`is in use by process ${process.pid} — is another Flotilla engine running on this data dir`));
+    // still fine for its owner
+    expect(store.getRun('run-1')).toEqual(run());
+  });
+
+  it('stays in WAL mode: a later default open is exclusive too', () => {
+    Store.open(dir, { exclusive: true }).close();
+    store = Store.open(dir);
+    expect(store.exclusive).toBe(true);
   });
 });
 

@@ -260,14 +260,15 @@ export class ApiServer {
       case 'subscribe': {
         const { sessionId } = Commands.subscribe.parse(rawArgs);
         const { ws, subs } = socket!;
-        if (subs.has(sessionId)) return null;
-        const sub = e.subscribe(sessionId, {
+        subs.get(sessionId)?.close();
+        // Snapshot and subscription in one tick: the client gets the screen so far, then every later byte, once.
+        const { subscription, snapshot } = e.subscribe(sessionId, {
           send: (data) => {
             if (ws.readyState === ws.OPEN) ws.send(encodeOutputFrame(sessionId, data), { binary: true });
           },
         });
-        subs.set(sessionId, sub);
-        return null;
+        subs.set(sessionId, subscription);
+        return snapshot;
       }
       case 'unsubscribe': {
         const { sessionId } = Commands.unsubscribe.parse(rawArgs);

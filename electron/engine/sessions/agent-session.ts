@@ -45,6 +45,9 @@ export interface AgentSession {
 }
 
 const DEFAULT_IDLE_AFTER_MS = 4000;
+// Known limit (Linux): when the agent exits while its pty is paused with output still queued in the kernel, the hangup
+// that follows the session leader's exit discards that queue (up to ~64 KB of the tail). It needs a flood that ends at
+// full speed while a consumer is behind; agents print little at exit and the mirror alone is never that far behind.
 // While paused we cannot see the child exit: node-pty reports exit only after the socket closes, and destroys a socket
 // that is still open 200 ms after the child died — with our unread tail in it. So while paused, look every 50 ms.
 const PAUSED_LIVENESS_POLL_MS = 50;
@@ -93,6 +96,7 @@ export class AgentSession extends EventEmitter {
 
   private stopping = false;
   private escalated = false;
+  private graceUsedMs = 0;
   private graceTimer: NodeJS.Timeout | null = null;
   private exitWaiters: Array<() => void> = [];
 
@@ -248,6 +252,7 @@ export class AgentSession extends EventEmitter {
     const exited = this.waitForExit();
     if (!this.stopping) {
       this.stopping = true;
+      this.graceUsedMs = Math.max(0, graceMs);
       // A stuck client must not keep the agent from writing its last words while it shuts down; the mirror still paces.
       this.gate.releaseSinks();
       signal(pty.pid, 'SIGTERM', false);
@@ -256,7 +261,7 @@ export class AgentSession extends EventEmitter {
         if (this.pty !== pty) return;
         this.escalated = true;
         signal(pty.pid, 'SIGKILL', true);
-      }, Math.max(0, graceMs));
+      }, this.graceUsedMs);
     }
     return exited;
   }
@@ -279,8 +284,11 @@ export class AgentSession extends EventEmitter {
   snapshot(): Promise<{ cols: number; rows: number; data: string }> {
     if (this.disposed) return Promise.reject(new Error(`session ${this.id} is disposed`));
     this.batcher.flush();
-    return new Promise((resolve) => {
-      this.mirror.whenParsed(() => resolve({ cols: this.mirror.cols, rows: this.mirror.rows, data: this.mirror.serialize() }));
+    return new Promise((resolve, reject) => {
+      this.mirror.whenParsed(() => {
+        if (this.mirror.isDisposed) reject(new Error(`session ${this.id} was disposed before its snapshot was ready`));
+        else resolve({ cols: this.mirror.cols, rows: this.mirror.rows, data: this.mirror.serialize() });
+      });
     });
   }
 
@@ -411,7 +419,7 @@ export class AgentSession extends EventEmitter {
     this._signal = sig;
     this._exitCode = sig ? null : exitCode;
     if (this.stopping) {
-      this.setStatus('stopped', this.escalated ? `did not exit on SIGTERM within ${this.stopGraceMs} ms; killed` : null);
+      this.setStatus('stopped', this.escalated ? `did not exit on SIGTERM within ${this.graceUsedMs} ms; killed` : null);
     } else if (this.spawnFailure && exitCode === 1 && !sig) {
       this.setStatus('failed', `cannot start "${this._spec.command}": ${this.spawnFailure}`);
     } else {

@@ -24,6 +24,7 @@ export class TerminalMirror {
     this.onDrain?.(this.pendingBytes);
   };
   private disposed = false;
+  private readonly waiters = new Set<() => void>();
 
   /** Called after each write has been parsed, with the bytes still pending. */
   onDrain: ((pending: number) => void) | null = null;
@@ -54,10 +55,21 @@ export class TerminalMirror {
     this.term.write(data, this.onParsed);
   }
 
-  /** Calls `cb` once everything written so far is parsed, before anything written later (synchronously if idle). */
+  /**
+   * Calls `cb` once everything written so far is parsed, before anything written later (synchronously if idle).
+   * Dispose calls the callbacks still waiting, so nobody waits forever (check `isDisposed` in them).
+   */
   whenParsed(cb: () => void): void {
-    if (this.disposed || this.pendingBytes === 0) cb();
-    else this.term.write('', cb);
+    if (this.disposed || this.pendingBytes === 0) return cb();
+    const once = (): void => {
+      if (this.waiters.delete(once)) cb();
+    };
+    this.waiters.add(once);
+    this.term.write('', once);
+  }
+
+  get isDisposed(): boolean {
+    return this.disposed;
   }
 
   resize(cols: number, rows: number): void {
@@ -86,5 +98,6 @@ export class TerminalMirror {
     this.onDrain = null;
     this.serializer.dispose();
     this.term.dispose();
+    for (const w of [...this.waiters]) w(); // each removes itself
   }
 }

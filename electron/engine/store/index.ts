@@ -408,7 +408,7 @@ export class Store {
     // Our own process is never inside a statement here (the API is synchronous), so only other processes count.
     // An exclusive holder keeps the lock for as long as it runs, so there age says nothing.
     const others = otherLiveUsers(this.usersDir);
-    if (others.length > 0 && (this.exclusive || age < STALE_LOCK_MS)) return false;
+    if (others.length > 0 && (this.exclusive || isWalFile(this.path) || age < STALE_LOCK_MS)) return false;
     try {
       rmdirSync(lock);
     } catch {
