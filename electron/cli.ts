@@ -139,6 +139,8 @@ async function runs(argv: string[]): Promise<void> {
   const { Store, ensureDataDir } = await import('./engine/store/index.ts');
   const store = Store.open(await ensureDataDir(values['data-dir'] ?? defaultDataDir()));
   try {
+    // Runs whose engine died are shown as what they are now: ended, their sessions stopped.
+    store.reconcileAfterRestart();
     const list = store.listRuns().map((r) => ({ ...r, sessions: store.listSessions(r.id) }));
     if (values.json) return void process.stdout.write(`${JSON.stringify(list, null, 2)}\n`);
     if (list.length === 0) return void process.stdout.write('no runs yet — start one with: flotilla run <template.yaml>\n');

@@ -246,11 +246,10 @@ export class Engine extends EventEmitter {
         cols: Limits.DefaultCols,
         rows: Limits.DefaultRows,
       };
-      const s = this.registerSession(info, live);
+      this.registerSession(info, live);
       this.store.insertSession(info, JSON.stringify({}));
       this.store.addStatus(info.id, 'queued', null, now());
       this.emitEvent({ type: 'event', event: 'session', session: info });
-      void s;
     }
     this.updateRun(live, { state: 'running' });
     this.progress({ runId, phase: 'starting', done: 0, total: template.count, message: 'starting sessions' });
@@ -281,7 +280,18 @@ export class Engine extends EventEmitter {
     const active = run.sessions.filter((s) => s.agent && !isFinalStatus(s.info.status)).length;
     const room = run.template.concurrency - active;
     const next = run.sessions.filter((s) => s.info.status === 'queued' && !s.agent).slice(0, Math.max(0, room));
-    await Promise.all(next.map((s) => this.startSession(s, false)));
+    await Promise.all(
+      next.map((s) =>
+        this.startSession(s, false).catch((err: Error) => {
+          // A session that cannot even be set up (its config files, say) fails alone; the rest of the run goes on.
+          const detail = `could not start: ${err.message}`;
+          this.store.addStatus(s.info.id, 'failed', detail, now());
+          this.patchSession(s, { status: 'failed', statusDetail: detail, endedAt: now() });
+          this.checkRunEnded(s.run);
+          return this.schedule(s.run);
+        }),
+      ),
+    );
   }
 
   private async startSession(s: LiveSession, resume: boolean): Promise<void> {
@@ -324,9 +334,10 @@ export class Engine extends EventEmitter {
       cols: s.info.cols,
       rows: s.info.rows,
     };
-    // The environment holds only the per-session proxy token, never the real key; it is stored so a
-    // session can be inspected later, but a restart rebuilds it (the proxy port changes per engine).
+    // What ran, for inspection. Not the environment: it holds the session's proxy token. A resume rebuilds the launch
+    // from the run's template anyway (the proxy port and tokens change with every engine).
     this.store.updateSession(s.info.id, { command: launch.command, args: launch.args });
+    this.store.setSessionLaunch(s.info.id, JSON.stringify({ command: launch.command, args: launch.args, cwd: spec.cwd, resume }));
     s.info = { ...s.info, command: launch.command, args: launch.args };
     this.attachAgent(s, new AgentSession(s.info.id, spec, { supportsHooks: agentPresetInfo(t.agent.preset).supportsHooks }));
     s.agent!.start();
@@ -469,6 +480,7 @@ export class Engine extends EventEmitter {
     let run = this.runs.get(runInfo.id);
     if (!run) run = this.registerRun({ ...runInfo, state: 'running', endedAt: null }, JSON.parse(templateJson) as Template);
     const s = this.registerSession(info, run);
+    this.store.claimRun(run.info.id);
     this.updateRun(run, { state: 'running', endedAt: null });
     await this.startSession(s, info.agentSessionId !== null);
   }

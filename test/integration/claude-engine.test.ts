@@ -22,7 +22,7 @@ afterEach(async () => {
   for (const e of engines.splice(0)) await e.close();
 });
 
-async function engineWithKey(): Promise<Engine> {
+async function engineWithKey(dataDir = tempDir('flotilla-data-')): Promise<Engine> {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     PATH: `${BIN_DIR}:${process.env.PATH}`,
@@ -31,7 +31,7 @@ async function engineWithKey(): Promise<Engine> {
     // As if Flotilla itself ran inside Claude Code: this must not leak into sessions (a nested claude refuses to start).
     CLAUDECODE: '1',
   };
-  const engine = await Engine.create({ dataDir: tempDir('flotilla-data-'), env });
+  const engine = await Engine.create({ dataDir, env });
   engines.push(engine);
   return engine;
 }
@@ -139,5 +139,44 @@ describe('Claude Code as a Flotilla session', () => {
     expect(readFileSync(join(sessions[0]!.worktree, '..', 'outside.txt'), 'utf8')).toBe('escaped');
     await engine.stop(id);
     expect(engine.listSessions().find((s) => s.id === id)!.status).toBe('stopped');
+  });
+
+  it('a session of an earlier engine resumes its Claude Code conversation (--resume) in its worktree', async () => {
+    const repo = makeRepo();
+    const dataDir = tempDir('flotilla-data-');
+    const first = await engineWithKey(dataDir);
+    const { run, sessions } = await first.launch({ templateText: template(repo, 'claude-code-batch', ['WRITE notes.txt first turn']) });
+    await first.waitForRun(run.id);
+    await first.close();
+    engines.splice(engines.indexOf(first), 1);
+
+    const second = await engineWithKey(dataDir);
+    const watch = statusWatcher(second);
+    const id = sessions[0]!.id;
+    expect(second.listSessions(run.id)[0]).toMatchObject({ status: 'done' });
+    const before = upstream.requests.length;
+    await second.resume(id);
+    const resumed = second.listSessions(run.id)[0]!;
+    expect(resumed.args).toEqual(expect.arrayContaining(['--resume', sessions[0]!.agentSessionId!]));
+    expect(resumed.worktree).toBe(sessions[0]!.worktree);
+    // Type only once the resumed conversation is on screen and the prompt waits for input.
+    const t0 = Date.now();
+    let screen = '';
+    while (!(screen.includes('first turn') && /accept edits on/.test(screen)) && Date.now() - t0 < 30_000) {
+      screen = screenText((await second.snapshot(id)).data);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    second.input(id, 'SAY resumed fine');
+    await new Promise((r) => setTimeout(r, 300));
+    second.input(id, '\r');
+    const t1 = Date.now();
+    while (!upstream.requests.slice(before).some((r) => JSON.stringify(r.body?.messages ?? []).includes('resumed fine')) && Date.now() - t1 < 30_000)
+      await new Promise((r) => setTimeout(r, 100));
+    if (Date.now() - t1 >= 30_000) console.log(screenText((await second.snapshot(id)).data));
+    // The new turn carries the earlier conversation: Claude Code really resumed it.
+    const turn = upstream.requests.slice(before).find((r) => JSON.stringify(r.body?.messages ?? []).includes('resumed fine'));
+    expect(turn).toBeDefined();
+    expect(JSON.stringify(turn!.body.messages)).toContain('WRITE notes.txt first turn');
+    await second.stop(id);
   });
 });

@@ -475,3 +475,30 @@ describe('snapshot and dispose', () => {
     await expect(snap).rejects.toThrow(/disposed/);
   });
 });
+
+describe('resources', () => {
+  it.runIf(process.platform === 'linux')('leaves no file descriptors behind after sessions end', async () => {
+    const { readdirSync } = await import('node:fs');
+    const fds = () => readdirSync('/proc/self/fd').length;
+    const warm = nodeSession("console.log('warm')");
+    let done = exited(warm);
+    warm.start();
+    await done;
+    await sleep(50);
+    const before = fds();
+    for (let i = 0; i < 5; i++) {
+      const s = nodeSession("console.log('x'.repeat(20000))");
+      done = exited(s);
+      s.start();
+      await done;
+    }
+    const stopped = nodeSession('setInterval(() => {}, 1000)');
+    stopped.start();
+    await stopped.stop();
+    const disposed = nodeSession('setInterval(() => {}, 1000)');
+    disposed.start();
+    disposed.dispose();
+    await sleep(300);
+    expect(fds()).toBeLessThanOrEqual(before);
+  });
+});

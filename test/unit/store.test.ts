@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import sqlite from 'node-sqlite3-wasm';
@@ -159,8 +159,10 @@ describe.each(MODES)('Store, $mode', ({ exclusive }) => {
 
   it('reconciles after a restart: live sessions become stopped, open runs ended', () => {
     const s = open();
-    s.insertRun(run({ id: 'r-live', state: 'running' }), '{}');
-    s.insertRun(run({ id: 'r-launch', state: 'launching', startedAt: '2025-01-02T00:00:00.000Z' }), '{}');
+    // Owned by an engine that has died.
+    const deadPid = spawnSync(process.execPath, ['-e', '0']).pid!;
+    s.insertRun(run({ id: 'r-live', state: 'running' }), '{}', deadPid);
+    s.insertRun(run({ id: 'r-launch', state: 'launching', startedAt: '2025-01-02T00:00:00.000Z' }), '{}', deadPid);
     s.insertRun(run({ id: 'r-done', state: 'ended', endedAt: '2025-01-01T11:00:00.000Z' }), '{}');
     s.insertRun(run({ id: 'r-failed', state: 'failed', endedAt: '2025-01-01T11:00:00.000Z', error: 'boom' }), '{}');
     const statuses: SessionStatus[] = ['queued', 'starting', 'working', 'needs_you', 'idle', 'over_budget', 'rate_limited', 'done', 'failed', 'stopped'];
@@ -191,6 +193,18 @@ describe.each(MODES)('Store, $mode', ({ exclusive }) => {
     expect(s.getRun('r-done')).toEqual(run({ id: 'r-done', state: 'ended', endedAt: '2025-01-01T11:00:00.000Z' }));
     expect(s.getRun('r-failed')!.state).toBe('failed');
     expect(s.reconcileAfterRestart()).toEqual({ runs: 0, sessions: 0 });
+  });
+
+  it('leaves alone the runs of an engine that is still alive (two engines on one data dir)', () => {
+    const s = open();
+    // process.ppid: a live process other than this one, standing in for another engine.
+    s.insertRun(run({ id: 'r-other', state: 'running' }), '{}', process.ppid);
+    s.insertSession(session({ id: 's-other', runId: 'r-other', status: 'working' }), '{}');
+    s.insertRun(run({ id: 'r-mine', state: 'running' }), '{}');
+    s.insertSession(session({ id: 's-mine', runId: 'r-mine', slot: 1, status: 'working' }), '{}');
+    expect(s.reconcileAfterRestart()).toEqual({ runs: 0, sessions: 0 });
+    expect(s.getSession('s-other')!.status).toBe('working');
+    expect(s.getRun('r-other')!.state).toBe('running');
   });
 
   it('sees everything after close and reopen, and records the schema version', () => {
@@ -426,8 +440,7 @@ describe('data dir', () => {
       process.env.FLOTILLA_HOME = join(dir, 'home');
       expect(defaultDataDir()).toBe(join(dir, 'home'));
       delete process.env.FLOTILLA_HOME;
-      const r = spawnSync(process.execPath, ['-p', 'require("os").homedir()'], { encoding: 'utf8' });
-      expect(defaultDataDir()).toBe(join(r.stdout.trim(), '.flotilla'));
+      expect(defaultDataDir()).toBe(join(homedir(), '.flotilla'));
     } finally {
       if (saved === undefined) delete process.env.FLOTILLA_HOME;
       else process.env.FLOTILLA_HOME = saved;

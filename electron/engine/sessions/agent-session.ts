@@ -1,10 +1,10 @@
 // One agent in one pty: output path (pty → batcher → mirror + subscribers), flow control, status, lifecycle.
 import { EventEmitter } from 'node:events';
-import { accessSync, constants as fsConstants, statSync } from 'node:fs';
+import { accessSync, closeSync, constants as fsConstants, openSync, statSync } from 'node:fs';
 import { delimiter, join, resolve as resolvePath } from 'node:path';
 import * as nodePty from 'node-pty';
 import type { IPty } from 'node-pty';
-import { Limits, isFinalStatus, type SessionStatus } from '../../shared/contract.ts';
+import { Limits, type SessionStatus } from '../../shared/contract.ts';
 import { OutputBatcher } from './output-batcher.ts';
 import { TerminalMirror } from './mirror.ts';
 import { FlowGate, type OutputSink, type Subscription } from './flow-control.ts';
@@ -45,9 +45,6 @@ export interface AgentSession {
 }
 
 const DEFAULT_IDLE_AFTER_MS = 4000;
-// Known limit (Linux): when the agent exits while its pty is paused with output still queued in the kernel, the hangup
-// that follows the session leader's exit discards that queue (up to ~64 KB of the tail). It needs a flood that ends at
-// full speed while a consumer is behind; agents print little at exit and the mirror alone is never that far behind.
 // While paused we cannot see the child exit: node-pty reports exit only after the socket closes, and destroys a socket
 // that is still open 200 ms after the child died — with our unread tail in it. So while paused, look every 50 ms.
 const PAUSED_LIVENESS_POLL_MS = 50;
@@ -58,7 +55,7 @@ const RESTART_NOTICE = Buffer.from(
     '\r\n\x1b[2m── restarted ──\x1b[0m\r\n',
   'utf8',
 );
-// What node-pty's spawn helper prints (then exits 1) when exec or chdir fails after the fork.
+// What node-pty's forked child (Linux) or spawn helper (macOS) prints, then exits 1, when exec or chdir fails.
 const SPAWN_FAILURE = /^(execvp\(3\)|chdir\(2\)|posix_spawnp?) failed\.?:?\s*([^\r\n]*)/;
 
 export class AgentSession extends EventEmitter {
@@ -81,6 +78,7 @@ export class AgentSession extends EventEmitter {
   private readonly gate: FlowGate;
 
   private pty: IPty | null = null;
+  private slaveFd: number | null = null;
   /** Bumped for every pty and on dispose, so late events of an old pty are ignored. */
   private generation = 0;
   private disposed = false;
@@ -208,6 +206,7 @@ export class AgentSession extends EventEmitter {
     }
     this.pty = pty;
     this._pid = pty.pid;
+    this.holdSlave(pty);
     this.setStatus('starting', null);
     pty.onData((chunk: string | Buffer) => {
       if (gen === this.generation) this.batcher.push(chunk as Buffer);
@@ -326,7 +325,12 @@ export class AgentSession extends EventEmitter {
     this.generation++;
     const pty = this.pty;
     this.pty = null;
-    if (pty) signal(pty.pid, 'SIGKILL', true);
+    if (pty) {
+      signal(pty.pid, 'SIGKILL', true);
+      // Close our end now rather than when the kernel reports the hangup (a grandchild may hold the slave open).
+      (pty as unknown as { destroy?: () => void }).destroy?.();
+    }
+    this.releaseSlave();
     this.clearTimers();
     this.batcher.dispose();
     this.gate.closeAll();
@@ -414,6 +418,7 @@ export class AgentSession extends EventEmitter {
   private onExit(exitCode: number, signalNumber: number | undefined): void {
     this.batcher.flush();
     this.pty = null;
+    this.releaseSlave();
     this.clearTimers();
     const sig = signalName(signalNumber);
     this._signal = sig;
@@ -429,6 +434,34 @@ export class AgentSession extends EventEmitter {
     this.stopping = false;
     if (!this.disposed) this.emit('exit', { exitCode: this._exitCode, signal: sig } satisfies ExitInfo);
     this.settleExitWaiters();
+  }
+
+  /**
+   * Linux: keeps our own descriptor of the pty's slave side open while the agent runs. Without it, the agent's exit
+   * closes the last slave descriptor, the master reports POLLHUP, and libuv ends the stream at the next short read —
+   * dropping whatever the kernel still holds (node-pty#726: the last few KB of output of a process that exits while we
+   * are behind). With it, the master never hangs up: node-pty closes it 200 ms after the exit, by which time everything
+   * is read (the liveness poll unpauses a paused pty as soon as the agent is gone). Costs one fd per running session.
+   */
+  private holdSlave(pty: IPty): void {
+    if (process.platform !== 'linux') return;
+    const name = (pty as unknown as { ptsName?: string }).ptsName;
+    if (!name) return;
+    try {
+      this.slaveFd = openSync(name, fsConstants.O_RDWR | fsConstants.O_NOCTTY);
+    } catch {
+      this.slaveFd = null; // the agent already exited and the pty is going away; nothing left to protect
+    }
+  }
+
+  private releaseSlave(): void {
+    if (this.slaveFd === null) return;
+    try {
+      closeSync(this.slaveFd);
+    } catch {
+      /* already closed */
+    }
+    this.slaveFd = null;
   }
 
   private waitForExit(): Promise<void> {
@@ -450,7 +483,7 @@ export class AgentSession extends EventEmitter {
   }
 }
 
-/** Checks what the spawn helper would trip over, to fail with a sentence instead of "execvp(3) failed". */
+/** Checks what the forked child would trip over, to fail with a sentence instead of "execvp(3) failed". */
 function preflight(spec: PtySpec): string | null {
   const cmd = spec.command;
   if (!cmd) return 'cannot start the agent: no command given';
@@ -463,7 +496,7 @@ function preflight(spec: PtySpec): string | null {
     const full = resolvePath(spec.cwd, cmd);
     return isExecutableFile(full) ? null : `cannot start "${cmd}": ${full} does not exist or is not executable`;
   }
-  // The helper execs with the session's environment, so its PATH is the one that counts (execvp's default without one).
+  // The child execs with the session's environment, so its PATH is the one that counts (execvp's default without one).
   const path = spec.env.PATH ?? '/usr/bin:/bin';
   for (const dir of path.split(delimiter)) if (isExecutableFile(join(dir || spec.cwd, cmd))) return null;
   return `cannot start "${cmd}": command not found on the session's PATH`;

@@ -108,6 +108,8 @@ const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX status_history_session ON status_history (session_id, id);
   `,
+  // The engine process that owns a run: another engine on the same data dir must not reconcile a run whose owner lives.
+  `ALTER TABLE runs ADD COLUMN engine_pid INTEGER;`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -491,12 +493,13 @@ export class Store {
   // -------------------------------------------------------------------------------------------------------------------
   // Runs
 
-  insertRun(run: RunInfo, templateJson: string): void {
+  /** `enginePid`: the process that runs the run's sessions (default: this one). */
+  insertRun(run: RunInfo, templateJson: string, enginePid: number = process.pid): void {
     const r = RunInfo.parse(run);
     const cols = Object.values(RUN_FIELDS).map((c) => c.col);
     const values = Object.entries(RUN_FIELDS).map(([k, c]) => toParam(c, r[k as keyof typeof RUN_FIELDS]));
-    cols.push('budget_per_session_usd', 'budget_run_usd', 'template_json');
-    values.push(r.budget.perSessionUsd, r.budget.runUsd, templateJson);
+    cols.push('budget_per_session_usd', 'budget_run_usd', 'template_json', 'engine_pid');
+    values.push(r.budget.perSessionUsd, r.budget.runUsd, templateJson, enginePid);
     this.run(`INSERT INTO runs (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`, values);
   }
 
@@ -598,12 +601,30 @@ export class Store {
 
   // -------------------------------------------------------------------------------------------------------------------
 
+  /**
+   * After an engine died: the runs it owned that are still launching/running become 'ended', and their sessions that
+   * were not final become 'stopped'. Runs owned by a live engine (another process on this data dir) are left alone.
+   */
   reconcileAfterRestart(): { runs: number; sessions: number } {
     const at = now();
     const marks = NOT_FINAL.map(() => '?').join(', ');
     return this.transaction(() => {
       const db = this.conn;
-      const stale = db.all(`SELECT id FROM sessions WHERE status IN (${marks})`, NOT_FINAL) as Row[];
+      const open = db.all("SELECT id, engine_pid FROM runs WHERE state IN ('launching', 'running')") as Row[];
+      const orphaned = open
+        .filter((r) => r.engine_pid === null || (Number(r.engine_pid) !== process.pid && !pidAlive(Number(r.engine_pid))))
+        .map((r) => String(r.id));
+      // Sessions can outlive their run's state (a restarted session of an ended run): any non-final session of a run
+      // whose owner is gone is stale too.
+      const owners = db.all('SELECT id, engine_pid FROM runs') as Row[];
+      const dead = new Set(
+        owners
+          .filter((r) => r.engine_pid === null || (Number(r.engine_pid) !== process.pid && !pidAlive(Number(r.engine_pid))))
+          .map((r) => String(r.id)),
+      );
+      const stale = (db.all(`SELECT id, run_id FROM sessions WHERE status IN (${marks})`, NOT_FINAL) as Row[]).filter((row) =>
+        dead.has(String(row.run_id)),
+      );
       for (const row of stale) {
         db.run("UPDATE sessions SET status = 'stopped', status_detail = ?, ended_at = COALESCE(ended_at, ?) WHERE id = ?", [
           ENGINE_EXITED,
@@ -612,8 +633,13 @@ export class Store {
         ]);
         db.run("INSERT INTO status_history (session_id, status, detail, at) VALUES (?, 'stopped', ?, ?)", [String(row.id), ENGINE_EXITED, at]);
       }
-      const runs = db.run("UPDATE runs SET state = 'ended', ended_at = COALESCE(ended_at, ?) WHERE state IN ('launching', 'running')", [at]).changes;
-      return { runs, sessions: stale.length };
+      for (const id of orphaned) db.run("UPDATE runs SET state = 'ended', ended_at = COALESCE(ended_at, ?) WHERE id = ?", [at, id]);
+      return { runs: orphaned.length, sessions: stale.length };
     });
+  }
+
+  /** A run resumed by this engine becomes this engine's. */
+  claimRun(id: string): void {
+    this.run('UPDATE runs SET engine_pid = ? WHERE id = ?', [process.pid, id]);
   }
 }

@@ -221,6 +221,10 @@ async function pool<T>(items: readonly T[], limit: number, fn: (item: T) => Prom
   await Promise.all(workers);
 }
 
+/**
+ * One worktree per slot at join(root, slot) on a new branch flotilla/<slug>/<slot> at baseCommit. All or nothing: on
+ * any failure every worktree and branch this call made is removed again and a WorkspaceError names the first failed slot.
+ */
 export async function createWorktrees(opts: {
   repo: string;
   baseCommit: string;
@@ -354,6 +358,10 @@ export async function createWorktrees(opts: {
   throw err;
 }
 
+/**
+ * Force-removes the given worktrees (uncommitted work in them is lost) and deletes their branches. Paths git does not
+ * know and branches that do not exist are skipped; the main checkout and its branch are never touched.
+ */
 export async function removeWorktrees(repo: string, entries: { path: string; branch: string | null }[]): Promise<void> {
   const top = await repoToplevel(repo);
   const listed = await listWorktrees(top);
@@ -373,7 +381,7 @@ export async function removeWorktrees(repo: string, entries: { path: string; bra
   const mainBranch = listed[0]?.branch ?? null;
   const wanted = [...new Set(entries.map((e) => e.branch).filter((b): b is string => !!b && b !== mainBranch))];
   for (const b of wanted) {
-    // One at a time: `branch -D a b` stops at the first missing name on some versions.
+    // A branch that is already gone is what the caller wanted anyway.
     if ((await tryRun(top, ['rev-parse', '--verify', '--quiet', `refs/heads/${b}`])) === null) continue;
     try {
       await git(top, ['branch', '-D', b]);
@@ -384,6 +392,7 @@ export async function removeWorktrees(repo: string, entries: { path: string; bra
   if (problems.length) throw new WorkspaceError('git_failed', problems.join('\n'));
 }
 
+/** Everything of one run: its worktrees (under root, or on its branches), its branches, leftover slot directories. */
 export async function cleanRun(repo: string, slug: string, root: string): Promise<{ removedWorktrees: number; removedBranches: number }> {
   const absRoot = resolve(root);
   let top: string | null = null;
@@ -411,6 +420,7 @@ export async function cleanRun(repo: string, slug: string, root: string): Promis
         await rm(w.path, { recursive: true, force: true });
         removedWorktrees++;
       } else if (!existsSync(w.path)) removedWorktrees++; // registered but already deleted; prune drops it
+      else problems.push(`could not remove worktree ${w.path}`);
     });
     await tryRun(top, ['worktree', 'prune']);
     for (const b of await branchesUnder(top, prefix)) {
