@@ -3,9 +3,10 @@ import { parseArgs } from 'node:util';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type RunReport, isFinalStatus } from './shared/contract.ts';
-import { Engine } from './engine/engine.ts';
-import { defaultDataDir } from './engine/store/index.ts';
+import { readFile } from 'node:fs/promises';
+import { type RunInfo, type RunReport, type SessionInfo, isFinalStatus } from './shared/contract.ts';
+import { ENGINE_FILE, Engine } from './engine/engine.ts';
+import { Store, defaultDataDir, ensureDataDir } from './engine/store/index.ts';
 import { toApiError } from './engine/errors.ts';
 import { runDoctor } from './engine/doctor.ts';
 
@@ -134,36 +135,73 @@ async function run(argv: string[]): Promise<void> {
   process.exit(interrupted ? 130 : allDone ? 0 : 1);
 }
 
+/** A running engine on this data dir, from the file it leaves there (its store is exclusive while it runs). */
+async function runningEngine(dataDir: string): Promise<{ origin: string; token: string } | null> {
+  try {
+    const info = JSON.parse(await readFile(join(dataDir, ENGINE_FILE), 'utf8')) as { pid: number; origin: string; token: string };
+    process.kill(info.pid, 0);
+    return info;
+  } catch {
+    return null;
+  }
+}
+
+async function callEngine(engine: { origin: string; token: string }, cmd: string, args: unknown): Promise<any> {
+  const res = await fetch(`${engine.origin}/api/${cmd}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${engine.token}`, 'content-type': 'application/json' },
+    body: JSON.stringify(args),
+  });
+  const body = (await res.json()) as { ok: boolean; data?: unknown; error?: { message: string } };
+  if (!body.ok) throw new Error(body.error?.message ?? `engine answered ${res.status}`);
+  return body.data;
+}
+
 async function runs(argv: string[]): Promise<void> {
   const { values } = parseArgs({ args: argv, options: { 'data-dir': { type: 'string' }, json: { type: 'boolean', default: false } } });
-  const { Store, ensureDataDir } = await import('./engine/store/index.ts');
-  const store = Store.open(await ensureDataDir(values['data-dir'] ?? defaultDataDir()));
-  try {
-    // Runs whose engine died are shown as what they are now: ended, their sessions stopped.
-    store.reconcileAfterRestart();
-    const list = store.listRuns().map((r) => ({ ...r, sessions: store.listSessions(r.id) }));
-    if (values.json) return void process.stdout.write(`${JSON.stringify(list, null, 2)}\n`);
-    if (list.length === 0) return void process.stdout.write('no runs yet — start one with: flotilla run <template.yaml>\n');
-    for (const r of list) {
-      process.stdout.write(`${r.startedAt}  ${r.name}  ${r.state}  ${r.id}\n`);
-      for (const s of r.sessions)
-        process.stdout.write(`    slot ${s.slot}  ${s.status}${isFinalStatus(s.status) ? '' : '*'}  ${s.worktree}\n`);
+  const dataDir = await ensureDataDir(values['data-dir'] ?? defaultDataDir());
+  let list: (RunInfo & { sessions: SessionInfo[] })[];
+  const engine = await runningEngine(dataDir);
+  if (engine) {
+    const all = (await callEngine(engine, 'listRuns', {})) as RunInfo[];
+    const sessions = (await callEngine(engine, 'listSessions', {})) as SessionInfo[];
+    list = all.map((r) => ({ ...r, sessions: sessions.filter((s) => s.runId === r.id) }));
+  } else {
+    const store = Store.open(dataDir);
+    try {
+      // Runs whose engine died are shown as what they are now: ended, their sessions stopped.
+      store.reconcileAfterRestart();
+      store.interruptOpenUsage();
+      list = store.listRuns().map((r) => ({ ...r, sessions: store.listSessions(r.id) }));
+    } finally {
+      store.close();
     }
-  } finally {
-    store.close();
+  }
+  if (values.json) return void process.stdout.write(`${JSON.stringify(list, null, 2)}\n`);
+  if (list.length === 0) return void process.stdout.write('no runs yet — start one with: flotilla run <template.yaml>\n');
+  for (const r of list) {
+    process.stdout.write(`${r.startedAt}  ${r.name}  ${r.state}  ${r.id}\n`);
+    for (const s of r.sessions)
+      process.stdout.write(`    slot ${s.slot}  ${s.status}${isFinalStatus(s.status) ? '' : '*'}  ${s.worktree}\n`);
   }
 }
 
 async function clean(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { 'data-dir': { type: 'string' } } });
   if (!positionals[0]) fail('clean needs a run id (see: flotilla runs)');
-  const engine = await Engine.create({ dataDir: values['data-dir'] ?? defaultDataDir() });
-  try {
-    const r = await engine.cleanRun(positionals[0]);
-    process.stdout.write(`removed ${r.removedWorktrees} worktree(s) and ${r.removedBranches} branch(es)\n`);
-  } finally {
-    await engine.close();
+  const dataDir = await ensureDataDir(values['data-dir'] ?? defaultDataDir());
+  const running = await runningEngine(dataDir);
+  let r: { removedWorktrees: number; removedBranches: number };
+  if (running) r = await callEngine(running, 'cleanRun', { runId: positionals[0] });
+  else {
+    const engine = await Engine.create({ dataDir });
+    try {
+      r = await engine.cleanRun(positionals[0]);
+    } finally {
+      await engine.close();
+    }
   }
+  process.stdout.write(`removed ${r.removedWorktrees} worktree(s) and ${r.removedBranches} branch(es)\n`);
 }
 
 async function doctor(argv: string[]): Promise<void> {

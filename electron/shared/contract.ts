@@ -101,6 +101,126 @@ export const RunInfo = z.object({
 export type RunInfo = z.infer<typeof RunInfo>;
 
 // ---------------------------------------------------------------------------------------------------------------------
+// Spend (the meter). Dollars are USD; token counts follow Anthropic's meaning: `inputTokens` is the uncached part of the
+// prompt, cache reads and writes are separate (an OpenAI-style `prompt_tokens` is split into input + cacheRead).
+
+export const UpstreamErrorKind = z.enum([
+  'rate_limited',
+  'overloaded',
+  'out_of_balance',
+  'bad_key',
+  'unknown_model',
+  'context_overflow',
+  'budget',
+  'other',
+]);
+export type UpstreamErrorKind = z.infer<typeof UpstreamErrorKind>;
+
+export const UpstreamErrorInfo = z.object({
+  kind: UpstreamErrorKind,
+  status: z.number().int(),
+  /** The provider's error type, e.g. "rate_limit_reached_error". */
+  type: z.string().nullable(),
+  message: z.string(),
+  at: z.string(),
+});
+export type UpstreamErrorInfo = z.infer<typeof UpstreamErrorInfo>;
+
+/** How a ledger row's figure was obtained. */
+export const UsageState = z.enum([
+  'open', // request under way; figures so far are an estimate
+  'exact', // usage reported by the provider
+  'partial', // the stream ended before the usage arrived: what was seen
+  'interrupted', // the engine died while the request was open
+  'error', // the provider answered with an error (usually no tokens)
+  'refused', // refused by the meter (budget) — never reached the provider
+]);
+export type UsageState = z.infer<typeof UsageState>;
+
+export const LedgerRow = z.object({
+  id: z.number().int(),
+  sessionId: z.string(),
+  runId: z.string(),
+  model: z.string().nullable(),
+  inputTokens: z.number().int(),
+  cacheReadTokens: z.number().int(),
+  cacheWriteTokens: z.number().int(),
+  outputTokens: z.number().int(),
+  usd: z.number(),
+  /** False when the model has no price: tokens counted, dollars unknown (never a silent $0). */
+  priced: z.boolean(),
+  state: UsageState,
+  ttftMs: z.number().nullable(),
+  durationMs: z.number().nullable(),
+  httpStatus: z.number().int().nullable(),
+  errorType: z.string().nullable(),
+  startedAt: z.string(),
+  endedAt: z.string().nullable(),
+});
+export type LedgerRow = z.infer<typeof LedgerRow>;
+
+export const SpendTotals = z.object({
+  usd: z.number(),
+  /** Part of `usd` that is still an estimate (responses streaming now). */
+  estimateUsd: z.number(),
+  inputTokens: z.number().int(),
+  cacheReadTokens: z.number().int(),
+  cacheWriteTokens: z.number().int(),
+  outputTokens: z.number().int(),
+  /** Billed model requests (not count_tokens, models, probes, refusals). */
+  requests: z.number().int(),
+  /** Tokens of models that have no price. */
+  unpricedTokens: z.number().int(),
+  /** What the same tokens would have cost on the reference model, and the difference. */
+  referenceModel: z.string(),
+  referenceUsd: z.number(),
+  savingsUsd: z.number(),
+  budgetUsd: z.number().nullable(),
+});
+export type SpendTotals = z.infer<typeof SpendTotals>;
+
+export const SessionSpend = SpendTotals.extend({
+  sessionId: z.string(),
+  runId: z.string(),
+  inFlight: z.number().int(),
+  /** Of the last completed request: time to first token, output tokens per second while streaming. */
+  ttftMs: z.number().nullable(),
+  tokensPerSec: z.number().nullable(),
+  /** Last request's prompt tokens over the model's window (0..1), and the two numbers. */
+  contextFill: z.number().nullable(),
+  contextTokens: z.number().int().nullable(),
+  contextWindow: z.number().int().nullable(),
+  lastError: UpstreamErrorInfo.nullable(),
+});
+export type SessionSpend = z.infer<typeof SessionSpend>;
+
+export const RunSpend = SpendTotals.extend({ runId: z.string() });
+export type RunSpend = z.infer<typeof RunSpend>;
+
+export const EditIntent = z.object({
+  sessionId: z.string(),
+  /** As the tool call named it (absolute for Claude Code). */
+  path: z.string(),
+  tool: z.string(),
+  at: z.string(),
+});
+export type EditIntent = z.infer<typeof EditIntent>;
+
+export const PriceEntry = z.object({
+  model: z.string(),
+  /** USD per million tokens. */
+  inputUsd: z.number().min(0),
+  cacheReadUsd: z.number().min(0),
+  /** Cache writes; K2 has no surcharge (priced as input). */
+  cacheWriteUsd: z.number().min(0),
+  outputUsd: z.number().min(0),
+  contextWindow: z.number().int().nullable(),
+  asOf: z.string(),
+  source: z.string(),
+});
+export type PriceEntry = z.infer<typeof PriceEntry>;
+
+// ---------------------------------------------------------------------------------------------------------------------
 // Commands (client → engine). Over WebSocket as {id, cmd, args}; over HTTP as POST /api/<cmd> with args as the body.
 
 export const LaunchArgs = z.object({
@@ -129,6 +249,12 @@ export const Commands = {
   stopRun: z.object({ runId: z.string() }),
   cleanRun: z.object({ runId: z.string() }),
   report: z.object({ runId: z.string() }),
+  spend: z.object({ runId: z.string() }),
+  ledger: z.object({ runId: z.string() }),
+  /** Sets a new budget (USD) for one session or for a run; an over-budget session carries on. */
+  raiseBudget: z.object({ sessionId: z.string().optional(), runId: z.string().optional(), usd: z.number().positive() }),
+  prices: z.object({}),
+  balance: z.object({ runId: z.string() }),
 } as const;
 export type CommandName = keyof typeof Commands;
 export type CommandArgs<C extends CommandName> = z.infer<(typeof Commands)[C]>;
@@ -176,6 +302,20 @@ export const EngineEvent = z.discriminatedUnion('event', [
   z.object({ type: z.literal('event'), event: z.literal('run'), run: RunInfo }),
   z.object({ type: z.literal('event'), event: z.literal('session'), session: SessionInfo }),
   z.object({ type: z.literal('event'), event: z.literal('launchProgress'), progress: LaunchProgress }),
+  z.object({ type: z.literal('event'), event: z.literal('spend'), spend: SessionSpend }),
+  z.object({ type: z.literal('event'), event: z.literal('runSpend'), spend: RunSpend }),
+  z.object({
+    type: z.literal('event'),
+    event: z.literal('budget'),
+    scope: z.enum(['session', 'run']),
+    id: z.string(),
+    /** 80: warning; 100: used up (further model requests are refused). */
+    level: z.union([z.literal(80), z.literal(100)]),
+    usd: z.number(),
+    budgetUsd: z.number(),
+  }),
+  z.object({ type: z.literal('event'), event: z.literal('intent'), intent: EditIntent }),
+  z.object({ type: z.literal('event'), event: z.literal('upstreamError'), sessionId: z.string(), error: UpstreamErrorInfo }),
   z.object({
     type: z.literal('event'),
     event: z.literal('exit'),

@@ -1,5 +1,6 @@
 // A stand-in for Moonshot's Anthropic-compatible surface (https://api.moonshot.ai/anthropic), good enough that the real
-// Claude Code CLI runs against it offline. Loopback only. Behaviour is scripted by the conversation (directives below).
+// Claude Code CLI runs against it offline. Loopback only. Behaviour is scripted by the conversation (directives: the
+// full list is at the top of index.ts; the language is shared with the OpenAI surfaces in openai.ts, see script.ts).
 // What Claude Code actually sends, and how it reacts, is written down in CLAUDE-CODE.md beside this file.
 //
 // Directives are read from the latest user turn that carries plain text (Claude Code keeps the task in the first user
@@ -13,43 +14,46 @@
 //   FAIL <status> <error type> [message]        → answer the main request with that HTTP error (Anthropic error shape).
 //   FAIL xN <status> <error type> [message]     → the same for the first N main requests of this task, then carry on.
 //   WAIT <ms>                                   → wait that long before answering a main request (time to first byte).
+//   … and FAIL <preset>, FAILMID, CUT, SLOW, USAGE (index.ts). PATCH steps are skipped here (no apply_patch tool).
 // The cwd is taken from the line `Primary working directory: <abs path>` (Claude Code 2.1.332 puts it in a role "system"
 // message inside `messages`; older versions in `system`). Without it, relative paths are sent as they are (the agent
 // then reports a tool error) rather than resolved against the stand-in's own cwd.
 // Requests without the needed tool (Claude Code's side requests: titles, topics, quota probes …) get a harmless answer.
-import { createHash } from 'node:crypto';
-import { EventEmitter } from 'node:events';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type http from 'node:http';
+import type { EventEmitter } from 'node:events';
 import path from 'node:path';
+import {
+  authorized,
+  beginSse,
+  estimateTokens,
+  findCwd,
+  hash,
+  planTurn,
+  sendJson,
+  sendJsonCut,
+  sleep,
+  splitInto,
+  sseFrame,
+  startRecordingServer,
+  statusForType,
+  textPieces,
+  writeFrames,
+  type ConvoMessage,
+  type Counters,
+  type ErrorSpec,
+  type ForcedUsage,
+  type Frame,
+  type RecordedRequest,
+  type Step,
+} from './script.ts';
 
-export interface RecordedRequest {
-  /** 1-based arrival order. */
-  seq: number;
-  method: string;
-  /** Path without the query string. */
-  path: string;
-  /** Path with the query string, as received. */
-  url: string;
-  headers: http.IncomingHttpHeaders;
-  /** Parsed JSON body, or null when there is none / it is not JSON. */
-  body: any;
-  rawBody: string;
-  receivedAt: number;
-  /** HTTP status answered (null until answered). */
-  status: number | null;
-  /** What the stand-in decided to answer (e.g. 'tool_use:Write', 'text', 'side', 'error'). */
-  kind: string | null;
-  /** True once the response has been fully written. */
-  finished: boolean;
-  /** True if the client closed the connection before the response was complete. */
-  aborted: boolean;
-}
+export { parseSse } from './script.ts';
+export type { RecordedRequest } from './script.ts';
 
 export interface AnthropicUpstreamOptions {
   /** When set, requests must carry `Authorization: Bearer <key>` or `x-api-key: <key>`. */
   apiKey?: string;
-  /** Delay between SSE events, in ms (default 0). */
+  /** Delay between SSE events, in ms (default 0). A `SLOW <ms>` directive overrides it per request. */
   chunkDelayMs?: number;
   /** Send a `ping` event every this many content events (default 3; 0 = only the one after message_start). */
   pingEvery?: number;
@@ -62,6 +66,8 @@ export interface AnthropicUpstreamOptions {
    * stricter compat layer may refuse them — Claude Code then retries once without them).
    */
   rejectSystemMessages?: boolean;
+  /** Answer 404 resource_not_found_error to a model id not in `models` (default false: any id is served). */
+  rejectUnknownModels?: boolean;
 }
 
 export interface AnthropicUpstream {
@@ -75,7 +81,7 @@ export interface AnthropicUpstream {
   close(): Promise<void>;
 }
 
-const DEFAULT_MODELS = ['kimi-k2.6', 'kimi-k2.5', 'kimi-k2-thinking', 'kimi-k2-thinking-turbo', 'kimi-k2-turbo-preview'];
+export const DEFAULT_MODELS = ['kimi-k2.6', 'kimi-k2.5', 'kimi-k2-thinking', 'kimi-k2-thinking-turbo', 'kimi-k2-turbo-preview'];
 
 type Block =
   | { type: 'text'; text: string }
@@ -87,15 +93,18 @@ interface Plan {
   waitMs?: number;
   blocks: Block[];
   stopReason: 'end_turn' | 'tool_use';
-  error?: { status: number; type: string; message: string };
+  error?: ErrorSpec;
+  /** FAILMID: stream part of the first text block, then an `error` event. */
+  failMid?: ErrorSpec;
+  /** CUT: the number of events after message_start before the connection is destroyed. */
+  cut?: number | null;
+  /** SLOW: delay between events for this request (overrides chunkDelayMs). */
+  slowMs?: number | null;
+  /** USAGE: the numbers to serve. */
+  usage?: ForcedUsage | null;
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-const hash = (s: string, n = 24) => createHash('sha256').update(s).digest('hex').slice(0, n);
-/** A rough, deterministic token estimate (≈ 4 characters per token). */
-const estimateTokens = (s: string) => Math.max(1, Math.ceil(s.length / 4));
-
-function errorBody(type: string, message: string) {
+export function errorBody(type: string, message: string) {
   return { type: 'error', error: { type, message } };
 }
 
@@ -122,11 +131,10 @@ function typedText(content: unknown): string {
     .join('\n');
 }
 
-/** The text of the last tool_result if it is an error, as "Tool error: …"; else null. */
-function lastToolError(messages: any[]): string | null {
-  const last = messages.at(-1);
-  if (last?.role !== 'user' || !Array.isArray(last.content)) return null;
-  const r = last.content.find((b: any) => b?.type === 'tool_result' && b.is_error);
+/** The text of a failed tool_result in this message, as "Tool error: …"; else null. */
+function toolErrorIn(m: any): string | null {
+  if (m?.role !== 'user' || !Array.isArray(m.content)) return null;
+  const r = m.content.find((b: any) => b?.type === 'tool_result' && b.is_error);
   return r ? `Tool error: ${contentText(r.content).split('\n')[0]}` : null;
 }
 
@@ -134,47 +142,6 @@ function systemText(system: unknown): string {
   if (typeof system === 'string') return system;
   if (Array.isArray(system)) return system.map((b: any) => (b && typeof b.text === 'string' ? b.text : '')).join('\n');
   return '';
-}
-
-interface Directives {
-  steps: Array<{ tool: 'Write' | 'Edit' | 'Bash'; input: (at: (rel: string) => string) => Record<string, unknown> }>;
-  say: string | null;
-  long: number | null;
-  fail: { status: number; type: string; message: string; times: number | null } | null;
-  waitMs: number;
-}
-
-function parseDirectives(text: string): Directives {
-  const d: Directives = { steps: [], say: null, long: null, fail: null, waitMs: 0 };
-  const unescape = (s: string) => s.replace(/\\n/g, '\n');
-  for (const rawLine of text.split(/\r?\n/)) {
-    // Tolerate leading markup/quotes around the directive (prompts get wrapped in tags by some clients).
-    const line = rawLine.replace(/^[\s>*`"'-]+/, '').trimEnd();
-    let m: RegExpMatchArray | null;
-    if ((m = line.match(/^WRITE\s+(\S+)(?:\s(.*))?$/))) {
-      const rel = m[1];
-      const content = unescape(m[2] ?? '');
-      d.steps.push({ tool: 'Write', input: (at) => ({ file_path: at(rel), content }) });
-    } else if ((m = line.match(/^EDIT\s+(\S+)\s(.*?)\s=>\s(.*)$/))) {
-      const [, rel, oldS, newS] = m;
-      d.steps.push({
-        tool: 'Edit',
-        input: (at) => ({ file_path: at(rel), old_string: unescape(oldS), new_string: unescape(newS) }),
-      });
-    } else if ((m = line.match(/^BASH\s+(.+)$/))) {
-      const command = m[1];
-      d.steps.push({ tool: 'Bash', input: () => ({ command, description: 'Run a command' }) });
-    } else if ((m = line.match(/^SAY\s+(.+)$/))) {
-      d.say = m[1];
-    } else if ((m = line.match(/^LONG\s+(\d+)/))) {
-      d.long = Number(m[1]);
-    } else if ((m = line.match(/^FAIL(?:\s+x(\d+))?\s+(\d{3})\s+(\S+)(?:\s+(.*))?$/))) {
-      d.fail = { status: Number(m[2]), type: m[3], message: m[4] ?? `scripted ${m[3]}`, times: m[1] ? Number(m[1]) : null };
-    } else if ((m = line.match(/^WAIT\s+(\d+)/))) {
-      d.waitMs = Number(m[1]);
-    }
-  }
-  return d;
 }
 
 /** A small value that satisfies a (simple) JSON schema. */
@@ -207,47 +174,44 @@ function sampleFromSchema(schema: any, depth = 0): unknown {
   }
 }
 
+const promptTokens = (body: any) =>
+  estimateTokens(JSON.stringify({ s: body?.system ?? null, m: body?.messages ?? [], t: body?.tools ?? [] }));
+
+/** Claude Code's tool inputs for a step. */
+function toolInput(step: Step, at: (rel: string) => string): Record<string, unknown> {
+  switch (step.tool) {
+    case 'Write':
+      return { file_path: at(step.path), content: step.content };
+    case 'Edit':
+      return { file_path: at(step.path), old_string: step.old, new_string: step.new };
+    case 'Bash':
+      return { command: step.command, description: 'Run a command' };
+    case 'Patch':
+      return {};
+  }
+}
+
 /**
- * Decide what to answer to a /v1/messages body. Deterministic in the body, except `FAIL xN`, which asks `failures`
- * (the server's counter) how often this task has already failed.
+ * Decide what to answer to a /v1/messages body. Deterministic in the body, except the `xN` forms (`FAIL xN`, `FAILMID xN`,
+ * `CUT xN`), which ask `failures` (the server's counters) how often this task has already been failed or cut.
  */
-export function planResponse(body: any, failures?: Map<string, number>): Plan {
+export function planResponse(body: any, failures?: Counters): Plan {
   const messages: any[] = Array.isArray(body?.messages) ? body.messages : [];
   const toolNames = new Set<string>(
     (Array.isArray(body?.tools) ? body.tools : []).map((t: any) => t?.name).filter((n: unknown) => typeof n === 'string'),
   );
   const sys = systemText(body?.system);
   // Claude Code 2.1.332 states the cwd in a role "system" message inside `messages` (older versions: in `system`).
-  const cwdRe = /Primary working directory:\s*(.+)/;
-  let cwd = sys.match(cwdRe)?.[1]?.trim();
-  for (const m of messages) {
-    if (cwd) break;
-    cwd = contentText(m?.content).match(cwdRe)?.[1]?.trim();
-  }
+  const cwd = findCwd([sys, ...messages.map((m) => contentText(m?.content))]);
   const at = (rel: string) => (cwd ? path.resolve(cwd, rel) : rel);
   const idBase = hash(JSON.stringify(messages), 16);
-
-  // The task turn: the latest user message with typed text carrying a directive; otherwise the first user message.
-  let taskIdx = -1;
-  for (let i = messages.length - 1; i >= 0; i--) {
-    const m = messages[i];
-    if (m?.role !== 'user') continue;
-    const t = typedText(m.content);
-    if (/^[\s>*`"'-]*(WRITE|EDIT|BASH|SAY|LONG|FAIL|WAIT)\s/m.test(t)) {
-      taskIdx = i;
-      break;
-    }
-  }
-  if (taskIdx < 0) taskIdx = messages.findIndex((m) => m?.role === 'user');
-  const lastUser = [...messages].reverse().find((m) => m?.role === 'user');
-  const lastText = lastUser ? contentText(lastUser.content) : '';
-  const taskText = taskIdx >= 0 ? contentText(messages[taskIdx].content) : '';
-  const d = parseDirectives(taskText);
 
   const isMain = toolNames.has('Write') || toolNames.has('Bash') || toolNames.has('Edit');
   if (!isMain) {
     // A side request (title / topic / summary / quota probe). Answer harmlessly; JSON when JSON is asked for.
     // Claude Code 2.1.332 asks for titles with output_config.format = {type: 'json_schema', schema}: answer a value of it.
+    const lastUser = [...messages].reverse().find((m) => m?.role === 'user');
+    const lastText = lastUser ? contentText(lastUser.content) : '';
     const schema = body?.output_config?.format?.schema ?? body?.output_format?.schema;
     const wantsJson = /\bJSON\b/i.test(sys) || /\bJSON\b/.test(lastText);
     const text = schema
@@ -258,45 +222,52 @@ export function planResponse(body: any, failures?: Map<string, number>): Plan {
     return { kind: 'side', blocks: [{ type: 'text', text }], stopReason: 'end_turn' };
   }
 
-  if (d.fail) {
-    // `FAIL xN …` fails the first N main requests of this task (Claude Code retries the same body), then recovers.
-    const key = hash(taskText);
-    const failed = failures?.get(key) ?? 0;
-    if (d.fail.times === null || failed < d.fail.times) {
-      failures?.set(key, failed + 1);
-      return { kind: 'error', blocks: [], stopReason: 'end_turn', waitMs: d.waitMs, error: d.fail };
+  const convo: ConvoMessage[] = messages.map((m) => ({
+    role: typeof m?.role === 'string' ? m.role : '',
+    typed: m?.role === 'user' ? typedText(m.content) : '',
+    text: contentText(m?.content),
+    toolResults:
+      m?.role === 'user' && Array.isArray(m.content) ? m.content.filter((b: any) => b?.type === 'tool_result').length : 0,
+    toolError: toolErrorIn(m),
+  }));
+  const { decision, directives: d, cut } = planTurn(convo, {
+    canRun: (s) => toolNames.has(s.tool),
+    counters: failures,
+    errorContext: { model: body?.model, promptTokens: promptTokens(body), maxTokens: body?.max_tokens },
+  });
+  const shaping = { waitMs: d.waitMs, cut, slowMs: d.slowMs, usage: d.usage };
+  switch (decision.type) {
+    case 'error':
+      return { kind: 'error', blocks: [], stopReason: 'end_turn', waitMs: d.waitMs, error: decision.error };
+    case 'failmid':
+      return { kind: 'failmid', ...shaping, blocks: [{ type: 'text', text: decision.text }], stopReason: 'end_turn', failMid: decision.error };
+    case 'tool': {
+      const { step, index } = decision;
+      return {
+        kind: `tool_use:${step.tool}`,
+        ...shaping,
+        blocks: [
+          { type: 'text', text: `I'll use ${step.tool}.` },
+          { type: 'tool_use', id: `toolu_${idBase}${String(index).padStart(2, '0')}`, name: step.tool, input: toolInput(step, at) },
+        ],
+        stopReason: 'tool_use',
+      };
     }
+    case 'text':
+      return { kind: 'text', ...shaping, blocks: [{ type: 'text', text: decision.text }], stopReason: 'end_turn' };
   }
-
-  // How many tool results have come back since the task turn?
-  let done = 0;
-  for (let i = taskIdx + 1; i < messages.length; i++) {
-    const c = messages[i]?.content;
-    if (messages[i]?.role === 'user' && Array.isArray(c)) done += c.filter((b: any) => b?.type === 'tool_result').length;
-  }
-  const steps = d.steps.filter((s) => toolNames.has(s.tool));
-  if (done < steps.length) {
-    const step = steps[done];
-    return {
-      kind: `tool_use:${step.tool}`,
-      waitMs: d.waitMs,
-      blocks: [
-        { type: 'text', text: `I'll use ${step.tool}.` },
-        { type: 'tool_use', id: `toolu_${idBase}${String(done).padStart(2, '0')}`, name: step.tool, input: step.input(at) },
-      ],
-      stopReason: 'tool_use',
-    };
-  }
-  let text: string;
-  if (d.long) text = Array.from({ length: d.long }, (_, i) => `word${i + 1}`).join(' ');
-  else if (d.say) text = d.say;
-  else if (steps.length > 0) text = lastToolError(messages) ?? 'Done.';
-  else text = 'OK. Nothing to do.';
-  return { kind: 'text', waitMs: d.waitMs, blocks: [{ type: 'text', text }], stopReason: 'end_turn' };
 }
 
-function usageFor(body: any, outputText: string, cacheReadRatio: number) {
-  const prompt = estimateTokens(JSON.stringify({ s: body?.system ?? null, m: body?.messages ?? [], t: body?.tools ?? [] }));
+function usageFor(body: any, outputText: string, cacheReadRatio: number, forced?: ForcedUsage | null) {
+  if (forced) {
+    return {
+      input_tokens: forced.input,
+      cache_creation_input_tokens: forced.cacheWrite,
+      cache_read_input_tokens: forced.cacheRead,
+      output_tokens: forced.output,
+    };
+  }
+  const prompt = promptTokens(body);
   const cacheRead = Math.floor(prompt * cacheReadRatio);
   return {
     input_tokens: prompt - cacheRead,
@@ -306,237 +277,123 @@ function usageFor(body: any, outputText: string, cacheReadRatio: number) {
   };
 }
 
-/** Split a string into `n` roughly equal pieces (at least one, never empty pieces unless the string is empty). */
-function splitInto(s: string, n: number): string[] {
-  if (s.length === 0) return [''];
-  const size = Math.max(1, Math.ceil(s.length / n));
-  const out: string[] = [];
-  for (let i = 0; i < s.length; i += size) out.push(s.slice(i, i + size));
-  return out;
-}
-
-/** Text deltas: a few words each. */
-function textPieces(text: string): string[] {
-  const words = text.match(/\S+\s*|\s+/g) ?? [text];
-  const out: string[] = [];
-  for (let i = 0; i < words.length; i += 3) out.push(words.slice(i, i + 3).join(''));
-  return out.length ? out : [''];
-}
-
 function blockOutputText(b: Block): string {
   return b.type === 'text' ? b.text : JSON.stringify(b.input);
 }
 
-export async function startAnthropicUpstream(opts: AnthropicUpstreamOptions = {}): Promise<AnthropicUpstream> {
-  const requests: RecordedRequest[] = [];
-  const events = new EventEmitter();
-  const chunkDelayMs = opts.chunkDelayMs ?? 0;
-  const pingEvery = opts.pingEvery ?? 3;
-  const cacheReadRatio = opts.cacheReadRatio ?? 0.5;
-  const models = opts.models ?? DEFAULT_MODELS;
-  const sockets = new Set<import('node:net').Socket>();
-  const failures = new Map<string, number>();
+/** What the Anthropic routes need from the server that hosts them. */
+export interface AnthropicContext {
+  opts: AnthropicUpstreamOptions;
+  counters: Counters;
+}
 
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const rawBody = Buffer.concat(chunks).toString('utf8');
-      let body: any = null;
-      if (rawBody) {
-        try {
-          body = JSON.parse(rawBody);
-        } catch {
-          body = null;
-        }
-      }
-      const url = req.url ?? '/';
-      const rec: RecordedRequest = {
-        seq: requests.length + 1,
-        method: req.method ?? 'GET',
-        path: url.split('?')[0],
-        url,
-        headers: req.headers,
-        body,
-        rawBody,
-        receivedAt: Date.now(),
-        status: null,
-        kind: null,
-        finished: false,
-        aborted: false,
-      };
-      requests.push(rec);
-      res.on('close', () => {
-        if (!res.writableFinished) {
-          rec.aborted = true;
-          events.emit('aborted', rec);
-        }
-      });
-      res.on('finish', () => {
-        rec.finished = true;
-        events.emit('finished', rec);
-      });
-      events.emit('request', rec);
-      handle(rec, res).catch((err) => {
-        if (!res.headersSent) {
-          res.writeHead(500, { 'content-type': 'application/json' });
-          res.end(JSON.stringify(errorBody('api_error', String(err?.message ?? err))));
-        } else res.destroy();
-      });
-    });
-  });
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
+/** GET /v1/models as this stand-in has always answered it (Anthropic's and OpenAI's fields together). */
+export function modelList(models: string[], withCreated = false) {
+  const data = models.map((id, i) => ({
+    type: 'model',
+    id,
+    display_name: id,
+    created_at: new Date(Date.UTC(2026, 0, 1 + i)).toISOString(),
+    ...(withCreated ? { created: Date.UTC(2026, 0, 1 + i) / 1000 } : {}),
+    object: 'model',
+    owned_by: 'moonshot',
+  }));
+  return { object: 'list', data, has_more: false, first_id: models[0] ?? null, last_id: models.at(-1) ?? null };
+}
 
-  function sendJson(rec: RecordedRequest, res: http.ServerResponse, status: number, obj: unknown, kind?: string) {
-    rec.status = status;
-    if (kind) rec.kind = kind;
-    const data = JSON.stringify(obj);
-    res.writeHead(status, {
-      'content-type': 'application/json',
-      'content-length': Buffer.byteLength(data),
-      'request-id': `req_${hash(rec.rawBody + rec.url, 24)}`,
-    });
-    res.end(data);
+/** Serve POST /v1/messages and /v1/messages/count_tokens (`p` without any base prefix). False when `p` is not one. */
+export async function handleAnthropic(ctx: AnthropicContext, rec: RecordedRequest, res: http.ServerResponse, p: string): Promise<boolean> {
+  const { opts } = ctx;
+  if (rec.method === 'POST' && p === '/v1/messages/count_tokens') {
+    sendJson(rec, res, 200, { input_tokens: promptTokens(rec.body ?? {}) }, 'count_tokens');
+    return true;
   }
-
-  function authorized(rec: RecordedRequest): boolean {
-    if (!opts.apiKey) return true;
-    const auth = rec.headers['authorization'];
-    const bearer = typeof auth === 'string' ? auth.match(/^Bearer\s+(.+)$/i)?.[1] : undefined;
-    const xKey = rec.headers['x-api-key'];
-    return bearer === opts.apiKey || xKey === opts.apiKey;
+  if (rec.method !== 'POST' || p !== '/v1/messages') return false;
+  rec.surface = 'anthropic';
+  const body = rec.body;
+  if (!body || !Array.isArray(body.messages) || typeof body.model !== 'string') {
+    sendJson(rec, res, 400, errorBody('invalid_request_error', 'messages and model are required'), 'invalid');
+    return true;
   }
-
-  async function handle(rec: RecordedRequest, res: http.ServerResponse) {
-    const { method, path: p } = rec;
-    if (p === '/api/hello' && (method === 'HEAD' || method === 'GET')) {
-      rec.status = 200;
-      rec.kind = 'hello';
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(method === 'HEAD' ? undefined : JSON.stringify({ message: 'hello' }));
-      return;
-    }
-    if (!authorized(rec)) {
-      sendJson(rec, res, 401, errorBody('authentication_error', 'Invalid Authentication'), 'unauthorized');
-      return;
-    }
-    if (method === 'GET' && p === '/v1/models') {
-      const data = models.map((id, i) => ({
-        type: 'model',
-        id,
-        display_name: id,
-        created_at: new Date(Date.UTC(2026, 0, 1 + i)).toISOString(),
-        object: 'model',
-        owned_by: 'moonshot',
-      }));
-      sendJson(rec, res, 200, { object: 'list', data, has_more: false, first_id: models[0] ?? null, last_id: models.at(-1) ?? null }, 'models');
-      return;
-    }
-    if (method === 'POST' && p === '/v1/messages/count_tokens') {
-      const b = rec.body ?? {};
-      const n = estimateTokens(JSON.stringify({ s: b.system ?? null, m: b.messages ?? [], t: b.tools ?? [] }));
-      sendJson(rec, res, 200, { input_tokens: n }, 'count_tokens');
-      return;
-    }
-    if (method === 'POST' && p === '/v1/messages') {
-      const body = rec.body;
-      if (!body || !Array.isArray(body.messages) || typeof body.model !== 'string') {
-        sendJson(rec, res, 400, errorBody('invalid_request_error', 'messages and model are required'), 'invalid');
-        return;
-      }
-      if (opts.rejectSystemMessages && body.messages.some((m: any) => m?.role === 'system')) {
-        // Anthropic's own wording; Claude Code recognises it (and serde/pydantic-style "… 'user' or 'assistant'").
-        const msg =
-          'messages: Unexpected role "system". The Messages API accepts a top-level `system` parameter, not "system" as an input message role.';
-        sendJson(rec, res, 400, errorBody('invalid_request_error', msg), 'rejected_system');
-        return;
-      }
-      const plan = planResponse(body, failures);
-      if (plan.waitMs) {
-        await sleep(plan.waitMs);
-        if (rec.aborted || res.destroyed) return;
-      }
-      if (plan.error) {
-        sendJson(rec, res, plan.error.status, errorBody(plan.error.type, plan.error.message), 'error');
-        return;
-      }
-      const outText = plan.blocks.map(blockOutputText).join('');
-      const usage = usageFor(body, outText, cacheReadRatio);
-      const msgId = `msg_${hash(rec.rawBody, 24)}`;
-      if (!body.stream) {
-        sendJson(
-          rec,
-          res,
-          200,
-          {
-            id: msgId,
-            type: 'message',
-            role: 'assistant',
-            model: body.model,
-            content: plan.blocks,
-            stop_reason: plan.stopReason,
-            stop_sequence: null,
-            usage,
-          },
-          plan.kind,
-        );
-        return;
-      }
-      await stream(rec, res, body, plan, msgId, usage);
-      return;
-    }
-    sendJson(rec, res, 404, errorBody('not_found_error', `Not found: ${method} ${p}`), 'not_found');
+  if (opts.rejectSystemMessages && body.messages.some((m: any) => m?.role === 'system')) {
+    // Anthropic's own wording; Claude Code recognises it (and serde/pydantic-style "… 'user' or 'assistant'").
+    const msg =
+      'messages: Unexpected role "system". The Messages API accepts a top-level `system` parameter, not "system" as an input message role.';
+    sendJson(rec, res, 400, errorBody('invalid_request_error', msg), 'rejected_system');
+    return true;
   }
-
-  async function stream(
-    rec: RecordedRequest,
-    res: http.ServerResponse,
-    body: any,
-    plan: Plan,
-    msgId: string,
-    usage: ReturnType<typeof usageFor>,
-  ) {
-    rec.status = 200;
-    rec.kind = plan.kind;
-    res.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache',
-      connection: 'keep-alive',
-      'request-id': `req_${hash(rec.rawBody + rec.url, 24)}`,
-    });
-    res.flushHeaders();
-    let closed = false;
-    res.on('close', () => (closed = true));
-    let first = true;
-    let sinceping = 0;
-    const send = async (event: string, data: unknown) => {
-      if (closed) return false;
-      if (!first && chunkDelayMs > 0) await sleep(chunkDelayMs);
-      first = false;
-      if (closed) return false;
-      res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+  if (opts.rejectUnknownModels && !(opts.models ?? DEFAULT_MODELS).includes(body.model)) {
+    const msg = `Not found the model ${body.model} or Permission denied`;
+    sendJson(rec, res, 404, errorBody('resource_not_found_error', msg), 'unknown_model');
+    return true;
+  }
+  const plan = planResponse(body, ctx.counters);
+  if (plan.waitMs) {
+    await sleep(plan.waitMs);
+    if (rec.aborted || res.destroyed) return true;
+  }
+  if (plan.error) {
+    sendJson(rec, res, plan.error.status, errorBody(plan.error.type, plan.error.message), 'error');
+    return true;
+  }
+  if (plan.failMid && !body.stream) {
+    // Nothing to fail mid-way in a JSON answer: the error as an HTTP status instead.
+    sendJson(rec, res, statusForType(plan.failMid.type), errorBody(plan.failMid.type, plan.failMid.message), plan.kind);
+    return true;
+  }
+  const outText = plan.blocks.map(blockOutputText).join('');
+  const usage = usageFor(body, outText, opts.cacheReadRatio ?? 0.5, plan.usage);
+  const msgId = `msg_${hash(rec.rawBody, 24)}`;
+  if (!body.stream) {
+    const message = {
+      id: msgId,
+      type: 'message',
+      role: 'assistant',
+      model: body.model,
+      content: plan.blocks,
+      stop_reason: plan.stopReason,
+      stop_sequence: null,
+      usage,
+    };
+    if (plan.cut != null) {
+      await sendJsonCut(rec, res, message, plan.kind);
       return true;
-    };
-    const ping = () => send('ping', { type: 'ping' });
-    const content = async (event: string, data: unknown) => {
-      if (!(await send(event, data))) return false;
-      if (pingEvery > 0 && ++sinceping >= pingEvery) {
-        sinceping = 0;
-        return ping();
-      }
-      return true;
-    };
+    }
+    rec.servedUsage = { ...usage };
+    sendJson(rec, res, 200, message, plan.kind);
+    return true;
+  }
+  beginSse(rec, res, plan.kind, { 'request-id': `req_${hash(rec.rawBody + rec.url, 24)}` });
+  await writeFrames(rec, res, streamFrames(body, plan, msgId, usage, opts.pingEvery ?? 3), {
+    delayMs: plan.slowMs ?? opts.chunkDelayMs ?? 0,
+    cutAfter: plan.cut ?? null,
+  });
+  return true;
+}
 
-    const startUsage = {
-      input_tokens: usage.input_tokens,
-      cache_creation_input_tokens: usage.cache_creation_input_tokens,
-      cache_read_input_tokens: usage.cache_read_input_tokens,
-      output_tokens: 1,
-    };
-    await send('message_start', {
+/** The SSE events of one streamed answer, Moonshot-style (pings, cumulative and repeated message_delta usage). */
+function streamFrames(body: any, plan: Plan, msgId: string, usage: ReturnType<typeof usageFor>, pingEvery: number): Frame[] {
+  const frames: Frame[] = [];
+  const send = (event: string, data: unknown, extra: Omit<Frame, 'text'> = {}) => frames.push({ text: sseFrame(event, data), ...extra });
+  let sinceping = 0;
+  const ping = () => send('ping', { type: 'ping' });
+  const content = (event: string, data: unknown, extra: Omit<Frame, 'text'> = {}) => {
+    send(event, data, extra);
+    if (pingEvery > 0 && ++sinceping >= pingEvery) {
+      sinceping = 0;
+      ping();
+    }
+  };
+
+  const startUsage = {
+    input_tokens: usage.input_tokens,
+    cache_creation_input_tokens: usage.cache_creation_input_tokens,
+    cache_read_input_tokens: usage.cache_read_input_tokens,
+    output_tokens: Math.min(1, usage.output_tokens),
+  };
+  send(
+    'message_start',
+    {
       type: 'message_start',
       message: {
         id: msgId,
@@ -548,100 +405,104 @@ export async function startAnthropicUpstream(opts: AnthropicUpstreamOptions = {}
         stop_sequence: null,
         usage: startUsage,
       },
-    });
-    await ping();
-    let outSoFar = '';
-    for (let i = 0; i < plan.blocks.length; i++) {
-      const b = plan.blocks[i];
-      if (b.type === 'text') {
-        await content('content_block_start', { type: 'content_block_start', index: i, content_block: { type: 'text', text: '' } });
-        for (const piece of textPieces(b.text)) {
-          if (!(await content('content_block_delta', { type: 'content_block_delta', index: i, delta: { type: 'text_delta', text: piece } })))
-            return;
-        }
-      } else {
-        await content('content_block_start', {
-          type: 'content_block_start',
-          index: i,
-          content_block: { type: 'tool_use', id: b.id, name: b.name, input: {} },
-        });
-        const json = JSON.stringify(b.input);
-        for (const piece of ['', ...splitInto(json, 4)]) {
-          if (
-            !(await content('content_block_delta', {
-              type: 'content_block_delta',
-              index: i,
-              delta: { type: 'input_json_delta', partial_json: piece },
-            }))
-          )
-            return;
-        }
-      }
-      await content('content_block_stop', { type: 'content_block_stop', index: i });
-      outSoFar += blockOutputText(b);
-      // An intermediate, cumulative usage report (Moonshot-style: several message_deltas; keep the last, never sum).
-      if (i < plan.blocks.length - 1) {
-        await content('message_delta', {
-          type: 'message_delta',
-          delta: { stop_reason: null, stop_sequence: null },
-          usage: { output_tokens: estimateTokens(outSoFar) },
-        });
-      }
-    }
-    // The final usage, repeated: the same cumulative totals twice (a consumer that sums would double count).
-    const finalUsage = {
-      input_tokens: usage.input_tokens,
-      cache_creation_input_tokens: usage.cache_creation_input_tokens,
-      cache_read_input_tokens: usage.cache_read_input_tokens,
-      output_tokens: usage.output_tokens,
-    };
-    await content('message_delta', { type: 'message_delta', delta: { stop_reason: null, stop_sequence: null }, usage: finalUsage });
-    await send('message_delta', {
-      type: 'message_delta',
-      delta: { stop_reason: plan.stopReason, stop_sequence: null },
-      usage: finalUsage,
-    });
-    if (await send('message_stop', { type: 'message_stop' })) res.end();
+    },
+    { usage: startUsage },
+  );
+  ping();
+
+  if (plan.failMid) {
+    // Part of the answer, then an `error` event in the stream (the way Anthropic reports an overload mid-stream).
+    const b = plan.blocks[0];
+    const pieces = textPieces(b.type === 'text' ? b.text : '');
+    content('content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } });
+    for (const piece of pieces.slice(0, Math.max(1, Math.ceil(pieces.length / 2))))
+      content('content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: piece } });
+    send('error', errorBody(plan.failMid.type, plan.failMid.message), { terminal: true });
+    return frames;
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    port,
-    requests,
-    events,
-    messageRequests: () => requests.filter((r) => r.method === 'POST' && r.path === '/v1/messages'),
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
+  let outSoFar = '';
+  for (let i = 0; i < plan.blocks.length; i++) {
+    const b = plan.blocks[i];
+    if (b.type === 'text') {
+      content('content_block_start', { type: 'content_block_start', index: i, content_block: { type: 'text', text: '' } });
+      for (const piece of textPieces(b.text))
+        content('content_block_delta', { type: 'content_block_delta', index: i, delta: { type: 'text_delta', text: piece } });
+    } else {
+      content('content_block_start', {
+        type: 'content_block_start',
+        index: i,
+        content_block: { type: 'tool_use', id: b.id, name: b.name, input: {} },
+      });
+      const json = JSON.stringify(b.input);
+      for (const piece of ['', ...splitInto(json, 4)])
+        content('content_block_delta', { type: 'content_block_delta', index: i, delta: { type: 'input_json_delta', partial_json: piece } });
+    }
+    content('content_block_stop', { type: 'content_block_stop', index: i });
+    outSoFar += blockOutputText(b);
+    // An intermediate, cumulative usage report (Moonshot-style: several message_deltas; keep the last, never sum).
+    if (i < plan.blocks.length - 1) {
+      const soFar = { output_tokens: Math.min(estimateTokens(outSoFar), usage.output_tokens) };
+      content('message_delta', { type: 'message_delta', delta: { stop_reason: null, stop_sequence: null }, usage: soFar }, { usage: soFar });
+    }
+  }
+  // The final usage, repeated: the same cumulative totals twice (a consumer that sums would double count).
+  const finalUsage = {
+    input_tokens: usage.input_tokens,
+    cache_creation_input_tokens: usage.cache_creation_input_tokens,
+    cache_read_input_tokens: usage.cache_read_input_tokens,
+    output_tokens: usage.output_tokens,
   };
+  content(
+    'message_delta',
+    { type: 'message_delta', delta: { stop_reason: null, stop_sequence: null }, usage: finalUsage },
+    { usage: finalUsage },
+  );
+  send(
+    'message_delta',
+    { type: 'message_delta', delta: { stop_reason: plan.stopReason, stop_sequence: null }, usage: finalUsage },
+    { usage: finalUsage, terminal: true },
+  );
+  send('message_stop', { type: 'message_stop' }, { terminal: true });
+  return frames;
 }
 
-/** Parse an SSE body into its events (`event:` name and JSON-parsed `data:`; raw text kept when not JSON). */
-export function parseSse(text: string): Array<{ event: string | null; data: any; raw: string }> {
-  const out: Array<{ event: string | null; data: any; raw: string }> = [];
-  for (const frame of text.split(/\r?\n\r?\n/)) {
-    if (!frame.trim()) continue;
-    let event: string | null = null;
-    const data: string[] = [];
-    for (const line of frame.split(/\r?\n/)) {
-      if (line.startsWith('event:')) event = line.slice(6).trim();
-      else if (line.startsWith('data:')) data.push(line.slice(5).replace(/^ /, ''));
-    }
-    const raw = data.join('\n');
-    let parsed: any = raw;
-    try {
-      parsed = JSON.parse(raw);
-    } catch {
-      /* keep raw */
-    }
-    out.push({ event, data: parsed, raw });
-  }
-  return out;
+export async function startAnthropicUpstream(opts: AnthropicUpstreamOptions = {}): Promise<AnthropicUpstream> {
+  const ctx: AnthropicContext = { opts, counters: new Map() };
+  const models = opts.models ?? DEFAULT_MODELS;
+
+  const srv = await startRecordingServer(
+    async (rec, res) => {
+      const { method, path: p } = rec;
+      if (p === '/api/hello' && (method === 'HEAD' || method === 'GET')) {
+        rec.status = 200;
+        rec.kind = 'hello';
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(method === 'HEAD' ? undefined : JSON.stringify({ message: 'hello' }));
+        return;
+      }
+      if (!authorized(rec, opts.apiKey, true)) {
+        sendJson(rec, res, 401, errorBody('authentication_error', 'Invalid Authentication'), 'unauthorized');
+        return;
+      }
+      if (method === 'GET' && p === '/v1/models') {
+        sendJson(rec, res, 200, modelList(models), 'models');
+        return;
+      }
+      if (await handleAnthropic(ctx, rec, res, p)) return;
+      sendJson(rec, res, 404, errorBody('not_found_error', `Not found: ${method} ${p}`), 'not_found');
+    },
+    (rec, res, err) => {
+      res.writeHead(500, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(errorBody('api_error', String(err?.message ?? err))));
+    },
+  );
+  return {
+    url: srv.url,
+    port: srv.port,
+    requests: srv.requests,
+    events: srv.events,
+    messageRequests: () => srv.requests.filter((r) => r.method === 'POST' && r.path === '/v1/messages'),
+    close: srv.close,
+  };
 }

@@ -300,6 +300,16 @@ export class ApiServer {
         return e.cleanRun(Commands.cleanRun.parse(rawArgs).runId);
       case 'report':
         return e.report(Commands.report.parse(rawArgs).runId);
+      case 'spend':
+        return e.spend(Commands.spend.parse(rawArgs).runId);
+      case 'ledger':
+        return e.ledgerRows(Commands.ledger.parse(rawArgs).runId);
+      case 'raiseBudget':
+        return e.raiseBudget(Commands.raiseBudget.parse(rawArgs));
+      case 'prices':
+        return e.prices();
+      case 'balance':
+        return e.balance(Commands.balance.parse(rawArgs).runId);
     }
   }
 }

@@ -1,3 +1,4 @@
+// The meter: the per-session proxy, usage parsing, prices, the spend ledger and budgets.
 export { MeterProxy, proxyUrl, errorBody } from './proxy.ts';
 export type {
   MeterProxyOptions,
@@ -7,4 +8,11 @@ export type {
   ProxyTap,
   ProxyTapContext,
   ProxyTapFactory,
+  RequestDecision,
 } from './proxy.ts';
+export { Meter } from './meter.ts';
+export type { MeteredRun, MeteredSession } from './meter.ts';
+export { PriceTable, effectivePrices, loadSettings, saveSettings, referenceCost } from './prices.ts';
+export type { Settings } from './prices.ts';
+export { SpendLedger } from './ledger.ts';
+export { fetchBalance } from './balance.ts';

@@ -62,12 +62,26 @@ export interface ProxyTapContext {
  * them. Exceptions thrown by a tap are swallowed (a metering bug must never break an agent's stream).
  */
 export interface ProxyTap {
+  /**
+   * When a tap defines this, the proxy buffers the request body (requests to models are JSON of a few MB at most) and
+   * asks before anything goes upstream: refuse it (answered locally in the provider's error format — a budget), or
+   * forward a replacement body (OpenAI streaming without usage: the meter asks for it). Return nothing to pass it as is.
+   */
+  onRequestBody?(body: Buffer): RequestDecision | void;
   onRequestChunk?(chunk: Buffer): void;
   onResponse?(status: number, headers: http.IncomingHttpHeaders): void;
   onResponseChunk?(chunk: Buffer): void;
   /** Called once at the end, with the same data as the 'request' event. */
   onEnd?(e: ProxyRequestEvent): void;
 }
+
+export interface RequestDecision {
+  refuse?: { status: number; type: string; message: string; headers?: Record<string, string> };
+  body?: Buffer;
+}
+
+/** Request bodies buffered for `onRequestBody` larger than this are refused (413) rather than held in memory. */
+export const MAX_BUFFERED_REQUEST = 64 * 1024 * 1024;
 
 export type ProxyTapFactory = (ctx: ProxyTapContext) => ProxyTap | null | undefined;
 
@@ -194,13 +208,20 @@ export class MeterProxy extends EventEmitter {
     return true;
   }
 
-  private sendError(res: http.ServerResponse, style: ProxyStyle, status: number, type: string, message: string): void {
+  private sendError(
+    res: http.ServerResponse,
+    style: ProxyStyle,
+    status: number,
+    type: string,
+    message: string,
+    headers: Record<string, string> = {},
+  ): void {
     if (res.headersSent) {
       res.destroy();
       return;
     }
     const body = errorBody(style, type, message);
-    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+    res.writeHead(status, { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
     res.end(body);
   }
 
@@ -261,6 +282,65 @@ export class MeterProxy extends EventEmitter {
       this.emit('request', { ...ev });
     };
 
+    const connect = (body: Buffer | null) => {
+      if (body) {
+        delete headers['transfer-encoding'];
+        headers['content-length'] = String(body.length);
+      }
+      const upstreamReq = this.connect(target, method, headers, res, route, ev, tap, finish, () => ended);
+      if (body) {
+        if (tap?.onRequestChunk) safe(() => tap!.onRequestChunk!(body));
+        upstreamReq.end(body);
+        return;
+      }
+      req.on('data', (chunk: Buffer) => {
+        if (tap?.onRequestChunk) safe(() => tap!.onRequestChunk!(chunk));
+        if (!upstreamReq.write(chunk)) {
+          req.pause();
+          upstreamReq.once('drain', () => req.resume());
+        }
+      });
+      req.on('end', () => upstreamReq.end());
+      req.on('error', () => upstreamReq.destroy());
+    };
+
+    if (!tap?.onRequestBody) return connect(null);
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = false;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BUFFERED_REQUEST) tooLarge = true;
+      else chunks.push(chunk);
+    });
+    req.on('error', () => finish({ aborted: true }));
+    req.on('end', () => {
+      if (tooLarge) {
+        this.sendError(res, route.style, 413, 'request_too_large', `request body over ${MAX_BUFFERED_REQUEST} bytes`);
+        return finish({ status: 413 });
+      }
+      const body = Buffer.concat(chunks, size);
+      const decision = safe(() => tap!.onRequestBody!(body)) ?? undefined;
+      if (decision?.refuse) {
+        const r = decision.refuse;
+        this.sendError(res, route.style, r.status, r.type, r.message, r.headers);
+        return finish({ status: r.status, error: r.message });
+      }
+      connect(decision?.body ?? body);
+    });
+  }
+
+  private connect(
+    target: URL,
+    method: string,
+    headers: http.OutgoingHttpHeaders,
+    res: http.ServerResponse,
+    route: ProxyRoute,
+    ev: ProxyRequestEvent,
+    tap: ProxyTap | null,
+    finish: (patch: Partial<ProxyRequestEvent>) => void,
+    isEnded: () => boolean,
+  ): http.ClientRequest {
     const isHttps = target.protocol === 'https:';
     const upstreamReq = (isHttps ? https : http).request({
       protocol: target.protocol,
@@ -281,7 +361,7 @@ export class MeterProxy extends EventEmitter {
     });
 
     upstreamReq.on('error', (err: NodeJS.ErrnoException) => {
-      if (ended) return;
+      if (isEnded()) return;
       if (!res.headersSent) {
         const message = `Flotilla proxy could not reach the upstream ${target.origin}${target.pathname}: ${err.code ?? err.message}`;
         this.sendError(res, route.style, 502, route.style === 'anthropic' ? 'api_error' : 'upstream_error', message);
@@ -318,22 +398,13 @@ export class MeterProxy extends EventEmitter {
       });
       upRes.on('close', () => {
         // The upstream connection closed before the response was complete: cut the client's stream too.
-        if (!upRes.complete && !ended) {
+        if (!upRes.complete && !isEnded()) {
           res.destroy();
           finish({ error: 'upstream closed the connection mid-response' });
         }
       });
     });
-
-    req.on('data', (chunk: Buffer) => {
-      if (tap?.onRequestChunk) safe(() => tap!.onRequestChunk!(chunk));
-      if (!upstreamReq.write(chunk)) {
-        req.pause();
-        upstreamReq.once('drain', () => req.resume());
-      }
-    });
-    req.on('end', () => upstreamReq.end());
-    req.on('error', () => upstreamReq.destroy());
+    return upstreamReq;
   }
 }
 

@@ -5,7 +5,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import sqlite from 'node-sqlite3-wasm';
-import { RunInfo, SessionInfo, SessionStatus, FINAL_STATUSES } from '../../shared/contract.ts';
+import { LedgerRow, RunInfo, SessionInfo, SessionStatus, FINAL_STATUSES, UsageState } from '../../shared/contract.ts';
 
 const { Database } = sqlite;
 type Db = InstanceType<typeof Database>;
@@ -110,6 +110,32 @@ const MIGRATIONS: readonly string[] = [
   `,
   // The engine process that owns a run: another engine on the same data dir must not reconcile a run whose owner lives.
   `ALTER TABLE runs ADD COLUMN engine_pid INTEGER;`,
+  // The spend ledger: one row per model request the meter saw. No foreign key: a row must never be refused because the
+  // run or session it names is not (yet) in the store; deleteRun removes a run's rows itself.
+  `
+  CREATE TABLE usage (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    session_id TEXT NOT NULL,
+    run_id TEXT NOT NULL,
+    model TEXT,
+    input_tokens INTEGER NOT NULL DEFAULT 0,
+    cache_read_tokens INTEGER NOT NULL DEFAULT 0,
+    cache_write_tokens INTEGER NOT NULL DEFAULT 0,
+    output_tokens INTEGER NOT NULL DEFAULT 0,
+    usd REAL NOT NULL DEFAULT 0,
+    priced INTEGER NOT NULL DEFAULT 1,
+    state TEXT NOT NULL,
+    ttft_ms REAL,
+    duration_ms REAL,
+    http_status INTEGER,
+    error_type TEXT,
+    started_at TEXT NOT NULL,
+    ended_at TEXT
+  );
+  CREATE INDEX usage_run ON usage (run_id);
+  CREATE INDEX usage_session ON usage (session_id);
+  CREATE INDEX usage_open ON usage (state) WHERE state = 'open';
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -172,6 +198,53 @@ const SESSION_FIELDS: Record<keyof SessionInfo, Column> = {
   rows: plain('rows'),
 };
 
+const USAGE_FIELDS: Record<keyof LedgerRow, Column> = {
+  id: plain('id'),
+  sessionId: plain('session_id'),
+  runId: plain('run_id'),
+  model: plain('model'),
+  inputTokens: plain('input_tokens'),
+  cacheReadTokens: plain('cache_read_tokens'),
+  cacheWriteTokens: plain('cache_write_tokens'),
+  outputTokens: plain('output_tokens'),
+  usd: plain('usd'),
+  priced: { col: 'priced', put: (v) => (v ? 1 : 0), get: (row) => Number(row.priced) !== 0 },
+  state: plain('state'),
+  ttftMs: plain('ttft_ms'),
+  durationMs: plain('duration_ms'),
+  httpStatus: plain('http_status'),
+  errorType: plain('error_type'),
+  startedAt: plain('started_at'),
+  endedAt: plain('ended_at'),
+};
+
+/** Ledger states whose dollars and tokens count as spent ('open' is an estimate, 'refused' never reached the provider). */
+export const BILLED_USAGE_STATES: readonly UsageState[] = ['exact', 'partial', 'interrupted', 'error'];
+
+/** Sums over a run's or a session's ledger rows (see Store.usageTotals). */
+export interface UsageSums {
+  /** Over billed rows (BILLED_USAGE_STATES). */
+  usd: number;
+  inputTokens: number;
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
+  outputTokens: number;
+  /** Billed rows of models without a price: all their tokens. */
+  unpricedTokens: number;
+  /** Billed rows of priced models only: their tokens (what a savings comparison may use). */
+  pricedInputTokens: number;
+  pricedCacheReadTokens: number;
+  pricedCacheWriteTokens: number;
+  pricedOutputTokens: number;
+  /** Rows that are not 'refused' (open ones included). */
+  requests: number;
+  /** Rows still 'open', and the estimate last written to them. */
+  openRequests: number;
+  openUsd: number;
+  /** Rows 'refused' by the meter. */
+  refused: number;
+}
+
 function toParam(c: Column, v: unknown): Param {
   if (c.put) return c.put(v);
   if (v === undefined || v === null) return null;
@@ -211,6 +284,15 @@ function parseRow<T>(schema: { safeParse(v: unknown): { success: true; data: T }
   if (!r.success) throw new StoreError(`stored ${what} does not match this version of Flotilla: ${r.error.message}`);
   return r.data;
 }
+
+function rowToUsage(row: Row): LedgerRow {
+  const obj: Record<string, unknown> = {};
+  for (const [key, c] of Object.entries(USAGE_FIELDS)) obj[key] = c.get ? c.get(row) : row[c.col];
+  return parseRow(LedgerRow, obj, `usage row ${String(row.id)}`);
+}
+
+const NewUsage = LedgerRow.omit({ id: true });
+const UsagePatch = LedgerRow.partial();
 
 const RunPatch = RunInfo.partial();
 const SessionPatch = SessionInfo.partial();
@@ -531,8 +613,11 @@ export class Store {
   }
 
   deleteRun(id: string): void {
-    // Sessions and their history go with it (ON DELETE CASCADE).
-    this.run('DELETE FROM runs WHERE id = ?', [id]);
+    // Sessions and their history go with it (ON DELETE CASCADE); its ledger rows have no foreign key.
+    this.transaction(() => {
+      this.conn.run('DELETE FROM usage WHERE run_id = ?', [id]);
+      this.conn.run('DELETE FROM runs WHERE id = ?', [id]);
+    });
   }
 
   // -------------------------------------------------------------------------------------------------------------------
@@ -636,6 +721,108 @@ export class Store {
       for (const id of orphaned) db.run("UPDATE runs SET state = 'ended', ended_at = COALESCE(ended_at, ?) WHERE id = ?", [at, id]);
       return { runs: orphaned.length, sessions: stale.length };
     });
+  }
+
+  // -------------------------------------------------------------------------------------------------------------------
+  // Usage (the spend ledger). Figures are stored as given: no rounding.
+
+  /** Appends a ledger row; returns its id. */
+  insertUsage(row: Omit<LedgerRow, 'id'>): number {
+    const r = NewUsage.parse(row);
+    const fields = Object.entries(USAGE_FIELDS).filter(([k]) => k !== 'id');
+    const cols = fields.map(([, c]) => c.col);
+    const values = fields.map(([k, c]) => toParam(c, r[k as keyof typeof r]));
+    const sql = `INSERT INTO usage (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`;
+    return this.withLockRetry(() => Number(this.conn.run(sql, values).lastInsertRowid));
+  }
+
+  /**
+   * Changes the fields a patch names. With `onlyIfState`, only while the row is in that state (a late progress write
+   * must not undo a close). Returns whether a row changed.
+   */
+  updateUsage(id: number, patch: Partial<LedgerRow>, onlyIfState?: UsageState): boolean {
+    const { sql, values } = setClause(USAGE_FIELDS, UsagePatch.parse(patch));
+    if (!sql) return false;
+    if (onlyIfState === undefined) return this.run(`UPDATE usage SET ${sql} WHERE id = ?`, [...values, id]) > 0;
+    return this.run(`UPDATE usage SET ${sql} WHERE id = ? AND state = ?`, [...values, id, UsageState.parse(onlyIfState)]) > 0;
+  }
+
+  getUsage(id: number): LedgerRow | null {
+    const row = this.get('SELECT * FROM usage WHERE id = ?', [id]);
+    return row ? rowToUsage(row) : null;
+  }
+
+  /** A run's ledger rows in the order they were opened. */
+  listUsage(runId: string): LedgerRow[] {
+    return this.all('SELECT * FROM usage WHERE run_id = ? ORDER BY id', [runId]).map(rowToUsage);
+  }
+
+  listSessionUsage(sessionId: string): LedgerRow[] {
+    return this.all('SELECT * FROM usage WHERE session_id = ? ORDER BY id', [sessionId]).map(rowToUsage);
+  }
+
+  /**
+   * After an engine died: its 'open' rows become 'interrupted' (ended now), keeping the figures last written to them.
+   * Rows of runs owned by another live engine on this data dir are left alone. Call before this engine serves any
+   * request: rows this process opened count as a dead engine's (a restarted engine may get the same pid in a container).
+   */
+  interruptOpenUsage(): number {
+    const at = now();
+    return this.transaction(() => {
+      const db = this.conn;
+      const open = db.all(
+        "SELECT u.id, r.engine_pid FROM usage u LEFT JOIN runs r ON r.id = u.run_id WHERE u.state = 'open'",
+      ) as Row[];
+      const ids = open
+        .filter((r) => r.engine_pid === null || r.engine_pid === undefined || Number(r.engine_pid) === process.pid || !pidAlive(Number(r.engine_pid)))
+        .map((r) => Number(r.id));
+      for (const id of ids) db.run("UPDATE usage SET state = 'interrupted', ended_at = ? WHERE id = ? AND state = 'open'", [at, id]);
+      return ids.length;
+    });
+  }
+
+  /** Sums of a run's or a session's ledger, computed by SQL (unrounded). */
+  usageTotals(filter: { runId: string } | { sessionId: string }): UsageSums {
+    const [col, key] = 'runId' in filter ? ['run_id', filter.runId] : ['session_id', filter.sessionId];
+    const billed = `state IN (${BILLED_USAGE_STATES.map((s) => `'${s}'`).join(', ')})`;
+    const tokens = 'input_tokens + cache_read_tokens + cache_write_tokens + output_tokens';
+    const sumIf = (cond: string, expr: string) => `COALESCE(SUM(CASE WHEN ${cond} THEN ${expr} END), 0)`;
+    const row = this.get(
+      `SELECT
+        TOTAL(CASE WHEN ${billed} THEN usd END) AS usd,
+        ${sumIf(billed, 'input_tokens')} AS input_tokens,
+        ${sumIf(billed, 'cache_read_tokens')} AS cache_read_tokens,
+        ${sumIf(billed, 'cache_write_tokens')} AS cache_write_tokens,
+        ${sumIf(billed, 'output_tokens')} AS output_tokens,
+        ${sumIf(`${billed} AND priced = 0`, tokens)} AS unpriced_tokens,
+        ${sumIf(`${billed} AND priced <> 0`, 'input_tokens')} AS priced_input_tokens,
+        ${sumIf(`${billed} AND priced <> 0`, 'cache_read_tokens')} AS priced_cache_read_tokens,
+        ${sumIf(`${billed} AND priced <> 0`, 'cache_write_tokens')} AS priced_cache_write_tokens,
+        ${sumIf(`${billed} AND priced <> 0`, 'output_tokens')} AS priced_output_tokens,
+        ${sumIf("state <> 'refused'", '1')} AS requests,
+        ${sumIf("state = 'open'", '1')} AS open_requests,
+        TOTAL(CASE WHEN state = 'open' THEN usd END) AS open_usd,
+        ${sumIf("state = 'refused'", '1')} AS refused
+      FROM usage WHERE ${col} = ?`,
+      [key],
+    )!;
+    const n = (k: string) => Number(row[k] ?? 0);
+    return {
+      usd: n('usd'),
+      inputTokens: n('input_tokens'),
+      cacheReadTokens: n('cache_read_tokens'),
+      cacheWriteTokens: n('cache_write_tokens'),
+      outputTokens: n('output_tokens'),
+      unpricedTokens: n('unpriced_tokens'),
+      pricedInputTokens: n('priced_input_tokens'),
+      pricedCacheReadTokens: n('priced_cache_read_tokens'),
+      pricedCacheWriteTokens: n('priced_cache_write_tokens'),
+      pricedOutputTokens: n('priced_output_tokens'),
+      requests: n('requests'),
+      openRequests: n('open_requests'),
+      openUsd: n('open_usd'),
+      refused: n('refused'),
+    };
   }
 
   /** A run resumed by this engine becomes this engine's. */

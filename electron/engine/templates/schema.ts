@@ -4,6 +4,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Document, type Node } from 'yaml';
 import { Limits } from '../../shared/contract.ts';
+import { PRICE_OVERRIDE_FIELDS, PriceOverride, PriceTable, type PriceOverrides } from '../meter/prices.ts';
 import {
   AGENT_PRESETS,
   API_STYLES,
@@ -51,6 +52,13 @@ export interface Template {
   model: string;
   budget: { perSessionUsd: number | null; runUsd: number | null };
   tasks: string[];
+  /**
+   * Price overrides by model id (the shape of settings.json `prices:`), applied over shipped ← settings prices.
+   * Absent when the template has none: read it as `t.prices ?? {}` (templates stored by older builds lack it too).
+   */
+  prices?: PriceOverrides;
+  /** The model savings are measured against; absent when the template names none (settings or the default decide). */
+  referenceModel?: string | null;
 }
 
 export interface TemplateOptions {
@@ -62,6 +70,11 @@ export interface TemplateOptions {
   count?: number;
   /** Merged over the parsed YAML (objects deeply, arrays and scalars replaced) before validation. */
   overrides?: Record<string, unknown>;
+  /**
+   * The prices `prices:` and `referenceModel:` are checked against (a model missing here needs inputUsd and outputUsd;
+   * the reference model must have a price). Default: the shipped table; the engine passes shipped ← settings.json.
+   */
+  knownPrices?: PriceTable;
 }
 
 // ---------------------------------------------------------------------------------------------------------------------
@@ -98,6 +111,12 @@ const TOP_KEYS = [
   'tasks',
 ] as const;
 
+/**
+ * Top-level fields for pricing, accepted and suggested for typos but not listed in "expected one of" (that list is the
+ * everyday fields; a test pins it).
+ */
+const PRICING_KEYS = ['prices', 'referenceModel'] as const;
+
 const TemplateSchema = z.strictObject({
   name: nonEmpty,
   repo: nonEmpty.optional(),
@@ -124,6 +143,8 @@ const TemplateSchema = z.strictObject({
   model: nonEmpty.optional(),
   budget: z.strictObject({ perSessionUsd: usd.optional(), runUsd: usd.optional() }).optional(),
   tasks: z.array(nonEmpty).optional(),
+  prices: z.record(z.string(), PriceOverride).optional(),
+  referenceModel: nonEmpty.optional(),
 });
 type RawTemplate = z.infer<typeof TemplateSchema>;
 
@@ -132,6 +153,7 @@ const SUB_KEYS: Record<string, readonly string[]> = {
   agent: ['preset', 'command', 'args', 'env'],
   provider: ['preset', 'baseUrl', 'style', 'apiKeyEnv'],
   budget: ['perSessionUsd', 'runUsd'],
+  'prices.*': PRICE_OVERRIDE_FIELDS,
 };
 
 /** What each field must be, keyed by its path with list indices and map keys replaced by `*`. */
@@ -160,6 +182,14 @@ const EXPECTED: Record<string, string> = {
   'budget.runUsd': 'a positive number of US dollars',
   tasks: 'a list of task prompts (strings)',
   'tasks.*': 'a non-empty string',
+  prices: 'a mapping of model id: { inputUsd, cacheReadUsd, cacheWriteUsd, outputUsd, contextWindow }',
+  'prices.*': `a mapping with ${PRICE_OVERRIDE_FIELDS.join(', ')}`,
+  'prices.*.inputUsd': 'a number of US dollars per million tokens, 0 or more',
+  'prices.*.cacheReadUsd': 'a number of US dollars per million tokens, 0 or more',
+  'prices.*.cacheWriteUsd': 'a number of US dollars per million tokens, 0 or more',
+  'prices.*.outputUsd': 'a number of US dollars per million tokens, 0 or more',
+  'prices.*.contextWindow': 'a positive whole number of tokens',
+  referenceModel: 'a non-empty model id with a price, e.g. claude-sonnet-4-5',
 };
 
 // ---------------------------------------------------------------------------------------------------------------------
@@ -179,9 +209,9 @@ function fieldName(p: PathSeg[]): string {
 }
 
 function patternOf(p: PathSeg[]): string {
-  // agent.env.<NAME> is a map entry, not a field; tasks[i] a list item: both look up as `*`.
-  const isEnvKey = (i: number) => i === 2 && p[0] === 'agent' && p[1] === 'env';
-  return p.map((seg, i) => (typeof seg === 'number' || isEnvKey(i) ? '*' : seg)).join('.');
+  // agent.env.<NAME> and prices.<model> are map entries, not fields; tasks[i] a list item: all look up as `*`.
+  const isMapKey = (i: number) => (i === 2 && p[0] === 'agent' && p[1] === 'env') || (i === 1 && p[0] === 'prices');
+  return p.map((seg, i) => (typeof seg === 'number' || isMapKey(i) ? '*' : seg)).join('.');
 }
 
 function show(v: unknown): string {
@@ -232,9 +262,10 @@ function problemsFromZod(issues: z.core.$ZodIssue[], raw: unknown): Problem[] {
   for (const issue of issues) {
     const p = issue.path.filter((s): s is PathSeg => typeof s !== 'symbol');
     if (issue.code === 'unrecognized_keys') {
-      const allowed = SUB_KEYS[p.join('.')] ?? [];
+      const pattern = patternOf(p);
+      const allowed = SUB_KEYS[pattern] ?? [];
       for (const key of issue.keys) {
-        const hint = closest(key, allowed);
+        const hint = closest(key, pattern === '' ? [...allowed, ...PRICING_KEYS] : allowed);
         out.push({
           path: [...p, key],
           text: `unknown field '${key}'${hint ? ` — did you mean '${hint}'?` : ''} — expected one of ${allowed.join(', ')}`,
@@ -385,14 +416,14 @@ export function parseTemplate(text: string, file: string, opts: TemplateOptions 
   if (!result.success) return fail(problemsFromZod(result.error.issues, merged));
   const raw = result.data;
 
-  const resolved = resolve(raw, { cwd, absFile, overrides });
+  const resolved = resolve(raw, { cwd, absFile, overrides, knownPrices: opts.knownPrices ?? PriceTable.shipped() });
   if ('problems' in resolved) return fail(resolved.problems);
   return resolved.template;
 }
 
 function resolve(
   raw: RawTemplate,
-  ctx: { cwd: string; absFile: string | null; overrides: Record<string, unknown> },
+  ctx: { cwd: string; absFile: string | null; overrides: Record<string, unknown>; knownPrices: PriceTable },
 ): { template: Template } | { problems: Problem[] } {
   const problems: Problem[] = [];
   const agentPreset = raw.agent?.preset ?? 'claude-code';
@@ -450,6 +481,7 @@ function resolve(
         ' — add tasks, lower count, or give agent.args with a fixed prompt',
     });
   }
+  problems.push(...priceProblems(raw, ctx.knownPrices));
   if (problems.length > 0) return { problems };
 
   // A repo written in the file is relative to the file; one given at launch is relative to where it was given.
@@ -480,6 +512,44 @@ function resolve(
       model: raw.model ?? provider.defaultModel,
       budget: { perSessionUsd: raw.budget?.perSessionUsd ?? null, runUsd: raw.budget?.runUsd ?? null },
       tasks,
+      ...(raw.prices && Object.keys(raw.prices).length > 0 ? { prices: raw.prices } : {}),
+      ...(raw.referenceModel !== undefined ? { referenceModel: raw.referenceModel } : {}),
     },
   };
+}
+
+/** `prices:` entries for models the table does not know must be complete; the reference model must have a price. */
+function priceProblems(raw: RawTemplate, known: PriceTable): Problem[] {
+  const problems: Problem[] = [];
+  const knownIds = known.entries().map((e) => e.model);
+  for (const [model, p] of Object.entries(raw.prices ?? {})) {
+    if (!model.trim()) {
+      problems.push({ path: ['prices', model], text: 'a model id must not be empty' });
+      continue;
+    }
+    if (known.get(model)) continue;
+    const missing = (['inputUsd', 'outputUsd'] as const).filter((f) => p[f] === undefined);
+    if (missing.length === 0) continue;
+    const hint = closest(model, knownIds);
+    problems.push({
+      path: ['prices', model],
+      text:
+        `'${model}' is not in the price table, so it needs at least inputUsd and outputUsd (missing: ${missing.join(', ')})` +
+        (hint ? ` — or did you mean '${hint}'?` : ''),
+    });
+  }
+  if (problems.length === 0 && raw.referenceModel !== undefined) {
+    const table = known.withOverrides(raw.prices ?? {}, 'template');
+    if (!table.get(raw.referenceModel)) {
+      const hint = closest(raw.referenceModel, knownIds);
+      problems.push({
+        path: ['referenceModel'],
+        text:
+          `'${raw.referenceModel}' has no price, so savings could not be measured against it` +
+          (hint ? ` — did you mean '${hint}'?` : '') +
+          ` — name a priced model (e.g. claude-sonnet-4-5) or give its prices under prices:`,
+      });
+    }
+  }
+  return problems;
 }

@@ -1,0 +1,415 @@
+// Prices: the one table of model prices and context windows in Flotilla, the user's overrides of it (settings.json and
+// templates), and turning token counts into dollars.
+//
+// Money: USD per million tokens in the table; a cost is (tokens × price) / 1e6 per kind of token, summed, in doubles.
+// Nothing is rounded here or in the ledger — a figure is rounded only when it is displayed — so sums over thousands of
+// requests stay within a micro-dollar of the exact decimal result.
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { PriceEntry } from '../../shared/contract.ts';
+
+export class PriceError extends Error {
+  /** engine/errors.ts turns a string `code` into the wire's error code. */
+  readonly code = 'prices_invalid';
+  constructor(message: string) {
+    super(message);
+    this.name = 'PriceError';
+  }
+}
+
+export class SettingsError extends Error {
+  readonly code = 'settings_invalid';
+  constructor(message: string) {
+    super(message);
+    this.name = 'SettingsError';
+  }
+}
+
+/** Token counts with Anthropic's meaning: `inputTokens` is the uncached part of the prompt. */
+export interface TokenUsage {
+  inputTokens: number;
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
+  outputTokens: number;
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// The shipped table. Prices drift: edit these rows (with their date and source), never the code that uses them.
+
+const K2_AS_OF = '2026-03-26';
+const K2_SOURCE = 'Moonshot pricing page (archived 2026-03-26); LiteLLM model_prices_and_context_window.json';
+const CLAUDE_AS_OF = '2026-03-26';
+const CLAUDE_SOURCE = 'Anthropic list prices (anthropic.com/pricing); cache write = 1.25 × input (5-minute cache)';
+const CLAUDE_CONTEXT_WINDOW = 200_000;
+
+/** K2 has no cache-write surcharge (automatic prefix caching): cache writes cost the cache-miss input rate. */
+function k2(model: string, cacheHit: number, input: number, output: number, contextWindow: number): PriceEntry {
+  return { model, inputUsd: input, cacheReadUsd: cacheHit, cacheWriteUsd: input, outputUsd: output, contextWindow, asOf: K2_AS_OF, source: K2_SOURCE };
+}
+
+function claude(model: string, input: number, cacheRead: number, cacheWrite: number, output: number): PriceEntry {
+  return {
+    model,
+    inputUsd: input,
+    cacheReadUsd: cacheRead,
+    cacheWriteUsd: cacheWrite,
+    outputUsd: output,
+    contextWindow: CLAUDE_CONTEXT_WINDOW,
+    asOf: CLAUDE_AS_OF,
+    source: CLAUDE_SOURCE,
+  };
+}
+
+const SHIPPED: readonly PriceEntry[] = [
+  //   model                      cache hit  miss  output  context
+  k2('kimi-k2-0711-preview', 0.15, 0.6, 2.5, 131_072),
+  k2('kimi-k2-0905-preview', 0.15, 0.6, 2.5, 262_144),
+  k2('kimi-k2-turbo-preview', 0.15, 1.15, 8.0, 262_144),
+  k2('kimi-k2-thinking', 0.15, 0.6, 2.5, 262_144),
+  k2('kimi-k2-thinking-turbo', 0.15, 1.15, 8.0, 262_144),
+  k2('kimi-k2.5', 0.1, 0.6, 3.0, 262_144),
+  k2('kimi-k2.6', 0.16, 0.95, 4.0, 262_144),
+  k2('kimi-k3', 0.3, 3.0, 15.0, 1_048_576),
+  // Other hosts' names for the K2 weights, at that host's price (each id is used by one host only). Neither lists a
+  // cache discount we can rely on for OpenRouter, so its cache reads are priced as input.
+  {
+    model: 'kimi-k2-0905', // OpenRouter: moonshotai/kimi-k2-0905
+    inputUsd: 0.6,
+    cacheReadUsd: 0.6,
+    cacheWriteUsd: 0.6,
+    outputUsd: 2.5,
+    contextWindow: 262_144,
+    asOf: K2_AS_OF,
+    source: 'OpenRouter list price for moonshotai/kimi-k2-0905 (no cache discount listed)',
+  },
+  {
+    model: 'kimi-k2-instruct-0905', // Groq: moonshotai/kimi-k2-instruct-0905
+    inputUsd: 1.0,
+    cacheReadUsd: 0.5,
+    cacheWriteUsd: 1.0,
+    outputUsd: 3.0,
+    contextWindow: 262_144,
+    asOf: K2_AS_OF,
+    source: 'Groq list price for moonshotai/kimi-k2-instruct-0905',
+  },
+  //      model                input  cache read  cache write  output
+  claude('claude-opus-4-1', 15, 1.5, 18.75, 75),
+  claude('claude-opus-4', 15, 1.5, 18.75, 75),
+  claude('claude-sonnet-4-5', 3, 0.3, 3.75, 15),
+  claude('claude-sonnet-4', 3, 0.3, 3.75, 15),
+  claude('claude-haiku-4-5', 1, 0.1, 1.25, 5),
+];
+
+/** When the shipped table was read, and from where (for display next to the table). */
+export const SHIPPED_PRICES_AS_OF = K2_AS_OF;
+export const SHIPPED_PRICES_SOURCES: readonly string[] = [...new Set(SHIPPED.map((e) => e.source))];
+
+/** What savings are measured against unless settings or the template name another model. */
+export const DEFAULT_REFERENCE_MODEL = 'claude-sonnet-4-5';
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Overrides (settings.json `prices:`, template `prices:`): keyed by model id, any subset of the fields.
+
+const rate = z.number().finite().min(0);
+
+export const PriceOverride = z.strictObject({
+  inputUsd: rate.optional(),
+  cacheReadUsd: rate.optional(),
+  cacheWriteUsd: rate.optional(),
+  outputUsd: rate.optional(),
+  contextWindow: z.number().int().positive().optional(),
+});
+export type PriceOverride = z.infer<typeof PriceOverride>;
+
+const RATE_FIELDS = ['inputUsd', 'cacheReadUsd', 'cacheWriteUsd', 'outputUsd'] as const;
+export const PRICE_OVERRIDE_FIELDS = [...RATE_FIELDS, 'contextWindow'] as const;
+
+export const PriceOverrides = z.record(z.string(), PriceOverride);
+export type PriceOverrides = Record<string, PriceOverride>;
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Model ids
+
+/** Table keys are lower case and trimmed. */
+function normalize(model: string): string {
+  return model.trim().toLowerCase();
+}
+
+/**
+ * A snapshot tag after a model id: Anthropic's dates (claude-sonnet-4-5-20250929), `-latest`, a Bedrock-style version
+ * after a date (-20250929-v1:0) and Vertex's `@20250929`.
+ */
+const SNAPSHOT_SUFFIX = /^(?:-(?:\d{8}(?:-v\d+(?::\d+)?)?|latest)|@.+)$/;
+
+/** True when `id` is `key` or `key` followed by a snapshot tag. */
+function matchesKey(id: string, key: string): boolean {
+  return id === key || (id.startsWith(key) && SNAPSHOT_SUFFIX.test(id.slice(key.length)));
+}
+
+/** Today as YYYY-MM-DD: the asOf of an override. */
+function today(): string {
+  return new Date().toISOString().slice(0, 10);
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+
+export class PriceTable {
+  private readonly byKey: ReadonlyMap<string, PriceEntry>;
+
+  private constructor(entries: Iterable<PriceEntry>) {
+    const m = new Map<string, PriceEntry>();
+    for (const e of entries) m.set(normalize(e.model), { ...e, model: normalize(e.model) });
+    this.byKey = m;
+  }
+
+  static shipped(): PriceTable {
+    return new PriceTable(SHIPPED);
+  }
+
+  /**
+   * A new table with `overrides` applied. A partial override of a known model (anything `get` finds) keeps the fields it
+   * does not name; an unknown model needs at least inputUsd and outputUsd (cache reads and writes then default to the
+   * input rate, no context window). `source` names where the overrides come from (a file path) in entries and errors.
+   */
+  withOverrides(overrides: PriceOverrides, source: string): PriceTable {
+    const entries = new Map(this.byKey);
+    for (const [rawModel, rawOverride] of Object.entries(overrides ?? {})) {
+      const model = normalize(rawModel);
+      if (!model) throw new PriceError(`${source}: prices: a model id must not be empty`);
+      const parsed = PriceOverride.safeParse(rawOverride ?? {});
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0]!;
+        const field = issue.path.map(String).join('.');
+        const what =
+          issue.code === 'unrecognized_keys'
+            ? `unknown field(s) ${issue.keys.map((k) => `'${k}'`).join(', ')} — expected ${PRICE_OVERRIDE_FIELDS.join(', ')}`
+            : field === 'contextWindow'
+              ? 'must be a positive whole number of tokens'
+              : 'must be a number of US dollars per million tokens, 0 or more';
+        throw new PriceError(`${source}: prices.${rawModel}${field && issue.code !== 'unrecognized_keys' ? `.${field}` : ''}: ${what}`);
+      }
+      const o = parsed.data;
+      const named = PRICE_OVERRIDE_FIELDS.filter((f) => o[f] !== undefined);
+      const base = this.get(model);
+      if (base) {
+        const allPrices = RATE_FIELDS.every((f) => o[f] !== undefined);
+        entries.set(model, {
+          model,
+          inputUsd: o.inputUsd ?? base.inputUsd,
+          cacheReadUsd: o.cacheReadUsd ?? base.cacheReadUsd,
+          cacheWriteUsd: o.cacheWriteUsd ?? base.cacheWriteUsd,
+          outputUsd: o.outputUsd ?? base.outputUsd,
+          contextWindow: o.contextWindow ?? base.contextWindow,
+          asOf: named.length ? today() : base.asOf,
+          source: named.length === 0 ? base.source : allPrices ? source : `${source} (${named.join(', ')}); ${base.source}`,
+        });
+        continue;
+      }
+      const missing = (['inputUsd', 'outputUsd'] as const).filter((f) => o[f] === undefined);
+      if (missing.length > 0) {
+        throw new PriceError(
+          `${source}: prices.${rawModel}: '${rawModel}' is not in the price table, so it needs at least inputUsd and outputUsd (missing: ${missing.join(', ')})`,
+        );
+      }
+      entries.set(model, {
+        model,
+        inputUsd: o.inputUsd!,
+        cacheReadUsd: o.cacheReadUsd ?? o.inputUsd!,
+        cacheWriteUsd: o.cacheWriteUsd ?? o.inputUsd!,
+        outputUsd: o.outputUsd!,
+        contextWindow: o.contextWindow ?? null,
+        asOf: today(),
+        source,
+      });
+    }
+    return new PriceTable(entries.values());
+  }
+
+  /**
+   * The entry for a model id: exact (case-insensitive) first, then the id without a snapshot tag
+   * (claude-sonnet-4-5-20250929 → claude-sonnet-4-5), then the same for the part after the last `/`
+   * (moonshotai/kimi-k2-0905 → kimi-k2-0905). Null when there is no price.
+   */
+  get(model: string): PriceEntry | null {
+    const id = normalize(model);
+    if (!id) return null;
+    const slash = id.lastIndexOf('/');
+    const candidates = slash >= 0 ? [id, id.slice(slash + 1)] : [id];
+    for (const c of candidates) {
+      const exact = this.byKey.get(c);
+      if (exact) return { ...exact };
+      let best: PriceEntry | null = null;
+      for (const [key, e] of this.byKey) {
+        if (matchesKey(c, key) && (!best || key.length > best.model.length)) best = e;
+      }
+      if (best) return { ...best };
+    }
+    return null;
+  }
+
+  contextWindow(model: string): number | null {
+    return this.get(model)?.contextWindow ?? null;
+  }
+
+  /** Every entry, shipped ones first in table order, then models only overrides added. */
+  entries(): PriceEntry[] {
+    return [...this.byKey.values()].map((e) => ({ ...e }));
+  }
+
+  /**
+   * Dollars for token counts on a model. A model without a price (or no model) gives {usd: 0, priced: false}: show it
+   * as unpriced, never as $0. Not rounded.
+   */
+  cost(model: string | null, u: TokenUsage): { usd: number; priced: boolean } {
+    const e = model === null ? null : this.get(model);
+    if (!e) return { usd: 0, priced: false };
+    const usd =
+      (u.inputTokens * e.inputUsd) / 1e6 +
+      (u.cacheReadTokens * e.cacheReadUsd) / 1e6 +
+      (u.cacheWriteTokens * e.cacheWriteUsd) / 1e6 +
+      (u.outputTokens * e.outputUsd) / 1e6;
+    return { usd, priced: true };
+  }
+}
+
+/** What the same tokens would cost on the reference model (for "saved vs Claude"); 0 when that model has no price. */
+export function referenceCost(table: PriceTable, referenceModel: string, usage: TokenUsage): number {
+  return table.cost(referenceModel, usage).usd;
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Settings: <dataDir>/settings.json
+
+export interface Settings {
+  prices?: PriceOverrides;
+  /** The model savings are measured against; default claude-sonnet-4-5. */
+  referenceModel?: string;
+  defaultBudget?: { perSessionUsd?: number | null; runUsd?: number | null };
+}
+
+const budgetUsd = z.number().finite().positive().nullable();
+
+export const SettingsSchema = z.strictObject({
+  prices: PriceOverrides.optional(),
+  referenceModel: z.string().trim().min(1).optional(),
+  defaultBudget: z.strictObject({ perSessionUsd: budgetUsd.optional(), runUsd: budgetUsd.optional() }).optional(),
+});
+
+const SETTINGS_FIELDS = ['prices', 'referenceModel', 'defaultBudget'];
+
+const SETTINGS_EXPECTED: Record<string, string> = {
+  '': 'a JSON object with prices, referenceModel, defaultBudget',
+  prices: 'an object of model id → { inputUsd, cacheReadUsd, cacheWriteUsd, outputUsd, contextWindow }',
+  'prices.*': `an object with ${PRICE_OVERRIDE_FIELDS.join(', ')}`,
+  'prices.*.inputUsd': 'a number of US dollars per million tokens, 0 or more',
+  'prices.*.cacheReadUsd': 'a number of US dollars per million tokens, 0 or more',
+  'prices.*.cacheWriteUsd': 'a number of US dollars per million tokens, 0 or more',
+  'prices.*.outputUsd': 'a number of US dollars per million tokens, 0 or more',
+  'prices.*.contextWindow': 'a positive whole number of tokens',
+  referenceModel: 'a non-empty model id, e.g. claude-sonnet-4-5',
+  defaultBudget: 'an object with perSessionUsd and/or runUsd',
+  'defaultBudget.perSessionUsd': 'a positive number of US dollars, or null',
+  'defaultBudget.runUsd': 'a positive number of US dollars, or null',
+};
+
+export function settingsPath(dataDir: string): string {
+  return join(dataDir, 'settings.json');
+}
+
+function settingsProblem(file: string, issues: z.core.$ZodIssue[], value: unknown): SettingsError {
+  const lines = issues.map((issue) => {
+    const path = issue.path.map(String);
+    const field = path.join('.');
+    const pattern = path.map((seg, i) => (i === 1 && path[0] === 'prices' ? '*' : seg)).join('.');
+    if (issue.code === 'unrecognized_keys') {
+      const allowed = pattern === '' ? SETTINGS_FIELDS : pattern === 'prices.*' ? [...PRICE_OVERRIDE_FIELDS] : ['perSessionUsd', 'runUsd'];
+      return `${file}: ${issue.keys.map((k) => (field ? `${field}.${k}` : k)).join(', ')}: unknown field — expected one of ${allowed.join(', ')}`;
+    }
+    let got: unknown = value;
+    for (const seg of path) got = got !== null && typeof got === 'object' ? (got as Record<string, unknown>)[seg] : undefined;
+    const shown = got === undefined ? '' : ` (got ${JSON.stringify(got)})`;
+    return `${file}: ${field || '(top level)'}: must be ${SETTINGS_EXPECTED[pattern] ?? 'a valid value'}${shown}`;
+  });
+  return new SettingsError(lines.join('\n'));
+}
+
+/**
+ * Parses settings (already decoded JSON); `file` names them in errors. Also checked: prices of models the table does
+ * not know are complete, and the reference model has a price.
+ */
+export function parseSettings(value: unknown, file: string): Settings {
+  const r = SettingsSchema.safeParse(value);
+  if (!r.success) throw settingsProblem(file, r.error.issues, value);
+  const s = r.data as Settings;
+  let table: PriceTable;
+  try {
+    table = PriceTable.shipped().withOverrides(s.prices ?? {}, file);
+  } catch (err) {
+    throw new SettingsError((err as Error).message);
+  }
+  if (s.referenceModel !== undefined && !table.get(s.referenceModel)) {
+    throw new SettingsError(
+      `${file}: referenceModel: '${s.referenceModel}' has no price, so savings could not be measured against it — name a priced model (e.g. ${DEFAULT_REFERENCE_MODEL}) or give its prices under prices`,
+    );
+  }
+  return s;
+}
+
+/** Reads <dataDir>/settings.json: {} when it does not exist; a SettingsError naming the file and field when invalid. */
+export async function loadSettings(dataDir: string): Promise<Settings> {
+  const file = settingsPath(dataDir);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw new SettingsError(`${file}: cannot read: ${(err as Error).message}`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new SettingsError(`${file}: not valid JSON: ${(err as Error).message}`);
+  }
+  return parseSettings(value, file);
+}
+
+/** Writes <dataDir>/settings.json atomically (temp file, fsync, rename), readable by the owner only (0600). */
+export async function saveSettings(dataDir: string, s: Settings): Promise<void> {
+  const file = settingsPath(dataDir);
+  const valid = parseSettings(s, file);
+  await mkdir(dataDir, { recursive: true });
+  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  try {
+    const fh = await open(tmp, 'wx', 0o600);
+    try {
+      await fh.writeFile(`${JSON.stringify(valid, null, 2)}\n`);
+      await fh.chmod(0o600);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, file);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw new SettingsError(`${file}: cannot write: ${(err as Error).message}`);
+  }
+}
+
+/** The prices a run is metered at: shipped ← settings.json prices ← the template's prices. */
+export function effectivePrices(
+  settings: Settings,
+  templatePrices?: PriceOverrides,
+  sources: { settings?: string; template?: string } = {},
+): PriceTable {
+  return PriceTable.shipped()
+    .withOverrides(settings.prices ?? {}, sources.settings ?? 'settings.json')
+    .withOverrides(templatePrices ?? {}, sources.template ?? 'template');
+}
+
+/** The model savings are measured against: the template's, else the settings', else claude-sonnet-4-5. */
+export function effectiveReferenceModel(settings: Settings, templateReferenceModel?: string | null): string {
+  return templateReferenceModel ?? settings.referenceModel ?? DEFAULT_REFERENCE_MODEL;
+}

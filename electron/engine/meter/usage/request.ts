@@ -1,0 +1,98 @@
+// Requests: which calls are billable, and what a request body says (model, stream, prompt size); the include_usage rewrite.
+import type { RequestInfo, WireStyle } from './types.ts';
+
+function bare(path: string): string {
+  let p = path;
+  const q = p.search(/[?#]/);
+  if (q >= 0) p = p.slice(0, q);
+  while (p.length > 1 && p.endsWith('/')) p = p.slice(0, -1);
+  return p;
+}
+
+/** The wire format a model-call path speaks, or null for any other path (models, balance, count_tokens, hello …). */
+export function wireStyleForPath(path: string): WireStyle | null {
+  const p = bare(path);
+  if (p.endsWith('/messages') || p === 'messages') return 'anthropic';
+  if (p.endsWith('/chat/completions')) return 'openai';
+  if (p.endsWith('/responses')) return 'responses';
+  return null;
+}
+
+/**
+ * POST …/messages (not …/messages/count_tokens), …/chat/completions, …/responses (not …/responses/{id}/…) → true; any
+ * other method or path → false. Any prefix and query are allowed. The route's style does not restrict the path: a call
+ * to any of the three model endpoints consumes tokens.
+ */
+export function isBillable(_style: WireStyle, method: string, path: string): boolean {
+  return method.toUpperCase() === 'POST' && wireStyleForPath(path) !== null;
+}
+
+const INCLUDE_USAGE = '"stream_options":{"include_usage":true}';
+
+/**
+ * Tolerant: a body that is not a JSON object gives {model: null, stream: false, rewritten: null, promptChars: 0}.
+ * The include_usage rewrite applies to OpenAI chat streams (style 'openai', or a …/chat/completions path) that do not
+ * already ask for it. When the body has no `stream_options` key the member is inserted textually after the opening
+ * brace, so every other byte stays as the agent sent it; otherwise the parsed body is re-serialised with
+ * stream_options.include_usage = true (other options kept).
+ */
+export function inspectRequest(style: WireStyle, path: string, body: Buffer): RequestInfo {
+  let o: any;
+  try {
+    o = JSON.parse(body.toString('utf8'));
+  } catch {
+    return { model: null, stream: false, rewritten: null, promptChars: 0 };
+  }
+  if (typeof o !== 'object' || o === null || Array.isArray(o)) return { model: null, stream: false, rewritten: null, promptChars: 0 };
+  const model = typeof o.model === 'string' && o.model ? o.model : null;
+  const stream = o.stream === true;
+  const wire = wireStyleForPath(path) ?? style;
+  let rewritten: Buffer | null = null;
+  if (wire === 'openai' && stream) {
+    const so = o.stream_options;
+    if (!(so && typeof so === 'object' && so.include_usage === true)) {
+      if (!Object.prototype.hasOwnProperty.call(o, 'stream_options')) {
+        const brace = body.indexOf(0x7b); // `{`: the first non-space byte of a JSON object
+        const empty = Object.keys(o).length === 0;
+        rewritten = Buffer.concat([
+          body.subarray(0, brace + 1),
+          Buffer.from(empty ? INCLUDE_USAGE : INCLUDE_USAGE + ','),
+          body.subarray(brace + 1),
+        ]);
+      } else {
+        const opts = so && typeof so === 'object' && !Array.isArray(so) ? so : {};
+        rewritten = Buffer.from(JSON.stringify({ ...o, stream_options: { ...opts, include_usage: true } }));
+      }
+    }
+  }
+  return { model, stream, rewritten, promptChars: promptChars(wire, o) };
+}
+
+/** Characters of the prompt's text: string values under the prompt keys, without inline base64 data (images, files). */
+function promptChars(style: WireStyle, o: Record<string, any>): number {
+  const keys =
+    style === 'anthropic' ? ['system', 'messages', 'tools'] : style === 'openai' ? ['messages', 'tools', 'functions'] : ['instructions', 'input', 'tools'];
+  let n = 0;
+  for (const k of keys) if (k in o) n += textChars(o[k], 0);
+  return n;
+}
+
+function textChars(v: unknown, depth: number): number {
+  if (typeof v === 'string') return v.length;
+  if (depth > 64 || v === null || typeof v !== 'object') return 0;
+  let n = 0;
+  if (Array.isArray(v)) {
+    for (const x of v) n += textChars(x, depth + 1);
+    return n;
+  }
+  const obj = v as Record<string, unknown>;
+  for (const k in obj) {
+    const x = obj[k];
+    if (typeof x === 'string') {
+      // Inline binary (base64 images/documents, data: URLs) is not text; it is tokenised very differently.
+      if ((k === 'data' && obj.type === 'base64') || x.startsWith('data:')) continue;
+      n += x.length;
+    } else if (x !== null && typeof x === 'object') n += textChars(x, depth + 1);
+  }
+  return n;
+}
