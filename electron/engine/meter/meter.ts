@@ -23,6 +23,7 @@ import {
   inspectRequest,
   isBillable,
   tokensFromChars,
+  wireStyleForPath,
 } from './usage/index.ts';
 
 /** Spend events per session at most this often (the UI redraws a few times a second at most). */
@@ -344,7 +345,8 @@ export class Meter extends EventEmitter<MeterEvents> {
   private tap(ctx: ProxyTapContext): ProxyTap | null {
     const s = this.sessions.get(ctx.sessionId);
     if (!s || !isBillable(s.info.style, ctx.method, ctx.path)) return null;
-    const style = s.info.style;
+    // The path decides the wire format (an OpenAI-style agent may use /responses as well as /chat/completions).
+    const style = wireStyleForPath(ctx.path) ?? s.info.style;
     let flight: InFlight | null = null;
     let parser: ReturnType<typeof createResponseParser> | null = null;
     let status = 0;

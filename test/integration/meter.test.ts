@@ -1,0 +1,261 @@
+// The meter end to end: real agents (the real Claude Code CLI, and small fetch-based agents for the OpenAI surfaces)
+// launched as Flotilla sessions, their traffic through the engine's proxy to the stand-in upstream, the ledger checked
+// against the usage the upstream really served.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Engine } from '../../electron/engine/engine.ts';
+import { PriceTable } from '../../electron/engine/meter/index.ts';
+import type { EngineEvent, LedgerRow, SessionStatus } from '../../electron/shared/contract.ts';
+import { startUpstream, type RecordedRequest } from '../upstream/index.ts';
+import { makeRepo, tempDir } from '../fixtures/repo.ts';
+
+const BIN_DIR = resolve(import.meta.dirname, '../../node_modules/.bin');
+const KEY = 'sk-real-provider-key-for-the-meter';
+const K26 = PriceTable.shipped().get('kimi-k2.6')!;
+
+type Upstream = Awaited<ReturnType<typeof startUpstream>>;
+let upstream: Upstream;
+const engines: Engine[] = [];
+beforeAll(async () => {
+  upstream = await startUpstream({ apiKey: KEY });
+});
+afterAll(async () => upstream?.close());
+afterEach(async () => {
+  for (const e of engines.splice(0)) await e.close();
+});
+
+async function engine(): Promise<Engine> {
+  const e = await Engine.create({
+    dataDir: tempDir('flotilla-meter-'),
+    env: { ...process.env, PATH: `${BIN_DIR}:${process.env.PATH}`, HOME: tempDir('flotilla-home-'), TEST_PROVIDER_KEY: KEY },
+  });
+  engines.push(e);
+  return e;
+}
+
+function events(e: Engine) {
+  const all: EngineEvent[] = [];
+  e.on('event', (ev: EngineEvent) => all.push(ev));
+  return all;
+}
+
+function claudeTemplate(repo: string, tasks: string[], extra = ''): string {
+  return `
+name: meter-claude
+repo: ${repo}
+agent: { preset: claude-code-batch }
+provider: { preset: custom, baseUrl: "${upstream.url}", style: anthropic, apiKeyEnv: TEST_PROVIDER_KEY }
+model: kimi-k2.6
+tasks: ${JSON.stringify(tasks)}
+${extra}`;
+}
+
+/** Dollars of the usage an Anthropic-surface request was really served, at kimi-k2.6's shipped prices. */
+function servedUsd(r: RecordedRequest): number {
+  const u = r.servedUsage as { input_tokens: number; cache_read_input_tokens: number; cache_creation_input_tokens: number; output_tokens: number };
+  return (
+    (u.input_tokens * K26.inputUsd +
+      u.cache_read_input_tokens * K26.cacheReadUsd +
+      u.cache_creation_input_tokens * K26.cacheWriteUsd +
+      u.output_tokens * K26.outputUsd) /
+    1e6
+  );
+}
+
+function requestsOf(agentSessionId: string): RecordedRequest[] {
+  return upstream.requests.filter(
+    (r) => r.path.startsWith('/v1/messages') && !r.path.includes('count_tokens') && r.headers['x-claude-code-session-id'] === agentSessionId,
+  );
+}
+
+describe('the meter', () => {
+  it("records a Claude Code session's spend to the micro-dollar of what the upstream served; the agent only had its token", async () => {
+    const repo = makeRepo();
+    const e = await engine();
+    // WAIT keeps the first request open long enough to read the agent's environment from /proc.
+    const { run, sessions } = await e.launch({ templateText: claudeTemplate(repo, ['WAIT 1500\nWRITE a.txt metered']) });
+    const id = sessions[0]!.id;
+    let environ = '';
+    for (let i = 0; i < 100 && !environ; i++) {
+      const pid = e.listSessions(run.id)[0]!.pid;
+      try {
+        if (pid) environ = readFileSync(`/proc/${pid}/environ`, 'utf8');
+      } catch {
+        /* not yet */
+      }
+      if (!environ) await new Promise((r) => setTimeout(r, 20));
+    }
+    await e.waitForRun(run.id);
+    const s = e.listSessions(run.id)[0]!;
+    expect(s.status).toBe('done');
+    expect(readFileSync(join(s.worktree, 'a.txt'), 'utf8')).toBe('metered');
+
+    const env = Object.fromEntries(environ.split('\0').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+    expect(environ).not.toContain(KEY);
+    expect(env.ANTHROPIC_BASE_URL).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/s\/[\w-]+$/);
+    expect(env.ANTHROPIC_AUTH_TOKEN).toBe(env.ANTHROPIC_BASE_URL!.split('/s/')[1]);
+    expect(env.TEST_PROVIDER_KEY).toBeUndefined();
+
+    const served = requestsOf(s.agentSessionId!);
+    expect(served.length).toBeGreaterThanOrEqual(2);
+    for (const r of served) expect(r.headers.authorization).toBe(`Bearer ${KEY}`);
+    const expectedUsd = served.reduce((a, r) => a + servedUsd(r), 0);
+    const rows: LedgerRow[] = e.ledgerRows(run.id);
+    expect(rows).toHaveLength(served.length);
+    expect(rows.every((r) => r.state === 'exact' && r.model === 'kimi-k2.6' && r.priced)).toBe(true);
+    const spend = e.spend(run.id);
+    const mine = spend.sessions.find((x) => x.sessionId === id)!;
+    expect(Math.abs(mine.usd - expectedUsd)).toBeLessThan(1e-6);
+    expect(mine.usd).toBeGreaterThan(0);
+    const sum = (k: 'input_tokens' | 'cache_read_input_tokens' | 'output_tokens') =>
+      served.reduce((a, r) => a + (r.servedUsage as Record<string, number>)[k]!, 0);
+    expect(mine.inputTokens).toBe(sum('input_tokens'));
+    expect(mine.cacheReadTokens).toBe(sum('cache_read_input_tokens'));
+    expect(mine.outputTokens).toBe(sum('output_tokens'));
+    expect(mine.requests).toBe(served.length);
+    // Savings against Claude Sonnet, speed and context fill from the wire.
+    expect(mine.referenceModel).toBe('claude-sonnet-4-5');
+    expect(mine.savingsUsd).toBeGreaterThan(0);
+    expect(mine.ttftMs).not.toBeNull();
+    expect(mine.contextWindow).toBe(262_144);
+    expect(mine.contextFill).toBeGreaterThan(0);
+
+    const report = await e.report(run.id);
+    expect(Math.abs(report.sessions[0]!.spend.usd - expectedUsd)).toBeLessThan(1e-6);
+    expect(report.sessions[0]!.spend.requests).toBe(served.length);
+    expect(report.totals.requests).toBe(served.length);
+    expect(Math.abs(report.totals.usd - expectedUsd)).toBeLessThan(1e-6);
+  });
+
+  it('raises an intent event from the Write tool call before the file exists', async () => {
+    const repo = makeRepo();
+    const e = await engine();
+    const seen: { path: string; tool: string; existed: boolean }[] = [];
+    e.on('event', (ev: EngineEvent) => {
+      if (ev.event === 'intent') seen.push({ path: ev.intent.path, tool: ev.intent.tool, existed: existsSync(ev.intent.path) });
+    });
+    const { run } = await e.launch({ templateText: claudeTemplate(repo, ['WRITE src/new.ts export const x = 1;']) });
+    await e.waitForRun(run.id);
+    const s = e.listSessions(run.id)[0]!;
+    expect(seen).toEqual([{ path: join(s.worktree, 'src/new.ts'), tool: 'Write', existed: false }]);
+    expect(existsSync(join(s.worktree, 'src/new.ts'))).toBe(true);
+  });
+
+  it('stops spending at the session budget with a readable error, and carries on when the budget is raised', async () => {
+    const repo = makeRepo();
+    const e = await engine();
+    const all = events(e);
+    // Each request is served 10 000 uncached input tokens: $0.0095 at kimi-k2.6. The budget allows one.
+    const { run, sessions } = await e.launch({
+      templateText: claudeTemplate(repo, ['USAGE 10000 0 0 10\nWRITE a.txt paid for\nWRITE b.txt after the raise']).concat('budget: { perSessionUsd: 0.005 }\n'),
+    });
+    const id = sessions[0]!.id;
+    const statuses = () => all.filter((x) => x.event === 'session' && x.session.id === id).map((x) => (x as { session: { status: SessionStatus } }).session.status);
+    const t0 = Date.now();
+    while (!statuses().includes('over_budget') && Date.now() - t0 < 30_000) await new Promise((r) => setTimeout(r, 50));
+    expect(statuses()).toContain('over_budget');
+    const budgetEvents = all.filter((x) => x.event === 'budget');
+    expect(budgetEvents.map((b) => (b as { level: number }).level)).toEqual([80, 100]);
+    const refusal = all.find((x) => x.event === 'upstreamError') as Extract<EngineEvent, { event: 'upstreamError' }>;
+    expect(refusal.error.kind).toBe('budget');
+    expect(refusal.error.message).toMatch(/session's budget of \$0\.01 is used up.*Raise the session budget/);
+    // The first turn (its Write) was paid for; the second was refused before reaching the provider.
+    expect(existsSync(join(sessions[0]!.worktree, 'a.txt'))).toBe(true);
+    expect(existsSync(join(sessions[0]!.worktree, 'b.txt'))).toBe(false);
+
+    e.raiseBudget({ sessionId: id, usd: 1 });
+    await e.waitForRun(run.id);
+    const s = e.listSessions(run.id)[0]!;
+    expect(s.status).toBe('done');
+    expect(readFileSync(join(s.worktree, 'b.txt'), 'utf8')).toBe('after the raise');
+    const rows = e.ledgerRows(run.id);
+    expect(rows.some((r) => r.state === 'refused')).toBe(true);
+    // Refused requests reached nothing upstream and cost nothing.
+    const served = requestsOf(s.agentSessionId!);
+    expect(rows.filter((r) => r.state === 'exact')).toHaveLength(served.length);
+    expect(e.spend(run.id).sessions[0]!.usd).toBeCloseTo(served.length * 0.0095 + served.length * 10 * 4 / 1e6, 9);
+  });
+
+  it('shows rate limited while the provider refuses, then back to work; the error is classified', async () => {
+    const repo = makeRepo();
+    const e = await engine();
+    const all = events(e);
+    const { run, sessions } = await e.launch({ templateText: claudeTemplate(repo, ['FAIL x1 ratelimit\nWRITE c.txt eventually']) });
+    await e.waitForRun(run.id);
+    const id = sessions[0]!.id;
+    const errs = all.filter((x): x is Extract<EngineEvent, { event: 'upstreamError' }> => x.event === 'upstreamError');
+    expect(errs[0]!.error).toMatchObject({ kind: 'rate_limited', status: 429, type: 'rate_limit_reached_error' });
+    const statuses = all.filter((x) => x.event === 'session' && x.session.id === id).map((x) => (x as { session: { status: SessionStatus } }).session.status);
+    expect(statuses).toContain('rate_limited');
+    expect(statuses.at(-1)).toBe('done');
+    const rows = e.ledgerRows(run.id);
+    expect(rows[0]).toMatchObject({ state: 'error', httpStatus: 429, errorType: 'rate_limit_reached_error', usd: 0 });
+  });
+
+  it('meters OpenAI Chat Completions (asking for usage the client did not) and the Responses API', async () => {
+    const repo = makeRepo();
+    const e = await engine();
+    // A minimal OpenAI-style agent: one streaming chat request without stream_options, one streaming Responses request.
+    const agent = [
+      "const base = process.env.OPENAI_BASE_URL, key = process.env.OPENAI_API_KEY;",
+      "const post = async (path, body) => { const r = await fetch(base + path, { method: 'POST', headers: { authorization: 'Bearer ' + key, 'content-type': 'application/json' }, body: JSON.stringify(body) }); return r.text(); };",
+      "(async () => {",
+      "  const chat = await post('/chat/completions', { model: 'kimi-k2.6', stream: true, messages: [{ role: 'user', content: 'USAGE 1000 500 0 200\\nSAY hi' }] });",
+      "  console.log('chat-done ' + chat.includes('[DONE]') + ' usage-chunks ' + (chat.match(/\"usage\"/g) || []).length);",
+      "  const resp = await post('/responses', { model: 'kimi-k2.6', stream: true, input: 'USAGE 2000 1000 0 300\\nSAY hello' });",
+      "  console.log('responses-done ' + resp.includes('response.completed'));",
+      "})();",
+    ].join('\n');
+    const { run } = await e.launch({
+      templateText: `
+name: meter-openai
+repo: ${repo}
+agent: { preset: shell, command: node, args: ["-e", ${JSON.stringify(agent)}] }
+provider: { preset: custom, baseUrl: "${upstream.openaiBaseUrl}", style: openai, apiKeyEnv: TEST_PROVIDER_KEY }
+model: kimi-k2.6
+`,
+    });
+    await e.waitForRun(run.id);
+    const s = e.listSessions(run.id)[0]!;
+    expect(s.status).toBe('done');
+    const out = (await e.snapshot(s.id)).data;
+    expect(out).toContain('chat-done true usage-chunks 1');
+    expect(out).toContain('responses-done true');
+    const rows = e.ledgerRows(run.id);
+    expect(rows.map((r) => r.state)).toEqual(['exact', 'exact']);
+    // OpenAI counts cached tokens inside the prompt: the ledger keeps them apart.
+    expect(rows[0]).toMatchObject({ inputTokens: 1000, cacheReadTokens: 500, outputTokens: 200 });
+    expect(rows[1]).toMatchObject({ inputTokens: 2000, cacheReadTokens: 1000, outputTokens: 300 });
+    const usd = (1000 * K26.inputUsd + 500 * K26.cacheReadUsd + 200 * K26.outputUsd + 2000 * K26.inputUsd + 1000 * K26.cacheReadUsd + 300 * K26.outputUsd) / 1e6;
+    expect(Math.abs(e.spend(run.id).run!.usd - usd)).toBeLessThan(1e-9);
+    // The chat request reached the upstream with include_usage added by the meter.
+    const chat = upstream.requests.filter((r) => r.path.startsWith('/v1/chat/completions')).at(-1)!;
+    expect(chat.body.stream_options).toEqual({ include_usage: true });
+  });
+
+  it('records a stream cut mid-way as partial, with what was seen', async () => {
+    const repo = makeRepo();
+    const e = await engine();
+    const agent = [
+      "fetch(process.env.OPENAI_BASE_URL + '/chat/completions', { method: 'POST', headers: { authorization: 'Bearer ' + process.env.OPENAI_API_KEY, 'content-type': 'application/json' },",
+      "  body: JSON.stringify({ model: 'kimi-k2.6', stream: true, messages: [{ role: 'user', content: 'CUT 5\\nLONG 400' }] }) })",
+      "  .then((r) => r.text()).then(() => console.log('whole'), (err) => console.log('cut:', err.cause?.code || err.message));",
+    ].join('\n');
+    const { run } = await e.launch({
+      templateText: `
+name: meter-cut
+repo: ${repo}
+agent: { preset: shell, command: node, args: ["-e", ${JSON.stringify(agent)}] }
+provider: { preset: custom, baseUrl: "${upstream.openaiBaseUrl}", style: openai, apiKeyEnv: TEST_PROVIDER_KEY }
+model: kimi-k2.6
+`,
+    });
+    await e.waitForRun(run.id);
+    expect((await e.snapshot(e.listSessions(run.id)[0]!.id)).data).toContain('cut:');
+    const [row] = e.ledgerRows(run.id);
+    expect(row!.state).toBe('partial');
+    expect(row!.outputTokens).toBeGreaterThan(0);
+    expect(row!.usd).toBeGreaterThan(0);
+  });
+});
