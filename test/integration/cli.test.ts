@@ -147,4 +147,67 @@ provider: { preset: custom, baseUrl: "http://127.0.0.1:9" }
       expect(s.worktree).toContain(dataDir);
     }
   });
+
+  it('closes a model request left open by a killed engine as interrupted, keeping the usage seen so far', async () => {
+    const { startUpstream } = await import('../upstream/index.ts');
+    const { Engine } = await import('../../electron/engine/engine.ts');
+    const upstream = await startUpstream({ apiKey: 'sk-crash' });
+    try {
+      const repo = makeRepo();
+      const dataDir = tempDir();
+      const serve = spawn(process.execPath, [BIN, 'serve', '--data-dir', dataDir], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, CRASH_KEY: 'sk-crash' },
+      });
+      const url = await new Promise<string>((res, rej) => {
+        let out = '';
+        serve.stdout.on('data', (d) => {
+          out += d;
+          const m = /(http:\/\/127\.0\.0\.1:\d+\/\?token=\S+)/.exec(out);
+          if (m) res(m[1]!);
+        });
+        serve.on('exit', (code) => rej(new Error(`serve exited ${code}`)));
+      });
+      const u = new URL(url);
+      const api = (cmd: string, body: unknown) =>
+        fetch(`${u.origin}/api/${cmd}?token=${u.searchParams.get('token')}`, { method: 'POST', body: JSON.stringify(body) }).then((r) => r.json());
+      // The agent's one request streams slowly: the engine dies in the middle of it. (A request without tools is a
+      // side request to the stand-in, which ignores directives there.)
+      const agent =
+        "fetch(process.env.ANTHROPIC_BASE_URL + '/v1/messages', { method: 'POST', headers: { authorization: 'Bearer ' + process.env.ANTHROPIC_AUTH_TOKEN, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'kimi-k2.6', max_tokens: 100, stream: true, tools: [{ name: 'Write', input_schema: { type: 'object' } }], messages: [{ role: 'user', content: 'SLOW 500\\nLONG 200' }] }) }).then((r) => r.text())";
+      const launched = await api('launch', {
+        templateText: `name: crash
+repo: ${repo}
+agent: { preset: shell, command: node, args: ["-e", ${JSON.stringify(agent)}] }
+provider: { preset: custom, baseUrl: "${upstream.url}", apiKeyEnv: CRASH_KEY }
+model: kimi-k2.6
+`,
+      });
+      expect(launched.ok).toBe(true);
+      const runId = launched.data.run.id as string;
+      // Wait until the meter has seen some of the stream (the open row gets progress once a second).
+      const deadline = Date.now() + 15_000;
+      let rows: { state: string; inputTokens: number }[] = [];
+      while (Date.now() < deadline) {
+        rows = (await api('ledger', { runId })).data;
+        if (rows[0]?.inputTokens) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(rows[0]).toMatchObject({ state: 'open' });
+      serve.kill('SIGKILL');
+      await new Promise((r) => serve.once('exit', r));
+
+      const engine = await Engine.create({ dataDir });
+      try {
+        const [row] = engine.ledgerRows(runId);
+        expect(row).toMatchObject({ state: 'interrupted' });
+        expect(row!.inputTokens).toBeGreaterThan(0);
+        expect(row!.endedAt).not.toBeNull();
+      } finally {
+        await engine.close();
+      }
+    } finally {
+      await upstream.close();
+    }
+  });
 });

@@ -258,4 +258,23 @@ model: kimi-k2.6
     expect(row!.outputTokens).toBeGreaterThan(0);
     expect(row!.usd).toBeGreaterThan(0);
   });
+
+  it('reads the provider balance and sends throttled spend events while a session streams', async () => {
+    const repo = makeRepo();
+    const e = await engine();
+    const all = events(e);
+    const { run } = await e.launch({ templateText: claudeTemplate(repo, ['SLOW 20\nLONG 60']) });
+    await e.waitForRun(run.id);
+    const spendEvents = all.filter((x): x is Extract<EngineEvent, { event: 'spend' }> => x.event === 'spend');
+    expect(spendEvents.length).toBeGreaterThan(0);
+    // An estimate while streaming, exact at the end.
+    expect(spendEvents.some((x) => x.spend.estimateUsd > 0)).toBe(true);
+    await new Promise((r) => setTimeout(r, 300));
+    const last = all.filter((x): x is Extract<EngineEvent, { event: 'spend' }> => x.event === 'spend').at(-1)!;
+    expect(last.spend.estimateUsd).toBe(0);
+    expect(last.spend.usd).toBeCloseTo(e.spend(run.id).run!.usd, 12);
+    expect(all.some((x) => x.event === 'runSpend')).toBe(true);
+
+    expect(await e.balance(run.id)).toEqual({ availableUsd: 49.58, cashUsd: 3, voucherUsd: 46.58 });
+  });
 });
