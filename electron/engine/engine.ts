@@ -618,6 +618,12 @@ export class Engine extends EventEmitter {
     return this.ledger.rows(runId);
   }
 
+  /** The run's ledger as CSV (one row per model request; the usd column sums to the run's total). */
+  ledgerCsv(runId: string): string {
+    if (!this.runs.has(runId) && !this.store.getRun(runId)) throw new EngineError('not_found', `no run with id ${runId}`);
+    return this.ledger.csv(runId);
+  }
+
   raiseBudget(args: CommandArgs<'raiseBudget'>): void {
     if (args.sessionId) {
       const s = this.live(args.sessionId);

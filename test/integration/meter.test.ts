@@ -276,5 +276,13 @@ model: kimi-k2.6
     expect(all.some((x) => x.event === 'runSpend')).toBe(true);
 
     expect(await e.balance(run.id)).toEqual({ availableUsd: 49.58, cashUsd: 3, voucherUsd: 46.58 });
+
+    // The ledger as CSV over HTTP: its usd column adds up to the run's total.
+    const csv = await (await fetch(`${e.origin}/api/ledger.csv?runId=${run.id}`, { headers: { authorization: `Bearer ${e.token}` } })).text();
+    const [header, ...lines] = csv.trim().split(/\r?\n/);
+    const col = header!.split(',').indexOf('usd');
+    expect(col).toBeGreaterThanOrEqual(0);
+    const total = lines.reduce((a, l) => a + Number(l.split(',')[col] || 0), 0);
+    expect(Math.abs(total - e.spend(run.id).run!.usd)).toBeLessThan(1e-6);
   });
 });

@@ -153,6 +153,20 @@ export class ApiServer {
         return sendJson(res, 401, { error: { code: 'unauthorized', message: 'missing or wrong token — use the URL flotilla serve printed' } });
       const cmd = url.pathname.slice('/api/'.length);
       if (req.method === 'GET' && cmd === 'health') return sendJson(res, 200, { ok: true });
+      if (req.method === 'GET' && cmd === 'ledger.csv') {
+        const runId = url.searchParams.get('runId') ?? '';
+        try {
+          const csv = this.engine.ledgerCsv(runId);
+          res.writeHead(200, {
+            'content-type': 'text/csv; charset=utf-8',
+            'content-disposition': `attachment; filename="flotilla-ledger-${runId.slice(0, 8)}.csv"`,
+            'cache-control': 'no-store',
+          });
+          return void res.end(csv);
+        } catch (err) {
+          return sendJson(res, 404, { ok: false, error: toApiError(err) });
+        }
+      }
       if (req.method !== 'POST') return sendJson(res, 405, { error: { code: 'method', message: `POST /api/${cmd}` } });
       const text = await readBody(req);
       try {
