@@ -1,25 +1,34 @@
 // bench/meter: what the metering proxy adds to an agent's model traffic. N concurrent sessions each send R sequential
 // streaming Anthropic `POST /v1/messages` requests (`LONG <words>`: a realistic SSE stream of many small events) to the
-// stand-in upstream, in one process and one run:
+// stand-in upstream. Each party has its own process, as in real life (agents are separate processes, the provider is
+// remote):
+//   upstream   child process: test/upstream's startUpstream                     (bench/meter-upstream.ts)
+//   engine     child process: exclusive Store + SpendLedger + MeterProxy + Meter + http.Server handing /s/ to
+//              proxy.handle, wired as electron/engine/engine.ts, N sessions registered; and a BARE MeterProxy (no
+//              Meter) with the same tokens on a second port                    (bench/meter-proxy.ts)
+//   clients    this process: N concurrent loops, plain http.request with a keep-alive agent
+// and three paths:
 //   direct   client ──► upstream
-//   bare     client ──► http.Server + MeterProxy (no tap) ──► upstream        (attribution: the extra hop alone)
-//   metered  client ──► http.Server + MeterProxy + Meter + SpendLedger + exclusive Store ──► upstream   (as the engine)
-// Phases run in ABBA order (D B M | M B D | …) so drift on a noisy machine hits both sides alike; the two direct phases
-// at the ends show the noise. Per request: time to the first body byte (client side) and bytes; per phase: MB/s and the
-// process CPU time per request (everything runs on this one thread, so CPU/request is the steadiest figure of cost).
+//   bare     client ──► engine process: http.Server + MeterProxy (no tap) ──► upstream   (attribution: the hop alone)
+//   metered  client ──► engine process: http.Server + MeterProxy + Meter + SpendLedger + Store ──► upstream
+// Phases run in ABBA order after a warm-up (D B M | M B D | …) so drift on a noisy machine hits both sides alike; the two
+// direct phases at the ends show the noise. Per request: time from the request's start to the first body byte (client
+// side) and bytes; per phase: MB/s, and the CPU time per request of each process (the children report
+// process.cpuUsage and their event-loop delay over a stdin/stdout line protocol, bench/meter-ipc.ts; the marks are
+// taken between phases, outside the timed window).
 // The ledger must hold one closed ('exact') row per metered request and a non-zero spend, or the bench exits 1.
+// Caveats: this machine may have fewer cores than busy processes (2 cores here: on the metered/bare paths three busy
+// processes compete, on the direct path two), so part of the added TTFB and of the throughput loss is CPU contention
+// that a real remote provider would not cause — read the engine's CPU ms/req column for the cost proper. An unpaced
+// answer is written in one burst, so TTFB includes the upstream's whole handling of the answer; --slow <ms> paces the
+// events instead.
 //
-//   npx tsx bench/meter.ts [--sessions 10] [--requests 30] [--words 700] [--rounds 2] [--prompt-kb 0] [--no-bare]
+//   npx tsx bench/meter.ts [--sessions 10] [--requests 30] [--words 700] [--rounds 2] [--prompt-kb 0] [--slow 0] [--no-bare]
 import http from 'node:http';
 import { parseArgs } from 'node:util';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { AddressInfo } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { Meter, MeterProxy, SpendLedger, effectivePrices } from '../electron/engine/meter/index.ts';
-import { Store, ensureDataDir } from '../electron/engine/store/index.ts';
-import { startUpstream } from '../test/upstream/index.ts';
+import { availableParallelism } from 'node:os';
+import { startChild, type Child } from './meter-ipc.ts';
 
 const { values } = parseArgs({
   options: {
@@ -28,6 +37,7 @@ const { values } = parseArgs({
     words: { type: 'string', default: '700' },
     rounds: { type: 'string', default: '2' },
     'prompt-kb': { type: 'string', default: '0' },
+    slow: { type: 'string', default: '0' },
     'no-bare': { type: 'boolean', default: false },
   },
 });
@@ -36,6 +46,8 @@ const R = Number(values.requests);
 const WORDS = Number(values.words);
 const ROUNDS = Number(values.rounds);
 const PROMPT_KB = Number(values['prompt-kb']);
+/** Milliseconds between streamed events (the stand-in's SLOW): 0 = one burst, so TTFB ≈ the whole response's handling. */
+const SLOW = Number(values.slow);
 const BARE = !values['no-bare'];
 for (const [k, v] of Object.entries({ sessions: N, requests: R, words: WORDS, rounds: ROUNDS }))
   if (!Number.isInteger(v) || v < 1) throw new Error(`--${k} must be a positive integer`);
@@ -45,6 +57,8 @@ const MODEL = 'kimi-k2.6';
 const TARGET_ADDED_P99_MS = 2;
 const TARGET_THROUGHPUT_RATIO = 0.95;
 const DEADLINE_MS = 110_000;
+/** Pause after each phase before the children's CPU marks. */
+const SETTLE_MS = 150;
 
 type Mode = 'direct' | 'bare' | 'metered';
 interface Target {
@@ -63,8 +77,10 @@ interface PhaseResult {
   samples: Sample[];
   wallMs: number;
   bytes: number;
-  cpuMs: number;
-  loopP99Ms: number;
+  /** CPU time in the phase: this process (the clients), the engine child, the upstream child. */
+  cpuMs: { client: number; engine: number; upstream: number };
+  /** Event-loop delay p99 in the phase, in the engine child and in this process. */
+  loopP99Ms: { engine: number; client: number };
 }
 
 // ---------------------------------------------------------------------------------------------------------------------
@@ -83,7 +99,7 @@ const requestBody = Buffer.from(
       description: `${name} tool`,
       input_schema: { type: 'object', properties: { path: { type: 'string' } } },
     })),
-    messages: [{ role: 'user', content: [{ type: 'text', text: `LONG ${WORDS}` }] }],
+    messages: [{ role: 'user', content: [{ type: 'text', text: SLOW > 0 ? `LONG ${WORDS}\nSLOW ${SLOW}` : `LONG ${WORDS}` }] }],
   }),
 );
 
@@ -134,7 +150,8 @@ function oneRequest(t: Target, session: number): Promise<Sample> {
   });
 }
 
-async function phase(mode: Mode, t: Target, requests: number): Promise<PhaseResult> {
+async function phase(mode: Mode, t: Target, requests: number, kids: { engine: Child; upstream: Child }): Promise<PhaseResult> {
+  await Promise.all([kids.engine.mark(), kids.upstream.mark()]);
   const loop = monitorEventLoopDelay({ resolution: 1 });
   loop.enable();
   const cpu0 = process.cpuUsage();
@@ -149,14 +166,18 @@ async function phase(mode: Mode, t: Target, requests: number): Promise<PhaseResu
   const wallMs = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
   loop.disable();
+  // Let work the phase left behind in the children (the meter's deferred ledger writes, sockets closing) land in this
+  // phase's CPU figures rather than the next phase's. Outside the timed window.
+  await new Promise((r) => setTimeout(r, SETTLE_MS));
+  const [eng, up] = await Promise.all([kids.engine.mark(), kids.upstream.mark()]);
   const samples = perSession.flat();
   return {
     mode,
     samples,
     wallMs,
     bytes: samples.reduce((a, s) => a + s.bytes, 0),
-    cpuMs: (cpu.user + cpu.system) / 1000,
-    loopP99Ms: loop.percentile(99) / 1e6,
+    cpuMs: { client: (cpu.user + cpu.system) / 1000, engine: eng.cpuMs, upstream: up.cpuMs },
+    loopP99Ms: { engine: eng.loopP99Ms, client: loop.percentile(99) / 1e6 },
   };
 }
 
@@ -169,72 +190,46 @@ function pct(sorted: number[], p: number): number {
 }
 const sortedTtfb = (rs: PhaseResult[]) => rs.flatMap((r) => r.samples.map((s) => s.ttfbMs)).sort((a, b) => a - b);
 const mbps = (rs: PhaseResult[]) => rs.reduce((a, r) => a + r.bytes, 0) / 1024 / 1024 / (rs.reduce((a, r) => a + r.wallMs, 0) / 1000);
-const cpuPerReq = (rs: PhaseResult[]) => rs.reduce((a, r) => a + r.cpuMs, 0) / rs.reduce((a, r) => a + r.samples.length, 0);
+const cpuPerReq = (rs: PhaseResult[], who: keyof PhaseResult['cpuMs']) =>
+  rs.reduce((a, r) => a + r.cpuMs[who], 0) / rs.reduce((a, r) => a + r.samples.length, 0);
 const f = (n: number, d = 2) => n.toFixed(d).padStart(8);
 const pass = (ok: boolean) => (ok ? 'PASS' : 'FAIL');
 
 // ---------------------------------------------------------------------------------------------------------------------
-// Setup, as the engine wires it (engine.ts: Store.open exclusive → SpendLedger → MeterProxy → Meter; addRun, addSession,
-// proxy.register; the API server hands /s/ paths to proxy.handle first).
-
-async function listen(handler: http.RequestListener): Promise<{ server: http.Server; port: number }> {
-  const server = http.createServer(handler);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { server, port: (server.address() as AddressInfo).port };
-}
-
-function proxyServer(proxy: MeterProxy) {
-  return listen((req, res) => {
-    if (proxy.handle(req, res)) return;
-    res.writeHead(404).end();
-  });
-}
+// Setup: the upstream child first, then the engine child pointed at it (its ready line carries the ports and tokens).
 
 async function main(): Promise<number> {
   const started = performance.now();
-  const up = await startUpstream({ apiKey: API_KEY });
-  const upPort = up.port;
-  const upBase = up.anthropicBaseUrl; // Moonshot's shape: https://api.moonshot.ai/anthropic
-
-  const tmp = mkdtempSync(join(tmpdir(), 'flotilla-bench-meter-'));
-  const dataDir = await ensureDataDir(join(tmp, 'data'));
-  const store = Store.open(dataDir, { exclusive: true });
-  const ledger = new SpendLedger(store);
-  const proxy = new MeterProxy();
-  const meter = new Meter(ledger, proxy);
-  const runId = 'bench-run';
-  meter.addRun({ runId, budgetUsd: 10_000, prices: effectivePrices({}), referenceModel: 'claude-sonnet-4-5' });
-  const tokens: string[] = [];
-  for (let s = 0; s < N; s++) {
-    const sessionId = `bench-session-${s + 1}`;
-    const token = `tok${s + 1}-${Math.random().toString(36).slice(2, 14)}`;
-    tokens.push(token);
-    meter.addSession({ sessionId, runId, style: 'anthropic', model: MODEL, budgetUsd: 1_000 });
-    proxy.register(token, { sessionId, upstreamBaseUrl: upBase, apiKey: API_KEY, style: 'anthropic' });
-  }
-  const metered = await proxyServer(proxy);
-
-  // The same proxy without a tap: the cost of the extra HTTP hop alone.
-  const bareProxy = new MeterProxy();
-  for (let s = 0; s < N; s++)
-    bareProxy.register(tokens[s]!, { sessionId: `bench-session-${s + 1}`, upstreamBaseUrl: upBase, apiKey: API_KEY, style: 'anthropic' });
-  const bare = await proxyServer(bareProxy);
-
-  const targets: Record<Mode, Target> = {
-    direct: { port: upPort, path: () => '/anthropic/v1/messages', headers: () => ({ 'x-api-key': API_KEY }) },
-    bare: { port: bare.port, path: (s) => `/s/${tokens[s]}/v1/messages`, headers: (s) => ({ 'x-api-key': tokens[s]! }) },
-    metered: { port: metered.port, path: (s) => `/s/${tokens[s]}/v1/messages`, headers: (s) => ({ 'x-api-key': tokens[s]! }) },
-  };
-
-  let meteredRequests = 0;
+  const kids: { upstream?: Child; engine?: Child } = {};
   let code = 0;
   try {
-    // Warm-up: JIT, sockets (N per path, client and proxy→upstream), SQLite pages. Twice per path, interleaved.
+    const upstream = (kids.upstream = await startChild('./meter-upstream.ts', [API_KEY], 'upstream'));
+    const upPort = Number(upstream.ready.port);
+    const upBase = String(upstream.ready.anthropicBaseUrl); // Moonshot's shape: https://api.moonshot.ai/anthropic
+    const engine = (kids.engine = await startChild(
+      './meter-proxy.ts',
+      [JSON.stringify({ upstreamBaseUrl: upBase, apiKey: API_KEY, sessions: N, model: MODEL })],
+      'engine',
+    ));
+    const tokens = engine.ready.tokens as string[];
+    const meteredPort = Number(engine.ready.meteredPort);
+    const barePort = Number(engine.ready.barePort);
+    const k = { engine, upstream };
+
+    const targets: Record<Mode, Target> = {
+      direct: { port: upPort, path: () => '/anthropic/v1/messages', headers: () => ({ 'x-api-key': API_KEY }) },
+      bare: { port: barePort, path: (s) => `/s/${tokens[s]}/v1/messages`, headers: (s) => ({ 'x-api-key': tokens[s]! }) },
+      metered: { port: meteredPort, path: (s) => `/s/${tokens[s]}/v1/messages`, headers: (s) => ({ 'x-api-key': tokens[s]! }) },
+    };
+
+    let meteredRequests = 0;
+    // Warm-up: JIT in all three processes, sockets (N per path, client and proxy→upstream), SQLite pages. Twice per
+    // path, interleaved.
     const warmModes: Mode[] = BARE ? ['direct', 'bare', 'metered'] : ['direct', 'metered'];
     const warm = Math.max(3, Math.ceil(R / 5));
     for (let i = 0; i < 2; i++)
       for (const m of warmModes) {
-        await phase(m, targets[m], warm);
+        await phase(m, targets[m], warm, k);
         if (m === 'metered') meteredRequests += N * warm;
       }
     const sample = await oneRequest(targets.direct, 0);
@@ -245,21 +240,26 @@ async function main(): Promise<number> {
 
     console.log(
       `meter bench: ${N} sessions × ${R} sequential streaming requests per phase, LONG ${WORDS} → ${(sample.bytes / 1024).toFixed(1)} KB SSE per response` +
-        `, request ${(requestBody.length / 1024).toFixed(1)} KB; phases ${order.join(' → ')}`,
+        `${SLOW > 0 ? ` paced ${SLOW} ms/event` : ' unpaced'}, request ${(requestBody.length / 1024).toFixed(1)} KB; phases ${order.join(' → ')}`,
+    );
+    console.log(
+      `processes: upstream pid ${String(upstream.ready.pid)}, engine pid ${String(engine.ready.pid)}, clients pid ${process.pid}; ${availableParallelism()} CPU cores`,
     );
     console.log('');
-    console.log('phase      n      TTFB p50   TTFB p99   total p50      MB/s   CPU ms/req  loop p99 ms');
+    console.log('                          TTFB                              CPU ms/req                  loop p99 ms');
+    console.log('phase      n       p50 ms     p99 ms  total p50      MB/s    engine  upstream    client    engine    client');
     const results: PhaseResult[] = [];
     for (const m of order) {
       if (performance.now() - started > DEADLINE_MS) throw new Error(`over the ${DEADLINE_MS / 1000} s budget: lower --requests or --words`);
-      const r = await phase(m, targets[m], R);
+      const r = await phase(m, targets[m], R, k);
       if (m === 'metered') meteredRequests += r.samples.length;
       results.push(r);
       const tt = r.samples.map((s) => s.ttfbMs).sort((a, b) => a - b);
       const tot = r.samples.map((s) => s.totalMs).sort((a, b) => a - b);
+      const n = r.samples.length;
       console.log(
-        `${m.padEnd(8)} ${String(r.samples.length).padStart(4)} ${f(pct(tt, 50), 3)} ms ${f(pct(tt, 99), 3)} ms ${f(pct(tot, 50))} ms ${f(mbps([r]), 1)}` +
-          `   ${f(r.cpuMs / r.samples.length, 3)}   ${f(r.loopP99Ms)}`,
+        `${m.padEnd(8)} ${String(n).padStart(4)} ${f(pct(tt, 50), 3)}   ${f(pct(tt, 99), 3)}   ${f(pct(tot, 50))} ${f(mbps([r]), 1)}  ` +
+          `${f(r.cpuMs.engine / n, 3)}  ${f(r.cpuMs.upstream / n, 3)}  ${f(r.cpuMs.client / n, 3)}  ${f(r.loopP99Ms.engine)}  ${f(r.loopP99Ms.client)}`,
       );
     }
 
@@ -273,10 +273,10 @@ async function main(): Promise<number> {
     const added99 = pct(mT, 99) - pct(dT, 99);
     const ratio = mbps(M) / mbps(D);
     console.log('');
-    console.log(`                  TTFB p50   TTFB p99        MB/s   CPU ms/req`);
+    console.log(`                  TTFB p50   TTFB p99        MB/s   engine CPU ms/req`);
     const row = (name: string, rs: PhaseResult[]) => {
       const t = sortedTtfb(rs);
-      console.log(`${name.padEnd(16)} ${f(pct(t, 50), 3)} ms ${f(pct(t, 99), 3)} ms ${f(mbps(rs), 1)}   ${f(cpuPerReq(rs), 3)}`);
+      console.log(`${name.padEnd(16)} ${f(pct(t, 50), 3)} ms ${f(pct(t, 99), 3)} ms ${f(mbps(rs), 1)}   ${f(cpuPerReq(rs, 'engine'), 3)}`);
     };
     row('direct', D);
     if (B.length) row('bare proxy', B);
@@ -288,11 +288,15 @@ async function main(): Promise<number> {
       `throughput metered / direct        ${f(ratio * 100, 1)} %    target ≥ ${TARGET_THROUGHPUT_RATIO * 100} %   ${pass(ratio >= TARGET_THROUGHPUT_RATIO)}`,
     );
     if (B.length) {
+      const bT = sortedTtfb(B);
+      console.log(`added TTFB p50 / p99 (bare − direct)    ${f(pct(bT, 50) - pct(dT, 50), 3)} / ${f(pct(bT, 99) - pct(dT, 99), 3)} ms   (the hop alone)`);
+      console.log(`added TTFB p50 / p99 (metered − bare)   ${f(pct(mT, 50) - pct(bT, 50), 3)} / ${f(pct(mT, 99) - pct(bT, 99), 3)} ms   (the meter alone)`);
       console.log(`  of which the hop (bare / direct) ${f((mbps(B) / mbps(D)) * 100, 1)} %, the meter (metered / bare) ${f((mbps(M) / mbps(B)) * 100, 1)} %`);
       console.log(
-        `  added CPU per request: hop ${f(cpuPerReq(B) - cpuPerReq(D), 3)} ms, meter ${f(cpuPerReq(M) - cpuPerReq(B), 3)} ms` +
-          ` (added TTFB p50: hop ${f(pct(sortedTtfb(B), 50) - pct(dT, 50), 3)} ms)`,
+        `  engine CPU per request: hop (bare) ${f(cpuPerReq(B, 'engine'), 3)} ms, meter (metered − bare) ${f(cpuPerReq(M, 'engine') - cpuPerReq(B, 'engine'), 3)} ms`,
       );
+    } else {
+      console.log(`  engine CPU per request (metered): ${f(cpuPerReq(M, 'engine'), 3)} ms`);
     }
     if (D.length >= 2) {
       const p99s = D.map((r) => pct(r.samples.map((s) => s.ttfbMs).sort((a, b) => a - b), 99));
@@ -303,35 +307,28 @@ async function main(): Promise<number> {
       );
     }
 
-    // The ledger: one closed row per metered request, and real dollars.
-    meter.close();
-    const rows = ledger.rows(runId);
-    const exact = rows.filter((r) => r.state === 'exact').length;
-    const totals = ledger.totals({ runId });
-    const spend = meter.runSpend(runId)!;
+    // The ledger (in the engine child): one closed row per metered request, and real dollars.
+    const rep = await engine.call<{
+      rows: number;
+      exact: number;
+      spendRequests: number;
+      totals: { usd: number; inputTokens: number; cacheReadTokens: number; outputTokens: number };
+    }>('report');
+    const totals = rep.totals;
     console.log('');
     console.log(
-      `ledger rows ${rows.length} (exact ${exact}) for ${meteredRequests} metered requests (incl. ${meteredRequests - M.reduce((a, r) => a + r.samples.length, 0)} warm-up)` +
-        `   ${pass(rows.length === meteredRequests && exact === meteredRequests)}`,
+      `ledger rows ${rep.rows} (exact ${rep.exact}) for ${meteredRequests} metered requests (incl. ${meteredRequests - M.reduce((a, r) => a + r.samples.length, 0)} warm-up)` +
+        `   ${pass(rep.rows === meteredRequests && rep.exact === meteredRequests)}`,
     );
     console.log(
-      `metered spend $${totals.usd.toFixed(6)} (${totals.inputTokens} in, ${totals.cacheReadTokens} cache read, ${totals.outputTokens} out tokens; meter says ${spend.requests} requests)` +
+      `metered spend $${totals.usd.toFixed(6)} (${totals.inputTokens} in, ${totals.cacheReadTokens} cache read, ${totals.outputTokens} out tokens; meter says ${rep.spendRequests} requests)` +
         `   ${pass(totals.usd > 0)}`,
     );
-    if (rows.length !== meteredRequests || exact !== meteredRequests || !(totals.usd > 0) || spend.requests !== meteredRequests) code = 1;
+    if (rep.rows !== meteredRequests || rep.exact !== meteredRequests || !(totals.usd > 0) || rep.spendRequests !== meteredRequests) code = 1;
     console.log(`(${((performance.now() - started) / 1000).toFixed(1)} s)`);
   } finally {
-    meter.close();
     clientAgent.destroy();
-    for (const s of [metered.server, bare.server]) {
-      s.closeAllConnections();
-      s.close();
-    }
-    proxy.destroy();
-    bareProxy.destroy();
-    await up.close();
-    store.close();
-    rmSync(tmp, { recursive: true, force: true });
+    await Promise.all([kids.engine?.stop(), kids.upstream?.stop()]);
   }
   return code;
 }

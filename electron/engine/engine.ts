@@ -3,10 +3,14 @@
 import { EventEmitter } from 'node:events';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdir, writeFile, chmod, rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative, resolve as resolvePath, sep } from 'node:path';
 import {
+  type ChangedFile,
   type CommandArgs,
+  type ConflictWarning,
   type EngineEvent,
+  type FileDiff,
   type LedgerRow,
   type PriceEntry,
   type RunSpend,
@@ -43,7 +47,15 @@ import {
   resolveRef,
   runSlug,
   sessionBranch,
-  changedFiles,
+  ConflictDetector,
+  MergeRefused,
+  commitSession,
+  currentBranch,
+  exportPatch,
+  fileDiff,
+  removeWorktrees,
+  sessionChanges,
+  squashMerge,
 } from './workspace/index.ts';
 
 export interface EngineOptions {
@@ -62,6 +74,12 @@ export interface EngineOptions {
 interface LiveRun {
   info: RunInfo;
   template: Template;
+  /** Worktree mode: watches every session's changes and warns of collisions. */
+  detector: ConflictDetector | null;
+  /** The branch `base` named (or HEAD's branch at launch): where merges go and what drift is measured against. */
+  baseBranch: string | null;
+  /** Shared mode: which sessions' tool calls touched each repo-relative path. */
+  claims: Map<string, Set<string>>;
   sessions: LiveSession[];
   ended: Promise<void>;
   resolveEnded: () => void;
@@ -108,7 +126,10 @@ export class Engine extends EventEmitter {
     this.meter.on('spend', (spend) => this.emitEvent({ type: 'event', event: 'spend', spend }));
     this.meter.on('runSpend', (spend) => this.emitEvent({ type: 'event', event: 'runSpend', spend }));
     this.meter.on('budget', (b) => this.emitEvent({ type: 'event', event: 'budget', ...b }));
-    this.meter.on('intent', (intent) => this.emitEvent({ type: 'event', event: 'intent', intent }));
+    this.meter.on('intent', (intent) => {
+      this.emitEvent({ type: 'event', event: 'intent', intent });
+      this.noteEdit(intent.sessionId, intent.path, intent.tool, true);
+    });
     this.meter.on('upstreamError', (sessionId, error) => this.emitEvent({ type: 'event', event: 'upstreamError', sessionId, error }));
     this.meter.on('status', (sessionId, status, detail) => {
       const agent = this.sessions.get(sessionId)?.agent;
@@ -287,6 +308,8 @@ export class Engine extends EventEmitter {
       this.store.addStatus(info.id, 'queued', null, now());
       this.emitEvent({ type: 'event', event: 'session', session: info });
     }
+    live.baseBranch = await baseBranchOf(repo, template.base);
+    if (template.workspace === 'worktree' && baseCommit) this.watchRun(live, repo, baseCommit);
     this.updateRun(live, { state: 'running' });
     this.progress({ runId, phase: 'starting', done: 0, total: template.count, message: 'starting sessions' });
     await this.schedule(live);
@@ -297,9 +320,22 @@ export class Engine extends EventEmitter {
   private registerRun(info: RunInfo, template: Template): LiveRun {
     let resolveEnded!: () => void;
     const ended = new Promise<void>((r) => (resolveEnded = r));
-    const live: LiveRun = { info, template, sessions: [], ended, resolveEnded };
+    const live: LiveRun = { info, template, detector: null, baseBranch: null, claims: new Map(), sessions: [], ended, resolveEnded };
     this.runs.set(info.id, live);
     return live;
+  }
+
+  private watchRun(run: LiveRun, repo: string, baseCommit: string): void {
+    const detector = new ConflictDetector({ repo, baseCommit, baseBranch: run.baseBranch });
+    run.detector = detector;
+    detector.on('changes', (sessionId: string, files: ChangedFile[]) =>
+      this.emitEvent({ type: 'event', event: 'changes', sessionId, files }),
+    );
+    detector.on('warnings', (warnings: ConflictWarning[]) =>
+      this.emitEvent({ type: 'event', event: 'conflicts', runId: run.info.id, warnings }),
+    );
+    detector.on('scanError', (_id: string | null, err: Error) => this.log(`change scan failed: ${err.message}`));
+    for (const s of run.sessions) detector.addSession(s.info.id, s.info.worktree);
   }
 
   /** Prices: shipped ← settings ← template; savings against the template's, else the settings', reference model. */
@@ -571,6 +607,15 @@ export class Engine extends EventEmitter {
     if (!run) throw new EngineError('not_found', `no run with id ${runId}`);
     const sessions = this.listSessions(runId);
     const totals = this.ledger.totals({ runId });
+    const live = this.runs.get(runId);
+    // A report is a final word: let the detector catch up with the last writes first.
+    if (live?.detector) await live.detector.rescanAll();
+    const changed = async (s: SessionInfo): Promise<string[]> => {
+      if (live?.detector) return live.detector.changes(s.id).map((f) => f.path);
+      if (run.workspace === 'shared') return this.sharedChanges(runId, s.id).then((files) => files.map((f) => f.path));
+      if (!run.baseCommit || !existsSync(s.worktree)) return [];
+      return (await sessionChanges(s.worktree, run.baseCommit).catch(() => [])).map((f) => f.path);
+    };
     return {
       run: { id: run.id, name: run.name, startedAt: run.startedAt, endedAt: run.endedAt },
       sessions: await Promise.all(
@@ -591,16 +636,143 @@ export class Engine extends EventEmitter {
               outputTokens: t.outputTokens,
               requests: t.requests,
             },
-            changedFiles:
-              run.workspace === 'worktree' && run.baseCommit
-                ? await changedFiles(s.worktree, run.baseCommit).catch(() => [])
-                : [],
+            changedFiles: await changed(s),
           };
         }),
       ),
-      conflicts: [],
+      conflicts: this.conflicts(runId).map((w) => ({ path: w.path, sessions: w.sessions, kind: w.kind })),
       totals: { usd: totals.usd, requests: totals.requests },
     };
+  }
+
+  // -------------------------------------------------------------------------------------------------------------------
+  // Changes, conflicts, review
+
+  conflicts(runId: string): ConflictWarning[] {
+    const run = this.runs.get(runId);
+    if (!run) return [];
+    if (run.detector) return run.detector.warnings();
+    // Shared workspace: a path two sessions' tool calls touched is an overlap (no branches to merge-tree).
+    return [...run.claims]
+      .filter(([, ids]) => ids.size > 1)
+      .map(([path, ids]) => ({
+        key: `overlap:${[...ids].sort().join('+')}:${path}`,
+        path,
+        sessions: [...ids].sort(),
+        kind: 'overlap' as const,
+        since: run.info.startedAt,
+        detail: 'shared workspace: both sessions edited this file',
+      }));
+  }
+
+  /** Shared workspace: the checkout's changes, each attributed to the sessions whose tool calls touched it. */
+  private async sharedChanges(runId: string, sessionId: string | null): Promise<ChangedFile[]> {
+    const run = this.runs.get(runId)?.info ?? this.store.getRun(runId);
+    if (!run?.baseCommit) return [];
+    const claims = this.runs.get(runId)?.claims ?? new Map<string, Set<string>>();
+    const files = await sessionChanges(run.repo, run.baseCommit);
+    return files
+      .map((f) => ({ ...f, sessions: [...(claims.get(f.path) ?? [])].sort() }))
+      .filter((f) => sessionId === null || f.sessions.includes(sessionId));
+  }
+
+  /** Changed files of a session; in shared mode, `sessions: []` marks a change nobody claimed (unattributed). */
+  async changes(sessionId: string): Promise<ChangedFile[]> {
+    const info = this.sessionInfo(sessionId);
+    const run = this.runs.get(info.runId);
+    if (run?.detector) {
+      await run.detector.settled();
+      return run.detector.changes(sessionId);
+    }
+    const stored = run?.info ?? this.store.getRun(info.runId)!;
+    if (stored.workspace === 'shared') return this.sharedChanges(info.runId, null);
+    if (!stored.baseCommit) return [];
+    return sessionChanges(info.worktree, stored.baseCommit);
+  }
+
+  async diff(sessionId: string, path: string): Promise<FileDiff> {
+    const info = this.sessionInfo(sessionId);
+    const run = this.runInfo(info.runId);
+    if (!run.baseCommit) throw new EngineError('no_base', `run ${run.name} has no base commit to diff against`);
+    return fileDiff(info.worktree, run.baseCommit, path);
+  }
+
+  /** One path as each of several sessions changed it (all sessions of the run that changed it, by default). */
+  async pathAcross(runId: string, path: string, sessionIds?: string[]): Promise<{ sessionId: string; slot: number; diff: FileDiff }[]> {
+    const run = this.runInfo(runId);
+    const sessions = this.listSessions(runId).filter((s) => (sessionIds ? sessionIds.includes(s.id) : true));
+    const out: { sessionId: string; slot: number; diff: FileDiff }[] = [];
+    for (const s of sessions) {
+      if (!run.baseCommit || !existsSync(s.worktree)) continue;
+      const d = await fileDiff(s.worktree, run.baseCommit, path);
+      if (sessionIds || d.diff || d.binary) out.push({ sessionId: s.id, slot: s.slot, diff: d });
+    }
+    return out;
+  }
+
+  async commit(sessionId: string, message: string): Promise<{ commit: string | null }> {
+    const info = this.sessionInfo(sessionId);
+    if (this.runInfo(info.runId).workspace !== 'worktree') throw new EngineError('shared', 'commit works per worktree; this run shares one checkout');
+    const r = await commitSession(info.worktree, message);
+    this.runs.get(info.runId)?.detector?.touch(sessionId);
+    return r;
+  }
+
+  /** Squash-merge a session into the run's base branch: refused (with the reason) rather than half-done. */
+  async merge(args: CommandArgs<'merge'>): Promise<{ commit: string; files: number; target: string }> {
+    const info = this.sessionInfo(args.sessionId);
+    const run = this.runs.get(info.runId);
+    const stored = this.runInfo(info.runId);
+    if (stored.workspace !== 'worktree') throw new EngineError('shared', 'this run works in your checkout directly: there is nothing to merge');
+    const target = args.target ?? run?.baseBranch ?? (await baseBranchOf(stored.repo, stored.base));
+    if (!target)
+      throw new EngineError('no_target', `the run's base (${stored.base}) is not a branch — pass a target branch to merge into`);
+    const message = args.message ?? `${stored.name}: session ${info.slot}${info.task ? ` — ${info.task}` : ''}`;
+    try {
+      const r = await squashMerge({ repo: stored.repo, target, worktree: info.worktree, message });
+      // Every other session's overlap and drift is now measured against the new base.
+      run?.detector?.setBaseBranchMoved();
+      return { ...r, target };
+    } catch (err) {
+      if (err instanceof MergeRefused) throw new EngineError(`merge_refused_${err.reason}`, err.message);
+      throw err;
+    }
+  }
+
+  /** Removes a session's worktree and branch. The session's record and ledger stay. */
+  async discard(sessionId: string, confirm: boolean): Promise<void> {
+    if (!confirm) throw new EngineError('confirm', 'discard removes the worktree and branch for good — send confirm: true');
+    const info = this.sessionInfo(sessionId);
+    const live = this.sessions.get(sessionId);
+    if (live?.agent && !isFinalStatus(live.info.status)) await live.agent.stop();
+    const run = this.runInfo(info.runId);
+    if (run.workspace !== 'worktree') throw new EngineError('shared', 'this run shares your checkout: there is no worktree to discard');
+    this.runs.get(info.runId)?.detector?.removeSession(sessionId);
+    await removeWorktrees(run.repo, [{ path: info.worktree, branch: info.branch }]);
+  }
+
+  async exportPatch(sessionId: string): Promise<{ patch: string }> {
+    const info = this.sessionInfo(sessionId);
+    const run = this.runInfo(info.runId);
+    if (!run.baseCommit) throw new EngineError('no_base', `run ${run.name} has no base commit`);
+    return { patch: await exportPatch(info.worktree, run.baseCommit) };
+  }
+
+  worktreePath(sessionId: string): { path: string; exists: boolean } {
+    const info = this.sessionInfo(sessionId);
+    return { path: info.worktree, exists: existsSync(info.worktree) };
+  }
+
+  private sessionInfo(sessionId: string): SessionInfo {
+    const info = this.sessions.get(sessionId)?.info ?? this.store.getSession(sessionId);
+    if (!info) throw new EngineError('not_found', `no session with id ${sessionId}`);
+    return info;
+  }
+
+  private runInfo(runId: string): RunInfo {
+    const run = this.runs.get(runId)?.info ?? this.store.getRun(runId);
+    if (!run) throw new EngineError('not_found', `no run with id ${runId}`);
+    return run;
   }
 
   /** Spend of a run and each of its sessions: live figures for a run of this engine, the ledger's for older ones. */
@@ -654,11 +826,36 @@ export class Engine extends EventEmitter {
     return fetchBalance(template.provider.baseUrl, key, template.provider.preset);
   }
 
+  /** An agent is about to edit (intent, from the wire) or has edited (PostToolUse hook) a file. */
+  private noteEdit(sessionId: string, absPath: string, tool: string, intent: boolean): void {
+    const s = this.sessions.get(sessionId);
+    if (!s) return;
+    const run = s.run;
+    if (run.detector) {
+      if (intent) run.detector.noteIntent(sessionId, absPath, tool);
+      else run.detector.touch(sessionId);
+      return;
+    }
+    // Shared workspace: one checkout for all, so the tool calls are what attributes a change to a session.
+    const rel = relative(run.info.repo, resolvePath(run.info.repo, absPath));
+    if (rel.startsWith('..') || isAbsolute(rel)) return;
+    const key = rel.split(sep).join('/');
+    const claimants = run.claims.get(key) ?? new Set<string>();
+    claimants.add(sessionId);
+    run.claims = new Map(run.claims).set(key, claimants);
+  }
+
   /** Claude Code http hooks arrive here (path token authenticates the session). */
   handleHook(hookToken: string, body: HookEvent): boolean {
     const s = this.sessionsByHookToken.get(hookToken);
     if (!s) return false;
     s.agent?.handleHook(body);
+    if (body.hook_event_name === 'PostToolUse') {
+      const input = (body as { tool_input?: { file_path?: unknown; notebook_path?: unknown } }).tool_input;
+      const path = input?.file_path ?? input?.notebook_path;
+      if (typeof path === 'string') this.noteEdit(s.info.id, path, String((body as { tool_name?: unknown }).tool_name ?? 'tool'), false);
+      else s.run.detector?.touch(s.info.id);
+    }
     this.emit('hook', s.info.id, body);
     return true;
   }
@@ -672,11 +869,26 @@ export class Engine extends EventEmitter {
         s.agent?.dispose();
       }),
     );
-    for (const run of this.runs.values()) this.checkRunEnded(run);
+    for (const run of this.runs.values()) {
+      this.checkRunEnded(run);
+      run.detector?.close();
+    }
     await rm(join(this.dataDir, ENGINE_FILE), { force: true });
     await this.server.close();
     this.meter.close();
     this.proxy.destroy();
     this.store.close();
+  }
+}
+
+/** The branch a run's base names: `HEAD` means the branch checked out at launch; a commit or tag names none. */
+async function baseBranchOf(repo: string, base: string): Promise<string | null> {
+  if (base === 'HEAD') return currentBranch(repo).catch(() => null);
+  const name = base.replace(/^refs\/heads\//, '');
+  try {
+    await resolveRef(repo, `refs/heads/${name}`);
+    return name;
+  } catch {
+    return null;
   }
 }

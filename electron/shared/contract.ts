@@ -221,6 +221,41 @@ export const PriceEntry = z.object({
 export type PriceEntry = z.infer<typeof PriceEntry>;
 
 // ---------------------------------------------------------------------------------------------------------------------
+// Changes, conflicts and review
+
+export const ChangedFile = z.object({
+  /** Repository-relative, forward slashes; the new path of a rename. */
+  path: z.string(),
+  oldPath: z.string().nullable(),
+  status: z.enum(['added', 'modified', 'deleted', 'renamed', 'untracked', 'typechange']),
+  added: z.number().int().nullable(),
+  removed: z.number().int().nullable(),
+  binary: z.boolean(),
+  /** Shared workspace mode: the sessions whose tool calls touched the path (empty = unattributed). */
+  sessions: z.array(z.string()).optional(),
+});
+export type ChangedFile = z.infer<typeof ChangedFile>;
+
+export const ConflictWarning = z.object({
+  key: z.string(),
+  path: z.string(),
+  sessions: z.array(z.string()),
+  kind: z.enum(['overlap', 'conflict', 'drift', 'intent']),
+  since: z.string(),
+  detail: z.string().nullable(),
+});
+export type ConflictWarning = z.infer<typeof ConflictWarning>;
+
+export const FileDiff = z.object({
+  path: z.string(),
+  binary: z.boolean(),
+  truncated: z.boolean(),
+  note: z.string().nullable(),
+  diff: z.string(),
+});
+export type FileDiff = z.infer<typeof FileDiff>;
+
+// ---------------------------------------------------------------------------------------------------------------------
 // Commands (client → engine). Over WebSocket as {id, cmd, args}; over HTTP as POST /api/<cmd> with args as the body.
 
 export const LaunchArgs = z.object({
@@ -255,6 +290,18 @@ export const Commands = {
   raiseBudget: z.object({ sessionId: z.string().optional(), runId: z.string().optional(), usd: z.number().positive() }),
   prices: z.object({}),
   balance: z.object({ runId: z.string() }),
+  changes: z.object({ sessionId: z.string() }),
+  conflicts: z.object({ runId: z.string() }),
+  diff: z.object({ sessionId: z.string(), path: z.string() }),
+  /** One path as changed by several sessions, for side-by-side comparison. */
+  pathAcross: z.object({ runId: z.string(), path: z.string(), sessionIds: z.array(z.string()).optional() }),
+  commit: z.object({ sessionId: z.string(), message: z.string().min(1) }),
+  /** Squash-merge a session into the run's base branch (or `target`). */
+  merge: z.object({ sessionId: z.string(), message: z.string().optional(), target: z.string().optional() }),
+  /** Removes the session's worktree and branch; `confirm` must be true. */
+  discard: z.object({ sessionId: z.string(), confirm: z.boolean() }),
+  exportPatch: z.object({ sessionId: z.string() }),
+  worktreePath: z.object({ sessionId: z.string() }),
 } as const;
 export type CommandName = keyof typeof Commands;
 export type CommandArgs<C extends CommandName> = z.infer<(typeof Commands)[C]>;
@@ -315,6 +362,8 @@ export const EngineEvent = z.discriminatedUnion('event', [
     budgetUsd: z.number(),
   }),
   z.object({ type: z.literal('event'), event: z.literal('intent'), intent: EditIntent }),
+  z.object({ type: z.literal('event'), event: z.literal('changes'), sessionId: z.string(), files: z.array(ChangedFile) }),
+  z.object({ type: z.literal('event'), event: z.literal('conflicts'), runId: z.string(), warnings: z.array(ConflictWarning) }),
   z.object({ type: z.literal('event'), event: z.literal('upstreamError'), sessionId: z.string(), error: UpstreamErrorInfo }),
   z.object({
     type: z.literal('event'),

@@ -324,6 +324,32 @@ export class ApiServer {
         return e.prices();
       case 'balance':
         return e.balance(Commands.balance.parse(rawArgs).runId);
+      case 'changes':
+        return e.changes(Commands.changes.parse(rawArgs).sessionId);
+      case 'conflicts':
+        return e.conflicts(Commands.conflicts.parse(rawArgs).runId);
+      case 'diff': {
+        const a = Commands.diff.parse(rawArgs);
+        return e.diff(a.sessionId, a.path);
+      }
+      case 'pathAcross': {
+        const a = Commands.pathAcross.parse(rawArgs);
+        return e.pathAcross(a.runId, a.path, a.sessionIds);
+      }
+      case 'commit': {
+        const a = Commands.commit.parse(rawArgs);
+        return e.commit(a.sessionId, a.message);
+      }
+      case 'merge':
+        return e.merge(Commands.merge.parse(rawArgs));
+      case 'discard': {
+        const a = Commands.discard.parse(rawArgs);
+        return e.discard(a.sessionId, a.confirm);
+      }
+      case 'exportPatch':
+        return e.exportPatch(Commands.exportPatch.parse(rawArgs).sessionId);
+      case 'worktreePath':
+        return e.worktreePath(Commands.worktreePath.parse(rawArgs).sessionId);
     }
   }
 }

@@ -83,12 +83,20 @@ function dollars(usd: number, priced: boolean): number {
   return usd;
 }
 
+/** A duration or HTTP status as the contract allows it (what the store's schema check would have refused). */
+function optFinite(v: number | null, what: string, int = false): number | null {
+  if (v === null || (int ? Number.isInteger(v) : Number.isFinite(v))) return v;
+  throw new Error(`ledger: ${what} must be ${int ? 'an integer' : 'a finite number'} or null (got ${v})`);
+}
+
+// Rows and patches here are typed (Omit<LedgerRow, 'id'> / Partial<LedgerRow>) and their figures checked above, so
+// they go to the store's unchecked writes: a schema parse per request would cost more than the SQLite write itself.
 export class SpendLedger {
   constructor(readonly store: Store) {}
 
   /** A new 'open' row with zero figures; returns its id. */
   open(e: LedgerOpen): number {
-    return this.store.insertUsage({
+    return this.store.insertUsageUnchecked({
       sessionId: e.sessionId,
       runId: e.runId,
       model: e.model,
@@ -113,7 +121,7 @@ export class SpendLedger {
    * request). Ignored once the row is closed. Returns whether it wrote.
    */
   progress(id: number, f: LedgerProgress): boolean {
-    return this.store.updateUsage(
+    return this.store.updateUsageUnchecked(
       id,
       {
         ...tokens(f),
@@ -130,14 +138,14 @@ export class SpendLedger {
     if (!CLOSED_STATES.includes(f.state)) {
       throw new Error(`ledger: a row closes as ${CLOSED_STATES.join(', ')}, not '${f.state}'`);
     }
-    const changed = this.store.updateUsage(id, {
+    const changed = this.store.updateUsageUnchecked(id, {
       ...tokens(f.usage),
       usd: dollars(f.usd, f.priced),
       priced: f.priced,
       state: f.state,
-      ttftMs: f.ttftMs,
-      durationMs: f.durationMs,
-      httpStatus: f.httpStatus,
+      ttftMs: optFinite(f.ttftMs, 'ttftMs'),
+      durationMs: optFinite(f.durationMs, 'durationMs'),
+      httpStatus: optFinite(f.httpStatus, 'httpStatus', true),
       errorType: f.errorType,
       endedAt: f.endedAt ?? new Date().toISOString(),
       ...(f.model !== undefined ? { model: f.model } : {}),
@@ -147,7 +155,7 @@ export class SpendLedger {
 
   /** A request the meter turned away (budget): it never reached the provider, costs nothing, is no billed request. */
   refuse(e: LedgerRefusal): number {
-    return this.store.insertUsage({
+    return this.store.insertUsageUnchecked({
       sessionId: e.sessionId,
       runId: e.runId,
       model: e.model,
@@ -160,7 +168,7 @@ export class SpendLedger {
       state: 'refused',
       ttftMs: null,
       durationMs: 0,
-      httpStatus: e.httpStatus ?? 429,
+      httpStatus: optFinite(e.httpStatus ?? 429, 'httpStatus', true),
       errorType: e.errorType ?? 'budget_exceeded',
       startedAt: e.startedAt,
       endedAt: e.startedAt,

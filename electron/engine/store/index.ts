@@ -9,6 +9,7 @@ import { LedgerRow, RunInfo, SessionInfo, SessionStatus, FINAL_STATUSES, UsageSt
 
 const { Database } = sqlite;
 type Db = InstanceType<typeof Database>;
+type Stmt = ReturnType<Db['prepare']>;
 type Row = Record<string, unknown>;
 type Param = string | number | null;
 
@@ -245,6 +246,30 @@ export interface UsageSums {
   refused: number;
 }
 
+function usageTotalsSql(col: 'run_id' | 'session_id'): string {
+  const billed = `state IN (${BILLED_USAGE_STATES.map((s) => `'${s}'`).join(', ')})`;
+  const tokens = 'input_tokens + cache_read_tokens + cache_write_tokens + output_tokens';
+  const sumIf = (cond: string, expr: string) => `COALESCE(SUM(CASE WHEN ${cond} THEN ${expr} END), 0)`;
+  return `SELECT
+        TOTAL(CASE WHEN ${billed} THEN usd END) AS usd,
+        ${sumIf(billed, 'input_tokens')} AS input_tokens,
+        ${sumIf(billed, 'cache_read_tokens')} AS cache_read_tokens,
+        ${sumIf(billed, 'cache_write_tokens')} AS cache_write_tokens,
+        ${sumIf(billed, 'output_tokens')} AS output_tokens,
+        ${sumIf(`${billed} AND priced = 0`, tokens)} AS unpriced_tokens,
+        ${sumIf(`${billed} AND priced <> 0`, 'input_tokens')} AS priced_input_tokens,
+        ${sumIf(`${billed} AND priced <> 0`, 'cache_read_tokens')} AS priced_cache_read_tokens,
+        ${sumIf(`${billed} AND priced <> 0`, 'cache_write_tokens')} AS priced_cache_write_tokens,
+        ${sumIf(`${billed} AND priced <> 0`, 'output_tokens')} AS priced_output_tokens,
+        ${sumIf("state <> 'refused'", '1')} AS requests,
+        ${sumIf("state = 'open'", '1')} AS open_requests,
+        TOTAL(CASE WHEN state = 'open' THEN usd END) AS open_usd,
+        ${sumIf("state = 'refused'", '1')} AS refused
+      FROM usage WHERE ${col} = ?`;
+}
+
+const USAGE_TOTALS_SQL = { run_id: usageTotalsSql('run_id'), session_id: usageTotalsSql('session_id') };
+
 function toParam(c: Column, v: unknown): Param {
   if (c.put) return c.put(v);
   if (v === undefined || v === null) return null;
@@ -292,6 +317,8 @@ function rowToUsage(row: Row): LedgerRow {
 }
 
 const NewUsage = LedgerRow.omit({ id: true });
+const NEW_USAGE_FIELDS = Object.entries(USAGE_FIELDS).filter(([k]) => k !== 'id') as [keyof Omit<LedgerRow, 'id'>, Column][];
+const INSERT_USAGE_SQL = `INSERT INTO usage (${NEW_USAGE_FIELDS.map(([, c]) => c.col).join(', ')}) VALUES (${NEW_USAGE_FIELDS.map(() => '?').join(', ')})`;
 const UsagePatch = LedgerRow.partial();
 
 const RunPatch = RunInfo.partial();
@@ -315,8 +342,28 @@ const LOCK_WAIT_MS = 5_000;
 /** A lock older than this is stale even if its holder seems alive (pid reuse, a frozen process). */
 const STALE_LOCK_MS = 30_000;
 
+/**
+ * WAL mode (exclusive stores): SQLite's own checkpoint runs inside whichever write crosses this many WAL pages and
+ * stalls it (and the event loop) for tens of ms; raised from SQLite's 1000 so that it rarely happens, because the
+ * store checkpoints itself once it has been idle for CHECKPOINT_IDLE_MS, and on close.
+ */
+const WAL_AUTOCHECKPOINT_PAGES = 10_000;
+/** After a checkpoint the WAL is reused from its start; this caps what the file keeps on disk meanwhile. */
+const WAL_SIZE_LIMIT_BYTES = 8 * 1024 * 1024;
+const CHECKPOINT_IDLE_MS = 1_000;
+/** Prepared statements kept per SQL text (bounded: patch-shaped UPDATEs make a handful of texts each). */
+const STATEMENT_CACHE_MAX = 64;
+
 const openCounts = new Map<string, number>();
 const SLEEP_CELL = new Int32Array(new SharedArrayBuffer(4));
+
+function finalizeQuietly(s: Stmt): void {
+  try {
+    if (!s.isFinalized) s.finalize();
+  } catch {
+    // sqlite3_finalize repeats the error of the statement's last run; the statement is freed all the same
+  }
+}
 
 function pidAlive(pid: number): boolean {
   try {
@@ -383,6 +430,14 @@ export interface StoreOptions {
 
 export class Store {
   private db: Db | null;
+  /**
+   * Prepared statements by SQL text, oldest first. Each is always stepped to its end (`run` on a statement without
+   * rows, `all` otherwise), so none is left active: an active one would hold the read transaction and the file lock.
+   */
+  private readonly stmts = new Map<string, Stmt>();
+  /** WAL mode: when the last write ended, and the idle-checkpoint timer (armed by a write, never while at rest). */
+  private lastWriteAt = 0;
+  private checkpointTimer: NodeJS.Timeout | null = null;
 
   private constructor(
     db: Db,
@@ -431,6 +486,8 @@ export class Store {
           db.exec('PRAGMA locking_mode = EXCLUSIVE');
           db.get('PRAGMA journal_mode = WAL');
           db.exec('PRAGMA synchronous = NORMAL');
+          db.exec(`PRAGMA wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
+          db.get(`PRAGMA journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
         } else {
           // Rollback journal + FULL: each write fsyncs, and other processes (`flotilla runs` next to a running app)
           // can read between writes.
@@ -464,7 +521,19 @@ export class Store {
 
   close(): void {
     if (!this.db) return;
+    if (this.checkpointTimer) clearTimeout(this.checkpointTimer);
+    this.checkpointTimer = null;
     try {
+      // close() does not finalize statements, and a connection with live ones is never really closed.
+      for (const s of this.stmts.values()) finalizeQuietly(s);
+      this.stmts.clear();
+      if (this.exclusive) {
+        try {
+          this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+        } catch {
+          // not fatal: SQLite checkpoints on close itself, and the next open recovers from the WAL anyway
+        }
+      }
       this.db.close();
     } finally {
       this.db = null;
@@ -528,32 +597,106 @@ export class Store {
     }
   }
 
+  /** The cached prepared statement for `sql` (prepared on first use; the oldest is finalized past the cap). */
+  private prepared(sql: string): Stmt {
+    const cached = this.stmts.get(sql);
+    if (cached) return cached;
+    const s = this.conn.prepare(sql);
+    if (this.stmts.size >= STATEMENT_CACHE_MAX) {
+      const [oldSql, old] = this.stmts.entries().next().value!;
+      this.stmts.delete(oldSql);
+      finalizeQuietly(old);
+    }
+    this.stmts.set(sql, s);
+    return s;
+  }
+
+  /**
+   * Uses a cached statement. One that failed is dropped: sqlite3_reset repeats its error, so the wrapper would refuse
+   * to bind it again (and a "database is locked" retry would fail with that instead).
+   */
+  private use<T>(sql: string, fn: (s: Stmt) => T): T {
+    const s = this.prepared(sql);
+    try {
+      return fn(s);
+    } catch (err) {
+      if (this.stmts.get(sql) === s) this.stmts.delete(sql);
+      finalizeQuietly(s);
+      throw err;
+    }
+  }
+
+  // Without lock retry: inside a transaction (which retries as a whole), or wrapped by run/get/all below.
+  private runNow(sql: string, values: Param[] = []): { changes: number; lastInsertRowid: number | bigint } {
+    return this.use(sql, (s) => s.run(values));
+  }
+
+  private allNow(sql: string, values: Param[] = []): Row[] {
+    return this.use(sql, (s) => s.all(values) as Row[]);
+  }
+
+  /** First row; the statement still runs to its end (Statement.get would leave it active, holding the lock). */
+  private getNow(sql: string, values: Param[] = []): Row | null {
+    return this.allNow(sql, values)[0] ?? null;
+  }
+
   private run(sql: string, values: Param[] = []): number {
-    return this.withLockRetry(() => this.conn.run(sql, values).changes);
+    const changes = this.withLockRetry(() => this.runNow(sql, values).changes);
+    this.wrote();
+    return changes;
   }
 
   private get(sql: string, values: Param[] = []): Row | null {
-    return this.withLockRetry(() => this.conn.get(sql, values) as Row | null);
+    return this.withLockRetry(() => this.getNow(sql, values));
   }
 
   private all(sql: string, values: Param[] = []): Row[] {
-    return this.withLockRetry(() => this.conn.all(sql, values) as Row[]);
+    return this.withLockRetry(() => this.allNow(sql, values));
   }
 
   /** Several statements as one transaction; BEGIN IMMEDIATE takes the lock up front so nothing inside can be refused. */
   private transaction<T>(fn: () => T): T {
-    return this.withLockRetry(() => {
-      const db = this.conn;
-      db.exec('BEGIN IMMEDIATE');
+    const result = this.withLockRetry(() => {
+      this.runNow('BEGIN IMMEDIATE');
       try {
-        const result = fn();
-        db.exec('COMMIT');
-        return result;
+        const r = fn();
+        this.runNow('COMMIT');
+        return r;
       } catch (err) {
-        if (db.inTransaction) db.exec('ROLLBACK');
+        if (this.db?.inTransaction) this.db.exec('ROLLBACK');
         throw err;
       }
     });
+    this.wrote();
+    return result;
+  }
+
+  /**
+   * WAL mode: a write happened, so checkpoint once the store has been idle for CHECKPOINT_IDLE_MS. One unref'd timer,
+   * armed by the first write after a checkpoint and re-armed (not reset) while writes keep coming; none at rest.
+   * Checkpoints never affect durability: a committed write is in the WAL file, which survives a killed process.
+   */
+  private wrote(): void {
+    if (!this.exclusive) return;
+    this.lastWriteAt = Date.now();
+    if (!this.checkpointTimer) this.armCheckpoint(CHECKPOINT_IDLE_MS);
+  }
+
+  private armCheckpoint(ms: number): void {
+    this.checkpointTimer = setTimeout(() => this.idleCheckpoint(), ms);
+    this.checkpointTimer.unref();
+  }
+
+  private idleCheckpoint(): void {
+    this.checkpointTimer = null;
+    if (!this.db) return;
+    const idle = Date.now() - this.lastWriteAt;
+    if (idle < CHECKPOINT_IDLE_MS) return this.armCheckpoint(CHECKPOINT_IDLE_MS - idle);
+    try {
+      this.allNow('PRAGMA wal_checkpoint(PASSIVE)');
+    } catch {
+      // the next write arms another attempt; SQLite's own auto-checkpoint remains the backstop
+    }
   }
 
   private migrate(): void {
@@ -565,6 +708,7 @@ export class Store {
     }
     for (let v = version; v < MIGRATIONS.length; v++) {
       this.transaction(() => {
+        // exec: several statements, run once; cached statements re-prepare themselves after a schema change.
         this.conn.exec(MIGRATIONS[v]!);
         // PRAGMA takes no bound parameters; v is our own integer.
         this.conn.exec(`PRAGMA user_version = ${v + 1}`);
@@ -615,8 +759,8 @@ export class Store {
   deleteRun(id: string): void {
     // Sessions and their history go with it (ON DELETE CASCADE); its ledger rows have no foreign key.
     this.transaction(() => {
-      this.conn.run('DELETE FROM usage WHERE run_id = ?', [id]);
-      this.conn.run('DELETE FROM runs WHERE id = ?', [id]);
+      this.runNow('DELETE FROM usage WHERE run_id = ?', [id]);
+      this.runNow('DELETE FROM runs WHERE id = ?', [id]);
     });
   }
 
@@ -694,31 +838,30 @@ export class Store {
     const at = now();
     const marks = NOT_FINAL.map(() => '?').join(', ');
     return this.transaction(() => {
-      const db = this.conn;
-      const open = db.all("SELECT id, engine_pid FROM runs WHERE state IN ('launching', 'running')") as Row[];
+      const open = this.allNow("SELECT id, engine_pid FROM runs WHERE state IN ('launching', 'running')");
       const orphaned = open
         .filter((r) => r.engine_pid === null || (Number(r.engine_pid) !== process.pid && !pidAlive(Number(r.engine_pid))))
         .map((r) => String(r.id));
       // Sessions can outlive their run's state (a restarted session of an ended run): any non-final session of a run
       // whose owner is gone is stale too.
-      const owners = db.all('SELECT id, engine_pid FROM runs') as Row[];
+      const owners = this.allNow('SELECT id, engine_pid FROM runs');
       const dead = new Set(
         owners
           .filter((r) => r.engine_pid === null || (Number(r.engine_pid) !== process.pid && !pidAlive(Number(r.engine_pid))))
           .map((r) => String(r.id)),
       );
-      const stale = (db.all(`SELECT id, run_id FROM sessions WHERE status IN (${marks})`, NOT_FINAL) as Row[]).filter((row) =>
+      const stale = this.allNow(`SELECT id, run_id FROM sessions WHERE status IN (${marks})`, NOT_FINAL).filter((row) =>
         dead.has(String(row.run_id)),
       );
       for (const row of stale) {
-        db.run("UPDATE sessions SET status = 'stopped', status_detail = ?, ended_at = COALESCE(ended_at, ?) WHERE id = ?", [
+        this.runNow("UPDATE sessions SET status = 'stopped', status_detail = ?, ended_at = COALESCE(ended_at, ?) WHERE id = ?", [
           ENGINE_EXITED,
           at,
           String(row.id),
         ]);
-        db.run("INSERT INTO status_history (session_id, status, detail, at) VALUES (?, 'stopped', ?, ?)", [String(row.id), ENGINE_EXITED, at]);
+        this.runNow("INSERT INTO status_history (session_id, status, detail, at) VALUES (?, 'stopped', ?, ?)", [String(row.id), ENGINE_EXITED, at]);
       }
-      for (const id of orphaned) db.run("UPDATE runs SET state = 'ended', ended_at = COALESCE(ended_at, ?) WHERE id = ?", [at, id]);
+      for (const id of orphaned) this.runNow("UPDATE runs SET state = 'ended', ended_at = COALESCE(ended_at, ?) WHERE id = ?", [at, id]);
       return { runs: orphaned.length, sessions: stale.length };
     });
   }
@@ -728,12 +871,19 @@ export class Store {
 
   /** Appends a ledger row; returns its id. */
   insertUsage(row: Omit<LedgerRow, 'id'>): number {
-    const r = NewUsage.parse(row);
-    const fields = Object.entries(USAGE_FIELDS).filter(([k]) => k !== 'id');
-    const cols = fields.map(([, c]) => c.col);
-    const values = fields.map(([k, c]) => toParam(c, r[k as keyof typeof r]));
-    const sql = `INSERT INTO usage (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`;
-    return this.withLockRetry(() => Number(this.conn.run(sql, values).lastInsertRowid));
+    return this.insertUsageUnchecked(NewUsage.parse(row));
+  }
+
+  /**
+   * insertUsage without validating the row against the contract schema: for the spend ledger (meter/ledger.ts), whose
+   * rows are typed and built from figures it checked itself, on the hot path of every model request. Data from
+   * anywhere else goes through insertUsage.
+   */
+  insertUsageUnchecked(row: Omit<LedgerRow, 'id'>): number {
+    const values = NEW_USAGE_FIELDS.map(([k, c]) => toParam(c, row[k]));
+    const id = this.withLockRetry(() => Number(this.runNow(INSERT_USAGE_SQL, values).lastInsertRowid));
+    this.wrote();
+    return id;
   }
 
   /**
@@ -741,10 +891,15 @@ export class Store {
    * must not undo a close). Returns whether a row changed.
    */
   updateUsage(id: number, patch: Partial<LedgerRow>, onlyIfState?: UsageState): boolean {
-    const { sql, values } = setClause(USAGE_FIELDS, UsagePatch.parse(patch));
+    return this.updateUsageUnchecked(id, UsagePatch.parse(patch), onlyIfState === undefined ? undefined : UsageState.parse(onlyIfState));
+  }
+
+  /** updateUsage without validating the patch: for the spend ledger only (see insertUsageUnchecked). */
+  updateUsageUnchecked(id: number, patch: Partial<LedgerRow>, onlyIfState?: UsageState): boolean {
+    const { sql, values } = setClause(USAGE_FIELDS, patch);
     if (!sql) return false;
     if (onlyIfState === undefined) return this.run(`UPDATE usage SET ${sql} WHERE id = ?`, [...values, id]) > 0;
-    return this.run(`UPDATE usage SET ${sql} WHERE id = ? AND state = ?`, [...values, id, UsageState.parse(onlyIfState)]) > 0;
+    return this.run(`UPDATE usage SET ${sql} WHERE id = ? AND state = ?`, [...values, id, onlyIfState]) > 0;
   }
 
   getUsage(id: number): LedgerRow | null {
@@ -769,43 +924,19 @@ export class Store {
   interruptOpenUsage(): number {
     const at = now();
     return this.transaction(() => {
-      const db = this.conn;
-      const open = db.all(
-        "SELECT u.id, r.engine_pid FROM usage u LEFT JOIN runs r ON r.id = u.run_id WHERE u.state = 'open'",
-      ) as Row[];
+      const open = this.allNow("SELECT u.id, r.engine_pid FROM usage u LEFT JOIN runs r ON r.id = u.run_id WHERE u.state = 'open'");
       const ids = open
         .filter((r) => r.engine_pid === null || r.engine_pid === undefined || Number(r.engine_pid) === process.pid || !pidAlive(Number(r.engine_pid)))
         .map((r) => Number(r.id));
-      for (const id of ids) db.run("UPDATE usage SET state = 'interrupted', ended_at = ? WHERE id = ? AND state = 'open'", [at, id]);
+      for (const id of ids) this.runNow("UPDATE usage SET state = 'interrupted', ended_at = ? WHERE id = ? AND state = 'open'", [at, id]);
       return ids.length;
     });
   }
 
   /** Sums of a run's or a session's ledger, computed by SQL (unrounded). */
   usageTotals(filter: { runId: string } | { sessionId: string }): UsageSums {
-    const [col, key] = 'runId' in filter ? ['run_id', filter.runId] : ['session_id', filter.sessionId];
-    const billed = `state IN (${BILLED_USAGE_STATES.map((s) => `'${s}'`).join(', ')})`;
-    const tokens = 'input_tokens + cache_read_tokens + cache_write_tokens + output_tokens';
-    const sumIf = (cond: string, expr: string) => `COALESCE(SUM(CASE WHEN ${cond} THEN ${expr} END), 0)`;
-    const row = this.get(
-      `SELECT
-        TOTAL(CASE WHEN ${billed} THEN usd END) AS usd,
-        ${sumIf(billed, 'input_tokens')} AS input_tokens,
-        ${sumIf(billed, 'cache_read_tokens')} AS cache_read_tokens,
-        ${sumIf(billed, 'cache_write_tokens')} AS cache_write_tokens,
-        ${sumIf(billed, 'output_tokens')} AS output_tokens,
-        ${sumIf(`${billed} AND priced = 0`, tokens)} AS unpriced_tokens,
-        ${sumIf(`${billed} AND priced <> 0`, 'input_tokens')} AS priced_input_tokens,
-        ${sumIf(`${billed} AND priced <> 0`, 'cache_read_tokens')} AS priced_cache_read_tokens,
-        ${sumIf(`${billed} AND priced <> 0`, 'cache_write_tokens')} AS priced_cache_write_tokens,
-        ${sumIf(`${billed} AND priced <> 0`, 'output_tokens')} AS priced_output_tokens,
-        ${sumIf("state <> 'refused'", '1')} AS requests,
-        ${sumIf("state = 'open'", '1')} AS open_requests,
-        TOTAL(CASE WHEN state = 'open' THEN usd END) AS open_usd,
-        ${sumIf("state = 'refused'", '1')} AS refused
-      FROM usage WHERE ${col} = ?`,
-      [key],
-    )!;
+    const [sql, key] = 'runId' in filter ? [USAGE_TOTALS_SQL.run_id, filter.runId] : [USAGE_TOTALS_SQL.session_id, filter.sessionId];
+    const row = this.get(sql, [key])!;
     const n = (k: string) => Number(row[k] ?? 0);
     return {
       usd: n('usd'),

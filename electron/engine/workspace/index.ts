@@ -449,3 +449,10 @@ export async function cleanRun(repo: string, slug: string, root: string): Promis
   if (problems.length) throw new WorkspaceError('git_failed', problems.join('\n'));
   return { removedWorktrees, removedBranches };
 }
+
+export { mergeTree, sessionChanges, snapshotCommit } from './changes.ts';
+export type { ChangeStatus, ChangedFile } from './changes.ts';
+export { MergeRefused, commitSession, exportPatch, fileDiff, squashMerge } from './review.ts';
+export type { FileDiff } from './review.ts';
+export { ConflictDetector } from './conflicts.ts';
+export type { ConflictDetectorOptions } from './conflicts.ts';
