@@ -1,7 +1,7 @@
 // Persistence: runs, sessions and their status history in <dataDir>/flotilla.db (SQLite compiled to WASM, so nothing to
 // rebuild per platform or Electron version). Every write is its own transaction and is on disk when the call returns.
 import { closeSync, mkdirSync, openSync, readSync, readdirSync, rmdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, open as openAsync, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import sqlite from 'node-sqlite3-wasm';
@@ -365,6 +365,20 @@ function finalizeQuietly(s: Stmt): void {
   }
 }
 
+/** fdatasync on a libuv thread (another descriptor flushes the same file); never rejects. */
+async function flushFile(path: string): Promise<void> {
+  try {
+    const fh = await openAsync(path, 'r+');
+    try {
+      await fh.datasync();
+    } finally {
+      await fh.close();
+    }
+  } catch {
+    // no WAL yet, or it went away: nothing to flush
+  }
+}
+
 function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -438,6 +452,7 @@ export class Store {
   /** WAL mode: when the last write ended, and the idle-checkpoint timer (armed by a write, never while at rest). */
   private lastWriteAt = 0;
   private checkpointTimer: NodeJS.Timeout | null = null;
+  private flushing = false;
 
   private constructor(
     db: Db,
@@ -679,24 +694,36 @@ export class Store {
   private wrote(): void {
     if (!this.exclusive) return;
     this.lastWriteAt = Date.now();
-    if (!this.checkpointTimer) this.armCheckpoint(CHECKPOINT_IDLE_MS);
+    if (!this.checkpointTimer && !this.flushing) this.armCheckpoint(CHECKPOINT_IDLE_MS);
   }
 
   private armCheckpoint(ms: number): void {
-    this.checkpointTimer = setTimeout(() => this.idleCheckpoint(), ms);
+    this.checkpointTimer = setTimeout(() => this.checkpointTick(), ms);
     this.checkpointTimer.unref();
   }
 
-  private idleCheckpoint(): void {
+  /**
+   * With synchronous=NORMAL the WAL is only fsynced by a checkpoint, which then flushes everything written since the
+   * last one on this thread (that is most of a checkpoint's stall). So each tick first fdatasyncs the WAL on a libuv
+   * thread; then, if the store stayed idle, the checkpoint itself has little left to wait for. While writes keep
+   * coming the tick only flushes, which keeps SQLite's own auto-checkpoint short too.
+   */
+  private checkpointTick(): void {
     this.checkpointTimer = null;
     if (!this.db) return;
-    const idle = Date.now() - this.lastWriteAt;
-    if (idle < CHECKPOINT_IDLE_MS) return this.armCheckpoint(CHECKPOINT_IDLE_MS - idle);
-    try {
-      this.allNow('PRAGMA wal_checkpoint(PASSIVE)');
-    } catch {
-      // the next write arms another attempt; SQLite's own auto-checkpoint remains the backstop
-    }
+    const seen = this.lastWriteAt;
+    this.flushing = true;
+    void flushFile(`${this.path}-wal`).then(() => {
+      this.flushing = false;
+      if (!this.db) return;
+      const idle = Date.now() - this.lastWriteAt;
+      if (this.lastWriteAt !== seen || idle < CHECKPOINT_IDLE_MS) return this.armCheckpoint(Math.max(0, CHECKPOINT_IDLE_MS - idle));
+      try {
+        this.allNow('PRAGMA wal_checkpoint(PASSIVE)');
+      } catch {
+        // the next write arms another attempt; SQLite's own auto-checkpoint remains the backstop
+      }
+    });
   }
 
   private migrate(): void {
