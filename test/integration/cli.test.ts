@@ -17,6 +17,31 @@ function flotilla(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv 
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+/** `flotilla serve` as a child process, and a caller of its HTTP API with the printed token. */
+async function startServe(dataDir: string, env: NodeJS.ProcessEnv = {}) {
+  const serve = spawn(process.execPath, [BIN, 'serve', '--data-dir', dataDir], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
+  const url = await new Promise<string>((res, rej) => {
+    let out = '';
+    serve.stdout.on('data', (d) => {
+      out += d;
+      const m = /(http:\/\/127\.0\.0\.1:\d+\/\?token=\S+)/.exec(out);
+      if (m) res(m[1]!);
+    });
+    serve.on('exit', (code) => rej(new Error(`serve exited ${code}`)));
+  });
+  const u = new URL(url);
+  const api = (cmd: string, body: unknown) =>
+    fetch(`${u.origin}/api/${cmd}?token=${u.searchParams.get('token')}`, { method: 'POST', body: JSON.stringify(body) }).then((r) => r.json());
+  const kill = async () => {
+    serve.kill('SIGKILL');
+    await new Promise((r) => serve.once('exit', r));
+  };
+  return { api, kill };
+}
+
 function template(dir: string, body: string): string {
   const file = join(dir, 'run.yaml');
   writeFileSync(file, body);
@@ -105,19 +130,7 @@ provider: { preset: custom, baseUrl: "http://127.0.0.1:9" }
   it('keeps every session record when the engine is killed mid-run', async () => {
     const repo = makeRepo();
     const dataDir = tempDir();
-    const serve = spawn(process.execPath, [BIN, 'serve', '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const url = await new Promise<string>((res, rej) => {
-      let out = '';
-      serve.stdout.on('data', (d) => {
-        out += d;
-        const m = /(http:\/\/127\.0\.0\.1:\d+\/\?token=\S+)/.exec(out);
-        if (m) res(m[1]!);
-      });
-      serve.on('exit', (code) => rej(new Error(`serve exited ${code}`)));
-    });
-    const u = new URL(url);
-    const api = (cmd: string, body: unknown) =>
-      fetch(`${u.origin}/api/${cmd}?token=${u.searchParams.get('token')}`, { method: 'POST', body: JSON.stringify(body) }).then((r) => r.json());
+    const { api, kill } = await startServe(dataDir);
     const launched = await api('launch', {
       templateText: `name: long
 count: 2
@@ -133,8 +146,7 @@ provider: { preset: custom, baseUrl: "http://127.0.0.1:9" }
       if (s.data.every((x: { status: string }) => x.status === 'working' || x.status === 'idle')) break;
       await new Promise((r) => setTimeout(r, 50));
     }
-    serve.kill('SIGKILL');
-    await new Promise((r) => serve.once('exit', r));
+    await kill();
 
     const after = flotilla(['runs', '--json', '--data-dir', dataDir]);
     expect(after.code).toBe(0);
@@ -155,22 +167,7 @@ provider: { preset: custom, baseUrl: "http://127.0.0.1:9" }
     try {
       const repo = makeRepo();
       const dataDir = tempDir();
-      const serve = spawn(process.execPath, [BIN, 'serve', '--data-dir', dataDir], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-        env: { ...process.env, CRASH_KEY: 'sk-crash' },
-      });
-      const url = await new Promise<string>((res, rej) => {
-        let out = '';
-        serve.stdout.on('data', (d) => {
-          out += d;
-          const m = /(http:\/\/127\.0\.0\.1:\d+\/\?token=\S+)/.exec(out);
-          if (m) res(m[1]!);
-        });
-        serve.on('exit', (code) => rej(new Error(`serve exited ${code}`)));
-      });
-      const u = new URL(url);
-      const api = (cmd: string, body: unknown) =>
-        fetch(`${u.origin}/api/${cmd}?token=${u.searchParams.get('token')}`, { method: 'POST', body: JSON.stringify(body) }).then((r) => r.json());
+      const { api, kill } = await startServe(dataDir, { CRASH_KEY: 'sk-crash' });
       // The agent's one request streams slowly: the engine dies in the middle of it. (A request without tools is a
       // side request to the stand-in, which ignores directives there.)
       const agent =
@@ -194,8 +191,7 @@ model: kimi-k2.6
         await new Promise((r) => setTimeout(r, 100));
       }
       expect(rows[0]).toMatchObject({ state: 'open' });
-      serve.kill('SIGKILL');
-      await new Promise((r) => serve.once('exit', r));
+      await kill();
 
       const engine = await Engine.create({ dataDir });
       try {

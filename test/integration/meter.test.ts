@@ -1,38 +1,24 @@
 // The meter end to end: real agents (the real Claude Code CLI, and small fetch-based agents for the OpenAI surfaces)
 // launched as Flotilla sessions, their traffic through the engine's proxy to the stand-in upstream, the ledger checked
 // against the usage the upstream really served.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Engine } from '../../electron/engine/engine.ts';
 import { PriceTable } from '../../electron/engine/meter/index.ts';
 import type { EngineEvent, LedgerRow, SessionStatus } from '../../electron/shared/contract.ts';
-import { startUpstream, type RecordedRequest } from '../upstream/index.ts';
-import { makeRepo, tempDir } from '../fixtures/repo.ts';
+import type { RecordedRequest } from '../upstream/index.ts';
+import { useEngines, type Upstream } from '../fixtures/engine.ts';
+import { makeRepo } from '../fixtures/repo.ts';
 
-const BIN_DIR = resolve(import.meta.dirname, '../../node_modules/.bin');
 const KEY = 'sk-real-provider-key-for-the-meter';
 const K26 = PriceTable.shipped().get('kimi-k2.6')!;
-
-type Upstream = Awaited<ReturnType<typeof startUpstream>>;
+const env = useEngines({ key: KEY, keyEnv: 'TEST_PROVIDER_KEY' });
+const engine = () => env.engine();
 let upstream: Upstream;
-const engines: Engine[] = [];
-beforeAll(async () => {
-  upstream = await startUpstream({ apiKey: KEY });
+beforeAll(() => {
+  upstream = env.upstream();
 });
-afterAll(async () => upstream?.close());
-afterEach(async () => {
-  for (const e of engines.splice(0)) await e.close();
-});
-
-async function engine(): Promise<Engine> {
-  const e = await Engine.create({
-    dataDir: tempDir('flotilla-meter-'),
-    env: { ...process.env, PATH: `${BIN_DIR}:${process.env.PATH}`, HOME: tempDir('flotilla-home-'), TEST_PROVIDER_KEY: KEY },
-  });
-  engines.push(e);
-  return e;
-}
 
 function events(e: Engine) {
   const all: EngineEvent[] = [];

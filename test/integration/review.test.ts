@@ -1,33 +1,19 @@
 // Changes, conflicts and review through the engine: real agents writing in real worktrees of a real repository.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Engine } from '../../electron/engine/engine.ts';
 import type { ConflictWarning, EngineEvent } from '../../electron/shared/contract.ts';
-import { startUpstream } from '../upstream/index.ts';
-import { git, makeRepo, tempDir } from '../fixtures/repo.ts';
+import { useEngines, type Upstream } from '../fixtures/engine.ts';
+import { git, makeRepo } from '../fixtures/repo.ts';
 
-const BIN_DIR = resolve(import.meta.dirname, '../../node_modules/.bin');
 const KEY = 'sk-review';
-type Upstream = Awaited<ReturnType<typeof startUpstream>>;
+const env = useEngines({ key: KEY, keyEnv: 'REVIEW_KEY' });
+const engine = () => env.engine();
 let upstream: Upstream;
-const engines: Engine[] = [];
-beforeAll(async () => {
-  upstream = await startUpstream({ apiKey: KEY });
+beforeAll(() => {
+  upstream = env.upstream();
 });
-afterAll(async () => upstream?.close());
-afterEach(async () => {
-  for (const e of engines.splice(0)) await e.close();
-});
-
-async function engine(): Promise<Engine> {
-  const e = await Engine.create({
-    dataDir: tempDir('flotilla-review-'),
-    env: { ...process.env, PATH: `${BIN_DIR}:${process.env.PATH}`, HOME: tempDir('flotilla-home-'), REVIEW_KEY: KEY },
-  });
-  engines.push(e);
-  return e;
-}
 
 const BASE_FILES = { 'README.md': '# demo\n', 'src/app.ts': 'line 1\nline 2\nline 3\nline 4\nline 5\nline 6\n' };
 
