@@ -1,4 +1,4 @@
-// `flotilla` — serve | run | doctor | runs | clean. Logs go to stderr; with --json, stdout carries exactly one JSON document.
+// `flotilla` — serve | demo | run | doctor | runs | clean. Logs go to stderr; with --json, stdout carries exactly one JSON document.
 import { parseArgs } from 'node:util';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -15,6 +15,9 @@ const HELP = `flotilla — run many coding agents at once, and see what each one
 Usage:
   flotilla serve [--port N] [--host 127.0.0.1] [--data-dir DIR]
       Start the engine and print the dashboard URL (with its access token).
+  flotilla demo [--count N] [--port N] [--data-dir DIR]
+      No API key needed: start the engine with a built-in SIMULATED K2 provider and launch demo agents (default 6)
+      that edit a scratch repository, then print the dashboard URL.
   flotilla run <template.yaml> [--repo DIR] [--count N] [--data-dir DIR] [--json]
       Launch a run headless, wait until every session has ended, print a report.
       Exit code 0 only if every session ended with status done.
@@ -50,7 +53,7 @@ function builtUiDir(): string | null {
   return existsSync(join(dir, 'index.html')) ? dir : null;
 }
 
-async function serve(argv: string[]): Promise<void> {
+async function serve(argv: string[]): Promise<Engine> {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -76,6 +79,34 @@ async function serve(argv: string[]): Promise<void> {
   };
   process.once('SIGINT', shutdown);
   process.once('SIGTERM', shutdown);
+  return engine;
+}
+
+async function demo(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      count: { type: 'string' },
+      port: { type: 'string' },
+      host: { type: 'string', default: '127.0.0.1' },
+      'data-dir': { type: 'string' },
+    },
+  });
+  let count: number | undefined;
+  if (values.count !== undefined) {
+    count = Number(values.count);
+    if (!Number.isInteger(count) || count < 1 || count > 16) fail(`--count ${values.count} is not a whole number from 1 to 16`);
+  }
+  const serveArgs = ['--host', values.host!];
+  if (values.port !== undefined) serveArgs.push('--port', values.port);
+  if (values['data-dir'] !== undefined) serveArgs.push('--data-dir', values['data-dir']);
+  const engine = await serve(serveArgs);
+  const result = await engine.demo({ count });
+  process.stdout.write(
+    `Demo launched: ${result.sessions.length} demo agent(s) talking to a SIMULATED K2 provider (no real model, no API key).\n` +
+      `Scratch repository: ${result.run.repo}\n` +
+      `Open ${engine.uiUrl}\n`,
+  );
 }
 
 async function run(argv: string[]): Promise<void> {
@@ -216,7 +247,10 @@ export async function main(argv: string[]): Promise<void> {
   try {
     switch (cmd) {
       case 'serve':
-        return await serve(rest);
+        await serve(rest);
+        return;
+      case 'demo':
+        return await demo(rest);
       case 'run':
         return await run(rest);
       case 'runs':

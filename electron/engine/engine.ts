@@ -26,6 +26,7 @@ import {
   Limits,
 } from '../shared/contract.ts';
 import { EngineError } from './errors.ts';
+import { DemoHost } from './demo/index.ts';
 import { fetchBalance } from './meter/balance.ts';
 import { ApiServer } from './api/index.ts';
 import { Meter, MeterProxy, PriceTable, SpendLedger, effectivePrices, loadSettings, proxyUrl, type Settings } from './meter/index.ts';
@@ -89,8 +90,16 @@ interface LiveSession {
   info: SessionInfo;
   run: LiveRun;
   agent: AgentSession | null;
+  /** Clients watching the session: they outlive the agent process (queued → started, resume) and follow it. */
+  clients: Set<ClientSubscription>;
   proxyToken: string;
   hookToken: string;
+}
+
+interface ClientSubscription {
+  sink: OutputSink;
+  /** The subscription to the current agent process; null while the session is queued. */
+  current: Subscription | null;
 }
 
 const now = () => new Date().toISOString();
@@ -110,6 +119,8 @@ export class Engine extends EventEmitter {
   private readonly log: (line: string) => void;
   private server!: ApiServer;
   private closing = false;
+  /** The built-in demo's simulated provider (started by the first demo(); closed with the engine). */
+  private demoHost: DemoHost | null = null;
 
   private constructor(
     readonly store: Store,
@@ -317,6 +328,13 @@ export class Engine extends EventEmitter {
     return { run: live.info, sessions: live.sessions.map((s) => s.info) };
   }
 
+  /** `flotilla demo`: a simulated K2 provider and demo agents editing a scratch repository (see demo/index.ts). */
+  async demo(args: CommandArgs<'demo'> = {}): Promise<LaunchResult> {
+    if (this.closing) throw new EngineError('closing', 'the engine is shutting down');
+    this.demoHost ??= new DemoHost(this.env);
+    return this.demoHost.launch(this, { count: args.count });
+  }
+
   private registerRun(info: RunInfo, template: Template): LiveRun {
     let resolveEnded!: () => void;
     const ended = new Promise<void>((r) => (resolveEnded = r));
@@ -350,7 +368,7 @@ export class Engine extends EventEmitter {
   }
 
   private registerSession(info: SessionInfo, run: LiveRun): LiveSession {
-    const s: LiveSession = { info, run, agent: null, proxyToken: secret(), hookToken: secret() };
+    const s: LiveSession = { info, run, agent: null, clients: new Set(), proxyToken: secret(), hookToken: secret() };
     run.sessions.push(s);
     this.sessions.set(info.id, s);
     this.sessionsByHookToken.set(s.hookToken, s);
@@ -437,6 +455,10 @@ export class Engine extends EventEmitter {
 
   private attachAgent(s: LiveSession, agent: AgentSession): void {
     s.agent = agent;
+    for (const c of s.clients) {
+      c.current?.close();
+      c.current = agent.subscribe(c.sink);
+    }
     agent.on('status', (status: SessionStatus, detail: string | null) => this.onAgentStatus(s, agent, status, detail));
     agent.on('exit', (e: { exitCode: number | null; signal: string | null }) => {
       if (s.agent !== agent) return;
@@ -510,11 +532,25 @@ export class Engine extends EventEmitter {
     return s.agent;
   }
 
-  /** The screen so far and every later byte: snapshot and subscription are taken in the same tick (no gap, no overlap). */
+  /**
+   * The screen so far and every later byte: snapshot and subscription are taken in the same tick (no gap, no overlap).
+   * A queued session can be watched too: output flows once it starts (and again after a resume).
+   */
   subscribe(sessionId: string, sink: OutputSink): { subscription: Subscription; snapshot: Promise<SnapshotResult> } {
-    const agent = this.agentOf(sessionId);
+    const s = this.live(sessionId);
     const snapshot = this.snapshot(sessionId);
-    return { subscription: agent.subscribe(sink), snapshot };
+    const client: ClientSubscription = { sink, current: s.agent ? s.agent.subscribe(sink) : null };
+    s.clients.add(client);
+    return {
+      snapshot,
+      subscription: {
+        ack: (bytes) => client.current?.ack(bytes),
+        close: () => {
+          client.current?.close();
+          s.clients.delete(client);
+        },
+      },
+    };
   }
 
   async snapshot(sessionId: string): Promise<SnapshotResult> {
@@ -875,6 +911,7 @@ export class Engine extends EventEmitter {
     }
     await rm(join(this.dataDir, ENGINE_FILE), { force: true });
     await this.server.close();
+    await this.demoHost?.close();
     this.meter.close();
     this.proxy.destroy();
     this.store.close();

@@ -302,6 +302,8 @@ export const Commands = {
   discard: z.object({ sessionId: z.string(), confirm: z.boolean() }),
   exportPatch: z.object({ sessionId: z.string() }),
   worktreePath: z.object({ sessionId: z.string() }),
+  /** Launches the built-in demo: a simulated K2 provider and demo agents in a scratch repository (no API key). */
+  demo: z.object({ count: z.number().int().min(1).max(16).optional() }),
 } as const;
 export type CommandName = keyof typeof Commands;
 export type CommandArgs<C extends CommandName> = z.infer<(typeof Commands)[C]>;

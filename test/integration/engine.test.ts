@@ -158,6 +158,36 @@ provider: { preset: custom, baseUrl: "http://127.0.0.1:9" }
     expect(info.status).toBe('stopped');
   });
 
+  it('streams a queued session to a client that subscribed before it started', async () => {
+    const repo = makeRepo();
+    const engine = await startEngine();
+    const client = await connect(engine);
+    const text = `
+name: queued
+repo: ${repo}
+count: 2
+concurrency: 1
+agent: { preset: shell, command: node, args: ["-e", "setTimeout(() => console.log('hello from {{index}}'), 300)"] }
+provider: { preset: custom, baseUrl: "http://127.0.0.1:9" }
+`;
+    const { sessions } = (await client.call('launch', { templateText: text })) as LaunchResult;
+    expect(sessions[1]!.status).toBe('queued');
+    let received = '';
+    const snap = await new Promise<string>((resolve, reject) => {
+      client
+        .subscribe(sessions[1]!.id, {
+          onSnapshot: (s) => resolve(s.data),
+          onData: (data, consumed) => {
+            received += new TextDecoder().decode(data);
+            consumed(data.length);
+          },
+        })
+        .catch(reject);
+    });
+    expect(snap).toBe('');
+    await waitFor(() => received.includes('hello from 2'), 15_000, 'output of the session that was queued');
+  });
+
   it('refuses requests without the token and from a foreign Origin', async () => {
     const engine = await startEngine();
     const noToken = await fetch(`${engine.origin}/api/listRuns`, { method: 'POST', body: '{}' });

@@ -267,6 +267,8 @@ export class ApiServer {
     switch (name) {
       case 'launch':
         return e.launch(Commands.launch.parse(rawArgs));
+      case 'demo':
+        return e.demo(Commands.demo.parse(rawArgs));
       case 'listRuns':
         return e.listRuns();
       case 'listSessions':

@@ -1,0 +1,141 @@
+import { useEffect, useState } from 'react';
+import { useShallow } from 'zustand/react/shallow';
+import { Commands, type SessionStatus } from '../../../electron/shared/contract.ts';
+import { selectCurrentSessions, useStore } from '../state/index.ts';
+import { engine } from '../transport/index.ts';
+import { Grid } from './Grid.tsx';
+import { LaunchDialog } from './LaunchDialog.tsx';
+import { handleGlobalKey } from './shortcuts.ts';
+import { STATUS_LABEL, STATUS_ORDER, pct, usd } from './format.ts';
+
+/** The demo engine command exists only in builds whose contract names it. */
+const DEMO_OFFERED = 'demo' in Commands;
+
+function Header() {
+  const run = useStore((s) => (s.currentRunId ? s.runs.get(s.currentRunId) : undefined));
+  const spend = useStore((s) => (s.currentRunId ? s.runSpend.get(s.currentRunId) : undefined));
+  const statuses = useStore(useShallow((s) => selectCurrentSessions(s).map((x) => x.status)));
+  const connection = useStore((s) => s.connection);
+  const setLaunchOpen = useStore((s) => s.setLaunchOpen);
+  const counts = new Map<SessionStatus, number>();
+  for (const st of statuses) counts.set(st, (counts.get(st) ?? 0) + 1);
+  const budgetUsed = spend?.budgetUsd ? spend.usd / spend.budgetUsd : null;
+
+  return (
+    <header className="app-head">
+      <div className="brand">Flotilla</div>
+      <div className="run-name" title={run ? `${run.repo} @ ${run.base} · ${run.model}` : undefined}>
+        {run ? run.name : 'no run'}
+        {run && <span className={`run-state run-${run.state}`}>{run.state}</span>}
+      </div>
+      <div className="counts">
+        {STATUS_ORDER.filter((s) => counts.has(s)).map((s) => (
+          <span key={s} className={`count badge-${s}`} data-testid={`count-${s}`}>
+            {counts.get(s)} {STATUS_LABEL[s]}
+          </span>
+        ))}
+      </div>
+      <div className="spacer" />
+      {spend && spend.savingsUsd !== 0 && (
+        <div className="savings" title={`Same tokens on ${spend.referenceModel}: ${usd(spend.referenceUsd)}`}>
+          saved {usd(spend.savingsUsd)} <span className="dim">vs {spend.referenceModel}</span>
+        </div>
+      )}
+      {budgetUsed != null && (
+        <div className={`budget${budgetUsed >= 1 ? ' over' : budgetUsed >= 0.8 ? ' warn' : ''}`} title={`Run budget ${usd(spend!.budgetUsd!)}`}>
+          budget {pct(budgetUsed)}
+          <span className="bar">
+            <span style={{ width: `${Math.min(100, budgetUsed * 100)}%` }} />
+          </span>
+        </div>
+      )}
+      <div className="total-spend" data-testid="header-spend" title={spend ? `${spend.requests} requests` : undefined}>
+        {usd(spend?.usd ?? 0)}
+        {spend && spend.estimateUsd > 0 && <span className="estimate-mark" title={`${usd(spend.estimateUsd)} still streaming — an estimate`}>est.</span>}
+      </div>
+      {connection.state !== 'open' && (
+        <div className="conn" title={connection.error ?? undefined}>
+          {connection.state === 'connecting' ? 'connecting…' : 'offline'}
+        </div>
+      )}
+      <button className="btn primary" data-testid="launch-button" onClick={() => setLaunchOpen(true)} title="Launch a run (Ctrl+L)">
+        Launch
+      </button>
+    </header>
+  );
+}
+
+function EmptyState() {
+  const connection = useStore((s) => s.connection);
+  const setLaunchOpen = useStore((s) => s.setLaunchOpen);
+  const [demoError, setDemoError] = useState<string | null>(null);
+  const [demoBusy, setDemoBusy] = useState(false);
+
+  const tryDemo = async () => {
+    const client = engine.client;
+    if (!client) return setDemoError('Not connected to the engine yet.');
+    setDemoBusy(true);
+    setDemoError(null);
+    try {
+      await client.call('demo' as never, {} as never);
+    } catch (err) {
+      setDemoError((err as Error).message);
+    } finally {
+      setDemoBusy(false);
+    }
+  };
+
+  return (
+    <div className="empty" data-testid="empty-state">
+      {connection.state !== 'open' && connection.error ? (
+        <p className="error">{connection.error}</p>
+      ) : (
+        <>
+          <p className="empty-title">No sessions yet — Launch (Ctrl+L)</p>
+          <div className="empty-actions">
+            <button className="btn primary" onClick={() => setLaunchOpen(true)}>
+              Launch…
+            </button>
+            {DEMO_OFFERED && (
+              <button className="btn" data-testid="demo-button" disabled={demoBusy} onClick={tryDemo}>
+                {demoBusy ? 'Starting the demo…' : 'Try the demo'}
+              </button>
+            )}
+          </div>
+          {demoError && (
+            <p className="error" data-testid="demo-error">
+              {demoError}
+            </p>
+          )}
+        </>
+      )}
+    </div>
+  );
+}
+
+export function App() {
+  const count = useStore((s) => selectCurrentSessions(s).length);
+  const needsYou = useStore((s) => {
+    let n = 0;
+    for (const x of s.sessions.values()) if (x.status === 'needs_you') n++;
+    return n;
+  });
+  const launchOpen = useStore((s) => s.launchOpen);
+
+  useEffect(() => {
+    document.title = needsYou > 0 ? `(${needsYou}) Flotilla` : 'Flotilla';
+  }, [needsYou]);
+
+  useEffect(() => {
+    window.addEventListener('keydown', handleGlobalKey, true);
+    return () => window.removeEventListener('keydown', handleGlobalKey, true);
+  }, []);
+
+  return (
+    <div className="app">
+      <Header />
+      <main className="main">{count > 0 ? <Grid /> : <EmptyState />}</main>
+      {launchOpen && <LaunchDialog />}
+    </div>
+  );
+}

@@ -1,0 +1,317 @@
+import { useEffect, useMemo, useRef, useState } from 'react';
+import { parse as parseYaml } from 'yaml';
+import type { LaunchResult } from '../../../electron/shared/contract.ts';
+import { loadRunExtras, useStore } from '../state/index.ts';
+import { engine } from '../transport/index.ts';
+import { focusSession } from './shortcuts.ts';
+
+const SAMPLE = `# A Flotilla run: one session per task, each in its own git worktree.
+name: tidy-up
+repo: .
+agent:
+  preset: claude-code
+provider:
+  preset: moonshot
+model: kimi-k2.6
+budget:
+  perSessionUsd: 2
+tasks:
+  - Fix the flaky test in the parser suite
+  - Add input validation to the users endpoint
+  - Document the CLI flags in README.md
+`;
+
+type Field = 'count' | 'tasks' | 'model' | 'budget';
+
+/** The engine names problems as `file:line: field: what` — route the ones about an overridable field to that field. */
+function fieldOf(line: string): Field | null {
+  const m = /(?:^|:\s*)(count|tasks|model|budget)(?:[.[\]\w*]*)?:/.exec(line);
+  return (m?.[1] as Field | undefined) ?? null;
+}
+
+function slugOf(name: string): string {
+  const s = name
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 40)
+    .replace(/-+$/, '');
+  return s || 'run';
+}
+
+interface Preview {
+  name: string | null;
+  rows: { slot: number; task: string | null }[];
+  note: string | null;
+}
+
+function computePreview(source: 'yaml' | 'path', yamlText: string, count: string, tasksText: string): Preview {
+  let name: string | null = null;
+  let fileTasks: string[] = [];
+  let fileCount: number | null = null;
+  let note: string | null = null;
+  if (source === 'yaml') {
+    try {
+      const doc = parseYaml(yamlText) as Record<string, unknown> | null;
+      if (doc && typeof doc === 'object') {
+        if (typeof doc.name === 'string') name = doc.name;
+        if (Array.isArray(doc.tasks)) fileTasks = doc.tasks.map((t) => String(t));
+        if (typeof doc.count === 'number') fileCount = doc.count;
+      }
+    } catch (err) {
+      note = `YAML does not parse yet: ${(err as Error).message.split('\n')[0]}`;
+    }
+  } else {
+    note = 'Name, count and tasks not set here are read from the file at launch.';
+  }
+  const overrideTasks = tasksText
+    .split('\n')
+    .map((t) => t.trim())
+    .filter(Boolean);
+  const tasks = overrideTasks.length ? overrideTasks : fileTasks;
+  const n = count.trim() ? Number(count) : (fileCount ?? Math.max(1, Math.min(tasks.length, 64)));
+  const total = Number.isInteger(n) && n > 0 ? Math.min(n, 64) : 0;
+  const rows = Array.from({ length: total }, (_, i) => ({ slot: i + 1, task: tasks[i] ?? null }));
+  return { name, rows, note };
+}
+
+export function LaunchDialog() {
+  const setLaunchOpen = useStore((s) => s.setLaunchOpen);
+  const progress = useStore((s) => s.launchProgress);
+  const [source, setSource] = useState<'yaml' | 'path'>('yaml');
+  const [yamlText, setYamlText] = useState(SAMPLE);
+  const [path, setPath] = useState('');
+  const [repo, setRepo] = useState('');
+  const [count, setCount] = useState('');
+  const [tasksText, setTasksText] = useState('');
+  const [model, setModel] = useState('');
+  const [budget, setBudget] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [errors, setErrors] = useState<string[]>([]);
+  const textRef = useRef<HTMLTextAreaElement>(null);
+
+  useEffect(() => {
+    textRef.current?.focus();
+    useStore.getState().setLaunchProgress(null);
+  }, []);
+
+  const preview = useMemo(() => computePreview(source, yamlText, count, tasksText), [source, yamlText, count, tasksText]);
+  const fieldErrors = useMemo(() => {
+    const m = new Map<Field, string[]>();
+    for (const e of errors) {
+      const f = fieldOf(e);
+      if (f) m.set(f, [...(m.get(f) ?? []), e]);
+    }
+    return m;
+  }, [errors]);
+
+  const close = () => {
+    if (!busy) setLaunchOpen(false);
+  };
+
+  const launch = async () => {
+    const client = engine.client;
+    if (!client) return setErrors(['Not connected to the engine — wait for it to reconnect.']);
+    const overrides: Record<string, unknown> = {};
+    const local: string[] = [];
+    if (count.trim()) {
+      const n = Number(count);
+      if (!Number.isInteger(n) || n < 1) local.push(`count: ${count} is not a whole number of sessions of at least 1`);
+      else overrides.count = n;
+    }
+    const tasks = tasksText
+      .split('\n')
+      .map((t) => t.trim())
+      .filter(Boolean);
+    if (tasks.length) overrides.tasks = tasks;
+    if (model.trim()) overrides.model = model.trim();
+    if (budget.trim()) {
+      const b = Number(budget);
+      if (!(b > 0)) local.push(`budget.perSessionUsd: ${budget} is not a positive number of US dollars`);
+      else overrides.budget = { perSessionUsd: b };
+    }
+    if (source === 'path' && !path.trim()) local.push('Give the path of a template file, or paste the YAML.');
+    if (local.length) return setErrors(local);
+    setErrors([]);
+    setBusy(true);
+    try {
+      const result = (await client.call('launch', {
+        ...(source === 'yaml' ? { templateText: yamlText } : { templatePath: path.trim() }),
+        ...(repo.trim() ? { repo: repo.trim() } : {}),
+        ...(Object.keys(overrides).length ? { overrides } : {}),
+      })) as LaunchResult;
+      const st = useStore.getState();
+      st.upsertRun(result.run);
+      st.upsertSessions(result.sessions);
+      st.setCurrentRun(result.run.id);
+      st.setFocusMode(false);
+      void loadRunExtras(client, result.run.id);
+      setBusy(false);
+      setLaunchOpen(false);
+      const first = result.sessions.sort((a, b) => a.slot - b.slot)[0];
+      if (first) focusSession(first.id);
+    } catch (err) {
+      setBusy(false);
+      setErrors(
+        (err as Error).message
+          .split('\n')
+          .map((l) => l.trim())
+          .filter(Boolean),
+      );
+    }
+  };
+
+  const pickRepo = async () => {
+    const dir = await window.flotilla?.pickFolder();
+    if (dir) setRepo(dir);
+  };
+
+  const slug = slugOf(preview.name ?? 'run');
+  return (
+    <div
+      className="overlay"
+      onMouseDown={(e) => {
+        if (e.target === e.currentTarget) close();
+      }}
+      onKeyDown={(e) => {
+        if (e.key === 'Escape') close();
+        if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) void launch();
+      }}
+    >
+      <div className="dialog" role="dialog" aria-label="Launch a run" data-testid="launch-dialog">
+        <div className="dialog-head">
+          <h2>Launch a run</h2>
+          <div className="seg">
+            <button className={source === 'yaml' ? 'on' : ''} onClick={() => setSource('yaml')}>
+              Template YAML
+            </button>
+            <button className={source === 'path' ? 'on' : ''} onClick={() => setSource('path')}>
+              Template file
+            </button>
+          </div>
+        </div>
+        <div className="dialog-body">
+          <div className="col-left">
+            {source === 'yaml' ? (
+              <textarea
+                ref={textRef}
+                className={`yaml${errors.length ? ' invalid' : ''}`}
+                data-testid="launch-yaml"
+                spellCheck={false}
+                value={yamlText}
+                onChange={(e) => setYamlText(e.target.value)}
+              />
+            ) : (
+              <label className="field">
+                <span>Template path</span>
+                <input data-testid="launch-path" value={path} placeholder="/path/to/repo/.flotilla/templates/run.yaml" onChange={(e) => setPath(e.target.value)} />
+              </label>
+            )}
+            {errors.length > 0 && (
+              <ul className="errors" data-testid="launch-errors">
+                {errors.map((e, i) => (
+                  <li key={i}>{e}</li>
+                ))}
+              </ul>
+            )}
+          </div>
+          <div className="col-right">
+            <label className="field">
+              <span>Repository (overrides the template's repo)</span>
+              <div className="row">
+                <input data-testid="launch-repo" value={repo} placeholder="template's repo:" onChange={(e) => setRepo(e.target.value)} />
+                {window.flotilla && (
+                  <button className="btn" onClick={pickRepo}>
+                    Browse…
+                  </button>
+                )}
+              </div>
+            </label>
+            <div className="row">
+              <label className={`field${fieldErrors.has('count') ? ' has-error' : ''}`}>
+                <span>Count</span>
+                <input data-testid="launch-count" inputMode="numeric" value={count} placeholder="from template" onChange={(e) => setCount(e.target.value)} />
+              </label>
+              <label className={`field${fieldErrors.has('budget') ? ' has-error' : ''}`}>
+                <span>Budget / session $</span>
+                <input data-testid="launch-budget" inputMode="decimal" value={budget} placeholder="from template" onChange={(e) => setBudget(e.target.value)} />
+              </label>
+            </div>
+            {(fieldErrors.get('count') ?? []).concat(fieldErrors.get('budget') ?? []).map((e, i) => (
+              <div key={i} className="field-error">
+                {e}
+              </div>
+            ))}
+            <label className={`field${fieldErrors.has('model') ? ' has-error' : ''}`}>
+              <span>Model</span>
+              <input data-testid="launch-model" value={model} placeholder="from template" onChange={(e) => setModel(e.target.value)} />
+            </label>
+            {(fieldErrors.get('model') ?? []).map((e, i) => (
+              <div key={i} className="field-error">
+                {e}
+              </div>
+            ))}
+            <label className={`field${fieldErrors.has('tasks') ? ' has-error' : ''}`}>
+              <span>Tasks (one per line; replaces the template's list)</span>
+              <textarea data-testid="launch-tasks" rows={4} value={tasksText} onChange={(e) => setTasksText(e.target.value)} />
+            </label>
+            {(fieldErrors.get('tasks') ?? []).map((e, i) => (
+              <div key={i} className="field-error">
+                {e}
+              </div>
+            ))}
+            <div className="preview">
+              <div className="preview-head">
+                {preview.rows.length} session{preview.rows.length === 1 ? '' : 's'} will start
+              </div>
+              {preview.note && <div className="dim small">{preview.note}</div>}
+              <table data-testid="launch-preview">
+                <thead>
+                  <tr>
+                    <th>#</th>
+                    <th>Task</th>
+                    <th>Branch</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {preview.rows.slice(0, 64).map((r) => (
+                    <tr key={r.slot}>
+                      <td>{r.slot}</td>
+                      <td className="ellipsis">{r.task ?? <span className="dim">(no task)</span>}</td>
+                      <td className="mono">
+                        flotilla/{slug}-…/{r.slot}
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          </div>
+        </div>
+        <div className="dialog-foot">
+          <div className="progress" data-testid="launch-progress">
+            {busy && progress && (
+              <>
+                <span className="spinner" /> {progress.message}
+                {progress.total > 0 && ` (${progress.done}/${progress.total})`}
+              </>
+            )}
+            {busy && !progress && (
+              <>
+                <span className="spinner" /> Validating…
+              </>
+            )}
+          </div>
+          <button className="btn" onClick={close} disabled={busy}>
+            Cancel
+          </button>
+          <button className="btn primary" data-testid="launch-submit" onClick={() => void launch()} disabled={busy}>
+            {busy ? 'Launching…' : 'Launch'}
+          </button>
+        </div>
+      </div>
+    </div>
+  );
+}

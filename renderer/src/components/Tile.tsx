@@ -1,0 +1,77 @@
+import { useEffect, useRef } from 'react';
+import { useStore } from '../state/index.ts';
+import { focusSession, terminals } from './shortcuts.ts';
+import { STATUS_LABEL, pct, usd } from './format.ts';
+
+export function Tile({ sessionId, compact = false }: { sessionId: string; compact?: boolean }) {
+  const session = useStore((s) => s.sessions.get(sessionId));
+  const spend = useStore((s) => s.spend.get(sessionId));
+  const focused = useStore((s) => s.focusedId === sessionId);
+  const focusMode = useStore((s) => s.focusMode);
+  const conflictCount = useStore((s) => {
+    const runId = s.sessions.get(sessionId)?.runId;
+    const list = runId ? s.conflicts.get(runId) : undefined;
+    return list ? list.filter((w) => w.sessions.includes(sessionId)).length : 0;
+  });
+  const termRef = useRef<HTMLDivElement>(null);
+
+  useEffect(() => {
+    const el = termRef.current;
+    if (!el) return;
+    return terminals.attach(sessionId, el);
+  }, [sessionId]);
+
+  if (!session) return null;
+  const slot = session.slot;
+  const status = session.status;
+  const title = session.task ?? session.command;
+  return (
+    <section
+      className={`tile status-${status}${focused ? ' focused' : ''}${compact ? ' compact' : ''}`}
+      data-testid={`tile-${slot}`}
+      data-session-id={sessionId}
+      data-status={status}
+      onMouseDown={() => {
+        if (!focused) focusSession(sessionId, compact ? true : undefined);
+      }}
+    >
+      <header className="tile-head" onDoubleClick={() => focusSession(sessionId, !focusMode)}>
+        <span className="slot">{slot}</span>
+        <span className="task" title={title}>
+          {title}
+        </span>
+        {conflictCount > 0 && (
+          <span className="conflict-badge" data-testid={`tile-conflicts-${slot}`} title={`${conflictCount} conflict warning(s) involve this session`}>
+            ⚠ {conflictCount}
+          </span>
+        )}
+        <span className="metric" title="Output tokens per second (last request)">
+          {spend?.tokensPerSec != null ? `${spend.tokensPerSec.toFixed(0)} t/s` : '— t/s'}
+        </span>
+        <span className="metric" title={spend?.contextTokens != null ? `${spend.contextTokens} of ${spend.contextWindow ?? '?'} tokens` : 'Context window fill'}>
+          ctx {spend?.contextFill != null ? pct(spend.contextFill) : '—'}
+        </span>
+        <span className={`metric spend${spend && spend.estimateUsd > 0 ? ' estimate' : ''}`} data-testid={`tile-spend-${slot}`}>
+          {usd(spend?.usd ?? 0)}
+        </span>
+        <span className={`badge badge-${status}`} data-testid={`tile-status-${slot}`} title={session.statusDetail ?? undefined}>
+          {STATUS_LABEL[status]}
+        </span>
+        {!compact && (
+          <button
+            className="icon-btn"
+            title={focusMode ? 'Back to the grid (Esc)' : 'Focus this session'}
+            onMouseDown={(e) => e.stopPropagation()}
+            onClick={() => focusSession(sessionId, !focusMode)}
+          >
+            {focusMode ? '▣' : '⤢'}
+          </button>
+        )}
+      </header>
+      {session.statusDetail && (status === 'needs_you' || status === 'failed' || status === 'over_budget' || status === 'rate_limited') && (
+        <div className="tile-detail">{session.statusDetail}</div>
+      )}
+      <div className="tile-term" data-testid={`terminal-${slot}`} ref={termRef} />
+    </section>
+  );
+}

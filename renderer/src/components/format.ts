@@ -1,0 +1,37 @@
+import type { SessionStatus } from '../../../electron/shared/contract.ts';
+
+/** Dollars: 4 decimals below $1 (a session's first requests cost fractions of a cent), 2 above. */
+export function usd(n: number): string {
+  const abs = Math.abs(n);
+  return `${n < 0 ? '−' : ''}$${abs < 1 ? abs.toFixed(4) : abs.toFixed(2)}`;
+}
+
+export function pct(x: number): string {
+  return `${Math.round(x * 100)}%`;
+}
+
+export const STATUS_LABEL: Record<SessionStatus, string> = {
+  queued: 'queued',
+  starting: 'starting',
+  working: 'working',
+  needs_you: 'needs you',
+  idle: 'idle',
+  done: 'done',
+  failed: 'failed',
+  stopped: 'stopped',
+  over_budget: 'over budget',
+  rate_limited: 'rate limited',
+};
+
+export const STATUS_ORDER: SessionStatus[] = [
+  'needs_you',
+  'working',
+  'starting',
+  'queued',
+  'idle',
+  'rate_limited',
+  'over_budget',
+  'done',
+  'failed',
+  'stopped',
+];

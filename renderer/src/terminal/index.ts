@@ -1,0 +1,268 @@
+// Imperative xterm management, outside React: one Terminal per session, opened once and re-parented between tiles
+// (grid ↔ focus mode ↔ strip) so its buffer and parser state survive layout changes. Output is written straight from
+// the WebSocket into xterm, acked from the write callback ("acked" means "parsed", after VS Code). A terminal is
+// subscribed only while its tile is on screen; on (re)subscribe it restores from the engine's serialized mirror.
+import { Terminal, type ITheme } from '@xterm/xterm';
+import type { SnapshotResult } from '../../../electron/shared/contract.ts';
+import type { EngineClient, EngineConnection } from '../transport/index.ts';
+
+/** Column changes reflow the buffer and SIGWINCH the agent: wait for the layout to settle (VS Code debounces too). */
+const RESIZE_DEBOUNCE_MS = 100;
+const FONT_SIZE = 12;
+const LINE_HEIGHT = 1.1;
+const FONT_FAMILY = '"JetBrains Mono", "SF Mono", Menlo, Consolas, "DejaVu Sans Mono", "Liberation Mono", monospace';
+
+const THEME: ITheme = {
+  background: '#0b0e14',
+  foreground: '#c9d1d9',
+  cursor: '#7aa2f7',
+  cursorAccent: '#0b0e14',
+  selectionBackground: '#264f78',
+  black: '#1c2128',
+  red: '#f7768e',
+  green: '#9ece6a',
+  yellow: '#e0af68',
+  blue: '#7aa2f7',
+  magenta: '#bb9af7',
+  cyan: '#7dcfff',
+  white: '#c0caf5',
+  brightBlack: '#545c7e',
+  brightRed: '#ff7a93',
+  brightGreen: '#b9f27c',
+  brightYellow: '#ff9e64',
+  brightBlue: '#7da6ff',
+  brightMagenta: '#c3a6ff',
+  brightCyan: '#b4f9f8',
+  brightWhite: '#ffffff',
+};
+
+interface Entry {
+  sessionId: string;
+  term: Terminal;
+  /** The element xterm was opened in; moved between tile containers. */
+  host: HTMLDivElement;
+  opened: boolean;
+  container: HTMLElement | null;
+  visible: boolean;
+  /** Bumped on every subscribe/unsubscribe decision so a late reply can tell it is stale. */
+  gen: number;
+  unsubscribe: (() => Promise<void>) | null;
+  resizeTimer: ReturnType<typeof setTimeout> | null;
+  io: IntersectionObserver | null;
+  ro: ResizeObserver | null;
+  lastSent: { cols: number; rows: number } | null;
+}
+
+export interface TerminalManagerOptions {
+  /** Keys the app handles (shortcuts): xterm must not swallow them. */
+  isAppKey(e: KeyboardEvent): boolean;
+  onFocus?(sessionId: string): void;
+}
+
+export class TerminalManager {
+  private readonly entries = new Map<string, Entry>();
+  private client: EngineClient | null = null;
+  private cell: { width: number; height: number } | null = null;
+
+  constructor(
+    conn: EngineConnection,
+    private readonly opts: TerminalManagerOptions,
+  ) {
+    this.client = conn.client;
+    conn.onClient((c) => {
+      this.client = c;
+      for (const e of this.entries.values()) {
+        // The engine dropped the old socket's subscriptions; resubscribe what is on screen.
+        e.unsubscribe = null;
+        e.gen++;
+        e.lastSent = null;
+        if (c && e.visible) void this.subscribe(e);
+      }
+    });
+  }
+
+  /** Puts the session's terminal into `container` (opening it the first time). Returns the detach function. */
+  attach(sessionId: string, container: HTMLElement): () => void {
+    const e = this.entry(sessionId);
+    if (e.container && e.container !== container) this.detachFrom(e);
+    e.container = container;
+    container.appendChild(e.host);
+    if (!e.opened) {
+      e.term.open(e.host);
+      e.opened = true;
+    }
+    e.io = new IntersectionObserver((records) => {
+      const r = records[records.length - 1];
+      if (r) this.setVisible(e, r.isIntersecting);
+    });
+    e.io.observe(container);
+    e.ro = new ResizeObserver(() => this.scheduleFit(e));
+    e.ro.observe(container);
+    this.scheduleFit(e);
+    return () => {
+      if (e.container === container) this.detachFrom(e);
+    };
+  }
+
+  focus(sessionId: string): void {
+    this.entries.get(sessionId)?.term.focus();
+  }
+
+  blur(sessionId: string): void {
+    this.entries.get(sessionId)?.term.blur();
+  }
+
+  /** Frees terminals of sessions that are gone from the view (e.g. another run is shown). */
+  dispose(sessionId: string): void {
+    const e = this.entries.get(sessionId);
+    if (!e) return;
+    this.detachFrom(e);
+    e.term.dispose();
+    this.entries.delete(sessionId);
+  }
+
+  private entry(sessionId: string): Entry {
+    let e = this.entries.get(sessionId);
+    if (e) return e;
+    const term = new Terminal({
+      fontFamily: FONT_FAMILY,
+      fontSize: FONT_SIZE,
+      lineHeight: LINE_HEIGHT,
+      theme: THEME,
+      scrollback: 2_000,
+      cursorBlink: false,
+      allowProposedApi: false,
+      // Agents draw their own UIs; a bell per tile is noise.
+      macOptionIsMeta: true,
+    });
+    const host = document.createElement('div');
+    host.className = 'xterm-host';
+    e = {
+      sessionId,
+      term,
+      host,
+      opened: false,
+      container: null,
+      visible: false,
+      gen: 0,
+      unsubscribe: null,
+      resizeTimer: null,
+      io: null,
+      ro: null,
+      lastSent: null,
+    };
+    const entry = e;
+    term.attachCustomKeyEventHandler((ev) => !this.opts.isAppKey(ev));
+    term.onData((data) => {
+      this.client?.call('input', { sessionId, data }).catch(() => {});
+    });
+    term.onBinary((data) => {
+      this.client?.call('input', { sessionId, data }).catch(() => {});
+    });
+    host.addEventListener('focusin', () => this.opts.onFocus?.(entry.sessionId));
+    this.entries.set(sessionId, e);
+    return e;
+  }
+
+  private detachFrom(e: Entry): void {
+    e.io?.disconnect();
+    e.ro?.disconnect();
+    e.io = null;
+    e.ro = null;
+    if (e.resizeTimer) clearTimeout(e.resizeTimer);
+    e.resizeTimer = null;
+    if (e.host.parentElement === e.container) e.host.remove();
+    e.container = null;
+    this.setVisible(e, false);
+  }
+
+  private setVisible(e: Entry, visible: boolean): void {
+    if (e.visible === visible) return;
+    e.visible = visible;
+    if (visible) {
+      void this.subscribe(e);
+      this.scheduleFit(e);
+    } else {
+      e.gen++;
+      const unsub = e.unsubscribe;
+      e.unsubscribe = null;
+      if (unsub) unsub().catch(() => {});
+    }
+  }
+
+  private async subscribe(e: Entry): Promise<void> {
+    const client = this.client;
+    if (!client || e.unsubscribe) return;
+    const gen = ++e.gen;
+    try {
+      const unsub = await client.subscribe(e.sessionId, {
+        onSnapshot: (snap) => {
+          if (gen === e.gen) this.restore(e, snap);
+        },
+        onData: (data, consumed) => {
+          if (gen !== e.gen) return consumed(data.length);
+          e.term.write(data, () => consumed(data.length));
+        },
+      });
+      if (gen !== e.gen || this.client !== client) {
+        // Hidden (or reconnected) while the reply was on its way.
+        if (!client.isClosed) await unsub().catch(() => {});
+        return;
+      }
+      e.unsubscribe = unsub;
+      this.scheduleFit(e);
+    } catch (err) {
+      if (gen === e.gen) e.term.write(`\r\n\x1b[31m[flotilla] cannot attach: ${(err as Error).message}\x1b[0m\r\n`);
+    }
+  }
+
+  private restore(e: Entry, snap: SnapshotResult): void {
+    e.term.reset();
+    if (snap.cols !== e.term.cols || snap.rows !== e.term.rows) e.term.resize(Math.max(2, snap.cols), Math.max(1, snap.rows));
+    e.lastSent = { cols: snap.cols, rows: snap.rows };
+    e.term.write(snap.data);
+  }
+
+  private scheduleFit(e: Entry): void {
+    if (e.resizeTimer) clearTimeout(e.resizeTimer);
+    e.resizeTimer = setTimeout(() => {
+      e.resizeTimer = null;
+      this.fit(e);
+    }, RESIZE_DEBOUNCE_MS);
+  }
+
+  private fit(e: Entry): void {
+    const el = e.container;
+    if (!el || !e.opened || !el.isConnected) return;
+    const cell = this.cellSize(e);
+    const style = getComputedStyle(el);
+    const w = el.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+    const h = el.clientHeight - parseFloat(style.paddingTop) - parseFloat(style.paddingBottom);
+    if (w <= 0 || h <= 0 || !cell) return;
+    // Leave room for xterm's scrollbar (~10 px in the DOM renderer).
+    const cols = Math.max(2, Math.min(1000, Math.floor((w - 10) / cell.width)));
+    const rows = Math.max(1, Math.min(500, Math.floor(h / cell.height)));
+    if (cols !== e.term.cols || rows !== e.term.rows) e.term.resize(cols, rows);
+    if (this.client && e.visible && (e.lastSent?.cols !== cols || e.lastSent?.rows !== rows)) {
+      e.lastSent = { cols, rows };
+      this.client.call('resize', { sessionId: e.sessionId, cols, rows }).catch(() => {});
+    }
+  }
+
+  /** The size of one character cell: xterm's own measure when available, else a measured run of glyphs. */
+  private cellSize(e: Entry): { width: number; height: number } | null {
+    const dims = (e.term as unknown as { _core?: { _renderService?: { dimensions?: { css?: { cell?: { width: number; height: number } } } } } })._core
+      ?._renderService?.dimensions?.css?.cell;
+    if (dims && dims.width > 0 && dims.height > 0) return dims;
+    if (this.cell) return this.cell;
+    const probe = document.createElement('span');
+    probe.style.cssText = `position:absolute;visibility:hidden;white-space:pre;font-family:${FONT_FAMILY};font-size:${FONT_SIZE}px;line-height:normal`;
+    probe.textContent = 'W'.repeat(64);
+    document.body.appendChild(probe);
+    const rect = probe.getBoundingClientRect();
+    probe.remove();
+    if (!rect.width) return null;
+    this.cell = { width: rect.width / 64, height: Math.ceil(FONT_SIZE * LINE_HEIGHT * 1.2) };
+    return this.cell;
+  }
+}
