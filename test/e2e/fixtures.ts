@@ -1,0 +1,131 @@
+// End-to-end fixtures: the real engine in-process (temp data dir, serving the built UI) and a headless Chromium
+// driving that UI through its data-testids.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { expect } from 'vitest';
+import { Engine } from '../../electron/engine/engine.ts';
+import { tempDir } from '../fixtures/repo.ts';
+
+export const ROOT = resolve(import.meta.dirname, '../..');
+export const BIN_DIR = join(ROOT, 'node_modules/.bin');
+export const UI_DIR = join(ROOT, 'dist/renderer');
+export const SHOTS_DIR = join(ROOT, 'test-results/e2e');
+/** The environment variable holding the (fake) provider key, and its value. */
+export const KEY_VAR = 'E2E_PROVIDER_KEY';
+export const KEY = 'sk-e2e-fake-provider-key';
+export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+
+/** Newest modification time of any file under `dir` (0 when it does not exist). */
+function newestMtime(dir: string): number {
+  if (!existsSync(dir)) return 0;
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (entry.name === 'node_modules') continue;
+    const p = join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+/** Builds the UI (`node build/build.mjs`) when dist/renderer/index.html is missing or older than the renderer sources. */
+export function ensureUiBuilt(): void {
+  const index = join(UI_DIR, 'index.html');
+  const sources = Math.max(
+    newestMtime(join(ROOT, 'renderer')),
+    ...['build/vite.config.ts', 'build/build.mjs'].map((f) => (existsSync(join(ROOT, f)) ? statSync(join(ROOT, f)).mtimeMs : 0)),
+  );
+  if (existsSync(index) && statSync(index).mtimeMs >= sources) return;
+  execFileSync(process.execPath, [join(ROOT, 'build/build.mjs')], { cwd: ROOT, stdio: 'inherit', timeout: 180_000 });
+  if (!existsSync(index)) throw new Error(`node build/build.mjs did not produce ${index} (is build/vite.config.ts there?)`);
+}
+
+/** An engine serving the built UI, with node_modules/.bin on PATH, a temp HOME and the fake provider key. */
+export async function startEngine(dataDir = tempDir('flotilla-e2e-data-')): Promise<Engine> {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PATH: `${BIN_DIR}:${process.env.PATH}`,
+    HOME: tempDir('flotilla-e2e-home-'),
+    [KEY_VAR]: KEY,
+  };
+  // As if the tests ran inside Claude Code: the engine must keep this away from sessions.
+  delete env.CLAUDECODE;
+  return Engine.create({ dataDir, env, staticDir: UI_DIR });
+}
+
+export async function launchBrowser(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing — apt-get install -y chromium (see .ci/run)`);
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+  });
+}
+
+export interface Dashboard {
+  page: Page;
+  /** Uncaught page errors and console errors, for failure reports. */
+  errors: string[];
+  close(): Promise<void>;
+}
+
+/** A fresh page (own context) on the engine's UI, waiting for the launch button as the sign the app is up. */
+export async function openDashboard(browser: Browser, engine: Engine): Promise<Dashboard> {
+  const context = await browser.newContext({ viewport: { width: 1600, height: 1000 } });
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(`console: ${m.text()}`);
+  });
+  await page.goto(engine.uiUrl);
+  await page.getByTestId('launch-button').waitFor({ state: 'visible', timeout: 20_000 });
+  return { page, errors, close: () => context.close() };
+}
+
+/** Saves a screenshot as test-results/e2e/<name>.png. */
+export async function screenshot(page: Page, name: string): Promise<string> {
+  mkdirSync(SHOTS_DIR, { recursive: true });
+  const file = join(SHOTS_DIR, `${name.replace(/[^\w.-]+/g, '-').replace(/^-|-$/g, '')}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  return file;
+}
+
+/** Opens the launch dialog, types the template into its YAML editor and submits. */
+export async function launchFromUi(page: Page, yaml: string): Promise<void> {
+  await page.getByTestId('launch-button').click();
+  const dialog = page.getByTestId('launch-dialog');
+  await dialog.waitFor({ state: 'visible', timeout: 10_000 });
+  const editor = dialog.getByTestId('launch-yaml').or(dialog.locator('textarea')).first();
+  await editor.fill(yaml);
+  await dialog.getByTestId('launch-submit').click();
+  await dialog.waitFor({ state: 'hidden', timeout: 30_000 });
+}
+
+/** Visible text of a tile's xterm (DOM renderer rows), non-breaking spaces as spaces. */
+export async function terminalText(page: Page, slot: number): Promise<string> {
+  const rows = page.getByTestId(`terminal-${slot}`).locator('.xterm-rows');
+  if ((await rows.count()) === 0) return '';
+  return ((await rows.first().textContent()) ?? '').replace(/\u00a0/g, ' ');
+}
+
+export async function waitForTerminal(page: Page, slot: number, pattern: RegExp | string, timeout = 20_000): Promise<void> {
+  await expect
+    .poll(() => terminalText(page, slot), { timeout, interval: 100, message: `terminal-${slot} shows ${pattern}` })
+    .toMatch(typeof pattern === 'string' ? new RegExp(pattern.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')) : pattern);
+}
+
+/** The dollar amount shown in an element ("$0.042" → 0.042; NaN when there is none). */
+export async function dollars(page: Page, testId: string): Promise<number> {
+  const el = page.getByTestId(testId);
+  if ((await el.count()) === 0) return NaN;
+  const text = (await el.first().textContent()) ?? '';
+  const m = /\$\s*([\d,]*\.?\d+)/.exec(text);
+  return m ? Number(m[1]!.replace(/,/g, '')) : NaN;
+}
+
+/** data-testid of the terminal holding the keyboard focus (xterm's textarea lives inside it), or null. */
+export function focusedTerminal(page: Page): Promise<string | null> {
+  return page.evaluate(() => document.activeElement?.closest('[data-testid^="terminal-"]')?.getAttribute('data-testid') ?? null);
+}
