@@ -24,11 +24,13 @@ await Promise.all([
   }),
 ]);
 
+// --shell-only: the Electron bundles alone (the bundle test uses it so it never rewrites dist/renderer under a browser test).
+const shellOnly = process.argv.includes('--shell-only');
 const viteConfig = join(root, 'build', 'vite.config.ts');
-if (existsSync(viteConfig)) {
+if (!shellOnly && existsSync(viteConfig)) {
   execFileSync(process.execPath, [join(root, 'node_modules/vite/bin/vite.js'), 'build', '--config', viteConfig], {
     cwd: root,
     stdio: 'inherit',
   });
 }
-console.log('built dist/electron (main, preload, engine host)' + (existsSync(viteConfig) ? ' and dist/renderer' : ''));
+console.log('built dist/electron (main, preload, engine host)' + (!shellOnly && existsSync(viteConfig) ? ' and dist/renderer' : ''));

@@ -1,0 +1,316 @@
+// bench/ui: aggregate terminal throughput of N sessions flooding output into the real dashboard (headless Chromium,
+// xterm.js parsing and rendering, acks from xterm's write callback), against a baseline of the same flood through the
+// engine to a Node WebSocket client that acks at once (no rendering), in the same process and run. Also the page's
+// long tasks (> 50 ms) during the flood, main-thread task time (CDP) and JS heap.
+//
+//   npx tsx bench/ui.ts [--sessions 10] [--mb 2]
+//
+// Completion in the page is measured from the acks the page sends (counted on the wire with Playwright's WebSocket
+// frame events): the client acks only after xterm's write callback, in chunks of FlowControl.AckSize, so a session
+// counts as caught up once it has acked all but < AckSize of its bytes; the engine's un-acked count confirms it.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { chromium, type Browser } from 'playwright-core';
+import WebSocket from 'ws';
+import { Engine } from '../electron/engine/engine.ts';
+import { EngineClient, type WebSocketCtor } from '../electron/shared/client.ts';
+import { FlowControl, type EngineEvent } from '../electron/shared/contract.ts';
+import { floodCommand, floodPtyBytes } from '../test/fixtures/flood.ts';
+import { makeRepo, tempDir } from '../test/fixtures/repo.ts';
+
+const { values } = parseArgs({
+  options: {
+    sessions: { type: 'string', default: '10' },
+    mb: { type: 'string', default: '2' },
+    timeout: { type: 'string', default: '100' },
+  },
+});
+const N = Number(values.sessions);
+const BYTES = Math.round(Number(values.mb) * 1024 * 1024);
+const DEADLINE_MS = Number(values.timeout) * 1000;
+const ROOT = resolve(import.meta.dirname, '..');
+const UI_DIR = join(ROOT, 'dist/renderer');
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+
+// As bench/output: each child waits for a line on stdin, then floods, so every reader is attached before the first byte.
+const flood = floodCommand(BYTES, { lingerMs: 1500 });
+const script = `process.stdin.once('data', () => { process.stdin.pause(); ${flood.args[1]} });`;
+const args = ['-e', script, ...flood.args.slice(2)];
+// What a reader sees per session after "go": the flood (ONLCR: \n → \r\n) plus the echoed "go\r\n".
+const expected = floodPtyBytes(BYTES) + 4;
+const mb = (n: number) => n / 1024 / 1024;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const templateText = (repo: string, name: string) =>
+  JSON.stringify({
+    name,
+    repo,
+    workspace: 'shared',
+    count: N,
+    agent: { preset: 'shell', command: flood.command, args },
+    provider: { preset: 'custom', baseUrl: 'http://127.0.0.1:9' },
+  });
+
+// Cleanup registry: everything started is closed on the way out, also on timeout or error.
+const cleanups: Array<() => Promise<unknown> | unknown> = [];
+async function cleanup(): Promise<void> {
+  while (cleanups.length) {
+    const fn = cleanups.pop()!;
+    await Promise.race([Promise.resolve().then(fn).catch(() => {}), sleep(5_000)]);
+  }
+}
+const watchdog = setTimeout(() => {
+  console.error(`bench/ui: exceeded ${DEADLINE_MS / 1000}s — giving up`);
+  void cleanup().finally(() => process.exit(2));
+}, DEADLINE_MS + 15_000);
+
+function newestMtime(dir: string): number {
+  if (!existsSync(dir)) return 0;
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (entry.name === 'node_modules') continue;
+    const p = join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+/** As test/e2e/fixtures.ts: `node build/build.mjs` when dist/renderer is missing or older than the renderer sources. */
+function ensureUiBuilt(): void {
+  const index = join(UI_DIR, 'index.html');
+  const sources = Math.max(
+    newestMtime(join(ROOT, 'renderer')),
+    ...['build/vite.config.ts', 'build/build.mjs'].map((f) => (existsSync(join(ROOT, f)) ? statSync(join(ROOT, f)).mtimeMs : 0)),
+  );
+  if (existsSync(index) && statSync(index).mtimeMs >= sources) return;
+  console.log('building the UI (node build/build.mjs)…');
+  execFileSync(process.execPath, [join(ROOT, 'build/build.mjs')], { cwd: ROOT, stdio: 'inherit', timeout: 180_000 });
+  if (!existsSync(index)) throw new Error(`node build/build.mjs did not produce ${index}`);
+}
+
+function tempRepo(): string {
+  const repo = makeRepo();
+  cleanups.push(() => rmSync(repo, { recursive: true, force: true }));
+  return repo;
+}
+
+async function tempEngine(staticDir?: string): Promise<Engine> {
+  const dataDir = tempDir('flotilla-bench-ui-');
+  cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+  const home = tempDir('flotilla-bench-ui-home-');
+  cleanups.push(() => rmSync(home, { recursive: true, force: true }));
+  const env: NodeJS.ProcessEnv = { ...process.env, HOME: home };
+  delete env.CLAUDECODE;
+  const engine = await Engine.create({ dataDir, env, ...(staticDir ? { staticDir } : {}) });
+  cleanups.push(() => engine.close());
+  return engine;
+}
+
+function runEnded(engine: Engine, runId: string): Promise<void> {
+  return new Promise((resolve) =>
+    engine.on('event', (e: EngineEvent) => e.event === 'run' && e.run.id === runId && e.run.state === 'ended' && resolve()),
+  );
+}
+
+/** The engine's diagnostics for a live session (AgentSession getters; private map, bench-only access). */
+function agentOf(engine: Engine, sessionId: string): { maxUnacked: number; running: boolean } | undefined {
+  return (engine as unknown as { sessions: Map<string, { agent?: { maxUnacked: number; running: boolean } }> }).sessions.get(sessionId)?.agent;
+}
+
+/** Baseline: the same flood through the engine to a Node WebSocket client that acks every chunk at once. */
+async function baseline(): Promise<number> {
+  const repo = tempRepo();
+  const engine = await tempEngine();
+  const client = await EngineClient.connect(engine.wsUrl, WebSocket as unknown as WebSocketCtor);
+  const { run, sessions } = await engine.launch({ templateText: templateText(repo, 'bench-ui-baseline') });
+  const ended = runEnded(engine, run.id);
+  const got = new Array<number>(N).fill(0);
+  let lastByteAt = 0;
+  let resolveDone!: () => void;
+  const done = new Promise<void>((r) => (resolveDone = r));
+  await Promise.all(
+    sessions.map((s, i) =>
+      client.subscribe(s.id, {
+        onData: (data, consumed) => {
+          got[i]! += data.length;
+          lastByteAt = performance.now();
+          consumed(data.length);
+          if (got.every((g) => g >= expected)) resolveDone();
+        },
+      }),
+    ),
+  );
+  await sleep(300);
+  const t0 = performance.now();
+  for (const s of sessions) engine.input(s.id, 'go\r');
+  await Promise.race([done, sleep(DEADLINE_MS / 2).then(() => Promise.reject(new Error('baseline flood timed out')))]);
+  const secs = (lastByteAt - t0) / 1000;
+  await Promise.race([ended, sleep(10_000)]);
+  client.close();
+  await cleanup();
+  return mb(got.reduce((a, b) => a + b, 0)) / secs;
+}
+
+interface UiResult {
+  mbps: number;
+  secs: number;
+  longTasks: number;
+  longestMs: number;
+  longTotalMs: number;
+  cdpTaskSecs: number | null;
+  heapMb: number | null;
+  cdpHeapMb: number | null;
+  stragglers: string[];
+  tilesShowFlood: number;
+  pageErrors: string[];
+}
+
+async function throughUi(): Promise<UiResult> {
+  ensureUiBuilt();
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing — apt-get install -y chromium`);
+  const repo = tempRepo();
+  const engine = await tempEngine(UI_DIR);
+  const browser: Browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+  });
+  cleanups.push(() => browser.close());
+  const context = await browser.newContext({ viewport: { width: 1600, height: 1000 } });
+  const page = await context.newPage();
+  const pageErrors: string[] = [];
+  page.on('pageerror', (e) => pageErrors.push(`pageerror: ${e.message}`));
+  page.on('console', (m) => m.type() === 'error' && pageErrors.push(`console: ${m.text()}`));
+
+  // The page's acks and subscriptions, read off its WebSocket(s).
+  const acked = new Map<string, number>();
+  const subscribed = new Set<string>();
+  let lastAckAt = 0;
+  page.on('websocket', (ws) =>
+    ws.on('framesent', ({ payload }) => {
+      if (typeof payload !== 'string' || payload[0] !== '{') return;
+      try {
+        const msg = JSON.parse(payload) as { cmd?: string; args?: { sessionId?: string; bytes?: number } };
+        const id = msg.args?.sessionId;
+        if (!id) return;
+        if (msg.cmd === 'ack') {
+          acked.set(id, (acked.get(id) ?? 0) + (msg.args?.bytes ?? 0));
+          lastAckAt = performance.now();
+        } else if (msg.cmd === 'subscribe') subscribed.add(id);
+        else if (msg.cmd === 'unsubscribe') subscribed.delete(id);
+      } catch {
+        /* not ours */
+      }
+    }),
+  );
+
+  await page.goto(engine.uiUrl);
+  await page.getByTestId('launch-button').waitFor({ state: 'visible', timeout: 20_000 });
+
+  const { run, sessions } = await engine.launch({ templateText: templateText(repo, 'bench-ui') });
+  const ended = runEnded(engine, run.id);
+  const slots = sessions.map((s) => s.slot);
+  // Tiles visible, terminals opened (xterm inside), and each session subscribed by the page.
+  for (const slot of slots) {
+    await page.getByTestId(`tile-${slot}`).waitFor({ state: 'visible', timeout: 20_000 });
+    await page.getByTestId(`terminal-${slot}`).locator('.xterm').first().waitFor({ state: 'attached', timeout: 20_000 });
+  }
+  const subDeadline = performance.now() + 20_000;
+  while (!sessions.every((s) => subscribed.has(s.id))) {
+    if (performance.now() > subDeadline)
+      throw new Error(`only ${sessions.filter((s) => subscribed.has(s.id)).length}/${N} sessions subscribed by the page`);
+    await sleep(50);
+  }
+  // Let subscribe replies, snapshots and the debounced fit/resize settle.
+  await sleep(600);
+
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Performance.enable');
+  const metric = async (name: string): Promise<number | null> => {
+    const { metrics } = (await cdp.send('Performance.getMetrics')) as { metrics: Array<{ name: string; value: number }> };
+    return metrics.find((m) => m.name === name)?.value ?? null;
+  };
+  await page.evaluate(() => {
+    const w = window as unknown as { __benchLong: Array<{ start: number; duration: number }>; __benchGo: number };
+    w.__benchLong = [];
+    w.__benchGo = Infinity;
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) w.__benchLong.push({ start: e.startTime, duration: e.duration });
+    }).observe({ type: 'longtask', buffered: true });
+  });
+  const ackBase = new Map(sessions.map((s) => [s.id, acked.get(s.id) ?? 0]));
+  const ackedSinceGo = (id: string) => (acked.get(id) ?? 0) - ackBase.get(id)!;
+  const taskBefore = await metric('TaskDuration');
+
+  await page.evaluate(() => ((window as unknown as { __benchGo: number }).__benchGo = performance.now()));
+  const t0 = performance.now();
+  for (const s of sessions) engine.input(s.id, 'go\r');
+
+  // Caught up: every session acked all but < AckSize of its bytes, and the engine holds < AckSize un-acked for it.
+  const caughtUp = (id: string) => ackedSinceGo(id) > expected - FlowControl.AckSize && (agentOf(engine, id)?.maxUnacked ?? 0) < FlowControl.AckSize;
+  const floodDeadline = t0 + DEADLINE_MS * 0.6;
+  while (!sessions.every((s) => caughtUp(s.id)) && performance.now() < floodDeadline) await sleep(20);
+  const stragglers = sessions
+    .filter((s) => !caughtUp(s.id))
+    .map((s) => `slot ${s.slot}: acked ${ackedSinceGo(s.id)}/${expected}, engine un-acked ${agentOf(engine, s.id)?.maxUnacked ?? '?'}`);
+  const endAt = stragglers.length ? performance.now() : lastAckAt;
+  const secs = (endAt - t0) / 1000;
+  const taskAfter = await metric('TaskDuration');
+  const cdpHeap = await metric('JSHeapUsedSize');
+
+  const long = await page.evaluate(() => {
+    const w = window as unknown as { __benchLong: Array<{ start: number; duration: number }>; __benchGo: number };
+    return w.__benchLong.filter((e) => e.start >= w.__benchGo && e.duration > 50).map((e) => e.duration);
+  });
+  const heap = await page.evaluate(() => (performance as unknown as { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize ?? null);
+  // Sanity check: the tiles' visible rows show flood lines.
+  let tilesShowFlood = 0;
+  for (const slot of slots) {
+    const text = (await page.getByTestId(`terminal-${slot}`).locator('.xterm-rows, .xterm-screen').first().textContent().catch(() => '')) ?? '';
+    if (text.includes('flotilla flood')) tilesShowFlood++;
+  }
+  // The WebGL renderer draws no text into the DOM: report that rather than "0 tiles".
+  if (tilesShowFlood === 0) tilesShowFlood = -1;
+
+  const totalAcked = sessions.reduce((a, s) => a + ackedSinceGo(s.id), 0);
+  await Promise.race([ended, sleep(10_000)]);
+  await cleanup();
+  return {
+    mbps: mb(stragglers.length ? totalAcked : N * expected) / secs,
+    secs,
+    longTasks: long.length,
+    longestMs: long.length ? Math.max(...long) : 0,
+    longTotalMs: long.reduce((a, b) => a + b, 0),
+    cdpTaskSecs: taskBefore !== null && taskAfter !== null ? taskAfter - taskBefore : null,
+    heapMb: heap === null ? null : mb(heap),
+    cdpHeapMb: cdpHeap === null ? null : mb(cdpHeap),
+    stragglers,
+    tilesShowFlood,
+    pageErrors,
+  };
+}
+
+try {
+  console.log(`bench/ui: ${N} sessions × ${mb(BYTES).toFixed(1)} MB each (Node ${process.version}, ${CHROMIUM})`);
+  const base = await baseline();
+  const ui = await throughUi();
+  const f = (n: number | null, d = 1) => (n === null ? 'n/a' : n.toFixed(d));
+  console.log(`engine → Node WebSocket client, immediate acks (baseline): ${base.toFixed(1)} MB/s aggregate`);
+  console.log(`engine → Chromium dashboard, acked after xterm parse:      ${ui.mbps.toFixed(1)} MB/s aggregate (${ui.secs.toFixed(2)} s)`);
+  console.log(`ratio rendered / baseline:                                 ${(ui.mbps / base).toFixed(2)}`);
+  console.log(`long tasks > 50 ms during the flood:                        ${ui.longTasks} (longest ${f(ui.longestMs, 0)} ms, total ${f(ui.longTotalMs, 0)} ms)`);
+  console.log(`main-thread task time during the flood (CDP TaskDuration): ${f(ui.cdpTaskSecs, 2)} s`);
+  console.log(`page JS heap after the flood:                              ${f(ui.heapMb)} MB (performance.memory), ${f(ui.cdpHeapMb)} MB (CDP JSHeapUsedSize)`);
+  console.log(
+    `tiles showing flood lines in their DOM rows:               ${ui.tilesShowFlood < 0 ? 'none (non-DOM renderer?)' : `${ui.tilesShowFlood}/${N}`}`,
+  );
+  if (ui.stragglers.length) console.log(`NOT caught up before the deadline (MB/s counts acked bytes):\n  ${ui.stragglers.join('\n  ')}`);
+  if (ui.pageErrors.length) console.log(`page errors:\n  ${ui.pageErrors.slice(0, 5).join('\n  ')}`);
+  clearTimeout(watchdog);
+  process.exit(ui.stragglers.length ? 1 : 0);
+} catch (err) {
+  console.error(`bench/ui failed: ${(err as Error).stack ?? err}`);
+  await cleanup();
+  process.exit(1);
+}
