@@ -32,6 +32,7 @@ import { ApiServer } from './api/index.ts';
 import { Meter, MeterProxy, PriceTable, SpendLedger, effectivePrices, loadSettings, proxyUrl, type Settings } from './meter/index.ts';
 import { AgentSession, type HookEvent, type OutputSink, type PtySpec, type Subscription } from './sessions/index.ts';
 import { Store } from './store/index.ts';
+import { libraryDirs, listLibrary, readLibraryTemplate, saveLibraryTemplate, type TemplateEntry } from './templates/library.ts';
 import {
   type Template,
   agentPresetInfo,
@@ -201,6 +202,34 @@ export class Engine extends EventEmitter {
 
   private progress(p: LaunchProgress): void {
     this.emitEvent({ type: 'event', event: 'launchProgress', progress: p });
+  }
+
+  // -------------------------------------------------------------------------------------------------------------------
+  // Template library (the launch dialog's picker and "Save template")
+
+  /** Repos whose template folder was listed: readTemplate may read from them. */
+  private readonly templateRepos = new Set<string>();
+
+  async listTemplates(args: CommandArgs<'listTemplates'> = {}): Promise<TemplateEntry[]> {
+    const dirs = libraryDirs(this.dataDir, args.repo);
+    this.templateRepos.add(dirs.repo);
+    return listLibrary(dirs);
+  }
+
+  async readTemplate(args: CommandArgs<'readTemplate'>): Promise<{ text: string }> {
+    const dirs = libraryDirs(this.dataDir, args.repo);
+    const allowed = new Set([dirs.data, dirs.repo, libraryDirs(this.dataDir, undefined).repo, ...this.templateRepos]);
+    return readLibraryTemplate(args.path, [...allowed]);
+  }
+
+  async saveTemplate(args: CommandArgs<'saveTemplate'>): Promise<TemplateEntry & { overwritten: boolean }> {
+    const dirs = libraryDirs(this.dataDir, args.repo);
+    const saved = await saveLibraryTemplate(
+      { name: args.name, text: args.text, dir: dirs[args.where], source: args.where, overwrite: args.overwrite },
+      { cwd: process.cwd(), knownPrices: effectivePrices(this.settings) },
+    );
+    if (args.where === 'repo') this.templateRepos.add(dirs.repo);
+    return saved;
   }
 
   // -------------------------------------------------------------------------------------------------------------------

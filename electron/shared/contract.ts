@@ -302,6 +302,18 @@ export const Commands = {
   discard: z.object({ sessionId: z.string(), confirm: z.boolean() }),
   exportPatch: z.object({ sessionId: z.string() }),
   worktreePath: z.object({ sessionId: z.string() }),
+  /** Templates in `<repo>/.flotilla/templates/` (repo default: the engine's cwd) and `<dataDir>/templates/`. */
+  listTemplates: z.object({ repo: z.string().optional() }),
+  /** The text of a template file; only files inside the two template folders are read. */
+  readTemplate: z.object({ path: z.string(), repo: z.string().optional() }),
+  /** Validates `text` as a template, then writes `<dir>/<kebab name>.yaml`; refuses to overwrite unless `overwrite`. */
+  saveTemplate: z.object({
+    name: z.string().min(1),
+    text: z.string(),
+    where: z.enum(['repo', 'data']),
+    repo: z.string().optional(),
+    overwrite: z.boolean().optional(),
+  }),
   /** Launches the built-in demo: a simulated K2 provider and demo agents in a scratch repository (no API key). */
   demo: z.object({ count: z.number().int().min(1).max(16).optional() }),
 } as const;
@@ -317,6 +329,9 @@ export type CommandMessage = z.infer<typeof CommandMessage>;
 
 export const SnapshotResult = z.object({ sessionId: z.string(), cols: z.number(), rows: z.number(), data: z.string() });
 export type SnapshotResult = z.infer<typeof SnapshotResult>;
+
+export const TemplateEntry = z.object({ name: z.string(), path: z.string(), source: z.enum(['repo', 'data']) });
+export type TemplateEntry = z.infer<typeof TemplateEntry>;
 
 export const LaunchResult = z.object({ run: RunInfo, sessions: z.array(SessionInfo) });
 export type LaunchResult = z.infer<typeof LaunchResult>;

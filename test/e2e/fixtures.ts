@@ -1,7 +1,7 @@
 // End-to-end fixtures: the real engine in-process (temp data dir, serving the built UI) and a headless Chromium
 // driving that UI through its data-testids.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { expect } from 'vitest';
@@ -36,8 +36,35 @@ export function ensureUiBuilt(): void {
     newestMtime(join(ROOT, 'renderer')),
     ...['build/vite.config.ts', 'build/build.mjs'].map((f) => (existsSync(join(ROOT, f)) ? statSync(join(ROOT, f)).mtimeMs : 0)),
   );
-  if (existsSync(index) && statSync(index).mtimeMs >= sources) return;
-  execFileSync(process.execPath, [join(ROOT, 'build/build.mjs')], { cwd: ROOT, stdio: 'inherit', timeout: 180_000 });
+  const fresh = () => existsSync(index) && statSync(index).mtimeMs >= sources;
+  if (fresh()) return;
+  // Test files run in parallel workers: one builds, the others wait for it (a half-written dist/renderer loads nothing).
+  const lock = join(ROOT, 'dist/.ui-build.lock');
+  mkdirSync(join(ROOT, 'dist'), { recursive: true });
+  const deadline = Date.now() + 180_000;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      // A lock older than the build timeout was left by a killed run.
+      if (existsSync(lock) && Date.now() - statSync(lock).mtimeMs > 180_000) rmSync(lock, { recursive: true, force: true });
+      if (Date.now() > deadline) throw new Error(`${lock} held for 3 minutes — remove it if no build is running`);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
+    }
+  }
+  try {
+    if (fresh()) return;
+    // NODE_ENV=test (set by vitest) would make Vite emit the dev JSX runtime, which the production React lacks.
+    execFileSync(process.execPath, [join(ROOT, 'build/build.mjs')], {
+      cwd: ROOT,
+      stdio: 'inherit',
+      timeout: 180_000,
+      env: { ...process.env, NODE_ENV: 'production' },
+    });
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
   if (!existsSync(index)) throw new Error(`node build/build.mjs did not produce ${index} (is build/vite.config.ts there?)`);
 }
 
@@ -103,11 +130,14 @@ export async function launchFromUi(page: Page, yaml: string): Promise<void> {
   await dialog.waitFor({ state: 'hidden', timeout: 30_000 });
 }
 
-/** Visible text of a tile's xterm (DOM renderer rows), non-breaking spaces as spaces. */
+/**
+ * Text of a tile's terminal, read from its xterm buffer through the app's read-only hook `window.__flotilla` (the WebGL
+ * renderer draws on a canvas, so `.xterm-rows` holds no text); non-breaking spaces as spaces.
+ */
 export async function terminalText(page: Page, slot: number): Promise<string> {
-  const rows = page.getByTestId(`terminal-${slot}`).locator('.xterm-rows');
-  if ((await rows.count()) === 0) return '';
-  return ((await rows.first().textContent()) ?? '').replace(/\u00a0/g, ' ');
+  const text = await page.evaluate((s) => window.__flotilla?.terminalText(s) ?? null, slot);
+  if (text === null) throw new Error('window.__flotilla is missing — is the dashboard built from this tree (node build/build.mjs)?');
+  return text.replace(/\u00a0/g, ' ');
 }
 
 export async function waitForTerminal(page: Page, slot: number, pattern: RegExp | string, timeout = 20_000): Promise<void> {

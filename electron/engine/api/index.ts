@@ -350,6 +350,12 @@ export class ApiServer {
       }
       case 'exportPatch':
         return e.exportPatch(Commands.exportPatch.parse(rawArgs).sessionId);
+      case 'listTemplates':
+        return e.listTemplates(Commands.listTemplates.parse(rawArgs));
+      case 'readTemplate':
+        return e.readTemplate(Commands.readTemplate.parse(rawArgs));
+      case 'saveTemplate':
+        return e.saveTemplate(Commands.saveTemplate.parse(rawArgs));
       case 'worktreePath':
         return e.worktreePath(Commands.worktreePath.parse(rawArgs).sessionId);
     }

@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { parse as parseYaml } from 'yaml';
-import type { LaunchResult } from '../../../electron/shared/contract.ts';
+import type { LaunchResult, TemplateEntry } from '../../../electron/shared/contract.ts';
 import { loadRunExtras, useStore } from '../state/index.ts';
 import { engine } from '../transport/index.ts';
 import { focusSession } from './shortcuts.ts';
@@ -91,11 +91,74 @@ export function LaunchDialog() {
   const [busy, setBusy] = useState(false);
   const [errors, setErrors] = useState<string[]>([]);
   const textRef = useRef<HTMLTextAreaElement>(null);
+  const [templates, setTemplates] = useState<TemplateEntry[]>([]);
+  const [picked, setPicked] = useState('');
+  const [saveName, setSaveName] = useState('');
+  const [saveWhere, setSaveWhere] = useState<'repo' | 'data'>('data');
+  const [saveResult, setSaveResult] = useState<{ ok: boolean; text: string } | null>(null);
+  const [saving, setSaving] = useState(false);
 
   useEffect(() => {
     textRef.current?.focus();
     useStore.getState().setLaunchProgress(null);
   }, []);
+
+  // The template library: `<repo>/.flotilla/templates/` (the Repository field, else the engine's cwd) and the data dir's.
+  const repoArg = repo.trim();
+  const refreshTemplates = async () => {
+    const client = engine.client;
+    if (!client) return;
+    try {
+      setTemplates((await client.call('listTemplates', repoArg ? { repo: repoArg } : {})) as TemplateEntry[]);
+    } catch {
+      setTemplates([]);
+    }
+  };
+  useEffect(() => {
+    const t = setTimeout(() => void refreshTemplates(), 250);
+    return () => clearTimeout(t);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [repoArg]);
+
+  const pickTemplate = async (file: string) => {
+    setPicked(file);
+    const client = engine.client;
+    if (!file || !client) return;
+    try {
+      const { text } = (await client.call('readTemplate', { path: file, ...(repoArg ? { repo: repoArg } : {}) })) as { text: string };
+      setSource('yaml');
+      setYamlText(text);
+      setErrors([]);
+      const entry = templates.find((t) => t.path === file);
+      if (entry) setSaveName(entry.name);
+    } catch (err) {
+      setErrors([(err as Error).message]);
+    }
+  };
+
+  const saveTemplate = async () => {
+    const client = engine.client;
+    if (!client) return setSaveResult({ ok: false, text: 'Not connected to the engine — wait for it to reconnect.' });
+    const name = saveName.trim() || preview.name?.trim() || '';
+    if (!name) return setSaveResult({ ok: false, text: 'Give the template a name.' });
+    if (source !== 'yaml') return setSaveResult({ ok: false, text: 'Switch to Template YAML: the text in the editor is what is saved.' });
+    setSaving(true);
+    try {
+      const saved = (await client.call('saveTemplate', {
+        name,
+        text: yamlText,
+        where: saveWhere,
+        ...(repoArg ? { repo: repoArg } : {}),
+      })) as TemplateEntry;
+      setSaveResult({ ok: true, text: `Saved ${saved.path}` });
+      setPicked(saved.path);
+      await refreshTemplates();
+    } catch (err) {
+      setSaveResult({ ok: false, text: (err as Error).message });
+    } finally {
+      setSaving(false);
+    }
+  };
 
   const preview = useMemo(() => computePreview(source, yamlText, count, tasksText), [source, yamlText, count, tasksText]);
   const fieldErrors = useMemo(() => {
@@ -194,6 +257,30 @@ export function LaunchDialog() {
         </div>
         <div className="dialog-body">
           <div className="col-left">
+            <label className="field">
+              <span>Saved templates</span>
+              <select
+                className="select"
+                data-testid="launch-template-select"
+                value={picked}
+                onChange={(e) => void pickTemplate(e.target.value)}
+              >
+                <option value="">{templates.length ? '— pick a template —' : '(no saved templates)'}</option>
+                {(['repo', 'data'] as const).map((src) => {
+                  const list = templates.filter((t) => t.source === src);
+                  if (!list.length) return null;
+                  return (
+                    <optgroup key={src} label={src === 'repo' ? 'Repository (.flotilla/templates)' : 'Flotilla data dir'}>
+                      {list.map((t) => (
+                        <option key={t.path} value={t.path} title={t.path}>
+                          {t.name}
+                        </option>
+                      ))}
+                    </optgroup>
+                  );
+                })}
+              </select>
+            </label>
             {source === 'yaml' ? (
               <textarea
                 ref={textRef}
@@ -215,6 +302,26 @@ export function LaunchDialog() {
                   <li key={i}>{e}</li>
                 ))}
               </ul>
+            )}
+            <div className="row save-row">
+              <input
+                data-testid="launch-save-name"
+                value={saveName}
+                placeholder={preview.name ? `template name (${preview.name})` : 'template name'}
+                onChange={(e) => setSaveName(e.target.value)}
+              />
+              <select className="select" data-testid="launch-save-where" value={saveWhere} onChange={(e) => setSaveWhere(e.target.value as 'repo' | 'data')}>
+                <option value="data">data dir</option>
+                <option value="repo">repo</option>
+              </select>
+              <button className="btn" data-testid="launch-save" onClick={() => void saveTemplate()} disabled={saving || busy}>
+                {saving ? 'Saving…' : 'Save template'}
+              </button>
+            </div>
+            {saveResult && (
+              <div className={saveResult.ok ? 'save-result dim small' : 'save-result field-error'} data-testid="launch-save-result" data-ok={saveResult.ok ? 'true' : 'false'}>
+                {saveResult.text}
+              </div>
             )}
           </div>
           <div className="col-right">

@@ -5,6 +5,7 @@
 import { Terminal, type ITheme } from '@xterm/xterm';
 import type { SnapshotResult } from '../../../electron/shared/contract.ts';
 import type { EngineClient, EngineConnection } from '../transport/index.ts';
+import { WebglLease, type WebglHolder } from './webgl.ts';
 
 /** Column changes reflow the buffer and SIGWINCH the agent: wait for the layout to settle (VS Code debounces too). */
 const RESIZE_DEBOUNCE_MS = 100;
@@ -36,7 +37,7 @@ const THEME: ITheme = {
   brightWhite: '#ffffff',
 };
 
-interface Entry {
+interface Entry extends WebglHolder {
   sessionId: string;
   term: Terminal;
   /** The element xterm was opened in; moved between tile containers. */
@@ -59,10 +60,25 @@ export interface TerminalManagerOptions {
   onFocus?(sessionId: string): void;
 }
 
+/** Read-only hooks for tests and debugging: the text of a terminal's active buffer (renderer-independent). */
+export interface FlotillaDebugHooks {
+  /** By session id, or by tile slot (the `terminal-<slot>` element on screen). '' when there is no such terminal. */
+  terminalText(sessionIdOrSlot: string | number): string;
+  /** How many terminals hold a WebGL context right now. */
+  webglContexts(): number;
+}
+
+declare global {
+  interface Window {
+    __flotilla?: FlotillaDebugHooks;
+  }
+}
+
 export class TerminalManager {
   private readonly entries = new Map<string, Entry>();
   private client: EngineClient | null = null;
   private cell: { width: number; height: number } | null = null;
+  private readonly webgl = new WebglLease();
 
   constructor(
     conn: EngineConnection,
@@ -79,6 +95,39 @@ export class TerminalManager {
         if (c && e.visible) void this.subscribe(e);
       }
     });
+    if (typeof window !== 'undefined') {
+      window.__flotilla = Object.freeze({
+        terminalText: (key: string | number) => this.terminalText(key),
+        webglContexts: () => this.webgl.active,
+      });
+    }
+  }
+
+  /**
+   * The active buffer's lines (scrollback included, trailing blanks trimmed), joined by \n — soft-wrapped rows joined
+   * back into their line: what the terminal holds, whichever renderer draws it (WebGL leaves no text in the DOM).
+   */
+  terminalText(key: string | number): string {
+    let e: Entry | undefined;
+    if (typeof key === 'string' && this.entries.has(key)) e = this.entries.get(key);
+    else {
+      const el = document.querySelector(`[data-testid="terminal-${String(key)}"]`);
+      for (const x of this.entries.values()) if (el && x.container === el) e = x;
+    }
+    if (!e) return '';
+    const buf = e.term.buffer.active;
+    const lines: string[] = [];
+    let cur = '';
+    for (let i = 0; i < buf.length; i++) {
+      const nextWraps = buf.getLine(i + 1)?.isWrapped ?? false;
+      cur += buf.getLine(i)?.translateToString(!nextWraps) ?? '';
+      if (!nextWraps) {
+        lines.push(cur);
+        cur = '';
+      }
+    }
+    while (lines.length && !lines[lines.length - 1]) lines.pop();
+    return lines.join('\n');
   }
 
   /** Puts the session's terminal into `container` (opening it the first time). Returns the detach function. */
@@ -117,6 +166,7 @@ export class TerminalManager {
     const e = this.entries.get(sessionId);
     if (!e) return;
     this.detachFrom(e);
+    this.webgl.release(e);
     e.term.dispose();
     this.entries.delete(sessionId);
   }
@@ -150,6 +200,8 @@ export class TerminalManager {
       io: null,
       ro: null,
       lastSent: null,
+      webgl: null,
+      webglFailed: false,
     };
     const entry = e;
     term.attachCustomKeyEventHandler((ev) => !this.opts.isAppKey(ev));
@@ -180,14 +232,37 @@ export class TerminalManager {
     if (e.visible === visible) return;
     e.visible = visible;
     if (visible) {
+      this.leaseWebgl(e);
       void this.subscribe(e);
       this.scheduleFit(e);
     } else {
+      this.releaseWebgl(e);
       e.gen++;
       const unsub = e.unsubscribe;
       e.unsubscribe = null;
       if (unsub) unsub().catch(() => {});
     }
+  }
+
+  /** WebGL only for visible, opened terminals, within the lease's limit. */
+  private leaseWebgl(e: Entry): void {
+    if (!e.opened || !e.visible || e.webgl || e.webglFailed) return;
+    this.webgl.acquire(e, () => this.onWebglLost(e));
+  }
+
+  private releaseWebgl(e: Entry): void {
+    if (!e.webgl) return;
+    this.webgl.release(e);
+    // A lease came free: the next visible terminal on the DOM renderer may take it.
+    for (const x of this.entries.values()) {
+      if (x !== e && x.visible && !x.webgl && !x.webglFailed && !this.webgl.full) this.leaseWebgl(x);
+    }
+  }
+
+  /** The GPU dropped the context: the lease already put the terminal back on the DOM renderer; redraw and refit. */
+  private onWebglLost(e: Entry): void {
+    e.term.refresh(0, e.term.rows - 1);
+    this.scheduleFit(e);
   }
 
   private async subscribe(e: Entry): Promise<void> {
