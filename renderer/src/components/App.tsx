@@ -5,6 +5,7 @@ import { selectCurrentSessions, useStore } from '../state/index.ts';
 import { engine } from '../transport/index.ts';
 import { Grid } from './Grid.tsx';
 import { LaunchDialog } from './LaunchDialog.tsx';
+import { PanelButtons, SidePanel } from './panels/index.tsx';
 import { handleGlobalKey } from './shortcuts.ts';
 import { STATUS_LABEL, STATUS_ORDER, pct, usd } from './format.ts';
 
@@ -58,6 +59,7 @@ function Header() {
           {connection.state === 'connecting' ? 'connecting…' : 'offline'}
         </div>
       )}
+      <PanelButtons />
       <button className="btn primary" data-testid="launch-button" onClick={() => setLaunchOpen(true)} title="Launch a run (Ctrl+L)">
         Launch
       </button>
@@ -134,7 +136,10 @@ export function App() {
   return (
     <div className="app">
       <Header />
-      <main className="main">{count > 0 ? <Grid /> : <EmptyState />}</main>
+      <div className="app-body">
+        <main className="main">{count > 0 ? <Grid /> : <EmptyState />}</main>
+        <SidePanel />
+      </div>
       {launchOpen && <LaunchDialog />}
     </div>
   );
