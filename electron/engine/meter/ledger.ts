@@ -89,6 +89,27 @@ function optFinite(v: number | null, what: string, int = false): number | null {
   throw new Error(`ledger: ${what} must be ${int ? 'an integer' : 'a finite number'} or null (got ${v})`);
 }
 
+/** A row with no tokens and no dollars yet: what `open` and `refuse` write. */
+function emptyRow(
+  e: { sessionId: string; runId: string; model: string | null; startedAt: string },
+  rest: Pick<LedgerRow, 'state' | 'durationMs' | 'httpStatus' | 'errorType' | 'endedAt'>,
+): Omit<LedgerRow, 'id'> {
+  return {
+    sessionId: e.sessionId,
+    runId: e.runId,
+    model: e.model,
+    inputTokens: 0,
+    cacheReadTokens: 0,
+    cacheWriteTokens: 0,
+    outputTokens: 0,
+    usd: 0,
+    priced: true,
+    ttftMs: null,
+    startedAt: e.startedAt,
+    ...rest,
+  };
+}
+
 // Rows and patches here are typed (Omit<LedgerRow, 'id'> / Partial<LedgerRow>) and their figures checked above, so
 // they go to the store's unchecked writes: a schema parse per request would cost more than the SQLite write itself.
 export class SpendLedger {
@@ -96,24 +117,7 @@ export class SpendLedger {
 
   /** A new 'open' row with zero figures; returns its id. */
   open(e: LedgerOpen): number {
-    return this.store.insertUsageUnchecked({
-      sessionId: e.sessionId,
-      runId: e.runId,
-      model: e.model,
-      inputTokens: 0,
-      cacheReadTokens: 0,
-      cacheWriteTokens: 0,
-      outputTokens: 0,
-      usd: 0,
-      priced: true,
-      state: 'open',
-      ttftMs: null,
-      durationMs: null,
-      httpStatus: null,
-      errorType: null,
-      startedAt: e.startedAt,
-      endedAt: null,
-    });
+    return this.store.insertUsageUnchecked(emptyRow(e, { state: 'open', durationMs: null, httpStatus: null, errorType: null, endedAt: null }));
   }
 
   /**
@@ -155,25 +159,17 @@ export class SpendLedger {
 
   /** A request the meter turned away (budget): it never reached the provider, costs nothing, is no billed request. */
   refuse(e: LedgerRefusal): number {
-    return this.store.insertUsageUnchecked({
-      sessionId: e.sessionId,
-      runId: e.runId,
-      model: e.model,
-      inputTokens: 0,
-      cacheReadTokens: 0,
-      cacheWriteTokens: 0,
-      outputTokens: 0,
-      usd: 0,
-      priced: true,
-      state: 'refused',
-      ttftMs: null,
-      durationMs: 0,
-      httpStatus: optFinite(e.httpStatus ?? 429, 'httpStatus', true),
-      errorType: e.errorType ?? 'budget_exceeded',
-      startedAt: e.startedAt,
-      endedAt: e.startedAt,
-    });
+    return this.store.insertUsageUnchecked(
+      emptyRow(e, {
+        state: 'refused',
+        durationMs: 0,
+        httpStatus: optFinite(e.httpStatus ?? 429, 'httpStatus', true),
+        errorType: e.errorType ?? 'budget_exceeded',
+        endedAt: e.startedAt,
+      }),
+    );
   }
+
 
   /** Open rows of a dead engine → 'interrupted' (see Store.interruptOpenUsage). Call once at engine start. */
   interruptOpen(): number {
