@@ -29,7 +29,19 @@ import { EngineError } from './errors.ts';
 import { DemoHost } from './demo/index.ts';
 import { fetchBalance } from './meter/balance.ts';
 import { ApiServer } from './api/index.ts';
-import { Meter, MeterProxy, PriceTable, SpendLedger, effectivePrices, loadSettings, proxyUrl, type Settings } from './meter/index.ts';
+import {
+  Meter,
+  MeterProxy,
+  PriceTable,
+  ProviderKeys,
+  SpendLedger,
+  effectivePrices,
+  loadSettings,
+  parseSettings,
+  proxyUrl,
+  saveSettings,
+  type Settings,
+} from './meter/index.ts';
 import { AgentSession, type HookEvent, type OutputSink, type PtySpec, type Subscription } from './sessions/index.ts';
 import { Store } from './store/index.ts';
 import { libraryDirs, listLibrary, readLibraryTemplate, saveLibraryTemplate, type TemplateEntry } from './templates/library.ts';
@@ -126,7 +138,8 @@ export class Engine extends EventEmitter {
   private constructor(
     readonly store: Store,
     readonly dataDir: string,
-    private readonly settings: Settings,
+    private settings: Settings,
+    private readonly keys: ProviderKeys,
     private readonly opts: EngineOptions,
   ) {
     super();
@@ -156,11 +169,12 @@ export class Engine extends EventEmitter {
     const { ensureDataDir } = await import('./store/index.ts');
     const dataDir = await ensureDataDir(opts.dataDir);
     const settings = await loadSettings(dataDir);
+    const keys = await ProviderKeys.load(dataDir);
     // Exclusive (WAL) mode: a write costs ~0.3 ms instead of several ms of lock-file churn, which matters on the meter's
     // path. Other processes (the `flotilla runs` CLI) reach this engine's data through its API (engine.json) meanwhile.
     const store = Store.open(dataDir, { exclusive: true });
     const reconciled = store.reconcileAfterRestart();
-    const engine = new Engine(store, dataDir, settings, opts);
+    const engine = new Engine(store, dataDir, settings, keys, opts);
     if (reconciled.sessions > 0) engine.log(`${reconciled.sessions} session(s) of an earlier engine were marked stopped`);
     const interrupted = engine.ledger.interruptOpen();
     if (interrupted > 0) engine.log(`${interrupted} model request(s) open when an earlier engine died were recorded as interrupted`);
@@ -461,7 +475,7 @@ export class Engine extends EventEmitter {
     this.proxy.register(s.proxyToken, {
       sessionId: s.info.id,
       upstreamBaseUrl: t.provider.baseUrl,
-      apiKey: this.env[t.provider.apiKeyEnv] ?? null,
+      apiKey: this.providerKey(t.provider.apiKeyEnv) ?? null,
       style: t.provider.style,
     });
     const spec: PtySpec = {
@@ -877,6 +891,31 @@ export class Engine extends EventEmitter {
     throw new EngineError('bad_request', 'raiseBudget needs sessionId or runId');
   }
 
+  /** A provider key by its env-var name: the engine's environment first, then the data dir's keys.json. */
+  private providerKey(name: string): string | undefined {
+    return this.env[name] || this.keys.get(name);
+  }
+
+  settingsView(): { settings: Settings; prices: PriceEntry[]; shipped: PriceEntry[]; keys: { name: string; source: 'environment' | 'data dir' }[] } {
+    const known = new Set(['MOONSHOT_API_KEY', 'OPENROUTER_API_KEY', ...this.keys.names()]);
+    const keys = [...known]
+      .filter((name) => this.providerKey(name))
+      .map((name) => ({ name, source: this.env[name] ? ('environment' as const) : ('data dir' as const) }));
+    return { settings: this.settings, prices: this.prices(), shipped: PriceTable.shipped().entries(), keys };
+  }
+
+  /** Validates and saves settings.json; new runs use them (running runs keep the prices they started with). */
+  async saveSettings(value: unknown): Promise<Settings> {
+    const settings = parseSettings(value, join(this.dataDir, 'settings.json'));
+    await saveSettings(this.dataDir, settings);
+    this.settings = settings;
+    return settings;
+  }
+
+  async setProviderKey(name: string, value: string | null): Promise<void> {
+    await this.keys.set(name, value);
+  }
+
   prices(): PriceEntry[] {
     return effectivePrices(this.settings, undefined).entries();
   }
@@ -886,7 +925,7 @@ export class Engine extends EventEmitter {
     const run = this.runs.get(runId);
     const template = run?.template ?? (JSON.parse(this.store.getRunTemplate(runId) ?? 'null') as Template | null);
     if (!template) throw new EngineError('not_found', `no run with id ${runId}`);
-    const key = this.env[template.provider.apiKeyEnv];
+    const key = this.providerKey(template.provider.apiKeyEnv);
     if (!key) throw new EngineError('no_key', `${template.provider.apiKeyEnv} is not set — the balance needs the provider key`);
     return fetchBalance(template.provider.baseUrl, key, template.provider.preset);
   }

@@ -302,6 +302,11 @@ export const Commands = {
   discard: z.object({ sessionId: z.string(), confirm: z.boolean() }),
   exportPatch: z.object({ sessionId: z.string() }),
   worktreePath: z.object({ sessionId: z.string() }),
+  /** Settings (prices, reference model, default budgets) and which provider keys are set — never their values. */
+  settings: z.object({}),
+  saveSettings: z.object({ settings: z.unknown() }),
+  /** Headless engine: stores a provider key in the data dir (0600); null removes it. */
+  setProviderKey: z.object({ name: z.string(), value: z.string().nullable() }),
   /** Templates in `<repo>/.flotilla/templates/` (repo default: the engine's cwd) and `<dataDir>/templates/`. */
   listTemplates: z.object({ repo: z.string().optional() }),
   /** The text of a template file; only files inside the two template folders are read. */

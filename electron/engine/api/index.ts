@@ -358,6 +358,14 @@ export class ApiServer {
         return e.saveTemplate(Commands.saveTemplate.parse(rawArgs));
       case 'worktreePath':
         return e.worktreePath(Commands.worktreePath.parse(rawArgs).sessionId);
+      case 'settings':
+        return e.settingsView();
+      case 'saveSettings':
+        return e.saveSettings(Commands.saveSettings.parse(rawArgs).settings);
+      case 'setProviderKey': {
+        const a = Commands.setProviderKey.parse(rawArgs);
+        return e.setProviderKey(a.name, a.value);
+      }
     }
   }
 }

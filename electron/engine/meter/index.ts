@@ -12,7 +12,8 @@ export type {
 } from './proxy.ts';
 export { Meter } from './meter.ts';
 export type { MeteredRun, MeteredSession } from './meter.ts';
-export { PriceTable, effectivePrices, loadSettings, saveSettings, referenceCost } from './prices.ts';
+export { PriceTable, effectivePrices, loadSettings, parseSettings, saveSettings, referenceCost } from './prices.ts';
+export { ProviderKeys } from './keys.ts';
 export type { Settings } from './prices.ts';
 export { SpendLedger } from './ledger.ts';
 export { fetchBalance } from './balance.ts';

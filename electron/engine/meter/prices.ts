@@ -4,10 +4,10 @@
 // Money: USD per million tokens in the table; a cost is (tokens × price) / 1e6 per kind of token, summed, in doubles.
 // Nothing is rounded here or in the ledger — a figure is rounded only when it is displayed — so sums over thousands of
 // requests stay within a micro-dollar of the exact decimal result.
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { writePrivateFile } from '../store/private-file.ts';
 import { PriceEntry } from '../../shared/contract.ts';
 
 export class PriceError extends Error {
@@ -380,20 +380,9 @@ export async function loadSettings(dataDir: string): Promise<Settings> {
 export async function saveSettings(dataDir: string, s: Settings): Promise<void> {
   const file = settingsPath(dataDir);
   const valid = parseSettings(s, file);
-  await mkdir(dataDir, { recursive: true });
-  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   try {
-    const fh = await open(tmp, 'wx', 0o600);
-    try {
-      await fh.writeFile(`${JSON.stringify(valid, null, 2)}\n`);
-      await fh.chmod(0o600);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, file);
+    await writePrivateFile(file, `${JSON.stringify(valid, null, 2)}\n`);
   } catch (err) {
-    await rm(tmp, { force: true });
     throw new SettingsError(`${file}: cannot write: ${(err as Error).message}`);
   }
 }

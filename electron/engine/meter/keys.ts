@@ -1,0 +1,48 @@
+// Provider keys kept by the headless engine (`flotilla serve`): <dataDir>/keys.json, mode 0600, by env-var name
+// (e.g. MOONSHOT_API_KEY). The desktop app keeps its keys encrypted with safeStorage instead. A key set in the engine's
+// environment wins. Keys never cross the wire: clients only learn which names are set.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writePrivateFile } from '../store/private-file.ts';
+import { EngineError } from '../errors.ts';
+
+const NAME = /^[A-Z_][A-Z0-9_]*$/;
+
+export class ProviderKeys {
+  private constructor(
+    private readonly file: string,
+    private keys: Record<string, string>,
+  ) {}
+
+  static async load(dataDir: string): Promise<ProviderKeys> {
+    const file = join(dataDir, 'keys.json');
+    let keys: Record<string, string> = {};
+    try {
+      const parsed = JSON.parse(await readFile(file, 'utf8')) as unknown;
+      if (parsed && typeof parsed === 'object' && !Array.isArray(parsed))
+        keys = Object.fromEntries(Object.entries(parsed).filter((e): e is [string, string] => typeof e[1] === 'string'));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+        throw new EngineError('keys_invalid', `${file} is not valid JSON — fix or delete it (${(err as Error).message})`);
+    }
+    return new ProviderKeys(file, keys);
+  }
+
+  get(name: string): string | undefined {
+    return this.keys[name];
+  }
+
+  names(): string[] {
+    return Object.keys(this.keys).sort();
+  }
+
+  /** Sets (or with null, removes) a key; written at once, 0600. */
+  async set(name: string, value: string | null): Promise<void> {
+    if (!NAME.test(name)) throw new EngineError('bad_request', `key name '${name}' must look like an env var, e.g. MOONSHOT_API_KEY`);
+    const next = { ...this.keys };
+    if (value === null || value === '') delete next[name];
+    else next[name] = value.trim();
+    await writePrivateFile(this.file, `${JSON.stringify(next, null, 2)}\n`);
+    this.keys = next;
+  }
+}
