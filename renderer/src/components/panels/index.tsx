@@ -1,6 +1,9 @@
 // The side panels (spend, conflicts, review): one open at a time, beside the grid. Each panel registers itself in PANELS.
 import type { ComponentType } from 'react';
 import { create } from 'zustand';
+import { SpendPanel } from './SpendPanel.tsx';
+import { ConflictsPanel } from './ConflictsPanel.tsx';
+import { ReviewPanel } from './ReviewPanel.tsx';
 
 export interface PanelDef {
   id: string;
@@ -11,7 +14,11 @@ export interface PanelDef {
 }
 
 /** Add a panel here: { id, label, Component }. Order = order of the header buttons. */
-export const PANELS: PanelDef[] = [];
+export const PANELS: PanelDef[] = [
+  { id: 'spend', label: 'Spend', Component: SpendPanel },
+  { id: 'conflicts', label: 'Conflicts', Component: ConflictsPanel },
+  { id: 'review', label: 'Review', Component: ReviewPanel },
+];
 
 export const usePanels = create<{ open: string | null; toggle: (id: string) => void; show: (id: string | null) => void }>((set) => ({
   open: null,

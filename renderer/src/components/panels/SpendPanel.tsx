@@ -1,0 +1,315 @@
+// The Spend panel: per-session meter rows (dollars, tokens, savings, speed, budget with an inline raise), the last
+// upstream error, a total equal to the header's, a cumulative-spend chart (inline SVG, from spend updates seen since the
+// page loaded) and a link to the run's ledger as CSV.
+import { useEffect, useState } from 'react';
+import type { SessionInfo, SessionSpend } from '../../../../electron/shared/contract.ts';
+import { selectCurrentSessions, useStore } from '../../state/index.ts';
+import { engine } from '../../transport/index.ts';
+import { STATUS_LABEL, pct, usd } from '../format.ts';
+import { useShallow } from 'zustand/react/shallow';
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Spend history, kept in memory from the store's spend updates since the page loaded (the panel may be closed meanwhile).
+
+interface Point {
+  t: number;
+  usd: number;
+}
+const MAX_POINTS = 600;
+const history = new Map<string, Point[]>();
+const historyListeners = new Set<() => void>();
+let historyVersion = 0;
+
+function record(spend: Map<string, SessionSpend>): void {
+  const now = Date.now();
+  let changed = false;
+  for (const [id, s] of spend) {
+    let list = history.get(id);
+    if (!list) history.set(id, (list = []));
+    const last = list[list.length - 1];
+    if (last && last.usd === s.usd) continue;
+    list.push({ t: now, usd: s.usd });
+    if (list.length > MAX_POINTS) list.splice(0, list.length - MAX_POINTS);
+    changed = true;
+  }
+  if (changed) {
+    historyVersion++;
+    for (const l of historyListeners) l();
+  }
+}
+record(useStore.getState().spend);
+useStore.subscribe((s, prev) => {
+  if (s.spend !== prev.spend) record(s.spend);
+});
+
+function useHistoryVersion(): number {
+  const [v, setV] = useState(historyVersion);
+  useEffect(() => {
+    const l = () => setV(historyVersion);
+    historyListeners.add(l);
+    return () => void historyListeners.delete(l);
+  }, []);
+  return v;
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// The engine's HTTP origin and token (the CSV link): the desktop bridge's endpoint, else the page URL.
+
+function useEndpoint(): { origin: string; token: string } | null {
+  const [ep, setEp] = useState<{ origin: string; token: string } | null>(() => {
+    const token = new URLSearchParams(location.search).get('token');
+    return !window.flotilla && token ? { origin: location.origin, token } : null;
+  });
+  useEffect(() => {
+    if (!window.flotilla) return;
+    let live = true;
+    window.flotilla
+      .endpoint()
+      .then((e) => {
+        if (live && e) setEp({ origin: e.origin, token: e.token });
+      })
+      .catch(() => {});
+    return () => {
+      live = false;
+    };
+  }, []);
+  return ep;
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+
+const COLORS = ['#6ea8fe', '#f6c177', '#9ccfd8', '#eb6f92', '#a6e3a1', '#c4a7e7', '#f5a97f', '#7dc4e4', '#ee99a0', '#b7bdf8'];
+
+function tokens(n: number): string {
+  if (n >= 1e6) return `${(n / 1e6).toFixed(n >= 1e7 ? 1 : 2)}M`;
+  if (n >= 1e3) return `${(n / 1e3).toFixed(n >= 1e4 ? 0 : 1)}k`;
+  return String(n);
+}
+
+function SpendChart({ sessions }: { sessions: SessionInfo[] }) {
+  useHistoryVersion();
+  const W = 400;
+  const H = 110;
+  const P = 4;
+  const series = sessions.map((s) => ({ slot: s.slot, points: history.get(s.id) ?? [] })).filter((x) => x.points.length > 0);
+  if (series.length === 0) return <div className="spend-chart-empty dim">No spend seen since this page loaded.</div>;
+  const now = Date.now();
+  let t0 = Infinity;
+  let max = 0;
+  for (const s of series) {
+    t0 = Math.min(t0, s.points[0]!.t);
+    for (const p of s.points) max = Math.max(max, p.usd);
+  }
+  const t1 = Math.max(now, t0 + 1000);
+  const x = (t: number) => P + ((t - t0) / (t1 - t0)) * (W - 2 * P);
+  const y = (v: number) => H - P - (max > 0 ? (v / max) * (H - 2 * P) : 0);
+  return (
+    <svg className="spend-chart" data-testid="spend-chart" viewBox={`0 0 ${W} ${H}`} preserveAspectRatio="none" role="img" aria-label="Cumulative spend per session">
+      <line x1={P} y1={H - P} x2={W - P} y2={H - P} className="spend-chart-axis" />
+      {series.map((s) => {
+        const color = COLORS[(s.slot - 1) % COLORS.length];
+        // A step line: spend holds until the next update, and holds until now after the last.
+        let d = '';
+        s.points.forEach((p, i) => {
+          d += i === 0 ? `M${x(p.t).toFixed(1)},${y(p.usd).toFixed(1)}` : `H${x(p.t).toFixed(1)}V${y(p.usd).toFixed(1)}`;
+        });
+        d += `H${x(t1).toFixed(1)}`;
+        return (
+          <path key={s.slot} d={d} fill="none" stroke={color} strokeWidth={1.5} vectorEffect="non-scaling-stroke">
+            <title>{`session ${s.slot}: ${usd(s.points[s.points.length - 1]!.usd)}`}</title>
+          </path>
+        );
+      })}
+      <text x={P + 2} y={P + 9} className="spend-chart-label">
+        {usd(max)}
+      </text>
+    </svg>
+  );
+}
+
+function RaiseBudget({ session, spend }: { session: SessionInfo; spend: SessionSpend }) {
+  const [open, setOpen] = useState(false);
+  const [value, setValue] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const slot = session.slot;
+
+  const submit = async () => {
+    const amount = Number(value);
+    if (!Number.isFinite(amount) || amount <= 0) return setError('Enter a positive number of dollars.');
+    if (amount <= spend.usd) return setError(`Must be above the ${usd(spend.usd)} already spent.`);
+    const client = engine.client;
+    if (!client) return setError('Not connected to the engine.');
+    setBusy(true);
+    setError(null);
+    try {
+      await client.call('raiseBudget', { sessionId: session.id, usd: amount });
+      setOpen(false);
+    } catch (err) {
+      setError((err as Error).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  if (!open)
+    return (
+      <button
+        className="btn spend-raise"
+        data-testid={`spend-raise-${slot}`}
+        onClick={() => {
+          setValue(String(Math.max(1, Math.ceil((spend.budgetUsd ?? spend.usd) * 2 * 100) / 100)));
+          setOpen(true);
+        }}
+      >
+        Raise budget
+      </button>
+    );
+  return (
+    <form
+      className="spend-raise-form"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void submit();
+      }}
+    >
+      <span className="dim">new budget $</span>
+      <input
+        data-testid={`spend-raise-input-${slot}`}
+        type="number"
+        min="0"
+        step="any"
+        autoFocus
+        value={value}
+        onChange={(e) => setValue(e.target.value)}
+        onKeyDown={(e) => {
+          if (e.key === 'Escape') setOpen(false);
+        }}
+      />
+      <button className="btn primary" type="submit" data-testid={`spend-raise-ok-${slot}`} disabled={busy}>
+        {busy ? '…' : 'Raise'}
+      </button>
+      <button className="btn" type="button" onClick={() => setOpen(false)}>
+        Cancel
+      </button>
+      {error && <div className="spend-raise-error">{error}</div>}
+    </form>
+  );
+}
+
+function SessionRow({ session }: { session: SessionInfo }) {
+  const spend = useStore((s) => s.spend.get(session.id));
+  const slot = session.slot;
+  const color = COLORS[(slot - 1) % COLORS.length];
+  const used = spend?.budgetUsd ? spend.usd / spend.budgetUsd : null;
+  const over = session.status === 'over_budget' || (used != null && used >= 1);
+  const level = over ? 'over' : used != null && used >= 0.8 ? 'warn' : 'ok';
+  return (
+    <div className={`spend-row spend-${level}`} data-testid={`spend-row-${slot}`}>
+      <div className="spend-row-head">
+        <span className="spend-slot" style={{ borderColor: color }}>
+          {slot}
+        </span>
+        <span className={`badge badge-${session.status}`}>{STATUS_LABEL[session.status]}</span>
+        <span className="spend-usd" data-testid={`spend-usd-${slot}`}>
+          {usd(spend?.usd ?? 0)}
+          {spend && spend.estimateUsd > 0 && (
+            <em className="spend-estimate" title={`${usd(spend.estimateUsd)} still streaming`}>
+              estimate
+            </em>
+          )}
+        </span>
+      </div>
+      {spend && (
+        <>
+          <div className="spend-grid">
+            <span title="Uncached input tokens">in {tokens(spend.inputTokens)}</span>
+            <span title="Cache read / cache write tokens">
+              cache {tokens(spend.cacheReadTokens)}/{tokens(spend.cacheWriteTokens)}
+            </span>
+            <span title="Output tokens">out {tokens(spend.outputTokens)}</span>
+            <span title="Billed model requests">{spend.requests} req</span>
+            <span title={`Same tokens on ${spend.referenceModel}: ${usd(spend.referenceUsd)}`}>
+              saved {usd(spend.savingsUsd)} <span className="dim">vs {spend.referenceModel}</span>
+            </span>
+            <span title="Time to first token, last request">TTFT {spend.ttftMs != null ? `${Math.round(spend.ttftMs)} ms` : '—'}</span>
+            <span title="Output tokens per second, last request">{spend.tokensPerSec != null ? `${spend.tokensPerSec.toFixed(0)} t/s` : '— t/s'}</span>
+            {spend.unpricedTokens > 0 && <span className="spend-warn-text">{tokens(spend.unpricedTokens)} unpriced tokens</span>}
+          </div>
+          {spend.budgetUsd != null && (
+            <div className="spend-budget" data-testid={`spend-budget-${slot}`}>
+              <span className="spend-bar">
+                <span style={{ width: `${Math.min(100, (used ?? 0) * 100)}%` }} />
+              </span>
+              <span className="spend-budget-text">
+                {pct(used ?? 0)} of {usd(spend.budgetUsd)}
+                {over ? <strong className="spend-over"> over budget</strong> : level === 'warn' ? <span className="spend-warn-text"> near budget</span> : null}
+              </span>
+              {over && <RaiseBudget session={session} spend={spend} />}
+            </div>
+          )}
+          {spend.lastError && (
+            <div className={`spend-error spend-error-${spend.lastError.kind}`} data-testid={`spend-error-${slot}`} title={spend.lastError.at}>
+              <span className="spend-error-kind">
+                {spend.lastError.kind.replace(/_/g, ' ')} · {spend.lastError.status}
+              </span>{' '}
+              {spend.lastError.message}
+            </div>
+          )}
+        </>
+      )}
+    </div>
+  );
+}
+
+export function SpendPanel() {
+  const sessions = useStore(useShallow(selectCurrentSessions));
+  const runId = useStore((s) => s.currentRunId);
+  const run = useStore((s) => (s.currentRunId ? s.runSpend.get(s.currentRunId) : undefined));
+  const sessionSum = useStore((s) => {
+    let sum = 0;
+    for (const x of s.spend.values()) if (x.runId === s.currentRunId) sum += x.usd;
+    return sum;
+  });
+  const ep = useEndpoint();
+  if (!runId) return <div className="dim">No run yet.</div>;
+  // The header shows the run's total; the row shows the same figure (the sessions' sum before the first run update).
+  const total = run?.usd ?? sessionSum;
+  const csvHref = ep ? `${ep.origin}/api/ledger.csv?runId=${encodeURIComponent(runId)}&token=${encodeURIComponent(ep.token)}` : undefined;
+  return (
+    <div className="spend-panel">
+      <SpendChart sessions={sessions} />
+      <div className="spend-rows">
+        {sessions.map((s) => (
+          <SessionRow key={s.id} session={s} />
+        ))}
+      </div>
+      <div className="spend-total" data-testid="spend-total" title={run ? `${run.requests} requests` : undefined}>
+        <span>Total</span>
+        {run && (
+          <span className="dim">
+            {tokens(run.inputTokens)} in · {tokens(run.cacheReadTokens + run.cacheWriteTokens)} cache · {tokens(run.outputTokens)} out · {run.requests} req
+          </span>
+        )}
+        <span className="spend-usd">
+          {usd(total)}
+          {run && run.estimateUsd > 0 && <em className="spend-estimate">estimate</em>}
+        </span>
+      </div>
+      {run && run.savingsUsd !== 0 && (
+        <div className="spend-savings dim">
+          saved {usd(run.savingsUsd)} vs {run.referenceModel} ({usd(run.referenceUsd)})
+        </div>
+      )}
+      <div className="spend-actions">
+        {csvHref ? (
+          <a className="btn" data-testid="spend-csv" href={csvHref} download>
+            Export CSV
+          </a>
+        ) : (
+          <span className="dim">CSV export needs the engine token</span>
+        )}
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,143 @@
+// The Spend panel in a real (headless) Chromium against the real engine: a session runs over its budget, the panel shows
+// the refusal, Raise budget lets it finish, and the ledger CSV behind Export CSV sums to the header's total.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser } from 'playwright-core';
+import type { Engine } from '../../electron/engine/engine.ts';
+import { makeRepo } from '../fixtures/repo.ts';
+import { startUpstream, type Upstream } from '../upstream/index.ts';
+import { KEY, KEY_VAR, dollars, ensureUiBuilt, launchBrowser, launchFromUi, openDashboard, screenshot, startEngine, type Dashboard } from './fixtures.ts';
+
+let browser: Browser;
+let upstream: Upstream;
+const engines: Engine[] = [];
+const dashboards: Dashboard[] = [];
+
+beforeAll(async () => {
+  ensureUiBuilt();
+  browser = await launchBrowser();
+  upstream = await startUpstream({ apiKey: KEY });
+}, 240_000);
+
+afterAll(async () => {
+  for (const d of dashboards.splice(0)) await d.close().catch(() => {});
+  await browser?.close();
+  for (const e of engines.splice(0)) await e.close();
+  await upstream?.close();
+});
+
+afterEach(async (ctx) => {
+  if (ctx.task.result?.state !== 'fail') return;
+  for (const [i, d] of dashboards.entries()) {
+    await screenshot(d.page, `FAILED-spend-${ctx.task.name}-${i}`).catch(() => {});
+    if (d.errors.length) console.log(`page ${i} errors:\n${d.errors.join('\n')}`);
+  }
+});
+
+// An Anthropic-style agent: 3 streaming main requests (they declare a tool); a 429 is retried after `retry-after`
+// seconds, like a real agent. Exits 0 only if all three succeeded.
+const AGENT = [
+  'const base = process.env.ANTHROPIC_BASE_URL, key = process.env.ANTHROPIC_AUTH_TOKEN;',
+  "const tools = [{ name: 'Write', description: 'write a file', input_schema: { type: 'object', properties: { file_path: { type: 'string' }, content: { type: 'string' } } } }];",
+  'const sleep = (ms) => new Promise((r) => setTimeout(r, ms));',
+  '(async () => {',
+  '  let ok = 0;',
+  '  for (let i = 1; i <= 3; i++) {',
+  '    for (let attempt = 1; attempt <= 60; attempt++) {',
+  "      const r = await fetch(base + '/v1/messages', { method: 'POST', headers: { authorization: 'Bearer ' + key, 'content-type': 'application/json', 'anthropic-version': '2023-06-01' },",
+  "        body: JSON.stringify({ model: 'kimi-k2.6', max_tokens: 1024, stream: true, tools, messages: [{ role: 'user', content: 'USAGE 10000 0 0 10\\nSAY hi' }] }) });",
+  '      const text = await r.text();',
+  "      console.log('request ' + i + ' attempt ' + attempt + ' ' + r.status + (r.ok && text.includes('message_stop') ? ' complete' : ''));",
+  "      if (r.status === 429) { await sleep(Number(r.headers.get('retry-after') || '1') * 1000); continue; }",
+  "      if (r.ok && text.includes('message_stop')) ok++;",
+  '      break;',
+  '    }',
+  '  }',
+  "  console.log(ok + ' of 3 succeeded');",
+  '  process.exit(ok === 3 ? 0 : 1);',
+  '})().catch((e) => { console.log(String(e)); process.exit(1); });',
+].join('\n');
+
+/** Sum of the usd column of a CSV (no quoted commas in this ledger's numeric columns). */
+function sumUsd(csv: string): { sum: number; rows: number } {
+  const lines = csv.split(/\r?\n/).filter((l) => l.length > 0);
+  const head = lines[0]!.split(',');
+  const col = head.indexOf('usd');
+  expect(col, 'CSV has a usd column').toBeGreaterThanOrEqual(0);
+  let sum = 0;
+  for (const line of lines.slice(1)) {
+    const cell = line.split(',')[col] ?? '';
+    if (cell) sum += Number(cell);
+  }
+  return { sum, rows: lines.length - 1 };
+}
+
+describe('spend panel', () => {
+  it('shows over budget and the refusal; Raise budget lets the session finish; the CSV sums to the header total', async () => {
+    const engine = await startEngine();
+    engines.push(engine);
+    const dash = await openDashboard(browser, engine);
+    dashboards.push(dash);
+    const { page } = dash;
+
+    await launchFromUi(
+      page,
+      `
+name: e2e spend panel
+repo: ${makeRepo()}
+agent: { preset: shell, command: node, args: ["-e", ${JSON.stringify(AGENT)}] }
+provider: { preset: custom, baseUrl: "${upstream.url}", style: anthropic, apiKeyEnv: ${KEY_VAR} }
+model: kimi-k2.6
+budget: { perSessionUsd: 0.01 }
+`,
+    );
+    await page.getByTestId('tile-1').waitFor({ state: 'visible', timeout: 30_000 });
+    await page.getByTestId('panel-button-spend').click();
+    const panel = page.getByTestId('panel-spend');
+    await panel.waitFor({ state: 'visible', timeout: 10_000 });
+
+    // Two requests of ~$0.0095 go through; the third is refused for budget.
+    await expect
+      .poll(async () => (await page.getByTestId('tile-status-1').textContent()) ?? '', { timeout: 30_000, message: 'tile-status-1 says over budget' })
+      .toMatch(/over[\s_-]*budget/i);
+    const err = panel.getByTestId('spend-error-1');
+    await expect.poll(async () => (await err.count()) > 0 ? ((await err.textContent()) ?? '') : '', { timeout: 15_000, message: 'spend-error-1 shows the budget refusal' }).toMatch(/budget/i);
+    await expect.poll(async () => (await panel.getByTestId('spend-row-1').textContent()) ?? '', { timeout: 10_000 }).toMatch(/over budget/);
+    await expect.poll(() => dollars(page, 'spend-total'), { timeout: 10_000 }).toBe(await dollars(page, 'header-spend'));
+    await expect.poll(() => panel.getByTestId('spend-chart').count(), { timeout: 10_000 }).toBe(1);
+    await screenshot(page, 'spend-1-over-budget');
+
+    // Raise the session's budget to $1 inline: the agent's retry goes through and it exits 0.
+    await panel.getByTestId('spend-raise-1').click();
+    await panel.getByTestId('spend-raise-input-1').fill('1');
+    await panel.getByTestId('spend-raise-ok-1').click();
+    await expect
+      .poll(() => engine.listSessions()[0]?.status, { timeout: 30_000, message: 'engine: session done after the raise' })
+      .toBe('done');
+    await expect
+      .poll(async () => (await page.getByTestId('tile-status-1').textContent()) ?? '', { timeout: 15_000, message: 'tile-status-1 says done' })
+      .toMatch(/done/i);
+    const runId = engine.listSessions()[0]!.runId;
+    expect(engine.spend(runId).run!.requests).toBe(3);
+
+    // The total row equals the header's total once everything has settled.
+    await expect.poll(async () => (await page.getByTestId('header-spend').textContent()) ?? '', { timeout: 10_000 }).not.toMatch(/est/);
+    const header = await dollars(page, 'header-spend');
+    expect(header).toBeGreaterThan(0.02);
+    await expect.poll(() => dollars(page, 'spend-total'), { timeout: 10_000 }).toBe(header);
+    await screenshot(page, 'spend-2-raised-done');
+
+    // Export CSV: the link carries run and token; the same URL fetched from here sums to the header total.
+    const href = await panel.getByTestId('spend-csv').getAttribute('href');
+    expect(href).toBeTruthy();
+    const url = new URL(href!, engine.uiUrl);
+    expect(url.pathname).toBe('/api/ledger.csv');
+    expect(url.searchParams.get('runId')).toBe(runId);
+    expect(url.searchParams.get('token')).toBeTruthy();
+    const res = await fetch(url);
+    expect(res.status).toBe(200);
+    const { sum, rows } = sumUsd(await res.text());
+    expect(rows).toBeGreaterThanOrEqual(4); // 3 billed + at least one refused
+    const decimals = /\.(\d+)/.exec((await page.getByTestId('header-spend').textContent()) ?? '')?.[1]?.length ?? 2;
+    expect(sum.toFixed(decimals)).toBe(header.toFixed(decimals));
+  }, 120_000);
+});
