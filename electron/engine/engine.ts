@@ -901,6 +901,7 @@ export class Engine extends EventEmitter {
     const keys = [...known]
       .filter((name) => this.providerKey(name))
       .map((name) => ({ name, source: this.env[name] ? ('environment' as const) : ('data dir' as const) }));
+    // (A key handed over by the desktop app is reported as 'data dir' only if it is also stored there.)
     return { settings: this.settings, prices: this.prices(), shipped: PriceTable.shipped().entries(), keys };
   }
 
@@ -912,8 +913,8 @@ export class Engine extends EventEmitter {
     return settings;
   }
 
-  async setProviderKey(name: string, value: string | null): Promise<void> {
-    await this.keys.set(name, value);
+  async setProviderKey(name: string, value: string | null, persist = true): Promise<void> {
+    await this.keys.set(name, value, persist);
   }
 
   prices(): PriceEntry[] {

@@ -10,9 +10,15 @@ let win: BrowserWindow | null = null;
 let endpoint: EngineEndpoint | null = null;
 
 /** Starts the engine (the same entry as `flotilla serve`) and waits for its URL and token. */
-function startEngine(): Promise<EngineEndpoint> {
+async function startEngine(): Promise<EngineEndpoint> {
   const entry = join(__dirname, 'engine-host.mjs');
-  const child = utilityProcess.fork(entry, [], { serviceName: 'flotilla-engine', stdio: 'inherit' });
+  // Provider keys stay encrypted on disk (safeStorage); the engine gets them in its environment, by env-var name.
+  const keys = await loadKeys().catch(() => ({}));
+  const child = utilityProcess.fork(entry, [], {
+    serviceName: 'flotilla-engine',
+    stdio: 'inherit',
+    env: { ...process.env, ...keys },
+  });
   app.on('before-quit', () => child.kill());
   return new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`the engine exited during start-up (code ${code})`)));

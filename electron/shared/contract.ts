@@ -305,8 +305,11 @@ export const Commands = {
   /** Settings (prices, reference model, default budgets) and which provider keys are set — never their values. */
   settings: z.object({}),
   saveSettings: z.object({ settings: z.unknown() }),
-  /** Headless engine: stores a provider key in the data dir (0600); null removes it. */
-  setProviderKey: z.object({ name: z.string(), value: z.string().nullable() }),
+  /**
+   * Sets a provider key for this engine; null removes it. `persist` (default true): also keep it in the data dir (0600) —
+   * the headless engine's store. The desktop app sends false: it keeps keys encrypted itself and hands them over at start.
+   */
+  setProviderKey: z.object({ name: z.string(), value: z.string().nullable(), persist: z.boolean().optional() }),
   /** Templates in `<repo>/.flotilla/templates/` (repo default: the engine's cwd) and `<dataDir>/templates/`. */
   listTemplates: z.object({ repo: z.string().optional() }),
   /** The text of a template file; only files inside the two template folders are read. */

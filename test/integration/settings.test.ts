@@ -54,5 +54,10 @@ provider: { preset: custom, baseUrl: "${upstream.url}", apiKeyEnv: DATA_DIR_KEY 
 
     await e.setProviderKey('DATA_DIR_KEY', null);
     expect(e.settingsView().keys.map((k) => k.name)).not.toContain('DATA_DIR_KEY');
+
+    // The desktop app's keys live encrypted in the app: the engine holds them in memory, nothing lands in the data dir.
+    await e.setProviderKey('DESKTOP_KEY', 'sk-desktop-only', false);
+    expect(e.settingsView().keys.map((k) => k.name)).toContain('DESKTOP_KEY');
+    expect(readFileSync(join(dataDir, 'keys.json'), 'utf8')).not.toContain('sk-desktop-only');
   });
 });

@@ -364,7 +364,7 @@ export class ApiServer {
         return e.saveSettings(Commands.saveSettings.parse(rawArgs).settings);
       case 'setProviderKey': {
         const a = Commands.setProviderKey.parse(rawArgs);
-        return e.setProviderKey(a.name, a.value);
+        return e.setProviderKey(a.name, a.value, a.persist ?? true);
       }
     }
   }

@@ -9,6 +9,9 @@ import { EngineError } from '../errors.ts';
 const NAME = /^[A-Z_][A-Z0-9_]*$/;
 
 export class ProviderKeys {
+  /** Keys handed over for this engine's lifetime only (the desktop app's, kept encrypted there). */
+  private readonly memory = new Map<string, string>();
+
   private constructor(
     private readonly file: string,
     private keys: Record<string, string>,
@@ -29,16 +32,21 @@ export class ProviderKeys {
   }
 
   get(name: string): string | undefined {
-    return this.keys[name];
+    return this.memory.get(name) ?? this.keys[name];
   }
 
   names(): string[] {
-    return Object.keys(this.keys).sort();
+    return [...new Set([...Object.keys(this.keys), ...this.memory.keys()])].sort();
   }
 
-  /** Sets (or with null, removes) a key; written at once, 0600. */
-  async set(name: string, value: string | null): Promise<void> {
+  /** Sets (or with null, removes) a key: written at once (0600), or with `persist: false` kept in memory only. */
+  async set(name: string, value: string | null, persist = true): Promise<void> {
     if (!NAME.test(name)) throw new EngineError('bad_request', `key name '${name}' must look like an env var, e.g. MOONSHOT_API_KEY`);
+    if (value !== null && value !== '' && !persist) {
+      this.memory.set(name, value.trim());
+      return;
+    }
+    this.memory.delete(name);
     const next = { ...this.keys };
     if (value === null || value === '') delete next[name];
     else next[name] = value.trim();

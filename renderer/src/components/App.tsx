@@ -6,6 +6,7 @@ import { engine } from '../transport/index.ts';
 import { Grid } from './Grid.tsx';
 import { LaunchDialog } from './LaunchDialog.tsx';
 import { PanelButtons, SidePanel } from './panels/index.tsx';
+import { Notifications } from './Notifications.tsx';
 import { handleGlobalKey } from './shortcuts.ts';
 import { STATUS_LABEL, STATUS_ORDER, pct, usd } from './format.ts';
 
@@ -139,6 +140,7 @@ export function App() {
       <div className="app-body">
         <main className="main">{count > 0 ? <Grid /> : <EmptyState />}</main>
         <SidePanel />
+        <Notifications />
       </div>
       {launchOpen && <LaunchDialog />}
     </div>

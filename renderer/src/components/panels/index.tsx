@@ -4,6 +4,7 @@ import { create } from 'zustand';
 import { SpendPanel } from './SpendPanel.tsx';
 import { ConflictsPanel } from './ConflictsPanel.tsx';
 import { ReviewPanel } from './ReviewPanel.tsx';
+import { SettingsPanel } from './SettingsPanel.tsx';
 
 export interface PanelDef {
   id: string;
@@ -18,6 +19,7 @@ export const PANELS: PanelDef[] = [
   { id: 'spend', label: 'Spend', Component: SpendPanel },
   { id: 'conflicts', label: 'Conflicts', Component: ConflictsPanel },
   { id: 'review', label: 'Review', Component: ReviewPanel },
+  { id: 'settings', label: 'Settings', Component: SettingsPanel },
 ];
 
 export const usePanels = create<{ open: string | null; toggle: (id: string) => void; show: (id: string | null) => void }>((set) => ({

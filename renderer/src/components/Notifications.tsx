@@ -1,0 +1,98 @@
+// Notifications when a session starts needing you, or ends (done / failed) — only for transitions seen after the page
+// loaded. In the desktop app: the OS notification through the bridge; in a browser: a notice stack at the bottom right,
+// each notice focuses its tile when clicked and goes away by itself after a few seconds.
+import { useEffect, useState } from 'react';
+import type { SessionInfo, SessionStatus } from '../../../electron/shared/contract.ts';
+import { useStore } from '../state/index.ts';
+
+const NOTIFY: readonly SessionStatus[] = ['needs_you', 'done', 'failed'];
+const DISMISS_MS = 8_000;
+const MAX_NOTICES = 5;
+
+interface Notice {
+  key: number;
+  sessionId: string;
+  status: SessionStatus;
+  title: string;
+  body: string;
+}
+
+function describe(s: SessionInfo, runName: string | undefined): { title: string; body: string } {
+  const who = `#${s.slot}${s.task ? ` ${s.task}` : ''}`;
+  const title = s.status === 'needs_you' ? `Session ${who} needs you` : s.status === 'done' ? `Session ${who} is done` : `Session ${who} failed`;
+  const body = [runName, s.statusDetail].filter(Boolean).join(' · ');
+  return { title, body };
+}
+
+let nextKey = 1;
+
+export function Notifications() {
+  const [notices, setNotices] = useState<Notice[]>([]);
+  const focus = useStore((s) => s.focus);
+
+  useEffect(() => {
+    // Sessions already known (at load or at the first listSessions) are a baseline, not transitions.
+    const seen = new Map<string, SessionStatus>();
+    for (const s of useStore.getState().sessions.values()) seen.set(s.id, s.status);
+    let baselined = useStore.getState().sessions.size > 0;
+    const timers = new Set<ReturnType<typeof setTimeout>>();
+
+    const unsub = useStore.subscribe((state, prev) => {
+      if (state.sessions === prev.sessions) return;
+      const first = !baselined;
+      baselined = true;
+      for (const s of state.sessions.values()) {
+        const before = seen.get(s.id);
+        seen.set(s.id, s.status);
+        if (first && before === undefined && !isFreshRun(state.runs.get(s.runId)?.state)) continue;
+        if (before === s.status || !NOTIFY.includes(s.status)) continue;
+        const { title, body } = describe(s, state.runs.get(s.runId)?.name);
+        if (window.flotilla) {
+          void window.flotilla.notify(title, body).catch(() => {});
+          continue;
+        }
+        const notice: Notice = { key: nextKey++, sessionId: s.id, status: s.status, title, body };
+        setNotices((list) => [...list.filter((n) => n.sessionId !== s.id), notice].slice(-MAX_NOTICES));
+        const t = setTimeout(() => {
+          timers.delete(t);
+          setNotices((list) => list.filter((n) => n.key !== notice.key));
+        }, DISMISS_MS);
+        timers.add(t);
+      }
+    });
+    return () => {
+      unsub();
+      for (const t of timers) clearTimeout(t);
+    };
+  }, []);
+
+  if (notices.length === 0) return null;
+  return (
+    <div className="notice-stack" aria-live="polite">
+      {notices.map((n) => (
+        <button
+          key={n.key}
+          className={`notice notice-${n.status}`}
+          data-testid="notice"
+          data-session={n.sessionId}
+          title="Show this session"
+          onClick={() => {
+            focus(n.sessionId);
+            setNotices((list) => list.filter((x) => x.key !== n.key));
+          }}
+        >
+          <span className="notice-title">{n.title}</span>
+          {n.body && <span className="notice-body">{n.body}</span>}
+        </button>
+      ))}
+    </div>
+  );
+}
+
+/**
+ * On the first batch of sessions (the connect-time listing), a session counts as new only if its run is still
+ * launching — otherwise it existed before the page loaded.
+ */
+function isFreshRun(state: string | undefined): boolean {
+  return state === 'launching';
+}

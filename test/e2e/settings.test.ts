@@ -1,0 +1,114 @@
+// The Settings panel and notifications in a real (headless) Chromium against the real engine: a provider key saved from
+// the panel is reported as set (data dir) and its value never reaches the page; a price override persists and is reset;
+// a session that asks a question raises a "needs you" notice.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser } from 'playwright-core';
+import type { Engine } from '../../electron/engine/engine.ts';
+import { makeRepo } from '../fixtures/repo.ts';
+import { ensureUiBuilt, launchBrowser, launchFromUi, openDashboard, screenshot, startEngine, type Dashboard } from './fixtures.ts';
+
+let browser: Browser;
+const engines: Engine[] = [];
+const dashboards: Dashboard[] = [];
+
+beforeAll(async () => {
+  ensureUiBuilt();
+  browser = await launchBrowser();
+}, 240_000);
+
+afterAll(async () => {
+  for (const d of dashboards.splice(0)) await d.close().catch(() => {});
+  await browser?.close();
+  for (const e of engines.splice(0)) await e.close();
+});
+
+afterEach(async (ctx) => {
+  if (ctx.task.result?.state !== 'fail') return;
+  for (const [i, d] of dashboards.entries()) {
+    await screenshot(d.page, `FAILED-settings-${ctx.task.name}-${i}`).catch(() => {});
+    if (d.errors.length) console.log(`page ${i} errors:\n${d.errors.join('\n')}`);
+  }
+});
+
+const SECRET = 'sk-settings-e2e-0123456789abcdef';
+
+describe('settings panel', () => {
+  it('saves a key without showing it, persists a price override and resets it', async () => {
+    const engine = await startEngine();
+    engines.push(engine);
+    const dash = await openDashboard(browser, engine);
+    dashboards.push(dash);
+    const { page } = dash;
+
+    await page.getByTestId('panel-button-settings').click();
+    const panel = page.getByTestId('panel-settings');
+    await panel.waitFor({ state: 'visible', timeout: 10_000 });
+
+    // Provider key: not set → saved → "set (data dir)"; the value is nowhere in the page.
+    const state = panel.getByTestId('settings-key-state-MOONSHOT_API_KEY');
+    await expect.poll(async () => (await state.textContent()) ?? '', { timeout: 10_000 }).toMatch(/not set/);
+    await panel.getByTestId('settings-key-input-MOONSHOT_API_KEY').fill(SECRET);
+    await panel.getByTestId('settings-key-save-MOONSHOT_API_KEY').click();
+    await expect.poll(async () => (await state.textContent()) ?? '', { timeout: 10_000 }).toBe('set (data dir)');
+    expect(await page.content()).not.toContain(SECRET);
+    expect(await panel.getByTestId('settings-key-input-MOONSHOT_API_KEY').inputValue()).toBe('');
+    expect(engine.settingsView().keys).toContainEqual({ name: 'MOONSHOT_API_KEY', source: 'data dir' });
+    await screenshot(page, 'settings-1-key-saved');
+
+    // Price override: kimi-k2.6 input at $1.23 per million.
+    const shipped = engine.settingsView().shipped.find((p) => p.model === 'kimi-k2.6')!;
+    expect(shipped).toBeTruthy();
+    const input = () => page.getByTestId('settings-price-kimi-k2.6-inputUsd');
+    expect(await input().getAttribute('placeholder')).toBe(String(shipped.inputUsd));
+    await input().fill('1.23');
+    await panel.getByTestId('settings-save-prices').click();
+    await expect.poll(async () => (await panel.getByTestId('settings-result').textContent()) ?? '', { timeout: 10_000 }).toMatch(/saved/i);
+    const view = engine.settingsView();
+    expect(view.prices.find((p) => p.model === 'kimi-k2.6')!.inputUsd).toBe(1.23);
+    expect(Object.keys(view.settings.prices ?? {})).toEqual(['kimi-k2.6']);
+
+    // Close and reopen the panel: the value is read back from the engine.
+    await page.getByTestId('panel-button-settings').click();
+    await panel.waitFor({ state: 'hidden', timeout: 5_000 });
+    await page.getByTestId('panel-button-settings').click();
+    await expect.poll(() => input().inputValue(), { timeout: 10_000 }).toBe('1.23');
+    await screenshot(page, 'settings-2-price-saved');
+
+    // Reset to shipped: no overrides, the input empty again with the shipped placeholder.
+    await page.getByTestId('settings-reset-prices').click();
+    await expect.poll(() => input().inputValue(), { timeout: 10_000 }).toBe('');
+    expect(engine.settingsView().settings.prices).toBeUndefined();
+    expect(engine.settingsView().prices.find((p) => p.model === 'kimi-k2.6')!.inputUsd).toBe(shipped.inputUsd);
+    expect(await page.content()).not.toContain(SECRET);
+    expect(dash.errors).toEqual([]);
+  }, 60_000);
+
+  it('shows a "needs you" notice when a session asks a question', async () => {
+    const engine = await startEngine();
+    engines.push(engine);
+    const dash = await openDashboard(browser, engine);
+    dashboards.push(dash);
+    const { page } = dash;
+
+    const agent = "process.stdout.write('Proceed? [y/n] '); process.stdin.once('data', () => process.exit(0));";
+    await launchFromUi(
+      page,
+      `
+name: e2e notice
+repo: ${makeRepo()}
+agent: { preset: shell, command: node, args: ["-e", ${JSON.stringify(agent)}] }
+provider: { preset: custom, baseUrl: "http://127.0.0.1:9" }
+`,
+    );
+    await page.getByTestId('tile-1').waitFor({ state: 'visible', timeout: 30_000 });
+    await expect.poll(() => engine.listSessions()[0]?.status, { timeout: 30_000, message: 'engine: session needs you' }).toBe('needs_you');
+    const notice = page.getByTestId('notice').filter({ hasText: /needs you/i });
+    await notice.first().waitFor({ state: 'visible', timeout: 10_000 });
+    await screenshot(page, 'settings-3-notice');
+
+    // Clicking the notice focuses the tile and dismisses the notice.
+    await notice.first().click();
+    await expect.poll(() => notice.count(), { timeout: 5_000 }).toBe(0);
+    expect(dash.errors).toEqual([]);
+  }, 60_000);
+});
