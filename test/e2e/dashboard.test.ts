@@ -1,62 +1,33 @@
 // The dashboard in a real (headless) Chromium against the real engine: launching from the dialog, live terminals that
 // take keystrokes, spend in the tile headers, "needs you" from a real Claude Code, and terminals surviving a reload.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
 import type { Engine } from '../../electron/engine/engine.ts';
 import { makeRepo } from '../fixtures/repo.ts';
-import { startUpstream, type Upstream } from '../upstream/index.ts';
+import { type Upstream } from '../upstream/index.ts';
 import {
   BIN_DIR,
-  KEY,
   KEY_VAR,
   dollars,
   focusedTerminal,
-  ensureUiBuilt,
-  launchBrowser,
   launchFromUi,
-  openDashboard,
   screenshot,
-  startEngine,
   terminalText,
   waitForTerminal,
   type Dashboard,
+  useE2E,
 } from './fixtures.ts';
 
-let browser: Browser;
+const e2e = useE2E('dashboard', { upstream: true });
 let upstream: Upstream;
-const engines: Engine[] = [];
-const dashboards: Dashboard[] = [];
-
-beforeAll(async () => {
-  ensureUiBuilt();
-  browser = await launchBrowser();
-  upstream = await startUpstream({ apiKey: KEY });
-}, 240_000);
-
-afterAll(async () => {
-  for (const d of dashboards.splice(0)) await d.close().catch(() => {});
-  await browser?.close();
-  for (const e of engines.splice(0)) await e.close();
-  await upstream?.close();
-});
-
-// On failure: a screenshot of every open page and what the pages logged as errors.
-afterEach(async (ctx) => {
-  if (ctx.task.result?.state !== 'fail') return;
-  for (const [i, d] of dashboards.entries()) {
-    await screenshot(d.page, `FAILED-${ctx.task.name}-${i}`).catch(() => {});
-    if (d.errors.length) console.log(`page ${i} errors:\n${d.errors.join('\n')}`);
-  }
+beforeAll(() => {
+  upstream = e2e.upstream();
 });
 
 async function engineAndPage(): Promise<{ engine: Engine; dash: Dashboard }> {
-  const engine = await startEngine();
-  engines.push(engine);
-  const dash = await openDashboard(browser, engine);
-  dashboards.push(dash);
-  return { engine, dash };
+  const engine = await e2e.engine();
+  return { engine, dash: await e2e.dashboard(engine) };
 }
 
 // A shell agent: announces its slot, then echoes every line it reads.

@@ -4,9 +4,10 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { expect } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import { Engine } from '../../electron/engine/engine.ts';
 import { tempDir } from '../fixtures/repo.ts';
+import { startUpstream, type Upstream } from '../upstream/index.ts';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const BIN_DIR = join(ROOT, 'node_modules/.bin');
@@ -158,4 +159,51 @@ export async function dollars(page: Page, testId: string): Promise<number> {
 /** data-testid of the terminal holding the keyboard focus (xterm's textarea lives inside it), or null. */
 export function focusedTerminal(page: Page): Promise<string | null> {
   return page.evaluate(() => document.activeElement?.closest('[data-testid^="terminal-"]')?.getAttribute('data-testid') ?? null);
+}
+
+/**
+ * The hooks every e2e file needs: the UI built, one Chromium, optionally the stand-in upstream; every engine and dashboard
+ * opened through the returned functions is closed after the file, and a failing test leaves a screenshot of each page
+ * (`FAILED-<name>-<test>-<i>.png`) and prints what the pages logged as errors.
+ */
+export function useE2E(name: string, opts: { upstream?: boolean } = {}) {
+  let browser: Browser | null = null;
+  let upstream: Upstream | null = null;
+  const engines: Engine[] = [];
+  const dashboards: Dashboard[] = [];
+  beforeAll(async () => {
+    ensureUiBuilt();
+    browser = await launchBrowser();
+    if (opts.upstream) upstream = await startUpstream({ apiKey: KEY });
+  }, 240_000);
+  afterAll(async () => {
+    for (const d of dashboards.splice(0)) await d.close().catch(() => {});
+    await browser?.close();
+    for (const e of engines.splice(0)) await e.close();
+    await upstream?.close();
+  });
+  afterEach(async (ctx) => {
+    if (ctx.task.result?.state !== 'fail') return;
+    for (const [i, d] of dashboards.entries()) {
+      await screenshot(d.page, `FAILED-${name}-${ctx.task.name}-${i}`).catch(() => {});
+      if (d.errors.length) console.log(`page ${i} errors:\n${d.errors.join('\n')}`);
+    }
+  });
+  return {
+    upstream(): Upstream {
+      if (!upstream) throw new Error('useE2E: started without { upstream: true }');
+      return upstream;
+    },
+    async engine(): Promise<Engine> {
+      const e = await startEngine();
+      engines.push(e);
+      return e;
+    },
+    async dashboard(engine: Engine): Promise<Dashboard> {
+      if (!browser) throw new Error('useE2E: the browser is not running');
+      const d = await openDashboard(browser, engine);
+      dashboards.push(d);
+      return d;
+    },
+  };
 }

@@ -1,33 +1,17 @@
 // The Conflicts and Review panels in a real (headless) Chromium against the real engine: two shell agents edit line 1 of
 // the same file differently; the Conflicts panel shows it and compares both diffs side by side; the Review panel merges
 // slot 1 into main (git sees the commit) and then refuses slot 2, naming the file, leaving the repo untouched.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../../electron/engine/engine.ts';
 import { git, makeRepo } from '../fixtures/repo.ts';
-import { ensureUiBuilt, launchBrowser, launchFromUi, openDashboard, screenshot, startEngine, type Dashboard } from './fixtures.ts';
+import { launchFromUi, screenshot, type Dashboard, useE2E } from './fixtures.ts';
 
-let browser: Browser;
+const e2e = useE2E('review');
 let engine: Engine;
 let dash: Dashboard;
-
 beforeAll(async () => {
-  ensureUiBuilt();
-  browser = await launchBrowser();
-  engine = await startEngine();
-  dash = await openDashboard(browser, engine);
-}, 240_000);
-
-afterAll(async () => {
-  await dash?.close().catch(() => {});
-  await browser?.close();
-  await engine?.close();
-});
-
-afterEach(async (ctx) => {
-  if (ctx.task.result?.state !== 'fail' || !dash) return;
-  await screenshot(dash.page, `FAILED-review-${ctx.task.name}`).catch(() => {});
-  if (dash.errors.length) console.log(`page errors:\n${dash.errors.join('\n')}`);
+  engine = await e2e.engine();
+  dash = await e2e.dashboard(engine);
 });
 
 const APP_TS = ['export const name = "app";', 'export function add(a: number, b: number) {', '  return a + b;', '}', '// the end', 'export default add;', ''].join('\n');

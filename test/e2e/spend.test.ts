@@ -1,36 +1,15 @@
 // The Spend panel in a real (headless) Chromium against the real engine: a session runs over its budget, the panel shows
 // the refusal, Raise budget lets it finish, and the ledger CSV behind Export CSV sums to the header's total.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../../electron/engine/engine.ts';
 import { makeRepo } from '../fixtures/repo.ts';
-import { startUpstream, type Upstream } from '../upstream/index.ts';
-import { KEY, KEY_VAR, dollars, ensureUiBuilt, launchBrowser, launchFromUi, openDashboard, screenshot, startEngine, type Dashboard } from './fixtures.ts';
+import { type Upstream } from '../upstream/index.ts';
+import { KEY_VAR, dollars, launchFromUi, screenshot, type Dashboard, useE2E } from './fixtures.ts';
 
-let browser: Browser;
+const e2e = useE2E('spend', { upstream: true });
 let upstream: Upstream;
-const engines: Engine[] = [];
-const dashboards: Dashboard[] = [];
-
-beforeAll(async () => {
-  ensureUiBuilt();
-  browser = await launchBrowser();
-  upstream = await startUpstream({ apiKey: KEY });
-}, 240_000);
-
-afterAll(async () => {
-  for (const d of dashboards.splice(0)) await d.close().catch(() => {});
-  await browser?.close();
-  for (const e of engines.splice(0)) await e.close();
-  await upstream?.close();
-});
-
-afterEach(async (ctx) => {
-  if (ctx.task.result?.state !== 'fail') return;
-  for (const [i, d] of dashboards.entries()) {
-    await screenshot(d.page, `FAILED-spend-${ctx.task.name}-${i}`).catch(() => {});
-    if (d.errors.length) console.log(`page ${i} errors:\n${d.errors.join('\n')}`);
-  }
+beforeAll(() => {
+  upstream = e2e.upstream();
 });
 
 // An Anthropic-style agent: 3 streaming main requests (they declare a tool); a 429 is retried after `retry-after`
@@ -73,10 +52,8 @@ function sumUsd(csv: string): { sum: number; rows: number } {
 
 describe('spend panel', () => {
   it('shows over budget and the refusal; Raise budget lets the session finish; the CSV sums to the header total', async () => {
-    const engine = await startEngine();
-    engines.push(engine);
-    const dash = await openDashboard(browser, engine);
-    dashboards.push(dash);
+    const engine = await e2e.engine();
+    const dash = await e2e.dashboard(engine);
     const { page } = dash;
 
     await launchFromUi(

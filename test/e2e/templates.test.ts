@@ -1,34 +1,18 @@
 // The launch dialog's template library in a real (headless) Chromium against the real engine: save the YAML as a
 // template, reopen the dialog, pick it, launch from it.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
 import type { Engine } from '../../electron/engine/engine.ts';
 import { makeRepo } from '../fixtures/repo.ts';
-import { ensureUiBuilt, launchBrowser, openDashboard, screenshot, startEngine, waitForTerminal, type Dashboard } from './fixtures.ts';
+import { screenshot, waitForTerminal, type Dashboard, useE2E } from './fixtures.ts';
 
-let browser: Browser;
+const e2e = useE2E('templates');
 let engine: Engine;
 let dash: Dashboard;
-
 beforeAll(async () => {
-  ensureUiBuilt();
-  browser = await launchBrowser();
-  engine = await startEngine();
-  dash = await openDashboard(browser, engine);
-}, 240_000);
-
-afterAll(async () => {
-  await dash?.close().catch(() => {});
-  await browser?.close();
-  await engine?.close();
-});
-
-afterEach(async (ctx) => {
-  if (ctx.task.result?.state !== 'fail' || !dash) return;
-  await screenshot(dash.page, `FAILED-${ctx.task.name}`).catch(() => {});
-  if (dash.errors.length) console.log(`page errors:\n${dash.errors.join('\n')}`);
+  engine = await e2e.engine();
+  dash = await e2e.dashboard(engine);
 });
 
 const AGENT = "console.log('slot ' + process.argv[1] + ' from saved template'); setInterval(() => {}, 1000)";
