@@ -8,8 +8,7 @@
 // Completion in the page is measured from the acks the page sends (counted on the wire with Playwright's WebSocket
 // frame events): the client acks only after xterm's write callback, in chunks of FlowControl.AckSize, so a session
 // counts as caught up once it has acked all but < AckSize of its bytes; the engine's un-acked count confirms it.
-import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { chromium, type Browser } from 'playwright-core';
@@ -18,6 +17,7 @@ import { Engine } from '../electron/engine/engine.ts';
 import { EngineClient, type WebSocketCtor } from '../electron/shared/client.ts';
 import { FlowControl, type EngineEvent } from '../electron/shared/contract.ts';
 import { floodCommand, floodPtyBytes } from '../test/fixtures/flood.ts';
+import { ensureUiBuilt } from '../test/fixtures/ui-build.ts';
 import { makeRepo, tempDir } from '../test/fixtures/repo.ts';
 
 const { values } = parseArgs({
@@ -65,29 +65,6 @@ const watchdog = setTimeout(() => {
   void cleanup().finally(() => process.exit(2));
 }, DEADLINE_MS + 15_000);
 
-function newestMtime(dir: string): number {
-  if (!existsSync(dir)) return 0;
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    if (entry.name === 'node_modules') continue;
-    const p = join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
-  }
-  return newest;
-}
-
-/** As test/e2e/fixtures.ts: `node build/build.mjs` when dist/renderer is missing or older than the renderer sources. */
-function ensureUiBuilt(): void {
-  const index = join(UI_DIR, 'index.html');
-  const sources = Math.max(
-    newestMtime(join(ROOT, 'renderer')),
-    ...['build/vite.config.ts', 'build/build.mjs'].map((f) => (existsSync(join(ROOT, f)) ? statSync(join(ROOT, f)).mtimeMs : 0)),
-  );
-  if (existsSync(index) && statSync(index).mtimeMs >= sources) return;
-  console.log('building the UI (node build/build.mjs)…');
-  execFileSync(process.execPath, [join(ROOT, 'build/build.mjs')], { cwd: ROOT, stdio: 'inherit', timeout: 180_000 });
-  if (!existsSync(index)) throw new Error(`node build/build.mjs did not produce ${index}`);
-}
 
 function tempRepo(): string {
   const repo = makeRepo();

@@ -1,12 +1,14 @@
 // End-to-end fixtures: the real engine in-process (temp data dir, serving the built UI) and a headless Chromium
 // driving that UI through its data-testids.
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import { Engine } from '../../electron/engine/engine.ts';
 import { tempDir } from '../fixtures/repo.ts';
+import { ensureUiBuilt } from '../fixtures/ui-build.ts';
+
+export { ensureUiBuilt };
 import { startUpstream, type Upstream } from '../upstream/index.ts';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
@@ -18,56 +20,6 @@ export const KEY_VAR = 'E2E_PROVIDER_KEY';
 export const KEY = 'sk-e2e-fake-provider-key';
 export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 
-/** Newest modification time of any file under `dir` (0 when it does not exist). */
-function newestMtime(dir: string): number {
-  if (!existsSync(dir)) return 0;
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    if (entry.name === 'node_modules') continue;
-    const p = join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
-  }
-  return newest;
-}
-
-/** Builds the UI (`node build/build.mjs`) when dist/renderer/index.html is missing or older than the renderer sources. */
-export function ensureUiBuilt(): void {
-  const index = join(UI_DIR, 'index.html');
-  const sources = Math.max(
-    newestMtime(join(ROOT, 'renderer')),
-    ...['build/vite.config.ts', 'build/build.mjs'].map((f) => (existsSync(join(ROOT, f)) ? statSync(join(ROOT, f)).mtimeMs : 0)),
-  );
-  const fresh = () => existsSync(index) && statSync(index).mtimeMs >= sources;
-  if (fresh()) return;
-  // Test files run in parallel workers: one builds, the others wait for it (a half-written dist/renderer loads nothing).
-  const lock = join(ROOT, 'dist/.ui-build.lock');
-  mkdirSync(join(ROOT, 'dist'), { recursive: true });
-  const deadline = Date.now() + 180_000;
-  for (;;) {
-    try {
-      mkdirSync(lock);
-      break;
-    } catch {
-      // A lock older than the build timeout was left by a killed run.
-      if (existsSync(lock) && Date.now() - statSync(lock).mtimeMs > 180_000) rmSync(lock, { recursive: true, force: true });
-      if (Date.now() > deadline) throw new Error(`${lock} held for 3 minutes — remove it if no build is running`);
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
-    }
-  }
-  try {
-    if (fresh()) return;
-    // NODE_ENV=test (set by vitest) would make Vite emit the dev JSX runtime, which the production React lacks.
-    execFileSync(process.execPath, [join(ROOT, 'build/build.mjs')], {
-      cwd: ROOT,
-      stdio: 'inherit',
-      timeout: 180_000,
-      env: { ...process.env, NODE_ENV: 'production' },
-    });
-  } finally {
-    rmSync(lock, { recursive: true, force: true });
-  }
-  if (!existsSync(index)) throw new Error(`node build/build.mjs did not produce ${index} (is build/vite.config.ts there?)`);
-}
 
 /** An engine serving the built UI, with node_modules/.bin on PATH, a temp HOME and the fake provider key. */
 export async function startEngine(dataDir = tempDir('flotilla-e2e-data-')): Promise<Engine> {
