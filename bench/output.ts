@@ -56,7 +56,7 @@ async function throughEngine(): Promise<{ mbps: number; rssPerSessionMb: number;
   const engine = await Engine.create({ dataDir });
   const client = await EngineClient.connect(engine.wsUrl, WebSocket as unknown as WebSocketCtor);
   const rssBefore = rss();
-  const { sessions } = await engine.launch({
+  const { sessions } = await engine.call('launch', {
     templateText: JSON.stringify({
       name: 'bench-output',
       repo,

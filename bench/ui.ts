@@ -100,7 +100,7 @@ async function baseline(): Promise<number> {
   const repo = tempRepo();
   const engine = await tempEngine();
   const client = await EngineClient.connect(engine.wsUrl, WebSocket as unknown as WebSocketCtor);
-  const { run, sessions } = await engine.launch({ templateText: templateText(repo, 'bench-ui-baseline') });
+  const { run, sessions } = await engine.call('launch', { templateText: templateText(repo, 'bench-ui-baseline') });
   const ended = runEnded(engine, run.id);
   const got = new Array<number>(N).fill(0);
   let lastByteAt = 0;
@@ -120,7 +120,7 @@ async function baseline(): Promise<number> {
   );
   await sleep(300);
   const t0 = performance.now();
-  for (const s of sessions) engine.input(s.id, 'go\r');
+  for (const s of sessions) engine.scheduler.input(s.id, 'go\r');
   await Promise.race([done, sleep(DEADLINE_MS / 2).then(() => Promise.reject(new Error('baseline flood timed out')))]);
   const secs = (lastByteAt - t0) / 1000;
   await Promise.race([ended, sleep(10_000)]);
@@ -185,7 +185,7 @@ async function throughUi(): Promise<UiResult> {
   await page.goto(engine.uiUrl);
   await page.getByTestId('launch-button').waitFor({ state: 'visible', timeout: 20_000 });
 
-  const { run, sessions } = await engine.launch({ templateText: templateText(repo, 'bench-ui') });
+  const { run, sessions } = await engine.call('launch', { templateText: templateText(repo, 'bench-ui') });
   const ended = runEnded(engine, run.id);
   const slots = sessions.map((s) => s.slot);
   // Tiles visible, terminals opened (xterm inside), and each session subscribed by the page.
@@ -222,7 +222,7 @@ async function throughUi(): Promise<UiResult> {
 
   await page.evaluate(() => ((window as unknown as { __benchGo: number }).__benchGo = performance.now()));
   const t0 = performance.now();
-  for (const s of sessions) engine.input(s.id, 'go\r');
+  for (const s of sessions) engine.scheduler.input(s.id, 'go\r');
 
   // Caught up: every session acked all but < AckSize of its bytes, and the engine holds < AckSize un-acked for it.
   const caughtUp = (id: string) => ackedSinceGo(id) > expected - FlowControl.AckSize && (agentOf(engine, id)?.maxUnacked ?? 0) < FlowControl.AckSize;

@@ -4,7 +4,8 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readFile } from 'node:fs/promises';
-import { type RunInfo, type RunReport, type SessionInfo, isFinalStatus } from './shared/contract.ts';
+import { type CleanResult, type CommandCaller, type RunInfo, type RunReport, type SessionInfo, isFinalStatus } from './shared/contract.ts';
+import { HttpEngineClient } from './shared/client.ts';
 import { ENGINE_FILE, Engine } from './engine/engine.ts';
 import { Store, defaultDataDir, ensureDataDir } from './engine/store/index.ts';
 import { toApiError } from './engine/errors.ts';
@@ -101,7 +102,7 @@ async function demo(argv: string[]): Promise<void> {
   if (values.port !== undefined) serveArgs.push('--port', values.port);
   if (values['data-dir'] !== undefined) serveArgs.push('--data-dir', values['data-dir']);
   const engine = await serve(serveArgs);
-  const result = await engine.demo({ count });
+  const result = await engine.call('demo', { count });
   process.stdout.write(
     `Demo launched: ${result.sessions.length} demo agent(s) talking to a SIMULATED K2 provider (no real model, no API key).\n` +
       `Scratch repository: ${result.run.repo}\n` +
@@ -142,15 +143,15 @@ async function run(argv: string[]): Promise<void> {
   process.once('SIGINT', () => {
     interrupted = true;
     log('interrupted: stopping sessions…');
-    if (runId) void engine.stopRun(runId);
+    if (runId) void engine.call('stopRun', { runId });
     else void engine.close().then(() => process.exit(130));
   });
   let report: RunReport;
   try {
-    const launched = await engine.launch({ templatePath: resolve(templatePath), repo: values.repo, count });
+    const launched = await engine.call('launch', { templatePath: resolve(templatePath), repo: values.repo, count });
     runId = launched.run.id;
     await engine.waitForRun(runId);
-    report = await engine.report(runId);
+    report = await engine.call('report', { runId: launched.run.id });
   } catch (err) {
     await engine.close();
     fail(toApiError(err).message, 1);
@@ -167,25 +168,14 @@ async function run(argv: string[]): Promise<void> {
 }
 
 /** A running engine on this data dir, from the file it leaves there (its store is exclusive while it runs). */
-async function runningEngine(dataDir: string): Promise<{ origin: string; token: string } | null> {
+async function runningEngine(dataDir: string): Promise<CommandCaller | null> {
   try {
     const info = JSON.parse(await readFile(join(dataDir, ENGINE_FILE), 'utf8')) as { pid: number; origin: string; token: string };
     process.kill(info.pid, 0);
-    return info;
+    return new HttpEngineClient({ origin: info.origin, token: info.token }, fetch);
   } catch {
     return null;
   }
-}
-
-async function callEngine(engine: { origin: string; token: string }, cmd: string, args: unknown): Promise<any> {
-  const res = await fetch(`${engine.origin}/api/${cmd}`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${engine.token}`, 'content-type': 'application/json' },
-    body: JSON.stringify(args),
-  });
-  const body = (await res.json()) as { ok: boolean; data?: unknown; error?: { message: string } };
-  if (!body.ok) throw new Error(body.error?.message ?? `engine answered ${res.status}`);
-  return body.data;
 }
 
 async function runs(argv: string[]): Promise<void> {
@@ -194,8 +184,8 @@ async function runs(argv: string[]): Promise<void> {
   let list: (RunInfo & { sessions: SessionInfo[] })[];
   const engine = await runningEngine(dataDir);
   if (engine) {
-    const all = (await callEngine(engine, 'listRuns', {})) as RunInfo[];
-    const sessions = (await callEngine(engine, 'listSessions', {})) as SessionInfo[];
+    const all = await engine.call('listRuns', {});
+    const sessions = await engine.call('listSessions', {});
     list = all.map((r) => ({ ...r, sessions: sessions.filter((s) => s.runId === r.id) }));
   } else {
     const store = Store.open(dataDir);
@@ -222,12 +212,12 @@ async function clean(argv: string[]): Promise<void> {
   if (!positionals[0]) fail('clean needs a run id (see: flotilla runs)');
   const dataDir = await ensureDataDir(values['data-dir'] ?? defaultDataDir());
   const running = await runningEngine(dataDir);
-  let r: { removedWorktrees: number; removedBranches: number };
-  if (running) r = await callEngine(running, 'cleanRun', { runId: positionals[0] });
+  let r: CleanResult;
+  if (running) r = await running.call('cleanRun', { runId: positionals[0] });
   else {
     const engine = await Engine.create({ dataDir });
     try {
-      r = await engine.cleanRun(positionals[0]);
+      r = await engine.call('cleanRun', { runId: positionals[0] });
     } finally {
       await engine.close();
     }

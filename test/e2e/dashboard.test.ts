@@ -62,7 +62,7 @@ describe('dashboard: ten live terminals', () => {
     for (const slot of SLOTS) await page.getByTestId(`tile-${slot}`).waitFor({ state: 'visible', timeout: 30_000 });
     await expect.poll(() => page.locator('[data-testid^="tile-"]').evaluateAll((els) =>
       els.filter((e) => /^tile-\d+$/.test(e.getAttribute('data-testid') ?? '')).length), { timeout: 10_000 }).toBe(10);
-    expect(engine.listSessions()).toHaveLength(10);
+    expect(engine.registry.listSessions()).toHaveLength(10);
     for (const slot of SLOTS) await waitForTerminal(page, slot, new RegExp(`slot ${slot} ready`), 30_000);
     // Each terminal shows its own session, not a neighbour's.
     expect(await terminalText(page, 4)).not.toMatch(/slot 5 ready/);
@@ -139,9 +139,9 @@ model: kimi-k2.6
     );
     await page.getByTestId('tile-1').waitFor({ state: 'visible', timeout: 30_000 });
     // The engine metered it (so a zero on screen is the UI's fault, not the meter's).
-    const runId = engine.listSessions()[0]!.runId;
-    await expect.poll(() => engine.spend(runId).run?.requests ?? 0, { timeout: 30_000, message: 'engine metered 3 requests' }).toBe(3);
-    expect(engine.spend(runId).run!.usd).toBeGreaterThan(0);
+    const runId = engine.registry.listSessions()[0]!.runId;
+    await expect.poll(async () => (await engine.call('spend', { runId })).run?.requests ?? 0, { timeout: 30_000, message: 'engine metered 3 requests' }).toBe(3);
+    expect((await engine.call('spend', { runId })).run!.usd).toBeGreaterThan(0);
     await expect.poll(() => dollars(page, 'tile-spend-1'), { timeout: 15_000, message: 'tile-spend-1 shows > $0' }).toBeGreaterThan(0);
     await expect.poll(() => dollars(page, 'header-spend'), { timeout: 15_000, message: 'header-spend shows > $0' }).toBeGreaterThan(0);
     await screenshot(page, '3-spend');
@@ -169,7 +169,7 @@ tasks: ${JSON.stringify(['WRITE ../outside.txt x'])}
     );
     await page.getByTestId('tile-1').waitFor({ state: 'visible', timeout: 30_000 });
     await expect
-      .poll(() => engine.listSessions()[0]?.status, { timeout: 60_000, message: 'engine: session needs_you' })
+      .poll(() => engine.registry.listSessions()[0]?.status, { timeout: 60_000, message: 'engine: session needs_you' })
       .toBe('needs_you');
     await expect
       .poll(async () => (await page.getByTestId('tile-status-1').textContent()) ?? '', { timeout: 15_000, message: 'tile-status-1 says needs you' })

@@ -36,19 +36,19 @@ provider: { preset: custom, baseUrl: "http://127.0.0.1:9" }
 describe('conflicts and review panels', () => {
   let repo: string;
   let runId: string;
-  const sessionOf = (slot: number) => engine.listSessions(runId).find((s) => s.slot === slot)!;
+  const sessionOf = (slot: number) => engine.registry.listSessions(runId).find((s) => s.slot === slot)!;
 
   it('two sessions editing line 1 of src/app.ts show as a conflict, compared side by side', async () => {
     const { page } = dash;
     repo = makeRepo({ 'src/app.ts': APP_TS });
     await launchFromUi(page, template(repo));
-    await expect.poll(() => engine.listSessions().length, { timeout: 30_000 }).toBe(2);
-    runId = engine.listSessions()[0]!.runId;
+    await expect.poll(() => engine.registry.listSessions().length, { timeout: 30_000 }).toBe(2);
+    runId = engine.registry.listSessions()[0]!.runId;
     await expect
-      .poll(() => engine.listSessions(runId).map((s) => s.status).join(','), { timeout: 30_000, message: 'both sessions done' })
+      .poll(() => engine.registry.listSessions(runId).map((s) => s.status).join(','), { timeout: 30_000, message: 'both sessions done' })
       .toBe('done,done');
     await expect
-      .poll(() => engine.conflicts(runId).some((w) => w.path === 'src/app.ts' && w.kind === 'conflict'), {
+      .poll(() => engine.review.conflicts(runId).some((w) => w.path === 'src/app.ts' && w.kind === 'conflict'), {
         timeout: 30_000,
         message: 'engine: src/app.ts is a conflict',
       })

@@ -52,18 +52,18 @@ describe('settings panel', () => {
     await expect.poll(async () => (await state.textContent()) ?? '', { timeout: 10_000 }).toBe('set (data dir)');
     expect(await page.content()).not.toContain(SECRET);
     expect(await panel.getByTestId('settings-key-input-MOONSHOT_API_KEY').inputValue()).toBe('');
-    expect(engine.settingsView().keys).toContainEqual({ name: 'MOONSHOT_API_KEY', source: 'data dir' });
+    expect(engine.settings.view().keys).toContainEqual({ name: 'MOONSHOT_API_KEY', source: 'data dir' });
     await screenshot(page, 'settings-1-key-saved');
 
     // Price override: kimi-k2.6 input at $1.23 per million.
-    const shipped = engine.settingsView().shipped.find((p) => p.model === 'kimi-k2.6')!;
+    const shipped = engine.settings.view().shipped.find((p) => p.model === 'kimi-k2.6')!;
     expect(shipped).toBeTruthy();
     const input = () => page.getByTestId('settings-price-kimi-k2.6-inputUsd');
     expect(await input().getAttribute('placeholder')).toBe(String(shipped.inputUsd));
     await input().fill('1.23');
     await panel.getByTestId('settings-save-prices').click();
     await expect.poll(async () => (await panel.getByTestId('settings-result').textContent()) ?? '', { timeout: 10_000 }).toMatch(/saved/i);
-    const view = engine.settingsView();
+    const view = engine.settings.view();
     expect(view.prices.find((p) => p.model === 'kimi-k2.6')!.inputUsd).toBe(1.23);
     expect(Object.keys(view.settings.prices ?? {})).toEqual(['kimi-k2.6']);
 
@@ -77,8 +77,8 @@ describe('settings panel', () => {
     // Reset to shipped: no overrides, the input empty again with the shipped placeholder.
     await page.getByTestId('settings-reset-prices').click();
     await expect.poll(() => input().inputValue(), { timeout: 10_000 }).toBe('');
-    expect(engine.settingsView().settings.prices).toBeUndefined();
-    expect(engine.settingsView().prices.find((p) => p.model === 'kimi-k2.6')!.inputUsd).toBe(shipped.inputUsd);
+    expect(engine.settings.view().settings.prices).toBeUndefined();
+    expect(engine.settings.view().prices.find((p) => p.model === 'kimi-k2.6')!.inputUsd).toBe(shipped.inputUsd);
     expect(await page.content()).not.toContain(SECRET);
     expect(dash.errors).toEqual([]);
   }, 60_000);
@@ -101,7 +101,7 @@ provider: { preset: custom, baseUrl: "http://127.0.0.1:9" }
 `,
     );
     await page.getByTestId('tile-1').waitFor({ state: 'visible', timeout: 30_000 });
-    await expect.poll(() => engine.listSessions()[0]?.status, { timeout: 30_000, message: 'engine: session needs you' }).toBe('needs_you');
+    await expect.poll(() => engine.registry.listSessions()[0]?.status, { timeout: 30_000, message: 'engine: session needs you' }).toBe('needs_you');
     const notice = page.getByTestId('notice').filter({ hasText: /needs you/i });
     await notice.first().waitFor({ state: 'visible', timeout: 10_000 });
     await screenshot(page, 'settings-3-notice');

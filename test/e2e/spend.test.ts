@@ -88,13 +88,13 @@ budget: { perSessionUsd: 0.01 }
     await panel.getByTestId('spend-raise-input-1').fill('1');
     await panel.getByTestId('spend-raise-ok-1').click();
     await expect
-      .poll(() => engine.listSessions()[0]?.status, { timeout: 30_000, message: 'engine: session done after the raise' })
+      .poll(() => engine.registry.listSessions()[0]?.status, { timeout: 30_000, message: 'engine: session done after the raise' })
       .toBe('done');
     await expect
       .poll(async () => (await page.getByTestId('tile-status-1').textContent()) ?? '', { timeout: 15_000, message: 'tile-status-1 says done' })
       .toMatch(/done/i);
-    const runId = engine.listSessions()[0]!.runId;
-    expect(engine.spend(runId).run!.requests).toBe(3);
+    const runId = engine.registry.listSessions()[0]!.runId;
+    expect((await engine.call('spend', { runId })).run!.requests).toBe(3);
 
     // The total row equals the header's total once everything has settled.
     await expect.poll(async () => (await page.getByTestId('header-spend').textContent()) ?? '', { timeout: 10_000 }).not.toMatch(/est/);

@@ -71,7 +71,7 @@ describe('launch dialog: templates', () => {
     await dialog.waitFor({ state: 'hidden', timeout: 30_000 });
 
     for (const slot of [1, 2]) await waitForTerminal(page, slot, `slot ${slot} from saved template`, 30_000);
-    const runs = engine.listRuns();
+    const runs = engine.registry.listRuns();
     expect(runs.map((r) => r.name)).toContain('e2e saved');
     // However many tiles are up, WebGL contexts stay within the lease (0 where the browser has no WebGL).
     const contexts = await page.evaluate(() => window.__flotilla!.webglContexts());

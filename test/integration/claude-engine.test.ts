@@ -85,12 +85,12 @@ describe('Claude Code as a Flotilla session', () => {
     const hooks: string[] = [];
     engine.on('hook', (_id: string, body: { hook_event_name: string }) => hooks.push(body.hook_event_name));
     const before = upstream.requests.length;
-    const { run, sessions } = await engine.launch({
+    const { run, sessions } = await engine.call('launch', {
       templateText: template(repo, 'claude-code-batch', ['WRITE hello.txt hi from slot one', 'WRITE other.txt slot two was here']),
     });
     expect(sessions).toHaveLength(2);
     await engine.waitForRun(run.id);
-    const ended = engine.listSessions(run.id);
+    const ended = engine.registry.listSessions(run.id);
     expect(ended.map((s) => [s.status, s.exitCode])).toEqual([
       ['done', 0],
       ['done', 0],
@@ -111,7 +111,7 @@ describe('Claude Code as a Flotilla session', () => {
     expect(sessionIds).toEqual(new Set(ended.map((s) => s.agentSessionId)));
     expect(hooks).toEqual(expect.arrayContaining(['UserPromptSubmit', 'PostToolUse', 'Stop']));
 
-    const report = await engine.report(run.id);
+    const report = await engine.call('report', { runId: run.id });
     expect(report.sessions.map((s) => s.changedFiles)).toEqual([['hello.txt'], ['other.txt']]);
   });
 
@@ -120,32 +120,32 @@ describe('Claude Code as a Flotilla session', () => {
     const engine = await engineWithKey();
     const watch = statusWatcher(engine);
     // A Write outside the worktree makes Claude Code ask, even under acceptEdits.
-    const { sessions } = await engine.launch({ templateText: template(repo, 'claude-code', ['WRITE ../outside.txt escaped']) });
+    const { sessions } = await engine.call('launch', { templateText: template(repo, 'claude-code', ['WRITE ../outside.txt escaped']) });
     const id = sessions[0]!.id;
     await watch.until(id, 'needs_you');
     // The hook can arrive a moment before the prompt is drawn.
     const t0 = Date.now();
     let screen = '';
     while (!/Do you want to create/.test(screen) && Date.now() - t0 < 20_000) {
-      screen = screenText((await engine.snapshot(id)).data);
+      screen = screenText((await engine.call('snapshot', { sessionId: id })).data);
       await new Promise((r) => setTimeout(r, 100));
     }
     expect(screen).toMatch(/Do you want to create/);
-    engine.input(id, '\r');
+    engine.scheduler.input(id, '\r');
     await watch.until(id, 'idle');
     const statuses = watch.of(id);
     expect(statuses.indexOf('needs_you')).toBeGreaterThan(statuses.indexOf('working'));
     expect(statuses.lastIndexOf('working')).toBeGreaterThan(statuses.indexOf('needs_you'));
     expect(readFileSync(join(sessions[0]!.worktree, '..', 'outside.txt'), 'utf8')).toBe('escaped');
-    await engine.stop(id);
-    expect(engine.listSessions().find((s) => s.id === id)!.status).toBe('stopped');
+    await engine.call('stop', { sessionId: id });
+    expect(engine.registry.listSessions().find((s) => s.id === id)!.status).toBe('stopped');
   });
 
   it('a session of an earlier engine resumes its Claude Code conversation (--resume) in its worktree', async () => {
     const repo = makeRepo();
     const dataDir = tempDir('flotilla-data-');
     const first = await engineWithKey(dataDir);
-    const { run, sessions } = await first.launch({ templateText: template(repo, 'claude-code-batch', ['WRITE notes.txt first turn']) });
+    const { run, sessions } = await first.call('launch', { templateText: template(repo, 'claude-code-batch', ['WRITE notes.txt first turn']) });
     await first.waitForRun(run.id);
     await first.close();
     engines.splice(engines.indexOf(first), 1);
@@ -153,30 +153,30 @@ describe('Claude Code as a Flotilla session', () => {
     const second = await engineWithKey(dataDir);
     const watch = statusWatcher(second);
     const id = sessions[0]!.id;
-    expect(second.listSessions(run.id)[0]).toMatchObject({ status: 'done' });
+    expect(second.registry.listSessions(run.id)[0]).toMatchObject({ status: 'done' });
     const before = upstream.requests.length;
-    await second.resume(id);
-    const resumed = second.listSessions(run.id)[0]!;
+    await second.call('resume', { sessionId: id });
+    const resumed = second.registry.listSessions(run.id)[0]!;
     expect(resumed.args).toEqual(expect.arrayContaining(['--resume', sessions[0]!.agentSessionId!]));
     expect(resumed.worktree).toBe(sessions[0]!.worktree);
     // Type only once the resumed conversation is on screen and the prompt waits for input.
     const t0 = Date.now();
     let screen = '';
     while (!(screen.includes('first turn') && /accept edits on/.test(screen)) && Date.now() - t0 < 30_000) {
-      screen = screenText((await second.snapshot(id)).data);
+      screen = screenText((await second.call('snapshot', { sessionId: id })).data);
       await new Promise((r) => setTimeout(r, 200));
     }
-    second.input(id, 'SAY resumed fine');
+    second.scheduler.input(id, 'SAY resumed fine');
     await new Promise((r) => setTimeout(r, 300));
-    second.input(id, '\r');
+    second.scheduler.input(id, '\r');
     const t1 = Date.now();
     while (!upstream.requests.slice(before).some((r) => JSON.stringify(r.body?.messages ?? []).includes('resumed fine')) && Date.now() - t1 < 30_000)
       await new Promise((r) => setTimeout(r, 100));
-    if (Date.now() - t1 >= 30_000) console.log(screenText((await second.snapshot(id)).data));
+    if (Date.now() - t1 >= 30_000) console.log(screenText((await second.call('snapshot', { sessionId: id })).data));
     // The new turn carries the earlier conversation: Claude Code really resumed it.
     const turn = upstream.requests.slice(before).find((r) => JSON.stringify(r.body?.messages ?? []).includes('resumed fine'));
     expect(turn).toBeDefined();
     expect(JSON.stringify(turn!.body.messages)).toContain('WRITE notes.txt first turn');
-    await second.stop(id);
+    await second.call('stop', { sessionId: id });
   });
 });

@@ -195,7 +195,7 @@ model: kimi-k2.6
 
       const engine = await Engine.create({ dataDir });
       try {
-        const [row] = engine.ledgerRows(runId);
+        const [row] = engine.ledger.rows(runId);
         expect(row).toMatchObject({ state: 'interrupted' });
         expect(row!.inputTokens).toBeGreaterThan(0);
         expect(row!.endedAt).not.toBeNull();

@@ -30,7 +30,7 @@ describe('demo', () => {
   it('runs demo agents against the simulated K2 through the meter: edits, spend, a question, a conflict', async () => {
     const engine = await Engine.create({ dataDir: tempDir('flotilla-demo-'), env: { ...process.env, FLOTILLA_DEMO_FAST: '1' } });
     engines.push(engine);
-    const { run, sessions } = await engine.demo({ count: 4 });
+    const { run, sessions } = await engine.call('demo', { count: 4 });
     expect(run.name).toBe('demo');
     expect(run.model).toBe('kimi-k2.6');
     expect(run.workspace).toBe('worktree');
@@ -38,12 +38,12 @@ describe('demo', () => {
     expect(sessions).toHaveLength(4);
     expect(sessions.map((s) => s.task)).toEqual([1, 2, 3, 4].map((slot) => demoJob(slot).task));
 
-    const current = () => engine.listSessions(run.id);
+    const current = () => engine.registry.listSessions(run.id);
     const bySlot = (slot: number) => current().find((s) => s.slot === slot)!;
 
     // Live: files written in the worktrees and spend rising, while the agents still run.
     await waitFor(
-      () => sessions.some((s) => existsSync(join(s.worktree, demoJob(s.slot).write.path))) && (engine.spend(run.id).run?.usd ?? 0) > 0,
+      () => sessions.some((s) => existsSync(join(s.worktree, demoJob(s.slot).write.path))) && (engine.meter.runSpend(run.id)?.usd ?? 0) > 0,
       30_000,
       'a written file and spend > 0',
     );
@@ -51,10 +51,10 @@ describe('demo', () => {
     // Slot 2 asks before its refactor: the screen heuristic shows it as needs_you; any key answers.
     const asking = await waitFor(() => current().find((s) => s.status === 'needs_you'), 30_000, 'a session that needs you');
     expect(demoJob(asking.slot).ask).toBe(true);
-    const screen = await engine.snapshot(asking.id);
+    const screen = await engine.call('snapshot', { sessionId: asking.id });
     expect(screen.data).toContain('Proceed with the refactor? [y/n]');
     expect(screen.data).toContain('[simulated K2]');
-    engine.input(asking.id, 'y\r');
+    engine.scheduler.input(asking.id, 'y\r');
 
     await Promise.race([
       engine.waitForRun(run.id),
@@ -68,7 +68,7 @@ describe('demo', () => {
     expect(readFileSync(join(bySlot(2).worktree, 'src/config.ts'), 'utf8')).toContain('maxRetries: 10,');
     expect(readFileSync(join(bySlot(3).worktree, 'src/api.ts'), 'utf8')).toContain('validateOrder(body)');
 
-    const report = await engine.report(run.id);
+    const report = await engine.call('report', { runId: run.id });
     for (const s of report.sessions) {
       const job = demoJob(s.slot);
       const expected = [job.edit?.path, job.write.path].filter((p): p is string => !!p).sort();
@@ -82,12 +82,12 @@ describe('demo', () => {
     // Nobody else collides.
     for (const c of report.conflicts) expect(c.path).toBe('src/config.ts');
 
-    const diff = await engine.diff(s2, 'src/config.ts');
+    const diff = await engine.call('diff', { sessionId: s2, path: 'src/config.ts' });
     expect(diff.diff).toContain('-  maxRetries: 3,');
     expect(diff.diff).toContain('+  maxRetries: 10,');
 
     // The ledger: one exact row per model request (read, edit, [question], write, summary), priced at K2.6's rates.
-    const rows = engine.ledgerRows(run.id);
+    const rows = engine.ledger.rows(run.id);
     for (const s of final) {
       const job = demoJob(s.slot);
       const mine = rows.filter((r) => r.sessionId === s.id);
@@ -109,6 +109,6 @@ describe('demo', () => {
     const total = rows.reduce((a, r) => a + r.usd, 0);
     expect(report.totals.requests).toBe(rows.length);
     expect(report.totals.usd).toBeCloseTo(total, 9);
-    expect(engine.spend(run.id).run!.usd).toBeCloseTo(total, 9);
+    expect((await engine.call('spend', { runId: run.id })).run!.usd).toBeCloseTo(total, 9);
   }, 90_000);
 });

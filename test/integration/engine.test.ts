@@ -94,7 +94,7 @@ describe('engine', () => {
     expect(git(repo, 'status', '--porcelain')).toBe('');
     expect(git(repo, 'rev-parse', '--abbrev-ref', 'HEAD')).toBe('main');
 
-    const report = await engine.report(result.run.id);
+    const report = await engine.call('report', { runId: result.run.id });
     expect(report.run.name).toBe('Echo Test');
     expect(report.sessions).toHaveLength(3);
     expect(report.sessions[0]).toMatchObject({ slot: 1, task: 'alpha', status: 'done', exitCode: 0, changedFiles: [] });
@@ -146,16 +146,16 @@ provider: { preset: custom, baseUrl: "http://127.0.0.1:9" }
 
     await client.call('stop', { sessionId: id });
     let info = (await client.call('listSessions', {})).find((s: SessionInfo) => s.id === id);
-    expect(info.status).toBe('stopped');
+    expect(info!.status).toBe('stopped');
 
     await client.call('restart', { sessionId: id });
     await waitFor(() => {
-      const s = engine.listSessions().find((x) => x.id === id);
+      const s = engine.registry.listSessions().find((x) => x.id === id);
       return s && (s.status === 'working' || s.status === 'idle');
     }, 10_000, 'restarted session to run');
     await client.call('stop', { sessionId: id });
-    info = engine.listSessions().find((s) => s.id === id);
-    expect(info.status).toBe('stopped');
+    info = engine.registry.listSessions().find((s) => s.id === id);
+    expect(info!.status).toBe('stopped');
   });
 
   it('streams a queued session to a client that subscribed before it started', async () => {
@@ -235,30 +235,30 @@ provider: { preset: custom, baseUrl: "http://127.0.0.1:9" }
         writeFileSync(join(runRoot, '7'), 'in the way');
       }
     });
-    const err = await engine.launch({ templateText: text }).catch((e) => e);
+    const err = await engine.call('launch', { templateText: text }).catch((e) => e);
     expect(err).toBeInstanceOf(Error);
     expect(err.message).toMatch(/slot 7/);
     expect(git(repo, 'branch', '--list', `flotilla/${slug}/*`)).toBe('');
     expect(git(repo, 'worktree', 'list', '--porcelain')).not.toContain(runId);
-    const failed = engine.listRuns().find((r) => r.id === runId)!;
+    const failed = engine.registry.listRuns().find((r) => r.id === runId)!;
     expect(failed.state).toBe('failed');
     expect(failed.error).toMatch(/slot 7/);
-    expect(engine.listSessions(runId)).toEqual([]);
+    expect(engine.registry.listSessions(runId)).toEqual([]);
   });
 
   it('rejects bad input with messages that say what to do', async () => {
     const engine = await startEngine();
     const notRepo = tempDir();
-    await expect(engine.launch({ templateText: shellTemplate(notRepo) })).rejects.toThrow(/not a git repository/);
+    await expect(engine.call('launch', { templateText: shellTemplate(notRepo) })).rejects.toThrow(/not a git repository/);
     const repo = makeRepo();
-    await expect(engine.launch({ templateText: shellTemplate(repo, 'base: no-such-ref') })).rejects.toThrow(/no-such-ref/);
+    await expect(engine.call('launch', { templateText: shellTemplate(repo, 'base: no-such-ref') })).rejects.toThrow(/no-such-ref/);
     await expect(
-      engine.launch({ templateText: shellTemplate(repo).replace('command: node', 'command: no-such-agent-xyz') }),
+      engine.call('launch', { templateText: shellTemplate(repo).replace('command: node', 'command: no-such-agent-xyz') }),
     ).rejects.toThrow(/no-such-agent-xyz.*not found on PATH/);
-    await expect(engine.launch({ templatePath: join(notRepo, 'missing.yaml') })).rejects.toThrow(/not found/i);
-    await expect(engine.launch({ templateText: shellTemplate(repo), count: 65 })).rejects.toThrow(/count/);
+    await expect(engine.call('launch', { templatePath: join(notRepo, 'missing.yaml') })).rejects.toThrow(/not found/i);
+    await expect(engine.call('launch', { templateText: shellTemplate(repo), count: 65 })).rejects.toThrow(/count/);
     // Nothing was half-made.
-    expect(engine.listRuns()).toEqual([]);
+    expect(engine.registry.listRuns()).toEqual([]);
     expect(git(repo, 'worktree', 'list').split('\n')).toHaveLength(1);
   });
 

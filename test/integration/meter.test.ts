@@ -60,11 +60,11 @@ describe('the meter', () => {
     const repo = makeRepo();
     const e = await engine();
     // WAIT keeps the first request open long enough to read the agent's environment from /proc.
-    const { run, sessions } = await e.launch({ templateText: claudeTemplate(repo, ['WAIT 1500\nWRITE a.txt metered']) });
+    const { run, sessions } = await e.call('launch', { templateText: claudeTemplate(repo, ['WAIT 1500\nWRITE a.txt metered']) });
     const id = sessions[0]!.id;
     let environ = '';
     for (let i = 0; i < 100 && !environ; i++) {
-      const pid = e.listSessions(run.id)[0]!.pid;
+      const pid = e.registry.listSessions(run.id)[0]!.pid;
       try {
         if (pid) environ = readFileSync(`/proc/${pid}/environ`, 'utf8');
       } catch {
@@ -73,7 +73,7 @@ describe('the meter', () => {
       if (!environ) await new Promise((r) => setTimeout(r, 20));
     }
     await e.waitForRun(run.id);
-    const s = e.listSessions(run.id)[0]!;
+    const s = e.registry.listSessions(run.id)[0]!;
     expect(s.status).toBe('done');
     expect(readFileSync(join(s.worktree, 'a.txt'), 'utf8')).toBe('metered');
 
@@ -87,10 +87,10 @@ describe('the meter', () => {
     expect(served.length).toBeGreaterThanOrEqual(2);
     for (const r of served) expect(r.headers.authorization).toBe(`Bearer ${KEY}`);
     const expectedUsd = served.reduce((a, r) => a + servedUsd(r), 0);
-    const rows: LedgerRow[] = e.ledgerRows(run.id);
+    const rows: LedgerRow[] = e.ledger.rows(run.id);
     expect(rows).toHaveLength(served.length);
     expect(rows.every((r) => r.state === 'exact' && r.model === 'kimi-k2.6' && r.priced)).toBe(true);
-    const spend = e.spend(run.id);
+    const spend = (await e.call('spend', { runId: run.id }));
     const mine = spend.sessions.find((x) => x.sessionId === id)!;
     expect(Math.abs(mine.usd - expectedUsd)).toBeLessThan(1e-6);
     expect(mine.usd).toBeGreaterThan(0);
@@ -107,7 +107,7 @@ describe('the meter', () => {
     expect(mine.contextWindow).toBe(262_144);
     expect(mine.contextFill).toBeGreaterThan(0);
 
-    const report = await e.report(run.id);
+    const report = await e.call('report', { runId: run.id });
     expect(Math.abs(report.sessions[0]!.spend.usd - expectedUsd)).toBeLessThan(1e-6);
     expect(report.sessions[0]!.spend.requests).toBe(served.length);
     expect(report.totals.requests).toBe(served.length);
@@ -121,9 +121,9 @@ describe('the meter', () => {
     e.on('event', (ev: EngineEvent) => {
       if (ev.event === 'intent') seen.push({ path: ev.intent.path, tool: ev.intent.tool, existed: existsSync(ev.intent.path) });
     });
-    const { run } = await e.launch({ templateText: claudeTemplate(repo, ['WRITE src/new.ts export const x = 1;']) });
+    const { run } = await e.call('launch', { templateText: claudeTemplate(repo, ['WRITE src/new.ts export const x = 1;']) });
     await e.waitForRun(run.id);
-    const s = e.listSessions(run.id)[0]!;
+    const s = e.registry.listSessions(run.id)[0]!;
     expect(seen).toEqual([{ path: join(s.worktree, 'src/new.ts'), tool: 'Write', existed: false }]);
     expect(existsSync(join(s.worktree, 'src/new.ts'))).toBe(true);
   });
@@ -133,7 +133,7 @@ describe('the meter', () => {
     const e = await engine();
     const all = events(e);
     // Each request is served 10 000 uncached input tokens: $0.0095 at kimi-k2.6. The budget allows one.
-    const { run, sessions } = await e.launch({
+    const { run, sessions } = await e.call('launch', {
       templateText: claudeTemplate(repo, ['USAGE 10000 0 0 10\nWRITE a.txt paid for\nWRITE b.txt after the raise']).concat('budget: { perSessionUsd: 0.005 }\n'),
     });
     const id = sessions[0]!.id;
@@ -150,24 +150,24 @@ describe('the meter', () => {
     expect(existsSync(join(sessions[0]!.worktree, 'a.txt'))).toBe(true);
     expect(existsSync(join(sessions[0]!.worktree, 'b.txt'))).toBe(false);
 
-    e.raiseBudget({ sessionId: id, usd: 1 });
+    e.call('raiseBudget', { sessionId: id, usd: 1 });
     await e.waitForRun(run.id);
-    const s = e.listSessions(run.id)[0]!;
+    const s = e.registry.listSessions(run.id)[0]!;
     expect(s.status).toBe('done');
     expect(readFileSync(join(s.worktree, 'b.txt'), 'utf8')).toBe('after the raise');
-    const rows = e.ledgerRows(run.id);
+    const rows = e.ledger.rows(run.id);
     expect(rows.some((r) => r.state === 'refused')).toBe(true);
     // Refused requests reached nothing upstream and cost nothing.
     const served = requestsOf(s.agentSessionId!);
     expect(rows.filter((r) => r.state === 'exact')).toHaveLength(served.length);
-    expect(e.spend(run.id).sessions[0]!.usd).toBeCloseTo(served.length * 0.0095 + served.length * 10 * 4 / 1e6, 9);
+    expect((await e.call('spend', { runId: run.id })).sessions[0]!.usd).toBeCloseTo(served.length * 0.0095 + served.length * 10 * 4 / 1e6, 9);
   });
 
   it('shows rate limited while the provider refuses, then back to work; the error is classified', async () => {
     const repo = makeRepo();
     const e = await engine();
     const all = events(e);
-    const { run, sessions } = await e.launch({ templateText: claudeTemplate(repo, ['FAIL x1 ratelimit\nWRITE c.txt eventually']) });
+    const { run, sessions } = await e.call('launch', { templateText: claudeTemplate(repo, ['FAIL x1 ratelimit\nWRITE c.txt eventually']) });
     await e.waitForRun(run.id);
     const id = sessions[0]!.id;
     const errs = all.filter((x): x is Extract<EngineEvent, { event: 'upstreamError' }> => x.event === 'upstreamError');
@@ -175,7 +175,7 @@ describe('the meter', () => {
     const statuses = all.filter((x) => x.event === 'session' && x.session.id === id).map((x) => (x as { session: { status: SessionStatus } }).session.status);
     expect(statuses).toContain('rate_limited');
     expect(statuses.at(-1)).toBe('done');
-    const rows = e.ledgerRows(run.id);
+    const rows = e.ledger.rows(run.id);
     expect(rows[0]).toMatchObject({ state: 'error', httpStatus: 429, errorType: 'rate_limit_reached_error', usd: 0 });
   });
 
@@ -193,7 +193,7 @@ describe('the meter', () => {
       "  console.log('responses-done ' + resp.includes('response.completed'));",
       "})();",
     ].join('\n');
-    const { run } = await e.launch({
+    const { run } = await e.call('launch', {
       templateText: `
 name: meter-openai
 repo: ${repo}
@@ -203,18 +203,18 @@ model: kimi-k2.6
 `,
     });
     await e.waitForRun(run.id);
-    const s = e.listSessions(run.id)[0]!;
+    const s = e.registry.listSessions(run.id)[0]!;
     expect(s.status).toBe('done');
-    const out = (await e.snapshot(s.id)).data;
+    const out = (await e.call('snapshot', { sessionId: s.id })).data;
     expect(out).toContain('chat-done true usage-chunks 1');
     expect(out).toContain('responses-done true');
-    const rows = e.ledgerRows(run.id);
+    const rows = e.ledger.rows(run.id);
     expect(rows.map((r) => r.state)).toEqual(['exact', 'exact']);
     // OpenAI counts cached tokens inside the prompt: the ledger keeps them apart.
     expect(rows[0]).toMatchObject({ inputTokens: 1000, cacheReadTokens: 500, outputTokens: 200 });
     expect(rows[1]).toMatchObject({ inputTokens: 2000, cacheReadTokens: 1000, outputTokens: 300 });
     const usd = (1000 * K26.inputUsd + 500 * K26.cacheReadUsd + 200 * K26.outputUsd + 2000 * K26.inputUsd + 1000 * K26.cacheReadUsd + 300 * K26.outputUsd) / 1e6;
-    expect(Math.abs(e.spend(run.id).run!.usd - usd)).toBeLessThan(1e-9);
+    expect(Math.abs((await e.call('spend', { runId: run.id })).run!.usd - usd)).toBeLessThan(1e-9);
     // The chat request reached the upstream with include_usage added by the meter.
     const chat = upstream.requests.filter((r) => r.path.startsWith('/v1/chat/completions')).at(-1)!;
     expect(chat.body.stream_options).toEqual({ include_usage: true });
@@ -228,7 +228,7 @@ model: kimi-k2.6
       "  body: JSON.stringify({ model: 'kimi-k2.6', stream: true, messages: [{ role: 'user', content: 'CUT 5\\nLONG 400' }] }) })",
       "  .then((r) => r.text()).then(() => console.log('whole'), (err) => console.log('cut:', err.cause?.code || err.message));",
     ].join('\n');
-    const { run } = await e.launch({
+    const { run } = await e.call('launch', {
       templateText: `
 name: meter-cut
 repo: ${repo}
@@ -238,8 +238,8 @@ model: kimi-k2.6
 `,
     });
     await e.waitForRun(run.id);
-    expect((await e.snapshot(e.listSessions(run.id)[0]!.id)).data).toContain('cut:');
-    const [row] = e.ledgerRows(run.id);
+    expect((await e.call('snapshot', { sessionId: e.registry.listSessions(run.id)[0]!.id })).data).toContain('cut:');
+    const [row] = e.ledger.rows(run.id);
     expect(row!.state).toBe('partial');
     expect(row!.outputTokens).toBeGreaterThan(0);
     expect(row!.usd).toBeGreaterThan(0);
@@ -249,7 +249,7 @@ model: kimi-k2.6
     const repo = makeRepo();
     const e = await engine();
     const all = events(e);
-    const { run } = await e.launch({ templateText: claudeTemplate(repo, ['SLOW 20\nLONG 60']) });
+    const { run } = await e.call('launch', { templateText: claudeTemplate(repo, ['SLOW 20\nLONG 60']) });
     await e.waitForRun(run.id);
     const spendEvents = all.filter((x): x is Extract<EngineEvent, { event: 'spend' }> => x.event === 'spend');
     expect(spendEvents.length).toBeGreaterThan(0);
@@ -258,10 +258,10 @@ model: kimi-k2.6
     await new Promise((r) => setTimeout(r, 300));
     const last = all.filter((x): x is Extract<EngineEvent, { event: 'spend' }> => x.event === 'spend').at(-1)!;
     expect(last.spend.estimateUsd).toBe(0);
-    expect(last.spend.usd).toBeCloseTo(e.spend(run.id).run!.usd, 12);
+    expect(last.spend.usd).toBeCloseTo((await e.call('spend', { runId: run.id })).run!.usd, 12);
     expect(all.some((x) => x.event === 'runSpend')).toBe(true);
 
-    expect(await e.balance(run.id)).toEqual({ availableUsd: 49.58, cashUsd: 3, voucherUsd: 46.58 });
+    expect(await e.call('balance', { runId: run.id })).toEqual({ availableUsd: 49.58, cashUsd: 3, voucherUsd: 46.58 });
 
     // The ledger as CSV over HTTP: its usd column adds up to the run's total.
     const csv = await (await fetch(`${e.origin}/api/ledger.csv?runId=${run.id}`, { headers: { authorization: `Bearer ${e.token}` } })).text();
@@ -269,6 +269,6 @@ model: kimi-k2.6
     const col = header!.split(',').indexOf('usd');
     expect(col).toBeGreaterThanOrEqual(0);
     const total = lines.reduce((a, l) => a + Number(l.split(',')[col] || 0), 0);
-    expect(Math.abs(total - e.spend(run.id).run!.usd)).toBeLessThan(1e-6);
+    expect(Math.abs(total - (await e.call('spend', { runId: run.id })).run!.usd)).toBeLessThan(1e-6);
   });
 });

@@ -35,7 +35,7 @@ describe('changes, conflicts and review', () => {
   it('tells a clean overlap from a real conflict, and disjoint changes from both', async () => {
     const repo = makeRepo(BASE_FILES);
     const e = await engine();
-    const { run, sessions } = await e.launch({
+    const { run, sessions } = await e.call('launch', {
       templateText: nodeRun(repo, [
         editLine(1, 'one from slot 1'), // overlaps slot 2 cleanly (different lines), conflicts with slot 3 (same line)
         editLine(6, 'six from slot 2'),
@@ -44,7 +44,7 @@ describe('changes, conflicts and review', () => {
       ]),
     });
     await e.waitForRun(run.id);
-    const report = await e.report(run.id);
+    const report = await e.call('report', { runId: run.id });
     expect(report.sessions.map((s) => s.changedFiles)).toEqual([['src/app.ts'], ['src/app.ts'], ['src/app.ts'], ['notes.md']]);
     const [s1, s2, s3, s4] = sessions.map((s) => s.id);
     const byKind = (k: string) => report.conflicts.filter((c) => c.kind === k);
@@ -53,12 +53,12 @@ describe('changes, conflicts and review', () => {
     expect(byKind('overlap').map((c) => c.sessions.includes(s2!))).toEqual([true]);
     expect(report.conflicts.some((c) => c.sessions.includes(s4!))).toBe(false);
 
-    const changes = await e.changes(s1!);
+    const changes = await e.call('changes', { sessionId: s1! });
     expect(changes).toEqual([{ path: 'src/app.ts', oldPath: null, status: 'modified', added: 1, removed: 1, binary: false }]);
-    const diff = await e.diff(s1!, 'src/app.ts');
+    const diff = await e.call('diff', { sessionId: s1!, path: 'src/app.ts' });
     expect(diff.diff).toContain('-line 1');
     expect(diff.diff).toContain('+one from slot 1');
-    const across = await e.pathAcross(run.id, 'src/app.ts');
+    const across = await e.call('pathAcross', { runId: run.id, path: 'src/app.ts' });
     expect(across.map((a) => a.slot)).toEqual([1, 2, 3]);
     expect(across[2]!.diff.diff).toContain('+one from slot 3');
   });
@@ -68,12 +68,12 @@ describe('changes, conflicts and review', () => {
     const e = await engine();
     const all: EngineEvent[] = [];
     e.on('event', (ev: EngineEvent) => all.push(ev));
-    const { run, sessions } = await e.launch({ templateText: nodeRun(repo, [editLine(2, 'two merged'), editLine(2, 'two rival')]) });
+    const { run, sessions } = await e.call('launch', { templateText: nodeRun(repo, [editLine(2, 'two merged'), editLine(2, 'two rival')]) });
     await e.waitForRun(run.id);
     const [s1, s2] = sessions.map((s) => s.id);
     const headBefore = git(repo, 'rev-parse', 'HEAD');
 
-    const merged = await e.merge({ sessionId: s1!, message: 'slot 1: line two' });
+    const merged = await e.call('merge', { sessionId: s1!, message: 'slot 1: line two' });
     expect(merged.target).toBe('main');
     expect(git(repo, 'rev-parse', 'HEAD')).toBe(merged.commit);
     expect(git(repo, 'rev-parse', 'HEAD~1')).toBe(headBefore);
@@ -85,30 +85,30 @@ describe('changes, conflicts and review', () => {
     const t0 = Date.now();
     let drift: ConflictWarning | undefined;
     while (!drift && Date.now() - t0 < 15_000) {
-      drift = e.conflicts(run.id).find((w) => w.kind === 'drift' && w.sessions.includes(s2!));
+      drift = e.review.conflicts(run.id).find((w) => w.kind === 'drift' && w.sessions.includes(s2!));
       if (!drift) await new Promise((r) => setTimeout(r, 100));
     }
     expect(drift?.path).toBe('src/app.ts');
-    const refused = await e.merge({ sessionId: s2! }).catch((err) => err);
+    const refused = await e.call('merge', { sessionId: s2! }).catch((err) => err);
     expect(refused.code).toBe('merge_refused_conflict');
     expect(refused.message).toMatch(/src\/app\.ts/);
     expect(git(repo, 'rev-parse', 'HEAD')).toBe(merged.commit);
     expect(git(repo, 'status', '--porcelain')).toBe('');
 
     // A dirty checkout refuses any merge and keeps the user's edit.
-    const { run: run2, sessions: more } = await e.launch({ templateText: nodeRun(repo, ["require('fs').writeFileSync('extra.txt', 'x\\n')"]) });
+    const { run: run2, sessions: more } = await e.call('launch', { templateText: nodeRun(repo, ["require('fs').writeFileSync('extra.txt', 'x\\n')"]) });
     await e.waitForRun(run2.id);
     writeFileSync(join(repo, 'README.md'), '# my uncommitted edit\n');
-    const dirty = await e.merge({ sessionId: more[0]!.id }).catch((err) => err);
+    const dirty = await e.call('merge', { sessionId: more[0]!.id }).catch((err) => err);
     expect(dirty.code).toBe('merge_refused_dirty');
     expect(readFileSync(join(repo, 'README.md'), 'utf8')).toBe('# my uncommitted edit\n');
     expect(existsSync(join(repo, 'extra.txt'))).toBe(false);
     expect(git(repo, 'rev-parse', 'HEAD')).toBe(merged.commit);
 
-    const patch = await e.exportPatch(s2!);
+    const patch = await e.call('exportPatch', { sessionId: s2! });
     expect(patch.patch).toContain('+two rival');
-    await expect(e.discard(s2!, false)).rejects.toThrow(/confirm/);
-    await e.discard(s2!, true);
+    await expect(e.call('discard', { sessionId: s2!, confirm: false })).rejects.toThrow(/confirm/);
+    await e.call('discard', { sessionId: s2!, confirm: true });
     expect(existsSync(sessions[1]!.worktree)).toBe(false);
     expect(git(repo, 'branch', '--list', sessions[1]!.branch!)).toBe('');
   });
@@ -122,7 +122,7 @@ describe('changes, conflicts and review', () => {
       if (ev.event === 'conflicts' && worktreeB)
         warnings.push({ kinds: ev.warnings.map((w) => w.kind), fileOfB: existsSync(join(worktreeB, 'shared.txt')) });
     });
-    const { run, sessions } = await e.launch({
+    const { run, sessions } = await e.call('launch', {
       templateText: `
 name: intents
 repo: ${repo}
@@ -134,18 +134,18 @@ tasks: ["WRITE shared.txt from A", "WAIT 4000\\nWRITE shared.txt from B"]
     });
     worktreeB = sessions[1]!.worktree;
     await e.waitForRun(run.id);
-    expect(e.listSessions(run.id).map((s) => s.status)).toEqual(['done', 'done']);
+    expect(e.registry.listSessions(run.id).map((s) => s.status)).toEqual(['done', 'done']);
     // First an intent (B about to write a file A already has) while B's file did not exist yet, then the conflict.
     const firstIntent = warnings.find((w) => w.kinds.includes('intent'));
     expect(firstIntent).toEqual({ kinds: expect.arrayContaining(['intent']), fileOfB: false });
-    const report = await e.report(run.id);
+    const report = await e.call('report', { runId: run.id });
     expect(report.conflicts).toEqual([{ path: 'shared.txt', sessions: sessions.map((s) => s.id).sort(), kind: 'conflict' }]);
   });
 
   it('attributes changes in a shared workspace by tool calls, and marks the rest unattributed', async () => {
     const repo = makeRepo(BASE_FILES);
     const e = await engine();
-    const { run, sessions } = await e.launch({
+    const { run, sessions } = await e.call('launch', {
       templateText: `
 name: shared
 repo: ${repo}
@@ -159,12 +159,12 @@ tasks: ["WRITE a.txt from one", "WRITE b.txt from two"]
     writeFileSync(join(repo, 'mine.txt'), 'written by the user\n');
     await e.waitForRun(run.id);
     expect(readFileSync(join(repo, 'a.txt'), 'utf8')).toBe('from one');
-    const files = await e.changes(sessions[0]!.id);
+    const files = await e.call('changes', { sessionId: sessions[0]!.id });
     const by = Object.fromEntries(files.map((f) => [f.path, f.sessions]));
     expect(by['a.txt']).toEqual([sessions[0]!.id]);
     expect(by['b.txt']).toEqual([sessions[1]!.id]);
     expect(by['mine.txt']).toEqual([]);
-    const report = await e.report(run.id);
+    const report = await e.call('report', { runId: run.id });
     expect(report.sessions.map((s) => s.changedFiles)).toEqual([['a.txt'], ['b.txt']]);
     expect(report.conflicts).toEqual([]);
   });

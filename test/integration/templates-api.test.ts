@@ -57,7 +57,7 @@ describe('template library API', () => {
     expect(saved.data.source).toBe('repo');
     expect(readFileSync(saved.data.path, 'utf8')).toBe(template(repo));
 
-    const savedData = await engine.saveTemplate({ name: 'Data One', text: template(repo, 'Data One'), where: 'data' });
+    const savedData = await engine.call('saveTemplate', { name: 'Data One', text: template(repo, 'Data One'), where: 'data' });
     expect(savedData.path).toBe(join(engine.dataDir, 'templates', 'data-one.yaml'));
 
     const listed = await api(engine, 'listTemplates', { repo });
@@ -70,23 +70,23 @@ describe('template library API', () => {
     const read = await api(engine, 'readTemplate', { path: saved.data.path });
     expect(read.ok).toBe(true);
     expect(read.data.text).toBe(template(repo));
-    expect((await engine.readTemplate({ path: savedData.path })).text).toBe(template(repo, 'Data One'));
+    expect((await engine.call('readTemplate', { path: savedData.path })).text).toBe(template(repo, 'Data One'));
 
-    const launched = await engine.launch({ templatePath: saved.data.path });
+    const launched = await engine.call('launch', { templatePath: saved.data.path });
     expect(launched.run.name).toBe('Nightly Echo');
     expect(launched.run.templatePath).toBe(saved.data.path);
     expect(launched.sessions).toHaveLength(2);
     await engine.waitForRun(launched.run.id);
-    expect(engine.listSessions(launched.run.id).map((s) => s.status)).toEqual(['done', 'done']);
+    expect(engine.registry.listSessions(launched.run.id).map((s) => s.status)).toEqual(['done', 'done']);
   });
 
   it('lists the engine cwd repo by default and an empty list when there are no folders', async () => {
     const engine = await startEngine();
     const repo = makeRepo();
-    expect(await engine.listTemplates({ repo })).toEqual([]);
+    expect(await engine.call('listTemplates', { repo })).toEqual([]);
     // No repo: the engine's cwd (this project has no templates folder, so only the data folder counts).
-    const saved = await engine.saveTemplate({ name: 'only data', text: template(repo), where: 'data' });
-    const all = await engine.listTemplates({});
+    const saved = await engine.call('saveTemplate', { name: 'only data', text: template(repo), where: 'data' });
+    const all = await engine.call('listTemplates', {});
     expect(all.filter((t) => t.source === 'data')).toEqual([{ name: 'Nightly Echo', path: saved.path, source: 'data' }]);
   });
 
@@ -101,11 +101,11 @@ describe('template library API', () => {
     expect(res.error!.message).toMatch(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:3: count: `, 'm'));
     expect(existsSync(file)).toBe(false);
 
-    const syntax = await errorOf(engine.saveTemplate({ name: 'syntax', text: 'name: x\ntasks: [a, b\n', where: 'data' }));
+    const syntax = await errorOf(engine.call('saveTemplate', { name: 'syntax', text: 'name: x\ntasks: [a, b\n', where: 'data' }));
     expect(syntax.code).toBe('template_invalid');
     expect(syntax.message).toMatch(/syntax\.yaml:\d+: YAML syntax error/);
 
-    const noName = await errorOf(engine.saveTemplate({ name: '!!!', text: template(repo), where: 'data' }));
+    const noName = await errorOf(engine.call('saveTemplate', { name: '!!!', text: template(repo), where: 'data' }));
     expect(noName.code).toBe('bad_request');
   });
 
@@ -123,23 +123,23 @@ describe('template library API', () => {
     const dataTemplates = join(engine.dataDir, 'templates');
     mkdirSync(dataTemplates, { recursive: true });
     writeFileSync(join(engine.dataDir, 'settings.yaml'), 'x: 1\n');
-    expect((await errorOf(engine.readTemplate({ path: join(dataTemplates, '..', 'settings.yaml') }))).code).toBe('forbidden');
+    expect((await errorOf(engine.call('readTemplate', { path: join(dataTemplates, '..', 'settings.yaml') }))).code).toBe('forbidden');
     writeFileSync(join(dataTemplates, 'notes.txt'), 'hi');
-    expect((await errorOf(engine.readTemplate({ path: join(dataTemplates, 'notes.txt') }))).code).toBe('forbidden');
-    expect((await errorOf(engine.readTemplate({ path: join(dataTemplates, 'missing.yaml') }))).code).toBe('not_found');
+    expect((await errorOf(engine.call('readTemplate', { path: join(dataTemplates, 'notes.txt') }))).code).toBe('forbidden');
+    expect((await errorOf(engine.call('readTemplate', { path: join(dataTemplates, 'missing.yaml') }))).code).toBe('not_found');
   });
 
   it('refuses to overwrite unless overwrite: true', async () => {
     const engine = await startEngine();
     const repo = makeRepo();
-    const first = await engine.saveTemplate({ name: 'Same', text: template(repo, 'first'), where: 'data' });
+    const first = await engine.call('saveTemplate', { name: 'Same', text: template(repo, 'first'), where: 'data' });
     const res = await api(engine, 'saveTemplate', { name: 'same', text: template(repo, 'second'), where: 'data' });
     expect(res.ok).toBe(false);
     expect(res.error!.code).toBe('exists');
     expect(res.error!.message).toContain(first.path);
     expect(readFileSync(first.path, 'utf8')).toBe(template(repo, 'first'));
 
-    const again = await engine.saveTemplate({ name: 'same', text: template(repo, 'second'), where: 'data', overwrite: true });
+    const again = await engine.call('saveTemplate', { name: 'same', text: template(repo, 'second'), where: 'data', overwrite: true });
     expect(again.overwritten).toBe(true);
     expect(readFileSync(first.path, 'utf8')).toBe(template(repo, 'second'));
   });

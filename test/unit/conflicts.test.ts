@@ -3,7 +3,8 @@ import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ConflictDetector, type ConflictWarning } from '../../electron/engine/workspace/conflicts.ts';
+import { ConflictDetector } from '../../electron/engine/workspace/conflicts.ts';
+import type { ConflictWarning } from '../../electron/shared/contract.ts';
 import { WorktreeWatcher } from '../../electron/engine/workspace/watcher.ts';
 
 const GIT_ENV = {

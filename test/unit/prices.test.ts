@@ -7,14 +7,12 @@ import {
   DEFAULT_REFERENCE_MODEL,
   PriceError,
   PriceTable,
-  SettingsError,
   effectivePrices,
   effectiveReferenceModel,
-  loadSettings,
   referenceCost,
-  saveSettings,
   type TokenUsage,
 } from '../../electron/engine/meter/prices.ts';
+import { SettingsError, loadSettings, saveSettings } from '../../electron/engine/settings/index.ts';
 import { MODELS, MODEL_TABLE_SOURCE, modelContextWindow, modelInfo } from '../../electron/engine/templates/models.ts';
 
 const PROJECT = resolve(import.meta.dirname, '../..');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classifyUpstreamError, createResponseParser, type WireStyle } from '../../electron/engine/meter/usage/index.ts';
+import { classifyUpstreamError, createResponseParser, type ApiStyle } from '../../electron/engine/meter/usage/index.ts';
 
 type Case = [kind: string, status: number, type: string | null, message: string];
 const CASES: Case[] = [
@@ -36,7 +36,7 @@ describe('classifyUpstreamError', () => {
   });
 });
 
-function parse(style: WireStyle, status: number, body: string, contentType = 'application/json') {
+function parse(style: ApiStyle, status: number, body: string, contentType = 'application/json') {
   const p = createResponseParser(style, { status, contentType });
   p.push(Buffer.from(body));
   return p.end();

@@ -1,11 +1,11 @@
 // Wire samples for the usage parser tests (test/unit/usage-*.test.ts): Anthropic streams captured from the stand-in
 // upstream over loopback, and hand-written OpenAI chat / Responses / Anthropic samples with the providers' quirks.
 import { startAnthropicUpstream } from '../upstream/index.ts';
-import type { WireStyle } from '../../electron/engine/meter/usage/index.ts';
+import type { ApiStyle } from '../../electron/engine/meter/usage/index.ts';
 
 export interface Sample {
   name: string;
-  style: WireStyle;
+  style: ApiStyle;
   status: number;
   contentType: string | undefined;
   bytes: Buffer;

@@ -1,10 +1,9 @@
-// The meter: the per-session proxy, usage parsing, prices, the spend ledger and budgets.
+// The meter: the per-session proxy, usage parsing, prices, the spend ledger and budgets. The public face of the folder.
 export { MeterProxy, proxyUrl, errorBody } from './proxy.ts';
 export type {
   MeterProxyOptions,
   ProxyRequestEvent,
   ProxyRoute,
-  ProxyStyle,
   ProxyTap,
   ProxyTapContext,
   ProxyTapFactory,
@@ -12,8 +11,15 @@ export type {
 } from './proxy.ts';
 export { Meter } from './meter.ts';
 export type { MeteredRun, MeteredSession } from './meter.ts';
-export { PriceTable, effectivePrices, loadSettings, parseSettings, saveSettings, referenceCost } from './prices.ts';
-export { ProviderKeys } from './keys.ts';
-export type { Settings } from './prices.ts';
+export {
+  DEFAULT_REFERENCE_MODEL,
+  PriceError,
+  PriceTable,
+  SHIPPED_PRICES_AS_OF,
+  SHIPPED_PRICES_SOURCES,
+  effectivePrices,
+  effectiveReferenceModel,
+  referenceCost,
+  type TokenUsage,
+} from './prices.ts';
 export { SpendLedger } from './ledger.ts';
-export { fetchBalance } from './balance.ts';

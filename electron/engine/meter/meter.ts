@@ -4,20 +4,22 @@
 // upstream to include usage in a stream, which adds a final chunk the client's SDK ignores).
 import { EventEmitter } from 'node:events';
 import type http from 'node:http';
-import type {
-  EditIntent,
-  LedgerRow,
-  RunSpend,
-  SessionSpend,
-  UpstreamErrorInfo,
-  UpstreamErrorKind,
+import {
+  type BudgetAlert,
+  type EngineEvent,
+  type LedgerRow,
+  type RunSpend,
+  type SessionSpend,
+  type UpstreamErrorInfo,
+  type UpstreamErrorKind,
+  zeroTokens,
 } from '../../shared/contract.ts';
 import type { MeterProxy, ProxyRequestEvent, ProxyTap, ProxyTapContext, RequestDecision } from './proxy.ts';
 import { PriceTable, referenceCost } from './prices.ts';
 import { SpendLedger } from './ledger.ts';
 import {
+  type ApiStyle,
   type Usage,
-  type WireStyle,
   classifyUpstreamError,
   createResponseParser,
   inspectRequest,
@@ -36,7 +38,7 @@ const BUDGET_RETRY_AFTER_S = 5;
 export interface MeteredSession {
   sessionId: string;
   runId: string;
-  style: WireStyle;
+  style: ApiStyle;
   /** The template's model, used when a request names none. */
   model: string;
   budgetUsd: number | null;
@@ -89,16 +91,13 @@ interface RunState {
 type LedgerTotals = ReturnType<SpendLedger['totals']>;
 
 export type MeterEvents = {
-  spend: [SessionSpend];
-  runSpend: [RunSpend];
-  budget: [{ scope: 'session' | 'run'; id: string; level: 80 | 100; usd: number; budgetUsd: number }];
-  intent: [EditIntent];
-  upstreamError: [string, UpstreamErrorInfo];
+  /** What clients hear: spend, runSpend, budget, intent and upstreamError events, as the contract shapes them. */
+  event: [EngineEvent];
   /** The meter's view of a session's status: over budget, rate limited, or back to work. */
   status: [string, 'over_budget' | 'rate_limited' | 'working', string | null];
 };
 
-const zeroUsage = (): Usage => ({ inputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, outputTokens: 0 });
+const zeroUsage = zeroTokens;
 
 export class Meter extends EventEmitter<MeterEvents> {
   private readonly sessions = new Map<string, SessionState>();
@@ -271,7 +270,7 @@ export class Meter extends EventEmitter<MeterEvents> {
     if (s.emitTimer) return;
     s.emitTimer = setTimeout(() => {
       s.emitTimer = null;
-      this.emit('spend', this.snapshot(s));
+      this.emit('event', { type: 'event', event: 'spend', spend: this.snapshot(s) });
     }, SPEND_EVENT_INTERVAL_MS);
   }
 
@@ -279,7 +278,7 @@ export class Meter extends EventEmitter<MeterEvents> {
     if (run.emitTimer) return;
     run.emitTimer = setTimeout(() => {
       run.emitTimer = null;
-      this.emit('runSpend', this.runSnapshot(run));
+      this.emit('event', { type: 'event', event: 'runSpend', spend: this.runSnapshot(run) });
     }, SPEND_EVENT_INTERVAL_MS);
   }
 
@@ -292,7 +291,7 @@ export class Meter extends EventEmitter<MeterEvents> {
     if (budget !== null) {
       if (!s.warned80 && sUsd >= 0.8 * budget) {
         s.warned80 = true;
-        this.emit('budget', { scope: 'session', id: s.info.sessionId, level: 80, usd: sUsd, budgetUsd: budget });
+        this.budgetAlert({ scope: 'session', id: s.info.sessionId, level: 80, usd: sUsd, budgetUsd: budget });
       }
     }
     const run = s.run;
@@ -301,7 +300,7 @@ export class Meter extends EventEmitter<MeterEvents> {
       const rUsd = this.runSnapshot(run).usd;
       if (rUsd >= 0.8 * rBudget) {
         run.warned80 = true;
-        this.emit('budget', { scope: 'run', id: run.info.runId, level: 80, usd: rUsd, budgetUsd: rBudget });
+        this.budgetAlert({ scope: 'run', id: run.info.runId, level: 80, usd: rUsd, budgetUsd: rBudget });
       }
     }
   }
@@ -311,7 +310,7 @@ export class Meter extends EventEmitter<MeterEvents> {
     const budget = s.info.budgetUsd;
     const usd = this.liveUsd(s).usd;
     if (budget !== null && usd >= budget) {
-      if (!s.over) this.emit('budget', { scope: 'session', id: s.info.sessionId, level: 100, usd, budgetUsd: budget });
+      if (!s.over) this.budgetAlert({ scope: 'session', id: s.info.sessionId, level: 100, usd, budgetUsd: budget });
       return (
         `Flotilla: this session's budget of $${budget.toFixed(2)} is used up ($${usd.toFixed(4)} spent). ` +
         'Raise the session budget in Flotilla (Spend → Raise budget, or the raiseBudget command) and this session carries on.'
@@ -324,7 +323,7 @@ export class Meter extends EventEmitter<MeterEvents> {
       if (rUsd >= rBudget) {
         if (!run.over) {
           run.over = true;
-          this.emit('budget', { scope: 'run', id: run.info.runId, level: 100, usd: rUsd, budgetUsd: rBudget });
+          this.budgetAlert({ scope: 'run', id: run.info.runId, level: 100, usd: rUsd, budgetUsd: rBudget });
         }
         return (
           `Flotilla: the run's budget of $${rBudget.toFixed(2)} is used up ($${rUsd.toFixed(4)} spent by all its sessions). ` +
@@ -333,6 +332,14 @@ export class Meter extends EventEmitter<MeterEvents> {
       }
     }
     return null;
+  }
+
+  private budgetAlert(b: BudgetAlert): void {
+    this.emit('event', { type: 'event', event: 'budget', ...b });
+  }
+
+  private upstreamError(sessionId: string, error: UpstreamErrorInfo): void {
+    this.emit('event', { type: 'event', event: 'upstreamError', sessionId, error });
   }
 
   private clearOver(s: SessionState): void {
@@ -367,7 +374,7 @@ export class Meter extends EventEmitter<MeterEvents> {
           if (!wasOver) meter.emit('status', s.info.sessionId, 'over_budget', refusal.split(' (')[0]!.replace('Flotilla: ', ''));
           const info: UpstreamErrorInfo = { kind: 'budget', status: 429, type: 'budget_exceeded', message: refusal, at: new Date().toISOString() };
           s.lastError = info;
-          meter.emit('upstreamError', s.info.sessionId, info);
+          meter.upstreamError(s.info.sessionId, info);
           meter.scheduleSpend(s);
           return {
             refuse: {
@@ -410,19 +417,21 @@ export class Meter extends EventEmitter<MeterEvents> {
               f.firstTokenAt = Date.now();
             },
             onProgress: (p) => {
+              // The first usage (Anthropic's message_start: the input tokens) is written at once, so a crash in the
+              // first second of a response still leaves them in the ledger; later figures at most once a second.
+              const first = f.usage === null && p.usage !== null;
               f.usage = p.usage;
               f.estimatedOutputTokens = p.estimatedOutputTokens;
               const now = Date.now();
-              if (f.rowId !== null && now - f.lastProgressAt >= LEDGER_PROGRESS_INTERVAL_MS) {
-                f.lastProgressAt = now;
-                const u = meter.estimateUsage(f);
-                const c = meter.cost(s.run, f.model, u);
-                meter.ledger.progress(f.rowId, { ...u, usd: c.usd, priced: c.priced });
-              }
+              if (f.rowId !== null && (first || now - f.lastProgressAt >= LEDGER_PROGRESS_INTERVAL_MS)) meter.writeProgress(s, f, now);
               meter.scheduleSpend(s);
             },
             onIntent: (i) =>
-              meter.emit('intent', { sessionId: s.info.sessionId, path: i.path, tool: i.tool, at: new Date().toISOString() }),
+              meter.emit('event', {
+                type: 'event',
+                event: 'intent',
+                intent: { sessionId: s.info.sessionId, path: i.path, tool: i.tool, at: new Date().toISOString() },
+              }),
           },
         });
       },
@@ -446,6 +455,17 @@ export class Meter extends EventEmitter<MeterEvents> {
       model: f.model,
       startedAt: new Date(f.startedAt).toISOString(),
     });
+    // Usage that arrived before the row existed (a fast first event) must not wait for the next progress write.
+    if (f.usage) this.writeProgress(s, f, Date.now());
+  }
+
+  /** The usage seen so far on an open request, to its ledger row (a durable write). */
+  private writeProgress(s: SessionState, f: InFlight, now: number): void {
+    if (f.rowId === null) return;
+    f.lastProgressAt = now;
+    const u = this.estimateUsage(f);
+    const c = this.cost(s.run, f.model, u);
+    this.ledger.progress(f.rowId, { ...u, usd: c.usd, priced: c.priced });
   }
 
   private settle(
@@ -512,7 +532,7 @@ export class Meter extends EventEmitter<MeterEvents> {
       const kind: UpstreamErrorKind = classifyUpstreamError(err.status || status, err.type, err.message);
       const info: UpstreamErrorInfo = { kind, status: err.status || status, type: err.type, message: err.message, at: new Date().toISOString() };
       s.lastError = info;
-      this.emit('upstreamError', s.info.sessionId, info);
+      this.upstreamError(s.info.sessionId, info);
       if (kind === 'rate_limited' || kind === 'overloaded') this.emit('status', s.info.sessionId, 'rate_limited', err.message);
     }
     this.checkBudgets(s);

@@ -4,11 +4,7 @@
 // Money: USD per million tokens in the table; a cost is (tokens × price) / 1e6 per kind of token, summed, in doubles.
 // Nothing is rounded here or in the ledger — a figure is rounded only when it is displayed — so sums over thousands of
 // requests stay within a micro-dollar of the exact decimal result.
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { z } from 'zod';
-import { writePrivateFile } from '../store/private-file.ts';
-import { PriceEntry } from '../../shared/contract.ts';
+import { PRICE_OVERRIDE_FIELDS, PriceOverride, RATE_FIELDS, type PriceEntry, type PriceOverrides, type Settings, type TokenCounts } from '../../shared/contract.ts';
 
 export class PriceError extends Error {
   /** engine/errors.ts turns a string `code` into the wire's error code. */
@@ -19,21 +15,8 @@ export class PriceError extends Error {
   }
 }
 
-export class SettingsError extends Error {
-  readonly code = 'settings_invalid';
-  constructor(message: string) {
-    super(message);
-    this.name = 'SettingsError';
-  }
-}
-
 /** Token counts with Anthropic's meaning: `inputTokens` is the uncached part of the prompt. */
-export interface TokenUsage {
-  inputTokens: number;
-  cacheReadTokens: number;
-  cacheWriteTokens: number;
-  outputTokens: number;
-}
+export type TokenUsage = TokenCounts;
 
 // ---------------------------------------------------------------------------------------------------------------------
 // The shipped table. Prices drift: edit these rows (with their date and source), never the code that uses them.
@@ -112,22 +95,7 @@ export const DEFAULT_REFERENCE_MODEL = 'claude-sonnet-4-5';
 // ---------------------------------------------------------------------------------------------------------------------
 // Overrides (settings.json `prices:`, template `prices:`): keyed by model id, any subset of the fields.
 
-const rate = z.number().finite().min(0);
-
-export const PriceOverride = z.strictObject({
-  inputUsd: rate.optional(),
-  cacheReadUsd: rate.optional(),
-  cacheWriteUsd: rate.optional(),
-  outputUsd: rate.optional(),
-  contextWindow: z.number().int().positive().optional(),
-});
-export type PriceOverride = z.infer<typeof PriceOverride>;
-
-const RATE_FIELDS = ['inputUsd', 'cacheReadUsd', 'cacheWriteUsd', 'outputUsd'] as const;
-export const PRICE_OVERRIDE_FIELDS = [...RATE_FIELDS, 'contextWindow'] as const;
-
-export const PriceOverrides = z.record(z.string(), PriceOverride);
-export type PriceOverrides = Record<string, PriceOverride>;
+export { PRICE_OVERRIDE_FIELDS, PriceOverride, type PriceOverrides } from '../../shared/contract.ts';
 
 // ---------------------------------------------------------------------------------------------------------------------
 // Model ids
@@ -277,114 +245,6 @@ export class PriceTable {
 /** What the same tokens would cost on the reference model (for "saved vs Claude"); 0 when that model has no price. */
 export function referenceCost(table: PriceTable, referenceModel: string, usage: TokenUsage): number {
   return table.cost(referenceModel, usage).usd;
-}
-
-// ---------------------------------------------------------------------------------------------------------------------
-// Settings: <dataDir>/settings.json
-
-export interface Settings {
-  prices?: PriceOverrides;
-  /** The model savings are measured against; default claude-sonnet-4-5. */
-  referenceModel?: string;
-  defaultBudget?: { perSessionUsd?: number | null; runUsd?: number | null };
-}
-
-const budgetUsd = z.number().finite().positive().nullable();
-
-export const SettingsSchema = z.strictObject({
-  prices: PriceOverrides.optional(),
-  referenceModel: z.string().trim().min(1).optional(),
-  defaultBudget: z.strictObject({ perSessionUsd: budgetUsd.optional(), runUsd: budgetUsd.optional() }).optional(),
-});
-
-const SETTINGS_FIELDS = ['prices', 'referenceModel', 'defaultBudget'];
-
-const SETTINGS_EXPECTED: Record<string, string> = {
-  '': 'a JSON object with prices, referenceModel, defaultBudget',
-  prices: 'an object of model id → { inputUsd, cacheReadUsd, cacheWriteUsd, outputUsd, contextWindow }',
-  'prices.*': `an object with ${PRICE_OVERRIDE_FIELDS.join(', ')}`,
-  'prices.*.inputUsd': 'a number of US dollars per million tokens, 0 or more',
-  'prices.*.cacheReadUsd': 'a number of US dollars per million tokens, 0 or more',
-  'prices.*.cacheWriteUsd': 'a number of US dollars per million tokens, 0 or more',
-  'prices.*.outputUsd': 'a number of US dollars per million tokens, 0 or more',
-  'prices.*.contextWindow': 'a positive whole number of tokens',
-  referenceModel: 'a non-empty model id, e.g. claude-sonnet-4-5',
-  defaultBudget: 'an object with perSessionUsd and/or runUsd',
-  'defaultBudget.perSessionUsd': 'a positive number of US dollars, or null',
-  'defaultBudget.runUsd': 'a positive number of US dollars, or null',
-};
-
-export function settingsPath(dataDir: string): string {
-  return join(dataDir, 'settings.json');
-}
-
-function settingsProblem(file: string, issues: z.core.$ZodIssue[], value: unknown): SettingsError {
-  const lines = issues.map((issue) => {
-    const path = issue.path.map(String);
-    const field = path.join('.');
-    const pattern = path.map((seg, i) => (i === 1 && path[0] === 'prices' ? '*' : seg)).join('.');
-    if (issue.code === 'unrecognized_keys') {
-      const allowed = pattern === '' ? SETTINGS_FIELDS : pattern === 'prices.*' ? [...PRICE_OVERRIDE_FIELDS] : ['perSessionUsd', 'runUsd'];
-      return `${file}: ${issue.keys.map((k) => (field ? `${field}.${k}` : k)).join(', ')}: unknown field — expected one of ${allowed.join(', ')}`;
-    }
-    let got: unknown = value;
-    for (const seg of path) got = got !== null && typeof got === 'object' ? (got as Record<string, unknown>)[seg] : undefined;
-    const shown = got === undefined ? '' : ` (got ${JSON.stringify(got)})`;
-    return `${file}: ${field || '(top level)'}: must be ${SETTINGS_EXPECTED[pattern] ?? 'a valid value'}${shown}`;
-  });
-  return new SettingsError(lines.join('\n'));
-}
-
-/**
- * Parses settings (already decoded JSON); `file` names them in errors. Also checked: prices of models the table does
- * not know are complete, and the reference model has a price.
- */
-export function parseSettings(value: unknown, file: string): Settings {
-  const r = SettingsSchema.safeParse(value);
-  if (!r.success) throw settingsProblem(file, r.error.issues, value);
-  const s = r.data as Settings;
-  let table: PriceTable;
-  try {
-    table = PriceTable.shipped().withOverrides(s.prices ?? {}, file);
-  } catch (err) {
-    throw new SettingsError((err as Error).message);
-  }
-  if (s.referenceModel !== undefined && !table.get(s.referenceModel)) {
-    throw new SettingsError(
-      `${file}: referenceModel: '${s.referenceModel}' has no price, so savings could not be measured against it — name a priced model (e.g. ${DEFAULT_REFERENCE_MODEL}) or give its prices under prices`,
-    );
-  }
-  return s;
-}
-
-/** Reads <dataDir>/settings.json: {} when it does not exist; a SettingsError naming the file and field when invalid. */
-export async function loadSettings(dataDir: string): Promise<Settings> {
-  const file = settingsPath(dataDir);
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
-    throw new SettingsError(`${file}: cannot read: ${(err as Error).message}`);
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (err) {
-    throw new SettingsError(`${file}: not valid JSON: ${(err as Error).message}`);
-  }
-  return parseSettings(value, file);
-}
-
-/** Writes <dataDir>/settings.json atomically (temp file, fsync, rename), readable by the owner only (0600). */
-export async function saveSettings(dataDir: string, s: Settings): Promise<void> {
-  const file = settingsPath(dataDir);
-  const valid = parseSettings(s, file);
-  try {
-    await writePrivateFile(file, `${JSON.stringify(valid, null, 2)}\n`);
-  } catch (err) {
-    throw new SettingsError(`${file}: cannot write: ${(err as Error).message}`);
-  }
 }
 
 /** The prices a run is metered at: shipped ← settings.json prices ← the template's prices. */

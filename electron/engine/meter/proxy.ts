@@ -9,8 +9,8 @@
 import { EventEmitter } from 'node:events';
 import http from 'node:http';
 import https from 'node:https';
+import type { ApiStyle } from '../../shared/contract.ts';
 
-export type ProxyStyle = 'anthropic' | 'openai' | 'responses';
 
 export interface ProxyRoute {
   sessionId: string;
@@ -18,7 +18,7 @@ export interface ProxyRoute {
   upstreamBaseUrl: string;
   /** The real provider key; null = send no credentials upstream. */
   apiKey: string | null;
-  style: ProxyStyle;
+  style: ApiStyle;
   /**
    * How the key is sent. Default 'bearer' (`Authorization: Bearer <key>`, what Moonshot takes on both surfaces);
    * 'x-api-key' for hosts that want Anthropic's header (e.g. the Kimi Code subscription), 'both' sends both.
@@ -131,7 +131,7 @@ function filterHeaders(headers: http.IncomingHttpHeaders, extraStrip?: Set<strin
 }
 
 /** The provider's error body shape for a proxy-generated error. */
-export function errorBody(style: ProxyStyle, type: string, message: string): string {
+export function errorBody(style: ApiStyle, type: string, message: string): string {
   if (style === 'anthropic') return JSON.stringify({ type: 'error', error: { type, message } });
   return JSON.stringify({ error: { message, type, code: type } });
 }
@@ -210,7 +210,7 @@ export class MeterProxy extends EventEmitter {
 
   private sendError(
     res: http.ServerResponse,
-    style: ProxyStyle,
+    style: ApiStyle,
     status: number,
     type: string,
     message: string,

@@ -1,11 +1,12 @@
 // Sessions: one agent per pty, its output batched to a headless mirror and to subscribed clients under flow control,
-// and its status derived from process state, output activity and Claude Code hooks.
+// its status derived from process state, output activity and Claude Code hooks — and the terminal that outlives the
+// process (clients, re-attach on restart or resume). The public face of the sessions folder.
 //
-// Reconnecting a client without gaps or duplicates: call `snapshot()` and then `subscribe(sink)` in the same tick.
-// The snapshot covers exactly the bytes received before the call; every later byte goes to the sink. Send the snapshot
-// to the client before the frames the sink collected meanwhile (the sink may be called before the promise resolves).
+// Reconnecting a client without gaps or duplicates: SessionTerminal.subscribe takes the snapshot and the subscription
+// in the same tick. The snapshot covers exactly the bytes received before the call; every later byte goes to the sink.
 export { AgentSession } from './agent-session.ts';
 export type { PtySpec, AgentSessionOptions, ExitInfo } from './agent-session.ts';
+export { SessionTerminal } from './terminal.ts';
 export type { OutputSink, Subscription } from './flow-control.ts';
 export type { HookEvent } from './status.ts';
 export { looksLikePermissionPrompt, statusFromHook } from './status.ts';

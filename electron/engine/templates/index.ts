@@ -1,6 +1,9 @@
-// Public face of the template module: parse and validate run templates, and turn one into an agent launch.
+// Public face of the template module: parse and validate run templates, keep the template library, store a run's
+// resolved template, and turn one into an agent launch.
 export { TemplateError, parseTemplate, type Template, type TemplateOptions } from './schema.ts';
 export { loadTemplateFile, listTemplates, findOnPath, TEMPLATE_DIR } from './files.ts';
+export { TemplateLibrary, kebab, libraryDirs } from './library.ts';
+export { parseStoredTemplate, storedTemplateJson } from './stored.ts';
 export {
   buildAgentLaunch,
   renderPlaceholders,
@@ -14,7 +17,6 @@ export {
   DEFAULT_MODEL,
   agentPresetInfo,
   type AgentPresetName,
-  type ApiStyle,
   type ProviderPresetName,
 } from './presets.ts';
 export { MODELS, MODEL_TABLE_SOURCE, modelContextWindow, modelInfo, type ModelInfo } from './models.ts';

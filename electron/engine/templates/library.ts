@@ -2,16 +2,10 @@
 // confined to those two folders; saving validates the text first and never overwrites unless asked to.
 import { access, mkdir, readFile, realpath, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { SavedTemplate, TemplateEntry, TemplateSource } from '../../shared/contract.ts';
 import { EngineError } from '../errors.ts';
 import { TEMPLATE_DIR, listTemplates } from './files.ts';
 import { parseTemplate, type TemplateOptions } from './schema.ts';
-
-export type TemplateSource = 'repo' | 'data';
-export interface TemplateEntry {
-  name: string;
-  path: string;
-  source: TemplateSource;
-}
 
 export interface LibraryDirs {
   repo: string;
@@ -78,7 +72,7 @@ export function kebab(name: string): string {
 export async function saveLibraryTemplate(
   args: { name: string; text: string; dir: string; source: TemplateSource; overwrite?: boolean },
   opts: TemplateOptions,
-): Promise<TemplateEntry & { overwritten: boolean }> {
+): Promise<SavedTemplate> {
   const slug = kebab(args.name);
   if (!slug) throw new EngineError('bad_request', `template name '${args.name}' has no letters or digits — name it e.g. nightly-fixes`);
   const file = path.join(args.dir, `${slug}.yaml`);
@@ -95,4 +89,40 @@ export async function saveLibraryTemplate(
     throw new EngineError('write_failed', `cannot write ${file}: ${(e as Error).message}`);
   }
   return { name: args.name, path: file, source: args.source, overwritten };
+}
+
+/**
+ * The library an engine offers clients: listing a repo's folder lets readTemplate read from it afterwards (the dialog
+ * lists, then reads what the user picked). `knownPrices` checks a template's prices when it is saved.
+ */
+export class TemplateLibrary {
+  /** Repos whose template folder was listed or saved to: readTemplate may read from them. */
+  private readonly repos = new Set<string>();
+
+  constructor(
+    private readonly dataDir: string,
+    private readonly opts: () => TemplateOptions,
+  ) {}
+
+  list(repo?: string): Promise<TemplateEntry[]> {
+    const dirs = libraryDirs(this.dataDir, repo);
+    this.repos.add(dirs.repo);
+    return listLibrary(dirs);
+  }
+
+  read(file: string, repo?: string): Promise<{ text: string }> {
+    const dirs = libraryDirs(this.dataDir, repo);
+    const allowed = new Set([dirs.data, dirs.repo, libraryDirs(this.dataDir, undefined).repo, ...this.repos]);
+    return readLibraryTemplate(file, [...allowed]);
+  }
+
+  async save(args: { name: string; text: string; where: TemplateSource; repo?: string; overwrite?: boolean }): Promise<SavedTemplate> {
+    const dirs = libraryDirs(this.dataDir, args.repo);
+    const saved = await saveLibraryTemplate(
+      { name: args.name, text: args.text, dir: dirs[args.where], source: args.where, overwrite: args.overwrite },
+      { cwd: process.cwd(), ...this.opts() },
+    );
+    if (args.where === 'repo') this.repos.add(dirs.repo);
+    return saved;
+  }
 }

@@ -1,6 +1,6 @@
 // Known models: context windows and list prices, as the templates module has always exposed them. The figures come
 // from the one price table (meter/prices.ts); edit that table, not this view of it.
-import { PriceTable, SHIPPED_PRICES_AS_OF, SHIPPED_PRICES_SOURCES } from '../meter/prices.ts';
+import { PriceTable, SHIPPED_PRICES_AS_OF, SHIPPED_PRICES_SOURCES } from '../meter/index.ts';
 
 export interface ModelInfo {
   /** Context window in tokens. */

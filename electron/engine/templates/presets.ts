@@ -1,7 +1,8 @@
 // The agents and API providers a template can name, and what each needs.
 
-export type ApiStyle = 'anthropic' | 'openai' | 'responses';
-export const API_STYLES: readonly ApiStyle[] = ['anthropic', 'openai', 'responses'];
+import { API_STYLES, type ApiStyle } from '../../shared/contract.ts';
+
+export { API_STYLES, type ApiStyle };
 
 export type AgentPresetName = 'claude-code' | 'claude-code-batch' | 'codex' | 'kimi-cli' | 'aider' | 'shell';
 export const AGENT_PRESETS: readonly AgentPresetName[] = [

@@ -3,8 +3,8 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Document, type Node } from 'yaml';
-import { Limits } from '../../shared/contract.ts';
-import { PRICE_OVERRIDE_FIELDS, PriceOverride, PriceTable, type PriceOverrides } from '../meter/prices.ts';
+import { Limits, PRICE_OVERRIDE_FIELDS, PriceOverride, type ErrorIssue, type PriceOverrides } from '../../shared/contract.ts';
+import { PriceTable } from '../meter/index.ts';
 import {
   AGENT_PRESETS,
   API_STYLES,
@@ -18,15 +18,19 @@ import {
 } from './presets.ts';
 
 export class TemplateError extends Error {
+  readonly code = 'template_invalid';
   readonly file: string;
   readonly line: number | null;
   readonly field: string | null;
-  constructor(message: string, where: { file: string; line?: number | null; field?: string | null }) {
+  /** Every problem, in file order (the message has one line per problem). */
+  readonly issues: ErrorIssue[];
+  constructor(message: string, where: { file: string; line?: number | null; field?: string | null; issues?: ErrorIssue[] }) {
     super(message);
     this.name = 'TemplateError';
     this.file = where.file;
     this.line = where.line ?? null;
     this.field = where.field ?? null;
+    this.issues = where.issues ?? [{ field: this.field, line: this.line, message }];
   }
 }
 
@@ -409,7 +413,8 @@ export function parseTemplate(text: string, file: string, opts: TemplateOptions 
       return `${where}: ${field}: ${pr.text}`;
     });
     const first = located[0]!;
-    throw new TemplateError(lines.join('\n'), { file: label, line: first.line, field: fieldName(first.path) });
+    const issues = located.map((pr, i) => ({ field: fieldName(pr.path), line: pr.line, message: lines[i]! }));
+    throw new TemplateError(lines.join('\n'), { file: label, line: first.line, field: fieldName(first.path), issues });
   };
 
   const result = TemplateSchema.safeParse(merged);

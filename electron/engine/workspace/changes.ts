@@ -1,80 +1,11 @@
 // What a session changed since its base commit, measured without touching the session's index or files: the worktree's
 // current state is written into a throwaway index (a copy in a temp dir) and compared tree-to-tree with git's plumbing.
-import { execFile } from 'node:child_process';
 import { copyFile, mkdtemp, rm, stat, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { GitCommandError, git } from './git.ts';
-import { WorkspaceError } from './index.ts';
-
-export type ChangeStatus = 'added' | 'modified' | 'deleted' | 'renamed' | 'untracked' | 'typechange';
-
-export interface ChangedFile {
-  /** Repo-relative with forward slashes; the new path of a rename. */
-  path: string;
-  oldPath: string | null;
-  status: ChangeStatus;
-  /** null for binary files. */
-  added: number | null;
-  removed: number | null;
-  binary: boolean;
-}
-
-// ---------------------------------------------------------------------------------------------------------------------
-// Running git (shared with review.ts)
-
-export function fromGit(err: unknown, what?: string): WorkspaceError {
-  if (err instanceof WorkspaceError) return err;
-  const prefix = what ? `${what}: ` : '';
-  if (err instanceof GitCommandError) return new WorkspaceError(err.missing ? 'git_missing' : 'git_failed', prefix + err.message);
-  return new WorkspaceError('git_failed', prefix + (err instanceof Error ? err.message : String(err)));
-}
-
-export async function run(cwd: string, args: readonly string[], opts: { env?: NodeJS.ProcessEnv; input?: string; what?: string } = {}): Promise<string> {
-  try {
-    return (await git(cwd, args, { env: opts.env, input: opts.input })).stdout;
-  } catch (err) {
-    throw fromGit(err, opts.what);
-  }
-}
-
-/** A non-zero exit is an answer (null), not an error; a missing git still throws. */
-export async function tryRun(cwd: string, args: readonly string[], opts: { env?: NodeJS.ProcessEnv } = {}): Promise<string | null> {
-  try {
-    return (await git(cwd, args, opts)).stdout;
-  } catch (err) {
-    if (err instanceof GitCommandError && !err.missing) return null;
-    throw fromGit(err);
-  }
-}
-
-/**
- * For the few commands whose non-zero exit still carries the answer on stdout (`merge-tree` exits 1 on conflicts),
- * which git.ts's runner drops. Same environment hygiene as git.ts.
- */
-function gitWithExit(cwd: string, args: readonly string[], okExits: readonly number[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env: NodeJS.ProcessEnv = { ...process.env, GIT_TERMINAL_PROMPT: '0', LANGUAGE: 'en', GIT_OPTIONAL_LOCKS: '0' };
-  for (const k of ['GIT_DIR', 'GIT_WORK_TREE', 'GIT_INDEX_FILE', 'GIT_COMMON_DIR', 'GIT_OBJECT_DIRECTORY', 'GIT_ALTERNATE_OBJECT_DIRECTORIES', 'GIT_PREFIX', 'GIT_NAMESPACE', 'GIT_CEILING_DIRECTORIES']) {
-    delete env[k];
-  }
-  return new Promise((resolvePromise, reject) => {
-    execFile('git', ['-C', cwd, ...args], { env, maxBuffer: 64 * 1024 * 1024, windowsHide: true, encoding: 'utf8' }, (err, stdout, stderr) => {
-      if (!err) return resolvePromise({ code: 0, stdout, stderr });
-      const e = err as NodeJS.ErrnoException & { code?: string | number };
-      if (e.code === 'ENOENT') return reject(fromGit(new GitCommandError(args, cwd, null, '', true)));
-      const code = typeof e.code === 'number' ? e.code : null;
-      if (code !== null && okExits.includes(code)) return resolvePromise({ code, stdout, stderr });
-      reject(fromGit(new GitCommandError(args, cwd, code, stderr || e.message, false)));
-    });
-  });
-}
-
-/** A ref or commit from a caller: never something git would read as an option. */
-export function checkRev(rev: string, what: string): void {
-  if (!rev || rev.startsWith('-') || /[\s\0]/.test(rev)) {
-    throw new WorkspaceError('bad_ref', `${what} '${rev}' is not a valid commit or branch name — pass a sha or branch name`);
-  }
-}
+import type { ChangeStatus, ChangedFile } from '../../shared/contract.ts';
+import { GitCommandError, runGit } from './git.ts';
+import { WorkspaceError, checkRev, fromGit, run, tryRun } from './errors.ts';
 
 /**
  * Env for commands that write commits: the repository's own identity when one is configured (config or GIT_* env),
@@ -256,7 +187,13 @@ export async function mergeTree(repo: string, a: string, b: string): Promise<{ c
   checkRev(a, 'commit');
   checkRev(b, 'commit');
   const args = ['merge-tree', '--write-tree', '--name-only', '-z', a, b];
-  const { code, stdout, stderr } = await gitWithExit(repo, args, [0, 1]);
+  let r: { code: number; stdout: string; stderr: string };
+  try {
+    r = await runGit(repo, args, { okExits: [0, 1] });
+  } catch (err) {
+    throw fromGit(err);
+  }
+  const { code, stdout, stderr } = r;
   // "<tree>\0" then, when conflicted, "<path>\0"… "\0" and the informational messages.
   const tok = stdout.split('\0');
   const tree = /^[0-9a-f]{40,64}$/.test(tok[0] ?? '') ? tok[0]! : null;

@@ -1,29 +1,16 @@
 // Collision warnings between sessions: the same file changed in two worktrees (overlap), changes that would not merge
 // (conflict), a session's changes that no longer merge with the moved base branch (drift), and a session about to
 // edit a file another one has changed or is editing (intent). Kept current from file watchers, hooks and the meter.
-import { realpathSync } from 'node:fs';
+// The detector gathers the facts (scans, snapshots, merge-tree through the git queue); conflict-rules.ts decides.
 import { EventEmitter } from 'node:events';
-import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { mergeTree, sessionChanges, snapshotCommit, type ChangedFile } from './changes.ts';
+import { isAbsolute, resolve } from 'node:path';
+import type { ChangedFile, ConflictWarning } from '../../shared/contract.ts';
+import { mergeTree, sessionChanges, snapshotCommit } from './changes.ts';
+import { type Draft, type Intent, gitWarnings, intentWarnings, nextIntentExpiry, overlappingPairs, stampWarnings } from './conflict-rules.ts';
 import { git } from './git.ts';
+import { GitQueue, type GitStats } from './git-queue.ts';
+import { canonical, canonicalMaybeMissing, insideRel } from './paths.ts';
 import { WorktreeWatcher } from './watcher.ts';
-
-export type ConflictWarningKind = 'overlap' | 'conflict' | 'drift' | 'intent';
-
-export interface ConflictWarning {
-  /** kind + sessions + path: stable while the warning persists. */
-  key: string;
-  /** Repo-relative, forward slashes. */
-  path: string;
-  /** Session ids, sorted. */
-  sessions: string[];
-  kind: ConflictWarningKind;
-  /** ISO time the warning began. */
-  since: string;
-  detail: string | null;
-}
-
-type Draft = Omit<ConflictWarning, 'since'>;
 
 export interface ConflictDetectorOptions {
   repo: string;
@@ -38,15 +25,6 @@ export interface ConflictDetectorOptions {
   watch?: boolean;
   /** How long an intent counts as "editing now" (default 2 minutes). */
   intentTtlMs?: number;
-}
-
-/** Git activity as the detector ran it; a test and diagnostics hook. */
-export interface GitStats {
-  calls: number;
-  running: number;
-  maxRunning: number;
-  /** Highest number of operations ever in flight in one worktree (must stay 1). */
-  maxPerWorktree: number;
 }
 
 const INTENT_TTL_MS = 2 * 60_000;
@@ -75,100 +53,14 @@ interface Session {
   removed: boolean;
 }
 
-interface Intent {
-  at: number;
-  tool: string;
-}
-
-class Limiter {
-  private active = 0;
-  private readonly queue: (() => void)[] = [];
-  constructor(private readonly max: number) {}
-  async run<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.active < this.max) this.active++;
-    else await new Promise<void>((r) => this.queue.push(r)); // the releasing task hands its slot over
-    try {
-      return await fn();
-    } finally {
-      const next = this.queue.shift();
-      if (next) next();
-      else this.active--;
-    }
-  }
-}
-
-// Git operations per worktree, one at a time, across all detectors of this process.
-const worktreeTails = new Map<string, Promise<void>>();
-
-async function serialized<T>(key: string, fn: () => Promise<T>): Promise<T> {
-  const prev = worktreeTails.get(key) ?? Promise.resolve();
-  let release!: () => void;
-  const mine = new Promise<void>((r) => (release = r));
-  const tail = prev.then(() => mine);
-  worktreeTails.set(key, tail);
-  await prev;
-  try {
-    return await fn();
-  } finally {
-    release();
-    if (worktreeTails.get(key) === tail) worktreeTails.delete(key);
-  }
-}
-
-function canonical(p: string): string {
-  try {
-    return realpathSync.native(p);
-  } catch {
-    return resolve(p);
-  }
-}
-
-/** realpath of the nearest existing ancestor + the rest: a file the tool is about to create has no realpath yet. */
-function canonicalMaybeMissing(p: string): string {
-  const rest: string[] = [];
-  let cur = resolve(p);
-  for (;;) {
-    try {
-      return join(realpathSync.native(cur), ...rest.reverse());
-    } catch {
-      const up = dirname(cur);
-      if (up === cur) return resolve(p);
-      rest.push(basename(cur));
-      cur = up;
-    }
-  }
-}
-
-function insideRel(base: string, abs: string): string | null {
-  const rel = relative(base, abs);
-  if (!rel || isAbsolute(rel) || rel === '..' || rel.startsWith(`..${sep}`)) return null;
-  return rel.split(sep).join('/');
-}
-
-function pairKey(a: string, b: string): string {
-  return a < b ? `${a}\0${b}` : `${b}\0${a}`;
-}
-
-function keyOf(kind: ConflictWarningKind, sessions: string[], path: string): string {
-  return `${kind}:${sessions.join('+')}:${path}`;
-}
-
-function draft(kind: ConflictWarningKind, path: string, sessions: string[], detail: string | null): Draft {
-  const s = [...sessions].sort();
-  return { key: keyOf(kind, s, path), path, sessions: s, kind, detail };
-}
-
 export class ConflictDetector extends EventEmitter {
-  readonly gitStats: GitStats = { calls: 0, running: 0, maxRunning: 0, maxPerWorktree: 0 };
-
   private readonly repo: string;
   private readonly baseCommit: string;
   private readonly baseBranch: string | null;
   private readonly debounceMs: number;
   private readonly watchTrees: boolean;
   private readonly intentTtlMs: number;
-  private readonly limiter: Limiter;
-  private readonly inWorktree = new Map<string, number>();
+  private readonly queue: GitQueue;
 
   private readonly sessions = new Map<string, Session>();
   private readonly intents = new Map<string, Map<string, Intent>>();
@@ -196,7 +88,11 @@ export class ConflictDetector extends EventEmitter {
     this.debounceMs = Math.max(0, opts.debounceMs ?? 300);
     this.watchTrees = opts.watch ?? true;
     this.intentTtlMs = opts.intentTtlMs ?? INTENT_TTL_MS;
-    this.limiter = new Limiter(Math.max(1, opts.maxConcurrentGit ?? 4));
+    this.queue = new GitQueue(opts.maxConcurrentGit ?? 4);
+  }
+
+  get gitStats(): GitStats {
+    return this.queue.stats;
   }
 
   // -------------------------------------------------------------------------------------------------------------------
@@ -323,29 +219,7 @@ export class ConflictDetector extends EventEmitter {
 
   /** One git operation: at most one at a time per worktree (worktree !== null), at most maxConcurrentGit overall. */
   private gitOp<T>(worktree: string | null, fn: () => Promise<T>): Promise<T> {
-    const st = this.gitStats;
-    const counted = async (): Promise<T> => {
-      st.calls++;
-      st.running++;
-      st.maxRunning = Math.max(st.maxRunning, st.running);
-      if (worktree !== null) {
-        const n = (this.inWorktree.get(worktree) ?? 0) + 1;
-        this.inWorktree.set(worktree, n);
-        st.maxPerWorktree = Math.max(st.maxPerWorktree, n);
-      }
-      try {
-        return await fn();
-      } finally {
-        st.running--;
-        if (worktree !== null) {
-          const n = (this.inWorktree.get(worktree) ?? 1) - 1;
-          if (n > 0) this.inWorktree.set(worktree, n);
-          else this.inWorktree.delete(worktree);
-        }
-      }
-    };
-    // Worktree lock first, then a global slot: nobody holds a global slot while waiting for a worktree.
-    return worktree === null ? this.limiter.run(counted) : serialized(worktree, () => this.limiter.run(counted));
+    return this.queue.run(worktree, fn);
   }
 
   private merge(a: string, b: string): Promise<Set<string>> {
@@ -514,25 +388,7 @@ export class ConflictDetector extends EventEmitter {
     const live = [...this.sessions.values()].filter((s) => s.scanned).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     const paths = new Map(live.map((s) => [s.id, s.paths] as const));
 
-    const holders = new Map<string, Session[]>();
-    for (const s of live) {
-      for (const p of s.paths) {
-        const h = holders.get(p);
-        if (h) h.push(s);
-        else holders.set(p, [s]);
-      }
-    }
-    const pairs = new Map<string, { a: Session; b: Session; paths: string[] }>();
-    for (const [p, hs] of holders) {
-      for (let i = 0; i < hs.length; i++) {
-        for (let j = i + 1; j < hs.length; j++) {
-          const k = pairKey(hs[i]!.id, hs[j]!.id);
-          const e = pairs.get(k);
-          if (e) e.paths.push(p);
-          else pairs.set(k, { a: hs[i]!, b: hs[j]!, paths: [p] });
-        }
-      }
-    }
+    const pairs = overlappingPairs(live);
 
     const pairConflicts = new Map<string, Set<string>>();
     const drift = new Map<string, Set<string>>();
@@ -559,32 +415,7 @@ export class ConflictDetector extends EventEmitter {
     await Promise.all(jobs);
     if (this.closed) return;
 
-    const out: Draft[] = [];
-    const overlapping = new Map<string, Set<string>>();
-    for (const [k, { a, b, paths: shared }] of pairs) {
-      const conflicts = pairConflicts.get(k);
-      for (const p of shared) {
-        if (conflicts?.has(p)) {
-          out.push(draft('conflict', p, [a.id, b.id], `${a.id} and ${b.id} both changed this file and their changes do not merge`));
-        } else {
-          let set = overlapping.get(p);
-          if (!set) overlapping.set(p, (set = new Set()));
-          set.add(a.id).add(b.id);
-        }
-      }
-      // Conflicts on a path only one side names (rename against edit, file against directory).
-      for (const p of conflicts ?? []) {
-        if (!shared.includes(p)) out.push(draft('conflict', p, [a.id, b.id], `${a.id} and ${b.id} made changes that do not merge here`));
-      }
-    }
-    for (const [p, set] of overlapping) {
-      out.push(draft('overlap', p, [...set], `changed in ${set.size} sessions; merges cleanly so far`));
-    }
-    for (const [id, conflicts] of drift) {
-      for (const p of conflicts) {
-        out.push(draft('drift', p, [id], `${this.baseBranch} moved (now ${tip!.slice(0, 10)}) and no longer merges with this session's changes`));
-      }
-    }
+    const out = gitWarnings(pairs, pairConflicts, drift, { branch: this.baseBranch, tip });
     this.gitWarnings = out;
     this.evalPaths = paths;
     this.publish();
@@ -593,53 +424,14 @@ export class ConflictDetector extends EventEmitter {
   // -------------------------------------------------------------------------------------------------------------------
   // Publishing
 
-  private intentDrafts(now: number): Draft[] {
-    const has = (id: string, p: string): boolean => this.evalPaths.get(id)?.has(p) ?? false;
-    const editing = (id: string, p: string): boolean => {
-      const it = this.intents.get(id)?.get(p);
-      return !!it && now - it.at < this.intentTtlMs;
-    };
-    const out: Draft[] = [];
-    for (const [id, m] of this.intents) {
-      if (!this.sessions.has(id)) {
-        this.intents.delete(id);
-        continue;
-      }
-      for (const [p, it] of m) {
-        const fresh = now - it.at < this.intentTtlMs;
-        // An old intent lives on only while the file is in the session's changes (the edit landed).
-        if (!fresh && !has(id, p)) {
-          m.delete(p);
-          continue;
-        }
-        for (const other of this.sessions.keys()) {
-          if (other === id) continue;
-          const otherHas = has(other, p);
-          if (!otherHas && !editing(other, p)) continue;
-          if (otherHas && has(id, p)) continue; // both changed it: that is an overlap or a conflict now
-          const detail = otherHas
-            ? `${id} is editing (${it.tool}) a file ${other} has changed`
-            : `${id} and ${other} are both editing this file`;
-          out.push(draft('intent', p, [id, other], detail));
-        }
-      }
-      if (!m.size) this.intents.delete(id);
-    }
-    return out;
-  }
-
   private publish(): void {
     if (this.closed) return;
     const now = Date.now();
-    const drafts = [...this.gitWarnings.filter((w) => w.sessions.every((id) => this.sessions.has(id))), ...this.intentDrafts(now)];
-    const prev = new Map(this.current.map((w) => [w.key, w] as const));
-    const next = new Map<string, ConflictWarning>();
-    const sinceNow = new Date(now).toISOString();
-    for (const d of drafts) {
-      if (next.has(d.key)) continue;
-      next.set(d.key, { ...d, since: prev.get(d.key)?.since ?? sinceNow });
-    }
-    const list = [...next.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    const drafts: Draft[] = [
+      ...this.gitWarnings.filter((w) => w.sessions.every((id) => this.sessions.has(id))),
+      ...intentWarnings(this.intents, this.evalPaths, new Set(this.sessions.keys()), now, this.intentTtlMs),
+    ];
+    const list = stampWarnings(drafts, this.current, now);
     const changed = JSON.stringify(list) !== JSON.stringify(this.current);
     this.current = list;
     this.scheduleIntentExpiry(now);
@@ -650,11 +442,8 @@ export class ConflictDetector extends EventEmitter {
   private scheduleIntentExpiry(now: number): void {
     if (this.intentTimer) clearTimeout(this.intentTimer);
     this.intentTimer = null;
-    let next = Infinity;
-    for (const m of this.intents.values()) {
-      for (const it of m.values()) if (now - it.at < this.intentTtlMs) next = Math.min(next, it.at + this.intentTtlMs);
-    }
-    if (next === Infinity) return;
+    const next = nextIntentExpiry(this.intents, now, this.intentTtlMs);
+    if (next === null) return;
     this.intentTimer = setTimeout(() => {
       this.intentTimer = null;
       this.publish();

@@ -1,4 +1,5 @@
-// Running git: no shell (paths and refs never need quoting), no prompts, and failures that say which command broke and why.
+// Running git — the one place Flotilla starts a git process: no shell (paths and refs never need quoting), no prompts,
+// English messages, no repository-locating variables inherited from a hook, and failures that say which command broke.
 import { execFile } from 'node:child_process';
 
 export interface GitResult {
@@ -50,32 +51,44 @@ function gitEnv(extra?: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return { ...env, ...extra };
 }
 
-export function git(cwd: string, args: readonly string[], opts: { env?: NodeJS.ProcessEnv; input?: string } = {}): Promise<GitResult> {
+export interface GitOptions {
+  env?: NodeJS.ProcessEnv;
+  input?: string;
+  /** Exit codes that are answers, not failures (`merge-tree` exits 1 on conflicts). Default: 0 only. */
+  okExits?: readonly number[];
+}
+
+/**
+ * `git -C cwd args…` (or plain `git args…` with cwd null: `--version`, where there may be no repository yet). Resolves
+ * with the exit code when it is one of `okExits`; rejects with a GitCommandError otherwise.
+ */
+export function runGit(cwd: string | null, args: readonly string[], opts: GitOptions = {}): Promise<GitResult & { code: number }> {
+  const okExits = opts.okExits ?? [0];
+  const argv = cwd === null ? [...args] : ['-C', cwd, ...args];
+  const where = cwd ?? process.cwd();
   return new Promise((resolve, reject) => {
     const child = execFile(
       'git',
-      ['-C', cwd, ...args],
+      argv,
       { env: gitEnv(opts.env), maxBuffer: 64 * 1024 * 1024, windowsHide: true, encoding: 'utf8' },
       (err, stdout, stderr) => {
-        if (!err) return resolve({ stdout, stderr });
+        if (!err) return resolve({ code: 0, stdout, stderr });
         const e = err as NodeJS.ErrnoException & { code?: string | number };
-        if (e.code === 'ENOENT') return reject(new GitCommandError(args, cwd, null, '', true));
-        const exitCode = typeof e.code === 'number' ? e.code : null;
-        reject(new GitCommandError(args, cwd, exitCode, stderr || e.message, false));
+        if (e.code === 'ENOENT') return reject(new GitCommandError(args, where, null, '', true));
+        const code = typeof e.code === 'number' ? e.code : null;
+        if (code !== null && okExits.includes(code)) return resolve({ code, stdout, stderr });
+        reject(new GitCommandError(args, where, code, stderr || e.message, false));
       },
     );
     if (opts.input !== undefined) child.stdin?.end(opts.input);
   });
 }
 
-/** `git --version`, without `-C` (there may be no repository yet). */
+export function git(cwd: string, args: readonly string[], opts: { env?: NodeJS.ProcessEnv; input?: string } = {}): Promise<GitResult> {
+  return runGit(cwd, args, opts);
+}
+
+/** `git --version` and the like, without `-C` (there may be no repository yet). */
 export function gitRaw(args: readonly string[]): Promise<GitResult> {
-  return new Promise((resolve, reject) => {
-    execFile('git', args, { env: gitEnv(), windowsHide: true, encoding: 'utf8' }, (err, stdout, stderr) => {
-      if (!err) return resolve({ stdout, stderr });
-      const e = err as NodeJS.ErrnoException;
-      if (e.code === 'ENOENT') return reject(new GitCommandError(args, process.cwd(), null, '', true));
-      reject(new GitCommandError(args, process.cwd(), typeof e.code === 'number' ? e.code : null, stderr || e.message, false));
-    });
-  });
+  return runGit(null, args);
 }

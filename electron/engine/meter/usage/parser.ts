@@ -6,7 +6,7 @@ import { OpenAIChatHandler } from './openai.ts';
 import { ResponsesHandler } from './responses.ts';
 import { tryParse } from './scan.ts';
 import { SseReader, looksLikeSse } from './sse.ts';
-import type { ParseResult, ResponseParser, ResponseParserOptions, WireStyle } from './types.ts';
+import type { ParseResult, ResponseParser, ResponseParserOptions, ApiStyle } from './types.ts';
 
 /** A JSON (non-streaming) body larger than this is not held for parsing (no usage is read from it). */
 const MAX_JSON_BODY = 64 * 1024 * 1024;
@@ -26,7 +26,7 @@ class Parser implements ResponseParser {
   private jsonTooBig = false;
   private final: ParseResult | null = null;
 
-  constructor(style: WireStyle, opts: ResponseParserOptions) {
+  constructor(style: ApiStyle, opts: ResponseParserOptions) {
     this.core = new Core(opts.status, opts.events);
     this.handler =
       style === 'anthropic'
@@ -115,6 +115,6 @@ function firstNonSpace(b: Uint8Array): number {
   return -1;
 }
 
-export function createResponseParser(style: WireStyle, opts: ResponseParserOptions): ResponseParser {
+export function createResponseParser(style: ApiStyle, opts: ResponseParserOptions): ResponseParser {
   return new Parser(style, opts);
 }

@@ -1,5 +1,5 @@
 // Requests: which calls are billable, and what a request body says (model, stream, prompt size); the include_usage rewrite.
-import type { RequestInfo, WireStyle } from './types.ts';
+import type { RequestInfo, ApiStyle } from './types.ts';
 
 function bare(path: string): string {
   let p = path;
@@ -10,7 +10,7 @@ function bare(path: string): string {
 }
 
 /** The wire format a model-call path speaks, or null for any other path (models, balance, count_tokens, hello …). */
-export function wireStyleForPath(path: string): WireStyle | null {
+export function wireStyleForPath(path: string): ApiStyle | null {
   const p = bare(path);
   if (p.endsWith('/messages') || p === 'messages') return 'anthropic';
   if (p.endsWith('/chat/completions')) return 'openai';
@@ -23,7 +23,7 @@ export function wireStyleForPath(path: string): WireStyle | null {
  * other method or path → false. Any prefix and query are allowed. The route's style does not restrict the path: a call
  * to any of the three model endpoints consumes tokens.
  */
-export function isBillable(_style: WireStyle, method: string, path: string): boolean {
+export function isBillable(_style: ApiStyle, method: string, path: string): boolean {
   return method.toUpperCase() === 'POST' && wireStyleForPath(path) !== null;
 }
 
@@ -36,7 +36,7 @@ const INCLUDE_USAGE = '"stream_options":{"include_usage":true}';
  * brace, so every other byte stays as the agent sent it; otherwise the parsed body is re-serialised with
  * stream_options.include_usage = true (other options kept).
  */
-export function inspectRequest(style: WireStyle, path: string, body: Buffer): RequestInfo {
+export function inspectRequest(style: ApiStyle, path: string, body: Buffer): RequestInfo {
   let o: any;
   try {
     o = JSON.parse(body.toString('utf8'));
@@ -69,7 +69,7 @@ export function inspectRequest(style: WireStyle, path: string, body: Buffer): Re
 }
 
 /** Characters of the prompt's text: string values under the prompt keys, without inline base64 data (images, files). */
-function promptChars(style: WireStyle, o: Record<string, any>): number {
+function promptChars(style: ApiStyle, o: Record<string, any>): number {
   const keys =
     style === 'anthropic' ? ['system', 'messages', 'tools'] : style === 'openai' ? ['messages', 'tools', 'functions'] : ['instructions', 'input', 'tools'];
   let n = 0;

@@ -1,18 +1,14 @@
 // Public types of the usage parsers (re-exported by index.ts).
+import type { ApiStyle, TokenCounts } from '../../../shared/contract.ts';
 
-export type WireStyle = 'anthropic' | 'openai' | 'responses';
+export type { ApiStyle };
 
 /**
  * Token figures of one model call, normalised to Anthropic's meaning: `inputTokens` is the UNCACHED part of the prompt
  * (prompt = inputTokens + cacheReadTokens + cacheWriteTokens). OpenAI's prompt/input tokens include the cached ones: the
  * parsers subtract them.
  */
-export interface Usage {
-  inputTokens: number;
-  cacheReadTokens: number;
-  cacheWriteTokens: number;
-  outputTokens: number;
-}
+export type Usage = TokenCounts;
 
 export interface RequestInfo {
   model: string | null;

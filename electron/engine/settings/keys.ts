@@ -3,10 +3,9 @@
 // environment wins. Keys never cross the wire: clients only learn which names are set.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writePrivateFile } from '../store/private-file.ts';
+import { writePrivateFile } from './private-file.ts';
 import { EngineError } from '../errors.ts';
-
-const NAME = /^[A-Z_][A-Z0-9_]*$/;
+import { KEY_NAME } from '../../shared/contract.ts';
 
 export class ProviderKeys {
   /** Keys handed over for this engine's lifetime only (the desktop app's, kept encrypted there). */
@@ -41,7 +40,7 @@ export class ProviderKeys {
 
   /** Sets (or with null, removes) a key: written at once (0600), or with `persist: false` kept in memory only. */
   async set(name: string, value: string | null, persist = true): Promise<void> {
-    if (!NAME.test(name)) throw new EngineError('bad_request', `key name '${name}' must look like an env var, e.g. MOONSHOT_API_KEY`);
+    if (!KEY_NAME.test(name)) throw new EngineError('bad_request', `key name '${name}' must look like an env var, e.g. MOONSHOT_API_KEY`);
     if (value !== null && value !== '' && !persist) {
       this.memory.set(name, value.trim());
       return;

@@ -1,20 +1,11 @@
 // Reviewing and landing a session: one file's diff, the whole session as a patch, committing in the session's worktree,
 // and squash-merging into a branch of the user's repository — computed first, then the branch moves in one step.
-import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
+import type { FileDiff } from '../../shared/contract.ts';
 import { GitCommandError, git } from './git.ts';
-import { WorkspaceError } from './index.ts';
-import { checkRev, fromGit, identityEnv, mergeTree, parseRaw, run, snapshotCommit, snapshotTree, tryRun } from './changes.ts';
-
-export interface FileDiff {
-  path: string;
-  binary: boolean;
-  truncated: boolean;
-  /** e.g. "binary file: 2.1 KB → 3.4 KB" or "diff truncated at 200 KB (of 1.4 MB)". */
-  note: string | null;
-  /** Unified diff text. */
-  diff: string;
-}
+import { WorkspaceError, checkRev, fromGit, run, tryRun } from './errors.ts';
+import { identityEnv, mergeTree, parseRaw, snapshotCommit, snapshotTree } from './changes.ts';
+import { canonical } from './paths.ts';
 
 // Diff output that is the same whatever the user's diff configuration (prefixes, colours, external tools, relative).
 const DIFF_OPTS = ['--no-color', '--no-ext-diff', '--no-textconv', '--no-relative', '--src-prefix=a/', '--dst-prefix=b/'];
@@ -117,24 +108,19 @@ export async function commitSession(worktree: string, message: string): Promise<
 // ---------------------------------------------------------------------------------------------------------------------
 // Squash merge
 
+export type MergeRefusal = 'conflict' | 'dirty' | 'nothing' | 'not_a_branch';
+
 export class MergeRefused extends Error {
-  /** For engine/errors.ts's toApiError, which reads a string `code`. */
-  readonly code = 'merge_refused';
+  /** The wire's error code: merge_refused_conflict, …_dirty, …_nothing, …_not_a_branch. */
+  readonly code: `merge_refused_${MergeRefusal}`;
   constructor(
-    readonly reason: 'conflict' | 'dirty' | 'nothing' | 'not_a_branch',
+    readonly reason: MergeRefusal,
     message: string,
     readonly paths: string[] = [],
   ) {
     super(message);
     this.name = 'MergeRefused';
-  }
-}
-
-function canonical(p: string): string {
-  try {
-    return realpathSync.native(resolve(p));
-  } catch {
-    return resolve(p);
+    this.code = `merge_refused_${reason}`;
   }
 }
 

@@ -1,12 +1,7 @@
 // The provider account's balance. Moonshot has `GET /v1/users/me/balance` on its OpenAI surface; the Anthropic-compatible
 // base URL (…/anthropic) shares the host, so the endpoint is found from the origin.
+import type { Balance } from '../../shared/contract.ts';
 import { EngineError } from '../errors.ts';
-
-export interface Balance {
-  availableUsd: number;
-  cashUsd: number | null;
-  voucherUsd: number | null;
-}
 
 const SUPPORTED = new Set(['moonshot', 'moonshot-openai', 'custom']);
 

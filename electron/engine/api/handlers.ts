@@ -1,0 +1,128 @@
+// Every command of the contract, answered by the part of the engine that owns it. `Handlers` is a mapped type over the
+// contract: a command without a handler, or a handler answering the wrong shape, does not compile. Dispatch validates
+// the arguments against the contract's schema and calls the one handler; WebSocket, HTTP and in-process calls share it.
+import {
+  type CommandName,
+  type CommandResult,
+  type LaunchResult,
+  type ParsedArgs,
+  type SpendOverview,
+  type StreamCommandName,
+  COMMAND_NAMES,
+  Commands,
+  isCommandName,
+} from '../../shared/contract.ts';
+import { EngineError } from '../errors.ts';
+import type { Meter, SpendLedger } from '../meter/index.ts';
+import type { Review } from '../review/index.ts';
+import { type Launcher, type RunRegistry, type Scheduler, cleanRun, raiseBudget, runReport } from '../runs/index.ts';
+import type { Subscription } from '../sessions/index.ts';
+import type { EngineSettings } from '../settings/index.ts';
+import type { TemplateLibrary } from '../templates/index.ts';
+
+/** What a stream command (subscribe / unsubscribe) gets: the socket's subscriptions and a way to send it output. */
+export interface StreamContext {
+  subscriptions: Map<string, Subscription>;
+  sendOutput(sessionId: string, data: Uint8Array): void;
+}
+
+type Awaitable<T> = T | Promise<T>;
+
+export type Handlers = {
+  [C in CommandName]: C extends StreamCommandName
+    ? (args: ParsedArgs<C>, stream: StreamContext) => Awaitable<CommandResult<C>>
+    : (args: ParsedArgs<C>) => Awaitable<CommandResult<C>>;
+};
+
+export interface EngineParts {
+  dataDir: string;
+  registry: RunRegistry;
+  scheduler: Scheduler;
+  launcher: Launcher;
+  review: Review;
+  meter: Meter;
+  ledger: SpendLedger;
+  settings: EngineSettings;
+  templates: TemplateLibrary;
+  demo(count: number | undefined): Promise<LaunchResult>;
+}
+
+/** A run's spend and each session's: live figures for a run of this engine, `run: null` for older ones. */
+function spendOverview(p: EngineParts, runId: string): SpendOverview {
+  const run = p.meter.runSpend(runId);
+  if (!run) {
+    p.registry.runInfo(runId); // not_found for a run nobody knows
+    return { run: null, sessions: [] };
+  }
+  const sessions = p.registry.listSessions(runId).flatMap((s) => p.meter.sessionSpend(s.id) ?? []);
+  return { run, sessions };
+}
+
+export function createHandlers(p: EngineParts): Handlers {
+  const { registry, scheduler, review } = p;
+  return {
+    launch: (a) => p.launcher.launch(a),
+    demo: (a) => p.demo(a.count),
+    listRuns: () => registry.listRuns(),
+    listSessions: (a) => registry.listSessions(a.runId),
+
+    subscribe: ({ sessionId }, stream) => {
+      stream.subscriptions.get(sessionId)?.close();
+      // Snapshot and subscription in one tick: the client gets the screen so far, then every later byte, once.
+      const { subscription, snapshot } = scheduler.subscribe(sessionId, { send: (data) => stream.sendOutput(sessionId, data) });
+      stream.subscriptions.set(sessionId, subscription);
+      return snapshot;
+    },
+    unsubscribe: ({ sessionId }, stream) => {
+      stream.subscriptions.get(sessionId)?.close();
+      stream.subscriptions.delete(sessionId);
+      return null;
+    },
+    snapshot: (a) => scheduler.snapshot(a.sessionId),
+    input: (a) => (scheduler.input(a.sessionId, a.data), null),
+    resize: (a) => (scheduler.resize(a.sessionId, a.cols, a.rows), null),
+
+    stop: async (a) => (await scheduler.stop(a.sessionId), null),
+    restart: async (a) => (await scheduler.restart(a.sessionId), null),
+    resume: async (a) => (await scheduler.resume(a.sessionId), null),
+    stopRun: async (a) => (await scheduler.stopRun(a.runId), null),
+    cleanRun: (a) => cleanRun(registry, p.dataDir, a.runId),
+    report: (a) => runReport({ registry, ledger: p.ledger, review }, a.runId),
+
+    spend: (a) => spendOverview(p, a.runId),
+    ledger: (a) => p.ledger.rows(a.runId),
+    raiseBudget: (a) => raiseBudget(registry, p.meter, a),
+    prices: () => p.settings.prices(),
+    balance: (a) => p.settings.balance(registry.template(a.runId).provider),
+
+    changes: (a) => review.changes(a.sessionId),
+    conflicts: (a) => review.conflicts(a.runId),
+    diff: (a) => review.diff(a.sessionId, a.path),
+    pathAcross: (a) => review.pathAcross(a.runId, a.path, a.sessionIds),
+    commit: (a) => review.commit(a.sessionId, a.message),
+    merge: (a) => review.merge(a),
+    discard: (a) => review.discard(a.sessionId, a.confirm),
+    exportPatch: (a) => review.exportPatch(a.sessionId),
+    worktreePath: (a) => review.worktreePath(a.sessionId),
+
+    settings: () => p.settings.view(),
+    saveSettings: (a) => p.settings.save(a.settings),
+    setProviderKey: async (a) => (await p.settings.setProviderKey(a.name, a.value, a.persist ?? true), null),
+
+    listTemplates: (a) => p.templates.list(a.repo),
+    readTemplate: (a) => p.templates.read(a.path, a.repo),
+    saveTemplate: (a) => p.templates.save(a),
+  };
+}
+
+/** Validates `rawArgs` against the command's schema and runs its handler. Stream commands need a socket. */
+export async function dispatch(handlers: Handlers, cmd: string, rawArgs: unknown, stream: StreamContext | null): Promise<unknown> {
+  if (!isCommandName(cmd))
+    throw new EngineError('unknown_command', `unknown command '${cmd}' — known: ${COMMAND_NAMES.join(', ')}`);
+  const spec = Commands[cmd];
+  if (spec.stream && !stream) throw new EngineError('bad_request', `${cmd} needs the WebSocket (/ws)`);
+  const args: unknown = spec.args.parse(rawArgs ?? {});
+  // The table's type ties each handler to its command; looked up by a runtime name, it is one function type.
+  const handler = handlers[cmd] as (args: unknown, stream: StreamContext | null) => unknown;
+  return handler(args, stream);
+}

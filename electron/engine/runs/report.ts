@@ -1,0 +1,43 @@
+// The `flotilla run --json` report: each session's final state, spend and changed files, the run's warnings and totals.
+import type { RunReport } from '../../shared/contract.ts';
+import type { SpendLedger } from '../meter/index.ts';
+import type { RunRegistry } from './registry.ts';
+
+export interface ReportSources {
+  registry: RunRegistry;
+  ledger: SpendLedger;
+  review: {
+    /** Lets the change watchers catch up with the last writes (a report is a final word). */
+    settle(runId: string): Promise<void>;
+    changedPaths(runId: string, sessionId: string): Promise<string[]>;
+    conflicts(runId: string): { path: string; sessions: string[]; kind: RunReport['conflicts'][number]['kind'] }[];
+  };
+}
+
+export async function runReport(src: ReportSources, runId: string): Promise<RunReport> {
+  const run = src.registry.runInfo(runId);
+  const sessions = src.registry.listSessions(runId);
+  const totals = src.ledger.totals({ runId });
+  await src.review.settle(runId);
+  return {
+    run: { id: run.id, name: run.name, startedAt: run.startedAt, endedAt: run.endedAt },
+    sessions: await Promise.all(
+      sessions.map(async (s) => {
+        const t = src.ledger.totals({ sessionId: s.id });
+        return {
+          id: s.id,
+          slot: s.slot,
+          task: s.task,
+          status: s.status,
+          exitCode: s.exitCode,
+          branch: s.branch,
+          worktree: s.worktree,
+          spend: { usd: t.usd, inputTokens: t.inputTokens, cacheReadTokens: t.cacheReadTokens, outputTokens: t.outputTokens, requests: t.requests },
+          changedFiles: await src.review.changedPaths(runId, s.id),
+        };
+      }),
+    ),
+    conflicts: src.review.conflicts(runId).map((w) => ({ path: w.path, sessions: w.sessions, kind: w.kind })),
+    totals: { usd: totals.usd, requests: totals.requests },
+  };
+}

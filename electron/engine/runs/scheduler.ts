@@ -1,0 +1,220 @@
+// Running sessions: starting queued ones while the run has room under its concurrency, building each agent's launch
+// (its config files, the meter route, the pty), following the process's status, and the lifecycle commands (stop,
+// restart, resume, stop a run). Terminal I/O goes to the session's terminal, which outlives the process.
+import { randomUUID } from 'node:crypto';
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { type EngineEvent, type SessionInfo, type SessionStatus, type SnapshotResult, isFinalStatus } from '../../shared/contract.ts';
+import { EngineError } from '../errors.ts';
+import { type Meter, type MeterProxy, proxyUrl } from '../meter/index.ts';
+import { AgentSession, type OutputSink, type PtySpec, type Subscription } from '../sessions/index.ts';
+import { agentPresetInfo, buildAgentLaunch, parseStoredTemplate } from '../templates/index.ts';
+import type { LiveRun, LiveSession, RunRegistry } from './registry.ts';
+
+export interface SchedulerDeps {
+  registry: RunRegistry;
+  meter: Meter;
+  proxy: MeterProxy;
+  dataDir: string;
+  env: NodeJS.ProcessEnv;
+  /** The engine's http origin (known once it listens): agents' proxy and hook URLs point there. */
+  origin: () => string;
+  providerKey: (name: string) => string | undefined;
+  /** Prices, reference model and budgets a run is metered with (settings ← template). */
+  meterRun: (run: LiveRun) => void;
+  emit: (e: EngineEvent) => void;
+  log: (line: string) => void;
+}
+
+const now = () => new Date().toISOString();
+
+export class Scheduler {
+  private closing = false;
+
+  constructor(private readonly d: SchedulerDeps) {}
+
+  /** Starts queued sessions while the run has room under its concurrency. */
+  async schedule(run: LiveRun): Promise<void> {
+    if (this.closing) return;
+    const active = run.sessions.filter((s) => s.terminal.agent && !isFinalStatus(s.info.status)).length;
+    const room = run.template.concurrency - active;
+    const next = run.sessions.filter((s) => s.info.status === 'queued' && !s.terminal.agent).slice(0, Math.max(0, room));
+    await Promise.all(
+      next.map((s) =>
+        this.start(s, false).catch((err: Error) => {
+          // A session that cannot even be set up (its config files, say) fails alone; the rest of the run goes on.
+          this.d.registry.setStatus(s, 'failed', `could not start: ${err.message}`, { endedAt: now() });
+          this.d.registry.checkRunEnded(s.run);
+          return this.schedule(s.run);
+        }),
+      ),
+    );
+  }
+
+  /** The session's own budget once raised (kept in the store), else its run's per-session budget. */
+  private sessionBudget(s: LiveSession): number | null {
+    return this.d.registry.store.getSessionBudget(s.info.id) ?? s.run.info.budget.perSessionUsd;
+  }
+
+  private async start(s: LiveSession, resume: boolean): Promise<void> {
+    const { registry, meter, proxy } = this.d;
+    const t = s.run.template;
+    const sessionDir = join(this.d.dataDir, 'sessions', s.info.id);
+    await mkdir(sessionDir, { recursive: true });
+    const origin = this.d.origin();
+    const launch = buildAgentLaunch(
+      t,
+      {
+        sessionId: s.info.id,
+        slot: s.info.slot,
+        task: s.info.task,
+        branch: s.info.branch,
+        runName: t.name,
+        cwd: s.info.worktree,
+        sessionDir,
+        endpoint: { baseUrl: proxyUrl(origin, s.proxyToken), token: s.proxyToken },
+        hookUrl: `${origin}/hooks/${s.hookToken}`,
+        agentSessionId: s.info.agentSessionId ?? randomUUID(),
+        resume,
+      },
+      this.d.env,
+    );
+    for (const f of launch.files) {
+      await mkdir(dirname(f.path), { recursive: true });
+      await writeFile(f.path, f.content, { mode: f.mode ?? 0o600 });
+      if (f.mode) await chmod(f.path, f.mode);
+    }
+    meter.addSession({ sessionId: s.info.id, runId: s.run.info.id, style: t.provider.style, model: t.model, budgetUsd: this.sessionBudget(s) });
+    proxy.register(s.proxyToken, {
+      sessionId: s.info.id,
+      upstreamBaseUrl: t.provider.baseUrl,
+      apiKey: this.d.providerKey(t.provider.apiKeyEnv) ?? null,
+      style: t.provider.style,
+    });
+    const spec: PtySpec = { command: launch.command, args: launch.args, env: launch.env, cwd: s.info.worktree, cols: s.info.cols, rows: s.info.rows };
+    // What ran, for inspection. Not the environment: it holds the session's proxy token. A resume rebuilds the launch
+    // from the run's template anyway (the proxy port and tokens change with every engine).
+    registry.store.setSessionLaunch(s.info.id, JSON.stringify({ command: launch.command, args: launch.args, cwd: spec.cwd, resume }));
+    s.info = { ...s.info, command: launch.command, args: launch.args };
+    const agent = new AgentSession(s.info.id, spec, { supportsHooks: agentPresetInfo(t.agent.preset).supportsHooks });
+    s.terminal.attach(agent);
+    agent.on('status', (status: SessionStatus, detail: string | null) => this.onAgentStatus(s, agent, status, detail));
+    agent.on('exit', (e: { exitCode: number | null; signal: string | null }) => {
+      if (s.terminal.agent === agent) this.d.emit({ type: 'event', event: 'exit', sessionId: s.info.id, exitCode: e.exitCode, signal: e.signal });
+    });
+    agent.start();
+    registry.patchSession(s, { command: launch.command, args: launch.args, pid: agent.pid, startedAt: now(), endedAt: null, exitCode: null, signal: null });
+  }
+
+  private onAgentStatus(s: LiveSession, agent: AgentSession, status: SessionStatus, detail: string | null): void {
+    if (s.terminal.agent !== agent) return;
+    const { registry } = this.d;
+    const final = isFinalStatus(status);
+    const patch: Partial<SessionInfo> = { pid: agent.pid };
+    if (final) Object.assign(patch, { exitCode: agent.exitCode, signal: agent.signal, endedAt: now() });
+    registry.setStatus(s, status, detail, patch);
+    if (final) {
+      void this.schedule(s.run).catch((err) => this.d.log(`could not start a queued session: ${err.message}`));
+      registry.checkRunEnded(s.run);
+    } else {
+      registry.reopenRun(s.run);
+    }
+  }
+
+  /** The meter's view of a session (over budget, rate limited, back to work); it only lifts the states it set itself. */
+  onMeterStatus(sessionId: string, status: 'over_budget' | 'rate_limited' | 'working', detail: string | null): void {
+    const agent = this.d.registry.liveSession(sessionId)?.terminal.agent;
+    if (!agent || isFinalStatus(agent.status)) return;
+    if (status === 'working' && agent.status !== 'over_budget' && agent.status !== 'rate_limited') return;
+    agent.setStatus(status, detail);
+  }
+
+  // -------------------------------------------------------------------------------------------------------------------
+  // Terminal I/O
+
+  subscribe(sessionId: string, sink: OutputSink): { subscription: Subscription; snapshot: Promise<SnapshotResult> } {
+    return this.d.registry.live(sessionId).terminal.subscribe(sink);
+  }
+
+  snapshot(sessionId: string): Promise<SnapshotResult> {
+    return this.d.registry.live(sessionId).terminal.snapshot();
+  }
+
+  input(sessionId: string, data: string): void {
+    const s = this.d.registry.live(sessionId);
+    const agent = s.terminal.agent;
+    if (!agent) throw new EngineError('queued', `session ${s.info.slot} is queued and has not started yet`);
+    agent.write(data);
+  }
+
+  resize(sessionId: string, cols: number, rows: number): void {
+    const s = this.d.registry.live(sessionId);
+    s.terminal.agent?.resize(cols, rows);
+    s.info = { ...s.info, cols, rows };
+    this.d.registry.store.updateSession(sessionId, { cols, rows });
+  }
+
+  // -------------------------------------------------------------------------------------------------------------------
+  // Lifecycle
+
+  async stop(sessionId: string): Promise<void> {
+    const s = this.d.registry.live(sessionId);
+    const agent = s.terminal.agent;
+    if (agent) return agent.stop();
+    // A queued session never started: it is simply stopped.
+    this.d.registry.setStatus(s, 'stopped', 'stopped before it started', { endedAt: now() });
+    this.d.registry.checkRunEnded(s.run);
+  }
+
+  async restart(sessionId: string): Promise<void> {
+    const s = this.d.registry.live(sessionId);
+    const agent = s.terminal.agent;
+    if (!agent) return this.start(s, false);
+    await agent.restart();
+    this.d.registry.patchSession(s, { pid: agent.pid, startedAt: now(), endedAt: null, exitCode: null, signal: null });
+  }
+
+  /** Brings back a session (of this or an earlier engine) in its worktree; Claude Code continues its conversation. */
+  async resume(sessionId: string): Promise<void> {
+    const { registry } = this.d;
+    const existing = registry.liveSession(sessionId);
+    if (existing) {
+      if (existing.terminal.agent && !isFinalStatus(existing.info.status)) return;
+      existing.terminal.detach();
+      return this.start(existing, existing.info.agentSessionId !== null);
+    }
+    const info = registry.store.getSession(sessionId);
+    if (!info) throw new EngineError('not_found', `no session with id ${sessionId}`);
+    const runInfo = registry.store.getRun(info.runId);
+    const json = registry.store.getRunTemplate(info.runId);
+    if (!runInfo || json === null) throw new EngineError('not_found', `the run of session ${sessionId} is gone`);
+    let run = registry.liveRun(runInfo.id);
+    if (!run) {
+      run = registry.registerRun({ ...runInfo, state: 'running', endedAt: null }, parseStoredTemplate(json, runInfo.id));
+      this.d.meterRun(run);
+    }
+    const s = registry.registerSession(info, run);
+    registry.store.claimRun(run.info.id);
+    registry.updateRun(run, { state: 'running', endedAt: null });
+    await this.start(s, info.agentSessionId !== null);
+  }
+
+  async stopRun(runId: string): Promise<void> {
+    const run = this.d.registry.liveRun(runId);
+    if (!run) return;
+    await Promise.all(run.sessions.map((s) => (isFinalStatus(s.info.status) ? undefined : this.stop(s.info.id))));
+  }
+
+  /** Stops every live agent (SIGTERM, then SIGKILL after the grace period) and frees the terminals. */
+  async close(): Promise<void> {
+    this.closing = true;
+    const { registry } = this.d;
+    await Promise.all(
+      registry.liveSessions().map(async (s) => {
+        if (s.terminal.agent && !isFinalStatus(s.info.status)) await s.terminal.agent.stop().catch(() => {});
+        s.terminal.dispose();
+      }),
+    );
+    for (const run of registry.liveRuns()) registry.checkRunEnded(run);
+  }
+}

@@ -1,0 +1,52 @@
+// A run's resolved template as the store keeps it (runs.template_json): checked when written and when read back, so a
+// resume or a restart after an upgrade fails with a sentence naming the run instead of starting a half-read template.
+import { z } from 'zod';
+import { ApiStyle, PriceOverrides, WorkspaceMode } from '../../shared/contract.ts';
+import { EngineError } from '../errors.ts';
+import { AGENT_PRESETS, type AgentPresetName } from './presets.ts';
+import type { Template } from './schema.ts';
+
+const StoredTemplateSchema = z.object({
+  name: z.string(),
+  file: z.string().nullable(),
+  repo: z.string(),
+  base: z.string(),
+  workspace: WorkspaceMode,
+  count: z.number().int().min(1),
+  concurrency: z.number().int().min(1),
+  agent: z.object({
+    preset: z.enum(AGENT_PRESETS as [AgentPresetName, ...AgentPresetName[]]),
+    command: z.string(),
+    args: z.array(z.string()).nullable(),
+    env: z.record(z.string(), z.string()),
+  }),
+  provider: z.object({ preset: z.string(), baseUrl: z.string(), style: ApiStyle, apiKeyEnv: z.string() }),
+  model: z.string(),
+  budget: z.object({ perSessionUsd: z.number().nullable(), runUsd: z.number().nullable() }),
+  tasks: z.array(z.string()),
+  prices: PriceOverrides.optional(),
+  referenceModel: z.string().nullable().optional(),
+}) satisfies z.ZodType<Template>;
+
+export function storedTemplateJson(t: Template): string {
+  return JSON.stringify(StoredTemplateSchema.parse(t));
+}
+
+/** The template a run was launched with; `runId` names it in the error. */
+export function parseStoredTemplate(json: string, runId: string): Template {
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch (err) {
+    throw new EngineError('data_dir', `the stored template of run ${runId} is not JSON (${(err as Error).message}) — launch the run again`);
+  }
+  const r = StoredTemplateSchema.safeParse(value);
+  if (!r.success) {
+    const issue = r.error.issues[0]!;
+    throw new EngineError(
+      'data_dir',
+      `the stored template of run ${runId} does not match this version of Flotilla (${issue.path.map(String).join('.') || '(top)'}: ${issue.message}) — launch the run again`,
+    );
+  }
+  return r.data;
+}

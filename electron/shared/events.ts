@@ -1,0 +1,27 @@
+// Events (engine → every connected client), JSON text frames {type: 'event', event, …}.
+import { z } from 'zod';
+import { ChangedFile, ConflictWarning } from './review.ts';
+import { LaunchProgress, RunInfo, SessionInfo } from './runs.ts';
+import { BudgetAlert, EditIntent, RunSpend, SessionSpend, UpstreamErrorInfo } from './spend.ts';
+
+const ev = <E extends string, S extends z.ZodRawShape>(event: E, shape: S) =>
+  z.object({ type: z.literal('event'), event: z.literal(event), ...shape });
+
+export const EngineEvent = z.discriminatedUnion('event', [
+  ev('run', { run: RunInfo }),
+  ev('session', { session: SessionInfo }),
+  ev('launchProgress', { progress: LaunchProgress }),
+  ev('spend', { spend: SessionSpend }),
+  ev('runSpend', { spend: RunSpend }),
+  ev('budget', BudgetAlert.shape),
+  ev('intent', { intent: EditIntent }),
+  /** A session's changed files (the full list each time); in a shared workspace, every change of the checkout. */
+  ev('changes', { sessionId: z.string(), files: z.array(ChangedFile) }),
+  /** A run's warnings (the full list each time). */
+  ev('conflicts', { runId: z.string(), warnings: z.array(ConflictWarning) }),
+  ev('upstreamError', { sessionId: z.string(), error: UpstreamErrorInfo }),
+  ev('exit', { sessionId: z.string(), exitCode: z.number().nullable(), signal: z.string().nullable() }),
+]);
+export type EngineEvent = z.infer<typeof EngineEvent>;
+export type EngineEventName = EngineEvent['event'];
+export type EventOf<E extends EngineEventName> = Extract<EngineEvent, { event: E }>;

@@ -1,0 +1,126 @@
+// Runs and their sessions: what a run is, each session's state, launching, the headless report.
+import { z } from 'zod';
+import { ConflictKind } from './review.ts';
+import { SpendSummary } from './spend.ts';
+
+export const SessionStatus = z.enum([
+  'queued',
+  'starting',
+  'working',
+  'needs_you',
+  'idle',
+  'done',
+  'failed',
+  'stopped',
+  'over_budget',
+  'rate_limited',
+]);
+export type SessionStatus = z.infer<typeof SessionStatus>;
+
+/** Statuses after which the session's process is gone. */
+export const FINAL_STATUSES: readonly SessionStatus[] = ['done', 'failed', 'stopped'];
+export const isFinalStatus = (s: SessionStatus): boolean => FINAL_STATUSES.includes(s);
+
+export const SessionInfo = z.object({
+  id: z.string(),
+  runId: z.string(),
+  slot: z.number().int().min(1),
+  task: z.string().nullable(),
+  status: SessionStatus,
+  /** Why the status is what it is, in words a user understands (e.g. "permission prompt", "exit code 2"). */
+  statusDetail: z.string().nullable(),
+  branch: z.string().nullable(),
+  worktree: z.string(),
+  command: z.string(),
+  args: z.array(z.string()),
+  /** Claude Code's own session id (pre-assigned with --session-id; used for --resume). */
+  agentSessionId: z.string().nullable(),
+  pid: z.number().int().nullable(),
+  exitCode: z.number().int().nullable(),
+  signal: z.string().nullable(),
+  startedAt: z.string().nullable(),
+  endedAt: z.string().nullable(),
+  cols: z.number().int(),
+  rows: z.number().int(),
+});
+export type SessionInfo = z.infer<typeof SessionInfo>;
+
+export const RunState = z.enum(['launching', 'running', 'ended', 'failed']);
+export type RunState = z.infer<typeof RunState>;
+
+export const WorkspaceMode = z.enum(['worktree', 'shared']);
+export type WorkspaceMode = z.infer<typeof WorkspaceMode>;
+
+/** Budgets in USD; null = none. */
+export const Budget = z.object({ perSessionUsd: z.number().nullable(), runUsd: z.number().nullable() });
+export type Budget = z.infer<typeof Budget>;
+
+export const RunInfo = z.object({
+  id: z.string(),
+  name: z.string(),
+  slug: z.string(),
+  repo: z.string(),
+  base: z.string(),
+  baseCommit: z.string().nullable(),
+  workspace: WorkspaceMode,
+  state: RunState,
+  templatePath: z.string().nullable(),
+  model: z.string(),
+  agentPreset: z.string(),
+  providerPreset: z.string(),
+  budget: Budget,
+  concurrency: z.number().int(),
+  startedAt: z.string(),
+  endedAt: z.string().nullable(),
+  error: z.string().nullable(),
+});
+export type RunInfo = z.infer<typeof RunInfo>;
+
+export const LaunchProgress = z.object({
+  runId: z.string(),
+  phase: z.enum(['validating', 'worktrees', 'starting', 'done', 'failed']),
+  done: z.number().int(),
+  total: z.number().int(),
+  message: z.string(),
+});
+export type LaunchProgress = z.infer<typeof LaunchProgress>;
+
+export const LaunchResult = z.object({ run: RunInfo, sessions: z.array(SessionInfo) });
+export type LaunchResult = z.infer<typeof LaunchResult>;
+
+/** A session's screen, serialized by the engine's headless mirror: write `data` into a terminal of cols × rows. */
+export const SnapshotResult = z.object({ sessionId: z.string(), cols: z.number(), rows: z.number(), data: z.string() });
+export type SnapshotResult = z.infer<typeof SnapshotResult>;
+
+export const TemplateSource = z.enum(['repo', 'data']);
+export type TemplateSource = z.infer<typeof TemplateSource>;
+
+export const TemplateEntry = z.object({ name: z.string(), path: z.string(), source: TemplateSource });
+export type TemplateEntry = z.infer<typeof TemplateEntry>;
+
+export const SavedTemplate = TemplateEntry.extend({ overwritten: z.boolean() });
+export type SavedTemplate = z.infer<typeof SavedTemplate>;
+
+export const TemplateText = z.object({ text: z.string() });
+export type TemplateText = z.infer<typeof TemplateText>;
+
+/** The `flotilla run --json` report. */
+export const RunReport = z.object({
+  run: z.object({ id: z.string(), name: z.string(), startedAt: z.string(), endedAt: z.string().nullable() }),
+  sessions: z.array(
+    z.object({
+      id: z.string(),
+      slot: z.number().int(),
+      task: z.string().nullable(),
+      status: SessionStatus,
+      exitCode: z.number().int().nullable(),
+      branch: z.string().nullable(),
+      worktree: z.string(),
+      spend: SpendSummary,
+      changedFiles: z.array(z.string()),
+    }),
+  ),
+  conflicts: z.array(z.object({ path: z.string(), sessions: z.array(z.string()), kind: ConflictKind })),
+  totals: z.object({ usd: z.number(), requests: z.number().int() }),
+});
+export type RunReport = z.infer<typeof RunReport>;

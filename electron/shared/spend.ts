@@ -1,0 +1,167 @@
+// Spend (the meter). Dollars are USD; token counts follow Anthropic's meaning: `inputTokens` is the uncached part of the
+// prompt, cache reads and writes are separate (an OpenAI-style `prompt_tokens` is split into input + cacheRead).
+import { z } from 'zod';
+
+/** The wire format a provider speaks: Anthropic Messages, OpenAI Chat Completions, or OpenAI's Responses API. */
+export const ApiStyle = z.enum(['anthropic', 'openai', 'responses']);
+export type ApiStyle = z.infer<typeof ApiStyle>;
+export const API_STYLES: readonly ApiStyle[] = ApiStyle.options;
+
+const count = z.number().int().min(0);
+
+/** Token figures of one or many model calls (prompt = inputTokens + cacheReadTokens + cacheWriteTokens). */
+export const TokenCounts = z.object({
+  inputTokens: count,
+  cacheReadTokens: count,
+  cacheWriteTokens: count,
+  outputTokens: count,
+});
+export type TokenCounts = z.infer<typeof TokenCounts>;
+
+export const zeroTokens = (): TokenCounts => ({ inputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, outputTokens: 0 });
+
+export const UpstreamErrorKind = z.enum([
+  'rate_limited',
+  'overloaded',
+  'out_of_balance',
+  'bad_key',
+  'unknown_model',
+  'context_overflow',
+  'budget',
+  'other',
+]);
+export type UpstreamErrorKind = z.infer<typeof UpstreamErrorKind>;
+
+export const UpstreamErrorInfo = z.object({
+  kind: UpstreamErrorKind,
+  status: z.number().int(),
+  /** The provider's error type, e.g. "rate_limit_reached_error". */
+  type: z.string().nullable(),
+  message: z.string(),
+  at: z.string(),
+});
+export type UpstreamErrorInfo = z.infer<typeof UpstreamErrorInfo>;
+
+/** How a ledger row's figure was obtained. */
+export const UsageState = z.enum([
+  'open', // request under way; figures so far are an estimate
+  'exact', // usage reported by the provider
+  'partial', // the stream ended before the usage arrived: what was seen
+  'interrupted', // the engine died while the request was open
+  'error', // the provider answered with an error (usually no tokens)
+  'refused', // refused by the meter (budget) — never reached the provider
+]);
+export type UsageState = z.infer<typeof UsageState>;
+
+/** Ledger states whose dollars and tokens count as spent ('open' is an estimate, 'refused' never reached the provider). */
+export const BILLED_USAGE_STATES: readonly UsageState[] = ['exact', 'partial', 'interrupted', 'error'];
+
+export const LedgerRow = TokenCounts.extend({
+  id: z.number().int(),
+  sessionId: z.string(),
+  runId: z.string(),
+  model: z.string().nullable(),
+  usd: z.number(),
+  /** False when the model has no price: tokens counted, dollars unknown (never a silent $0). */
+  priced: z.boolean(),
+  state: UsageState,
+  ttftMs: z.number().nullable(),
+  durationMs: z.number().nullable(),
+  httpStatus: z.number().int().nullable(),
+  errorType: z.string().nullable(),
+  startedAt: z.string(),
+  endedAt: z.string().nullable(),
+});
+export type LedgerRow = z.infer<typeof LedgerRow>;
+
+export const SpendTotals = TokenCounts.extend({
+  usd: z.number(),
+  /** Part of `usd` that is still an estimate (responses streaming now). */
+  estimateUsd: z.number(),
+  /** Billed model requests (not count_tokens, models, probes, refusals). */
+  requests: z.number().int(),
+  /** Tokens of models that have no price. */
+  unpricedTokens: z.number().int(),
+  /** What the same tokens would have cost on the reference model, and the difference. */
+  referenceModel: z.string(),
+  referenceUsd: z.number(),
+  savingsUsd: z.number(),
+  budgetUsd: z.number().nullable(),
+});
+export type SpendTotals = z.infer<typeof SpendTotals>;
+
+export const SessionSpend = SpendTotals.extend({
+  sessionId: z.string(),
+  runId: z.string(),
+  inFlight: z.number().int(),
+  /** Of the last completed request: time to first token, output tokens per second while streaming. */
+  ttftMs: z.number().nullable(),
+  tokensPerSec: z.number().nullable(),
+  /** Last request's prompt tokens over the model's window (0..1), and the two numbers. */
+  contextFill: z.number().nullable(),
+  contextTokens: z.number().int().nullable(),
+  contextWindow: z.number().int().nullable(),
+  lastError: UpstreamErrorInfo.nullable(),
+});
+export type SessionSpend = z.infer<typeof SessionSpend>;
+
+export const RunSpend = SpendTotals.extend({ runId: z.string() });
+export type RunSpend = z.infer<typeof RunSpend>;
+
+/** A run's spend and each of its sessions': live for a run of this engine; `run: null` for an older run. */
+export const SpendOverview = z.object({ run: RunSpend.nullable(), sessions: z.array(SessionSpend) });
+export type SpendOverview = z.infer<typeof SpendOverview>;
+
+/** What `flotilla run --json` reports per session. */
+export const SpendSummary = z.object({
+  usd: z.number(),
+  inputTokens: count,
+  cacheReadTokens: count,
+  outputTokens: count,
+  requests: z.number().int(),
+});
+export type SpendSummary = z.infer<typeof SpendSummary>;
+
+export const BudgetScope = z.enum(['session', 'run']);
+export type BudgetScope = z.infer<typeof BudgetScope>;
+
+export const BudgetAlert = z.object({
+  scope: BudgetScope,
+  id: z.string(),
+  /** 80: warning; 100: used up (further model requests are refused). */
+  level: z.union([z.literal(80), z.literal(100)]),
+  usd: z.number(),
+  budgetUsd: z.number(),
+});
+export type BudgetAlert = z.infer<typeof BudgetAlert>;
+
+export const EditIntent = z.object({
+  sessionId: z.string(),
+  /** As the tool call named it (absolute for Claude Code). */
+  path: z.string(),
+  tool: z.string(),
+  at: z.string(),
+});
+export type EditIntent = z.infer<typeof EditIntent>;
+
+export const PriceEntry = z.object({
+  model: z.string(),
+  /** USD per million tokens. */
+  inputUsd: z.number().min(0),
+  cacheReadUsd: z.number().min(0),
+  /** Cache writes; K2 has no surcharge (priced as input). */
+  cacheWriteUsd: z.number().min(0),
+  outputUsd: z.number().min(0),
+  contextWindow: z.number().int().nullable(),
+  asOf: z.string(),
+  source: z.string(),
+});
+export type PriceEntry = z.infer<typeof PriceEntry>;
+
+/** The provider account's balance (Moonshot's /v1/users/me/balance), in USD. */
+export const Balance = z.object({
+  availableUsd: z.number(),
+  cashUsd: z.number().nullable(),
+  voucherUsd: z.number().nullable(),
+});
+export type Balance = z.infer<typeof Balance>;
