@@ -8,7 +8,7 @@
 // Completion in the page is measured from the acks the page sends (counted on the wire with Playwright's WebSocket
 // frame events): the client acks only after xterm's write callback, in chunks of FlowControl.AckSize, so a session
 // counts as caught up once it has acked all but < AckSize of its bytes; the engine's un-acked count confirms it.
-import { existsSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { chromium, type Browser } from 'playwright-core';
@@ -18,6 +18,7 @@ import { EngineClient, type WebSocketCtor } from '../electron/shared/client.ts';
 import { FlowControl, type EngineEvent } from '../electron/shared/contract.ts';
 import { floodCommand, floodPtyBytes } from '../test/fixtures/flood.ts';
 import { ensureUiBuilt } from '../test/fixtures/ui-build.ts';
+import { CHROMIUM_ARGS, resolveChromium } from '../test/fixtures/chromium.ts';
 import { makeRepo, tempDir } from '../test/fixtures/repo.ts';
 
 const { values } = parseArgs({
@@ -32,7 +33,6 @@ const BYTES = Math.round(Number(values.mb) * 1024 * 1024);
 const DEADLINE_MS = Number(values.timeout) * 1000;
 const ROOT = resolve(import.meta.dirname, '..');
 const UI_DIR = join(ROOT, 'dist/renderer');
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 
 // As bench/output: each child waits for a line on stdin, then floods, so every reader is attached before the first byte.
 const flood = floodCommand(BYTES, { lingerMs: 1500 });
@@ -90,9 +90,9 @@ function runEnded(engine: Engine, runId: string): Promise<void> {
   );
 }
 
-/** The engine's diagnostics for a live session (AgentSession getters; private map, bench-only access). */
+/** The engine's diagnostics for a live session (AgentSession getters). */
 function agentOf(engine: Engine, sessionId: string): { maxUnacked: number; running: boolean } | undefined {
-  return (engine as unknown as { sessions: Map<string, { agent?: { maxUnacked: number; running: boolean } }> }).sessions.get(sessionId)?.agent;
+  return engine.registry.liveSession(sessionId)?.terminal.agent ?? undefined;
 }
 
 /** Baseline: the same flood through the engine to a Node WebSocket client that acks every chunk at once. */
@@ -145,14 +145,9 @@ interface UiResult {
 
 async function throughUi(): Promise<UiResult> {
   ensureUiBuilt();
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing — apt-get install -y chromium`);
   const repo = tempRepo();
   const engine = await tempEngine(UI_DIR);
-  const browser: Browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-  });
+  const browser: Browser = await chromium.launch({ executablePath: (await resolveChromium()).path, headless: true, args: CHROMIUM_ARGS });
   cleanups.push(() => browser.close());
   const context = await browser.newContext({ viewport: { width: 1600, height: 1000 } });
   const page = await context.newPage();
@@ -269,7 +264,8 @@ async function throughUi(): Promise<UiResult> {
 }
 
 try {
-  console.log(`bench/ui: ${N} sessions × ${mb(BYTES).toFixed(1)} MB each (Node ${process.version}, ${CHROMIUM})`);
+  const browserUsed = await resolveChromium();
+  console.log(`bench/ui: ${N} sessions × ${mb(BYTES).toFixed(1)} MB each (Node ${process.version}, ${browserUsed.path} from ${browserUsed.source})`);
   const base = await baseline();
   const ui = await throughUi();
   const f = (n: number | null, d = 1) => (n === null ? 'n/a' : n.toFixed(d));

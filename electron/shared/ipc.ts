@@ -7,11 +7,9 @@ export const IpcChannels = {
   setProviderKey: 'flotilla:set-provider-key',
 } as const;
 
-export interface EngineEndpoint {
-  /** http://127.0.0.1:PORT */
-  origin: string;
-  token: string;
-}
+import type { EngineEndpoint } from './client.ts';
+
+export type { EngineEndpoint };
 
 /** What `window.flotilla` offers in the desktop app; absent in a plain browser. */
 export interface DesktopBridge {

@@ -3,10 +3,14 @@ import { createRoot } from 'react-dom/client';
 import '@xterm/xterm/css/xterm.css';
 import './styles.css';
 import { App } from './components/App.tsx';
-import { engine } from './transport/index.ts';
+import { isAppKey } from './keys/index.ts';
 import { wireEngineToStore } from './state/index.ts';
+import { disposeTerminalsOutOfView, terminals } from './terminal/index.ts';
+import { engine } from './transport/index.ts';
 
 wireEngineToStore(engine);
+terminals.setAppKeyFilter(isAppKey);
+disposeTerminalsOutOfView();
 engine.start();
 
 createRoot(document.getElementById('root')!).render(

@@ -1,12 +1,13 @@
 // End-to-end fixtures: the real engine in-process (temp data dir, serving the built UI) and a headless Chromium
 // driving that UI through its data-testids.
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import { Engine } from '../../electron/engine/engine.ts';
 import { tempDir } from '../fixtures/repo.ts';
 import { ensureUiBuilt } from '../fixtures/ui-build.ts';
+import { CHROMIUM_ARGS, resolveChromium } from '../fixtures/chromium.ts';
 
 export { ensureUiBuilt };
 import { startUpstream, type Upstream } from '../upstream/index.ts';
@@ -18,7 +19,6 @@ export const SHOTS_DIR = join(ROOT, 'test-results/e2e');
 /** The environment variable holding the (fake) provider key, and its value. */
 export const KEY_VAR = 'E2E_PROVIDER_KEY';
 export const KEY = 'sk-e2e-fake-provider-key';
-export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 
 
 /** An engine serving the built UI, with node_modules/.bin on PATH, a temp HOME and the fake provider key. */
@@ -34,13 +34,10 @@ export async function startEngine(dataDir = tempDir('flotilla-e2e-data-')): Prom
   return Engine.create({ dataDir, env, staticDir: UI_DIR });
 }
 
+/** Chromium as test/fixtures/chromium.ts finds it ($FLOTILLA_CHROMIUM, Debian's, or the one inside an npm package). */
 export async function launchBrowser(): Promise<Browser> {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing — apt-get install -y chromium (see .ci/run)`);
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-  });
+  const { path } = await resolveChromium();
+  return chromium.launch({ executablePath: path, headless: true, args: CHROMIUM_ARGS });
 }
 
 export interface Dashboard {

@@ -1,17 +1,14 @@
 import { useEffect, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import { Commands, type SessionStatus } from '../../../electron/shared/contract.ts';
+import type { SessionStatus } from '../../../electron/shared/contract.ts';
+import { runs } from '../api/index.ts';
+import { handleGlobalKey } from '../keys/index.ts';
 import { selectCurrentSessions, useStore } from '../state/index.ts';
-import { engine } from '../transport/index.ts';
 import { Grid } from './Grid.tsx';
 import { LaunchDialog } from './LaunchDialog.tsx';
 import { PanelButtons, SidePanel } from './panels/index.tsx';
 import { Notifications } from './Notifications.tsx';
-import { handleGlobalKey } from './shortcuts.ts';
 import { STATUS_LABEL, STATUS_ORDER, pct, usd } from './format.ts';
-
-/** The demo engine command exists only in builds whose contract names it. */
-const DEMO_OFFERED = 'demo' in Commands;
 
 function Header() {
   const run = useStore((s) => (s.currentRunId ? s.runs.get(s.currentRunId) : undefined));
@@ -75,12 +72,10 @@ function EmptyState() {
   const [demoBusy, setDemoBusy] = useState(false);
 
   const tryDemo = async () => {
-    const client = engine.client;
-    if (!client) return setDemoError('Not connected to the engine yet.');
     setDemoBusy(true);
     setDemoError(null);
     try {
-      await client.call('demo' as never, {} as never);
+      await runs.demo();
     } catch (err) {
       setDemoError((err as Error).message);
     } finally {
@@ -99,11 +94,9 @@ function EmptyState() {
             <button className="btn primary" onClick={() => setLaunchOpen(true)}>
               Launch…
             </button>
-            {DEMO_OFFERED && (
-              <button className="btn" data-testid="demo-button" disabled={demoBusy} onClick={tryDemo}>
-                {demoBusy ? 'Starting the demo…' : 'Try the demo'}
-              </button>
-            )}
+            <button className="btn" data-testid="demo-button" disabled={demoBusy} onClick={tryDemo}>
+              {demoBusy ? 'Starting the demo…' : 'Try the demo'}
+            </button>
           </div>
           {demoError && (
             <p className="error" data-testid="demo-error">

@@ -1,9 +1,11 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { parse as parseYaml } from 'yaml';
-import type { LaunchResult, TemplateEntry } from '../../../electron/shared/contract.ts';
-import { loadRunExtras, useStore } from '../state/index.ts';
-import { engine } from '../transport/index.ts';
-import { focusSession } from './shortcuts.ts';
+import type { TemplateEntry } from '../../../electron/shared/contract.ts';
+import { EngineRequestError } from '../../../electron/shared/client.ts';
+import { runs, templates as templateApi } from '../api/index.ts';
+import { focusSession } from '../keys/index.ts';
+import { platform } from '../platform/index.ts';
+import { loadRun, useStore } from '../state/index.ts';
 
 const SAMPLE = `# A Flotilla run: one session per task, each in its own git worktree.
 name: tidy-up
@@ -22,11 +24,30 @@ tasks:
 `;
 
 type Field = 'count' | 'tasks' | 'model' | 'budget';
+const FIELDS: readonly string[] = ['count', 'tasks', 'model', 'budget'];
 
-/** The engine names problems as `file:line: field: what` — route the ones about an overridable field to that field. */
-function fieldOf(line: string): Field | null {
-  const m = /(?:^|:\s*)(count|tasks|model|budget)(?:[.[\]\w*]*)?:/.exec(line);
-  return (m?.[1] as Field | undefined) ?? null;
+interface Problem {
+  message: string;
+  /** The form field it is about, when it is one the dialog has. */
+  field: Field | null;
+}
+
+/** The form field an engine error names (its `field`, e.g. "budget.perSessionUsd" or "tasks[2]"). */
+function formField(field: string | null | undefined): Field | null {
+  const top = field?.split(/[.[]/, 1)[0] ?? '';
+  return FIELDS.includes(top) ? (top as Field) : null;
+}
+
+/** An engine error as the dialog lists it: one line per problem, each routed to its field. */
+function problemsOf(err: unknown): Problem[] {
+  if (err instanceof EngineRequestError && err.issues?.length) return err.issues.map((i) => ({ message: i.message, field: formField(i.field) }));
+  const message = (err as Error).message ?? String(err);
+  const field = err instanceof EngineRequestError ? formField(err.field) : null;
+  return message
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .map((m) => ({ message: m, field }));
 }
 
 function slugOf(name: string): string {
@@ -89,7 +110,7 @@ export function LaunchDialog() {
   const [model, setModel] = useState('');
   const [budget, setBudget] = useState('');
   const [busy, setBusy] = useState(false);
-  const [errors, setErrors] = useState<string[]>([]);
+  const [errors, setErrors] = useState<Problem[]>([]);
   const textRef = useRef<HTMLTextAreaElement>(null);
   const [templates, setTemplates] = useState<TemplateEntry[]>([]);
   const [picked, setPicked] = useState('');
@@ -106,10 +127,8 @@ export function LaunchDialog() {
   // The template library: `<repo>/.flotilla/templates/` (the Repository field, else the engine's cwd) and the data dir's.
   const repoArg = repo.trim();
   const refreshTemplates = async () => {
-    const client = engine.client;
-    if (!client) return;
     try {
-      setTemplates((await client.call('listTemplates', repoArg ? { repo: repoArg } : {})) as TemplateEntry[]);
+      setTemplates(await templateApi.list(repoArg || undefined));
     } catch {
       setTemplates([]);
     }
@@ -122,34 +141,26 @@ export function LaunchDialog() {
 
   const pickTemplate = async (file: string) => {
     setPicked(file);
-    const client = engine.client;
-    if (!file || !client) return;
+    if (!file) return;
     try {
-      const { text } = (await client.call('readTemplate', { path: file, ...(repoArg ? { repo: repoArg } : {}) })) as { text: string };
+      const { text } = await templateApi.read(file, repoArg || undefined);
       setSource('yaml');
       setYamlText(text);
       setErrors([]);
       const entry = templates.find((t) => t.path === file);
       if (entry) setSaveName(entry.name);
     } catch (err) {
-      setErrors([(err as Error).message]);
+      setErrors(problemsOf(err));
     }
   };
 
   const saveTemplate = async () => {
-    const client = engine.client;
-    if (!client) return setSaveResult({ ok: false, text: 'Not connected to the engine — wait for it to reconnect.' });
     const name = saveName.trim() || preview.name?.trim() || '';
     if (!name) return setSaveResult({ ok: false, text: 'Give the template a name.' });
     if (source !== 'yaml') return setSaveResult({ ok: false, text: 'Switch to Template YAML: the text in the editor is what is saved.' });
     setSaving(true);
     try {
-      const saved = (await client.call('saveTemplate', {
-        name,
-        text: yamlText,
-        where: saveWhere,
-        ...(repoArg ? { repo: repoArg } : {}),
-      })) as TemplateEntry;
+      const saved = await templateApi.save({ name, text: yamlText, where: saveWhere, ...(repoArg ? { repo: repoArg } : {}) });
       setSaveResult({ ok: true, text: `Saved ${saved.path}` });
       setPicked(saved.path);
       await refreshTemplates();
@@ -163,10 +174,7 @@ export function LaunchDialog() {
   const preview = useMemo(() => computePreview(source, yamlText, count, tasksText), [source, yamlText, count, tasksText]);
   const fieldErrors = useMemo(() => {
     const m = new Map<Field, string[]>();
-    for (const e of errors) {
-      const f = fieldOf(e);
-      if (f) m.set(f, [...(m.get(f) ?? []), e]);
-    }
+    for (const e of errors) if (e.field) m.set(e.field, [...(m.get(e.field) ?? []), e.message]);
     return m;
   }, [errors]);
 
@@ -175,13 +183,11 @@ export function LaunchDialog() {
   };
 
   const launch = async () => {
-    const client = engine.client;
-    if (!client) return setErrors(['Not connected to the engine — wait for it to reconnect.']);
     const overrides: Record<string, unknown> = {};
-    const local: string[] = [];
+    const local: Problem[] = [];
     if (count.trim()) {
       const n = Number(count);
-      if (!Number.isInteger(n) || n < 1) local.push(`count: ${count} is not a whole number of sessions of at least 1`);
+      if (!Number.isInteger(n) || n < 1) local.push({ message: `count: ${count} is not a whole number of sessions of at least 1`, field: 'count' });
       else overrides.count = n;
     }
     const tasks = tasksText
@@ -192,42 +198,38 @@ export function LaunchDialog() {
     if (model.trim()) overrides.model = model.trim();
     if (budget.trim()) {
       const b = Number(budget);
-      if (!(b > 0)) local.push(`budget.perSessionUsd: ${budget} is not a positive number of US dollars`);
+      if (!(b > 0)) local.push({ message: `budget.perSessionUsd: ${budget} is not a positive number of US dollars`, field: 'budget' });
       else overrides.budget = { perSessionUsd: b };
     }
-    if (source === 'path' && !path.trim()) local.push('Give the path of a template file, or paste the YAML.');
+    if (source === 'path' && !path.trim()) local.push({ message: 'Give the path of a template file, or paste the YAML.', field: null });
     if (local.length) return setErrors(local);
     setErrors([]);
     setBusy(true);
     try {
-      const result = (await client.call('launch', {
+      const result = await runs.launch({
         ...(source === 'yaml' ? { templateText: yamlText } : { templatePath: path.trim() }),
         ...(repo.trim() ? { repo: repo.trim() } : {}),
         ...(Object.keys(overrides).length ? { overrides } : {}),
-      })) as LaunchResult;
+      });
       const st = useStore.getState();
       st.upsertRun(result.run);
       st.upsertSessions(result.sessions);
       st.setCurrentRun(result.run.id);
       st.setFocusMode(false);
-      void loadRunExtras(client, result.run.id);
+      void loadRun(result.run.id);
       setBusy(false);
       setLaunchOpen(false);
       const first = result.sessions.sort((a, b) => a.slot - b.slot)[0];
       if (first) focusSession(first.id);
     } catch (err) {
       setBusy(false);
-      setErrors(
-        (err as Error).message
-          .split('\n')
-          .map((l) => l.trim())
-          .filter(Boolean),
-      );
+      setErrors(problemsOf(err));
     }
   };
 
+  const pickFolder = platform.pickFolder;
   const pickRepo = async () => {
-    const dir = await window.flotilla?.pickFolder();
+    const dir = await pickFolder?.();
     if (dir) setRepo(dir);
   };
 
@@ -299,7 +301,7 @@ export function LaunchDialog() {
             {errors.length > 0 && (
               <ul className="errors" data-testid="launch-errors">
                 {errors.map((e, i) => (
-                  <li key={i}>{e}</li>
+                  <li key={i}>{e.message}</li>
                 ))}
               </ul>
             )}
@@ -329,7 +331,7 @@ export function LaunchDialog() {
               <span>Repository (overrides the template's repo)</span>
               <div className="row">
                 <input data-testid="launch-repo" value={repo} placeholder="template's repo:" onChange={(e) => setRepo(e.target.value)} />
-                {window.flotilla && (
+                {pickFolder && (
                   <button className="btn" onClick={pickRepo}>
                     Browse…
                   </button>

@@ -1,8 +1,9 @@
 // Notifications when a session starts needing you, or ends (done / failed) — only for transitions seen after the page
-// loaded. In the desktop app: the OS notification through the bridge; in a browser: a notice stack at the bottom right,
+// loaded. In the desktop app: the OS notification (see platform/); in a browser: a notice stack at the bottom right,
 // each notice focuses its tile when clicked and goes away by itself after a few seconds.
 import { useEffect, useState } from 'react';
 import type { SessionInfo, SessionStatus } from '../../../electron/shared/contract.ts';
+import { platform } from '../platform/index.ts';
 import { useStore } from '../state/index.ts';
 
 const NOTIFY: readonly SessionStatus[] = ['needs_you', 'done', 'failed'];
@@ -47,10 +48,7 @@ export function Notifications() {
         if (first && before === undefined && !isFreshRun(state.runs.get(s.runId)?.state)) continue;
         if (before === s.status || !NOTIFY.includes(s.status)) continue;
         const { title, body } = describe(s, state.runs.get(s.runId)?.name);
-        if (window.flotilla) {
-          void window.flotilla.notify(title, body).catch(() => {});
-          continue;
-        }
+        if (platform.notify(title, body)) continue;
         const notice: Notice = { key: nextKey++, sessionId: s.id, status: s.status, title, body };
         setNotices((list) => [...list.filter((n) => n.sessionId !== s.id), notice].slice(-MAX_NOTICES));
         const t = setTimeout(() => {

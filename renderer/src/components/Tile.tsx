@@ -1,6 +1,7 @@
 import { useEffect, useRef } from 'react';
 import { useStore } from '../state/index.ts';
-import { focusSession, terminals } from './shortcuts.ts';
+import { focusSession } from '../keys/index.ts';
+import { terminals } from '../terminal/index.ts';
 import { STATUS_LABEL, pct, usd } from './format.ts';
 
 export function Tile({ sessionId, compact = false }: { sessionId: string; compact?: boolean }) {

@@ -4,7 +4,8 @@
 // subscribed only while its tile is on screen; on (re)subscribe it restores from the engine's serialized mirror.
 import { Terminal, type ITheme } from '@xterm/xterm';
 import type { SnapshotResult } from '../../../electron/shared/contract.ts';
-import type { EngineClient, EngineConnection } from '../transport/index.ts';
+import { useStore } from '../state/index.ts';
+import { type EngineClient, type EngineConnection, engine } from '../transport/index.ts';
 import { WebglLease, type WebglHolder } from './webgl.ts';
 
 /** Column changes reflow the buffer and SIGWINCH the agent: wait for the layout to settle (VS Code debounces too). */
@@ -55,8 +56,6 @@ interface Entry extends WebglHolder {
 }
 
 export interface TerminalManagerOptions {
-  /** Keys the app handles (shortcuts): xterm must not swallow them. */
-  isAppKey(e: KeyboardEvent): boolean;
   onFocus?(sessionId: string): void;
 }
 
@@ -66,6 +65,8 @@ export interface FlotillaDebugHooks {
   terminalText(sessionIdOrSlot: string | number): string;
   /** How many terminals hold a WebGL context right now. */
   webglContexts(): number;
+  /** How many terminals exist (those of runs no longer shown are disposed). */
+  terminals(): number;
 }
 
 declare global {
@@ -79,6 +80,8 @@ export class TerminalManager {
   private client: EngineClient | null = null;
   private cell: { width: number; height: number } | null = null;
   private readonly webgl = new WebglLease();
+  /** Keys the app handles (its shortcuts, see keys/): xterm hands them back instead of sending them to the agent. */
+  private isAppKey: (e: KeyboardEvent) => boolean = () => false;
 
   constructor(
     conn: EngineConnection,
@@ -99,6 +102,7 @@ export class TerminalManager {
       window.__flotilla = Object.freeze({
         terminalText: (key: string | number) => this.terminalText(key),
         webglContexts: () => this.webgl.active,
+        terminals: () => this.entries.size,
       });
     }
   }
@@ -161,7 +165,21 @@ export class TerminalManager {
     this.entries.get(sessionId)?.term.blur();
   }
 
-  /** Frees terminals of sessions that are gone from the view (e.g. another run is shown). */
+  setAppKeyFilter(isAppKey: (e: KeyboardEvent) => boolean): void {
+    this.isAppKey = isAppKey;
+  }
+
+  /** Frees every terminal whose session `keep` rejects (another run is shown, the session is gone). */
+  retain(keep: (sessionId: string) => boolean): void {
+    for (const id of [...this.entries.keys()]) if (!keep(id)) this.dispose(id);
+  }
+
+  /** How many terminals exist (tests and diagnostics). */
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** Frees the session's terminal: its xterm, its WebGL context, its subscription. */
   dispose(sessionId: string): void {
     const e = this.entries.get(sessionId);
     if (!e) return;
@@ -169,6 +187,7 @@ export class TerminalManager {
     this.webgl.release(e);
     e.term.dispose();
     this.entries.delete(sessionId);
+    e.gen++;
   }
 
   private entry(sessionId: string): Entry {
@@ -204,13 +223,10 @@ export class TerminalManager {
       webglFailed: false,
     };
     const entry = e;
-    term.attachCustomKeyEventHandler((ev) => !this.opts.isAppKey(ev));
-    term.onData((data) => {
-      this.client?.call('input', { sessionId, data }).catch(() => {});
-    });
-    term.onBinary((data) => {
-      this.client?.call('input', { sessionId, data }).catch(() => {});
-    });
+    term.attachCustomKeyEventHandler((ev) => !this.isAppKey(ev));
+    // Keystrokes go out at once and are never answered: they cannot queue behind replies or output.
+    term.onData((data) => this.client?.send('input', { sessionId, data }));
+    term.onBinary((data) => this.client?.send('input', { sessionId, data }));
     host.addEventListener('focusin', () => this.opts.onFocus?.(entry.sessionId));
     this.entries.set(sessionId, e);
     return e;
@@ -340,4 +356,19 @@ export class TerminalManager {
     this.cell = { width: rect.width / 64, height: Math.ceil(FONT_SIZE * LINE_HEIGHT * 1.2) };
     return this.cell;
   }
+}
+
+/** The window's terminals. Those of sessions that leave the view (another run is shown) are disposed. */
+export const terminals = new TerminalManager(engine, {
+  onFocus: (id) => {
+    if (useStore.getState().focusedId !== id) useStore.getState().focus(id);
+  },
+});
+
+/** Disposes the terminals of sessions that leave the view (another run is shown); returns the unsubscribe. */
+export function disposeTerminalsOutOfView(): () => void {
+  return useStore.subscribe((s, prev) => {
+    if (s.currentRunId === prev.currentRunId && s.sessions === prev.sessions) return;
+    terminals.retain((id) => s.sessions.get(id)?.runId === s.currentRunId);
+  });
 }

@@ -1,13 +1,7 @@
-// The renderer's one link to the engine: a browser WebSocket wrapped in the shared EngineClient, reconnected with
-// backoff. The endpoint comes from the desktop bridge (Electron) or from the page URL (?token=…, `flotilla serve`).
-import { EngineClient, type WebSocketCtor, type WebSocketLike } from '../../../electron/shared/client.ts';
-import type { DesktopBridge, EngineEndpoint } from '../../../electron/shared/ipc.ts';
-
-declare global {
-  interface Window {
-    flotilla?: DesktopBridge;
-  }
-}
+// The renderer's one link to the engine: a browser WebSocket wrapped in the shared typed EngineClient, reconnected
+// with backoff. The endpoint comes from the platform (the desktop bridge, or the page URL's ?token=…).
+import { EngineClient, wsUrlOf, type EngineEndpoint } from '../../../electron/shared/client.ts';
+import { platform } from '../platform/index.ts';
 
 export type ConnectionState = 'connecting' | 'open' | 'closed';
 export interface ConnectionStatus {
@@ -22,18 +16,9 @@ type StatusListener = (status: ConnectionStatus) => void;
 const BACKOFF_MIN_MS = 250;
 const BACKOFF_MAX_MS = 5_000;
 
-async function resolveEndpoint(): Promise<EngineEndpoint | null> {
-  if (window.flotilla) {
-    const ep = await window.flotilla.endpoint();
-    if (ep) return ep;
-  }
-  const token = new URLSearchParams(location.search).get('token');
-  if (!token) return null;
-  return { origin: location.origin, token };
-}
-
 export class EngineConnection {
   private current: EngineClient | null = null;
+  private ep: EngineEndpoint | null = null;
   private readonly clientListeners = new Set<ClientListener>();
   private readonly statusListeners = new Set<StatusListener>();
   private status: ConnectionStatus = { state: 'connecting', error: null, attempt: 0 };
@@ -41,6 +26,11 @@ export class EngineConnection {
 
   get client(): EngineClient | null {
     return this.current;
+  }
+
+  /** The engine's origin and token once known (the ledger's CSV link needs them). */
+  get endpoint(): EngineEndpoint | null {
+    return this.ep;
   }
 
   get connectionStatus(): ConnectionStatus {
@@ -78,21 +68,17 @@ export class EngineConnection {
     let delay = BACKOFF_MIN_MS;
     for (let attempt = 1; ; attempt++) {
       this.setStatus({ state: 'connecting', error: this.status.error, attempt });
-      let socket: WebSocketLike | null = null;
       try {
-        const ep = await resolveEndpoint();
+        const ep = await platform.endpoint();
         if (!ep) {
           this.setStatus({ state: 'closed', error: 'No engine token: open the URL that `flotilla serve` printed (…/?token=…).', attempt });
           return;
         }
-        const wsUrl = `${ep.origin.replace(/^http/, 'ws')}/ws?token=${encodeURIComponent(ep.token)}`;
-        // EngineClient keeps its socket private; capture it to learn when it closes.
-        const Ctor = function (this: unknown, url: string) {
-          socket = new WebSocket(url) as unknown as WebSocketLike;
-          return socket;
-        } as unknown as WebSocketCtor;
-        const client = await EngineClient.connect(wsUrl, Ctor);
-        const closed = new Promise<void>((resolve) => socket!.addEventListener('close', () => resolve()));
+        this.ep = ep;
+        const client = await EngineClient.connect(wsUrlOf(ep), WebSocket, {
+          onProtocolError: (message) => console.warn(`flotilla: ${message}`),
+        });
+        const closed = new Promise<void>((resolve) => client.onClose(resolve));
         delay = BACKOFF_MIN_MS;
         this.setStatus({ state: 'open', error: null, attempt });
         this.setClient(client);
@@ -100,11 +86,6 @@ export class EngineConnection {
         this.setClient(null);
         this.setStatus({ state: 'closed', error: 'Connection to the engine lost — reconnecting…', attempt });
       } catch (err) {
-        try {
-          (socket as WebSocketLike | null)?.close();
-        } catch {
-          /* already closed */
-        }
         this.setStatus({ state: 'closed', error: `Cannot reach the engine (${(err as Error).message}) — retrying…`, attempt });
       }
       await new Promise((r) => setTimeout(r, delay));

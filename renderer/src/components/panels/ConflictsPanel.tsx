@@ -1,9 +1,9 @@
 // Conflicts: the current run's warnings grouped by path; a click shows that path as each of its sessions changed it,
 // side by side.
 import { useEffect, useState } from 'react';
-import type { ConflictWarning, FileDiff } from '../../../../electron/shared/contract.ts';
+import type { ConflictWarning, PathDiff } from '../../../../electron/shared/contract.ts';
+import { review } from '../../api/index.ts';
 import { useStore } from '../../state/index.ts';
-import { engine } from '../../transport/index.ts';
 import { DiffView } from './DiffView.tsx';
 
 const EMPTY: ConflictWarning[] = [];
@@ -17,18 +17,12 @@ function since(iso: string): string {
   return new Date(t).toLocaleString();
 }
 
-interface Across {
-  sessionId: string;
-  slot: number;
-  diff: FileDiff;
-}
-
 export function ConflictsPanel() {
   const runId = useStore((s) => s.currentRunId);
   const warnings = useStore((s) => (s.currentRunId ? (s.conflicts.get(s.currentRunId) ?? EMPTY) : EMPTY));
   const sessions = useStore((s) => s.sessions);
   const [selected, setSelected] = useState<ConflictWarning | null>(null);
-  const [across, setAcross] = useState<Across[] | null>(null);
+  const [across, setAcross] = useState<PathDiff[] | null>(null);
   const [error, setError] = useState<string | null>(null);
 
   const slotOf = (id: string) => sessions.get(id)?.slot;
@@ -43,11 +37,9 @@ export function ConflictsPanel() {
     let live = true;
     setAcross(null);
     setError(null);
-    const client = engine.client;
-    if (!client) return setError('Not connected to the engine.');
-    client
-      .call('pathAcross', { runId, path: selected.path, sessionIds: selected.sessions })
-      .then((r: Across[]) => live && setAcross([...r].sort((a, b) => a.slot - b.slot)))
+    review
+      .pathAcross(runId, selected.path, selected.sessions)
+      .then((r) => live && setAcross([...r].sort((a, b) => a.slot - b.slot)))
       .catch((err: Error) => live && setError(err.message));
     return () => {
       live = false;

@@ -2,9 +2,10 @@
 // export a patch, open the worktree. Done sessions form a queue (slot order) walked with Prev/Next.
 import { useCallback, useEffect, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import type { ChangedFile, FileDiff, SessionInfo } from '../../../../electron/shared/contract.ts';
-import { selectCurrentSessions, useStore } from '../../state/index.ts';
-import { engine } from '../../transport/index.ts';
+import type { FileDiff, SessionInfo } from '../../../../electron/shared/contract.ts';
+import { EngineRequestError } from '../../../../electron/shared/client.ts';
+import { review } from '../../api/index.ts';
+import { loadChanges, selectCurrentSessions, useStore } from '../../state/index.ts';
 import { DiffView, type DiffMode } from './DiffView.tsx';
 
 type Result = { ok: boolean; text: string; code?: string } | null;
@@ -12,12 +13,6 @@ type Result = { ok: boolean; text: string; code?: string } | null;
 function errText(err: unknown): string {
   const e = err as { message?: string };
   return e?.message ?? String(err);
-}
-
-function call<T>(cmd: string, args: unknown): Promise<T> {
-  const client = engine.client;
-  if (!client) return Promise.reject(new Error('Not connected to the engine.'));
-  return client.call(cmd as never, args as never) as Promise<T>;
 }
 
 function download(name: string, text: string): void {
@@ -39,7 +34,8 @@ export function ReviewPanel() {
   const current: SessionInfo | undefined = sessions.find((s) => s.id === picked) ?? queue[0] ?? sessions[0];
   const sessionId = current?.id ?? null;
 
-  const [files, setFiles] = useState<ChangedFile[] | null>(null);
+  // Kept in the store (the engine's `changes` events update it, a reconnect loads it again).
+  const files = useStore((s) => (sessionId ? s.changes.get(sessionId) : undefined)) ?? null;
   const [filesError, setFilesError] = useState<string | null>(null);
   const [path, setPath] = useState<string | null>(null);
   const [diff, setDiff] = useState<FileDiff | null>(null);
@@ -52,17 +48,13 @@ export function ReviewPanel() {
 
   const loadFiles = useCallback(() => {
     if (!sessionId) return;
-    call<ChangedFile[]>('changes', { sessionId })
-      .then((f) => {
-        setFiles(f);
-        setFilesError(null);
-      })
+    loadChanges(sessionId)
+      .then(() => setFilesError(null))
       .catch((err) => setFilesError(errText(err)));
   }, [sessionId]);
 
   // New session: fresh state, then its files.
   useEffect(() => {
-    setFiles(null);
     setPath(null);
     setDiff(null);
     setConfirm(null);
@@ -71,20 +63,12 @@ export function ReviewPanel() {
     loadFiles();
   }, [loadFiles]);
 
-  // Live: the engine pushes a session's changed files as they change.
-  useEffect(() => {
-    const client = engine.client;
-    if (!client || !sessionId) return;
-    return client.onEvent((e) => {
-      if (e.event === 'changes' && e.sessionId === sessionId) setFiles(e.files);
-    });
-  }, [sessionId]);
-
   useEffect(() => {
     if (!sessionId || !path) return;
     let live = true;
     setDiff(null);
-    call<FileDiff>('diff', { sessionId, path })
+    review
+      .diff(sessionId, path)
       .then((d) => live && setDiff(d))
       .catch((err) => live && setDiff({ path, binary: false, truncated: false, note: errText(err), diff: '' }));
     return () => {
@@ -107,7 +91,7 @@ export function ReviewPanel() {
     try {
       setResult({ ok: true, text: await what() });
     } catch (err) {
-      setResult({ ok: false, text: errText(err), code: (err as { code?: string })?.code });
+      setResult({ ok: false, text: errText(err), code: err instanceof EngineRequestError ? err.code : undefined });
     } finally {
       setBusy(false);
       setConfirm(null);
@@ -116,41 +100,33 @@ export function ReviewPanel() {
 
   const commit = () =>
     act(async () => {
-      const r = await call<{ commit: string | null }>('commit', { sessionId: current.id, message });
+      const r = await review.commit(current.id, message);
       setMessage('');
       loadFiles();
       return r.commit ? `Committed ${r.commit.slice(0, 10)} on ${current.branch ?? 'the session branch'}` : 'Nothing to commit.';
     });
   const merge = () =>
     act(async () => {
-      const r = await call<{ commit: string; files: number; target: string }>('merge', {
-        sessionId: current.id,
-        ...(message.trim() ? { message: message.trim() } : {}),
-      });
+      const r = await review.merge(current.id, message.trim() || undefined);
       return `Merged into ${r.target} as ${r.commit} (${r.files} file${r.files === 1 ? '' : 's'})`;
     });
   const discard = () =>
     act(async () => {
-      await call('discard', { sessionId: current.id, confirm: true });
-      setFiles([]);
+      await review.discard(current.id);
+      useStore.getState().setChanges(current.id, []);
       return `Discarded session #${current.slot}: worktree and branch removed.`;
     });
   const exportPatch = () =>
     act(async () => {
-      const r = await call<{ patch: string }>('exportPatch', { sessionId: current.id });
+      const r = await review.exportPatch(current.id);
       const name = `${current.branch?.replace(/[^\w.-]+/g, '-') ?? `session-${current.slot}`}.patch`;
       download(name, r.patch);
       return `Exported ${name} (${r.patch.length} bytes).`;
     });
   const openFolder = () =>
     act(async () => {
-      const r = await call<{ path: string; exists: boolean }>('worktreePath', { sessionId: current.id });
-      if (!r.exists) throw new Error(`The worktree ${r.path} no longer exists.`);
-      if (window.flotilla?.openPath) {
-        const err = await window.flotilla.openPath(r.path);
-        if (err) throw new Error(err);
-        return `Opened ${r.path}`;
-      }
+      const r = await review.openFolder(current.id);
+      if (r.opened) return `Opened ${r.path}`;
       setFolder(r.path);
       return 'Worktree path shown below — copy it.';
     });

@@ -2,35 +2,16 @@
 // shipped prices), default budgets and the reference model. Everything goes through the engine's `settings`,
 // `saveSettings` and `setProviderKey` commands; in the desktop app a key is also handed to the bridge (kept encrypted).
 import { useCallback, useEffect, useState } from 'react';
-import type { PriceEntry } from '../../../../electron/shared/contract.ts';
-import { engine } from '../../transport/index.ts';
+import { KNOWN_PROVIDER_KEYS, type Settings, type SettingsView } from '../../../../electron/shared/contract.ts';
+import { settings as settingsApi } from '../../api/index.ts';
+import { platform } from '../../platform/index.ts';
+import { useStore } from '../../state/index.ts';
 
-type KeySource = 'environment' | 'data dir';
 type RateField = 'inputUsd' | 'cacheReadUsd' | 'outputUsd';
 const RATE_FIELDS: RateField[] = ['inputUsd', 'cacheReadUsd', 'outputUsd'];
 const RATE_LABEL: Record<RateField, string> = { inputUsd: 'input', cacheReadUsd: 'cache read', outputUsd: 'output' };
-const KNOWN_KEYS = ['MOONSHOT_API_KEY', 'OPENROUTER_API_KEY'];
-
-interface SettingsValue {
-  prices?: Record<string, Partial<Record<RateField | 'cacheWriteUsd' | 'contextWindow', number>>>;
-  referenceModel?: string;
-  defaultBudget?: { perSessionUsd?: number | null; runUsd?: number | null };
-}
-
-interface SettingsView {
-  settings: SettingsValue;
-  prices: PriceEntry[];
-  shipped: PriceEntry[];
-  keys: { name: string; source: KeySource }[];
-}
 
 type Result = { ok: boolean; text: string } | null;
-
-async function call(cmd: 'settings' | 'saveSettings' | 'setProviderKey', args: object): Promise<unknown> {
-  const client = engine.client;
-  if (!client) throw new Error('Not connected to the engine.');
-  return client.call(cmd as never, args as never);
-}
 
 const numText = (n: number | null | undefined): string => (n == null ? '' : String(n));
 
@@ -57,9 +38,10 @@ export function SettingsPanel() {
   const [reference, setReference] = useState('');
   const [busy, setBusy] = useState(false);
 
+  const connected = useStore((s) => s.connection.state === 'open');
   const load = useCallback(async () => {
     try {
-      const v = (await call('settings', {})) as SettingsView;
+      const v = await settingsApi.load();
       setView(v);
       setLoadError(null);
       setPrices(priceDraft(v));
@@ -71,12 +53,10 @@ export function SettingsPanel() {
     }
   }, []);
 
+  // Loaded when the panel opens and again after every reconnect.
   useEffect(() => {
-    void load();
-    return engine.onClient((c) => {
-      if (c) void load();
-    });
-  }, [load]);
+    if (connected) void load();
+  }, [load, connected]);
 
   const run = async (what: string, fn: () => Promise<void>) => {
     setBusy(true);
@@ -103,34 +83,26 @@ export function SettingsPanel() {
   const shipped = new Map(view.shipped.map((p) => [p.model, p]));
   const effective = new Map(view.prices.map((p) => [p.model, p]));
   const keySource = new Map(view.keys.map((k) => [k.name, k.source]));
-  const keyNames = [...new Set([...KNOWN_KEYS, ...view.keys.map((k) => k.name), ...extraNames])];
-  const desktop = typeof window !== 'undefined' && !!window.flotilla;
+  const keyNames = [...new Set([...KNOWN_PROVIDER_KEYS, ...view.keys.map((k) => k.name), ...extraNames])];
+  const desktop = platform.keyStore === 'desktop';
 
   const saveKey = (name: string) => {
     const value = keyDraft[name] ?? '';
     if (!value) return setResult({ ok: false, text: `Type a value for ${name} first.` });
     void run(`${name} saved.`, async () => {
-      if (window.flotilla) {
-        // The desktop app keeps the key encrypted (safeStorage) and gives it to the engine at every start; the engine
-        // holds it in memory only, so no plain copy lands in the data dir.
-        const kept = await window.flotilla.setProviderKey(name, value);
-        if (!kept) throw new Error(`the desktop app could not keep ${name} encrypted (no OS key store) — set it in the environment instead`);
-        await call('setProviderKey', { name, value, persist: false });
-      } else {
-        await call('setProviderKey', { name, value });
-      }
+      await settingsApi.setKey(name, value);
       setKeyDraft((d) => ({ ...d, [name]: '' }));
     });
   };
 
   const removeKey = (name: string) =>
     void run(`${name} removed.`, async () => {
-      await call('setProviderKey', { name, value: null });
+      await settingsApi.removeKey(name);
     });
 
   const savePrices = () =>
     void run('Prices saved.', async () => {
-      const out: NonNullable<SettingsValue['prices']> = {};
+      const out: NonNullable<Settings['prices']> = {};
       for (const [model, fields] of Object.entries(prices)) {
         const base = shipped.get(model);
         const kept = { ...(view.settings.prices?.[model] ?? {}) };
@@ -148,13 +120,13 @@ export function SettingsPanel() {
         if (changed || Object.keys(kept).length > 0) out[model] = kept;
       }
       const { prices: _old, ...rest } = view.settings;
-      await call('saveSettings', { settings: Object.keys(out).length ? { ...rest, prices: out } : rest });
+      await settingsApi.save(Object.keys(out).length ? { ...rest, prices: out } : rest);
     });
 
   const resetPrices = () =>
     void run('Prices reset to the shipped table.', async () => {
       const { prices: _old, ...rest } = view.settings;
-      await call('saveSettings', { settings: rest });
+      await settingsApi.save(rest);
     });
 
   const saveDefaults = () =>
@@ -168,10 +140,10 @@ export function SettingsPanel() {
       const { defaultBudget: _b, referenceModel: _r, ...rest } = view.settings;
       const perSessionUsd = budget(perSession, 'Budget per session');
       const runUsd = budget(perRun, 'Budget per run');
-      const settings: SettingsValue = { ...rest };
+      const settings: Settings = { ...rest };
       if (perSessionUsd != null || runUsd != null) settings.defaultBudget = { perSessionUsd, runUsd };
       if (reference) settings.referenceModel = reference;
-      await call('saveSettings', { settings });
+      await settingsApi.save(settings);
     });
 
   return (

@@ -1,82 +1,12 @@
 // The Spend panel: per-session meter rows (dollars, tokens, savings, speed, budget with an inline raise), the last
-// upstream error, a total equal to the header's, a cumulative-spend chart (inline SVG, from spend updates seen since the
-// page loaded) and a link to the run's ledger as CSV.
-import { useEffect, useState } from 'react';
-import type { SessionInfo, SessionSpend } from '../../../../electron/shared/contract.ts';
-import { selectCurrentSessions, useStore } from '../../state/index.ts';
-import { engine } from '../../transport/index.ts';
-import { STATUS_LABEL, pct, usd } from '../format.ts';
+// upstream error, a total equal to the header's, a cumulative-spend chart (inline SVG, from the run's ledger and the
+// live updates since) and a link to the run's ledger as CSV.
+import { useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-
-// ---------------------------------------------------------------------------------------------------------------------
-// Spend history, kept in memory from the store's spend updates since the page loaded (the panel may be closed meanwhile).
-
-interface Point {
-  t: number;
-  usd: number;
-}
-const MAX_POINTS = 600;
-const history = new Map<string, Point[]>();
-const historyListeners = new Set<() => void>();
-let historyVersion = 0;
-
-function record(spend: Map<string, SessionSpend>): void {
-  const now = Date.now();
-  let changed = false;
-  for (const [id, s] of spend) {
-    let list = history.get(id);
-    if (!list) history.set(id, (list = []));
-    const last = list[list.length - 1];
-    if (last && last.usd === s.usd) continue;
-    list.push({ t: now, usd: s.usd });
-    if (list.length > MAX_POINTS) list.splice(0, list.length - MAX_POINTS);
-    changed = true;
-  }
-  if (changed) {
-    historyVersion++;
-    for (const l of historyListeners) l();
-  }
-}
-record(useStore.getState().spend);
-useStore.subscribe((s, prev) => {
-  if (s.spend !== prev.spend) record(s.spend);
-});
-
-function useHistoryVersion(): number {
-  const [v, setV] = useState(historyVersion);
-  useEffect(() => {
-    const l = () => setV(historyVersion);
-    historyListeners.add(l);
-    return () => void historyListeners.delete(l);
-  }, []);
-  return v;
-}
-
-// ---------------------------------------------------------------------------------------------------------------------
-// The engine's HTTP origin and token (the CSV link): the desktop bridge's endpoint, else the page URL.
-
-function useEndpoint(): { origin: string; token: string } | null {
-  const [ep, setEp] = useState<{ origin: string; token: string } | null>(() => {
-    const token = new URLSearchParams(location.search).get('token');
-    return !window.flotilla && token ? { origin: location.origin, token } : null;
-  });
-  useEffect(() => {
-    if (!window.flotilla) return;
-    let live = true;
-    window.flotilla
-      .endpoint()
-      .then((e) => {
-        if (live && e) setEp({ origin: e.origin, token: e.token });
-      })
-      .catch(() => {});
-    return () => {
-      live = false;
-    };
-  }, []);
-  return ep;
-}
-
-// ---------------------------------------------------------------------------------------------------------------------
+import type { SessionInfo, SessionSpend } from '../../../../electron/shared/contract.ts';
+import { spend as spendApi } from '../../api/index.ts';
+import { selectCurrentSessions, useStore } from '../../state/index.ts';
+import { STATUS_LABEL, pct, usd } from '../format.ts';
 
 const COLORS = ['#6ea8fe', '#f6c177', '#9ccfd8', '#eb6f92', '#a6e3a1', '#c4a7e7', '#f5a97f', '#7dc4e4', '#ee99a0', '#b7bdf8'];
 
@@ -87,12 +17,12 @@ function tokens(n: number): string {
 }
 
 function SpendChart({ sessions }: { sessions: SessionInfo[] }) {
-  useHistoryVersion();
+  const history = useStore((s) => s.history);
   const W = 400;
   const H = 110;
   const P = 4;
   const series = sessions.map((s) => ({ slot: s.slot, points: history.get(s.id) ?? [] })).filter((x) => x.points.length > 0);
-  if (series.length === 0) return <div className="spend-chart-empty dim">No spend seen since this page loaded.</div>;
+  if (series.length === 0) return <div className="spend-chart-empty dim">No spend yet.</div>;
   const now = Date.now();
   let t0 = Infinity;
   let max = 0;
@@ -138,12 +68,10 @@ function RaiseBudget({ session, spend }: { session: SessionInfo; spend: SessionS
     const amount = Number(value);
     if (!Number.isFinite(amount) || amount <= 0) return setError('Enter a positive number of dollars.');
     if (amount <= spend.usd) return setError(`Must be above the ${usd(spend.usd)} already spent.`);
-    const client = engine.client;
-    if (!client) return setError('Not connected to the engine.');
     setBusy(true);
     setError(null);
     try {
-      await client.call('raiseBudget', { sessionId: session.id, usd: amount });
+      await spendApi.raiseBudget(session.id, amount);
       setOpen(false);
     } catch (err) {
       setError((err as Error).message);
@@ -271,11 +199,10 @@ export function SpendPanel() {
     for (const x of s.spend.values()) if (x.runId === s.currentRunId) sum += x.usd;
     return sum;
   });
-  const ep = useEndpoint();
   if (!runId) return <div className="dim">No run yet.</div>;
   // The header shows the run's total; the row shows the same figure (the sessions' sum before the first run update).
   const total = run?.usd ?? sessionSum;
-  const csvHref = ep ? `${ep.origin}/api/ledger.csv?runId=${encodeURIComponent(runId)}&token=${encodeURIComponent(ep.token)}` : undefined;
+  const csvHref = spendApi.csvUrl(runId) ?? undefined;
   return (
     <div className="spend-panel">
       <SpendChart sessions={sessions} />

@@ -1,7 +1,6 @@
 // App-wide keys. Terminals hand these back (attachCustomKeyEventHandler) so an agent's tile never swallows them.
 import { selectCurrentSessions, useStore } from '../state/index.ts';
-import { engine } from '../transport/index.ts';
-import { TerminalManager } from '../terminal/index.ts';
+import { terminals } from '../terminal/index.ts';
 
 type Action = { kind: 'slot'; n: number } | { kind: 'nextNeedsYou' } | { kind: 'launch' } | { kind: 'grid' };
 
@@ -20,13 +19,6 @@ function actionOf(e: KeyboardEvent): Action | null {
 export function isAppKey(e: KeyboardEvent): boolean {
   return actionOf(e) !== null;
 }
-
-export const terminals = new TerminalManager(engine, {
-  isAppKey,
-  onFocus: (id) => {
-    if (useStore.getState().focusedId !== id) useStore.getState().focus(id);
-  },
-});
 
 /** Focuses a session: its tile is highlighted and its terminal gets the keyboard. */
 export function focusSession(id: string, focusMode?: boolean): void {

@@ -1,0 +1,83 @@
+// The UI's commands and queries, over the typed client: what components call instead of the transport. Each function
+// says what it does in the UI's words; all of them fail with "not connected" while the engine is away.
+import type { CommandArgs, CommandName, CommandResult } from '../../../electron/shared/contract.ts';
+import { EngineRequestError } from '../../../electron/shared/client.ts';
+import { platform } from '../platform/index.ts';
+import { engine } from '../transport/index.ts';
+
+export function request<C extends CommandName>(cmd: C, args: CommandArgs<C>): Promise<CommandResult<C>> {
+  const client = engine.client;
+  if (!client) return Promise.reject(new EngineRequestError('closed', 'Not connected to the engine — wait for it to reconnect.'));
+  return client.call(cmd, args);
+}
+
+export const runs = {
+  launch: (args: CommandArgs<'launch'>) => request('launch', args),
+  demo: () => request('demo', {}),
+  list: () => request('listRuns', {}),
+  sessions: (runId?: string) => request('listSessions', runId ? { runId } : {}),
+};
+
+export const terminalsApi = {
+  /** Keystrokes: sent at once and never answered, so they cannot queue behind replies. */
+  input(sessionId: string, data: string): void {
+    engine.client?.send('input', { sessionId, data });
+  },
+  resize(sessionId: string, cols: number, rows: number): void {
+    request('resize', { sessionId, cols, rows }).catch(() => {});
+  },
+};
+
+export const spend = {
+  overview: (runId: string) => request('spend', { runId }),
+  ledger: (runId: string) => request('ledger', { runId }),
+  raiseBudget: (sessionId: string, usd: number) => request('raiseBudget', { sessionId, usd }),
+  /** The run's ledger as a CSV download link (the engine's HTTP API, with its token). */
+  csvUrl(runId: string): string | null {
+    const ep = engine.endpoint;
+    return ep ? `${ep.origin}/api/ledger.csv?runId=${encodeURIComponent(runId)}&token=${encodeURIComponent(ep.token)}` : null;
+  },
+};
+
+export const review = {
+  changes: (sessionId: string) => request('changes', { sessionId }),
+  conflicts: (runId: string) => request('conflicts', { runId }),
+  diff: (sessionId: string, path: string) => request('diff', { sessionId, path }),
+  pathAcross: (runId: string, path: string, sessionIds?: string[]) => request('pathAcross', { runId, path, sessionIds }),
+  commit: (sessionId: string, message: string) => request('commit', { sessionId, message }),
+  merge: (sessionId: string, message?: string) => request('merge', { sessionId, ...(message ? { message } : {}) }),
+  discard: (sessionId: string) => request('discard', { sessionId, confirm: true }),
+  exportPatch: (sessionId: string) => request('exportPatch', { sessionId }),
+  /** Opens the worktree in the OS file manager; answers the path to show instead where the platform cannot. */
+  async openFolder(sessionId: string): Promise<{ opened: boolean; path: string }> {
+    const r = await request('worktreePath', { sessionId });
+    if (!r.exists) throw new Error(`The worktree ${r.path} no longer exists.`);
+    if (!platform.openFolder) return { opened: false, path: r.path };
+    await platform.openFolder(r.path);
+    return { opened: true, path: r.path };
+  },
+};
+
+export const settings = {
+  load: () => request('settings', {}),
+  save: (value: CommandArgs<'saveSettings'>['settings']) => request('saveSettings', { settings: value }),
+  /** Sets a provider key where this platform keeps keys (see Platform.keyStore). */
+  async setKey(name: string, value: string): Promise<void> {
+    if (platform.keyStore === 'desktop') {
+      // The desktop app keeps the key encrypted and gives it to the engine at every start; the engine holds it in
+      // memory only, so no plain copy lands in the data dir.
+      if (!(await platform.keepProviderKey(name, value)))
+        throw new Error(`the desktop app could not keep ${name} encrypted (no OS key store) — set it in the environment instead`);
+      await request('setProviderKey', { name, value, persist: false });
+    } else {
+      await request('setProviderKey', { name, value });
+    }
+  },
+  removeKey: (name: string) => request('setProviderKey', { name, value: null }),
+};
+
+export const templates = {
+  list: (repo?: string) => request('listTemplates', repo ? { repo } : {}),
+  read: (path: string, repo?: string) => request('readTemplate', { path, ...(repo ? { repo } : {}) }),
+  save: (args: CommandArgs<'saveTemplate'>) => request('saveTemplate', args),
+};

@@ -1,0 +1,21 @@
+// The desktop app: everything native goes through the preload's bridge (one function per message).
+import type { DesktopBridge } from '../../../electron/shared/ipc.ts';
+import type { Platform } from './index.ts';
+
+export function desktopPlatform(bridge: DesktopBridge): Platform {
+  return {
+    kind: 'desktop',
+    endpoint: () => bridge.endpoint(),
+    pickFolder: () => bridge.pickFolder(),
+    notify: (title, body) => {
+      void bridge.notify(title, body).catch(() => {});
+      return true;
+    },
+    openFolder: async (path) => {
+      const err = await bridge.openPath(path);
+      if (err) throw new Error(err);
+    },
+    keyStore: 'desktop',
+    keepProviderKey: (name, value) => bridge.setProviderKey(name, value),
+  };
+}

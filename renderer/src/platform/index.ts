@@ -1,0 +1,32 @@
+// Where the UI runs: the desktop app (Electron, through the preload's bridge) or a plain browser tab on the engine's
+// URL. One interface, two implementations (after Tabby's PlatformService); the rest of the UI never asks which.
+import type { DesktopBridge, EngineEndpoint } from '../../../electron/shared/ipc.ts';
+import { browserPlatform } from './browser.ts';
+import { desktopPlatform } from './desktop.ts';
+
+export interface Platform {
+  readonly kind: 'desktop' | 'browser';
+  /** The engine to talk to: from the desktop app, or from the page URL (?token=…). Null when there is none. */
+  endpoint(): Promise<EngineEndpoint | null>;
+  /** A native folder picker, where there is one. */
+  readonly pickFolder: (() => Promise<string | null>) | null;
+  /** An OS notification; false when the platform has none (the page shows its own notice instead). */
+  notify(title: string, body: string): boolean;
+  /** Opens a folder in the OS file manager; null when the platform cannot (the page shows the path instead). */
+  readonly openFolder: ((path: string) => Promise<void>) | null;
+  /**
+   * Where a provider key typed into Settings is kept. 'engine': the engine stores it (its data dir, 0600). 'desktop':
+   * the desktop app keeps it encrypted and the engine holds it in memory only.
+   */
+  readonly keyStore: 'engine' | 'desktop';
+  /** Desktop only: keeps a key encrypted (OS key store); false when it cannot. */
+  keepProviderKey(name: string, value: string): Promise<boolean>;
+}
+
+declare global {
+  interface Window {
+    flotilla?: DesktopBridge;
+  }
+}
+
+export const platform: Platform = typeof window !== 'undefined' && window.flotilla ? desktopPlatform(window.flotilla) : browserPlatform();

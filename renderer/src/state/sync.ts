@@ -1,0 +1,93 @@
+// The engine → store link: events as they come (spend ticks batched per animation frame), and after every (re)connect
+// everything the engine knows about the runs, the current run's spend (its ledger seeds the spend chart), its warnings
+// and the changed files the panels were showing.
+import type { EngineEvent, RunSpend, SessionSpend } from '../../../electron/shared/contract.ts';
+import { review, runs, spend } from '../api/index.ts';
+import type { EngineConnection } from '../transport/index.ts';
+import { useStore } from './store.ts';
+
+/** Spend ticks arrive fast while responses stream: apply them once per animation frame. */
+function spendBatcher(): (s: SessionSpend | null, r: RunSpend | null) => void {
+  const sessions = new Map<string, SessionSpend>();
+  const runSpends = new Map<string, RunSpend>();
+  let pending = false;
+  const flush = () => {
+    pending = false;
+    const a = [...sessions.values()];
+    const b = [...runSpends.values()];
+    sessions.clear();
+    runSpends.clear();
+    useStore.getState().applySpend(a, b);
+  };
+  return (s, r) => {
+    if (s) sessions.set(s.sessionId, s);
+    if (r) runSpends.set(r.runId, r);
+    if (pending) return;
+    pending = true;
+    // rAF does not run in a hidden window; a timer keeps totals (and the title) fresh there.
+    if (document.hidden) setTimeout(flush, 250);
+    else requestAnimationFrame(flush);
+  };
+}
+
+function onEngineEvent(e: EngineEvent, queueSpend: ReturnType<typeof spendBatcher>): void {
+  const st = useStore.getState();
+  switch (e.event) {
+    case 'run':
+      return st.upsertRun(e.run);
+    case 'session':
+      return st.upsertSessions([e.session]);
+    case 'launchProgress':
+      return st.setLaunchProgress(e.progress);
+    case 'spend':
+      return queueSpend(e.spend, null);
+    case 'runSpend':
+      return queueSpend(null, e.spend);
+    case 'conflicts':
+      return st.setConflicts(e.runId, e.warnings);
+    case 'changes':
+      return st.setChanges(e.sessionId, e.files);
+    default:
+      return;
+  }
+}
+
+/** Spend, spend history and warnings of a run that became current (at connect, after a launch). */
+export async function loadRun(runId: string): Promise<void> {
+  const [overview, warnings, rows] = await Promise.all([
+    spend.overview(runId).catch(() => null),
+    review.conflicts(runId).catch(() => null),
+    spend.ledger(runId).catch(() => null),
+  ]);
+  const st = useStore.getState();
+  if (rows) st.seedHistory(rows);
+  if (overview) st.applySpend(overview.sessions, overview.run ? [overview.run] : []);
+  if (warnings) st.setConflicts(runId, warnings);
+}
+
+/** A session's changed files (the Review panel asks when it shows a session; events keep them current after). */
+export async function loadChanges(sessionId: string): Promise<void> {
+  useStore.getState().setChanges(sessionId, await review.changes(sessionId));
+}
+
+async function loadAll(): Promise<void> {
+  const [runList, sessionList] = await Promise.all([runs.list(), runs.sessions()]);
+  useStore.getState().loadRuns(runList, sessionList);
+  const { currentRunId, changes } = useStore.getState();
+  // Changes pushed while we were away were missed: fetch again what the panels show.
+  await Promise.all([...changes.keys()].map((id) => loadChanges(id).catch(() => {})));
+  if (currentRunId) await loadRun(currentRunId);
+}
+
+export function wireEngineToStore(conn: EngineConnection): void {
+  const queueSpend = spendBatcher();
+  let off: (() => void) | null = null;
+  conn.onStatus((c) => useStore.getState().setConnection(c));
+  conn.onClient((client) => {
+    off?.();
+    off = null;
+    if (!client) return;
+    off = client.onEvent((e) => onEngineEvent(e, queueSpend));
+    loadAll().catch((err) => console.warn('flotilla: initial load failed', err));
+  });
+}

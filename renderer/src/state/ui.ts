@@ -1,0 +1,33 @@
+// The window's own state: the connection, which session has the keyboard, focus mode, the launch dialog.
+import type { StateCreator } from 'zustand';
+import type { LaunchProgress } from '../../../electron/shared/contract.ts';
+import type { ConnectionStatus } from '../transport/index.ts';
+import type { FlotillaState } from './store.ts';
+
+export interface UiSlice {
+  connection: ConnectionStatus;
+  /** The session whose terminal has the keyboard. */
+  focusedId: string | null;
+  /** Focus mode: the focused session large, the others as a strip. */
+  focusMode: boolean;
+  launchOpen: boolean;
+  launchProgress: LaunchProgress | null;
+  setConnection(c: ConnectionStatus): void;
+  focus(sessionId: string | null, mode?: boolean): void;
+  setFocusMode(on: boolean): void;
+  setLaunchOpen(open: boolean): void;
+  setLaunchProgress(p: LaunchProgress | null): void;
+}
+
+export const createUiSlice: StateCreator<FlotillaState, [], [], UiSlice> = (set) => ({
+  connection: { state: 'connecting', error: null, attempt: 0 },
+  focusedId: null,
+  focusMode: false,
+  launchOpen: false,
+  launchProgress: null,
+  setConnection: (connection) => set({ connection }),
+  focus: (focusedId, mode) => set((s) => ({ focusedId, focusMode: mode ?? s.focusMode })),
+  setFocusMode: (focusMode) => set({ focusMode }),
+  setLaunchOpen: (launchOpen) => set({ launchOpen }),
+  setLaunchProgress: (launchProgress) => set({ launchProgress }),
+});
