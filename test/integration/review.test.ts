@@ -168,4 +168,36 @@ tasks: ["WRITE a.txt from one", "WRITE b.txt from two"]
     expect(report.sessions.map((s) => s.changedFiles)).toEqual([['a.txt'], ['b.txt']]);
     expect(report.conflicts).toEqual([]);
   });
+
+  it('pushes changes and conflicts events in a shared workspace too, as its sessions edit the checkout', async () => {
+    const repo = makeRepo(BASE_FILES);
+    const e = await engine();
+    const events: EngineEvent[] = [];
+    e.on('event', (ev: EngineEvent) => {
+      if (ev.event === 'changes' || ev.event === 'conflicts') events.push(ev);
+    });
+    const { run, sessions } = await e.call('launch', {
+      templateText: `
+name: shared-events
+repo: ${repo}
+workspace: shared
+agent: { preset: claude-code-batch }
+provider: { preset: custom, baseUrl: "${upstream.url}", apiKeyEnv: REVIEW_KEY }
+model: kimi-k2.6
+tasks: ["WRITE same.txt from one", "WAIT 1500\\nWRITE same.txt from two"]
+`,
+    });
+    await e.waitForRun(run.id);
+    const [one, two] = sessions.map((s) => s.id) as [string, string];
+    // Every session hears the checkout's changes, each file attributed to the sessions that wrote it.
+    for (const id of [one, two]) {
+      const last = events.filter((ev) => ev.event === 'changes' && ev.sessionId === id).at(-1);
+      expect(last && last.event === 'changes' && last.files.find((f) => f.path === 'same.txt')?.sessions).toEqual([one, two].sort());
+    }
+    // Two sessions' tool calls on one file of the one checkout: an overlap, pushed as it appears.
+    const conflicts = events.filter((ev) => ev.event === 'conflicts' && ev.runId === run.id).at(-1);
+    expect(conflicts && conflicts.event === 'conflicts' && conflicts.warnings.map((w) => [w.kind, w.path, w.sessions])).toEqual([
+      ['overlap', 'same.txt', [one, two].sort()],
+    ]);
+  });
 });

@@ -61,6 +61,7 @@ function detector(opts: Partial<ConstructorParameters<typeof ConflictDetector>[0
 
 const brief = (ws: ConflictWarning[]): string[] => ws.map((w) => `${w.kind} ${w.path} ${w.sessions.join(',')}`);
 
+/** The next 'warnings' event that satisfies `pred`; `timeoutMs` only bounds a failure (generous: busy machines are slow). */
 function nextWarnings(d: ConflictDetector, pred: (ws: ConflictWarning[]) => boolean, timeoutMs: number): Promise<ConflictWarning[]> {
   return new Promise((resolve, reject) => {
     const t = setTimeout(() => {
@@ -209,7 +210,7 @@ describe('ConflictDetector', () => {
     d.noteIntent('s2', join(b, 'src', 'x.ts'), 'Edit');
     d.noteIntent('s2', join(b, 'shared.txt'), 'Edit');
     expect(brief(d.warnings())).toEqual(['intent shared.txt s1,s2', 'intent src/x.ts s1,s2']);
-    await nextWarnings(d, (ws) => ws.length === 0, 2000); // expiry timer, no other event
+    await nextWarnings(d, (ws) => ws.length === 0, 15_000); // expiry timer, no other event
 
     d.noteIntent('s2', join(b, 'shared.txt'), 'Edit');
     expect(brief(d.warnings())).toEqual(['intent shared.txt s1,s2']);
@@ -300,12 +301,12 @@ describe('ConflictDetector', () => {
     expect(d.warnings()).toEqual([]);
     await new Promise((r) => setTimeout(r, 50)); // let the async directory walk attach
     const t0 = Date.now();
-    const got = nextWarnings(d, (ws) => ws.some((w) => w.kind === 'conflict'), 1500);
+    const got = nextWarnings(d, (ws) => ws.some((w) => w.kind === 'conflict'), 15_000);
     editLine(join(b, 'shared.txt'), 5, 'two');
     await got;
     expect(Date.now() - t0).toBeLessThan(1000);
     // A new subdirectory is picked up too.
-    const got2 = nextWarnings(d, (ws) => ws.some((w) => w.path === 'deep/dir/f.txt'), 1500);
+    const got2 = nextWarnings(d, (ws) => ws.some((w) => w.path === 'deep/dir/f.txt'), 15_000);
     mkdirSync(join(a, 'deep', 'dir'), { recursive: true });
     writeFileSync(join(a, 'deep', 'dir', 'f.txt'), 'a\n');
     await new Promise((r) => setTimeout(r, 300));
@@ -363,7 +364,7 @@ describe('timings (printed, not asserted)', () => {
     await new Promise((r) => setTimeout(r, 200));
 
     const t1 = performance.now();
-    const got = nextWarnings(d, (ws) => ws.length > 0, 5000);
+    const got = nextWarnings(d, (ws) => ws.length > 0, 30_000);
     editLine(join(wts[6]!, 'shared.txt'), 5, 'session six');
     await got;
     const latency = performance.now() - t1;

@@ -74,7 +74,7 @@ describe('flow control', () => {
     await waitFor(() => s.paused, 'the pty to pause');
     sub.close();
     sub.close(); // idempotent
-    await waitFor(() => !s.paused, 'the pty to resume once the mirror has caught up', 2000);
+    await waitFor(() => !s.paused, 'the pty to resume once the mirror has caught up');
     expect((await done).exitCode).toBe(0);
     const snap = await s.snapshot();
     expect(snap.data).toContain('flotilla flood');

@@ -11,7 +11,7 @@ const LF = 10;
 const CR = 13;
 const COLON = 58;
 const SPACE = 32;
-const STREAM: TextDecodeOptions = { stream: true };
+const STREAM = { stream: true } as const;
 
 export class SseReader {
   private readonly decoder = new TextDecoder('utf-8');
