@@ -41,7 +41,10 @@ describe('a crash right after message_start', () => {
       res.write(`event: message_start\ndata: ${JSON.stringify(MESSAGE_START)}\n\n`);
     });
     await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
-    cleanups.push(() => upstream.closeAllConnections() || upstream.close());
+    cleanups.push(() => {
+      upstream.closeAllConnections();
+      upstream.close();
+    });
     const upstreamUrl = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
 
     const dataDir = tempDir('flotilla-crash-');

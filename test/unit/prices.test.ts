@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { PriceEntry } from '../../electron/shared/contract.ts';
+import { PriceEntry, type TokenCounts } from '../../electron/shared/contract.ts';
 import {
   DEFAULT_REFERENCE_MODEL,
   PriceError,
@@ -10,14 +10,13 @@ import {
   effectivePrices,
   effectiveReferenceModel,
   referenceCost,
-  type TokenUsage,
 } from '../../electron/engine/meter/prices.ts';
 import { SettingsError, loadSettings, saveSettings } from '../../electron/engine/settings/index.ts';
 import { MODELS, MODEL_TABLE_SOURCE, modelContextWindow, modelInfo } from '../../electron/engine/templates/models.ts';
 
 const PROJECT = resolve(import.meta.dirname, '../..');
 
-const usage = (over: Partial<TokenUsage> = {}): TokenUsage => ({
+const usage = (over: Partial<TokenCounts> = {}): TokenCounts => ({
   inputTokens: 0,
   cacheReadTokens: 0,
   cacheWriteTokens: 0,

@@ -5,7 +5,7 @@ import {
   tokensFromChars,
   type ParserEvents,
   type ParseResult,
-  type Usage,
+  type TokenCounts,
 } from '../../electron/engine/meter/usage/index.ts';
 import { CWD, anthropicMidStreamError, anthropicThinking, anthropicTools, captureAnthropic, type Sample } from './usage-samples.ts';
 
@@ -40,7 +40,7 @@ describe('Anthropic SSE (captured from the stand-in upstream)', () => {
     const last = deltas.at(-1)!.data.usage;
     const summed = deltas.reduce((n, e) => n + e.data.usage.output_tokens, 0);
     const r = run(s);
-    expect(r.usage).toEqual<Usage>({
+    expect(r.usage).toEqual<TokenCounts>({
       inputTokens: last.input_tokens,
       cacheReadTokens: last.cache_read_input_tokens,
       cacheWriteTokens: last.cache_creation_input_tokens,
@@ -132,7 +132,7 @@ describe('Anthropic SSE (captured from the stand-in upstream)', () => {
 
   it('onProgress: at most once per event, estimates non-decreasing, usage exact at the end; peek() mid-stream', () => {
     const frames = cap.long.bytes.toString('utf8').split(/(?<=\n\n)/);
-    const progress: Array<{ usage: Usage | null; estimatedOutputTokens: number }> = [];
+    const progress: Array<{ usage: TokenCounts | null; estimatedOutputTokens: number }> = [];
     const p = createResponseParser('anthropic', { status: 200, contentType: 'text/event-stream', events: { onProgress: (x) => progress.push(x) } });
     let mid: ParseResult | null = null;
     frames.forEach((f, i) => {

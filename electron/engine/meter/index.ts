@@ -20,6 +20,5 @@ export {
   effectivePrices,
   effectiveReferenceModel,
   referenceCost,
-  type TokenUsage,
 } from './prices.ts';
 export { SpendLedger } from './ledger.ts';

@@ -3,9 +3,8 @@
 // with the final figures; a crash leaves it 'open', and the next engine start marks it 'interrupted' with what it had.
 //
 // Dollars are stored and summed unrounded (see prices.ts); round only to display.
-import type { LedgerRow, SpendTotals, UsageState } from '../../shared/contract.ts';
+import type { LedgerRow, SpendTotals, TokenCounts, UsageState } from '../../shared/contract.ts';
 import type { Store } from '../store/index.ts';
-import type { TokenUsage } from './prices.ts';
 
 export interface LedgerOpen {
   sessionId: string;
@@ -16,7 +15,7 @@ export interface LedgerOpen {
 }
 
 /** The usage seen so far on an open request, and what it costs (the meter prices it). */
-export interface LedgerProgress extends TokenUsage {
+export interface LedgerProgress extends TokenCounts {
   usd: number;
   priced: boolean;
   /** The model, when the response names a different one than the request did. */
@@ -26,7 +25,7 @@ export interface LedgerProgress extends TokenUsage {
 export interface LedgerClose {
   /** One of exact, partial, error (or interrupted); never open or refused. */
   state: UsageState;
-  usage: TokenUsage;
+  usage: TokenCounts;
   usd: number;
   priced: boolean;
   ttftMs: number | null;
@@ -57,7 +56,7 @@ export type LedgerTotals = Omit<SpendTotals, 'referenceModel' | 'referenceUsd' |
   /** Requests the meter refused for budget. */
   refused: number;
   /** Tokens of billed rows of priced models: compare these with the reference model, or savings include unpriced tokens. */
-  pricedUsage: TokenUsage;
+  pricedUsage: TokenCounts;
 };
 
 const CLOSED_STATES: readonly UsageState[] = ['exact', 'partial', 'interrupted', 'error'];
@@ -67,7 +66,7 @@ function nonNegInt(n: number, what: string): number {
   return Math.round(n);
 }
 
-function tokens(u: TokenUsage): TokenUsage {
+function tokens(u: TokenCounts): TokenCounts {
   return {
     inputTokens: nonNegInt(u.inputTokens, 'inputTokens'),
     cacheReadTokens: nonNegInt(u.cacheReadTokens, 'cacheReadTokens'),

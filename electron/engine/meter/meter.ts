@@ -5,6 +5,7 @@
 import { EventEmitter } from 'node:events';
 import type http from 'node:http';
 import {
+  BILLED_USAGE_STATES,
   type BudgetAlert,
   type EngineEvent,
   type LedgerRow,
@@ -19,7 +20,7 @@ import { PriceTable, referenceCost } from './prices.ts';
 import { SpendLedger } from './ledger.ts';
 import {
   type ApiStyle,
-  type Usage,
+  type TokenCounts,
   classifyUpstreamError,
   createResponseParser,
   inspectRequest,
@@ -59,7 +60,7 @@ interface InFlight {
   startedAt: number;
   firstTokenAt: number | null;
   promptTokensEstimate: number;
-  usage: Usage | null;
+  usage: TokenCounts | null;
   estimatedOutputTokens: number;
   lastProgressAt: number;
 }
@@ -185,7 +186,7 @@ export class Meter extends EventEmitter<MeterEvents> {
   // -------------------------------------------------------------------------------------------------------------------
   // Figures
 
-  private cost(run: RunState, model: string | null, u: Usage) {
+  private cost(run: RunState, model: string | null, u: TokenCounts) {
     return run.info.prices.cost(model, u);
   }
 
@@ -196,7 +197,7 @@ export class Meter extends EventEmitter<MeterEvents> {
     return { usd: s.settled.usd + estimateUsd, estimateUsd };
   }
 
-  private estimateUsage(f: InFlight): Usage {
+  private estimateUsage(f: InFlight): TokenCounts {
     const u = f.usage ?? { ...zeroUsage(), inputTokens: f.promptTokensEstimate };
     return { ...u, outputTokens: Math.max(u.outputTokens, f.estimatedOutputTokens) };
   }
@@ -205,8 +206,8 @@ export class Meter extends EventEmitter<MeterEvents> {
     const { usd, estimateUsd } = this.liveUsd(s);
     const t = s.settled;
     const live = [...s.inFlight].map((f) => this.estimateUsage(f));
-    const sum = (k: keyof Usage) => t[k] + live.reduce((a, u) => a + u[k], 0);
-    const usage: Usage = {
+    const sum = (k: keyof TokenCounts) => t[k] + live.reduce((a, u) => a + u[k], 0);
+    const usage: TokenCounts = {
       inputTokens: sum('inputTokens'),
       cacheReadTokens: sum('cacheReadTokens'),
       cacheWriteTokens: sum('cacheWriteTokens'),
@@ -214,7 +215,7 @@ export class Meter extends EventEmitter<MeterEvents> {
     };
     // Savings compare priced tokens only: tokens of an unpriced model have no K2 figure to compare against.
     const priced = [...s.inFlight].filter((f) => this.cost(s.run, f.model, zeroUsage()).priced).map((f) => this.estimateUsage(f));
-    const pricedUsage: Usage = {
+    const pricedUsage: TokenCounts = {
       inputTokens: t.pricedUsage.inputTokens + priced.reduce((a, u) => a + u.inputTokens, 0),
       cacheReadTokens: t.pricedUsage.cacheReadTokens + priced.reduce((a, u) => a + u.cacheReadTokens, 0),
       cacheWriteTokens: t.pricedUsage.cacheWriteTokens + priced.reduce((a, u) => a + u.cacheWriteTokens, 0),
@@ -478,7 +479,7 @@ export class Meter extends EventEmitter<MeterEvents> {
     const model = result?.model ?? f.model;
     const failed = status >= 400 || status === 0 || Boolean(result?.error);
     let state: LedgerRow['state'];
-    let usage: Usage;
+    let usage: TokenCounts;
     if (result?.usage && result.complete) {
       state = 'exact';
       usage = result.usage;
@@ -540,10 +541,10 @@ export class Meter extends EventEmitter<MeterEvents> {
   }
 }
 
-const BILLED: ReadonlySet<LedgerRow['state']> = new Set(['exact', 'partial', 'interrupted', 'error']);
+const BILLED: ReadonlySet<LedgerRow['state']> = new Set(BILLED_USAGE_STATES);
 
 /** What closing one row adds to the ledger's totals (the same sums SpendLedger.totals computes in SQL). */
-function addToTotals(t: LedgerTotals, state: LedgerRow['state'], u: Usage, usd: number, priced: boolean): void {
+function addToTotals(t: LedgerTotals, state: LedgerRow['state'], u: TokenCounts, usd: number, priced: boolean): void {
   t.requests += 1;
   if (!BILLED.has(state)) return;
   t.usd += usd;

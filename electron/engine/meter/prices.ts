@@ -15,9 +15,6 @@ export class PriceError extends Error {
   }
 }
 
-/** Token counts with Anthropic's meaning: `inputTokens` is the uncached part of the prompt. */
-export type TokenUsage = TokenCounts;
-
 // ---------------------------------------------------------------------------------------------------------------------
 // The shipped table. Prices drift: edit these rows (with their date and source), never the code that uses them.
 
@@ -230,7 +227,7 @@ export class PriceTable {
    * Dollars for token counts on a model. A model without a price (or no model) gives {usd: 0, priced: false}: show it
    * as unpriced, never as $0. Not rounded.
    */
-  cost(model: string | null, u: TokenUsage): { usd: number; priced: boolean } {
+  cost(model: string | null, u: TokenCounts): { usd: number; priced: boolean } {
     const e = model === null ? null : this.get(model);
     if (!e) return { usd: 0, priced: false };
     const usd =
@@ -243,7 +240,7 @@ export class PriceTable {
 }
 
 /** What the same tokens would cost on the reference model (for "saved vs Claude"); 0 when that model has no price. */
-export function referenceCost(table: PriceTable, referenceModel: string, usage: TokenUsage): number {
+export function referenceCost(table: PriceTable, referenceModel: string, usage: TokenCounts): number {
   return table.cost(referenceModel, usage).usd;
 }
 

@@ -6,7 +6,7 @@ import type { Core, Handler } from './core.ts';
 import { errorFromObject } from './errors.ts';
 import { wantsArguments } from './intents.ts';
 import { decodeString, intValue, isObj, leadingType, num, scanString, scannedLength, str, stringValueStart, tryParse } from './scan.ts';
-import type { Usage } from './types.ts';
+import type { TokenCounts } from './types.ts';
 
 interface ToolBlock {
   name: string;
@@ -182,7 +182,7 @@ export class AnthropicHandler implements Handler {
     this.core.setUsage(this.normalised());
   }
 
-  private normalised(): Usage {
+  private normalised(): TokenCounts {
     let input = this.input ?? 0;
     const cacheRead = this.cacheRead ?? 0;
     const cacheWrite = this.cacheWrite ?? 0;

@@ -1,12 +1,12 @@
 // State shared by the three wire formats: the figures seen so far and the event callbacks.
 import { tokensFromChars } from './estimate.ts';
-import type { ParsedError, ParserEvents, ParseResult, Usage } from './types.ts';
+import type { ParsedError, ParserEvents, ParseResult, TokenCounts } from './types.ts';
 import { intentsFromToolCall } from './intents.ts';
 
 export class Core {
   model: string | null = null;
   /** Normalised usage; replaced (never mutated) when it changes, so it can be handed out as is. */
-  usage: Usage | null = null;
+  usage: TokenCounts | null = null;
   complete = false;
   chars = 0;
   stopReason: string | null = null;
@@ -40,7 +40,7 @@ export class Core {
     }
   }
 
-  setUsage(u: Usage): void {
+  setUsage(u: TokenCounts): void {
     const o = this.usage;
     if (
       o &&

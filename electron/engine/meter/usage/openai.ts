@@ -6,10 +6,10 @@
 import type { Core, Handler } from './core.ts';
 import { errorFromObject } from './errors.ts';
 import { hasNonNull, isObj, num, scanString, scannedLength, str, tryParse, valueAfter } from './scan.ts';
-import type { Usage } from './types.ts';
+import type { TokenCounts } from './types.ts';
 
 /** Chat usage → normalised usage, or null if the object carries no figures. */
-export function chatUsage(u: unknown): Usage | null {
+export function chatUsage(u: unknown): TokenCounts | null {
   if (!isObj(u)) return null;
   const prompt = num(u.prompt_tokens) ?? num(u.input_tokens);
   const completion = num(u.completion_tokens) ?? num(u.output_tokens);

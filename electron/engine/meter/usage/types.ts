@@ -1,14 +1,7 @@
 // Public types of the usage parsers (re-exported by index.ts).
 import type { ApiStyle, TokenCounts } from '../../../shared/contract.ts';
 
-export type { ApiStyle };
-
-/**
- * Token figures of one model call, normalised to Anthropic's meaning: `inputTokens` is the UNCACHED part of the prompt
- * (prompt = inputTokens + cacheReadTokens + cacheWriteTokens). OpenAI's prompt/input tokens include the cached ones: the
- * parsers subtract them.
- */
-export type Usage = TokenCounts;
+export type { ApiStyle, TokenCounts };
 
 export interface RequestInfo {
   model: string | null;
@@ -23,7 +16,7 @@ export interface ParserEvents {
   /** First output token seen (first non-empty text/thinking/tool delta, or a tool call's start), for time to first token. */
   onFirstToken?(): void;
   /** Called at most once per parsed event that changes the figures (usage, or the integer output estimate); cheap. */
-  onProgress?(p: { usage: Usage | null; estimatedOutputTokens: number }): void;
+  onProgress?(p: { usage: TokenCounts | null; estimatedOutputTokens: number }): void;
   /** A complete tool call that names a file. Fired as soon as the call is complete on the wire. */
   onIntent?(i: { tool: string; path: string }): void;
 }
@@ -37,7 +30,7 @@ export interface ParsedError {
 export interface ParseResult {
   model: string | null;
   /** Exact figures if the wire carried usage, else null. */
-  usage: Usage | null;
+  usage: TokenCounts | null;
   /** Saw the terminal event (message_stop / [DONE] or finish_reason+usage / response.completed|incomplete|failed) or a full JSON body. */
   complete: boolean;
   /** tokensFromChars(characters of streamed text, thinking and tool-call arguments). */
