@@ -45,7 +45,7 @@ function SpendChart({ sessions }: { sessions: SessionInfo[] }) {
         });
         d += `H${x(t1).toFixed(1)}`;
         return (
-          <path key={s.slot} d={d} fill="none" stroke={color} strokeWidth={1.5} vectorEffect="non-scaling-stroke">
+          <path key={s.slot} d={d} data-testid={`spend-line-${s.slot}`} data-points={s.points.length} fill="none" stroke={color} strokeWidth={1.5} vectorEffect="non-scaling-stroke">
             <title>{`session ${s.slot}: ${usd(s.points[s.points.length - 1]!.usd)}`}</title>
           </path>
         );
