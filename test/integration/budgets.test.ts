@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { useEngines } from '../fixtures/engine.ts';
 import { makeRepo, tempDir } from '../fixtures/repo.ts';
+import { waitFor } from '../fixtures/wait.ts';
 
 const env = useEngines({ key: 'sk-budgets', keyEnv: 'BUDGETS_KEY', upstream: false });
 
@@ -16,19 +17,6 @@ agent: { preset: shell, command: node, args: ["-e", "console.log('up'); setInter
 provider: { preset: custom, baseUrl: "http://127.0.0.1:9" }
 budget: { perSessionUsd: 1 }
 `;
-
-function waitFor<T>(pred: () => T | undefined | null | false, what: string): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const tick = () => {
-      const v = pred();
-      if (v) return resolve(v);
-      if (Date.now() - started > 30_000) return reject(new Error(`timed out waiting for ${what}`));
-      setTimeout(tick, 25);
-    };
-    tick();
-  });
-}
 
 describe('raising a budget', () => {
   it('works on a queued session, and the raise applies when it starts', async () => {

@@ -7,22 +7,10 @@ import { EngineClient, HttpEngineClient, type WebSocketCtor } from '../../electr
 import { COMMAND_NAMES, Commands, type CommandArgs, type CommandName, type CommandResult, type SessionInfo } from '../../electron/shared/contract.ts';
 import { useEngines } from '../fixtures/engine.ts';
 import { git, makeRepo } from '../fixtures/repo.ts';
+import { waitFor } from '../fixtures/wait.ts';
 
 const KEY = 'sk-contract';
 const env = useEngines({ key: KEY, keyEnv: 'CONTRACT_KEY' });
-
-function waitFor<T>(pred: () => Promise<T | undefined | null | false> | T | undefined | null | false, what: string): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const tick = async () => {
-      const v = await pred();
-      if (v) return resolve(v);
-      if (Date.now() - started > 45_000) return reject(new Error(`timed out waiting for ${what}`));
-      setTimeout(tick, 25);
-    };
-    void tick();
-  });
-}
 
 describe('the contract, end to end', () => {
   it('answers every command with a result its schema accepts', async () => {

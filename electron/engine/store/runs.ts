@@ -54,7 +54,6 @@ export function deleteRun(db: StoreDb, id: string): void {
   });
 }
 
-
 export function insertSession(db: StoreDb, s: SessionInfo, launchJson: string): void {
   const v = SessionInfo.parse(s);
   const cols = Object.values(SESSION_FIELDS).map((c) => c.col);
@@ -122,7 +121,6 @@ export function statusHistory(db: StoreDb, sessionId: string): { status: Session
     at: String(r.at),
   }));
 }
-
 
 /**
  * After an engine died: the runs it owned that are still launching/running become 'ended', and their sessions that

@@ -18,16 +18,6 @@ export const runs = {
   sessions: (runId?: string) => request('listSessions', runId ? { runId } : {}),
 };
 
-export const terminalsApi = {
-  /** Keystrokes: sent at once and never answered, so they cannot queue behind replies. */
-  input(sessionId: string, data: string): void {
-    engine.client?.send('input', { sessionId, data });
-  },
-  resize(sessionId: string, cols: number, rows: number): void {
-    request('resize', { sessionId, cols, rows }).catch(() => {});
-  },
-};
-
 export const spend = {
   overview: (runId: string) => request('spend', { runId }),
   ledger: (runId: string) => request('ledger', { runId }),

@@ -2,5 +2,5 @@
 // state folder.
 export { useStore, type FlotillaState } from './store.ts';
 export { selectCurrentSessions } from './sessions.ts';
-export { historyFromLedger, type SpendPoint } from './spend.ts';
+export type { SpendPoint } from './spend.ts';
 export { loadChanges, loadRun, wireEngineToStore } from './sync.ts';

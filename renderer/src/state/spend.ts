@@ -30,7 +30,7 @@ function append(list: SpendPoint[], p: SpendPoint): SpendPoint[] {
 }
 
 /** Each session's cumulative spend from its ledger rows (billed ones only: open rows are estimates). */
-export function historyFromLedger(rows: readonly LedgerRow[]): Map<string, SpendPoint[]> {
+function historyFromLedger(rows: readonly LedgerRow[]): Map<string, SpendPoint[]> {
   const billed = rows
     .filter((r) => BILLED_USAGE_STATES.includes(r.state))
     .map((r) => ({ r, t: Date.parse(r.endedAt ?? r.startedAt) }))
