@@ -2,13 +2,13 @@
 // clearly labelled) answers a small demo agent (agent.mjs) that really goes through the engine's metering proxy and
 // really edits files in a scratch repository — so the grid fills with live output, spend rises, slots 1 and 2 collide
 // on the same line of src/config.ts, and every session leaves a diff to review.
-import { execFile } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { LaunchResult } from '../../shared/contract.ts';
 import { demoAgentLaunch } from './agent.ts';
 import { DEMO_MODEL, PROJECT_FILES, demoTasks } from './project.ts';
 import { startSimulatedProvider, type SimulatedProvider } from './simulated-provider.ts';
+import { git } from '../workspace/index.ts';
 
 export { DEMO_MODEL, SIM_LABEL, DEMO_QUESTION, demoJob, demoTasks } from './project.ts';
 export { startSimulatedProvider, type SimulatedProvider, type ServedUsage } from './simulated-provider.ts';
@@ -115,13 +115,4 @@ export async function createScratchRepo(dir: string): Promise<void> {
   await git(dir, ['init', '-q', '-b', 'main']);
   await git(dir, ['add', '-A']);
   await git(dir, [...id, 'commit', '-q', '-m', 'Initial commit: acme-orders service']);
-}
-
-function git(cwd: string, args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile('git', args, { cwd, windowsHide: true, encoding: 'utf8' }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`git ${args.join(' ')} failed: ${stderr.trim() || err.message}`));
-      else resolve(stdout);
-    });
-  });
 }
