@@ -4,12 +4,16 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readFile } from 'node:fs/promises';
-import { type CleanResult, type CommandCaller, type RunInfo, type RunReport, type SessionInfo, isFinalStatus } from './shared/contract.ts';
+import { type CleanResult, type CommandCaller, type PriceOverrides, type RunInfo, type RunReport, type SessionInfo, isFinalStatus } from './shared/contract.ts';
 import { HttpEngineClient } from './shared/client.ts';
 import { ENGINE_FILE, Engine } from './engine/engine.ts';
 import { Store, defaultDataDir, ensureDataDir } from './engine/store/index.ts';
 import { toApiError } from './engine/errors.ts';
 import { runDoctor } from './engine/doctor.ts';
+import { COMPAT_PROFILES, effectivePrices } from './engine/meter/index.ts';
+import { runProbe } from './engine/probe/index.ts';
+import { EngineSettings } from './engine/settings/index.ts';
+import { PROVIDER_PRESETS, compatOf, loadTemplateFile, providerSpec, type ProviderPresetName } from './engine/templates/index.ts';
 
 const HELP = `flotilla — run many coding agents at once, and see what each one costs
 
@@ -28,6 +32,9 @@ Usage:
       Remove a run's worktrees and branches.
   flotilla doctor [--data-dir DIR]
       Check git, agent binaries, provider keys and the data dir.
+  flotilla probe [template.yaml] [--provider P] [--model M] [--compat C] [--base-url URL] [--key-env VAR] [--json]
+      Send Claude Code's request shapes to the real provider, as sent and through the compatibility profile: which it
+      accepts, which rules it needs, what the probe cost. Exit 0 when the profile makes every shape pass.
 
 The data dir defaults to $FLOTILLA_HOME or ~/.flotilla.`;
 
@@ -225,6 +232,62 @@ async function clean(argv: string[]): Promise<void> {
   process.stdout.write(`removed ${r.removedWorktrees} worktree(s) and ${r.removedBranches} branch(es)\n`);
 }
 
+async function probe(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      provider: { type: 'string' },
+      model: { type: 'string' },
+      compat: { type: 'string' },
+      'base-url': { type: 'string' },
+      'key-env': { type: 'string' },
+      'data-dir': { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
+  });
+  const dataDir = values['data-dir'] ?? defaultDataDir();
+  let target: { baseUrl: string; style: string; apiKeyEnv: string; model: string; compat: string; prices: PriceOverrides | undefined };
+  if (positionals[0]) {
+    const t = await loadTemplateFile(resolve(positionals[0]));
+    target = { baseUrl: t.provider.baseUrl, style: t.provider.style, apiKeyEnv: t.provider.apiKeyEnv, model: t.model, compat: compatOf(t), prices: t.prices };
+  } else {
+    const preset = values.provider ?? 'moonshot';
+    if (!(PROVIDER_PRESETS as readonly string[]).includes(preset)) fail(`--provider ${preset} is not a provider preset — use one of ${PROVIDER_PRESETS.join(', ')}`);
+    const spec = providerSpec(preset as ProviderPresetName);
+    const baseUrl = values['base-url'] ?? spec.baseUrl;
+    if (!baseUrl) fail(`--provider ${preset} needs --base-url (the provider's Anthropic-style base URL)`);
+    target = { baseUrl, style: spec.style, apiKeyEnv: spec.apiKeyEnv, model: spec.defaultModel, compat: spec.compat, prices: undefined };
+  }
+  if (values.model) target.model = values.model;
+  if (values.compat) target.compat = values.compat;
+  if (values['base-url']) target.baseUrl = values['base-url'];
+  if (values['key-env']) target.apiKeyEnv = values['key-env'];
+  if (!COMPAT_PROFILES.includes(target.compat)) fail(`--compat ${target.compat} is not a compat profile — use one of ${COMPAT_PROFILES.join(', ')}`);
+  if (target.style !== 'anthropic')
+    fail(`probe sends Claude Code's request shapes, so it needs an Anthropic-style provider (${target.baseUrl} is ${target.style}) — e.g. --provider moonshot`);
+  const settings = await EngineSettings.load(await ensureDataDir(dataDir), process.env);
+  const key = settings.providerKey(target.apiKeyEnv);
+  if (!key) fail(`${target.apiKeyEnv} is not set — export ${target.apiKeyEnv}=… (or save it in Settings), then probe again`);
+  const prices = effectivePrices(settings.current, target.prices);
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  log(`probing ${target.baseUrl} with ${target.model}, profile ${target.compat} …`);
+  const report = await runProbe({ baseUrl: target.baseUrl, key, model: target.model, profile: target.compat, prices }, (s) =>
+    log(`  ${s.shape.padEnd(12)} ${s.verdict}${s.asSent.accepted ? '' : ` — as sent: ${s.asSent.status} ${s.asSent.message?.slice(0, 120) ?? ''}`}`),
+  );
+  if (values.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  else {
+    const cost = report.usd === null ? 'unpriced model' : `$${report.usd.toFixed(4)}`;
+    process.stdout.write(
+      `${report.ok ? 'OK' : 'NOT ENOUGH'}: profile ${report.provider.profile} on ${report.provider.model} — ${report.requests} requests, ${cost}\n` +
+        `  rules needed:     ${report.rules.needed.join(', ') || 'none'}\n` +
+        `  rules not needed: ${report.rules.notNeeded.join(', ') || 'none'}\n` +
+        (report.rules.missing.length ? `  rules missing:    ${report.rules.missing.join(', ')} — use a profile that has them (provider.compat)\n` : ''),
+    );
+  }
+  process.exit(report.ok ? 0 : 1);
+}
+
 async function doctor(argv: string[]): Promise<void> {
   const { values } = parseArgs({ args: argv, options: { 'data-dir': { type: 'string' } } });
   const checks = await runDoctor({ dataDir: values['data-dir'] ?? defaultDataDir(), env: process.env });
@@ -249,6 +312,8 @@ export async function main(argv: string[]): Promise<void> {
         return await clean(rest);
       case 'doctor':
         return await doctor(rest);
+      case 'probe':
+        return await probe(rest);
       case undefined:
       case 'help':
       case '--help':

@@ -8,7 +8,7 @@ import type { CommandArgs, CommandCaller, CommandName, CommandResult, EngineEven
 import { ApiServer, createHandlers, dispatch, type Handlers } from './api/index.ts';
 import { DemoHost } from './demo/index.ts';
 import { EngineError } from './errors.ts';
-import { Meter, MeterProxy, SpendLedger, effectivePrices, effectiveReferenceModel } from './meter/index.ts';
+import { Meter, MeterProxy, RejectedRequests, SpendLedger, effectivePrices, effectiveReferenceModel } from './meter/index.ts';
 import { Review } from './review/index.ts';
 import { Launcher, RunRegistry, Scheduler, handleHook, secret, type LiveRun } from './runs/index.ts';
 import type { HookEvent } from './sessions/index.ts';
@@ -65,8 +65,9 @@ export class Engine extends EventEmitter<EngineEvents> implements CommandCaller 
     const log = this.log;
 
     this.ledger = new SpendLedger(store);
-    this.meter = new Meter(this.ledger, this.proxy);
     this.registry = new RunRegistry(store, emit);
+    const rejected = new RejectedRequests(join(dataDir, 'rejected'), (id) => this.registry.template(this.registry.sessionInfo(id).runId).provider.apiKeyEnv);
+    this.meter = new Meter(this.ledger, this.proxy, { log, rejected });
     const meterRun = (run: LiveRun) => {
       const s = settings.current;
       const t = run.template;
@@ -121,6 +122,7 @@ export class Engine extends EventEmitter<EngineEvents> implements CommandCaller 
       ledger: this.ledger,
       settings,
       templates: this.templates,
+      rejected,
       demo: (count) => this.demo(count),
     });
   }

@@ -6,7 +6,7 @@ import { ApiError } from './errors.ts';
 import { CleanResult, CommitResult, ChangedFile, ConflictWarning, FileDiff, MergeResult, PatchResult, PathDiff, WorktreeLocation } from './review.ts';
 import { LaunchResult, RunInfo, RunReport, SavedTemplate, SessionInfo, SnapshotResult, TemplateEntry, TemplateText } from './runs.ts';
 import { Settings, SettingsView } from './settings.ts';
-import { Balance, LedgerRow, PriceEntry, SpendOverview } from './spend.ts';
+import { Balance, LedgerRow, ModelList, PriceEntry, RejectedRequest, SpendOverview } from './spend.ts';
 
 interface CommandSpec<A extends z.ZodType, R extends z.ZodType, S extends boolean> {
   args: A;
@@ -66,6 +66,13 @@ export const Commands = {
   prices: command(noArgs, z.array(PriceEntry)),
   /** The provider account's balance, where the provider has an endpoint for it (Moonshot). */
   balance: command(run, Balance),
+  /** The session's last request the provider refused, as saved (secrets removed), with a curl line to resend it. */
+  rejectedRequest: command(session, RejectedRequest.nullable()),
+  /**
+   * Models to offer for a provider preset (default moonshot): the provider's `GET /v1/models` when its key is set, else
+   * the shipped price table.
+   */
+  listModels: command(z.object({ provider: z.string().optional() }), ModelList),
 
   /** Changed files of a session; in a shared workspace every change of the checkout, attributed (`sessions`). */
   changes: command(session, z.array(ChangedFile)),

@@ -14,6 +14,8 @@ export const SessionStatus = z.enum([
   'stopped',
   'over_budget',
   'rate_limited',
+  /** The provider refused a request (a 4xx other than a rate limit): the user has something to fix. */
+  'rejected',
 ]);
 export type SessionStatus = z.infer<typeof SessionStatus>;
 
@@ -116,7 +118,11 @@ export const RunReport = z.object({
       exitCode: z.number().int().nullable(),
       branch: z.string().nullable(),
       worktree: z.string(),
+      /** The model the session ran (a template may give each slot its own). */
+      model: z.string(),
       spend: SpendSummary,
+      /** Compatibility rules that rewrote this session's requests, and how often (this engine's count). */
+      compat: z.array(z.object({ rule: z.string(), count: z.number().int() })),
       changedFiles: z.array(z.string()),
     }),
   ),

@@ -39,6 +39,10 @@ export const UpstreamErrorInfo = z.object({
   type: z.string().nullable(),
   message: z.string(),
   at: z.string(),
+  /** A rejection a compatibility rule is the known fix for: its id (see `flotilla probe`). */
+  fixRule: z.string().nullable().optional(),
+  /** Where the rejected request was saved (secrets removed, texts shortened), for a bug report. */
+  savedAs: z.string().nullable().optional(),
 });
 export type UpstreamErrorInfo = z.infer<typeof UpstreamErrorInfo>;
 
@@ -90,6 +94,10 @@ export const SpendTotals = TokenCounts.extend({
 });
 export type SpendTotals = z.infer<typeof SpendTotals>;
 
+/** A compatibility rule that rewrote a session's requests: how often, and what it did the last time. */
+export const CompatCount = z.object({ rule: z.string(), count: z.number().int(), last: z.string() });
+export type CompatCount = z.infer<typeof CompatCount>;
+
 export const SessionSpend = SpendTotals.extend({
   sessionId: z.string(),
   runId: z.string(),
@@ -102,6 +110,8 @@ export const SessionSpend = SpendTotals.extend({
   contextTokens: z.number().int().nullable(),
   contextWindow: z.number().int().nullable(),
   lastError: UpstreamErrorInfo.nullable(),
+  /** The compatibility rules that fired on this session's requests. */
+  compat: z.array(CompatCount),
 });
 export type SessionSpend = z.infer<typeof SessionSpend>;
 
@@ -155,6 +165,8 @@ export const PriceEntry = z.object({
   contextWindow: z.number().int().nullable(),
   asOf: z.string(),
   source: z.string(),
+  /** The provider stopped serving the model on this date (reported). */
+  retiredOn: z.string().nullable().optional(),
 });
 export type PriceEntry = z.infer<typeof PriceEntry>;
 
@@ -165,3 +177,32 @@ export const Balance = z.object({
   voucherUsd: z.number().nullable(),
 });
 export type Balance = z.infer<typeof Balance>;
+
+/** A rejected request as saved for a bug report, and how to send it again by hand. */
+export const RejectedRequest = z.object({
+  at: z.string(),
+  status: z.number().int(),
+  message: z.string(),
+  fixRule: z.string().nullable(),
+  savedAs: z.string(),
+  /** A curl command line resending it, with the key as an environment variable (never the key itself). */
+  curl: z.string(),
+});
+export type RejectedRequest = z.infer<typeof RejectedRequest>;
+
+/** A model a run may name: from the provider's own list when a key is set, else the shipped table. */
+export const ModelChoice = z.object({
+  id: z.string(),
+  priced: z.boolean(),
+  contextWindow: z.number().int().nullable(),
+  retiredOn: z.string().nullable(),
+});
+export type ModelChoice = z.infer<typeof ModelChoice>;
+
+export const ModelList = z.object({
+  source: z.enum(['provider', 'shipped']),
+  models: z.array(ModelChoice),
+  /** Why the provider's list is not shown (no key, unreachable), when it is not. */
+  note: z.string().nullable(),
+});
+export type ModelList = z.infer<typeof ModelList>;

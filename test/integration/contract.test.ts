@@ -75,6 +75,8 @@ model: kimi-k2.6
       expect((await call('spend', { runId: run.id })).sessions.find((s) => s.sessionId === s2.id)?.budgetUsd).toBe(3);
       await call('ledger', { runId: run.id });
       expect((await call('balance', { runId: run.id })).availableUsd).toBeGreaterThan(0);
+      expect(await call('rejectedRequest', { sessionId: s1.id })).toBeNull();
+      expect((await call('listModels', { provider: 'moonshot' })).source).toBe('shipped');
 
       // Review: both agents changed line 2 of src/app.ts differently — a conflict.
       await waitFor(async () => (await call('conflicts', { runId: run.id })).some((w) => w.kind === 'conflict'), 'the conflict');

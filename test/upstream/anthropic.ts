@@ -47,6 +47,8 @@ import {
   type Step,
 } from './script.ts';
 
+import { STRICT_MODELS, strictMoonshotRejection } from './strict.ts';
+
 export { parseSse } from './script.ts';
 export type { RecordedRequest } from './script.ts';
 
@@ -68,6 +70,8 @@ export interface AnthropicUpstreamOptions {
   rejectSystemMessages?: boolean;
   /** Answer 404 resource_not_found_error to a model id not in `models` (default false: any id is served). */
   rejectUnknownModels?: boolean;
+  /** Enforce every rejection Moonshot is reported to make, in its words (strict.ts); models default to STRICT_MODELS. */
+  strict?: 'moonshot';
 }
 
 export interface AnthropicUpstream {
@@ -321,6 +325,13 @@ export async function handleAnthropic(ctx: AnthropicContext, rec: RecordedReques
       'messages: Unexpected role "system". The Messages API accepts a top-level `system` parameter, not "system" as an input message role.';
     sendJson(rec, res, 400, errorBody('invalid_request_error', msg), 'rejected_system');
     return true;
+  }
+  if (opts.strict === 'moonshot') {
+    const r = strictMoonshotRejection(body, opts.models ?? STRICT_MODELS, 'anthropic');
+    if (r) {
+      sendJson(rec, res, r.status, errorBody(r.type, r.message), 'strict_rejected');
+      return true;
+    }
   }
   if (opts.rejectUnknownModels && !(opts.models ?? DEFAULT_MODELS).includes(body.model)) {
     const msg = `Not found the model ${body.model} or Permission denied`;

@@ -67,6 +67,9 @@ import {
   type OpenAIUpstreamOptions,
 } from './openai.ts';
 import { authorized, sendJson, startRecordingServer, type RecordedRequest } from './script.ts';
+import { STRICT_MODELS } from './strict.ts';
+
+export { STRICT_MODELS, strictMoonshotRejection } from './strict.ts';
 
 export interface UpstreamOptions extends AnthropicUpstreamOptions, OpenAIUpstreamOptions {
   /** GET /v1/users/me/balance (default DEFAULT_BALANCE: 49.58 = 46.58 voucher + 3.00 cash). */
@@ -92,7 +95,7 @@ export interface Upstream {
 }
 
 export async function startUpstream(opts: UpstreamOptions = {}): Promise<Upstream> {
-  const models = opts.models ?? DEFAULT_MODELS;
+  const models = opts.models ?? (opts.strict === 'moonshot' ? STRICT_MODELS : DEFAULT_MODELS);
   const shared = { ...opts, models, quirks: { ...(opts.quirks ?? {}) } };
   const counters = new Map<string, number>();
   const openai: OpenAIContext = { opts: shared, counters };

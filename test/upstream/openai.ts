@@ -57,6 +57,8 @@ export interface Balance {
 
 export const DEFAULT_BALANCE: Balance = { available_balance: 49.58, voucher_balance: 46.58, cash_balance: 3.0 };
 
+import { strictMoonshotRejection } from './strict.ts';
+
 export interface OpenAIUpstreamOptions {
   /** When set, requests must carry `Authorization: Bearer <key>`. */
   apiKey?: string;
@@ -66,6 +68,8 @@ export interface OpenAIUpstreamOptions {
   models?: string[];
   /** Answer 404 resource_not_found_error to a model id not in `models` (default false: any id is served). */
   rejectUnknownModels?: boolean;
+  /** Enforce the reported Moonshot rejections that apply to the OpenAI surfaces (tools over 128, $ref on K3). */
+  strict?: 'moonshot';
   quirks?: OpenAIQuirks;
 }
 
@@ -474,6 +478,13 @@ export async function handleOpenAI(ctx: OpenAIContext, rec: RecordedRequest, res
   if (opts.rejectUnknownModels && !opts.models.includes(body.model)) {
     fail(404, 'resource_not_found_error', `Not found the model ${body.model} or Permission denied`, 'unknown_model');
     return true;
+  }
+  if (opts.strict === 'moonshot') {
+    const r = strictMoonshotRejection(body, opts.models, 'openai');
+    if (r) {
+      fail(r.status, r.type, r.message, 'strict_rejected');
+      return true;
+    }
   }
 
   const items: any[] = chat ? body.messages : responsesInput(body);

@@ -13,7 +13,7 @@ import {
   isCommandName,
 } from '../../shared/contract.ts';
 import { EngineError } from '../errors.ts';
-import type { Meter, SpendLedger } from '../meter/index.ts';
+import type { Meter, RejectedRequests, SpendLedger } from '../meter/index.ts';
 import type { Review } from '../review/index.ts';
 import { type Launcher, type RunRegistry, type Scheduler, cleanRun, raiseBudget, runReport } from '../runs/index.ts';
 import type { Subscription } from '../sessions/index.ts';
@@ -44,6 +44,7 @@ export interface EngineParts {
   ledger: SpendLedger;
   settings: EngineSettings;
   templates: TemplateLibrary;
+  rejected: RejectedRequests;
   demo(count: number | undefined): Promise<LaunchResult>;
 }
 
@@ -87,13 +88,15 @@ export function createHandlers(p: EngineParts): Handlers {
     resume: async (a) => (await scheduler.resume(a.sessionId), null),
     stopRun: async (a) => (await scheduler.stopRun(a.runId), null),
     cleanRun: (a) => cleanRun(registry, p.dataDir, a.runId),
-    report: (a) => runReport({ registry, ledger: p.ledger, review }, a.runId),
+    report: (a) => runReport({ registry, ledger: p.ledger, meter: p.meter, review }, a.runId),
 
     spend: (a) => spendOverview(p, a.runId),
     ledger: (a) => p.ledger.rows(a.runId),
     raiseBudget: (a) => raiseBudget(registry, p.meter, a),
     prices: () => p.settings.prices(),
     balance: (a) => p.settings.balance(registry.template(a.runId).provider),
+    rejectedRequest: (a) => p.rejected.latest(registry.sessionInfo(a.sessionId).id),
+    listModels: (a) => p.settings.models(a.provider ?? 'moonshot'),
 
     changes: (a) => review.changes(a.sessionId),
     conflicts: (a) => review.conflicts(a.runId),

@@ -10,7 +10,8 @@ export type {
   RequestDecision,
 } from './proxy.ts';
 export { Meter } from './meter.ts';
-export type { MeteredRun, MeteredSession } from './meter.ts';
+export type { MeteredRun, MeteredSession, MeterOptions, MeterStatus } from './meter.ts';
+export { RejectedRequests, curlOf, type RejectedRecord } from './rejected.ts';
 export {
   DEFAULT_REFERENCE_MODEL,
   PriceError,
@@ -22,3 +23,15 @@ export {
   referenceCost,
 } from './prices.ts';
 export { SpendLedger } from './ledger.ts';
+export { createResponseParser } from './usage/index.ts';
+export {
+  COMPAT_PROFILES,
+  CompatProfile,
+  RULES,
+  RULE_IDS,
+  compatProfile,
+  ruleById,
+  ruleForRejection,
+  type CompatRule,
+  type RuleFire,
+} from './compat/index.ts';

@@ -5,7 +5,6 @@
 import { EventEmitter } from 'node:events';
 import type http from 'node:http';
 import {
-  BILLED_USAGE_STATES,
   type BudgetAlert,
   type EngineEvent,
   type LedgerRow,
@@ -15,11 +14,24 @@ import {
   type UpstreamErrorKind,
   zeroTokens,
 } from '../../shared/contract.ts';
+import { ruleForRejection, type RuleFire } from './compat/index.ts';
 import type { MeterProxy, ProxyRequestEvent, ProxyTap, ProxyTapContext, RequestDecision } from './proxy.ts';
-import { PriceTable, referenceCost } from './prices.ts';
+import { savedBody, savedHeaders, type RejectedRequests } from './rejected.ts';
 import { SpendLedger } from './ledger.ts';
 import {
-  type ApiStyle,
+  addToTotals,
+  cost,
+  estimateUsage,
+  liveUsd,
+  runSnapshot,
+  sessionSnapshot,
+  type InFlight,
+  type MeteredRun,
+  type MeteredSession,
+  type RunState,
+  type SessionState,
+} from './figures.ts';
+import {
   type TokenCounts,
   classifyUpstreamError,
   createResponseParser,
@@ -29,6 +41,8 @@ import {
   wireStyleForPath,
 } from './usage/index.ts';
 
+export type { MeteredRun, MeteredSession } from './figures.ts';
+
 /** Spend events per session at most this often (the UI redraws a few times a second at most). */
 const SPEND_EVENT_INTERVAL_MS = 250;
 /** An open ledger row gets the usage seen so far at most this often, so a crash loses little. */
@@ -36,66 +50,23 @@ const LEDGER_PROGRESS_INTERVAL_MS = 1_000;
 /** How long an agent is told to wait before retrying a request refused for budget (Claude Code honours retry-after). */
 const BUDGET_RETRY_AFTER_S = 5;
 
-export interface MeteredSession {
-  sessionId: string;
-  runId: string;
-  style: ApiStyle;
-  /** The template's model, used when a request names none. */
-  model: string;
-  budgetUsd: number | null;
+export interface MeterOptions {
+  log?: (line: string) => void;
+  /** Where refused requests are saved for a bug report. */
+  rejected?: RejectedRequests | null;
 }
 
-export interface MeteredRun {
-  runId: string;
-  budgetUsd: number | null;
-  prices: PriceTable;
-  referenceModel: string;
-}
+export type MeterStatus = 'over_budget' | 'rate_limited' | 'rejected' | 'working';
 
-interface InFlight {
-  /** Null for the one tick between forwarding and writing the row (the write is kept off the request's path). */
-  rowId: number | null;
-  settled: boolean;
-  model: string | null;
-  startedAt: number;
-  firstTokenAt: number | null;
-  promptTokensEstimate: number;
-  usage: TokenCounts | null;
-  estimatedOutputTokens: number;
-  lastProgressAt: number;
-}
-
-interface SessionState {
-  info: MeteredSession;
-  run: RunState;
-  inFlight: Set<InFlight>;
-  /** Exact totals from the ledger, refreshed when a request closes. */
-  settled: LedgerTotals;
-  ttftMs: number | null;
-  tokensPerSec: number | null;
-  contextTokens: number | null;
-  contextWindow: number | null;
-  lastError: UpstreamErrorInfo | null;
-  warned80: boolean;
-  over: boolean;
-  emitTimer: NodeJS.Timeout | null;
-}
-
-interface RunState {
-  info: MeteredRun;
-  sessions: Set<SessionState>;
-  warned80: boolean;
-  over: boolean;
-  emitTimer: NodeJS.Timeout | null;
-}
-
-type LedgerTotals = ReturnType<SpendLedger['totals']>;
+/** Upstream errors that are the provider telling the user to fix something (not to wait). */
+const isRejection = (kind: UpstreamErrorKind, status: number): boolean =>
+  status >= 400 && status < 500 && kind !== 'rate_limited' && kind !== 'overloaded' && kind !== 'budget';
 
 export type MeterEvents = {
   /** What clients hear: spend, runSpend, budget, intent and upstreamError events, as the contract shapes them. */
   event: [EngineEvent];
-  /** The meter's view of a session's status: over budget, rate limited, or back to work. */
-  status: [string, 'over_budget' | 'rate_limited' | 'working', string | null];
+  /** The meter's view of a session's status: over budget, rate limited, refused by the provider, or back to work. */
+  status: [string, MeterStatus, string | null];
 };
 
 const zeroUsage = zeroTokens;
@@ -104,11 +75,17 @@ export class Meter extends EventEmitter<MeterEvents> {
   private readonly sessions = new Map<string, SessionState>();
   private readonly runs = new Map<string, RunState>();
 
+  private readonly log: (line: string) => void;
+  private readonly rejected: RejectedRequests | null;
+
   constructor(
     private readonly ledger: SpendLedger,
     proxy: MeterProxy,
+    opts: MeterOptions = {},
   ) {
     super();
+    this.log = opts.log ?? (() => {});
+    this.rejected = opts.rejected ?? null;
     proxy.setTapFactory((ctx) => this.tap(ctx));
   }
 
@@ -136,6 +113,7 @@ export class Meter extends EventEmitter<MeterEvents> {
       contextTokens: null,
       contextWindow: run.info.prices.contextWindow(info.model),
       lastError: null,
+      compat: new Map(),
       warned80: false,
       over: false,
       emitTimer: null,
@@ -166,12 +144,12 @@ export class Meter extends EventEmitter<MeterEvents> {
 
   sessionSpend(sessionId: string): SessionSpend | null {
     const s = this.sessions.get(sessionId);
-    return s ? this.snapshot(s) : null;
+    return s ? sessionSnapshot(s) : null;
   }
 
   runSpend(runId: string): RunSpend | null {
     const run = this.runs.get(runId);
-    return run ? this.runSnapshot(run) : null;
+    return run ? runSnapshot(run) : null;
   }
 
   ledgerRows(runId: string): LedgerRow[] {
@@ -183,95 +161,12 @@ export class Meter extends EventEmitter<MeterEvents> {
     for (const r of this.runs.values()) if (r.emitTimer) clearTimeout(r.emitTimer);
   }
 
-  // -------------------------------------------------------------------------------------------------------------------
-  // Figures
-
-  private cost(run: RunState, model: string | null, u: TokenCounts) {
-    return run.info.prices.cost(model, u);
-  }
-
-  /** Dollars of a session: settled ledger rows plus live estimates of requests still streaming. */
-  private liveUsd(s: SessionState): { usd: number; estimateUsd: number } {
-    let estimateUsd = 0;
-    for (const f of s.inFlight) estimateUsd += this.cost(s.run, f.model, this.estimateUsage(f)).usd;
-    return { usd: s.settled.usd + estimateUsd, estimateUsd };
-  }
-
-  private estimateUsage(f: InFlight): TokenCounts {
-    const u = f.usage ?? { ...zeroUsage(), inputTokens: f.promptTokensEstimate };
-    return { ...u, outputTokens: Math.max(u.outputTokens, f.estimatedOutputTokens) };
-  }
-
-  private snapshot(s: SessionState): SessionSpend {
-    const { usd, estimateUsd } = this.liveUsd(s);
-    const t = s.settled;
-    const live = [...s.inFlight].map((f) => this.estimateUsage(f));
-    const sum = (k: keyof TokenCounts) => t[k] + live.reduce((a, u) => a + u[k], 0);
-    const usage: TokenCounts = {
-      inputTokens: sum('inputTokens'),
-      cacheReadTokens: sum('cacheReadTokens'),
-      cacheWriteTokens: sum('cacheWriteTokens'),
-      outputTokens: sum('outputTokens'),
-    };
-    // Savings compare priced tokens only: tokens of an unpriced model have no K2 figure to compare against.
-    const priced = [...s.inFlight].filter((f) => this.cost(s.run, f.model, zeroUsage()).priced).map((f) => this.estimateUsage(f));
-    const pricedUsage: TokenCounts = {
-      inputTokens: t.pricedUsage.inputTokens + priced.reduce((a, u) => a + u.inputTokens, 0),
-      cacheReadTokens: t.pricedUsage.cacheReadTokens + priced.reduce((a, u) => a + u.cacheReadTokens, 0),
-      cacheWriteTokens: t.pricedUsage.cacheWriteTokens + priced.reduce((a, u) => a + u.cacheWriteTokens, 0),
-      outputTokens: t.pricedUsage.outputTokens + priced.reduce((a, u) => a + u.outputTokens, 0),
-    };
-    const referenceUsd = referenceCost(s.run.info.prices, s.run.info.referenceModel, pricedUsage);
-    return {
-      sessionId: s.info.sessionId,
-      runId: s.info.runId,
-      usd,
-      estimateUsd,
-      ...usage,
-      // The ledger counts open rows as requests already; the live ones are counted once, from memory.
-      requests: t.requests - t.openRequests + s.inFlight.size,
-      unpricedTokens: t.unpricedTokens,
-      referenceModel: s.run.info.referenceModel,
-      referenceUsd,
-      savingsUsd: referenceUsd - usd,
-      budgetUsd: s.info.budgetUsd,
-      inFlight: s.inFlight.size,
-      ttftMs: s.ttftMs,
-      tokensPerSec: s.tokensPerSec,
-      contextFill: s.contextTokens !== null && s.contextWindow ? s.contextTokens / s.contextWindow : null,
-      contextTokens: s.contextTokens,
-      contextWindow: s.contextWindow,
-      lastError: s.lastError,
-    };
-  }
-
-  private runSnapshot(run: RunState): RunSpend {
-    const parts = [...run.sessions].map((s) => this.snapshot(s));
-    const total = (k: 'usd' | 'estimateUsd' | 'inputTokens' | 'cacheReadTokens' | 'cacheWriteTokens' | 'outputTokens' | 'requests' | 'unpricedTokens' | 'referenceUsd') =>
-      parts.reduce((a, p) => a + p[k], 0);
-    return {
-      runId: run.info.runId,
-      usd: total('usd'),
-      estimateUsd: total('estimateUsd'),
-      inputTokens: total('inputTokens'),
-      cacheReadTokens: total('cacheReadTokens'),
-      cacheWriteTokens: total('cacheWriteTokens'),
-      outputTokens: total('outputTokens'),
-      requests: total('requests'),
-      unpricedTokens: total('unpricedTokens'),
-      referenceModel: run.info.referenceModel,
-      referenceUsd: total('referenceUsd'),
-      savingsUsd: total('referenceUsd') - total('usd'),
-      budgetUsd: run.info.budgetUsd,
-    };
-  }
-
   private scheduleSpend(s: SessionState): void {
     this.scheduleRunSpend(s.run);
     if (s.emitTimer) return;
     s.emitTimer = setTimeout(() => {
       s.emitTimer = null;
-      this.emit('event', { type: 'event', event: 'spend', spend: this.snapshot(s) });
+      this.emit('event', { type: 'event', event: 'spend', spend: sessionSnapshot(s) });
     }, SPEND_EVENT_INTERVAL_MS);
   }
 
@@ -279,7 +174,7 @@ export class Meter extends EventEmitter<MeterEvents> {
     if (run.emitTimer) return;
     run.emitTimer = setTimeout(() => {
       run.emitTimer = null;
-      this.emit('event', { type: 'event', event: 'runSpend', spend: this.runSnapshot(run) });
+      this.emit('event', { type: 'event', event: 'runSpend', spend: runSnapshot(run) });
     }, SPEND_EVENT_INTERVAL_MS);
   }
 
@@ -287,7 +182,7 @@ export class Meter extends EventEmitter<MeterEvents> {
   // Budgets
 
   private checkBudgets(s: SessionState): void {
-    const sUsd = this.liveUsd(s).usd;
+    const sUsd = liveUsd(s).usd;
     const budget = s.info.budgetUsd;
     if (budget !== null) {
       if (!s.warned80 && sUsd >= 0.8 * budget) {
@@ -298,7 +193,7 @@ export class Meter extends EventEmitter<MeterEvents> {
     const run = s.run;
     const rBudget = run.info.budgetUsd;
     if (rBudget !== null && !run.warned80) {
-      const rUsd = this.runSnapshot(run).usd;
+      const rUsd = runSnapshot(run).usd;
       if (rUsd >= 0.8 * rBudget) {
         run.warned80 = true;
         this.budgetAlert({ scope: 'run', id: run.info.runId, level: 80, usd: rUsd, budgetUsd: rBudget });
@@ -309,7 +204,7 @@ export class Meter extends EventEmitter<MeterEvents> {
   /** Null if the session may spend; else why not, in words that say how to carry on. */
   private budgetRefusal(s: SessionState): string | null {
     const budget = s.info.budgetUsd;
-    const usd = this.liveUsd(s).usd;
+    const usd = liveUsd(s).usd;
     if (budget !== null && usd >= budget) {
       if (!s.over) this.budgetAlert({ scope: 'session', id: s.info.sessionId, level: 100, usd, budgetUsd: budget });
       return (
@@ -320,7 +215,7 @@ export class Meter extends EventEmitter<MeterEvents> {
     const run = s.run;
     const rBudget = run.info.budgetUsd;
     if (rBudget !== null) {
-      const rUsd = this.runSnapshot(run).usd;
+      const rUsd = runSnapshot(run).usd;
       if (rUsd >= rBudget) {
         if (!run.over) {
           run.over = true;
@@ -333,6 +228,43 @@ export class Meter extends EventEmitter<MeterEvents> {
       }
     }
     return null;
+  }
+
+  /** Counts the rules that rewrote a request; a rule that failed is logged (the request went as sent). */
+  private noteCompat(s: SessionState, fires: RuleFire[]): void {
+    for (const f of fires) {
+      if (f.note.startsWith('failed:')) {
+        this.log(`compat rule ${f.rule} ${f.note} (session ${s.info.sessionId}); the request went as the agent sent it`);
+        continue;
+      }
+      const c = s.compat.get(f.rule);
+      s.compat = new Map(s.compat).set(f.rule, { count: (c?.count ?? 0) + 1, last: f.note });
+    }
+  }
+
+  /** Saves a refused request for a bug report (secrets removed); null when there is nowhere to save it. */
+  private saveRejected(s: SessionState, info: UpstreamErrorInfo, request: { ctx: ProxyTapContext; body: Buffer | null }): string | null {
+    if (!this.rejected) return null;
+    try {
+      return this.rejected.save({
+        at: info.at,
+        sessionId: s.info.sessionId,
+        runId: s.info.runId,
+        status: info.status,
+        errorType: info.type,
+        message: info.message,
+        fixRule: info.fixRule ?? null,
+        request: {
+          method: request.ctx.method,
+          url: `${request.ctx.route.upstreamBaseUrl}${request.ctx.path}`,
+          headers: savedHeaders(request.ctx.requestHeaders),
+          body: request.body ? savedBody(request.body) : null,
+        },
+      });
+    } catch (err) {
+      this.log(`could not save the rejected request of session ${s.info.sessionId}: ${(err as Error).message}`);
+      return null;
+    }
   }
 
   private budgetAlert(b: BudgetAlert): void {
@@ -360,12 +292,28 @@ export class Meter extends EventEmitter<MeterEvents> {
     let flight: InFlight | null = null;
     let parser: ReturnType<typeof createResponseParser> | null = null;
     let status = 0;
+    /** The body as it went upstream (kept to save it if the provider refuses it). */
+    let sent: Buffer | null = null;
     const meter = this;
 
     return {
       onRequestBody(body: Buffer): RequestDecision | void {
         const refusal = meter.budgetRefusal(s);
-        const req = inspectRequest(style, ctx.path, body);
+        const profile = s.info.compat ?? null;
+        let fires: RuleFire[] = [];
+        const req = inspectRequest(
+          style,
+          ctx.path,
+          body,
+          profile
+            ? (o) => {
+                fires = profile.apply(o, style, typeof o.model === 'string' && o.model ? o.model : s.info.model);
+                return fires.some((f) => !f.note.startsWith('failed:'));
+              }
+            : undefined,
+        );
+        if (fires.length) meter.noteCompat(s, fires);
+        sent = req.rewritten ?? body;
         const model = req.model ?? s.info.model;
         if (refusal) {
           const wasOver = s.over;
@@ -443,7 +391,7 @@ export class Meter extends EventEmitter<MeterEvents> {
         const f = flight;
         if (!f) return;
         s.inFlight.delete(f);
-        meter.settle(s, f, e, status, parser?.end() ?? null);
+        meter.settle(s, f, e, status, parser?.end() ?? null, { ctx, body: sent });
       },
     };
   }
@@ -464,8 +412,8 @@ export class Meter extends EventEmitter<MeterEvents> {
   private writeProgress(s: SessionState, f: InFlight, now: number): void {
     if (f.rowId === null) return;
     f.lastProgressAt = now;
-    const u = this.estimateUsage(f);
-    const c = this.cost(s.run, f.model, u);
+    const u = estimateUsage(f);
+    const c = cost(s.run, f.model, u);
     this.ledger.progress(f.rowId, { ...u, usd: c.usd, priced: c.priced });
   }
 
@@ -475,6 +423,7 @@ export class Meter extends EventEmitter<MeterEvents> {
     e: ProxyRequestEvent,
     status: number,
     result: ReturnType<ReturnType<typeof createResponseParser>['end']> | null,
+    request: { ctx: ProxyTapContext; body: Buffer | null },
   ): void {
     const model = result?.model ?? f.model;
     const failed = status >= 400 || status === 0 || Boolean(result?.error);
@@ -492,7 +441,7 @@ export class Meter extends EventEmitter<MeterEvents> {
       const seen = result?.usage ?? { ...zeroUsage(), inputTokens: f.promptTokensEstimate };
       usage = { ...seen, outputTokens: Math.max(seen.outputTokens, result?.estimatedOutputTokens ?? 0) };
     }
-    const c = this.cost(s.run, model, usage);
+    const c = cost(s.run, model, usage);
     const endedAt = e.endedAt;
     const ttftMs = f.firstTokenAt !== null ? f.firstTokenAt - f.startedAt : null;
     const errType = result?.error?.type ?? (failed ? (e.error ? 'connection' : null) : null);
@@ -524,40 +473,27 @@ export class Meter extends EventEmitter<MeterEvents> {
         s.contextTokens = prompt;
         s.contextWindow = s.run.info.prices.contextWindow(model ?? s.info.model) ?? s.contextWindow;
       }
-      if (s.lastError && (s.lastError.kind === 'rate_limited' || s.lastError.kind === 'overloaded')) {
+      if (s.lastError && (s.lastError.kind === 'rate_limited' || s.lastError.kind === 'overloaded' || isRejection(s.lastError.kind, s.lastError.status))) {
         this.emit('status', s.info.sessionId, 'working', null);
       }
       s.lastError = null;
     } else if (result?.error || status >= 400) {
       const err = result?.error ?? { status, type: null, message: `HTTP ${status}` };
-      const kind: UpstreamErrorKind = classifyUpstreamError(err.status || status, err.type, err.message);
-      const info: UpstreamErrorInfo = { kind, status: err.status || status, type: err.type, message: err.message, at: new Date().toISOString() };
+      const code = err.status || status;
+      const kind: UpstreamErrorKind = classifyUpstreamError(code, err.type, err.message);
+      const info: UpstreamErrorInfo = { kind, status: code, type: err.type, message: err.message, at: new Date().toISOString() };
+      if (isRejection(kind, code)) {
+        const fix = ruleForRejection(err.message);
+        info.fixRule = fix?.id ?? null;
+        info.savedAs = this.saveRejected(s, info, request);
+        const hint = fix ? ` — the compat rule ${fix.id} is the known fix (provider.compat: moonshot)` : '';
+        this.emit('status', s.info.sessionId, 'rejected', `provider rejected (${code}): ${err.message.slice(0, 200)}${hint}`);
+      }
       s.lastError = info;
       this.upstreamError(s.info.sessionId, info);
       if (kind === 'rate_limited' || kind === 'overloaded') this.emit('status', s.info.sessionId, 'rate_limited', err.message);
     }
     this.checkBudgets(s);
     this.scheduleSpend(s);
-  }
-}
-
-const BILLED: ReadonlySet<LedgerRow['state']> = new Set(BILLED_USAGE_STATES);
-
-/** What closing one row adds to the ledger's totals (the same sums SpendLedger.totals computes in SQL). */
-function addToTotals(t: LedgerTotals, state: LedgerRow['state'], u: TokenCounts, usd: number, priced: boolean): void {
-  t.requests += 1;
-  if (!BILLED.has(state)) return;
-  t.usd += usd;
-  t.inputTokens += u.inputTokens;
-  t.cacheReadTokens += u.cacheReadTokens;
-  t.cacheWriteTokens += u.cacheWriteTokens;
-  t.outputTokens += u.outputTokens;
-  if (priced) {
-    t.pricedUsage.inputTokens += u.inputTokens;
-    t.pricedUsage.cacheReadTokens += u.cacheReadTokens;
-    t.pricedUsage.cacheWriteTokens += u.cacheWriteTokens;
-    t.pricedUsage.outputTokens += u.outputTokens;
-  } else {
-    t.unpricedTokens += u.inputTokens + u.cacheReadTokens + u.cacheWriteTokens + u.outputTokens;
   }
 }

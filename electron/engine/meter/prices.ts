@@ -25,9 +25,25 @@ const CLAUDE_SOURCE = 'Anthropic list prices (anthropic.com/pricing); cache writ
 const CLAUDE_CONTEXT_WINDOW = 200_000;
 
 /** K2 has no cache-write surcharge (automatic prefix caching): cache writes cost the cache-miss input rate. */
-function k2(model: string, cacheHit: number, input: number, output: number, contextWindow: number): PriceEntry {
-  return { model, inputUsd: input, cacheReadUsd: cacheHit, cacheWriteUsd: input, outputUsd: output, contextWindow, asOf: K2_AS_OF, source: K2_SOURCE };
+function k2(model: string, cacheHit: number, input: number, output: number, contextWindow: number, retiredOn?: string): PriceEntry {
+  return {
+    model,
+    inputUsd: input,
+    cacheReadUsd: cacheHit,
+    cacheWriteUsd: input,
+    outputUsd: output,
+    contextWindow,
+    asOf: K2_AS_OF,
+    source: K2_SOURCE,
+    ...(retiredOn ? { retiredOn } : {}),
+  };
 }
+
+/** The five original K2 ids: retired by Moonshot (reported: LiteLLM deprecation_date, promptfoo docs). */
+const K2_RETIRED = '2026-05-25';
+/** Models reported after the archived pricing page (k2-and-agents.md §8, late 2026): check the live /v1/models. */
+const LATE_2026_AS_OF = '2026-11-15';
+const LATE_2026_SOURCE = 'reported late 2026 (Moonshot release notes as summarised in k2-and-agents.md §8; no archived price page)';
 
 function claude(model: string, input: number, cacheRead: number, cacheWrite: number, output: number): PriceEntry {
   return {
@@ -44,14 +60,25 @@ function claude(model: string, input: number, cacheRead: number, cacheWrite: num
 
 const SHIPPED: readonly PriceEntry[] = [
   //   model                      cache hit  miss  output  context
-  k2('kimi-k2-0711-preview', 0.15, 0.6, 2.5, 131_072),
-  k2('kimi-k2-0905-preview', 0.15, 0.6, 2.5, 262_144),
-  k2('kimi-k2-turbo-preview', 0.15, 1.15, 8.0, 262_144),
-  k2('kimi-k2-thinking', 0.15, 0.6, 2.5, 262_144),
-  k2('kimi-k2-thinking-turbo', 0.15, 1.15, 8.0, 262_144),
+  k2('kimi-k2-0711-preview', 0.15, 0.6, 2.5, 131_072, K2_RETIRED),
+  k2('kimi-k2-0905-preview', 0.15, 0.6, 2.5, 262_144, K2_RETIRED),
+  k2('kimi-k2-turbo-preview', 0.15, 1.15, 8.0, 262_144, K2_RETIRED),
+  k2('kimi-k2-thinking', 0.15, 0.6, 2.5, 262_144, K2_RETIRED),
+  k2('kimi-k2-thinking-turbo', 0.15, 1.15, 8.0, 262_144, K2_RETIRED),
   k2('kimi-k2.5', 0.1, 0.6, 3.0, 262_144),
   k2('kimi-k2.6', 0.16, 0.95, 4.0, 262_144),
   k2('kimi-k3', 0.3, 3.0, 15.0, 1_048_576),
+  // Thinking cannot be turned off on this one (the compat rule thinking-enabled).
+  {
+    model: 'kimi-k2.7-code',
+    inputUsd: 0.95,
+    cacheReadUsd: 0.19,
+    cacheWriteUsd: 0.95,
+    outputUsd: 4.0,
+    contextWindow: 262_144,
+    asOf: LATE_2026_AS_OF,
+    source: LATE_2026_SOURCE,
+  },
   // Other hosts' names for the K2 weights, at that host's price (each id is used by one host only). Neither lists a
   // cache discount we can rely on for OpenRouter, so its cache reads are priced as input.
   {
@@ -80,6 +107,22 @@ const SHIPPED: readonly PriceEntry[] = [
   claude('claude-sonnet-4-5', 3, 0.3, 3.75, 15),
   claude('claude-sonnet-4', 3, 0.3, 3.75, 15),
   claude('claude-haiku-4-5', 1, 0.1, 1.25, 5),
+];
+
+/**
+ * Models known to exist that have no price we can stand behind: their context window is known, their dollars are not —
+ * they meter as *unpriced* (tokens counted, never $0).
+ */
+export interface UnpricedModel {
+  model: string;
+  contextWindow: number;
+  asOf: string;
+  source: string;
+}
+
+const UNPRICED: readonly UnpricedModel[] = [
+  { model: 'kimi-k3.1-pro', contextWindow: 1_048_576, asOf: LATE_2026_AS_OF, source: `${LATE_2026_SOURCE}; no official price found` },
+  { model: 'kimi-k2.7-code-highspeed', contextWindow: 262_144, asOf: LATE_2026_AS_OF, source: `${LATE_2026_SOURCE}; no official price found` },
 ];
 
 /** When the shipped table was read, and from where (for display next to the table). */
@@ -215,7 +258,15 @@ export class PriceTable {
   }
 
   contextWindow(model: string): number | null {
-    return this.get(model)?.contextWindow ?? null;
+    const priced = this.get(model);
+    if (priced) return priced.contextWindow;
+    const id = normalize(model);
+    return UNPRICED.find((u) => u.model === id || u.model === id.slice(id.lastIndexOf('/') + 1))?.contextWindow ?? null;
+  }
+
+  /** Models with no price that are known to exist (see UNPRICED). */
+  static unpriced(): readonly UnpricedModel[] {
+    return UNPRICED;
   }
 
   /** Every entry, shipped ones first in table order, then models only overrides added. */

@@ -1,11 +1,14 @@
 // The `flotilla run --json` report: each session's final state, spend and changed files, the run's warnings and totals.
 import type { RunReport } from '../../shared/contract.ts';
-import type { SpendLedger } from '../meter/index.ts';
+import type { Meter, SpendLedger } from '../meter/index.ts';
 import type { RunRegistry } from './registry.ts';
+import { slotModel } from './scheduler.ts';
 
 export interface ReportSources {
   registry: RunRegistry;
   ledger: SpendLedger;
+  /** Live compat counts (this engine's): a session it never metered reports none. */
+  meter: Meter;
   review: {
     /** Lets the change watchers catch up with the last writes (a report is a final word). */
     settle(runId: string): Promise<void>;
@@ -18,6 +21,7 @@ export async function runReport(src: ReportSources, runId: string): Promise<RunR
   const run = src.registry.runInfo(runId);
   const sessions = src.registry.listSessions(runId);
   const totals = src.ledger.totals({ runId });
+  const template = src.registry.template(runId);
   await src.review.settle(runId);
   return {
     run: { id: run.id, name: run.name, startedAt: run.startedAt, endedAt: run.endedAt },
@@ -32,7 +36,9 @@ export async function runReport(src: ReportSources, runId: string): Promise<RunR
           exitCode: s.exitCode,
           branch: s.branch,
           worktree: s.worktree,
+          model: slotModel(template, s.slot),
           spend: { usd: t.usd, inputTokens: t.inputTokens, cacheReadTokens: t.cacheReadTokens, outputTokens: t.outputTokens, requests: t.requests },
+          compat: (src.meter.sessionSpend(s.id)?.compat ?? []).map(({ rule, count }) => ({ rule, count })),
           changedFiles: await src.review.changedPaths(runId, s.id),
         };
       }),

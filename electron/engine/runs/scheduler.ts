@@ -6,9 +6,9 @@ import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { type EngineEvent, type SessionInfo, type SessionStatus, type SnapshotResult, isFinalStatus } from '../../shared/contract.ts';
 import { EngineError } from '../errors.ts';
-import { type Meter, type MeterProxy, proxyUrl } from '../meter/index.ts';
+import { type Meter, type MeterProxy, type MeterStatus, compatProfile, proxyUrl } from '../meter/index.ts';
 import { AgentSession, type OutputSink, type PtySpec, type Subscription } from '../sessions/index.ts';
-import { agentPresetInfo, buildAgentLaunch, parseStoredTemplate } from '../templates/index.ts';
+import { agentPresetInfo, buildAgentLaunch, compatOf, parseStoredTemplate } from '../templates/index.ts';
 import type { LiveRun, LiveSession, RunRegistry } from './registry.ts';
 
 export interface SchedulerDeps {
@@ -27,6 +27,13 @@ export interface SchedulerDeps {
 }
 
 const now = () => new Date().toISOString();
+/** The states the meter sets (and so may lift). */
+const METER_STATES: readonly SessionStatus[] = ['over_budget', 'rate_limited', 'rejected'];
+
+/** The model a slot runs: its own where the template gives one, else the run's. */
+export function slotModel(t: { model: string; models?: (string | null)[] }, slot: number): string {
+  return t.models?.[slot - 1] ?? t.model;
+}
 
 export class Scheduler {
   private closing = false;
@@ -62,8 +69,9 @@ export class Scheduler {
     const sessionDir = join(this.d.dataDir, 'sessions', s.info.id);
     await mkdir(sessionDir, { recursive: true });
     const origin = this.d.origin();
+    const model = slotModel(t, s.info.slot);
     const launch = buildAgentLaunch(
-      t,
+      { ...t, model },
       {
         sessionId: s.info.id,
         slot: s.info.slot,
@@ -84,7 +92,14 @@ export class Scheduler {
       await writeFile(f.path, f.content, { mode: f.mode ?? 0o600 });
       if (f.mode) await chmod(f.path, f.mode);
     }
-    meter.addSession({ sessionId: s.info.id, runId: s.run.info.id, style: t.provider.style, model: t.model, budgetUsd: this.sessionBudget(s) });
+    meter.addSession({
+      sessionId: s.info.id,
+      runId: s.run.info.id,
+      style: t.provider.style,
+      model,
+      budgetUsd: this.sessionBudget(s),
+      compat: compatOf(t) === 'none' ? null : compatProfile(compatOf(t)),
+    });
     proxy.register(s.proxyToken, {
       sessionId: s.info.id,
       upstreamBaseUrl: t.provider.baseUrl,
@@ -121,11 +136,11 @@ export class Scheduler {
     }
   }
 
-  /** The meter's view of a session (over budget, rate limited, back to work); it only lifts the states it set itself. */
-  onMeterStatus(sessionId: string, status: 'over_budget' | 'rate_limited' | 'working', detail: string | null): void {
+  /** The meter's view of a session (over budget, rate limited, rejected, back to work); it lifts only what it set. */
+  onMeterStatus(sessionId: string, status: MeterStatus, detail: string | null): void {
     const agent = this.d.registry.liveSession(sessionId)?.terminal.agent;
     if (!agent || isFinalStatus(agent.status)) return;
-    if (status === 'working' && agent.status !== 'over_budget' && agent.status !== 'rate_limited') return;
+    if (status === 'working' && !METER_STATES.includes(agent.status)) return;
     agent.setStatus(status, detail);
   }
 

@@ -4,4 +4,5 @@ export { EngineSettings, type ProviderRef } from './settings.ts';
 export { SettingsError, loadSettings, parseSettings, saveSettings, settingsPath } from './settings-file.ts';
 export { ProviderKeys } from './keys.ts';
 export { fetchBalance } from './balance.ts';
+export { describeModel, fetchModels, shippedModels } from './models.ts';
 export { writePrivateFile } from './private-file.ts';

@@ -1,9 +1,11 @@
 // What the engine knows about the user's setup: settings.json (prices, reference model, default budgets) and the
 // provider keys (the engine's environment first, then the data dir's keys.json or keys handed over in memory).
-import { KNOWN_PROVIDER_KEYS, type Balance, type PriceEntry, type Settings, type SettingsView } from '../../shared/contract.ts';
+import { KNOWN_PROVIDER_KEYS, type Balance, type ModelList, type PriceEntry, type Settings, type SettingsView } from '../../shared/contract.ts';
 import { EngineError } from '../errors.ts';
 import { PriceTable, effectivePrices } from '../meter/index.ts';
+import { PROVIDER_PRESETS, providerSpec, type ProviderPresetName } from '../templates/index.ts';
 import { fetchBalance } from './balance.ts';
+import { fetchModels, shippedModels } from './models.ts';
 import { ProviderKeys } from './keys.ts';
 import { loadSettings, parseSettings, saveSettings, settingsPath } from './settings-file.ts';
 
@@ -66,5 +68,21 @@ export class EngineSettings {
     const key = this.providerKey(provider.apiKeyEnv);
     if (!key) throw new EngineError('no_key', `${provider.apiKeyEnv} is not set — the balance needs the provider key`);
     return fetchBalance(provider.baseUrl, key, provider.preset);
+  }
+
+  /** The models to offer for a provider preset: its own list when its key is set, else the shipped table. */
+  async models(preset: string): Promise<ModelList> {
+    if (!(PROVIDER_PRESETS as readonly string[]).includes(preset))
+      throw new EngineError('bad_request', `unknown provider preset '${preset}' — use one of ${PROVIDER_PRESETS.join(', ')}`, { field: 'provider' });
+    const spec = providerSpec(preset as ProviderPresetName);
+    const shipped = (note: string): ModelList => ({ source: 'shipped', models: shippedModels(), note });
+    if (!spec.baseUrl) return shipped('a custom provider names its own base URL in the template; showing the shipped table');
+    const key = this.providerKey(spec.apiKeyEnv);
+    if (!key) return shipped(`${spec.apiKeyEnv} is not set — showing the shipped table (set the key to list the provider's models)`);
+    try {
+      return { source: 'provider', models: await fetchModels(spec.baseUrl, key), note: null };
+    } catch (err) {
+      return shipped(`${(err as Error).message} — showing the shipped table`);
+    }
   }
 }

@@ -1,8 +1,9 @@
 // Turns a template and one session's context into the exact program, argv, environment and config files to start.
 import path from 'node:path';
+import { compatProfile } from '../meter/index.ts';
 import { modelContextWindow } from './models.ts';
 import { KNOWN_KEY_VARS } from './presets.ts';
-import type { Template } from './schema.ts';
+import { compatOf, type Template } from './schema.ts';
 
 export interface SessionContext {
   sessionId: string;
@@ -33,7 +34,8 @@ export interface AgentLaunch {
 }
 
 export function slotTask(t: Template, slot: number): string | null {
-  return t.tasks[slot - 1] ?? null;
+  // A hole (a slot with a model but no task of its own) is no task.
+  return t.tasks[slot - 1] || null;
 }
 
 export function renderPlaceholders(
@@ -57,6 +59,22 @@ export function renderPlaceholders(
 }
 
 const TASK_ARG = /^\{\{\s*task\s*\}\}$/;
+
+/**
+ * Claude Code's model-tier variables (2.1.332: read off its binary — test/unit/launch-tiers.test.ts checks that every
+ * ANTHROPIC_DEFAULT_*_MODEL the installed version knows is here).
+ */
+export const CLAUDE_CODE_MODEL_VARS: readonly string[] = [
+  'ANTHROPIC_MODEL',
+  'ANTHROPIC_DEFAULT_MODEL',
+  'ANTHROPIC_DEFAULT_OPUS_MODEL',
+  'ANTHROPIC_DEFAULT_SONNET_MODEL',
+  'ANTHROPIC_DEFAULT_HAIKU_MODEL',
+  'ANTHROPIC_DEFAULT_FABLE_MODEL',
+  'ANTHROPIC_SMALL_FAST_MODEL',
+  'CLAUDE_CODE_SUBAGENT_MODEL',
+  'CLAUDE_CODE_WORKFLOW_SUBAGENT_MODEL',
+];
 
 const HOOK_EVENTS = ['Stop', 'PermissionRequest', 'Notification', 'StopFailure', 'UserPromptSubmit', 'PreToolUse'] as const;
 const EDIT_TOOLS = 'Write|Edit|MultiEdit|NotebookEdit';
@@ -87,6 +105,8 @@ export function buildAgentLaunch(t: Template, ctx: SessionContext, baseEnv: Node
       });
       // Without it Claude Code assumes a window for a model id it does not know and compacts too late.
       if (window !== null) env.CLAUDE_CODE_MAX_CONTEXT_TOKENS = String(window);
+      // What the provider's compatibility profile wants of Claude Code (e.g. tool search off for Moonshot).
+      Object.assign(env, compatProfile(compatOf(t)).spec.claudeCodeEnv);
       files.push(
         { path: path.join(configDir, '.claude.json'), content: claudeStateJson(ctx.cwd), mode: 0o600 },
         { path: settingsPath, content: claudeSettingsJson(ctx.hookUrl), mode: 0o600 },
@@ -191,15 +211,8 @@ function agentEnv(t: Template, ctx: SessionContext, baseEnv: NodeJS.ProcessEnv):
     env.OPENAI_BASE_URL = ctx.endpoint.baseUrl;
     env.OPENAI_API_KEY = ctx.endpoint.token;
   }
-  for (const k of [
-    'ANTHROPIC_MODEL',
-    'ANTHROPIC_DEFAULT_OPUS_MODEL',
-    'ANTHROPIC_DEFAULT_SONNET_MODEL',
-    'ANTHROPIC_DEFAULT_HAIKU_MODEL',
-    'CLAUDE_CODE_SUBAGENT_MODEL',
-  ]) {
-    env[k] = t.model;
-  }
+  // Every model tier Claude Code may pick: one left unmapped sends a Claude id the provider does not serve (404).
+  for (const k of CLAUDE_CODE_MODEL_VARS) env[k] = t.model;
   env.FLOTILLA_SESSION_ID = ctx.sessionId;
   env.TERM = 'xterm-256color';
   env.COLORTERM = 'truecolor';

@@ -93,6 +93,8 @@ interface ProviderPresetSpec {
   baseUrl: string | null;
   style: ApiStyle;
   apiKeyEnv: string;
+  /** The compatibility profile its requests get unless the template names one (meter/compat). */
+  compat: string;
   /** Hosts other than Moonshot name the model with a vendor prefix. */
   defaultModel: string;
 }
@@ -104,22 +106,26 @@ const PROVIDERS: Record<ProviderPresetName, ProviderPresetSpec> = {
     baseUrl: 'https://api.moonshot.ai/anthropic',
     style: 'anthropic',
     apiKeyEnv: 'MOONSHOT_API_KEY',
+    compat: 'moonshot',
     defaultModel: DEFAULT_MODEL,
   },
   'moonshot-openai': {
     baseUrl: 'https://api.moonshot.ai/v1',
     style: 'openai',
     apiKeyEnv: 'MOONSHOT_API_KEY',
+    compat: 'moonshot',
     defaultModel: DEFAULT_MODEL,
   },
   openrouter: {
     baseUrl: 'https://openrouter.ai/api/v1',
     style: 'openai',
     apiKeyEnv: 'OPENROUTER_API_KEY',
+    compat: 'none',
     defaultModel: `moonshotai/${DEFAULT_MODEL}`,
   },
   // The key variable is engine-side only: FLOTILLA_* never reaches an agent.
-  custom: { baseUrl: null, style: 'anthropic', apiKeyEnv: 'FLOTILLA_API_KEY', defaultModel: DEFAULT_MODEL },
+  // Custom providers choose their profile (provider.compat); none by default.
+  custom: { baseUrl: null, style: 'anthropic', apiKeyEnv: 'FLOTILLA_API_KEY', defaultModel: DEFAULT_MODEL, compat: 'none' },
 };
 
 export function providerSpec(preset: ProviderPresetName): ProviderPresetSpec {

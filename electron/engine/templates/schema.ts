@@ -4,7 +4,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Document, type Node } from 'yaml';
 import { Limits, PRICE_OVERRIDE_FIELDS, PriceOverride, type ErrorIssue, type PriceOverrides } from '../../shared/contract.ts';
-import { PriceTable } from '../meter/index.ts';
+import { COMPAT_PROFILES, PriceTable } from '../meter/index.ts';
 import {
   AGENT_PRESETS,
   API_STYLES,
@@ -52,8 +52,17 @@ export interface Template {
     args: string[] | null;
     env: Record<string, string>;
   };
-  provider: { preset: string; baseUrl: string; style: ApiStyle; apiKeyEnv: string };
+  provider: {
+    preset: string;
+    baseUrl: string;
+    style: ApiStyle;
+    apiKeyEnv: string;
+    /** The compatibility profile the template names (meter/compat); absent: the preset's default (see compatOf). */
+    compat?: string;
+  };
   model: string;
+  /** Per-slot models (index slot − 1) where the template gives some; a slot without one runs `model`. */
+  models?: (string | null)[];
   budget: { perSessionUsd: number | null; runUsd: number | null };
   tasks: string[];
   /**
@@ -120,6 +129,8 @@ const TOP_KEYS = [
  * everyday fields; a test pins it).
  */
 const PRICING_KEYS = ['prices', 'referenceModel'] as const;
+/** Per-slot fields, accepted like the pricing ones (and not listed among the everyday fields either). */
+const SLOT_KEYS = ['slots', 'models'] as const;
 
 const TemplateSchema = z.strictObject({
   name: nonEmpty,
@@ -142,11 +153,14 @@ const TemplateSchema = z.strictObject({
       baseUrl: z.string().trim().refine(isHttpUrl).optional(),
       style: z.enum(API_STYLES as [ApiStyle, ...ApiStyle[]]).optional(),
       apiKeyEnv: z.string().regex(ENV_NAME).optional(),
+      compat: z.enum(COMPAT_PROFILES as [string, ...string[]]).optional(),
     })
     .optional(),
   model: nonEmpty.optional(),
   budget: z.strictObject({ perSessionUsd: usd.optional(), runUsd: usd.optional() }).optional(),
   tasks: z.array(nonEmpty).optional(),
+  slots: z.array(z.strictObject({ model: nonEmpty.optional(), task: nonEmpty.optional() })).optional(),
+  models: z.array(nonEmpty).optional(),
   prices: z.record(z.string(), PriceOverride).optional(),
   referenceModel: nonEmpty.optional(),
 });
@@ -155,7 +169,8 @@ type RawTemplate = z.infer<typeof TemplateSchema>;
 const SUB_KEYS: Record<string, readonly string[]> = {
   '': TOP_KEYS,
   agent: ['preset', 'command', 'args', 'env'],
-  provider: ['preset', 'baseUrl', 'style', 'apiKeyEnv'],
+  provider: ['preset', 'baseUrl', 'style', 'apiKeyEnv', 'compat'],
+  'slots.*': ['model', 'task'],
   budget: ['perSessionUsd', 'runUsd'],
   'prices.*': PRICE_OVERRIDE_FIELDS,
 };
@@ -180,6 +195,13 @@ const EXPECTED: Record<string, string> = {
   'provider.baseUrl': 'an http(s) URL, e.g. https://api.moonshot.ai/anthropic',
   'provider.style': `one of ${API_STYLES.join(', ')}`,
   'provider.apiKeyEnv': 'an environment variable name, e.g. MOONSHOT_API_KEY',
+  'provider.compat': `one of ${COMPAT_PROFILES.join(', ')}`,
+  slots: 'a list of per-slot settings, e.g. [{model: kimi-k3}, {model: kimi-k2.6, task: "…"}]',
+  'slots.*': 'a mapping with model and/or task',
+  'slots.*.model': 'a non-empty model id, e.g. kimi-k3',
+  'slots.*.task': 'a non-empty task prompt',
+  models: 'a list of model ids, one per slot (beside tasks)',
+  'models.*': 'a non-empty model id',
   model: 'a non-empty model id, e.g. kimi-k2.6',
   budget: 'a mapping with perSessionUsd and/or runUsd',
   'budget.perSessionUsd': 'a positive number of US dollars',
@@ -269,7 +291,7 @@ function problemsFromZod(issues: z.core.$ZodIssue[], raw: unknown): Problem[] {
       const pattern = patternOf(p);
       const allowed = SUB_KEYS[pattern] ?? [];
       for (const key of issue.keys) {
-        const hint = closest(key, pattern === '' ? [...allowed, ...PRICING_KEYS] : allowed);
+        const hint = closest(key, pattern === '' ? [...allowed, ...PRICING_KEYS, ...SLOT_KEYS] : allowed);
         out.push({
           path: [...p, key],
           text: `unknown field '${key}'${hint ? ` — did you mean '${hint}'?` : ''} — expected one of ${allowed.join(', ')}`,
@@ -290,6 +312,9 @@ function problemsFromZod(issues: z.core.$ZodIssue[], raw: unknown): Problem[] {
     const value = getAt(raw, p);
     if (value === undefined) {
       out.push({ path: p, text: `required — expected ${expected}` });
+    } else if (pattern === 'provider.compat') {
+      const hint = typeof value === 'string' ? closest(value, COMPAT_PROFILES) : null;
+      out.push({ path: p, text: `unknown compat profile ${show(value)}${hint ? ` — did you mean '${hint}'?` : ''} — expected ${expected}` });
     } else if (pattern === 'agent.preset' || pattern === 'provider.preset') {
       const kind = pattern === 'agent.preset' ? 'agent' : 'provider';
       const choices = kind === 'agent' ? AGENT_PRESETS : PROVIDER_PRESETS;
@@ -467,14 +492,24 @@ function resolve(
     });
   }
 
-  const tasks = raw.tasks ?? [];
-  if (raw.count === undefined && tasks.length > MAX_COUNT) {
+  // A slot's own task (slots[i].task) wins over tasks[i]; slots and models give per-slot models.
+  const slots = raw.slots ?? [];
+  const tasks = [...(raw.tasks ?? [])];
+  slots.forEach((sl, i) => {
+    if (sl.task !== undefined) tasks[i] = sl.task;
+  });
+  if (raw.slots !== undefined && raw.models !== undefined) {
+    problems.push({ path: ['models'], text: 'give per-slot models either as slots: [{model: …}] or as models: [...], not both' });
+  }
+  const perSlot = raw.models ?? slots.map((sl) => sl.model ?? null);
+  const longest = Math.max(tasks.length, perSlot.length);
+  if (raw.count === undefined && longest > MAX_COUNT) {
     problems.push({
-      path: ['tasks'],
-      text: `${tasks.length} tasks but a run has at most ${MAX_COUNT} sessions — split the list over several runs, or set count to use only the first ones`,
+      path: [tasks.length >= perSlot.length ? 'tasks' : raw.models ? 'models' : 'slots'],
+      text: `${longest} slots but a run has at most ${MAX_COUNT} sessions — split the list over several runs, or set count to use only the first ones`,
     });
   }
-  const count = raw.count ?? Math.max(1, Math.min(tasks.length, MAX_COUNT));
+  const count = raw.count ?? Math.max(1, Math.min(longest, MAX_COUNT));
 
   // In print mode every slot needs a prompt, or that session exits at once with an error.
   if (agentPreset === 'claude-code-batch' && raw.agent?.args === undefined && count > tasks.length) {
@@ -513,10 +548,12 @@ function resolve(
         baseUrl: baseUrl!.replace(/\/+$/, ''),
         style,
         apiKeyEnv: raw.provider?.apiKeyEnv ?? provider.apiKeyEnv,
+        ...(raw.provider?.compat !== undefined ? { compat: raw.provider.compat } : {}),
       },
       model: raw.model ?? provider.defaultModel,
+      ...(perSlot.some((m) => m !== null) ? { models: perSlot } : {}),
       budget: { perSessionUsd: raw.budget?.perSessionUsd ?? null, runUsd: raw.budget?.runUsd ?? null },
-      tasks,
+      tasks: Array.from(tasks, (t) => t ?? ''),
       ...(raw.prices && Object.keys(raw.prices).length > 0 ? { prices: raw.prices } : {}),
       ...(raw.referenceModel !== undefined ? { referenceModel: raw.referenceModel } : {}),
     },
@@ -557,4 +594,10 @@ function priceProblems(raw: RawTemplate, known: PriceTable): Problem[] {
     }
   }
   return problems;
+}
+
+/** The compatibility profile a template's requests get: the one it names, else its provider preset's default. */
+export function compatOf(t: Pick<Template, 'provider'>): string {
+  if (t.provider.compat) return t.provider.compat;
+  return (PROVIDER_PRESETS as readonly string[]).includes(t.provider.preset) ? providerSpec(t.provider.preset as ProviderPresetName).compat : 'none';
 }

@@ -20,8 +20,16 @@ const StoredTemplateSchema = z.object({
     args: z.array(z.string()).nullable(),
     env: z.record(z.string(), z.string()),
   }),
-  provider: z.object({ preset: z.string(), baseUrl: z.string(), style: ApiStyle, apiKeyEnv: z.string() }),
+  provider: z.object({
+    preset: z.string(),
+    baseUrl: z.string(),
+    style: ApiStyle,
+    apiKeyEnv: z.string(),
+    // Absent (runs stored before profiles existed, or a template that names none): the preset's default, as at launch.
+    compat: z.string().optional(),
+  }),
   model: z.string(),
+  models: z.array(z.string().nullable()).optional(),
   budget: z.object({ perSessionUsd: z.number().nullable(), runUsd: z.number().nullable() }),
   tasks: z.array(z.string()),
   prices: PriceOverrides.optional(),

@@ -8,7 +8,7 @@ import { Grid } from './Grid.tsx';
 import { LaunchDialog } from './LaunchDialog.tsx';
 import { PanelButtons, SidePanel } from './panels/index.tsx';
 import { Notifications } from './Notifications.tsx';
-import { STATUS_LABEL, STATUS_ORDER, pct, usd } from './format.ts';
+import { STATUS_LABEL, STATUS_ORDER, needsYou, pct, usd } from './format.ts';
 
 function Header() {
   const run = useStore((s) => (s.currentRunId ? s.runs.get(s.currentRunId) : undefined));
@@ -111,16 +111,16 @@ function EmptyState() {
 
 export function App() {
   const count = useStore((s) => selectCurrentSessions(s).length);
-  const needsYou = useStore((s) => {
+  const waiting = useStore((s) => {
     let n = 0;
-    for (const x of s.sessions.values()) if (x.status === 'needs_you') n++;
+    for (const x of s.sessions.values()) if (needsYou(x.status)) n++;
     return n;
   });
   const launchOpen = useStore((s) => s.launchOpen);
 
   useEffect(() => {
-    document.title = needsYou > 0 ? `(${needsYou}) Flotilla` : 'Flotilla';
-  }, [needsYou]);
+    document.title = waiting > 0 ? `(${waiting}) Flotilla` : 'Flotilla';
+  }, [waiting]);
 
   useEffect(() => {
     window.addEventListener('keydown', handleGlobalKey, true);

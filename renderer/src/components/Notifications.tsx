@@ -6,7 +6,7 @@ import type { SessionInfo, SessionStatus } from '../../../electron/shared/contra
 import { platform } from '../platform/index.ts';
 import { useStore } from '../state/index.ts';
 
-const NOTIFY: readonly SessionStatus[] = ['needs_you', 'done', 'failed'];
+const NOTIFY: readonly SessionStatus[] = ['needs_you', 'rejected', 'done', 'failed'];
 const DISMISS_MS = 8_000;
 const MAX_NOTICES = 5;
 
@@ -20,7 +20,14 @@ interface Notice {
 
 function describe(s: SessionInfo, runName: string | undefined): { title: string; body: string } {
   const who = `#${s.slot}${s.task ? ` ${s.task}` : ''}`;
-  const title = s.status === 'needs_you' ? `Session ${who} needs you` : s.status === 'done' ? `Session ${who} is done` : `Session ${who} failed`;
+  const title =
+    s.status === 'needs_you'
+      ? `Session ${who} needs you`
+      : s.status === 'rejected'
+        ? `The provider rejected a request of session ${who}`
+        : s.status === 'done'
+          ? `Session ${who} is done`
+          : `Session ${who} failed`;
   const body = [runName, s.statusDetail].filter(Boolean).join(' · ');
   return { title, body };
 }

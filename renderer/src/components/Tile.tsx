@@ -69,7 +69,7 @@ export function Tile({ sessionId, compact = false }: { sessionId: string; compac
           </button>
         )}
       </header>
-      {session.statusDetail && (status === 'needs_you' || status === 'failed' || status === 'over_budget' || status === 'rate_limited') && (
+      {session.statusDetail && (status === 'needs_you' || status === 'rejected' || status === 'failed' || status === 'over_budget' || status === 'rate_limited') && (
         <div className="tile-detail">{session.statusDetail}</div>
       )}
       <div className="tile-term" data-testid={`terminal-${slot}`} ref={termRef} />

@@ -21,10 +21,12 @@ export const STATUS_LABEL: Record<SessionStatus, string> = {
   stopped: 'stopped',
   over_budget: 'over budget',
   rate_limited: 'rate limited',
+  rejected: 'provider rejected',
 };
 
 export const STATUS_ORDER: SessionStatus[] = [
   'needs_you',
+  'rejected',
   'working',
   'starting',
   'queued',
@@ -35,3 +37,6 @@ export const STATUS_ORDER: SessionStatus[] = [
   'failed',
   'stopped',
 ];
+
+/** Statuses where the session waits for the user: a question, or a request the provider refused. */
+export const needsYou = (s: SessionStatus): boolean => s === 'needs_you' || s === 'rejected';

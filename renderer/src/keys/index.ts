@@ -1,6 +1,7 @@
 // App-wide keys. Terminals hand these back (attachCustomKeyEventHandler) so an agent's tile never swallows them.
 import { selectCurrentSessions, useStore } from '../state/index.ts';
 import { terminals } from '../terminal/index.ts';
+import { needsYou } from '../components/format.ts';
 
 type Action = { kind: 'slot'; n: number } | { kind: 'nextNeedsYou' } | { kind: 'launch' } | { kind: 'grid' };
 
@@ -42,10 +43,10 @@ export function handleGlobalKey(e: KeyboardEvent): void {
       break;
     }
     case 'nextNeedsYou': {
-      const waiting = sessions.filter((x) => x.status === 'needs_you');
+      const waiting = sessions.filter((x) => needsYou(x.status));
       if (!waiting.length) break;
       const at = sessions.findIndex((x) => x.id === st.focusedId);
-      const next = sessions.slice(at + 1).find((x) => x.status === 'needs_you') ?? waiting[0]!;
+      const next = sessions.slice(at + 1).find((x) => needsYou(x.status)) ?? waiting[0]!;
       focusSession(next.id);
       break;
     }

@@ -31,12 +31,13 @@ const INCLUDE_USAGE = '"stream_options":{"include_usage":true}';
 
 /**
  * Tolerant: a body that is not a JSON object gives {model: null, stream: false, rewritten: null, promptChars: 0}.
- * The include_usage rewrite applies to OpenAI chat streams (style 'openai', or a …/chat/completions path) that do not
- * already ask for it. When the body has no `stream_options` key the member is inserted textually after the opening
- * brace, so every other byte stays as the agent sent it; otherwise the parsed body is re-serialised with
- * stream_options.include_usage = true (other options kept).
+ * `rewrite` (the compatibility layer) may change the parsed body in place and return true; the body is then sent
+ * re-serialised. The include_usage rewrite applies to OpenAI chat streams (style 'openai', or a …/chat/completions path)
+ * that do not already ask for it. When nothing else changed and the body has no `stream_options` key, the member is
+ * inserted textually after the opening brace, so every other byte stays as the agent sent it; otherwise the parsed body
+ * is re-serialised with stream_options.include_usage = true (other options kept).
  */
-export function inspectRequest(style: ApiStyle, path: string, body: Buffer): RequestInfo {
+export function inspectRequest(style: ApiStyle, path: string, body: Buffer, rewrite?: (o: Record<string, any>) => boolean): RequestInfo {
   let o: any;
   try {
     o = JSON.parse(body.toString('utf8'));
@@ -44,14 +45,15 @@ export function inspectRequest(style: ApiStyle, path: string, body: Buffer): Req
     return { model: null, stream: false, rewritten: null, promptChars: 0 };
   }
   if (typeof o !== 'object' || o === null || Array.isArray(o)) return { model: null, stream: false, rewritten: null, promptChars: 0 };
+  const changed = rewrite ? rewrite(o) : false;
   const model = typeof o.model === 'string' && o.model ? o.model : null;
   const stream = o.stream === true;
   const wire = wireStyleForPath(path) ?? style;
-  let rewritten: Buffer | null = null;
+  let rewritten: Buffer | null = changed ? Buffer.from(JSON.stringify(o)) : null;
   if (wire === 'openai' && stream) {
     const so = o.stream_options;
     if (!(so && typeof so === 'object' && so.include_usage === true)) {
-      if (!Object.prototype.hasOwnProperty.call(o, 'stream_options')) {
+      if (!changed && !Object.prototype.hasOwnProperty.call(o, 'stream_options')) {
         const brace = body.indexOf(0x7b); // `{`: the first non-space byte of a JSON object
         const empty = Object.keys(o).length === 0;
         rewritten = Buffer.concat([

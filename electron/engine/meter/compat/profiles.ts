@@ -1,0 +1,98 @@
+// Compatibility profiles: which rules a provider needs, with what options, and what the agents' launches should set
+// for it. A template names one (`provider.compat`); the Moonshot presets default to `moonshot`, other providers to `none`.
+import { RULES, ruleById, type Body, type CompatOptions, type CompatRule } from './rules.ts';
+import type { ApiStyle } from '../../../shared/contract.ts';
+
+export interface CompatProfileSpec {
+  name: string;
+  summary: string;
+  rules: readonly string[];
+  options: CompatOptions;
+  /** Set in Claude Code's environment when this profile is on (e.g. tool search off: its blocks break the provider). */
+  claudeCodeEnv: Record<string, string>;
+}
+
+const DEFAULT_OPTIONS: CompatOptions = { thinkingBudgetTokens: null, maxTools: 128 };
+
+const SPECS: readonly CompatProfileSpec[] = [
+  {
+    name: 'moonshot',
+    summary: "Moonshot's Kimi K2/K3 endpoints, as their reported rejections describe them (late 2026)",
+    rules: ['thinking-enabled', 'tool-reference-as-text', 'document-as-text', 'tools-max', 'inline-schema-refs'],
+    options: DEFAULT_OPTIONS,
+    // Tool search sends tool_reference blocks (Kimi-K2#118): off, so the rewrite is a safety net, not the rule.
+    claudeCodeEnv: { ENABLE_TOOL_SEARCH: 'false' },
+  },
+  {
+    name: 'moonshot-strict',
+    summary: 'moonshot, and role "system" messages folded into the system prompt (for an endpoint that refuses them)',
+    rules: ['thinking-enabled', 'tool-reference-as-text', 'document-as-text', 'tools-max', 'inline-schema-refs', 'fold-system-messages'],
+    options: DEFAULT_OPTIONS,
+    claudeCodeEnv: { ENABLE_TOOL_SEARCH: 'false' },
+  },
+  { name: 'none', summary: 'requests pass as the agent sent them', rules: [], options: DEFAULT_OPTIONS, claudeCodeEnv: {} },
+];
+
+export const COMPAT_PROFILES: readonly string[] = SPECS.map((s) => s.name);
+
+/** A rule that ran on one request: its id and what it did. */
+export interface RuleFire {
+  rule: string;
+  note: string;
+}
+
+export class CompatProfile {
+  readonly rules: readonly CompatRule[];
+
+  constructor(readonly spec: CompatProfileSpec) {
+    this.rules = spec.rules.map((id) => {
+      const r = ruleById(id);
+      if (!r) throw new Error(`compat profile ${spec.name} names rule '${id}', which does not exist — known: ${RULES.map((x) => x.id).join(', ')}`);
+      return r;
+    });
+  }
+
+  get name(): string {
+    return this.spec.name;
+  }
+
+  /** The rules that apply to a request of this style and model (before looking at the body). */
+  applicable(style: ApiStyle, model: string): CompatRule[] {
+    const id = model.toLowerCase();
+    return this.rules.filter((r) => r.styles.includes(style) && (r.models === null || r.models.test(id)));
+  }
+
+  /** Runs the applicable rules on a parsed body, in place. A rule that throws is skipped (and reported in the fires). */
+  apply(body: Body, style: ApiStyle, model: string): RuleFire[] {
+    const fires: RuleFire[] = [];
+    for (const rule of this.applicable(style, model)) {
+      let note: string | null;
+      try {
+        note = rule.apply(body, { style, model, options: this.spec.options });
+      } catch (err) {
+        fires.push({ rule: rule.id, note: `failed: ${(err as Error).message}` });
+        continue;
+      }
+      if (note !== null) fires.push({ rule: rule.id, note });
+    }
+    return fires;
+  }
+}
+
+const cache = new Map<string, CompatProfile>();
+
+/** The profile of that name; throws an error naming the known ones for any other. */
+export function compatProfile(name: string): CompatProfile {
+  let p = cache.get(name);
+  if (p) return p;
+  const spec = SPECS.find((s) => s.name === name);
+  if (!spec) throw new Error(`unknown compat profile '${name}' — use one of ${COMPAT_PROFILES.join(', ')}`);
+  p = new CompatProfile(spec);
+  cache.set(name, p);
+  return p;
+}
+
+/** The rule that is the known fix for a provider's rejection message, if one is. */
+export function ruleForRejection(message: string): CompatRule | null {
+  return RULES.find((r) => r.fixes.test(message)) ?? null;
+}

@@ -1,0 +1,179 @@
+// The meter's in-memory state per session and run, and the figures computed from it: live dollars (settled ledger rows
+// plus estimates of what streams now), the spend snapshots clients get, and what closing a row adds to the totals.
+// Pure: no I/O, no timers (the Meter owns those).
+import {
+  BILLED_USAGE_STATES,
+  type ApiStyle,
+  type LedgerRow,
+  type RunSpend,
+  type SessionSpend,
+  type TokenCounts,
+  type UpstreamErrorInfo,
+  zeroTokens,
+} from '../../shared/contract.ts';
+import type { CompatProfile } from './compat/index.ts';
+import type { SpendLedger } from './ledger.ts';
+import { type PriceTable, referenceCost } from './prices.ts';
+
+const zeroUsage = zeroTokens;
+
+export interface MeteredSession {
+  sessionId: string;
+  runId: string;
+  style: ApiStyle;
+  /** The template's model, used when a request names none. */
+  model: string;
+  budgetUsd: number | null;
+  /** The compatibility profile its requests are rewritten with (null: as sent). */
+  compat?: CompatProfile | null;
+}
+
+export interface MeteredRun {
+  runId: string;
+  budgetUsd: number | null;
+  prices: PriceTable;
+  referenceModel: string;
+}
+
+export interface InFlight {
+  /** Null for the one tick between forwarding and writing the row (the write is kept off the request's path). */
+  rowId: number | null;
+  settled: boolean;
+  model: string | null;
+  startedAt: number;
+  firstTokenAt: number | null;
+  promptTokensEstimate: number;
+  usage: TokenCounts | null;
+  estimatedOutputTokens: number;
+  lastProgressAt: number;
+}
+
+export interface SessionState {
+  info: MeteredSession;
+  run: RunState;
+  inFlight: Set<InFlight>;
+  /** Exact totals from the ledger, refreshed when a request closes. */
+  settled: LedgerTotals;
+  ttftMs: number | null;
+  tokensPerSec: number | null;
+  contextTokens: number | null;
+  contextWindow: number | null;
+  lastError: UpstreamErrorInfo | null;
+  /** Compatibility rules that fired on this session's requests: how often, and the last note. */
+  compat: Map<string, { count: number; last: string }>;
+  warned80: boolean;
+  over: boolean;
+  emitTimer: NodeJS.Timeout | null;
+}
+
+export interface RunState {
+  info: MeteredRun;
+  sessions: Set<SessionState>;
+  warned80: boolean;
+  over: boolean;
+  emitTimer: NodeJS.Timeout | null;
+}
+
+export type LedgerTotals = ReturnType<SpendLedger['totals']>;
+
+export function cost(run: RunState, model: string | null, u: TokenCounts): { usd: number; priced: boolean } {
+return run.info.prices.cost(model, u);
+}
+
+/** Dollars of a session: settled ledger rows plus live estimates of requests still streaming. */
+export function liveUsd(s: SessionState): { usd: number; estimateUsd: number } {
+  let estimateUsd = 0;
+  for (const f of s.inFlight) estimateUsd += cost(s.run, f.model, estimateUsage(f)).usd;
+  return { usd: s.settled.usd + estimateUsd, estimateUsd };
+}
+
+export function estimateUsage(f: InFlight): TokenCounts {
+  const u = f.usage ?? { ...zeroUsage(), inputTokens: f.promptTokensEstimate };
+  return { ...u, outputTokens: Math.max(u.outputTokens, f.estimatedOutputTokens) };
+}
+
+export function sessionSnapshot(s: SessionState): SessionSpend {
+  const { usd, estimateUsd } = liveUsd(s);
+  const t = s.settled;
+  const live = [...s.inFlight].map((f) => estimateUsage(f));
+  const sum = (k: keyof TokenCounts) => t[k] + live.reduce((a, u) => a + u[k], 0);
+  const usage: TokenCounts = {
+    inputTokens: sum('inputTokens'),
+    cacheReadTokens: sum('cacheReadTokens'),
+    cacheWriteTokens: sum('cacheWriteTokens'),
+    outputTokens: sum('outputTokens'),
+  };
+  // Savings compare priced tokens only: tokens of an unpriced model have no K2 figure to compare against.
+  const priced = [...s.inFlight].filter((f) => cost(s.run, f.model, zeroUsage()).priced).map((f) => estimateUsage(f));
+  const pricedUsage: TokenCounts = {
+    inputTokens: t.pricedUsage.inputTokens + priced.reduce((a, u) => a + u.inputTokens, 0),
+    cacheReadTokens: t.pricedUsage.cacheReadTokens + priced.reduce((a, u) => a + u.cacheReadTokens, 0),
+    cacheWriteTokens: t.pricedUsage.cacheWriteTokens + priced.reduce((a, u) => a + u.cacheWriteTokens, 0),
+    outputTokens: t.pricedUsage.outputTokens + priced.reduce((a, u) => a + u.outputTokens, 0),
+  };
+  const referenceUsd = referenceCost(s.run.info.prices, s.run.info.referenceModel, pricedUsage);
+  return {
+    sessionId: s.info.sessionId,
+    runId: s.info.runId,
+    usd,
+    estimateUsd,
+    ...usage,
+    // The ledger counts open rows as requests already; the live ones are counted once, from memory.
+    requests: t.requests - t.openRequests + s.inFlight.size,
+    unpricedTokens: t.unpricedTokens,
+    referenceModel: s.run.info.referenceModel,
+    referenceUsd,
+    savingsUsd: referenceUsd - usd,
+    budgetUsd: s.info.budgetUsd,
+    inFlight: s.inFlight.size,
+    ttftMs: s.ttftMs,
+    tokensPerSec: s.tokensPerSec,
+    contextFill: s.contextTokens !== null && s.contextWindow ? s.contextTokens / s.contextWindow : null,
+    contextTokens: s.contextTokens,
+    contextWindow: s.contextWindow,
+    lastError: s.lastError,
+    compat: [...s.compat].map(([rule, c]) => ({ rule, count: c.count, last: c.last })),
+  };
+}
+
+export function runSnapshot(run: RunState): RunSpend {
+  const parts = [...run.sessions].map((s) => sessionSnapshot(s));
+  const total = (k: 'usd' | 'estimateUsd' | 'inputTokens' | 'cacheReadTokens' | 'cacheWriteTokens' | 'outputTokens' | 'requests' | 'unpricedTokens' | 'referenceUsd') =>
+    parts.reduce((a, p) => a + p[k], 0);
+  return {
+    runId: run.info.runId,
+    usd: total('usd'),
+    estimateUsd: total('estimateUsd'),
+    inputTokens: total('inputTokens'),
+    cacheReadTokens: total('cacheReadTokens'),
+    cacheWriteTokens: total('cacheWriteTokens'),
+    outputTokens: total('outputTokens'),
+    requests: total('requests'),
+    unpricedTokens: total('unpricedTokens'),
+    referenceModel: run.info.referenceModel,
+    referenceUsd: total('referenceUsd'),
+    savingsUsd: total('referenceUsd') - total('usd'),
+    budgetUsd: run.info.budgetUsd,
+  };
+}
+
+const BILLED: ReadonlySet<LedgerRow['state']> = new Set(BILLED_USAGE_STATES);
+
+/** What closing one row adds to the ledger's totals (the same sums SpendLedger.totals computes in SQL). */
+export function addToTotals(t: LedgerTotals, state: LedgerRow['state'], u: TokenCounts, usd: number, priced: boolean): void {
+  t.requests += 1;
+  if (!BILLED.has(state)) return;
+  t.usd += usd;
+  t.inputTokens += u.inputTokens;
+  t.cacheReadTokens += u.cacheReadTokens;
+  t.cacheWriteTokens += u.cacheWriteTokens;
+  t.outputTokens += u.outputTokens;
+  if (priced) {
+    t.pricedUsage.inputTokens += u.inputTokens;
+    t.pricedUsage.cacheReadTokens += u.cacheReadTokens;
+    t.pricedUsage.cacheWriteTokens += u.cacheWriteTokens;
+    t.pricedUsage.outputTokens += u.outputTokens;
+  } else {
+    t.unpricedTokens += u.inputTokens + u.cacheReadTokens + u.cacheWriteTokens + u.outputTokens;
+  }
+}
