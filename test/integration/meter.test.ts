@@ -271,4 +271,33 @@ model: kimi-k2.6
     const total = lines.reduce((a, l) => a + Number(l.split(',')[col] || 0), 0);
     expect(Math.abs(total - (await e.call('spend', { runId: run.id })).run!.usd)).toBeLessThan(1e-6);
   });
+
+  it('one run compares models: each slot runs and is metered at its own model (slots: [{model}])', async () => {
+    const agent =
+      "fetch(process.env.ANTHROPIC_BASE_URL + '/v1/messages', { method: 'POST', headers: { authorization: 'Bearer ' + process.env.ANTHROPIC_AUTH_TOKEN, 'content-type': 'application/json' }, body: JSON.stringify({ model: process.env.ANTHROPIC_MODEL, max_tokens: 10, tools: [{ name: 'Write', input_schema: { type: 'object' } }], messages: [{ role: 'user', content: 'USAGE 1000000 0 0 1000000\\nSAY hi' }] }) }).then((r) => process.exit(r.ok ? 0 : 1))";
+    const e = await engine();
+    const { run } = await e.call('launch', {
+      templateText: `
+name: compare
+repo: ${makeRepo()}
+agent: { preset: shell, command: node, args: ["-e", ${JSON.stringify(agent)}] }
+provider: { preset: custom, baseUrl: "${upstream.url}", style: anthropic, apiKeyEnv: TEST_PROVIDER_KEY }
+model: kimi-k2.6
+slots: [{ model: kimi-k3 }, {}, { model: kimi-k2.7-code }]
+`,
+    });
+    await e.waitForRun(run.id);
+    const sessions = e.registry.listSessions(run.id);
+    expect(sessions.map((x) => x.status)).toEqual(['done', 'done', 'done']);
+    const bySession = new Map(e.ledger.rows(run.id).map((r) => [r.sessionId, r]));
+    const t = PriceTable.shipped();
+    const models = ['kimi-k3', 'kimi-k2.6', 'kimi-k2.7-code'];
+    sessions.forEach((x, i) => {
+      const row = bySession.get(x.id)!;
+      expect(row.model).toBe(models[i]);
+      // 1M input + 1M output tokens: the dollars are the model's two list prices.
+      expect(row.usd).toBeCloseTo(t.get(models[i]!)!.inputUsd + t.get(models[i]!)!.outputUsd, 9);
+    });
+    expect((await e.call('report', { runId: run.id })).sessions.map((x) => x.model)).toEqual(models);
+  });
 });

@@ -22,6 +22,7 @@ export const spend = {
   overview: (runId: string) => request('spend', { runId }),
   ledger: (runId: string) => request('ledger', { runId }),
   raiseBudget: (sessionId: string, usd: number) => request('raiseBudget', { sessionId, usd }),
+  rejectedRequest: (sessionId: string) => request('rejectedRequest', { sessionId }),
   /** The run's ledger as a CSV download link (the engine's HTTP API, with its token). */
   csvUrl(runId: string): string | null {
     const ep = engine.endpoint;
@@ -64,6 +65,11 @@ export const settings = {
     }
   },
   removeKey: (name: string) => request('setProviderKey', { name, value: null }),
+};
+
+export const models = {
+  /** The provider's models when its key is set, else the shipped table. */
+  list: (provider?: string) => request('listModels', provider ? { provider } : {}),
 };
 
 export const templates = {

@@ -1,8 +1,8 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { parse as parseYaml } from 'yaml';
-import type { TemplateEntry } from '../../../electron/shared/contract.ts';
+import type { ModelList, TemplateEntry } from '../../../electron/shared/contract.ts';
 import { EngineRequestError } from '../../../electron/shared/client.ts';
-import { runs, templates as templateApi } from '../api/index.ts';
+import { models as modelApi, runs, templates as templateApi } from '../api/index.ts';
 import { focusSession } from '../keys/index.ts';
 import { platform } from '../platform/index.ts';
 import { loadRun, useStore } from '../state/index.ts';
@@ -64,12 +64,15 @@ function slugOf(name: string): string {
 
 interface Preview {
   name: string | null;
+  /** The template's provider preset, for the model list (moonshot when it names none). */
+  provider: string;
   rows: { slot: number; task: string | null }[];
   note: string | null;
 }
 
 function computePreview(source: 'yaml' | 'path', yamlText: string, count: string, tasksText: string): Preview {
   let name: string | null = null;
+  let provider = 'moonshot';
   let fileTasks: string[] = [];
   let fileCount: number | null = null;
   let note: string | null = null;
@@ -78,6 +81,8 @@ function computePreview(source: 'yaml' | 'path', yamlText: string, count: string
       const doc = parseYaml(yamlText) as Record<string, unknown> | null;
       if (doc && typeof doc === 'object') {
         if (typeof doc.name === 'string') name = doc.name;
+        const p = doc.provider as { preset?: unknown } | undefined;
+        if (p && typeof p.preset === 'string') provider = p.preset;
         if (Array.isArray(doc.tasks)) fileTasks = doc.tasks.map((t) => String(t));
         if (typeof doc.count === 'number') fileCount = doc.count;
       }
@@ -95,7 +100,7 @@ function computePreview(source: 'yaml' | 'path', yamlText: string, count: string
   const n = count.trim() ? Number(count) : (fileCount ?? Math.max(1, Math.min(tasks.length, 64)));
   const total = Number.isInteger(n) && n > 0 ? Math.min(n, 64) : 0;
   const rows = Array.from({ length: total }, (_, i) => ({ slot: i + 1, task: tasks[i] ?? null }));
-  return { name, rows, note };
+  return { name, provider, rows, note };
 }
 
 export function LaunchDialog() {
@@ -172,6 +177,20 @@ export function LaunchDialog() {
   };
 
   const preview = useMemo(() => computePreview(source, yamlText, count, tasksText), [source, yamlText, count, tasksText]);
+  // The models the template's provider offers (its own list when its key is set, else the shipped table).
+  const [modelList, setModelList] = useState<ModelList | null>(null);
+  const known = ['moonshot', 'moonshot-openai', 'openrouter', 'custom'];
+  const providerForModels = known.includes(preview.provider) ? preview.provider : 'moonshot';
+  useEffect(() => {
+    let live = true;
+    modelApi
+      .list(providerForModels)
+      .then((m) => live && setModelList(m))
+      .catch(() => live && setModelList(null));
+    return () => {
+      live = false;
+    };
+  }, [providerForModels]);
   const fieldErrors = useMemo(() => {
     const m = new Map<Field, string[]>();
     for (const e of errors) if (e.field) m.set(e.field, [...(m.get(e.field) ?? []), e.message]);
@@ -355,7 +374,21 @@ export function LaunchDialog() {
             ))}
             <label className={`field${fieldErrors.has('model') ? ' has-error' : ''}`}>
               <span>Model</span>
-              <input data-testid="launch-model" value={model} placeholder="from template" onChange={(e) => setModel(e.target.value)} />
+              <input data-testid="launch-model" list="launch-models" value={model} placeholder="from template" onChange={(e) => setModel(e.target.value)} />
+              <datalist id="launch-models" data-testid="launch-models">
+                {modelList?.models
+                  .filter((m) => !m.retiredOn)
+                  .map((m) => (
+                    <option key={m.id} value={m.id}>
+                      {`${m.priced ? '' : 'unpriced · '}${m.contextWindow ? `${Math.round(m.contextWindow / 1024)}K context` : ''}`}
+                    </option>
+                  ))}
+              </datalist>
+              {modelList && (
+                <span className="dim small" data-testid="launch-models-source">
+                  {modelList.source === 'provider' ? `models from ${providerForModels}` : (modelList.note ?? 'shipped price table')}
+                </span>
+              )}
             </label>
             {(fieldErrors.get('model') ?? []).map((e, i) => (
               <div key={i} className="field-error">

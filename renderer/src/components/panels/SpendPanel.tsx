@@ -125,6 +125,32 @@ function RaiseBudget({ session, spend }: { session: SessionInfo; spend: SessionS
   );
 }
 
+/** The refused request as a curl line (the key as $VAR, never its value): to the clipboard, or shown to copy. */
+function CopyAsCurl({ session }: { session: SessionInfo }) {
+  const [text, setText] = useState<string | null>(null);
+  const [note, setNote] = useState<string | null>(null);
+  const copy = async () => {
+    try {
+      const saved = await spendApi.rejectedRequest(session.id);
+      if (!saved) return setNote('The request was not kept.');
+      setText(saved.curl);
+      await navigator.clipboard.writeText(saved.curl);
+      setNote(`Copied. Saved as ${saved.savedAs}`);
+    } catch (err) {
+      setNote(`Not copied (${(err as Error).message}) — select the text below.`);
+    }
+  };
+  return (
+    <div className="spend-curl">
+      <button className="btn" data-testid={`spend-curl-${session.slot}`} onClick={() => void copy()}>
+        Copy as curl
+      </button>
+      {note && <span className="dim small"> {note}</span>}
+      {text && <textarea className="spend-curl-text mono" data-testid={`spend-curl-text-${session.slot}`} readOnly value={text} rows={4} />}
+    </div>
+  );
+}
+
 function SessionRow({ session }: { session: SessionInfo }) {
   const spend = useStore((s) => s.spend.get(session.id));
   const slot = session.slot;
@@ -182,6 +208,22 @@ function SessionRow({ session }: { session: SessionInfo }) {
                 {spend.lastError.kind.replace(/_/g, ' ')} · {spend.lastError.status}
               </span>{' '}
               {spend.lastError.message}
+              {spend.lastError.fixRule && (
+                <div className="spend-error-fix" data-testid={`spend-error-fix-${slot}`}>
+                  Known fix: the compat rule <code>{spend.lastError.fixRule}</code> (provider.compat: moonshot)
+                </div>
+              )}
+              {spend.lastError.savedAs && <CopyAsCurl session={session} />}
+            </div>
+          )}
+          {spend.compat.length > 0 && (
+            <div className="spend-compat" data-testid={`spend-compat-${slot}`}>
+              <span className="dim">rewritten to fit the model:</span>
+              {spend.compat.map((c) => (
+                <span key={c.rule} className="spend-compat-rule" title={c.last}>
+                  {c.rule} ×{c.count}
+                </span>
+              ))}
             </div>
           )}
         </>
