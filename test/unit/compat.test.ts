@@ -13,10 +13,7 @@ const strictRun = (body: object) => strictMoonshotRejection(body, STRICT_MODELS,
 function forward(body: object, profile = moonshot, style: 'anthropic' | 'openai' = 'anthropic') {
   const raw = Buffer.from(JSON.stringify(body));
   let fires: { rule: string; note: string }[] = [];
-  const info = inspectRequest(style, style === 'anthropic' ? '/v1/messages' : '/v1/chat/completions', raw, (o) => {
-    fires = profile.apply(o, style, String(o.model));
-    return fires.length > 0;
-  });
+  const info = inspectRequest(style, style === 'anthropic' ? '/v1/messages' : '/v1/chat/completions', raw, profile.rewriter(style, 'kimi-k2.6', (f) => (fires = f)));
   const sent = info.rewritten ?? raw;
   return { raw, sent, body: JSON.parse(sent.toString()), fires, unchanged: sent === raw };
 }
@@ -59,7 +56,9 @@ describe('the compat rules', () => {
     expect(strictRun(CLAUDE_CODE_BODY)?.message).toMatch(/only type=enabled/);
     const f = forward(CLAUDE_CODE_BODY);
     expect(f.body.thinking).toEqual({ type: 'enabled' });
-    expect(f.fires).toEqual([{ rule: 'thinking-enabled', note: 'thinking "adaptive" → "enabled"' }]);
+    expect(f.fires).toEqual([{ rule: 'thinking-enabled', note: 'thinking "adaptive" → "enabled"', member: { key: 'thinking', before: CLAUDE_CODE_BODY.thinking } }]);
+    // Only that member changed: spliced into the agent's bytes, everything else byte for byte.
+    expect(f.sent.toString()).toBe(f.raw.toString().replace('"thinking":{"type":"adaptive","display":"omitted"}', '"thinking":{"type":"enabled"}'));
     expect(strictRun(f.body)).toBeNull();
     const side = forward({ ...CLAUDE_CODE_BODY, thinking: undefined });
     expect(side.body.thinking).toEqual({ type: 'enabled' });
@@ -71,7 +70,7 @@ describe('the compat rules', () => {
 
   it('a body no rule touches goes byte for byte; a body that is not JSON goes as it is', () => {
     const raw = Buffer.from('{ "model" : "kimi-k2.6",\n  "messages": [], "max_tokens": 5 }');
-    expect(inspectRequest('anthropic', '/v1/messages', raw, (o) => moonshot.apply(o, 'anthropic', o.model).length > 0).rewritten).toBeNull();
+    expect(inspectRequest('anthropic', '/v1/messages', raw, moonshot.rewriter('anthropic', 'kimi-k2.6', () => {})).rewritten).toBeNull();
     const bad = Buffer.from('{"model": "kimi-k2.7-code", "messages": [');
     expect(inspectRequest('anthropic', '/v1/messages', bad, () => true).rewritten).toBeNull();
   });

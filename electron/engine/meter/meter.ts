@@ -300,19 +300,7 @@ export class Meter extends EventEmitter<MeterEvents> {
       onRequestBody(body: Buffer): RequestDecision | void {
         const refusal = meter.budgetRefusal(s);
         const profile = s.info.compat ?? null;
-        let fires: RuleFire[] = [];
-        const req = inspectRequest(
-          style,
-          ctx.path,
-          body,
-          profile
-            ? (o) => {
-                fires = profile.apply(o, style, typeof o.model === 'string' && o.model ? o.model : s.info.model);
-                return fires.some((f) => !f.note.startsWith('failed:'));
-              }
-            : undefined,
-        );
-        if (fires.length) meter.noteCompat(s, fires);
+        const req = inspectRequest(style, ctx.path, body, profile?.rewriter(style, s.info.model, (fires) => meter.noteCompat(s, fires)));
         sent = req.rewritten ?? body;
         const model = req.model ?? s.info.model;
         if (refusal) {

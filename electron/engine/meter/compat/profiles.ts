@@ -2,6 +2,7 @@
 // for it. A template names one (`provider.compat`); the Moonshot presets default to `moonshot`, other providers to `none`.
 import { RULES, ruleById, type Body, type CompatOptions, type CompatRule } from './rules.ts';
 import type { ApiStyle } from '../../../shared/contract.ts';
+import type { RewriteOutcome } from '../usage/index.ts';
 
 export interface CompatProfileSpec {
   name: string;
@@ -39,6 +40,8 @@ export const COMPAT_PROFILES: readonly string[] = SPECS.map((s) => s.name);
 export interface RuleFire {
   rule: string;
   note: string;
+  /** The rule only replaced this top-level member, which was `before` (undefined: it was absent). */
+  member?: { key: string; before: unknown };
 }
 
 export class CompatProfile {
@@ -62,18 +65,33 @@ export class CompatProfile {
     return this.rules.filter((r) => r.styles.includes(style) && (r.models === null || r.models.test(id)));
   }
 
+  /**
+   * inspectRequest's rewrite callback: runs the rules on the parsed body, hands what fired to `onFires`, and says what
+   * changed — only members that can be spliced into the agent's bytes, or a re-serialisation.
+   */
+  rewriter(style: ApiStyle, fallbackModel: string, onFires: (fires: RuleFire[]) => void): (o: Body) => RewriteOutcome {
+    return (o) => {
+      const fires = this.apply(o, style, typeof o.model === 'string' && o.model ? o.model : fallbackModel);
+      if (fires.length) onFires(fires);
+      const done = fires.filter((f) => !f.note.startsWith('failed:'));
+      if (!done.length) return false;
+      return done.every((f) => f.member) ? { members: done.map((f) => f.member!) } : true;
+    };
+  }
+
   /** Runs the applicable rules on a parsed body, in place. A rule that throws is skipped (and reported in the fires). */
   apply(body: Body, style: ApiStyle, model: string): RuleFire[] {
     const fires: RuleFire[] = [];
     for (const rule of this.applicable(style, model)) {
       let note: string | null;
+      const before = rule.member ? body[rule.member] : undefined;
       try {
         note = rule.apply(body, { style, model, options: this.spec.options });
       } catch (err) {
         fires.push({ rule: rule.id, note: `failed: ${(err as Error).message}` });
         continue;
       }
-      if (note !== null) fires.push({ rule: rule.id, note });
+      if (note !== null) fires.push({ rule: rule.id, note, ...(rule.member ? { member: { key: rule.member, before } } : {}) });
     }
     return fires;
   }

@@ -24,6 +24,11 @@ export interface CompatOptions {
 
 export interface CompatRule {
   id: string;
+  /**
+   * The one top-level member of the body the rule replaces, when that is all it does: then the rewrite can splice the
+   * new value into the agent's bytes instead of re-serialising a body of hundreds of KB (see inspectRequest).
+   */
+  member?: string;
   /** What it changes, in the user's words (the Spend panel, `flotilla probe`, the README). */
   summary: string;
   /** The public report it answers. */
@@ -44,6 +49,7 @@ const ALL: readonly ApiStyle[] = ['anthropic', 'openai', 'responses'];
 
 const thinkingEnabled: CompatRule = {
   id: 'thinking-enabled',
+  member: 'thinking',
   summary: 'thinking set to {"type":"enabled"} (Claude Code sends "adaptive", and none on side requests)',
   report: 'MoonshotAI/Kimi-K2#141 — kimi-k2.7-code: "invalid thinking: only type=enabled is allowed for this model"',
   models: /^kimi-k2\.7-code/,

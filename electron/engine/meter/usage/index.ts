@@ -31,7 +31,7 @@
 // an SSE error event mid-stream yields `error` with the HTTP status of the response (usually 200) and the provider type.
 export type { ApiStyle, TokenCounts, RequestInfo, ParserEvents, ParseResult, ParsedError, ResponseParser, ResponseParserOptions } from './types.ts';
 export { tokensFromChars, CHARS_PER_TOKEN } from './estimate.ts';
-export { inspectRequest, isBillable, wireStyleForPath } from './request.ts';
+export { inspectRequest, isBillable, spliceMember, wireStyleForPath, type RewriteOutcome } from './request.ts';
 export { createResponseParser } from './parser.ts';
 export { classifyUpstreamError } from './errors.ts';
 export { intentsFromToolCall, patchPaths } from './intents.ts';

@@ -37,7 +37,34 @@ const INCLUDE_USAGE = '"stream_options":{"include_usage":true}';
  * inserted textually after the opening brace, so every other byte stays as the agent sent it; otherwise the parsed body
  * is re-serialised with stream_options.include_usage = true (other options kept).
  */
-export function inspectRequest(style: ApiStyle, path: string, body: Buffer, rewrite?: (o: Record<string, any>) => boolean): RequestInfo {
+/**
+ * What a rewrite did: nothing (false), something anywhere (true: the body is re-serialised), or only replaced these
+ * top-level members (their values before), which are spliced into the agent's own bytes when that can be done safely.
+ */
+export type RewriteOutcome = boolean | { members: { key: string; before: unknown }[] };
+
+/**
+ * `"key":<value>` replaced in the bytes of a compact JSON object (what agents send), or inserted after its opening
+ * brace when it was absent; null when the old member cannot be found exactly once as written (then re-serialise).
+ */
+export function spliceMember(raw: Buffer, key: string, before: unknown, after: unknown): Buffer | null {
+  const next = Buffer.from(`${JSON.stringify(key)}:${JSON.stringify(after)}`);
+  if (before === undefined) {
+    const brace = raw.indexOf(0x7b);
+    if (brace < 0) return null;
+    const rest = raw.subarray(brace + 1);
+    const empty = rest.toString('latin1').trim() === '}';
+    return Buffer.concat([raw.subarray(0, brace + 1), next, Buffer.from(empty ? '' : ','), rest]);
+  }
+  const old = Buffer.from(`${JSON.stringify(key)}:${JSON.stringify(before)}`);
+  const at = raw.indexOf(old);
+  if (at < 1 || raw.indexOf(old, at + 1) >= 0) return null;
+  const prev = raw[at - 1];
+  if (prev !== 0x7b && prev !== 0x2c) return null; // `{` or `,`: a member, not text inside a string
+  return Buffer.concat([raw.subarray(0, at), next, raw.subarray(at + old.length)]);
+}
+
+export function inspectRequest(style: ApiStyle, path: string, body: Buffer, rewrite?: (o: Record<string, any>) => RewriteOutcome): RequestInfo {
   let o: any;
   try {
     o = JSON.parse(body.toString('utf8'));
@@ -45,11 +72,18 @@ export function inspectRequest(style: ApiStyle, path: string, body: Buffer, rewr
     return { model: null, stream: false, rewritten: null, promptChars: 0 };
   }
   if (typeof o !== 'object' || o === null || Array.isArray(o)) return { model: null, stream: false, rewritten: null, promptChars: 0 };
-  const changed = rewrite ? rewrite(o) : false;
+  const outcome = rewrite ? rewrite(o) : false;
+  const changed = outcome !== false;
   const model = typeof o.model === 'string' && o.model ? o.model : null;
   const stream = o.stream === true;
   const wire = wireStyleForPath(path) ?? style;
-  let rewritten: Buffer | null = changed ? Buffer.from(JSON.stringify(o)) : null;
+  let rewritten: Buffer | null = null;
+  if (typeof outcome === 'object') {
+    let b: Buffer | null = body;
+    for (const m of outcome.members) b = b && spliceMember(b, m.key, m.before, o[m.key]);
+    rewritten = b;
+  }
+  if (changed && rewritten === null) rewritten = Buffer.from(JSON.stringify(o));
   if (wire === 'openai' && stream) {
     const so = o.stream_options;
     if (!(so && typeof so === 'object' && so.include_usage === true)) {
