@@ -17,6 +17,8 @@
 // process.cpuUsage and their event-loop delay over a stdin/stdout line protocol, bench/meter-ipc.ts; the marks are
 // taken between phases, outside the timed window).
 // The ledger must hold one closed ('exact') row per metered request and a non-zero spend, or the bench exits 1.
+// Then bench/compat: the compatibility layer's added time per request on Claude Code's real request shape (target
+// p50 < 0.2 ms) and the downstream stream byte-identical through the moonshot profile, also exit 1 when either misses.
 // Caveats: this machine may have fewer cores than busy processes (2 cores here: on the metered/bare paths three busy
 // processes compete, on the direct path two), so part of the added TTFB and of the throughput loss is CPU contention
 // that a real remote provider would not cause — read the engine's CPU ms/req column for the cost proper. An unpaced
@@ -24,10 +26,12 @@
 // events instead.
 //
 //   npx tsx bench/meter.ts [--sessions 10] [--requests 30] [--words 700] [--rounds 2] [--prompt-kb 0] [--slow 0] [--no-bare]
+//                          [--compat-runs 3000]
 import http from 'node:http';
 import { parseArgs } from 'node:util';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { availableParallelism } from 'node:os';
+import { compatBench } from './compat.ts';
 import { startChild, type Child } from './meter-ipc.ts';
 
 const { values } = parseArgs({
@@ -39,8 +43,10 @@ const { values } = parseArgs({
     'prompt-kb': { type: 'string', default: '0' },
     slow: { type: 'string', default: '0' },
     'no-bare': { type: 'boolean', default: false },
+    'compat-runs': { type: 'string', default: '3000' },
   },
 });
+const COMPAT_RUNS = Number(values['compat-runs']);
 const N = Number(values.sessions);
 const R = Number(values.requests);
 const WORDS = Number(values.words);
@@ -325,6 +331,10 @@ async function main(): Promise<number> {
         `   ${pass(totals.usd > 0)}`,
     );
     if (rep.rows !== meteredRequests || rep.exact !== meteredRequests || !(totals.usd > 0) || rep.spendRequests !== meteredRequests) code = 1;
+
+    // The compatibility layer's own cost per request and the byte identity of streams through it (bench/compat).
+    console.log('');
+    if (!(await compatBench(COMPAT_RUNS))) code = 1;
     console.log(`(${((performance.now() - started) / 1000).toFixed(1)} s)`);
   } finally {
     clientAgent.destroy();

@@ -189,8 +189,12 @@ export function parseDirectives(text: string): Directives {
   };
   const times = (s: string | undefined) => (s ? Number(s) : null);
   for (const rawLine of text.split(/\r?\n/)) {
-    // Tolerate leading markup/quotes around the directive (prompts get wrapped in tags by some clients).
-    const line = rawLine.replace(/^[\s>*`"'-]+/, '').trimEnd();
+    // Tolerate leading markup/quotes around the directive (prompts get wrapped in tags by some clients), and a closing
+    // quote that matches an opening one (`opencode run` sends a message with spaces as "…").
+    const opened = rawLine.match(/^[\s>*`"'-]+/)?.[0] ?? '';
+    let line = rawLine.slice(opened.length).trimEnd();
+    const quote = opened.trim().slice(-1);
+    if ((quote === '"' || quote === "'") && line.endsWith(quote)) line = line.slice(0, -1);
     let m: RegExpMatchArray | null;
     if ((m = line.match(/^WRITE\s+(\S+)(?:\s(.*))?$/))) {
       d.steps.push({ tool: 'Write', path: m[1], content: unescape(m[2] ?? '') });
@@ -259,10 +263,16 @@ export function findTaskTurn(messages: ConvoMessage[]): number {
   return messages.findIndex((m) => m.role === 'user');
 }
 
-/** The working directory a client states: Claude Code's "Primary working directory:", Codex's `<cwd>…</cwd>`. */
+/**
+ * The working directory a client states: Claude Code's "Primary working directory:", Codex's `<cwd>…</cwd>`, Qwen
+ * Code's "I'm currently working in the directory:".
+ */
 export function findCwd(texts: string[]): string | undefined {
   for (const t of texts) {
-    const m = t.match(/Primary working directory:\s*(.+)/) ?? t.match(/<cwd>\s*([^<\n]+?)\s*<\/cwd>/);
+    const m =
+      t.match(/Primary working directory:\s*(.+)/) ??
+      t.match(/<cwd>\s*([^<\n]+?)\s*<\/cwd>/) ??
+      t.match(/currently working in the directory:\s*([^\n]+?)\s*$/m);
     if (m) return m[1].trim();
   }
   return undefined;

@@ -2,7 +2,8 @@
 import path from 'node:path';
 import { compatProfile } from '../meter/index.ts';
 import { modelContextWindow } from './models.ts';
-import { KNOWN_KEY_VARS } from './presets.ts';
+import { claudeSettingsJson, claudeStateJson, codexConfigToml, OPENCODE_PROVIDER, opencodeConfigJson, qwenSettingsJson } from './agent-files.ts';
+import { agentSpec, KNOWN_KEY_VARS } from './presets.ts';
 import { compatOf, type Template } from './schema.ts';
 
 export interface SessionContext {
@@ -76,8 +77,6 @@ export const CLAUDE_CODE_MODEL_VARS: readonly string[] = [
   'CLAUDE_CODE_WORKFLOW_SUBAGENT_MODEL',
 ];
 
-const HOOK_EVENTS = ['Stop', 'PermissionRequest', 'Notification', 'StopFailure', 'UserPromptSubmit', 'PreToolUse'] as const;
-const EDIT_TOOLS = 'Write|Edit|MultiEdit|NotebookEdit';
 
 /** Builds the argv, environment and files for one session. The agent only ever sees ctx.endpoint, never a real key. */
 export function buildAgentLaunch(t: Template, ctx: SessionContext, baseEnv: NodeJS.ProcessEnv): AgentLaunch {
@@ -91,6 +90,8 @@ export function buildAgentLaunch(t: Template, ctx: SessionContext, baseEnv: Node
   const files: AgentLaunch['files'] = [];
   let args: string[];
   const window = modelContextWindow(t.model);
+  // A batch preset runs its task and exits; resumed, or with no task, it is the agent's interactive UI.
+  const batch = agentSpec(t.agent.preset).batch !== null && !ctx.resume && ctx.task !== null;
 
   switch (t.agent.preset) {
     case 'claude-code':
@@ -122,7 +123,7 @@ export function buildAgentLaunch(t: Template, ctx: SessionContext, baseEnv: Node
       if (t.agent.args !== null) {
         // A resumed session is interactive: a print-mode flag would make it exit at once.
         tail = ctx.resume ? t.agent.args.filter((a) => a !== '-p' && a !== '--print') : t.agent.args;
-      } else if (t.agent.preset === 'claude-code-batch' && !ctx.resume) {
+      } else if (batch) {
         tail = ['-p', '{{task}}', '--permission-mode', 'acceptEdits'];
       } else {
         tail = ['--permission-mode', 'acceptEdits', '{{task}}'];
@@ -131,7 +132,8 @@ export function buildAgentLaunch(t: Template, ctx: SessionContext, baseEnv: Node
       break;
     }
 
-    case 'codex': {
+    case 'codex':
+    case 'codex-batch': {
       // A private CODEX_HOME keeps the user's own Codex config out and lets the workspace be pre-trusted, so the
       // interactive UI does not stop at the trust question. `resume --last` then means this session's last chat.
       const home = path.join(ctx.sessionDir, 'codex');
@@ -151,8 +153,52 @@ export function buildAgentLaunch(t: Template, ctx: SessionContext, baseEnv: Node
         '-m',
         t.model,
       ];
-      const tail = ctx.resume ? ['resume', '--last'] : (t.agent.args ?? ['{{task}}']);
-      args = ctx.resume ? [...tail, ...provider] : [...provider, ...render(tail)];
+      if (ctx.resume) args = ['resume', '--last', ...provider];
+      else if (batch) {
+        // exec never asks (approval "never"); the sandbox keeps its writes inside the worktree.
+        const tail = t.agent.args ?? ['--skip-git-repo-check', '--sandbox', 'workspace-write', '{{task}}'];
+        args = ['exec', ...provider, ...render(tail)];
+      } else args = [...provider, ...render(t.agent.args ?? ['{{task}}'])];
+      break;
+    }
+
+    case 'opencode':
+    case 'opencode-batch': {
+      // Its own config, data and state directories per session: the user's global opencode config cannot swap the
+      // provider, ten sessions do not share one database, and --continue means this session's last chat.
+      const home = path.join(ctx.sessionDir, 'opencode');
+      const config = path.join(home, 'opencode.json');
+      Object.assign(env, {
+        OPENCODE_CONFIG: config,
+        XDG_CONFIG_HOME: path.join(home, 'config'),
+        XDG_DATA_HOME: path.join(home, 'data'),
+        XDG_STATE_HOME: path.join(home, 'state'),
+        OPENCODE_DISABLE_AUTOUPDATE: 'true',
+        OPENCODE_DISABLE_MODELS_FETCH: 'true',
+        OPENCODE_DISABLE_LSP_DOWNLOAD: 'true',
+        OPENCODE_DISABLE_SHARE: 'true',
+      });
+      files.push({ path: config, content: opencodeConfigJson(t.model, ctx.endpoint.baseUrl, window, batch), mode: 0o600 });
+      const model = ['-m', `${OPENCODE_PROVIDER}/${t.model}`];
+      if (ctx.resume) args = [...model, '--continue'];
+      else if (batch) args = ['run', ...model, ...render(t.agent.args ?? ['{{task}}'])];
+      else args = [...model, ...render(t.agent.args ?? (ctx.task === null ? [] : ['--prompt', '{{task}}']))];
+      break;
+    }
+
+    case 'qwen-code':
+    case 'qwen-code-batch': {
+      // A private QWEN_HOME: settings, chats and memories per session, none of the user's ~/.qwen.
+      const home = path.join(ctx.sessionDir, 'qwen');
+      env.QWEN_HOME = home;
+      env.OPENAI_MODEL = t.model;
+      files.push({ path: path.join(home, 'settings.json'), content: qwenSettingsJson(window), mode: 0o600 });
+      const head = ['--auth-type', 'openai', '-m', t.model];
+      if (ctx.resume) args = [...head, '--continue'];
+      else if (batch) {
+        env.QWEN_CODE_SUPPRESS_YOLO_WARNING = '1';
+        args = [...head, ...render(t.agent.args ?? ['--approval-mode', 'yolo', '{{task}}'])];
+      } else args = [...head, ...render(t.agent.args ?? ['--approval-mode', 'auto-edit', ...(ctx.task === null ? [] : ['-i', '{{task}}'])])];
       break;
     }
 
@@ -214,30 +260,9 @@ function agentEnv(t: Template, ctx: SessionContext, baseEnv: NodeJS.ProcessEnv):
   // Every model tier Claude Code may pick: one left unmapped sends a Claude id the provider does not serve (404).
   for (const k of CLAUDE_CODE_MODEL_VARS) env[k] = t.model;
   env.FLOTILLA_SESSION_ID = ctx.sessionId;
+  // Some agents (opencode) take the working directory from PWD, not from the process: an inherited one points elsewhere.
+  env.PWD = ctx.cwd;
   env.TERM = 'xterm-256color';
   env.COLORTERM = 'truecolor';
   return env;
-}
-
-/** First-run state: without it interactive Claude Code stops at onboarding and at the folder-trust dialog. */
-function claudeStateJson(cwd: string): string {
-  const state = {
-    hasCompletedOnboarding: true,
-    projects: {
-      [cwd]: { hasTrustDialogAccepted: true, hasCompletedProjectOnboarding: true, projectOnboardingSeenCount: 1 },
-    },
-  };
-  return JSON.stringify(state, null, 2) + '\n';
-}
-
-function claudeSettingsJson(hookUrl: string): string {
-  const http = [{ type: 'http', url: hookUrl }];
-  const hooks: Record<string, { matcher?: string; hooks: typeof http }[]> = {};
-  for (const event of HOOK_EVENTS) hooks[event] = [{ hooks: http }];
-  hooks.PostToolUse = [{ matcher: EDIT_TOOLS, hooks: http }];
-  return JSON.stringify({ hooks }, null, 2) + '\n';
-}
-
-function codexConfigToml(cwd: string): string {
-  return `[projects.${JSON.stringify(cwd)}]\ntrust_level = "trusted"\n`;
 }

@@ -4,11 +4,27 @@ import { API_STYLES, type ApiStyle } from '../../shared/contract.ts';
 
 export { API_STYLES, type ApiStyle };
 
-export type AgentPresetName = 'claude-code' | 'claude-code-batch' | 'codex' | 'kimi-cli' | 'aider' | 'shell';
+export type AgentPresetName =
+  | 'claude-code'
+  | 'claude-code-batch'
+  | 'codex'
+  | 'codex-batch'
+  | 'opencode'
+  | 'opencode-batch'
+  | 'qwen-code'
+  | 'qwen-code-batch'
+  | 'kimi-cli'
+  | 'aider'
+  | 'shell';
 export const AGENT_PRESETS: readonly AgentPresetName[] = [
   'claude-code',
   'claude-code-batch',
   'codex',
+  'codex-batch',
+  'opencode',
+  'opencode-batch',
+  'qwen-code',
+  'qwen-code-batch',
   'kimi-cli',
   'aider',
   'shell',
@@ -26,37 +42,62 @@ interface AgentPresetSpec {
   styles: readonly ApiStyle[] | null;
   /** Provider used when the template names none: one the agent can actually talk to. */
   defaultProvider: ProviderPresetName;
+  /** A batch preset runs one task and exits: how (for messages); null for an interactive one. */
+  batch: string | null;
 }
 
+// The -batch presets run one task and exit (claude -p, codex exec, opencode run, qwen's one-shot prompt); the others
+// are the agent's interactive UI in the tile.
+const CLAUDE_CODE: AgentPresetSpec = {
+  command: 'claude',
+  installHint: 'npm install -g @anthropic-ai/claude-code',
+  supportsHooks: true,
+  styles: ['anthropic'],
+  defaultProvider: 'moonshot',
+  batch: null,
+};
+const CODEX: AgentPresetSpec = {
+  command: 'codex',
+  installHint: 'npm install -g @openai/codex',
+  supportsHooks: false,
+  // Codex CLI speaks only the Responses API.
+  styles: ['responses'],
+  defaultProvider: 'moonshot-openai',
+  batch: null,
+};
+const OPENCODE: AgentPresetSpec = {
+  command: 'opencode',
+  installHint: 'npm install -g opencode-ai',
+  supportsHooks: false,
+  styles: ['openai'],
+  defaultProvider: 'moonshot-openai',
+  batch: null,
+};
+const QWEN_CODE: AgentPresetSpec = {
+  command: 'qwen',
+  installHint: 'npm install -g @qwen-code/qwen-code',
+  supportsHooks: false,
+  styles: ['openai'],
+  defaultProvider: 'moonshot-openai',
+  batch: null,
+};
+
 const AGENTS: Record<AgentPresetName, AgentPresetSpec> = {
-  'claude-code': {
-    command: 'claude',
-    installHint: 'npm install -g @anthropic-ai/claude-code',
-    supportsHooks: true,
-    styles: ['anthropic'],
-    defaultProvider: 'moonshot',
-  },
-  'claude-code-batch': {
-    command: 'claude',
-    installHint: 'npm install -g @anthropic-ai/claude-code',
-    supportsHooks: true,
-    styles: ['anthropic'],
-    defaultProvider: 'moonshot',
-  },
-  codex: {
-    command: 'codex',
-    installHint: 'npm install -g @openai/codex',
-    supportsHooks: false,
-    // Codex CLI speaks only the Responses API.
-    styles: ['responses'],
-    defaultProvider: 'moonshot-openai',
-  },
+  'claude-code': CLAUDE_CODE,
+  'claude-code-batch': { ...CLAUDE_CODE, batch: 'claude -p' },
+  codex: CODEX,
+  'codex-batch': { ...CODEX, batch: 'codex exec' },
+  opencode: OPENCODE,
+  'opencode-batch': { ...OPENCODE, batch: 'opencode run' },
+  'qwen-code': QWEN_CODE,
+  'qwen-code-batch': { ...QWEN_CODE, batch: "qwen's one-shot prompt" },
   'kimi-cli': {
     command: 'kimi',
     installHint: 'uv tool install kimi-cli (or: pip install kimi-cli)',
     supportsHooks: false,
     styles: ['openai'],
     defaultProvider: 'moonshot-openai',
+    batch: null,
   },
   aider: {
     command: 'aider',
@@ -64,6 +105,7 @@ const AGENTS: Record<AgentPresetName, AgentPresetSpec> = {
     supportsHooks: false,
     styles: ['openai'],
     defaultProvider: 'moonshot-openai',
+    batch: null,
   },
   shell: {
     command: 'bash',
@@ -71,6 +113,7 @@ const AGENTS: Record<AgentPresetName, AgentPresetSpec> = {
     supportsHooks: false,
     styles: null,
     defaultProvider: 'moonshot',
+    batch: null,
   },
 };
 

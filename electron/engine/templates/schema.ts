@@ -396,12 +396,12 @@ function resolve(
   const count = raw.count ?? Math.max(1, Math.min(longest, MAX_COUNT));
 
   // In print mode every slot needs a prompt, or that session exits at once with an error.
-  if (agentPreset === 'claude-code-batch' && raw.agent?.args === undefined && count > tasks.length) {
+  if (agent.batch && raw.agent?.args === undefined && count > tasks.length) {
     const missing = count - tasks.length === 1 ? `slot ${count} has` : `slots ${tasks.length + 1}-${count} have`;
     problems.push({
       path: ['agent', 'preset'],
       text:
-        `claude-code-batch runs each slot's task once with -p, but ${missing} no task (count ${count}, ${tasks.length} task(s))` +
+        `${agentPreset} runs each slot's task once (${agent.batch}), but ${missing} no task (count ${count}, ${tasks.length} task(s))` +
         ' — add tasks, lower count, or give agent.args with a fixed prompt',
     });
   }
