@@ -3,17 +3,17 @@
 // metered exactly at the model's prices, each rewrite counted. A provider's refusal shows as *provider rejected* with
 // the rule that fixes it, and the request is kept (no secrets) with a curl line to resend it.
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, realpathSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PriceTable } from '../../electron/engine/meter/index.ts';
 import type { EngineEvent } from '../../electron/shared/contract.ts';
+import { claudeDirect } from '../fixtures/claude-direct.ts';
 import { useEngines } from '../fixtures/engine.ts';
-import { git, makeRepo, tempDir } from '../fixtures/repo.ts';
+import { git, makeRepo } from '../fixtures/repo.ts';
 import { startUpstream, type RecordedRequest, type Upstream } from '../upstream/index.ts';
 
 const KEY = 'sk-strict-moonshot';
-const CLAUDE = resolve(import.meta.dirname, '../../node_modules/.bin/claude');
 const K27 = PriceTable.shipped().get('kimi-k2.7-code')!;
 const env = useEngines({ key: KEY, keyEnv: 'STRICT_KEY', upstream: false });
 let strict: Upstream;
@@ -39,42 +39,12 @@ model: kimi-k2.7-code
 tasks: ${JSON.stringify(tasks)}
 `;
 
-/** Claude Code -p straight at the strict stand-in (no Flotilla), the way the preset would set it up. */
-function claudeDirect(repo: string, prompt: string): Promise<{ code: number | null; stdout: string }> {
-  const root = realpathSync(tempDir('flotilla-direct-'));
-  const [home, config] = [join(root, 'home'), join(root, 'claude')];
-  for (const d of [home, config]) mkdirSync(d, { recursive: true });
-  const base: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !/^(CLAUDE|ANTHROPIC_)/.test(k)) base[k] = v;
-  const childEnv = {
-    ...base,
-    HOME: home,
-    CLAUDE_CONFIG_DIR: config,
-    ANTHROPIC_BASE_URL: strict.url,
-    ANTHROPIC_AUTH_TOKEN: KEY,
-    ANTHROPIC_MODEL: 'kimi-k2.7-code',
-    ANTHROPIC_SMALL_FAST_MODEL: 'kimi-k2.7-code',
-    CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
-    CLAUDE_CODE_MAX_CONTEXT_TOKENS: '262144',
-    CLAUDE_CODE_MAX_RETRIES: '1',
-    DISABLE_AUTOUPDATER: '1',
-  };
-  return new Promise((res, rej) => {
-    const child = spawn(CLAUDE, ['-p', prompt, '--permission-mode', 'acceptEdits', '--model', 'kimi-k2.7-code'], { cwd: repo, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stdout += d));
-    child.on('error', rej);
-    child.on('close', (code) => res({ code, stdout }));
-  });
-}
-
 describe('compatibility with a strict Moonshot', () => {
   it('real Claude Code on kimi-k2.7-code fails directly, and finishes through the moonshot profile, metered exactly', async () => {
     const before = strict.requests.length;
-    const direct = await claudeDirect(makeRepo(), 'WRITE direct.txt should not happen');
+    const direct = await claudeDirect({ baseUrl: strict.url, key: KEY, model: 'kimi-k2.7-code', cwd: makeRepo(), prompt: 'WRITE direct.txt should not happen' });
     expect(direct.code).not.toBe(0);
-    expect(direct.stdout).toMatch(/only type=enabled/);
+    expect(direct.output).toMatch(/only type=enabled/);
     expect(strict.requests.slice(before).some((r) => r.kind === 'strict_rejected')).toBe(true);
 
     const e = await env.engine();

@@ -297,4 +297,16 @@ describe('stand-in upstream directives for later tests', () => {
       await up2.close();
     }
   });
+
+  it('CALL names any declared tool with a JSON input, $CWD replaced; undeclared or malformed, it is no step', async () => {
+    const tools = [...TOOLS, { name: 'Read', input_schema: {} }];
+    const answer = async (task: string) => {
+      const res = await post('/v1/messages', { ...mainBody(task, [], false), tools });
+      return ((await res.json()).content as any[]).find((b) => b.type === 'tool_use') ?? null;
+    };
+    const tu = await answer('CALL Read {"file_path":"$CWD/doc.pdf","pages":["1"]}');
+    expect(tu).toMatchObject({ name: 'Read', input: { file_path: `${CWD}/doc.pdf`, pages: ['1'] } });
+    expect(await answer('CALL ToolSearch {"query":"x"}')).toBeNull();
+    expect(await answer('CALL Read {not json}')).toBeNull();
+  });
 });

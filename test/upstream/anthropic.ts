@@ -24,6 +24,7 @@ import type { EventEmitter } from 'node:events';
 import path from 'node:path';
 import {
   authorized,
+  callInput,
   beginSse,
   estimateTokens,
   findCwd,
@@ -36,6 +37,7 @@ import {
   sseFrame,
   startRecordingServer,
   statusForType,
+  stepTool,
   textPieces,
   writeFrames,
   type ConvoMessage,
@@ -182,7 +184,7 @@ const promptTokens = (body: any) =>
   estimateTokens(JSON.stringify({ s: body?.system ?? null, m: body?.messages ?? [], t: body?.tools ?? [] }));
 
 /** Claude Code's tool inputs for a step. */
-function toolInput(step: Step, at: (rel: string) => string): Record<string, unknown> {
+function toolInput(step: Step, at: (rel: string) => string, cwd: string | undefined): Record<string, unknown> {
   switch (step.tool) {
     case 'Write':
       return { file_path: at(step.path), content: step.content };
@@ -192,6 +194,8 @@ function toolInput(step: Step, at: (rel: string) => string): Record<string, unkn
       return { command: step.command, description: 'Run a command' };
     case 'Patch':
       return {};
+    case 'Call':
+      return callInput(step, cwd);
   }
 }
 
@@ -235,7 +239,7 @@ export function planResponse(body: any, failures?: Counters): Plan {
     toolError: toolErrorIn(m),
   }));
   const { decision, directives: d, cut } = planTurn(convo, {
-    canRun: (s) => toolNames.has(s.tool),
+    canRun: (s) => toolNames.has(stepTool(s)),
     counters: failures,
     errorContext: { model: body?.model, promptTokens: promptTokens(body), maxTokens: body?.max_tokens },
   });
@@ -248,11 +252,11 @@ export function planResponse(body: any, failures?: Counters): Plan {
     case 'tool': {
       const { step, index } = decision;
       return {
-        kind: `tool_use:${step.tool}`,
+        kind: `tool_use:${stepTool(step)}`,
         ...shaping,
         blocks: [
-          { type: 'text', text: `I'll use ${step.tool}.` },
-          { type: 'tool_use', id: `toolu_${idBase}${String(index).padStart(2, '0')}`, name: step.tool, input: toolInput(step, at) },
+          { type: 'text', text: `I'll use ${stepTool(step)}.` },
+          { type: 'tool_use', id: `toolu_${idBase}${String(index).padStart(2, '0')}`, name: stepTool(step), input: toolInput(step, at, cwd) },
         ],
         stopReason: 'tool_use',
       };

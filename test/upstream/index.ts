@@ -24,6 +24,8 @@
 //   BASH <command>                  a shell tool call (`Bash`; OpenAI: bash / shell / exec_command …).
 //   PATCH <path> <content>          OpenAI surfaces: an apply_patch call adding that file (Responses + `custom` tool →
 //   PATCH <path> <old> => <new>     `custom_tool_call` with the patch text as `input`); the second form updates a file.
+//   CALL <tool> <json>              a call of the declared tool of exactly that name with that input; "$CWD" in a string
+//                                   is the cwd the client states (e.g. CALL Read {"file_path":"$CWD/doc.pdf"}).
 //                                   Tool steps run one per turn, in order, and only if the request declares the tool.
 //   SAY <text>                      the final answer text.       LONG <n>  an n-word final answer.
 //   WAIT <ms>                       wait before answering (time to first byte).

@@ -18,6 +18,7 @@ import type http from 'node:http';
 import path from 'node:path';
 import {
   beginSse,
+  callInput,
   estimateTokens,
   findCwd,
   hash,
@@ -148,7 +149,7 @@ function declaredTools(body: any): DeclaredTool[] {
   return out;
 }
 
-const ALIASES: Record<Step['tool'], string[]> = {
+const ALIASES: Record<Exclude<Step['tool'], 'Call'>, string[]> = {
   Write: ['write', 'writefile', 'createfile'],
   Edit: ['edit', 'editfile', 'strreplace', 'replace'],
   Bash: ['bash', 'shell', 'shellcommand', 'execcommand', 'runcommand', 'terminal'],
@@ -164,6 +165,7 @@ function toolFor(step: Step, tools: DeclaredTool[]): DeclaredTool | null {
     }
     return null;
   };
+  if (step.tool === 'Call') return tools.find((x) => x.name === step.name && x.kind === 'function') ?? null;
   // No apply_patch tool: Codex also accepts `apply_patch` run through its shell tool.
   return byName(ALIASES[step.tool]) ?? (step.tool === 'Patch' ? byName(ALIASES.Bash) : null);
 }
@@ -198,6 +200,8 @@ function renderCall(step: Step, tool: DeclaredTool, at: (rel: string) => string,
       });
     case 'Bash':
       return shell(step.command, ['bash', '-lc', step.command]);
+    case 'Call':
+      return fn(callInput(step, cwd));
     case 'Patch': {
       const patch = patchText(step);
       if (tool.kind === 'custom') return { name: tool.name, kind: 'custom', args: patch };

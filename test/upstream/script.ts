@@ -72,7 +72,19 @@ export type Step =
   | { tool: 'Edit'; path: string; old: string; new: string }
   | { tool: 'Bash'; command: string }
   /** A Codex-style apply_patch: Add File (content) or Update File (old => new). */
-  | { tool: 'Patch'; path: string; content: string; old?: string; new?: string };
+  | { tool: 'Patch'; path: string; content: string; old?: string; new?: string }
+  /** Any declared tool by its exact name, with this input ("$CWD" in a string stands for the client's stated cwd). */
+  | { tool: 'Call'; name: string; input: Record<string, unknown> };
+
+/** The tool a step needs declared: its kind, or for CALL the tool it names. */
+export const stepTool = (s: Step): string => (s.tool === 'Call' ? s.name : s.tool);
+
+/** A CALL step's input with "$CWD" in every string replaced by the cwd the client stated (left as is when none). */
+export function callInput(step: Extract<Step, { tool: 'Call' }>, cwd: string | undefined): Record<string, unknown> {
+  const sub = (v: unknown): unknown =>
+    typeof v === 'string' ? (cwd ? v.replaceAll('$CWD', cwd) : v) : Array.isArray(v) ? v.map(sub) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, sub(x)])) : v;
+  return sub(step.input) as Record<string, unknown>;
+}
 
 export interface ErrorSpec {
   status: number;
@@ -169,7 +181,7 @@ export function errorMessage(
   }
 }
 
-const KEYWORDS = ['WRITE', 'EDIT', 'BASH', 'PATCH', 'SAY', 'LONG', 'FAIL', 'FAILMID', 'WAIT', 'SLOW', 'CUT', 'USAGE'];
+const KEYWORDS = ['WRITE', 'EDIT', 'BASH', 'PATCH', 'CALL', 'SAY', 'LONG', 'FAIL', 'FAILMID', 'WAIT', 'SLOW', 'CUT', 'USAGE'];
 /** Does this typed text carry a directive line? (Used to find the task turn.) */
 export const DIRECTIVE_LINE = new RegExp(`^[\\s>*\`"'-]*(${KEYWORDS.join('|')})\\s`, 'm');
 
@@ -210,6 +222,14 @@ export function parseDirectives(text: string): Directives {
           ? { tool: 'Patch', path: m[1], content: '', old: unescape(upd[1]), new: unescape(upd[2]) }
           : { tool: 'Patch', path: m[1], content: unescape(rest) },
       );
+    } else if ((m = line.match(/^CALL\s+(\S+)\s+(\{.*\})$/))) {
+      let input: unknown;
+      try {
+        input = JSON.parse(m[2]);
+      } catch {
+        input = null;
+      }
+      if (input && typeof input === 'object' && !Array.isArray(input)) d.steps.push({ tool: 'Call', name: m[1], input: input as Record<string, unknown> });
     } else if ((m = line.match(/^SAY\s+(.+)$/))) {
       d.say = m[1];
     } else if ((m = line.match(/^LONG\s+(\d+)/))) {
