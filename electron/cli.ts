@@ -10,7 +10,7 @@ import { ENGINE_FILE, Engine } from './engine/engine.ts';
 import { Store, defaultDataDir, ensureDataDir } from './engine/store/index.ts';
 import { toApiError } from './engine/errors.ts';
 import { runDoctor } from './engine/doctor.ts';
-import { COMPAT_PROFILES, effectivePrices } from './engine/meter/index.ts';
+import { COMPAT_PROFILES, RULE_IDS, compatProfile, effectivePrices } from './engine/meter/index.ts';
 import { runProbe } from './engine/probe/index.ts';
 import { EngineSettings } from './engine/settings/index.ts';
 import { PROVIDER_PRESETS, compatOf, loadTemplateFile, providerSpec, type ProviderPresetName } from './engine/templates/index.ts';
@@ -32,7 +32,8 @@ Usage:
       Remove a run's worktrees and branches.
   flotilla doctor [--data-dir DIR]
       Check git, agent binaries, provider keys and the data dir.
-  flotilla probe [template.yaml] [--provider P] [--model M] [--compat C] [--base-url URL] [--key-env VAR] [--json]
+  flotilla probe [template.yaml] [--provider P] [--model M] [--compat C] [--rules-on R,…] [--rules-off R,…]
+                 [--base-url URL] [--key-env VAR] [--json]
       Send Claude Code's request shapes to the real provider, as sent and through the compatibility profile: which it
       accepts, which rules it needs, what the probe cost. Exit 0 when the profile makes every shape pass.
 
@@ -240,6 +241,8 @@ async function probe(argv: string[]): Promise<void> {
       provider: { type: 'string' },
       model: { type: 'string' },
       compat: { type: 'string' },
+      'rules-on': { type: 'string' },
+      'rules-off': { type: 'string' },
       'base-url': { type: 'string' },
       'key-env': { type: 'string' },
       'data-dir': { type: 'string' },
@@ -247,23 +250,42 @@ async function probe(argv: string[]): Promise<void> {
     },
   });
   const dataDir = values['data-dir'] ?? defaultDataDir();
-  let target: { baseUrl: string; style: string; apiKeyEnv: string; model: string; compat: string; prices: PriceOverrides | undefined };
+  let target: {
+    baseUrl: string;
+    style: string;
+    apiKeyEnv: string;
+    model: string;
+    compat: string;
+    rules: { on: string[]; off: string[] };
+    prices: PriceOverrides | undefined;
+  };
   if (positionals[0]) {
     const t = await loadTemplateFile(resolve(positionals[0]));
-    target = { baseUrl: t.provider.baseUrl, style: t.provider.style, apiKeyEnv: t.provider.apiKeyEnv, model: t.model, compat: compatOf(t), prices: t.prices };
+    const rules = t.provider.compatRules ?? { on: [], off: [] };
+    target = { baseUrl: t.provider.baseUrl, style: t.provider.style, apiKeyEnv: t.provider.apiKeyEnv, model: t.model, compat: compatOf(t), rules, prices: t.prices };
   } else {
     const preset = values.provider ?? 'moonshot';
     if (!(PROVIDER_PRESETS as readonly string[]).includes(preset)) fail(`--provider ${preset} is not a provider preset — use one of ${PROVIDER_PRESETS.join(', ')}`);
     const spec = providerSpec(preset as ProviderPresetName);
     const baseUrl = values['base-url'] ?? spec.baseUrl;
     if (!baseUrl) fail(`--provider ${preset} needs --base-url (the provider's Anthropic-style base URL)`);
-    target = { baseUrl, style: spec.style, apiKeyEnv: spec.apiKeyEnv, model: spec.defaultModel, compat: spec.compat, prices: undefined };
+    target = { baseUrl, style: spec.style, apiKeyEnv: spec.apiKeyEnv, model: spec.defaultModel, compat: spec.compat, rules: { on: [], off: [] }, prices: undefined };
   }
   if (values.model) target.model = values.model;
   if (values.compat) target.compat = values.compat;
   if (values['base-url']) target.baseUrl = values['base-url'];
   if (values['key-env']) target.apiKeyEnv = values['key-env'];
   if (!COMPAT_PROFILES.includes(target.compat)) fail(`--compat ${target.compat} is not a compat profile — use one of ${COMPAT_PROFILES.join(', ')}`);
+  for (const side of ['on', 'off'] as const) {
+    const list = values[`rules-${side}`];
+    if (list === undefined) continue;
+    for (const id of list.split(',').map((r) => r.trim()).filter(Boolean)) {
+      if (!RULE_IDS.includes(id)) fail(`--rules-${side} ${id} is not a compat rule — use one of ${RULE_IDS.join(', ')}`);
+      target.rules[side].push(id);
+    }
+  }
+  const both = target.rules.on.find((id) => target.rules.off.includes(id));
+  if (both) fail(`compat rule ${both} is both on and off — keep it in one of --rules-on / --rules-off`);
   if (target.style !== 'anthropic')
     fail(`probe sends Claude Code's request shapes, so it needs an Anthropic-style provider (${target.baseUrl} is ${target.style}) — e.g. --provider moonshot`);
   const settings = await EngineSettings.load(await ensureDataDir(dataDir), process.env);
@@ -271,8 +293,9 @@ async function probe(argv: string[]): Promise<void> {
   if (!key) fail(`${target.apiKeyEnv} is not set — export ${target.apiKeyEnv}=… (or save it in Settings), then probe again`);
   const prices = effectivePrices(settings.current, target.prices);
   const log = (line: string) => process.stderr.write(`${line}\n`);
-  log(`probing ${target.baseUrl} with ${target.model}, profile ${target.compat} …`);
-  const report = await runProbe({ baseUrl: target.baseUrl, key, model: target.model, profile: target.compat, prices }, (s) =>
+  const profileName = compatProfile(target.compat, target.rules).name;
+  log(`probing ${target.baseUrl} with ${target.model}, profile ${profileName} …`);
+  const report = await runProbe({ baseUrl: target.baseUrl, key, model: target.model, profile: target.compat, rules: target.rules, prices }, (s) =>
     log(`  ${s.shape.padEnd(12)} ${s.verdict}${s.asSent.accepted ? '' : ` — as sent: ${s.asSent.status} ${s.asSent.message?.slice(0, 120) ?? ''}`}`),
   );
   if (values.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);

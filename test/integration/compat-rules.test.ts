@@ -41,6 +41,8 @@ interface RuleCase {
   agentEnv?: Record<string, string>;
   /** What strict Moonshot says to the direct run. */
   refusal: RegExp;
+  /** The template's compat settings (default: the moonshot profile). */
+  compat?: string;
 }
 
 const CASES: RuleCase[] = [
@@ -68,6 +70,8 @@ const CASES: RuleCase[] = [
     args: mcpArgs('--tools', '130'),
     agentEnv: { ENABLE_TOOL_SEARCH: 'false' },
     refusal: /a max of 128 tools can be supported, got 151/,
+    // The one rule alone, on top of no profile: a template's compatRules reach the meter.
+    compat: 'compat: none, compatRules: { on: [tools-max] }',
   },
   {
     rule: 'inline-schema-refs',
@@ -81,7 +85,7 @@ const CASES: RuleCase[] = [
 
 describe('each compatibility rule, real Claude Code, strict Moonshot', () => {
   for (const c of CASES) {
-    it(`${c.rule}: fails directly, finishes through the moonshot profile`, async () => {
+    it(`${c.rule}: fails directly, finishes through ${c.compat ?? 'the moonshot profile'}`, async () => {
       const files = { 'README.md': '# rules\n', ...c.files };
       const before = strict.requests.length;
       const direct = await claudeDirect({ baseUrl: strict.url, key: KEY, model: c.model, cwd: makeRepo(files), prompt: c.task, args: c.args, env: c.agentEnv });
@@ -95,7 +99,7 @@ describe('each compatibility rule, real Claude Code, strict Moonshot', () => {
 name: ${c.rule}
 repo: ${makeRepo(files)}
 agent: { preset: claude-code-batch, args: ${JSON.stringify(args)}, env: ${JSON.stringify(c.agentEnv ?? {})} }
-provider: { preset: custom, baseUrl: "${strict.url}", style: anthropic, apiKeyEnv: STRICT_KEY, compat: moonshot }
+provider: { preset: custom, baseUrl: "${strict.url}", style: anthropic, apiKeyEnv: STRICT_KEY, ${c.compat ?? 'compat: moonshot'} }
 model: ${c.model}
 tasks: [${JSON.stringify(c.task)}]
 `;
@@ -108,7 +112,9 @@ tasks: [${JSON.stringify(c.task)}]
       // The turn after the tool call carried what the provider refuses, rewritten: the rule fired on it.
       expect(mine.some((r) => r.kind === 'text')).toBe(true);
       const report = await e.call('report', { runId: run.id });
-      expect(report.sessions[0]!.compat.map((x) => x.rule)).toContain(c.rule);
+      const fired = report.sessions[0]!.compat.map((x) => x.rule);
+      expect(fired).toContain(c.rule);
+      if (c.compat) expect(fired).toEqual([c.rule]);
       const rows = e.ledger.rows(run.id);
       expect(rows.map((r) => r.state)).toEqual(mine.map(() => 'exact'));
     });

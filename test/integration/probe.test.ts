@@ -59,6 +59,17 @@ describe('flotilla probe', () => {
     expect(report.claudeCode).toMatch(/2\.1\.\d+/);
   });
 
+  it('a rule turned off that a shape needs makes the profile not enough; turned back on, it is', async () => {
+    const r = await probe([...against('kimi-k3', 'moonshot'), '--rules-off', 'inline-schema-refs']);
+    expect(r.code).toBe(1);
+    const off = JSON.parse(r.stdout) as ProbeReport;
+    expect(off.provider.profile).toBe('moonshot-inline-schema-refs');
+    expect(off.rules.missing).toEqual(['inline-schema-refs']);
+    const on = JSON.parse((await probe([...against('kimi-k3', 'none'), '--rules-on', 'tool-reference-as-text,document-as-text,tools-max,inline-schema-refs'])).stdout) as ProbeReport;
+    expect(on.provider.profile).toBe('none+tool-reference-as-text+document-as-text+tools-max+inline-schema-refs');
+    expect(on.ok).toBe(true);
+  });
+
   it('on K3 the schema shape needs inline-schema-refs; without a profile it is not enough and says what is missing', async () => {
     const k3 = JSON.parse((await probe(against('kimi-k3', 'moonshot'))).stdout) as ProbeReport;
     expect(k3.rules.needed).toContain('inline-schema-refs');
@@ -77,6 +88,9 @@ describe('flotilla probe', () => {
     expect(noKey.stderr).toMatch(/PROBE_KEY is not set — export PROBE_KEY=/);
     const badProfile = await probe(against('kimi-k2.6', 'moonshoot'));
     expect(badProfile.stderr).toMatch(/--compat moonshoot is not a compat profile — use one of moonshot, moonshot-strict, none/);
+    const badRule = await probe([...against('kimi-k2.6', 'moonshot'), '--rules-off', 'tools-max,tool-max']);
+    expect(badRule.code).not.toBe(0);
+    expect(badRule.stderr).toMatch(/--rules-off tool-max is not a compat rule — use one of thinking-enabled, .*tools-max/);
     const gone = await probe(['--provider', 'custom', '--base-url', 'http://127.0.0.1:9', '--key-env', 'PROBE_KEY', '--json']);
     expect(gone.code).not.toBe(0);
     expect(gone.stderr).toMatch(/cannot reach http:\/\/127\.0\.0\.1:9\/v1\/messages.*check the provider's base URL/);

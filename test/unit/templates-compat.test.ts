@@ -4,7 +4,8 @@ import { execFileSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CLAUDE_CODE_MODEL_VARS } from '../../electron/engine/templates/launch.ts';
-import { TemplateError, buildAgentLaunch, compatOf, parseTemplate, slotTask, type SessionContext } from '../../electron/engine/templates/index.ts';
+import { compatProfile } from '../../electron/engine/meter/index.ts';
+import { TemplateError, buildAgentLaunch, compatOf, parseTemplate, slotTask, templateCompat, type SessionContext } from '../../electron/engine/templates/index.ts';
 
 const parse = (yaml: string) => parseTemplate(`name: x\n${yaml}`, 'run.yaml', { cwd: '/work/repo' });
 function parseError(yaml: string): TemplateError {
@@ -46,6 +47,32 @@ describe('provider.compat', () => {
     expect(parseError('provider:\n  compat: moonshoot\n').message).toBe(
       "run.yaml:3: provider.compat: unknown compat profile 'moonshoot' — did you mean 'moonshot'? — expected one of moonshot, moonshot-strict, none",
     );
+  });
+});
+
+describe('provider.compatRules', () => {
+  it('turns rules on and off on top of the profile, in the rule table’s order', () => {
+    const t = parse('provider:\n  compatRules: { on: [fold-system-messages], off: [inline-schema-refs, tools-max] }\n');
+    expect(t.provider.compatRules).toEqual({ on: ['fold-system-messages'], off: ['inline-schema-refs', 'tools-max'] });
+    const p = templateCompat(t);
+    expect(p.name).toBe('moonshot+fold-system-messages-inline-schema-refs-tools-max');
+    expect(p.rules.map((r) => r.id)).toEqual(['thinking-enabled', 'tool-reference-as-text', 'document-as-text', 'fold-system-messages']);
+    // Claude Code's environment is the profile's.
+    expect(p.spec.claudeCodeEnv).toEqual({ ENABLE_TOOL_SEARCH: 'false' });
+    expect(templateCompat(parse('')).name).toBe('moonshot');
+    expect(templateCompat(parse('provider: { preset: custom, baseUrl: "http://x", compatRules: { on: [tools-max] } }')).rules.map((r) => r.id)).toEqual(['tools-max']);
+  });
+
+  it('an unknown rule id names the line, the closest and the known ones; one rule both on and off is refused', () => {
+    expect(parseError('provider:\n  compatRules:\n    off: [thinking-enable]\n').message).toBe(
+      "run.yaml:4: provider.compatRules.off[0]: unknown compat rule 'thinking-enable' — did you mean 'thinking-enabled'? — expected one of " +
+        'thinking-enabled, tool-reference-as-text, document-as-text, tools-max, inline-schema-refs, fold-system-messages',
+    );
+    expect(parseError('provider:\n  compatRules: { on: [tools-max], off: [tools-max] }\n').message).toMatch(
+      /provider\.compatRules\.off: rule 'tools-max' is both on and off — keep it in one list/,
+    );
+    expect(parseError('provider:\n  compatRules: { offf: [tools-max] }\n').message).toMatch(/unknown field 'offf' — did you mean 'off'\?/);
+    expect(() => compatProfile('moonshot', { on: ['nope'] })).toThrow("unknown compat rule 'nope' — use one of thinking-enabled,");
   });
 });
 

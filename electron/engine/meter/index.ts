@@ -34,4 +34,5 @@ export {
   ruleForRejection,
   type CompatRule,
   type RuleFire,
+  type RuleTweak,
 } from './compat/index.ts';

@@ -1,7 +1,7 @@
 // `flotilla probe`: sends Claude Code's request shapes to the real provider — each as Claude Code sends it, and as the
 // compatibility profile rewrites it — and reports which the provider accepts, which rules that takes, what it cost,
 // and whether the profile is enough. How a user with a real key checks their provider before launching ten sessions.
-import { RULES, compatProfile, createResponseParser, ruleForRejection, type CompatProfile, type PriceTable } from '../meter/index.ts';
+import { RULES, compatProfile, createResponseParser, ruleForRejection, type CompatProfile, type PriceTable, type RuleTweak } from '../meter/index.ts';
 import { EngineError } from '../errors.ts';
 import { CLAUDE_CODE_VERSION } from './claude-code-shape.ts';
 import { probeShapes } from './shapes.ts';
@@ -13,6 +13,8 @@ export interface ProbeTarget {
   model: string;
   /** The profile to check (a template's, or --compat). */
   profile: string;
+  /** Rules on and off on top of it (a template's provider.compatRules, or --rules-on / --rules-off). */
+  rules?: RuleTweak;
   prices: PriceTable;
 }
 
@@ -98,7 +100,7 @@ function rewrite(body: Record<string, any>, profile: CompatProfile, extra: strin
 }
 
 export async function runProbe(t: ProbeTarget, onShape?: (r: ShapeReport) => void): Promise<ProbeReport> {
-  const profile = compatProfile(t.profile);
+  const profile = compatProfile(t.profile, t.rules);
   let usd = 0;
   let priced = true;
   let requests = 0;

@@ -6,9 +6,9 @@ import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { type EngineEvent, type SessionInfo, type SessionStatus, type SnapshotResult, isFinalStatus } from '../../shared/contract.ts';
 import { EngineError } from '../errors.ts';
-import { type Meter, type MeterProxy, type MeterStatus, compatProfile, proxyUrl } from '../meter/index.ts';
+import { type Meter, type MeterProxy, type MeterStatus, proxyUrl } from '../meter/index.ts';
 import { AgentSession, type OutputSink, type PtySpec, type Subscription } from '../sessions/index.ts';
-import { agentPresetInfo, buildAgentLaunch, compatOf, parseStoredTemplate } from '../templates/index.ts';
+import { agentPresetInfo, buildAgentLaunch, parseStoredTemplate, templateCompat } from '../templates/index.ts';
 import type { LiveRun, LiveSession, RunRegistry } from './registry.ts';
 
 export interface SchedulerDeps {
@@ -98,7 +98,7 @@ export class Scheduler {
       style: t.provider.style,
       model,
       budgetUsd: this.sessionBudget(s),
-      compat: compatOf(t) === 'none' ? null : compatProfile(compatOf(t)),
+      compat: templateCompat(t).rules.length ? templateCompat(t) : null,
     });
     proxy.register(s.proxyToken, {
       sessionId: s.info.id,

@@ -1,10 +1,9 @@
 // Turns a template and one session's context into the exact program, argv, environment and config files to start.
 import path from 'node:path';
-import { compatProfile } from '../meter/index.ts';
 import { modelContextWindow } from './models.ts';
 import { claudeSettingsJson, claudeStateJson, codexConfigToml, OPENCODE_PROVIDER, opencodeConfigJson, qwenSettingsJson } from './agent-files.ts';
 import { agentSpec, KNOWN_KEY_VARS } from './presets.ts';
-import { compatOf, type Template } from './schema.ts';
+import { templateCompat, type Template } from './schema.ts';
 
 export interface SessionContext {
   sessionId: string;
@@ -107,7 +106,7 @@ export function buildAgentLaunch(t: Template, ctx: SessionContext, baseEnv: Node
       // Without it Claude Code assumes a window for a model id it does not know and compacts too late.
       if (window !== null) env.CLAUDE_CODE_MAX_CONTEXT_TOKENS = String(window);
       // What the provider's compatibility profile wants of Claude Code (e.g. tool search off for Moonshot).
-      Object.assign(env, compatProfile(compatOf(t)).spec.claudeCodeEnv);
+      Object.assign(env, templateCompat(t).spec.claudeCodeEnv);
       files.push(
         { path: path.join(configDir, '.claude.json'), content: claudeStateJson(ctx.cwd), mode: 0o600 },
         { path: settingsPath, content: claudeSettingsJson(ctx.hookUrl), mode: 0o600 },

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { LineCounter, parseDocument } from 'yaml';
 import { type PathSeg, type Problem, closest, deepMerge, dropNulls, fieldName, fromOverrides, getAt, isPlainObject, lineOf, show } from './doc.ts';
 import { Limits, PRICE_OVERRIDE_FIELDS, PriceOverride, type ErrorIssue, type PriceOverrides } from '../../shared/contract.ts';
-import { COMPAT_PROFILES, PriceTable } from '../meter/index.ts';
+import { COMPAT_PROFILES, PriceTable, RULE_IDS, compatProfile, type CompatProfile } from '../meter/index.ts';
 import {
   AGENT_PRESETS,
   API_STYLES,
@@ -60,6 +60,8 @@ export interface Template {
     apiKeyEnv: string;
     /** The compatibility profile the template names (meter/compat); absent: the preset's default (see compatOf). */
     compat?: string;
+    /** Rules turned on or off on top of that profile. */
+    compatRules?: { on: string[]; off: string[] };
   };
   model: string;
   /** Per-slot models (index slot − 1) where the template gives some; a slot without one runs `model`. */
@@ -155,6 +157,9 @@ const TemplateSchema = z.strictObject({
       style: z.enum(API_STYLES as [ApiStyle, ...ApiStyle[]]).optional(),
       apiKeyEnv: z.string().regex(ENV_NAME).optional(),
       compat: z.enum(COMPAT_PROFILES as [string, ...string[]]).optional(),
+      compatRules: z
+        .strictObject({ on: z.array(z.enum(RULE_IDS as [string, ...string[]])).optional(), off: z.array(z.enum(RULE_IDS as [string, ...string[]])).optional() })
+        .optional(),
     })
     .optional(),
   model: nonEmpty.optional(),
@@ -170,7 +175,8 @@ type RawTemplate = z.infer<typeof TemplateSchema>;
 const SUB_KEYS: Record<string, readonly string[]> = {
   '': TOP_KEYS,
   agent: ['preset', 'command', 'args', 'env'],
-  provider: ['preset', 'baseUrl', 'style', 'apiKeyEnv', 'compat'],
+  provider: ['preset', 'baseUrl', 'style', 'apiKeyEnv', 'compat', 'compatRules'],
+  'provider.compatRules': ['on', 'off'],
   'slots.*': ['model', 'task'],
   budget: ['perSessionUsd', 'runUsd'],
   'prices.*': PRICE_OVERRIDE_FIELDS,
@@ -197,6 +203,11 @@ const EXPECTED: Record<string, string> = {
   'provider.style': `one of ${API_STYLES.join(', ')}`,
   'provider.apiKeyEnv': 'an environment variable name, e.g. MOONSHOT_API_KEY',
   'provider.compat': `one of ${COMPAT_PROFILES.join(', ')}`,
+  'provider.compatRules': 'a mapping with on and/or off, each a list of rule ids',
+  'provider.compatRules.on': 'a list of rule ids',
+  'provider.compatRules.off': 'a list of rule ids',
+  'provider.compatRules.on.*': `one of ${RULE_IDS.join(', ')}`,
+  'provider.compatRules.off.*': `one of ${RULE_IDS.join(', ')}`,
   slots: 'a list of per-slot settings, e.g. [{model: kimi-k3}, {model: kimi-k2.6, task: "…"}]',
   'slots.*': 'a mapping with model and/or task',
   'slots.*.model': 'a non-empty model id, e.g. kimi-k3',
@@ -260,6 +271,9 @@ function problemsFromZod(issues: z.core.$ZodIssue[], raw: unknown): Problem[] {
     } else if (pattern === 'provider.compat') {
       const hint = typeof value === 'string' ? closest(value, COMPAT_PROFILES) : null;
       out.push({ path: p, text: `unknown compat profile ${show(value)}${hint ? ` — did you mean '${hint}'?` : ''} — expected ${expected}` });
+    } else if (pattern === 'provider.compatRules.on.*' || pattern === 'provider.compatRules.off.*') {
+      const hint = typeof value === 'string' ? closest(value, RULE_IDS) : null;
+      out.push({ path: p, text: `unknown compat rule ${show(value)}${hint ? ` — did you mean '${hint}'?` : ''} — expected ${expected}` });
     } else if (pattern === 'agent.preset' || pattern === 'provider.preset') {
       const kind = pattern === 'agent.preset' ? 'agent' : 'provider';
       const choices = kind === 'agent' ? AGENT_PRESETS : PROVIDER_PRESETS;
@@ -405,6 +419,9 @@ function resolve(
         ' — add tasks, lower count, or give agent.args with a fixed prompt',
     });
   }
+  const tweak = raw.provider?.compatRules;
+  const both = tweak?.on?.find((id) => tweak.off?.includes(id));
+  if (both) problems.push({ path: ['provider', 'compatRules', 'off'], text: `rule '${both}' is both on and off — keep it in one list` });
   problems.push(...priceProblems(raw, ctx.knownPrices));
   if (problems.length > 0) return { problems };
 
@@ -433,6 +450,7 @@ function resolve(
         style,
         apiKeyEnv: raw.provider?.apiKeyEnv ?? provider.apiKeyEnv,
         ...(raw.provider?.compat !== undefined ? { compat: raw.provider.compat } : {}),
+        ...(raw.provider?.compatRules !== undefined ? { compatRules: { on: raw.provider.compatRules.on ?? [], off: raw.provider.compatRules.off ?? [] } } : {}),
       },
       model: raw.model ?? provider.defaultModel,
       ...(perSlot.some((m) => m !== null) ? { models: perSlot } : {}),
@@ -484,4 +502,9 @@ function priceProblems(raw: RawTemplate, known: PriceTable): Problem[] {
 export function compatOf(t: Pick<Template, 'provider'>): string {
   if (t.provider.compat) return t.provider.compat;
   return (PROVIDER_PRESETS as readonly string[]).includes(t.provider.preset) ? providerSpec(t.provider.preset as ProviderPresetName).compat : 'none';
+}
+
+/** That profile with the template's rules on and off (provider.compatRules). */
+export function templateCompat(t: Pick<Template, 'provider'>): CompatProfile {
+  return compatProfile(compatOf(t), t.provider.compatRules);
 }

@@ -27,6 +27,7 @@ const StoredTemplateSchema = z.object({
     apiKeyEnv: z.string(),
     // Absent (runs stored before profiles existed, or a template that names none): the preset's default, as at launch.
     compat: z.string().optional(),
+    compatRules: z.object({ on: z.array(z.string()), off: z.array(z.string()) }).optional(),
   }),
   model: z.string(),
   models: z.array(z.string().nullable()).optional(),

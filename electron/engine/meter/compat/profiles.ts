@@ -97,16 +97,36 @@ export class CompatProfile {
   }
 }
 
+/** A template's change to its profile's rules (`provider.compatRules`): rules turned on, and off. */
+export interface RuleTweak {
+  on?: readonly string[];
+  off?: readonly string[];
+}
+
 const cache = new Map<string, CompatProfile>();
 
-/** The profile of that name; throws an error naming the known ones for any other. */
-export function compatProfile(name: string): CompatProfile {
-  let p = cache.get(name);
+/**
+ * The profile of that name, with the tweak's rules on and off (the name then says so, e.g. `moonshot+fold-system-messages
+ * -inline-schema-refs`); throws an error naming the known profiles or rules for anything else.
+ */
+export function compatProfile(name: string, tweak: RuleTweak = {}): CompatProfile {
+  const on = [...new Set(tweak.on ?? [])];
+  const off = [...new Set(tweak.off ?? [])];
+  const key = [name, ...on.map((r) => `+${r}`), ...off.map((r) => `-${r}`)].join('');
+  let p = cache.get(key);
   if (p) return p;
   const spec = SPECS.find((s) => s.name === name);
   if (!spec) throw new Error(`unknown compat profile '${name}' — use one of ${COMPAT_PROFILES.join(', ')}`);
-  p = new CompatProfile(spec);
-  cache.set(name, p);
+  for (const id of [...on, ...off]) {
+    if (!ruleById(id)) throw new Error(`unknown compat rule '${id}' — use one of ${RULES.map((r) => r.id).join(', ')}`);
+  }
+  const both = on.find((id) => off.includes(id));
+  if (both) throw new Error(`compat rule '${both}' is both on and off — keep it in one list`);
+  // The rule table's order, so a tweak never changes which rule sees the body first.
+  const wanted = new Set([...spec.rules.filter((id) => !off.includes(id)), ...on]);
+  const rules = RULES.map((r) => r.id).filter((id) => wanted.has(id));
+  p = new CompatProfile(key === name ? spec : { ...spec, name: key, rules });
+  cache.set(key, p);
   return p;
 }
 
