@@ -2,8 +2,8 @@
 // matched against the price table so the launch dialog can say which are priced, how large their context is, and which
 // are retired.
 import type { ModelChoice } from '../../shared/contract.ts';
-import { EngineError } from '../errors.ts';
 import { PriceTable } from '../meter/index.ts';
+import { getProviderJson } from './provider-http.ts';
 
 /** The shipped table's models (priced and known-unpriced), newest families first as the table lists them. */
 export function shippedModels(): ModelChoice[] {
@@ -20,21 +20,7 @@ export function describeModel(id: string): ModelChoice {
 }
 
 export async function fetchModels(baseUrl: string, key: string): Promise<ModelChoice[]> {
-  const url = `${new URL(baseUrl).origin}/v1/models`;
-  let res: Response;
-  try {
-    res = await fetch(url, { headers: { authorization: `Bearer ${key}` }, signal: AbortSignal.timeout(10_000) });
-  } catch (err) {
-    throw new EngineError('upstream', `could not reach ${url}: ${(err as Error).message}`);
-  }
-  const text = await res.text();
-  if (!res.ok) throw new EngineError('upstream', `${url} answered ${res.status}: ${text.slice(0, 300)}`);
-  let body: { data?: { id?: unknown }[] };
-  try {
-    body = JSON.parse(text);
-  } catch {
-    throw new EngineError('upstream', `${url} did not answer JSON`);
-  }
-  const ids = (body.data ?? []).map((m) => m?.id).filter((id): id is string => typeof id === 'string' && id.length > 0);
+  const body = (await getProviderJson(baseUrl, '/v1/models', key)).body as { data?: { id?: unknown }[] } | null;
+  const ids = (body?.data ?? []).map((m) => m?.id).filter((id): id is string => typeof id === 'string' && id.length > 0);
   return [...new Set(ids)].sort().map(describeModel);
 }
