@@ -32,6 +32,9 @@ Usage:
       Remove a run's worktrees and branches.
   flotilla doctor [--data-dir DIR]
       Check git, agent binaries, provider keys and the data dir.
+  flotilla budget <session-or-run-id> <usd> [--data-dir DIR]   |   flotilla budget <session-id> --decline
+      Set (raise or lower) a session's or a run's budget; requests held over budget that it covers go on at once.
+      --decline answers the session's held requests with the budget error instead.
   flotilla probe [template.yaml] [--provider P] [--model M] [--compat C] [--rules-on R,…] [--rules-off R,…]
                  [--base-url URL] [--key-env VAR] [--json]
       Send Claude Code's request shapes to the real provider, as sent and through the compatibility profile: which it
@@ -144,6 +147,8 @@ async function run(argv: string[]): Promise<void> {
     if (e.event === 'session') {
       const s = e.session;
       log(`[slot ${s.slot}] ${s.status}${s.statusDetail ? ` (${s.statusDetail})` : ''}`);
+      // A held request waits for the user: say how to let it through from another terminal.
+      if (s.status === 'over_budget') log(`[slot ${s.slot}]   raise it: flotilla budget ${s.id} <usd>   or decline: flotilla budget ${s.id} --decline`);
     }
   });
   let runId: string | null = null;
@@ -231,6 +236,35 @@ async function clean(argv: string[]): Promise<void> {
     }
   }
   process.stdout.write(`removed ${r.removedWorktrees} worktree(s) and ${r.removedBranches} branch(es)\n`);
+}
+
+async function budget(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { 'data-dir': { type: 'string' }, decline: { type: 'boolean', default: false } },
+  });
+  const [id, amount] = positionals;
+  if (!id) fail('budget needs a session or run id (see: flotilla runs): flotilla budget <id> <usd> | flotilla budget <session-id> --decline');
+  const dataDir = await ensureDataDir(values['data-dir'] ?? defaultDataDir());
+  const running = await runningEngine(dataDir);
+  const engine: CommandCaller & { close?: () => Promise<void> } = running ?? (await Engine.create({ dataDir }));
+  try {
+    const sessions = await engine.call('listSessions', {});
+    const session = sessions.find((s) => s.id === id);
+    if (values.decline) {
+      if (!session) fail(`--decline needs a session id; ${id} is not one (see: flotilla runs)`);
+      if (!running) fail('no engine is running for this data dir, so nothing is held');
+      await engine.call('declineBudget', { sessionId: id });
+      return void process.stdout.write(`declined: session ${session.slot}'s held requests got the budget error\n`);
+    }
+    const usd = Number(amount);
+    if (amount === undefined || !Number.isFinite(usd) || usd <= 0) fail(`budget needs an amount in US dollars above 0, e.g. flotilla budget ${id} 5 (got ${amount ?? 'none'})`);
+    await engine.call('raiseBudget', session ? { sessionId: id, usd } : { runId: id, usd });
+    process.stdout.write(`${session ? `session ${session.slot}` : `run ${id}`}: budget $${usd.toFixed(2)}${running ? ' — held requests it covers go on now' : ' (kept for its next start)'}\n`);
+  } finally {
+    if (!running) await (engine as Engine).close();
+  }
 }
 
 async function probe(argv: string[]): Promise<void> {
@@ -337,6 +371,8 @@ export async function main(argv: string[]): Promise<void> {
         return await doctor(rest);
       case 'probe':
         return await probe(rest);
+      case 'budget':
+        return await budget(rest);
       case undefined:
       case 'help':
       case '--help':

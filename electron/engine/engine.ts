@@ -8,7 +8,7 @@ import type { CommandArgs, CommandCaller, CommandName, CommandResult, EngineEven
 import { ApiServer, createHandlers, dispatch, type Handlers } from './api/index.ts';
 import { DemoHost } from './demo/index.ts';
 import { EngineError } from './errors.ts';
-import { Meter, MeterProxy, RejectedRequests, SpendLedger, effectivePrices, effectiveReferenceModel } from './meter/index.ts';
+import { DEFAULT_HOLD_MS, Governor, Meter, MeterProxy, RejectedRequests, SpendLedger, effectivePrices, effectiveReferenceModel } from './meter/index.ts';
 import { Review } from './review/index.ts';
 import { Launcher, RunRegistry, Scheduler, handleHook, secret, type LiveRun } from './runs/index.ts';
 import type { HookEvent } from './sessions/index.ts';
@@ -27,6 +27,8 @@ export interface EngineOptions {
   /** Directory of the built UI to serve at / (optional). */
   staticDir?: string | null;
   log?: (line: string) => void;
+  /** The rate governor (default: one with a 60 s window; benches pass a faster clock). */
+  governor?: Governor;
 }
 
 /** Where a running engine tells other local processes (the CLI) how to reach it; mode 0600, removed on close. */
@@ -67,7 +69,8 @@ export class Engine extends EventEmitter<EngineEvents> implements CommandCaller 
     this.ledger = new SpendLedger(store);
     this.registry = new RunRegistry(store, emit);
     const rejected = new RejectedRequests(join(dataDir, 'rejected'), (id) => this.registry.template(this.registry.sessionInfo(id).runId).provider.apiKeyEnv);
-    this.meter = new Meter(this.ledger, this.proxy, { log, rejected });
+    const holdTimeoutMs = () => (settings.current.budgetHoldMinutes ?? DEFAULT_HOLD_MS / 60_000) * 60_000;
+    this.meter = new Meter(this.ledger, this.proxy, { log, rejected, holdTimeoutMs, governor: opts.governor });
     const meterRun = (run: LiveRun) => {
       const s = settings.current;
       const t = run.template;
@@ -86,6 +89,7 @@ export class Engine extends EventEmitter<EngineEvents> implements CommandCaller 
       env,
       origin: () => this.origin,
       providerKey: (name) => settings.providerKey(name),
+      accountLimits: (name) => settings.current.limits?.[name],
       meterRun,
       emit,
       log,
@@ -208,6 +212,8 @@ export class Engine extends EventEmitter<EngineEvents> implements CommandCaller 
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
+    // Held and queued requests are answered first: the agents show why, and no connection keeps the server open.
+    this.meter.answerAll();
     await this.scheduler.close();
     this.review.close();
     await rm(join(this.dataDir, ENGINE_FILE), { force: true });

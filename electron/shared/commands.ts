@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { ApiError } from './errors.ts';
 import { CleanResult, CommitResult, ChangedFile, ConflictWarning, FileDiff, MergeResult, PatchResult, PathDiff, WorktreeLocation } from './review.ts';
 import { LaunchResult, RunInfo, RunReport, SavedTemplate, SessionInfo, SnapshotResult, TemplateEntry, TemplateText } from './runs.ts';
+import { GovernorKey } from './governor.ts';
 import { Settings, SettingsView } from './settings.ts';
 import { Balance, LedgerRow, ModelList, PriceEntry, RejectedRequest, SpendOverview } from './spend.ts';
 
@@ -63,6 +64,13 @@ export const Commands = {
   ledger: command(run, z.array(LedgerRow)),
   /** Sets a new budget (USD) for one session or for a run, kept in the store; an over-budget session carries on. */
   raiseBudget: command(z.object({ sessionId: z.string().optional(), runId: z.string().optional(), usd: z.number().positive() }), none),
+  /**
+   * Declines to raise: the session's held requests are answered with the budget error now (402, which agents show and
+   * do not retry) instead of when the hold times out.
+   */
+  declineBudget: command(session, none),
+  /** The rate governor per provider key: limits, what runs now, what waits. */
+  governor: command(noArgs, z.array(GovernorKey)),
   prices: command(noArgs, z.array(PriceEntry)),
   /** The provider account's balance, where the provider has an endpoint for it (Moonshot). */
   balance: command(run, Balance),

@@ -6,6 +6,7 @@ export * from './runs.ts';
 export * from './spend.ts';
 export * from './review.ts';
 export * from './settings.ts';
+export * from './governor.ts';
 export * from './errors.ts';
 export * from './commands.ts';
 export * from './events.ts';

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { ChangedFile, ConflictWarning } from './review.ts';
 import { LaunchProgress, RunInfo, SessionInfo } from './runs.ts';
+import { GovernorKey } from './governor.ts';
 import { BudgetAlert, EditIntent, RunSpend, SessionSpend, UpstreamErrorInfo } from './spend.ts';
 
 const ev = <E extends string, S extends z.ZodRawShape>(event: E, shape: S) =>
@@ -14,6 +15,7 @@ export const EngineEvent = z.discriminatedUnion('event', [
   ev('spend', { spend: SessionSpend }),
   ev('runSpend', { spend: RunSpend }),
   ev('budget', BudgetAlert.shape),
+  ev('governor', { keys: z.array(GovernorKey) }),
   ev('intent', { intent: EditIntent }),
   /** A session's changed files (the full list each time); in a shared workspace, every change of the checkout. */
   ev('changes', { sessionId: z.string(), files: z.array(ChangedFile) }),

@@ -1,6 +1,7 @@
 // Settings (<dataDir>/settings.json) and provider keys as clients see them: the shapes only. The engine's settings room
 // validates with messages that name the file and field; here is what the wire carries.
 import { z } from 'zod';
+import { ProviderLimits } from './governor.ts';
 import { PriceEntry } from './spend.ts';
 
 const rate = z.number().finite().min(0);
@@ -28,6 +29,10 @@ export const Settings = z.strictObject({
   /** The model savings are measured against; default claude-sonnet-4-5. */
   referenceModel: z.string().trim().min(1).optional(),
   defaultBudget: z.strictObject({ perSessionUsd: budgetUsd.optional(), runUsd: budgetUsd.optional() }).optional(),
+  /** How long a request over budget is held for a raise before it is answered with the budget error (default 15). */
+  budgetHoldMinutes: z.number().finite().positive().max(24 * 60).optional(),
+  /** Account-wide rate limits per provider key (named like its variable, e.g. MOONSHOT_API_KEY); a template's win. */
+  limits: z.record(z.string().regex(/^[A-Z_][A-Z0-9_]*$/), ProviderLimits).optional(),
 });
 export type Settings = z.infer<typeof Settings>;
 

@@ -43,6 +43,8 @@ export const UpstreamErrorInfo = z.object({
   fixRule: z.string().nullable().optional(),
   /** Where the rejected request was saved (secrets removed, texts shortened), for a bug report. */
   savedAs: z.string().nullable().optional(),
+  /** What Flotilla did about it (e.g. the rate governor pausing the key). */
+  note: z.string().nullable().optional(),
 });
 export type UpstreamErrorInfo = z.infer<typeof UpstreamErrorInfo>;
 
@@ -98,6 +100,20 @@ export type SpendTotals = z.infer<typeof SpendTotals>;
 export const CompatCount = z.object({ rule: z.string(), count: z.number().int(), last: z.string() });
 export type CompatCount = z.infer<typeof CompatCount>;
 
+export const HeldInfo = z.object({
+  scope: z.enum(['session', 'run']),
+  budgetUsd: z.number(),
+  /** What is spent and reserved against that budget now. */
+  committedUsd: z.number(),
+  /** What the held request would reserve. */
+  neededUsd: z.number(),
+  since: z.string(),
+  requests: z.number().int(),
+  /** When the hold gives up and answers the agent with the budget error (ISO time). */
+  until: z.string(),
+});
+export type HeldInfo = z.infer<typeof HeldInfo>;
+
 export const SessionSpend = SpendTotals.extend({
   sessionId: z.string(),
   runId: z.string(),
@@ -112,6 +128,12 @@ export const SessionSpend = SpendTotals.extend({
   lastError: UpstreamErrorInfo.nullable(),
   /** The compatibility rules that fired on this session's requests. */
   compat: z.array(CompatCount),
+  /** Dollars reserved by requests in flight (their worst case), counted against the budgets until they settle. */
+  reservedUsd: z.number(),
+  /** Requests held because a budget cannot cover them: which budget, since when, how many; null when none is. */
+  held: HeldInfo.nullable(),
+  /** Requests waiting for the rate governor, and how many of other sessions are ahead; null when none waits. */
+  waiting: z.object({ requests: z.number().int(), ahead: z.number().int() }).nullable(),
 });
 export type SessionSpend = z.infer<typeof SessionSpend>;
 
@@ -138,7 +160,7 @@ export type BudgetScope = z.infer<typeof BudgetScope>;
 export const BudgetAlert = z.object({
   scope: BudgetScope,
   id: z.string(),
-  /** 80: warning; 100: used up (further model requests are refused). */
+  /** 80: warning; 100: used up (requests it cannot cover are held until it is raised). */
   level: z.union([z.literal(80), z.literal(100)]),
   usd: z.number(),
   budgetUsd: z.number(),

@@ -1,5 +1,6 @@
-// The Spend panel in a real (headless) Chromium against the real engine: a session runs over its budget, the panel shows
-// the refusal, Raise budget lets it finish, and the ledger CSV behind Export CSV sums to the header's total.
+// The Spend panel in a real (headless) Chromium against the real engine: a session runs out of budget and its next
+// request is held (the tile and the panel say so, with Raise and Decline), Raise budget lets that very request go on
+// and the session finish, Decline gives the agent the budget error; the ledger CSV sums to the header's total.
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../../electron/engine/engine.ts';
 import { makeRepo } from '../fixtures/repo.ts';
@@ -13,7 +14,7 @@ beforeAll(() => {
 });
 
 // An Anthropic-style agent: 3 streaming main requests (they declare a tool); a 429 is retried after `retry-after`
-// seconds, like a real agent. Exits 0 only if all three succeeded.
+// seconds, a 402 ends it, like a real agent. Exits 0 only if all three succeeded.
 const AGENT = [
   'const base = process.env.ANTHROPIC_BASE_URL, key = process.env.ANTHROPIC_AUTH_TOKEN;',
   "const tools = [{ name: 'Write', description: 'write a file', input_schema: { type: 'object', properties: { file_path: { type: 'string' }, content: { type: 'string' } } } }];",
@@ -27,6 +28,8 @@ const AGENT = [
   '      const text = await r.text();',
   "      console.log('request ' + i + ' attempt ' + attempt + ' ' + r.status + (r.ok && text.includes('message_stop') ? ' complete' : ''));",
   "      if (r.status === 429) { await sleep(Number(r.headers.get('retry-after') || '1') * 1000); continue; }",
+  // A budget error ends the agent, as Claude Code -p does.
+  "      if (r.status === 402) { console.log('budget: ' + text); process.exit(1); }",
   "      if (r.ok && text.includes('message_stop')) ok++;",
   '      break;',
   '    }',
@@ -35,6 +38,16 @@ const AGENT = [
   '  process.exit(ok === 3 ? 0 : 1);',
   '})().catch((e) => { console.log(String(e)); process.exit(1); });',
 ].join('\n');
+
+/** One session of AGENT with a $0.01 budget: its first request fits, its second is held. */
+const overBudgetRun = (name: string) => `
+name: ${name}
+repo: ${makeRepo()}
+agent: { preset: shell, command: node, args: ["-e", ${JSON.stringify(AGENT)}] }
+provider: { preset: custom, baseUrl: "${upstream.url}", style: anthropic, apiKeyEnv: ${KEY_VAR} }
+model: kimi-k2.6
+budget: { perSessionUsd: 0.01 }
+`;
 
 /** Sum of the usd column of a CSV (no quoted commas in this ledger's numeric columns). */
 function sumUsd(csv: string): { sum: number; rows: number } {
@@ -51,39 +64,32 @@ function sumUsd(csv: string): { sum: number; rows: number } {
 }
 
 describe('spend panel', () => {
-  it('shows over budget and the refusal; Raise budget lets the session finish; the CSV sums to the header total', async () => {
+  it('holds the request over budget; Raise budget lets the session finish; the CSV sums to the header total', async () => {
     const engine = await e2e.engine();
     const dash = await e2e.dashboard(engine);
     const { page } = dash;
 
-    await launchFromUi(
-      page,
-      `
-name: e2e spend panel
-repo: ${makeRepo()}
-agent: { preset: shell, command: node, args: ["-e", ${JSON.stringify(AGENT)}] }
-provider: { preset: custom, baseUrl: "${upstream.url}", style: anthropic, apiKeyEnv: ${KEY_VAR} }
-model: kimi-k2.6
-budget: { perSessionUsd: 0.01 }
-`,
-    );
+    await launchFromUi(page, overBudgetRun('e2e spend panel'));
     await page.getByTestId('tile-1').waitFor({ state: 'visible', timeout: 30_000 });
     await page.getByTestId('panel-button-spend').click();
     const panel = page.getByTestId('panel-spend');
     await panel.waitFor({ state: 'visible', timeout: 10_000 });
 
-    // Two requests of ~$0.0095 go through; the third is refused for budget.
+    // The first request (~$0.0095, reserving ~$0.0041) goes through; the second cannot be covered and is held.
     await expect
       .poll(async () => (await page.getByTestId('tile-status-1').textContent()) ?? '', { timeout: 30_000, message: 'tile-status-1 says over budget' })
       .toMatch(/over[\s_-]*budget/i);
-    const err = panel.getByTestId('spend-error-1');
-    await expect.poll(async () => (await err.count()) > 0 ? ((await err.textContent()) ?? '') : '', { timeout: 15_000, message: 'spend-error-1 shows the budget refusal' }).toMatch(/budget/i);
+    await expect.poll(() => page.getByTestId('tile-held-1-raise').count(), { timeout: 10_000, message: 'the tile offers Raise' }).toBe(1);
+    await expect
+      .poll(async () => (await panel.getByTestId('panel-held-1').count()) > 0 ? ((await panel.getByTestId('panel-held-1').textContent()) ?? '') : '', { timeout: 15_000 })
+      .toMatch(/Held since .*session budget of \$0\.0100 .*cannot cover the next request.*Nothing was sent/);
     await expect.poll(async () => (await panel.getByTestId('spend-row-1').textContent()) ?? '', { timeout: 10_000 }).toMatch(/over budget/);
+    expect(await panel.getByTestId('spend-error-1').count()).toBe(0);
     await expect.poll(() => dollars(page, 'spend-total'), { timeout: 10_000 }).toBe(await dollars(page, 'header-spend'));
     await expect.poll(() => panel.getByTestId('spend-chart').count(), { timeout: 10_000 }).toBe(1);
     await screenshot(page, 'spend-1-over-budget');
 
-    // Raise the session's budget to $1 inline: the agent's retry goes through and it exits 0.
+    // Raise the session's budget to $1 inline: the held request goes on by itself and the agent exits 0.
     await panel.getByTestId('spend-raise-1').click();
     await panel.getByTestId('spend-raise-input-1').fill('1');
     await panel.getByTestId('spend-raise-ok-1').click();
@@ -113,8 +119,27 @@ budget: { perSessionUsd: 0.01 }
     const res = await fetch(url);
     expect(res.status).toBe(200);
     const { sum, rows } = sumUsd(await res.text());
-    expect(rows).toBeGreaterThanOrEqual(4); // 3 billed + at least one refused
+    expect(rows).toBe(3); // 3 billed, nothing refused: the held request was forwarded, not answered
     const decimals = /\.(\d+)/.exec((await page.getByTestId('header-spend').textContent()) ?? '')?.[1]?.length ?? 2;
     expect(sum.toFixed(decimals)).toBe(header.toFixed(decimals));
+  }, 120_000);
+
+  it('Decline in the tile: the agent gets the budget error (402) and the panel shows it', async () => {
+    const engine = await e2e.engine();
+    const dash = await e2e.dashboard(engine);
+    const { page } = dash;
+    await launchFromUi(page, overBudgetRun('e2e decline'));
+    await page.getByTestId('tile-held-1-decline').waitFor({ state: 'visible', timeout: 30_000 });
+    await page.getByTestId('tile-held-1-decline').click();
+    await expect.poll(() => engine.registry.listSessions()[0]?.status, { timeout: 30_000, message: 'engine: the agent exits on the 402' }).toBe('failed');
+    await page.getByTestId('panel-button-spend').click();
+    const err = page.getByTestId('panel-spend').getByTestId('spend-error-1');
+    await expect
+      .poll(async () => ((await err.count()) > 0 ? ((await err.textContent()) ?? '') : ''), { timeout: 15_000 })
+      .toMatch(/budget · 402.*the raise was declined in Flotilla/);
+    expect(await page.getByTestId('tile-held-1-decline').count()).toBe(0);
+    const snap = await engine.call('snapshot', { sessionId: engine.registry.listSessions()[0]!.id });
+    expect(snap.data).toMatch(/request 2 attempt 1 402/);
+    await screenshot(page, 'spend-3-declined');
   }, 120_000);
 });

@@ -77,6 +77,9 @@ model: kimi-k2.6
       expect((await call('balance', { runId: run.id })).availableUsd).toBeGreaterThan(0);
       expect(await call('rejectedRequest', { sessionId: s1.id })).toBeNull();
       expect((await call('listModels', { provider: 'moonshot' })).source).toBe('shipped');
+      // Nothing is held: declining answers nothing; the governor knows the run's provider key.
+      await call('declineBudget', { sessionId: s2.id });
+      expect((await call('governor', {})).map((k) => k.key)).toContain('CONTRACT_KEY');
 
       // Review: both agents changed line 2 of src/app.ts differently — a conflict.
       await waitFor(async () => (await call('conflicts', { runId: run.id })).some((w) => w.kind === 'conflict'), 'the conflict');

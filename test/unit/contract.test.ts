@@ -107,7 +107,7 @@ describe('results are checked against the contract', () => {
       expect(typeof spec.args.safeParse).toBe('function');
       expect(typeof spec.result.safeParse).toBe('function');
     }
-    for (const name of ['input', 'resize', 'stop', 'restart', 'resume', 'stopRun', 'raiseBudget', 'discard', 'setProviderKey', 'unsubscribe'] as const)
+    for (const name of ['input', 'resize', 'stop', 'restart', 'resume', 'stopRun', 'raiseBudget', 'declineBudget', 'discard', 'setProviderKey', 'unsubscribe'] as const)
       expect(Commands[name].result.safeParse(null).success).toBe(true);
   });
 

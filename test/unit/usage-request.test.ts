@@ -63,11 +63,18 @@ describe('inspectRequest', () => {
   });
 
   it('tolerant: non-JSON, empty, array bodies', () => {
-    const none = { model: null, stream: false, rewritten: null, promptChars: 0 };
+    const none = { model: null, stream: false, rewritten: null, promptChars: 0, maxTokens: null };
     expect(inspectRequest('anthropic', '/v1/messages', buf('not json'))).toEqual(none);
     expect(inspectRequest('openai', '/v1/chat/completions', Buffer.alloc(0))).toEqual(none);
     expect(inspectRequest('openai', '/v1/chat/completions', buf('[1,2]'))).toEqual(none);
     expect(inspectRequest('openai', '/v1/chat/completions', buf({ stream: 'yes' }))).toMatchObject({ model: null, stream: false, rewritten: null });
+  });
+
+  it('reads the output limit each style names, for the budget reservation', () => {
+    expect(inspectRequest('anthropic', '/v1/messages', buf({ model: 'm', max_tokens: 32000 })).maxTokens).toBe(32000);
+    expect(inspectRequest('responses', '/v1/responses', buf({ model: 'm', max_output_tokens: 900 })).maxTokens).toBe(900);
+    expect(inspectRequest('openai', '/v1/chat/completions', buf({ model: 'm', max_completion_tokens: 64 })).maxTokens).toBe(64);
+    expect(inspectRequest('openai', '/v1/chat/completions', buf({ model: 'm', max_tokens: -1 })).maxTokens).toBeNull();
   });
 
   it('OpenAI streaming without include_usage: inserts stream_options, every other byte unchanged', () => {

@@ -70,12 +70,16 @@ import {
 } from './openai.ts';
 import { authorized, sendJson, startRecordingServer, type RecordedRequest } from './script.ts';
 import { STRICT_MODELS } from './strict.ts';
+import { RateLimiter, type RateLimits } from './limits.ts';
 
 export { STRICT_MODELS, strictMoonshotRejection } from './strict.ts';
+export type { RateLimits } from './limits.ts';
 
 export interface UpstreamOptions extends AnthropicUpstreamOptions, OpenAIUpstreamOptions {
   /** GET /v1/users/me/balance (default DEFAULT_BALANCE: 49.58 = 46.58 voucher + 3.00 cash). */
   balance?: Balance;
+  /** The account's limits (limits.ts): model requests beyond them are answered 429 rate_limit_reached_error. */
+  rateLimits?: RateLimits;
 }
 
 export interface Upstream {
@@ -93,6 +97,8 @@ export interface Upstream {
   modelRequests(): RecordedRequest[];
   setBalance(b: Partial<Balance>): void;
   setQuirks(q: OpenAIQuirks): void;
+  /** 429s the account limits answered, by limit (all 0 without rateLimits). */
+  rateRefused(): { concurrency: number; rpm: number; tpm: number };
   close(): Promise<void>;
 }
 
@@ -103,6 +109,7 @@ export async function startUpstream(opts: UpstreamOptions = {}): Promise<Upstrea
   const openai: OpenAIContext = { opts: shared, counters };
   const anthropic = { opts: shared, counters };
   let balance: Balance = { ...(opts.balance ?? DEFAULT_BALANCE) };
+  const limiter = opts.rateLimits ? new RateLimiter(opts.rateLimits) : null;
 
   const srv = await startRecordingServer(
     async (rec, res) => {
@@ -135,6 +142,15 @@ export async function startUpstream(opts: UpstreamOptions = {}): Promise<Upstrea
         sendJson(rec, res, 200, balanceBody(balance), 'balance');
         return;
       }
+      const isModel = method === 'POST' && (p.startsWith('/v1/messages') || p === '/v1/chat/completions' || p === '/v1/responses') && !p.includes('count_tokens');
+      if (limiter && isModel) {
+        const refusal = limiter.admit(rec.body, res);
+        if (refusal) {
+          const body = anthropicStyle ? errorBody('rate_limit_reached_error', refusal.message) : openaiErrorBody('rate_limit_reached_error', refusal.message);
+          sendJson(rec, res, 429, body, 'rate_limited', { 'retry-after': String(refusal.retryAfterS) });
+          return;
+        }
+      }
       if (await handleAnthropic(anthropic, rec, res, p)) return;
       if (!prefixed && (await handleOpenAI(openai, rec, res, p))) return;
       error(404, 'not_found_error', `Not found: ${method} ${rec.path}`, 'not_found');
@@ -159,6 +175,7 @@ export async function startUpstream(opts: UpstreamOptions = {}): Promise<Upstrea
     setQuirks: (q) => {
       shared.quirks = { ...q };
     },
+    rateRefused: () => ({ ...(limiter?.refused ?? { concurrency: 0, rpm: 0, tpm: 0 }) }),
     close: srv.close,
   };
 }

@@ -93,6 +93,12 @@ export function createHandlers(p: EngineParts): Handlers {
     spend: (a) => spendOverview(p, a.runId),
     ledger: (a) => p.ledger.rows(a.runId),
     raiseBudget: (a) => raiseBudget(registry, p.meter, a),
+    declineBudget: (a) => {
+      registry.sessionInfo(a.sessionId);
+      p.meter.declineBudget(a.sessionId);
+      return null;
+    },
+    governor: () => p.meter.governorView(),
     prices: () => p.settings.prices(),
     balance: (a) => p.settings.balance(registry.template(a.runId).provider),
     rejectedRequest: (a) => p.rejected.latest(registry.sessionInfo(a.sessionId).id),

@@ -8,9 +8,12 @@ import {
   type RunSpend,
   type SessionSpend,
   type TokenCounts,
+  type EffectiveLimits,
+  type HeldInfo,
   type UpstreamErrorInfo,
   zeroTokens,
 } from '../../shared/contract.ts';
+import type { Ticket } from './governor.ts';
 import type { CompatProfile } from './compat/index.ts';
 import type { SpendLedger } from './ledger.ts';
 import { type PriceTable, referenceCost } from './prices.ts';
@@ -26,6 +29,8 @@ export interface MeteredSession {
   budgetUsd: number | null;
   /** The compatibility profile its requests are rewritten with (null: as sent). */
   compat?: CompatProfile | null;
+  /** The provider account its requests count against in the rate governor (null: not governed). */
+  rateKey?: { id: string; label: string; limits: EffectiveLimits } | null;
 }
 
 export interface MeteredRun {
@@ -46,6 +51,10 @@ export interface InFlight {
   usage: TokenCounts | null;
   estimatedOutputTokens: number;
   lastProgressAt: number;
+  /** Its worst case, counted against the budgets until it settles (budget.ts). */
+  reservedUsd: number;
+  /** Its slot in the rate governor, released when it ends. */
+  ticket: Ticket;
 }
 
 export interface SessionState {
@@ -64,6 +73,9 @@ export interface SessionState {
   warned80: boolean;
   over: boolean;
   emitTimer: NodeJS.Timeout | null;
+  /** Requests held for a budget (holds.ts), and waiting for the rate governor. */
+  held: HeldInfo | null;
+  waiting: { requests: number; ahead: number } | null;
 }
 
 export interface RunState {
@@ -133,6 +145,9 @@ export function sessionSnapshot(s: SessionState): SessionSpend {
     contextWindow: s.contextWindow,
     lastError: s.lastError,
     compat: [...s.compat].map(([rule, c]) => ({ rule, count: c.count, last: c.last })),
+    reservedUsd: [...s.inFlight].reduce((a, f) => a + f.reservedUsd, 0),
+    held: s.held,
+    waiting: s.waiting,
   };
 }
 

@@ -1,4 +1,5 @@
-// The meter: the per-session proxy, usage parsing, prices, the spend ledger and budgets. The public face of the folder.
+// The meter: the per-session proxy, usage parsing, prices, the spend ledger, budgets and the rate governor. The public
+// face of the folder.
 export { MeterProxy, proxyUrl, errorBody } from './proxy.ts';
 export type {
   MeterProxyOptions,
@@ -9,7 +10,9 @@ export type {
   ProxyTapFactory,
   RequestDecision,
 } from './proxy.ts';
-export { Meter } from './meter.ts';
+export { DEFAULT_HOLD_MS, Meter, rateLimitPauseMs } from './meter.ts';
+export { Governor, type GovernorOptions, type Ticket } from './governor.ts';
+export { RESERVE_OUTPUT_CAP } from './budget.ts';
 export type { MeteredRun, MeteredSession, MeterOptions, MeterStatus } from './meter.ts';
 export { RejectedRequests, curlOf, type RejectedRecord } from './rejected.ts';
 export {

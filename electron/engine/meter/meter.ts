@@ -1,12 +1,13 @@
 // The meter: taps every session's model traffic on the proxy, turns usage into dollars at the real prices, writes the
-// ledger, enforces budgets before a request is forwarded, and reports speed, context fill, upstream errors and edit
-// intents per session. The bytes an agent receives are never changed (the one exception is asking an OpenAI-style
+// ledger, admits each request only when its reservation fits the budgets (else holds it: budget.ts, holds.ts) and the
+// provider key has room (governor.ts), and reports speed, context fill, upstream errors and edit intents per session. The bytes an agent receives are never changed (the one exception is asking an OpenAI-style
 // upstream to include usage in a stream, which adds a final chunk the client's SDK ignores).
 import { EventEmitter } from 'node:events';
 import type http from 'node:http';
 import {
   type BudgetAlert,
   type EngineEvent,
+  type HeldInfo,
   type LedgerRow,
   type RunSpend,
   type SessionSpend,
@@ -14,7 +15,10 @@ import {
   type UpstreamErrorKind,
   zeroTokens,
 } from '../../shared/contract.ts';
+import { budgetBlock, budgetRefusalMessage, heldDetail, reservationUsd, type BudgetBlock, type HoldEnd } from './budget.ts';
 import { ruleForRejection, type RuleFire } from './compat/index.ts';
+import { Governor, type Ticket } from './governor.ts';
+import { BudgetHolds } from './holds.ts';
 import type { MeterProxy, ProxyRequestEvent, ProxyTap, ProxyTapContext, RequestDecision } from './proxy.ts';
 import { savedBody, savedHeaders, type RejectedRequests } from './rejected.ts';
 import { SpendLedger } from './ledger.ts';
@@ -47,13 +51,21 @@ export type { MeteredRun, MeteredSession } from './figures.ts';
 const SPEND_EVENT_INTERVAL_MS = 250;
 /** An open ledger row gets the usage seen so far at most this often, so a crash loses little. */
 const LEDGER_PROGRESS_INTERVAL_MS = 1_000;
-/** How long an agent is told to wait before retrying a request refused for budget (Claude Code honours retry-after). */
-const BUDGET_RETRY_AFTER_S = 5;
+/** The governor's view is pushed to clients at most this often. */
+const GOVERNOR_EVENT_INTERVAL_MS = 500;
+/** A request over budget waits this long for a raise unless settings say otherwise. */
+export const DEFAULT_HOLD_MS = 15 * 60_000;
+/** How long a provider's 429 pauses its key when it says nothing more precise. */
+const DEFAULT_RATE_PAUSE_MS = 1_000;
 
 export interface MeterOptions {
   log?: (line: string) => void;
   /** Where refused requests are saved for a bug report. */
   rejected?: RejectedRequests | null;
+  /** How long a request over budget is held for a raise (read at each hold; default 15 min). */
+  holdTimeoutMs?: () => number;
+  /** The rate governor (one per engine: limits are per provider key, across runs). */
+  governor?: Governor;
 }
 
 export type MeterStatus = 'over_budget' | 'rate_limited' | 'rejected' | 'working';
@@ -77,6 +89,9 @@ export class Meter extends EventEmitter<MeterEvents> {
 
   private readonly log: (line: string) => void;
   private readonly rejected: RejectedRequests | null;
+  readonly governor: Governor;
+  private readonly holds: BudgetHolds;
+  private governorTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly ledger: SpendLedger,
@@ -86,6 +101,14 @@ export class Meter extends EventEmitter<MeterEvents> {
     super();
     this.log = opts.log ?? (() => {});
     this.rejected = opts.rejected ?? null;
+    this.governor = opts.governor ?? new Governor();
+    this.holds = new BudgetHolds({
+      timeoutMs: opts.holdTimeoutMs ?? (() => DEFAULT_HOLD_MS),
+      answer: (sessionId, block, end) => this.answerHold(sessionId, block, end),
+      changed: (sessionId, held, first) => this.holdsChanged(sessionId, held, first),
+    });
+    this.governor.on('queue', (sessionId, ahead, requests) => this.queueChanged(sessionId, ahead, requests));
+    this.governor.on('changed', () => this.scheduleGovernor());
     proxy.setTapFactory((ctx) => this.tap(ctx));
   }
 
@@ -101,6 +124,7 @@ export class Meter extends EventEmitter<MeterEvents> {
     const prior = this.sessions.get(info.sessionId);
     if (prior) {
       prior.info = info;
+      if (info.rateKey) this.governor.configure(info.rateKey.id, info.rateKey.label, info.rateKey.limits);
       return;
     }
     const s: SessionState = {
@@ -117,12 +141,18 @@ export class Meter extends EventEmitter<MeterEvents> {
       warned80: false,
       over: false,
       emitTimer: null,
+      held: null,
+      waiting: null,
     };
     run.sessions.add(s);
     this.sessions.set(info.sessionId, s);
+    if (info.rateKey) this.governor.configure(info.rateKey.id, info.rateKey.label, info.rateKey.limits);
   }
 
-  /** A new budget for a session or a run; an over-budget session carries on with its next request. */
+  /**
+   * A new budget (higher or lower) for a session or a run. Held requests it now covers go upstream at once, so the
+   * agent carries on by itself; the others stay held.
+   */
   setBudget(target: { sessionId: string } | { runId: string }, usd: number | null): void {
     if ('sessionId' in target) {
       const s = this.sessions.get(target.sessionId);
@@ -131,6 +161,7 @@ export class Meter extends EventEmitter<MeterEvents> {
       s.warned80 = false;
       this.clearOver(s);
       this.scheduleSpend(s);
+      this.holds.release([s.info.sessionId]);
     } else {
       const run = this.runs.get(target.runId);
       if (!run) throw new Error(`no metered run ${target.runId}`);
@@ -139,7 +170,22 @@ export class Meter extends EventEmitter<MeterEvents> {
       run.over = false;
       for (const s of run.sessions) this.clearOver(s);
       this.scheduleRunSpend(run);
+      this.holds.release([...run.sessions].map((s) => s.info.sessionId));
     }
+  }
+
+  /** The user declines to raise: the session's held requests get the budget error now. */
+  declineBudget(sessionId: string): number {
+    return this.holds.answer(sessionId, 'declined');
+  }
+
+  /** The session is being stopped: its held requests are answered, not left hanging. */
+  endSession(sessionId: string): void {
+    this.holds.answer(sessionId, 'stopped');
+  }
+
+  governorView(): ReturnType<Governor['views']> {
+    return this.governor.views();
   }
 
   sessionSpend(sessionId: string): SessionSpend | null {
@@ -156,9 +202,25 @@ export class Meter extends EventEmitter<MeterEvents> {
     return this.ledger.rows(runId);
   }
 
+  /** Shutdown, first step: every held request is answered (the agents see why) and every wait for the governor ends. */
+  answerAll(): void {
+    this.holds.answer(null, 'shutdown');
+    this.governor.close();
+  }
+
   close(): void {
+    this.answerAll();
     for (const s of this.sessions.values()) if (s.emitTimer) clearTimeout(s.emitTimer);
     for (const r of this.runs.values()) if (r.emitTimer) clearTimeout(r.emitTimer);
+    if (this.governorTimer) clearTimeout(this.governorTimer);
+  }
+
+  private scheduleGovernor(): void {
+    if (this.governorTimer) return;
+    this.governorTimer = setTimeout(() => {
+      this.governorTimer = null;
+      this.emit('event', { type: 'event', event: 'governor', keys: this.governor.views() });
+    }, GOVERNOR_EVENT_INTERVAL_MS);
   }
 
   private scheduleSpend(s: SessionState): void {
@@ -201,33 +263,69 @@ export class Meter extends EventEmitter<MeterEvents> {
     }
   }
 
-  /** Null if the session may spend; else why not, in words that say how to carry on. */
-  private budgetRefusal(s: SessionState): string | null {
-    const budget = s.info.budgetUsd;
-    const usd = liveUsd(s).usd;
-    if (budget !== null && usd >= budget) {
-      if (!s.over) this.budgetAlert({ scope: 'session', id: s.info.sessionId, level: 100, usd, budgetUsd: budget });
-      return (
-        `Flotilla: this session's budget of $${budget.toFixed(2)} is used up ($${usd.toFixed(4)} spent). ` +
-        'Raise the session budget in Flotilla (Spend → Raise budget, or the raiseBudget command) and this session carries on.'
-      );
-    }
-    const run = s.run;
-    const rBudget = run.info.budgetUsd;
-    if (rBudget !== null) {
-      const rUsd = runSnapshot(run).usd;
-      if (rUsd >= rBudget) {
-        if (!run.over) {
-          run.over = true;
-          this.budgetAlert({ scope: 'run', id: run.info.runId, level: 100, usd: rUsd, budgetUsd: rBudget });
-        }
-        return (
-          `Flotilla: the run's budget of $${rBudget.toFixed(2)} is used up ($${rUsd.toFixed(4)} spent by all its sessions). ` +
-          'Raise the run budget in Flotilla (Spend → Raise budget, or the raiseBudget command) and the sessions carry on.'
-        );
+  /** A hold began, moved or ended: the session's spend (with `held`) and, for the first, its status and the 100 % alert. */
+  private holdsChanged(sessionId: string, held: HeldInfo | null, first: BudgetBlock | null): void {
+    const s = this.sessions.get(sessionId);
+    if (!s) return;
+    s.held = held;
+    if (first) {
+      const run = s.run;
+      if (first.scope === 'session' && !s.over) this.budgetAlert({ scope: 'session', id: sessionId, level: 100, usd: first.committedUsd, budgetUsd: first.budgetUsd });
+      if (first.scope === 'run' && !run.over) {
+        run.over = true;
+        this.budgetAlert({ scope: 'run', id: run.info.runId, level: 100, usd: first.committedUsd, budgetUsd: first.budgetUsd });
       }
+      s.over = true;
+      this.emit('status', sessionId, 'over_budget', heldDetail(first));
     }
-    return null;
+    this.scheduleSpend(s);
+  }
+
+  /** A hold that ends without a raise: one refusal in the ledger, the error the agent shows (a 402 it does not retry). */
+  private answerHold(sessionId: string, block: BudgetBlock, end: HoldEnd): RequestDecision {
+    const message = budgetRefusalMessage(block, end);
+    const s = this.sessions.get(sessionId);
+    if (s) {
+      this.ledger.refuse({ sessionId, runId: s.info.runId, model: s.info.model, startedAt: new Date().toISOString() });
+      s.settled.refused += 1;
+      const info: UpstreamErrorInfo = { kind: 'budget', status: 402, type: 'budget_exceeded', message, at: new Date().toISOString() };
+      s.lastError = info;
+      this.upstreamError(sessionId, info);
+      this.scheduleSpend(s);
+    }
+    return { refuse: { status: 402, type: s?.info.style === 'anthropic' ? 'billing_error' : 'budget_exceeded', message } };
+  }
+
+  /** A session's place in the governor's queue: shown as *rate limited — waiting (n ahead)*, back to work once through. */
+  private queueChanged(sessionId: string, ahead: number | null, requests: number): void {
+    const s = this.sessions.get(sessionId);
+    if (!s) return;
+    const was = s.waiting;
+    s.waiting = ahead === null ? null : { requests, ahead };
+    if (ahead !== null && (was === null || was.ahead !== ahead)) {
+      const label = s.info.rateKey?.label ?? 'the provider key';
+      this.emit('status', sessionId, 'rate_limited', `waiting for rate limit on ${label} (${ahead} ahead)`);
+    } else if (ahead === null && was !== null && !s.held) this.emit('status', sessionId, 'working', null);
+    this.scheduleSpend(s);
+  }
+
+  /**
+   * Admits a request that could not go at once: waits for a raise while a budget cannot cover it, then for the
+   * governor's slot, and checks the budget again (others may have reserved meanwhile). Rejects when `signal` aborts.
+   */
+  private async admitLater(s: SessionState, tokens: number, reserve: number, signal: AbortSignal): Promise<{ ticket: Ticket } | { decision: RequestDecision }> {
+    const key = s.info.rateKey?.id ?? null;
+    for (;;) {
+      const block = budgetBlock(s, reserve);
+      if (block) {
+        const r = await this.holds.wait(s.info.sessionId, block, signal);
+        if (r !== 'retry') return { decision: r };
+        continue;
+      }
+      const ticket = key ? await this.governor.acquire(key, s.info.sessionId, tokens, signal) : FREE;
+      if (!budgetBlock(s, reserve)) return { ticket };
+      ticket.release(null);
+    }
   }
 
   /** Counts the rules that rewrote a request; a rule that failed is logged (the request went as sent). */
@@ -294,58 +392,67 @@ export class Meter extends EventEmitter<MeterEvents> {
     let status = 0;
     /** The body as it went upstream (kept to save it if the provider refuses it). */
     let sent: Buffer | null = null;
+    /** How long the provider's 429 paused the key (for the session's error line). */
+    let pausedMs: number | null = null;
     const meter = this;
 
     return {
       onRequestBody(body: Buffer): RequestDecision | void {
-        const refusal = meter.budgetRefusal(s);
         const profile = s.info.compat ?? null;
         const req = inspectRequest(style, ctx.path, body, profile?.rewriter(style, s.info.model, (fires) => meter.noteCompat(s, fires)));
         sent = req.rewritten ?? body;
         const model = req.model ?? s.info.model;
-        if (refusal) {
-          const wasOver = s.over;
-          s.over = true;
-          meter.ledger.refuse({ sessionId: s.info.sessionId, runId: s.info.runId, model, startedAt: new Date(ctx.startedAt).toISOString() });
-          s.settled.refused += 1;
-          if (!wasOver) meter.emit('status', s.info.sessionId, 'over_budget', refusal.split(' (')[0]!.replace('Flotilla: ', ''));
-          const info: UpstreamErrorInfo = { kind: 'budget', status: 429, type: 'budget_exceeded', message: refusal, at: new Date().toISOString() };
-          s.lastError = info;
-          meter.upstreamError(s.info.sessionId, info);
-          meter.scheduleSpend(s);
-          return {
-            refuse: {
-              status: 429,
-              type: style === 'anthropic' ? 'rate_limit_error' : 'budget_exceeded',
-              message: refusal,
-              // Agents retry a 429 after retry-after: once the budget is raised, the retry goes through.
-              headers: { 'retry-after': String(BUDGET_RETRY_AFTER_S), 'x-should-retry': 'true' },
-            },
+        const promptTokens = tokensFromChars(req.promptChars);
+        const reserve = reservationUsd(s.run, model, promptTokens, req.maxTokens);
+        const admit = (ticket: Ticket): RequestDecision | void => {
+          const f: InFlight = {
+            rowId: null,
+            settled: false,
+            model,
+            // From admission: time spent held or queued is not the provider's latency.
+            startedAt: Date.now(),
+            firstTokenAt: null,
+            promptTokensEstimate: promptTokens,
+            usage: null,
+            estimatedOutputTokens: 0,
+            lastProgressAt: Date.now(),
+            reservedUsd: reserve,
+            ticket,
           };
-        }
-        const f: InFlight = {
-          rowId: null,
-          settled: false,
-          model,
-          startedAt: ctx.startedAt,
-          firstTokenAt: null,
-          promptTokensEstimate: tokensFromChars(req.promptChars),
-          usage: null,
-          estimatedOutputTokens: 0,
-          lastProgressAt: ctx.startedAt,
+          flight = f;
+          // The ledger row is written right after the request goes upstream (next check phase), not before: a
+          // synchronous SQLite write would sit on the time to first byte. A crash in between loses at most that one tick.
+          setImmediate(() => meter.openRow(s, f));
+          s.inFlight.add(f);
+          meter.scheduleSpend(s);
+          return req.rewritten ? { body: req.rewritten } : undefined;
         };
-        flight = f;
-        // The ledger row is written right after the request goes upstream (next check phase), not before: a synchronous
-        // SQLite write would sit on the time to first byte. A crash in between loses at most that one tick.
-        setImmediate(() => meter.openRow(s, f));
-        s.inFlight.add(flight);
-        meter.scheduleSpend(s);
-        return req.rewritten ? { body: req.rewritten } : undefined;
+        // Most requests: the budgets cover the reservation and the key has room — forwarded in this tick.
+        const key = s.info.rateKey?.id ?? null;
+        if (!budgetBlock(s, reserve)) {
+          const ticket = key ? meter.governor.tryAcquire(key, promptTokens) : FREE;
+          if (ticket) return admit(ticket);
+        }
+        const abort = new AbortController();
+        const decision = meter.admitLater(s, promptTokens, reserve, abort.signal).then(
+          (r) => ('ticket' in r ? admit(r.ticket) : r.decision),
+          (err: Error): RequestDecision | undefined => {
+            if (abort.signal.aborted) return undefined; // the client went away: nothing to answer
+            // The governor closed (shutdown) while it waited.
+            const message = `Flotilla is shutting down: this request was not sent (${err.message})`;
+            return { refuse: { status: 503, type: style === 'anthropic' ? 'api_error' : 'server_error', message } };
+          },
+        );
+        return { wait: { decision, abandon: () => abort.abort() } };
       },
       onResponse(st: number, headers: http.IncomingHttpHeaders) {
         status = st;
         const f = flight;
         if (!f) return;
+        if (st === 429 && s.info.rateKey) {
+          pausedMs = rateLimitPauseMs(headers);
+          meter.governor.pause(s.info.rateKey.id, pausedMs);
+        }
         parser = createResponseParser(style, {
           status: st,
           contentType: headers['content-type'],
@@ -379,7 +486,7 @@ export class Meter extends EventEmitter<MeterEvents> {
         const f = flight;
         if (!f) return;
         s.inFlight.delete(f);
-        meter.settle(s, f, e, status, parser?.end() ?? null, { ctx, body: sent });
+        meter.settle(s, f, e, status, parser?.end() ?? null, { ctx, body: sent }, pausedMs);
       },
     };
   }
@@ -412,6 +519,7 @@ export class Meter extends EventEmitter<MeterEvents> {
     status: number,
     result: ReturnType<ReturnType<typeof createResponseParser>['end']> | null,
     request: { ctx: ProxyTapContext; body: Buffer | null },
+    pausedMs: number | null,
   ): void {
     const model = result?.model ?? f.model;
     const failed = status >= 400 || status === 0 || Boolean(result?.error);
@@ -449,6 +557,8 @@ export class Meter extends EventEmitter<MeterEvents> {
     // Totals kept in memory, added to as each row closes: re-summing the ledger per request grows with the session's
     // history (45 ms at 10 000 rows) and would stall every stream. The ledger stays the record; addSession reads it.
     addToTotals(s.settled, state, usage, c.usd, c.priced);
+    // The governor counts what the request really used against the key's tokens per minute.
+    f.ticket.release(usage.inputTokens + usage.cacheReadTokens + usage.cacheWriteTokens + usage.outputTokens || null);
 
     if (!failed) {
       if (ttftMs !== null) s.ttftMs = ttftMs;
@@ -477,6 +587,9 @@ export class Meter extends EventEmitter<MeterEvents> {
         const hint = fix ? ` — the compat rule ${fix.id} is the known fix (provider.compat: moonshot)` : '';
         this.emit('status', s.info.sessionId, 'rejected', `provider rejected (${code}): ${err.message.slice(0, 200)}${hint}`);
       }
+      if (pausedMs !== null && s.info.rateKey) {
+        info.note = `Flotilla holds new requests on ${s.info.rateKey.label} for ${(pausedMs / 1000).toFixed(pausedMs < 10_000 ? 1 : 0)} s (the provider's rate limit)`;
+      }
       s.lastError = info;
       this.upstreamError(s.info.sessionId, info);
       if (kind === 'rate_limited' || kind === 'overloaded') this.emit('status', s.info.sessionId, 'rate_limited', err.message);
@@ -484,4 +597,38 @@ export class Meter extends EventEmitter<MeterEvents> {
     this.checkBudgets(s);
     this.scheduleSpend(s);
   }
+}
+
+/** For a key the governor does not govern. */
+const FREE: Ticket = { release: () => {} };
+
+/** How long a provider's 429 asks to wait: retry-after (seconds or a date), else its rate-limit reset headers. */
+export function rateLimitPauseMs(headers: http.IncomingHttpHeaders, now = Date.now()): number {
+  const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v)?.trim();
+  const retry = one(headers['retry-after']);
+  if (retry) {
+    const secs = Number(retry);
+    if (Number.isFinite(secs) && secs >= 0) return Math.round(secs * 1000);
+    const at = Date.parse(retry);
+    if (!Number.isNaN(at)) return Math.max(0, at - now);
+  }
+  for (const h of ['x-ratelimit-reset-requests', 'x-ratelimit-reset-tokens', 'x-ratelimit-reset']) {
+    const v = one(headers[h]);
+    const ms = v ? durationMs(v) : null;
+    if (ms !== null) return ms;
+  }
+  return DEFAULT_RATE_PAUSE_MS;
+}
+
+/** "6m0s", "1.5s", "250ms", or plain seconds. */
+function durationMs(v: string): number | null {
+  if (/^\d+(\.\d+)?$/.test(v)) return Math.round(Number(v) * 1000);
+  let ms = 0;
+  let matched = false;
+  for (const m of v.matchAll(/(\d+(?:\.\d+)?)(ms|h|m|s)/g)) {
+    matched = true;
+    const n = Number(m[1]);
+    ms += m[2] === 'h' ? n * 3_600_000 : m[2] === 'm' ? n * 60_000 : m[2] === 's' ? n * 1000 : n;
+  }
+  return matched ? Math.round(ms) : null;
 }

@@ -78,6 +78,12 @@ export interface ProxyTap {
 export interface RequestDecision {
   refuse?: { status: number; type: string; message: string; headers?: Record<string, string> };
   body?: Buffer;
+  /**
+   * Hold the request (a budget that cannot cover it, a rate limit): nothing goes upstream and the client's connection
+   * stays open until `decision` settles, then it is handled as that decision says. If the client goes away first,
+   * `abandon` is called and nothing is sent anywhere.
+   */
+  wait?: { decision: Promise<RequestDecision | void>; abandon: () => void };
 }
 
 /** Request bodies buffered for `onRequestBody` larger than this are refused (413) rather than held in memory. */
@@ -320,13 +326,34 @@ export class MeterProxy extends EventEmitter {
         return finish({ status: 413 });
       }
       const body = Buffer.concat(chunks, size);
-      const decision = safe(() => tap!.onRequestBody!(body)) ?? undefined;
-      if (decision?.refuse) {
-        const r = decision.refuse;
-        this.sendError(res, route.style, r.status, r.type, r.message, r.headers);
-        return finish({ status: r.status, error: r.message });
-      }
-      connect(decision?.body ?? body);
+      const decide = (decision: RequestDecision | undefined): void => {
+        if (decision?.wait) return hold(decision.wait);
+        if (decision?.refuse) {
+          const r = decision.refuse;
+          this.sendError(res, route.style, r.status, r.type, r.message, r.headers);
+          return finish({ status: r.status, error: r.message });
+        }
+        connect(decision?.body ?? body);
+      };
+      const hold = (w: NonNullable<RequestDecision['wait']>): void => {
+        let gone = false;
+        const onClose = () => {
+          gone = true;
+          safe(() => w.abandon());
+          finish({ aborted: true });
+        };
+        res.once('close', onClose);
+        const resume = (d: RequestDecision | undefined) => {
+          if (gone) return;
+          res.off('close', onClose);
+          decide(d);
+        };
+        w.decision.then(
+          (d) => resume(d ?? undefined),
+          (err: Error) => resume({ refuse: { status: 500, type: 'api_error', message: `Flotilla could not decide on this request: ${err.message}` } }),
+        );
+      };
+      decide(safe(() => tap!.onRequestBody!(body)) ?? undefined);
     });
   }
 

@@ -1,10 +1,18 @@
 // Running sessions: starting queued ones while the run has room under its concurrency, building each agent's launch
 // (its config files, the meter route, the pty), following the process's status, and the lifecycle commands (stop,
 // restart, resume, stop a run). Terminal I/O goes to the session's terminal, which outlives the process.
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { type EngineEvent, type SessionInfo, type SessionStatus, type SnapshotResult, isFinalStatus } from '../../shared/contract.ts';
+import {
+  type EngineEvent,
+  type ProviderLimits,
+  type SessionInfo,
+  type SessionStatus,
+  type SnapshotResult,
+  effectiveLimits,
+  isFinalStatus,
+} from '../../shared/contract.ts';
 import { EngineError } from '../errors.ts';
 import { type Meter, type MeterProxy, type MeterStatus, proxyUrl } from '../meter/index.ts';
 import { AgentSession, type OutputSink, type PtySpec, type Subscription } from '../sessions/index.ts';
@@ -20,6 +28,8 @@ export interface SchedulerDeps {
   /** The engine's http origin (known once it listens): agents' proxy and hook URLs point there. */
   origin: () => string;
   providerKey: (name: string) => string | undefined;
+  /** Account-wide rate limits for a provider key from settings (a template's provider.limits win). */
+  accountLimits: (name: string) => ProviderLimits | undefined;
   /** Prices, reference model and budgets a run is metered with (settings ← template). */
   meterRun: (run: LiveRun) => void;
   emit: (e: EngineEvent) => void;
@@ -92,6 +102,7 @@ export class Scheduler {
       await writeFile(f.path, f.content, { mode: f.mode ?? 0o600 });
       if (f.mode) await chmod(f.path, f.mode);
     }
+    const apiKey = this.d.providerKey(t.provider.apiKeyEnv) ?? null;
     meter.addSession({
       sessionId: s.info.id,
       runId: s.run.info.id,
@@ -99,13 +110,16 @@ export class Scheduler {
       model,
       budgetUsd: this.sessionBudget(s),
       compat: templateCompat(t).rules.length ? templateCompat(t) : null,
+      // One governor entry per provider account: the key itself (hashed, never shown) shared by every run using it.
+      rateKey: apiKey
+        ? {
+            id: createHash('sha256').update(`${t.provider.baseUrl}\n${apiKey}`).digest('hex').slice(0, 16),
+            label: t.provider.apiKeyEnv,
+            limits: effectiveLimits(t.provider.limits ?? this.d.accountLimits(t.provider.apiKeyEnv)),
+          }
+        : null,
     });
-    proxy.register(s.proxyToken, {
-      sessionId: s.info.id,
-      upstreamBaseUrl: t.provider.baseUrl,
-      apiKey: this.d.providerKey(t.provider.apiKeyEnv) ?? null,
-      style: t.provider.style,
-    });
+    proxy.register(s.proxyToken, { sessionId: s.info.id, upstreamBaseUrl: t.provider.baseUrl, apiKey, style: t.provider.style });
     const spec: PtySpec = { command: launch.command, args: launch.args, env: launch.env, cwd: s.info.worktree, cols: s.info.cols, rows: s.info.rows };
     // What ran, for inspection. Not the environment: it holds the session's proxy token. A resume rebuilds the launch
     // from the run's template anyway (the proxy port and tokens change with every engine).
@@ -174,6 +188,8 @@ export class Scheduler {
 
   async stop(sessionId: string): Promise<void> {
     const s = this.d.registry.live(sessionId);
+    // A request held for its budget is answered before the agent goes, not left to a dead connection.
+    this.d.meter.endSession(sessionId);
     const agent = s.terminal.agent;
     if (agent) return agent.stop();
     // A queued session never started: it is simply stopped.

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { LineCounter, parseDocument } from 'yaml';
 import { type PathSeg, type Problem, closest, deepMerge, dropNulls, fieldName, fromOverrides, getAt, isPlainObject, lineOf, show } from './doc.ts';
-import { Limits, PRICE_OVERRIDE_FIELDS, PriceOverride, type ErrorIssue, type PriceOverrides } from '../../shared/contract.ts';
+import { Limits, PRICE_OVERRIDE_FIELDS, PriceOverride, ProviderLimits, TIER_IDS, type ErrorIssue, type PriceOverrides } from '../../shared/contract.ts';
 import { COMPAT_PROFILES, PriceTable, RULE_IDS, compatProfile, type CompatProfile } from '../meter/index.ts';
 import {
   AGENT_PRESETS,
@@ -62,6 +62,8 @@ export interface Template {
     compat?: string;
     /** Rules turned on or off on top of that profile. */
     compatRules?: { on: string[]; off: string[] };
+    /** The account's rate limits for the governor (a Moonshot tier and/or numbers); absent: settings', else none. */
+    limits?: ProviderLimits;
   };
   model: string;
   /** Per-slot models (index slot − 1) where the template gives some; a slot without one runs `model`. */
@@ -160,6 +162,7 @@ const TemplateSchema = z.strictObject({
       compatRules: z
         .strictObject({ on: z.array(z.enum(RULE_IDS as [string, ...string[]])).optional(), off: z.array(z.enum(RULE_IDS as [string, ...string[]])).optional() })
         .optional(),
+      limits: ProviderLimits.optional(),
     })
     .optional(),
   model: nonEmpty.optional(),
@@ -175,8 +178,9 @@ type RawTemplate = z.infer<typeof TemplateSchema>;
 const SUB_KEYS: Record<string, readonly string[]> = {
   '': TOP_KEYS,
   agent: ['preset', 'command', 'args', 'env'],
-  provider: ['preset', 'baseUrl', 'style', 'apiKeyEnv', 'compat', 'compatRules'],
+  provider: ['preset', 'baseUrl', 'style', 'apiKeyEnv', 'compat', 'compatRules', 'limits'],
   'provider.compatRules': ['on', 'off'],
+  'provider.limits': ['tier', 'concurrency', 'rpm', 'tpm'],
   'slots.*': ['model', 'task'],
   budget: ['perSessionUsd', 'runUsd'],
   'prices.*': PRICE_OVERRIDE_FIELDS,
@@ -208,6 +212,11 @@ const EXPECTED: Record<string, string> = {
   'provider.compatRules.off': 'a list of rule ids',
   'provider.compatRules.on.*': `one of ${RULE_IDS.join(', ')}`,
   'provider.compatRules.off.*': `one of ${RULE_IDS.join(', ')}`,
+  'provider.limits': 'a mapping with tier and/or concurrency, rpm, tpm',
+  'provider.limits.tier': `a Moonshot tier: one of ${TIER_IDS.join(', ')}`,
+  'provider.limits.concurrency': 'a whole number of requests in flight, at least 1',
+  'provider.limits.rpm': 'a whole number of requests per minute, at least 1',
+  'provider.limits.tpm': 'a whole number of tokens per minute, at least 1',
   slots: 'a list of per-slot settings, e.g. [{model: kimi-k3}, {model: kimi-k2.6, task: "…"}]',
   'slots.*': 'a mapping with model and/or task',
   'slots.*.model': 'a non-empty model id, e.g. kimi-k3',
@@ -451,6 +460,7 @@ function resolve(
         apiKeyEnv: raw.provider?.apiKeyEnv ?? provider.apiKeyEnv,
         ...(raw.provider?.compat !== undefined ? { compat: raw.provider.compat } : {}),
         ...(raw.provider?.compatRules !== undefined ? { compatRules: { on: raw.provider.compatRules.on ?? [], off: raw.provider.compatRules.off ?? [] } } : {}),
+        ...(raw.provider?.limits !== undefined ? { limits: raw.provider.limits } : {}),
       },
       model: raw.model ?? provider.defaultModel,
       ...(perSlot.some((m) => m !== null) ? { models: perSlot } : {}),

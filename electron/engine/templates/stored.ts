@@ -1,7 +1,7 @@
 // A run's resolved template as the store keeps it (runs.template_json): checked when written and when read back, so a
 // resume or a restart after an upgrade fails with a sentence naming the run instead of starting a half-read template.
 import { z } from 'zod';
-import { ApiStyle, PriceOverrides, WorkspaceMode } from '../../shared/contract.ts';
+import { ApiStyle, PriceOverrides, ProviderLimits, WorkspaceMode } from '../../shared/contract.ts';
 import { EngineError } from '../errors.ts';
 import { AGENT_PRESETS, type AgentPresetName } from './presets.ts';
 import type { Template } from './schema.ts';
@@ -28,6 +28,7 @@ const StoredTemplateSchema = z.object({
     // Absent (runs stored before profiles existed, or a template that names none): the preset's default, as at launch.
     compat: z.string().optional(),
     compatRules: z.object({ on: z.array(z.string()), off: z.array(z.string()) }).optional(),
+    limits: ProviderLimits.optional(),
   }),
   model: z.string(),
   models: z.array(z.string().nullable()).optional(),

@@ -22,6 +22,9 @@ export const spend = {
   overview: (runId: string) => request('spend', { runId }),
   ledger: (runId: string) => request('ledger', { runId }),
   raiseBudget: (sessionId: string, usd: number) => request('raiseBudget', { sessionId, usd }),
+  raiseRunBudget: (runId: string, usd: number) => request('raiseBudget', { runId, usd }),
+  declineBudget: (sessionId: string) => request('declineBudget', { sessionId }),
+  governor: () => request('governor', {}),
   rejectedRequest: (sessionId: string) => request('rejectedRequest', { sessionId }),
   /** The run's ledger as a CSV download link (the engine's HTTP API, with its token). */
   csvUrl(runId: string): string | null {

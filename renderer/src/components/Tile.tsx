@@ -3,6 +3,7 @@ import { useStore } from '../state/index.ts';
 import { focusSession } from '../keys/index.ts';
 import { terminals } from '../terminal/index.ts';
 import { STATUS_LABEL, pct, usd } from './format.ts';
+import { HeldActions } from './Held.tsx';
 
 export function Tile({ sessionId, compact = false }: { sessionId: string; compact?: boolean }) {
   const session = useStore((s) => s.sessions.get(sessionId));
@@ -70,7 +71,10 @@ export function Tile({ sessionId, compact = false }: { sessionId: string; compac
         )}
       </header>
       {session.statusDetail && (status === 'needs_you' || status === 'rejected' || status === 'failed' || status === 'over_budget' || status === 'rate_limited') && (
-        <div className="tile-detail">{session.statusDetail}</div>
+        <div className="tile-detail">
+          {session.statusDetail}
+          {spend?.held && <HeldActions session={session} held={spend.held} where="tile" />}
+        </div>
       )}
       <div className="tile-term" data-testid={`terminal-${slot}`} ref={termRef} />
     </section>

@@ -38,5 +38,5 @@ export const STATUS_ORDER: SessionStatus[] = [
   'stopped',
 ];
 
-/** Statuses where the session waits for the user: a question, or a request the provider refused. */
-export const needsYou = (s: SessionStatus): boolean => s === 'needs_you' || s === 'rejected';
+/** Statuses where the session waits for the user: a question, a request the provider refused, a request held over budget. */
+export const needsYou = (s: SessionStatus): boolean => s === 'needs_you' || s === 'rejected' || s === 'over_budget';

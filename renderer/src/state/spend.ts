@@ -1,7 +1,7 @@
 // Spend per session and per run, and each session's spend over time (the Spend panel's chart): seeded from the
 // run's ledger when the run is loaded — so it survives a reload — then appended to by every live spend update.
 import type { StateCreator } from 'zustand';
-import { BILLED_USAGE_STATES, type LedgerRow, type RunSpend, type SessionSpend } from '../../../electron/shared/contract.ts';
+import { BILLED_USAGE_STATES, type GovernorKey, type LedgerRow, type RunSpend, type SessionSpend } from '../../../electron/shared/contract.ts';
 import type { FlotillaState } from './store.ts';
 
 export interface SpendPoint {
@@ -20,6 +20,9 @@ export interface SpendSlice {
   applySpend(sessions: SessionSpend[], runs: RunSpend[]): void;
   /** Replaces the history of a run's sessions with what its ledger says (cumulative, in the order requests ended). */
   seedHistory(rows: LedgerRow[]): void;
+  /** The rate governor per provider key (limits, what runs, what waits). */
+  governor: GovernorKey[];
+  setGovernor(keys: GovernorKey[]): void;
 }
 
 function append(list: SpendPoint[], p: SpendPoint): SpendPoint[] {
@@ -49,6 +52,8 @@ export const createSpendSlice: StateCreator<FlotillaState, [], [], SpendSlice> =
   spend: new Map(),
   runSpend: new Map(),
   history: new Map(),
+  governor: [],
+  setGovernor: (keys) => set({ governor: keys }),
   applySpend: (list, runList) =>
     set((s) => {
       const out: Partial<FlotillaState> = {};

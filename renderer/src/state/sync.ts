@@ -47,6 +47,8 @@ function onEngineEvent(e: EngineEvent, queueSpend: ReturnType<typeof spendBatche
       return st.setConflicts(e.runId, e.warnings);
     case 'changes':
       return st.setChanges(e.sessionId, e.files);
+    case 'governor':
+      return st.setGovernor(e.keys);
     default:
       return;
   }
@@ -71,8 +73,9 @@ export async function loadChanges(sessionId: string): Promise<void> {
 }
 
 async function loadAll(): Promise<void> {
-  const [runList, sessionList] = await Promise.all([runs.list(), runs.sessions()]);
+  const [runList, sessionList, keys] = await Promise.all([runs.list(), runs.sessions(), spend.governor().catch(() => [])]);
   useStore.getState().loadRuns(runList, sessionList);
+  useStore.getState().setGovernor(keys);
   const { currentRunId, changes } = useStore.getState();
   // Changes pushed while we were away were missed: fetch again what the panels show.
   await Promise.all([...changes.keys()].map((id) => loadChanges(id).catch(() => {})));

@@ -69,9 +69,9 @@ export function inspectRequest(style: ApiStyle, path: string, body: Buffer, rewr
   try {
     o = JSON.parse(body.toString('utf8'));
   } catch {
-    return { model: null, stream: false, rewritten: null, promptChars: 0 };
+    return { model: null, stream: false, rewritten: null, promptChars: 0, maxTokens: null };
   }
-  if (typeof o !== 'object' || o === null || Array.isArray(o)) return { model: null, stream: false, rewritten: null, promptChars: 0 };
+  if (typeof o !== 'object' || o === null || Array.isArray(o)) return { model: null, stream: false, rewritten: null, promptChars: 0, maxTokens: null };
   const outcome = rewrite ? rewrite(o) : false;
   const changed = outcome !== false;
   const model = typeof o.model === 'string' && o.model ? o.model : null;
@@ -101,7 +101,9 @@ export function inspectRequest(style: ApiStyle, path: string, body: Buffer, rewr
       }
     }
   }
-  return { model, stream, rewritten, promptChars: promptChars(wire, o) };
+  const limit = o.max_tokens ?? o.max_output_tokens ?? o.max_completion_tokens;
+  const maxTokens = typeof limit === 'number' && Number.isFinite(limit) && limit > 0 ? limit : null;
+  return { model, stream, rewritten, promptChars: promptChars(wire, o), maxTokens };
 }
 
 /** Characters of the prompt's text: string values under the prompt keys, without inline base64 data (images, files). */

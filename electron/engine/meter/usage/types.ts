@@ -10,6 +10,8 @@ export interface RequestInfo {
   rewritten: Buffer | null;
   /** Rough size of the prompt text (characters of string values in system/messages/tools/input), for a live estimate. */
   promptChars: number;
+  /** The output limit the request asks for (max_tokens / max_output_tokens / max_completion_tokens), or null. */
+  maxTokens: number | null;
 }
 
 export interface ParserEvents {

@@ -7,6 +7,8 @@ import type { SessionInfo, SessionSpend } from '../../../../electron/shared/cont
 import { spend as spendApi } from '../../api/index.ts';
 import { selectCurrentSessions, useStore } from '../../state/index.ts';
 import { STATUS_LABEL, pct, usd } from '../format.ts';
+import { HeldActions } from '../Held.tsx';
+import { GovernorKeys } from './GovernorKeys.tsx';
 
 const COLORS = ['#6ea8fe', '#f6c177', '#9ccfd8', '#eb6f92', '#a6e3a1', '#c4a7e7', '#f5a97f', '#7dc4e4', '#ee99a0', '#b7bdf8'];
 
@@ -202,12 +204,19 @@ function SessionRow({ session }: { session: SessionInfo }) {
               {over && <RaiseBudget session={session} spend={spend} />}
             </div>
           )}
+          {spend.held && <HeldActions session={session} held={spend.held} where="panel" />}
+          {spend.waiting && (
+            <div className="spend-waiting" data-testid={`spend-waiting-${slot}`}>
+              waiting for the rate governor: {spend.waiting.requests} request(s), {spend.waiting.ahead} session(s) ahead
+            </div>
+          )}
           {spend.lastError && (
             <div className={`spend-error spend-error-${spend.lastError.kind}`} data-testid={`spend-error-${slot}`} title={spend.lastError.at}>
               <span className="spend-error-kind">
                 {spend.lastError.kind.replace(/_/g, ' ')} · {spend.lastError.status}
               </span>{' '}
               {spend.lastError.message}
+              {spend.lastError.note && <div className="spend-error-note dim">{spend.lastError.note}</div>}
               {spend.lastError.fixRule && (
                 <div className="spend-error-fix" data-testid={`spend-error-fix-${slot}`}>
                   Known fix: the compat rule <code>{spend.lastError.fixRule}</code> (provider.compat: moonshot)
@@ -270,6 +279,7 @@ export function SpendPanel() {
           saved {usd(run.savingsUsd)} vs {run.referenceModel} ({usd(run.referenceUsd)})
         </div>
       )}
+      <GovernorKeys />
       <div className="spend-actions">
         {csvHref ? (
           <a className="btn" data-testid="spend-csv" href={csvHref} download>
