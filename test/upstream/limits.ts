@@ -1,7 +1,8 @@
 // Moonshot's account limits in the stand-in (`startUpstream({ rateLimits })`): requests in flight, requests and tokens
 // per window. A model request beyond one is answered 429 `rate_limit_reached_error` in Moonshot's words, with a
 // `retry-after` (seconds until the window frees a slot; 1 for concurrency), as the real account does. Tokens are the
-// request's prompt estimate (JSON length / 4, the same estimate its usage figures start from) plus max_tokens.
+// request's size at the start (JSON length / 4, the estimate its usage figures start from); what Moonshot really counts
+// is not documented.
 import type http from 'node:http';
 
 export interface RateLimits {
@@ -32,8 +33,7 @@ export class RateLimiter {
     const win = this.l.windowMs ?? 60_000;
     while (this.starts.length && this.starts[0]! <= now - win) this.starts.shift();
     while (this.tokens.length && this.tokens[0]!.at <= now - win) this.tokens.shift();
-    const b = body as { max_tokens?: number; max_output_tokens?: number } | null;
-    const n = Math.ceil(JSON.stringify(body ?? '').length / 4) + (b?.max_tokens ?? b?.max_output_tokens ?? 0);
+    const n = Math.ceil(JSON.stringify(body ?? '').length / 4);
     const secs = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
     if (this.l.concurrency !== undefined && this.inFlight >= this.l.concurrency) {
       this.refused.concurrency++;

@@ -9,6 +9,12 @@ import type { EffectiveLimits, GovernorKey } from '../../shared/contract.ts';
 export interface GovernorOptions {
   /** The window RPM and TPM are counted over (60 s; benches scale it down). */
   windowMs?: number;
+  /**
+   * How much longer than the provider's window a request counts here (default 1/60 of it: 1 s a minute): the provider
+   * starts its clock when the request arrives, a little after it leaves here, so without a margin the governor would
+   * free a slot a moment before the provider does.
+   */
+  marginMs?: number;
   now?: () => number;
 }
 
@@ -31,7 +37,7 @@ interface KeyState {
   inFlight: number;
   /** Start times of requests in the window, oldest first. */
   starts: number[];
-  /** Tokens counted in the window: an estimate at admission, corrected at release. */
+  /** Tokens counted in the window: an estimate at admission (the body's bytes / 4), raised at release to the usage. */
   tokens: { at: number; n: number }[];
   queues: Map<string, Waiter[]>;
   /** Sessions with waiters, in the order they are served: the head goes next, then moves to the back. */
@@ -60,7 +66,8 @@ export class Governor extends EventEmitter<GovernorEvents> {
 
   constructor(opts: GovernorOptions = {}) {
     super();
-    this.windowMs = opts.windowMs ?? 60_000;
+    const window = opts.windowMs ?? 60_000;
+    this.windowMs = window + (opts.marginMs ?? window / 60);
     this.now = opts.now ?? Date.now;
   }
 
@@ -189,7 +196,8 @@ export class Governor extends EventEmitter<GovernorEvents> {
         if (released) return;
         released = true;
         k.inFlight--;
-        if (actual !== null) entry.n = actual;
+        // Raised to what it really used; never lowered (the estimate is what a provider may have counted at the start).
+        if (actual !== null) entry.n = Math.max(entry.n, actual);
         this.emit('changed');
         this.dispatch(k);
       },
