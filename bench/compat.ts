@@ -8,18 +8,14 @@
 //
 //   npx tsx bench/compat.ts [--runs 3000]      (bench/meter runs it too, after its own phases)
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Meter, MeterProxy, SpendLedger, compatProfile, effectivePrices } from '../electron/engine/meter/index.ts';
+import { compatProfile } from '../electron/engine/meter/index.ts';
 import { inspectRequest } from '../electron/engine/meter/usage/index.ts';
 import { CLAUDE_CODE_MAIN_REQUEST } from '../electron/engine/probe/claude-code-shape.ts';
-import { Store } from '../electron/engine/store/index.ts';
 import { startUpstream } from '../test/upstream/index.ts';
+import { startMeterStack } from './meter-stack.ts';
 
 const TARGET_P50_MS = 0.2;
 const profile = compatProfile('moonshot');
@@ -81,16 +77,10 @@ export async function compatBench(runs = 3000): Promise<boolean> {
 
   // 2. Byte identity downstream.
   const upstream = await startUpstream({ apiKey: 'sk-bench' });
-  const dir = mkdtempSync(join(tmpdir(), 'flotilla-bench-compat-'));
-  const store = Store.open(dir, { exclusive: true });
-  const proxy = new MeterProxy();
-  const meter = new Meter(new SpendLedger(store), proxy);
-  meter.addRun({ runId: 'r', budgetUsd: null, prices: effectivePrices({}), referenceModel: 'claude-sonnet-4-5' });
+  const stack = await startMeterStack('compat');
+  const { meter, proxy, port } = stack;
   meter.addSession({ sessionId: 's', runId: 'r', style: 'anthropic', model: 'kimi-k2.7-code', budgetUsd: null, compat: profile });
   proxy.register('tok', { sessionId: 's', upstreamBaseUrl: upstream.url, apiKey: 'sk-bench', style: 'anthropic' });
-  const server = http.createServer((req, res) => (proxy.handle(req, res) ? undefined : void res.writeHead(404).end()));
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as AddressInfo).port;
 
   function post(p: number, path: string, payload: Buffer, auth: string): Promise<Buffer> {
     return new Promise((resolve, reject) => {
@@ -121,12 +111,8 @@ export async function compatBench(runs = 3000): Promise<boolean> {
   );
   console.log(`the rewrite went upstream: thinking ${JSON.stringify(sentUpstream.body.thinking)} (agent sent ${JSON.stringify(sample.thinking)})`);
 
-  server.close();
-  meter.close();
-  proxy.destroy();
-  store.close();
+  stack.close();
   await upstream.close();
-  rmSync(dir, { recursive: true, force: true });
   return !failed;
 }
 

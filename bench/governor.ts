@@ -12,15 +12,11 @@
 //
 //   npx tsx bench/governor.ts [--window 6000] [--sessions 10] [--requests 20] [--kb 80]
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { MOONSHOT_TIERS, NO_LIMITS, type EffectiveLimits } from '../electron/shared/contract.ts';
-import { Governor, Meter, MeterProxy, SpendLedger, effectivePrices } from '../electron/engine/meter/index.ts';
-import { Store } from '../electron/engine/store/index.ts';
+import { Governor } from '../electron/engine/meter/index.ts';
 import { startUpstream } from '../test/upstream/index.ts';
+import { startMeterStack } from './meter-stack.ts';
 
 const { values } = parseArgs({
   options: {
@@ -59,12 +55,8 @@ interface Phase {
 
 async function phase(p: Phase, n = N, m = M): Promise<{ ms: number; upstream429: number; clientRetries: number }> {
   const upstream = await startUpstream({ apiKey: KEY, rateLimits: { ...TIER1, windowMs: W } });
-  const dir = mkdtempSync(join(tmpdir(), 'flotilla-bench-governor-'));
-  const store = Store.open(dir, { exclusive: true });
-  const proxy = new MeterProxy();
-  const governor = new Governor({ windowMs: W });
-  const meter = new Meter(new SpendLedger(store), proxy, { governor });
-  meter.addRun({ runId: 'r', budgetUsd: null, prices: effectivePrices({}), referenceModel: 'claude-sonnet-4-5' });
+  const stack = await startMeterStack('governor', { governor: new Governor({ windowMs: W }) });
+  const { meter, proxy, port } = stack;
   for (let s = 0; s < n; s++) {
     meter.addSession({
       sessionId: `s${s}`,
@@ -76,9 +68,6 @@ async function phase(p: Phase, n = N, m = M): Promise<{ ms: number; upstream429:
     });
     proxy.register(`t${s}`, { sessionId: `s${s}`, upstreamBaseUrl: upstream.url, apiKey: KEY, style: 'anthropic' });
   }
-  const server = http.createServer((req, res) => (proxy.handle(req, res) ? undefined : void res.writeHead(404).end()));
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as AddressInfo).port;
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
   let clientRetries = 0;
 
@@ -113,12 +102,8 @@ async function phase(p: Phase, n = N, m = M): Promise<{ ms: number; upstream429:
   const ms = performance.now() - t0;
   const upstream429 = upstream.rateRefused().concurrency + upstream.rateRefused().rpm + upstream.rateRefused().tpm;
   agent.destroy();
-  server.close();
-  meter.close();
-  proxy.destroy();
-  store.close();
+  stack.close();
   await upstream.close();
-  rmSync(dir, { recursive: true, force: true });
   return { ms, upstream429, clientRetries };
 }
 

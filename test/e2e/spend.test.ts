@@ -100,12 +100,19 @@ describe('spend panel', () => {
       .poll(async () => (await page.getByTestId('tile-status-1').textContent()) ?? '', { timeout: 15_000, message: 'tile-status-1 says done' })
       .toMatch(/done/i);
     const runId = engine.registry.listSessions()[0]!.runId;
-    expect((await engine.call('spend', { runId })).run!.requests).toBe(3);
+    await expect
+      .poll(async () => { const r = (await engine.call('spend', { runId })).run!; return `${r.requests} requests, ${r.estimateUsd} est`; }, { timeout: 10_000 })
+      .toBe('3 requests, 0 est');
+    const settled = (await engine.call('spend', { runId })).run!;
+    expect(settled.usd).toBeGreaterThan(0.02);
 
-    // The total row equals the header's total once everything has settled.
+    // The header catches up with the engine's settled total (its runSpend event may still be on the way), then the
+    // total row equals it.
     await expect.poll(async () => (await page.getByTestId('header-spend').textContent()) ?? '', { timeout: 10_000 }).not.toMatch(/est/);
+    await expect
+      .poll(() => dollars(page, 'header-spend'), { timeout: 15_000, message: 'the header shows the settled run total' })
+      .toBeCloseTo(settled.usd, 2);
     const header = await dollars(page, 'header-spend');
-    expect(header).toBeGreaterThan(0.02);
     await expect.poll(() => dollars(page, 'spend-total'), { timeout: 10_000 }).toBe(header);
     await screenshot(page, 'spend-2-raised-done');
 

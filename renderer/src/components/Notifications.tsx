@@ -1,12 +1,12 @@
-// Notifications when a session starts needing you, or ends (done / failed) — only for transitions seen after the page
-// loaded. In the desktop app: the OS notification (see platform/); in a browser: a notice stack at the bottom right,
+// Notifications when a session starts needing you (a question, a refused request, a request held over budget), ends
+// (done / failed), or passes 80 % of a budget — only for what happens after the page loaded. In the desktop app: the OS notification (see platform/); in a browser: a notice stack at the bottom right,
 // each notice focuses its tile when clicked and goes away by itself after a few seconds.
 import { useEffect, useState } from 'react';
 import type { SessionInfo, SessionStatus } from '../../../electron/shared/contract.ts';
 import { platform } from '../platform/index.ts';
 import { useStore } from '../state/index.ts';
 
-const NOTIFY: readonly SessionStatus[] = ['needs_you', 'rejected', 'done', 'failed'];
+const NOTIFY: readonly SessionStatus[] = ['needs_you', 'rejected', 'over_budget', 'done', 'failed'];
 const DISMISS_MS = 8_000;
 const MAX_NOTICES = 5;
 
@@ -25,7 +25,9 @@ function describe(s: SessionInfo, runName: string | undefined): { title: string;
       ? `Session ${who} needs you`
       : s.status === 'rejected'
         ? `The provider rejected a request of session ${who}`
-        : s.status === 'done'
+        : s.status === 'over_budget'
+          ? `Session ${who} is over budget: its next request is held until you raise it`
+          : s.status === 'done'
           ? `Session ${who} is done`
           : `Session ${who} failed`;
   const body = [runName, s.statusDetail].filter(Boolean).join(' · ');
@@ -45,7 +47,26 @@ export function Notifications() {
     let baselined = useStore.getState().sessions.size > 0;
     const timers = new Set<ReturnType<typeof setTimeout>>();
 
+    const show = (sessionId: string, status: SessionStatus, title: string, body: string) => {
+      if (platform.notify(title, body)) return;
+      const notice: Notice = { key: nextKey++, sessionId, status, title, body };
+      setNotices((list) => [...list.filter((n) => n.sessionId !== sessionId), notice].slice(-MAX_NOTICES));
+      const t = setTimeout(() => {
+        timers.delete(t);
+        setNotices((list) => list.filter((n) => n.key !== notice.key));
+      }, DISMISS_MS);
+      timers.add(t);
+    };
+
     const unsub = useStore.subscribe((state, prev) => {
+      // 80 % of a budget: a notice only, nothing stops.
+      const b = state.budgetAlert;
+      if (b && b !== prev.budgetAlert && b.alert.level === 80) {
+        const a = b.alert;
+        const s = a.scope === 'session' ? state.sessions.get(a.id) : [...state.sessions.values()].find((x) => x.runId === a.id);
+        const whose = a.scope === 'session' ? `Session #${s?.slot ?? '?'}` : `Run ${state.runs.get(a.id)?.name ?? a.id}`;
+        if (s) show(s.id, s.status, `${whose} has used 80 % of its budget`, `$${a.usd.toFixed(4)} of $${a.budgetUsd.toFixed(2)}`);
+      }
       if (state.sessions === prev.sessions) return;
       const first = !baselined;
       baselined = true;
@@ -55,14 +76,7 @@ export function Notifications() {
         if (first && before === undefined && !isFreshRun(state.runs.get(s.runId)?.state)) continue;
         if (before === s.status || !NOTIFY.includes(s.status)) continue;
         const { title, body } = describe(s, state.runs.get(s.runId)?.name);
-        if (platform.notify(title, body)) continue;
-        const notice: Notice = { key: nextKey++, sessionId: s.id, status: s.status, title, body };
-        setNotices((list) => [...list.filter((n) => n.sessionId !== s.id), notice].slice(-MAX_NOTICES));
-        const t = setTimeout(() => {
-          timers.delete(t);
-          setNotices((list) => list.filter((n) => n.key !== notice.key));
-        }, DISMISS_MS);
-        timers.add(t);
+        show(s.id, s.status, title, body);
       }
     });
     return () => {

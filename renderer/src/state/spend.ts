@@ -1,7 +1,7 @@
 // Spend per session and per run, and each session's spend over time (the Spend panel's chart): seeded from the
 // run's ledger when the run is loaded — so it survives a reload — then appended to by every live spend update.
 import type { StateCreator } from 'zustand';
-import { BILLED_USAGE_STATES, type GovernorKey, type LedgerRow, type RunSpend, type SessionSpend } from '../../../electron/shared/contract.ts';
+import { BILLED_USAGE_STATES, type BudgetAlert, type GovernorKey, type LedgerRow, type RunSpend, type SessionSpend } from '../../../electron/shared/contract.ts';
 import type { FlotillaState } from './store.ts';
 
 export interface SpendPoint {
@@ -23,6 +23,9 @@ export interface SpendSlice {
   /** The rate governor per provider key (limits, what runs, what waits). */
   governor: GovernorKey[];
   setGovernor(keys: GovernorKey[]): void;
+  /** The latest budget alert (80 %: a notice; 100 %: the session is held), for notifications. */
+  budgetAlert: { alert: BudgetAlert; n: number } | null;
+  noteBudgetAlert(a: BudgetAlert): void;
 }
 
 function append(list: SpendPoint[], p: SpendPoint): SpendPoint[] {
@@ -54,6 +57,8 @@ export const createSpendSlice: StateCreator<FlotillaState, [], [], SpendSlice> =
   history: new Map(),
   governor: [],
   setGovernor: (keys) => set({ governor: keys }),
+  budgetAlert: null,
+  noteBudgetAlert: (alert) => set((s) => ({ budgetAlert: { alert, n: (s.budgetAlert?.n ?? 0) + 1 } })),
   applySpend: (list, runList) =>
     set((s) => {
       const out: Partial<FlotillaState> = {};

@@ -49,6 +49,8 @@ function onEngineEvent(e: EngineEvent, queueSpend: ReturnType<typeof spendBatche
       return st.setChanges(e.sessionId, e.files);
     case 'governor':
       return st.setGovernor(e.keys);
+    case 'budget':
+      return st.noteBudgetAlert({ scope: e.scope, id: e.id, level: e.level, usd: e.usd, budgetUsd: e.budgetUsd });
     default:
       return;
   }

@@ -35,6 +35,7 @@ export function SettingsPanel() {
   const [prices, setPrices] = useState<Record<string, Record<RateField, string>>>({});
   const [perSession, setPerSession] = useState('');
   const [perRun, setPerRun] = useState('');
+  const [holdMinutes, setHoldMinutes] = useState('');
   const [reference, setReference] = useState('');
   const [busy, setBusy] = useState(false);
 
@@ -47,6 +48,7 @@ export function SettingsPanel() {
       setPrices(priceDraft(v));
       setPerSession(numText(v.settings.defaultBudget?.perSessionUsd));
       setPerRun(numText(v.settings.defaultBudget?.runUsd));
+      setHoldMinutes(numText(v.settings.budgetHoldMinutes));
       setReference(v.settings.referenceModel ?? '');
     } catch (err) {
       setLoadError((err as Error).message);
@@ -137,11 +139,16 @@ export function SettingsPanel() {
         if (!Number.isFinite(n) || n <= 0) throw new Error(`${label}: '${text}' must be a positive number of US dollars (or empty for none)`);
         return n;
       };
-      const { defaultBudget: _b, referenceModel: _r, ...rest } = view.settings;
+      const { defaultBudget: _b, referenceModel: _r, budgetHoldMinutes: _h, ...rest } = view.settings;
       const perSessionUsd = budget(perSession, 'Budget per session');
       const runUsd = budget(perRun, 'Budget per run');
       const settings: Settings = { ...rest };
       if (perSessionUsd != null || runUsd != null) settings.defaultBudget = { perSessionUsd, runUsd };
+      if (holdMinutes.trim() !== '') {
+        const m = Number(holdMinutes);
+        if (!Number.isFinite(m) || m <= 0 || m > 1440) throw new Error(`Hold over budget for: '${holdMinutes}' must be minutes above 0, at most 1440 (or empty for 15)`);
+        settings.budgetHoldMinutes = m;
+      }
       if (reference) settings.referenceModel = reference;
       await settingsApi.save(settings);
     });
@@ -271,6 +278,10 @@ export function SettingsPanel() {
         <label className="settings-field">
           <span>Budget per run (USD)</span>
           <input inputMode="decimal" placeholder="none" value={perRun} data-testid="settings-budget-run" onChange={(e) => setPerRun(e.target.value)} />
+        </label>
+        <label className="settings-field" title="How long a request over budget waits for a raise before the agent gets the budget error">
+          <span>Hold over budget for (minutes)</span>
+          <input inputMode="decimal" placeholder="15" value={holdMinutes} data-testid="settings-hold-minutes" onChange={(e) => setHoldMinutes(e.target.value)} />
         </label>
         <label className="settings-field">
           <span>Reference model (savings)</span>
