@@ -22,6 +22,14 @@ await Promise.all([
     // Bundled CommonJS dependencies (ws, yaml) call require(): give them one.
     banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
   }),
+  // The pty host (a worker thread of the engine): its own entry, loaded by the bundled engine from this folder.
+  build({
+    ...common,
+    entryPoints: [join(root, 'electron/engine/ptyhost/worker.ts')],
+    outfile: join(out, 'pty-host.mjs'),
+    format: 'esm',
+    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+  }),
 ]);
 
 // --shell-only: the Electron bundles alone (the bundle test uses it so it never rewrites dist/renderer under a browser test).
@@ -33,4 +41,4 @@ if (!shellOnly && existsSync(viteConfig)) {
     stdio: 'inherit',
   });
 }
-console.log('built dist/electron (main, preload, engine host)' + (!shellOnly && existsSync(viteConfig) ? ' and dist/renderer' : ''));
+console.log('built dist/electron (main, preload, engine host, pty host)' + (!shellOnly && existsSync(viteConfig) ? ' and dist/renderer' : ''));

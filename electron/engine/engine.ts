@@ -9,6 +9,7 @@ import { ApiServer, createHandlers, dispatch, type Handlers } from './api/index.
 import { DemoHost } from './demo/index.ts';
 import { EngineError } from './errors.ts';
 import { DEFAULT_HOLD_MS, Governor, Meter, MeterProxy, RejectedRequests, SpendLedger, effectivePrices, effectiveReferenceModel } from './meter/index.ts';
+import { PtyHost } from './ptyhost/index.ts';
 import { Review } from './review/index.ts';
 import { Launcher, RunRegistry, Scheduler, handleHook, secret, type LiveRun } from './runs/index.ts';
 import type { HookEvent } from './sessions/index.ts';
@@ -46,6 +47,8 @@ export class Engine extends EventEmitter<EngineEvents> implements CommandCaller 
   readonly launcher: Launcher;
   readonly review: Review;
   readonly templates: TemplateLibrary;
+  /** Every session's pty, mirror and flow control, on a worker thread (a flood there does not stall the API or meter). */
+  readonly ptyHost: PtyHost;
   private readonly handlers: Handlers;
   private readonly log: (line: string) => void;
   private server!: ApiServer;
@@ -81,10 +84,12 @@ export class Engine extends EventEmitter<EngineEvents> implements CommandCaller 
         referenceModel: effectiveReferenceModel(s, t.referenceModel),
       });
     };
+    this.ptyHost = new PtyHost({ log });
     this.scheduler = new Scheduler({
       registry: this.registry,
       meter: this.meter,
       proxy: this.proxy,
+      ptyHost: this.ptyHost,
       dataDir,
       env,
       origin: () => this.origin,
@@ -215,6 +220,7 @@ export class Engine extends EventEmitter<EngineEvents> implements CommandCaller 
     // Held and queued requests are answered first: the agents show why, and no connection keeps the server open.
     this.meter.answerAll();
     await this.scheduler.close();
+    await this.ptyHost.close();
     this.review.close();
     await rm(join(this.dataDir, ENGINE_FILE), { force: true });
     await this.server.close();

@@ -16,11 +16,13 @@ export const SessionStatus = z.enum([
   'rate_limited',
   /** The provider refused a request (a 4xx other than a rate limit): the user has something to fix. */
   'rejected',
+  /** Its engine or pty host died while it ran: Resume (Claude Code) or Restart brings it back. */
+  'interrupted',
 ]);
 export type SessionStatus = z.infer<typeof SessionStatus>;
 
 /** Statuses after which the session's process is gone. */
-export const FINAL_STATUSES: readonly SessionStatus[] = ['done', 'failed', 'stopped'];
+export const FINAL_STATUSES: readonly SessionStatus[] = ['done', 'failed', 'stopped', 'interrupted'];
 export const isFinalStatus = (s: SessionStatus): boolean => FINAL_STATUSES.includes(s);
 
 export const SessionInfo = z.object({

@@ -154,7 +154,7 @@ provider: { preset: custom, baseUrl: "http://127.0.0.1:9" }
     expect(run).toMatchObject({ name: 'long', state: 'ended' });
     expect(run.sessions).toHaveLength(2);
     for (const s of run.sessions) {
-      expect(s.status).toBe('stopped');
+      expect(s.status).toBe('interrupted');
       expect(s.statusDetail).toMatch(/engine exited/);
       expect(s.worktree).toContain(dataDir);
     }

@@ -157,7 +157,7 @@ describe.each(MODES)('Store, $mode', ({ exclusive }) => {
     expect(s.statusHistory('s-1')).toEqual([]);
   });
 
-  it('reconciles after a restart: live sessions become stopped, open runs ended', () => {
+  it('reconciles after a restart: live sessions become interrupted, open runs ended', () => {
     const s = open();
     // Owned by an engine that has died.
     const deadPid = spawnSync(process.execPath, ['-e', '0']).pid!;
@@ -165,7 +165,7 @@ describe.each(MODES)('Store, $mode', ({ exclusive }) => {
     s.insertRun(run({ id: 'r-launch', state: 'launching', startedAt: '2025-01-02T00:00:00.000Z' }), '{}', deadPid);
     s.insertRun(run({ id: 'r-done', state: 'ended', endedAt: '2025-01-01T11:00:00.000Z' }), '{}');
     s.insertRun(run({ id: 'r-failed', state: 'failed', endedAt: '2025-01-01T11:00:00.000Z', error: 'boom' }), '{}');
-    const statuses: SessionStatus[] = ['queued', 'starting', 'working', 'needs_you', 'idle', 'over_budget', 'rate_limited', 'done', 'failed', 'stopped'];
+    const statuses: SessionStatus[] = ['queued', 'starting', 'working', 'needs_you', 'idle', 'over_budget', 'rate_limited', 'done', 'failed', 'stopped', 'interrupted'];
     statuses.forEach((status, i) =>
       s.insertSession(
         session({ id: `s-${status}`, runId: 'r-live', slot: i + 1, status, endedAt: status === 'done' ? '2025-01-01T10:30:00.000Z' : null }),
@@ -176,14 +176,14 @@ describe.each(MODES)('Store, $mode', ({ exclusive }) => {
     expect(s.reconcileAfterRestart()).toEqual({ runs: 2, sessions: 7 });
     for (const status of statuses) {
       const got = s.getSession(`s-${status}`)!;
-      if (['done', 'failed', 'stopped'].includes(status)) {
+      if (['done', 'failed', 'stopped', 'interrupted'].includes(status)) {
         expect(got.status).toBe(status);
         expect(s.statusHistory(got.id)).toEqual([]);
       } else {
-        expect(got.status).toBe('stopped');
+        expect(got.status).toBe('interrupted');
         expect(got.statusDetail).toBe('engine exited while the session ran');
         expect(got.endedAt).not.toBeNull();
-        expect(s.statusHistory(got.id)).toEqual([{ status: 'stopped', detail: 'engine exited while the session ran', at: got.endedAt }]);
+        expect(s.statusHistory(got.id)).toEqual([{ status: 'interrupted', detail: 'engine exited while the session ran', at: got.endedAt }]);
       }
     }
     expect(s.getSession('s-done')!.endedAt).toBe('2025-01-01T10:30:00.000Z');

@@ -15,7 +15,8 @@ import {
 } from '../../shared/contract.ts';
 import { EngineError } from '../errors.ts';
 import { type Meter, type MeterProxy, type MeterStatus, proxyUrl } from '../meter/index.ts';
-import { AgentSession, type OutputSink, type PtySpec, type Subscription } from '../sessions/index.ts';
+import type { PtyHost } from '../ptyhost/index.ts';
+import type { OutputSink, PtySpec, SessionProcess, Subscription } from '../sessions/index.ts';
 import { agentPresetInfo, buildAgentLaunch, parseStoredTemplate, templateCompat } from '../templates/index.ts';
 import type { LiveRun, LiveSession, RunRegistry } from './registry.ts';
 
@@ -23,6 +24,8 @@ export interface SchedulerDeps {
   registry: RunRegistry;
   meter: Meter;
   proxy: MeterProxy;
+  /** Where the agents' ptys run (a worker thread of the engine). */
+  ptyHost: PtyHost;
   dataDir: string;
   env: NodeJS.ProcessEnv;
   /** The engine's http origin (known once it listens): agents' proxy and hook URLs point there. */
@@ -125,17 +128,17 @@ export class Scheduler {
     // from the run's template anyway (the proxy port and tokens change with every engine).
     registry.store.setSessionLaunch(s.info.id, JSON.stringify({ command: launch.command, args: launch.args, cwd: spec.cwd, resume }));
     s.info = { ...s.info, command: launch.command, args: launch.args };
-    const agent = new AgentSession(s.info.id, spec, { supportsHooks: agentPresetInfo(t.agent.preset).supportsHooks });
+    const agent = this.d.ptyHost.create(s.info.id, spec, { supportsHooks: agentPresetInfo(t.agent.preset).supportsHooks });
     s.terminal.attach(agent);
     agent.on('status', (status: SessionStatus, detail: string | null) => this.onAgentStatus(s, agent, status, detail));
     agent.on('exit', (e: { exitCode: number | null; signal: string | null }) => {
       if (s.terminal.agent === agent) this.d.emit({ type: 'event', event: 'exit', sessionId: s.info.id, exitCode: e.exitCode, signal: e.signal });
     });
-    agent.start();
+    await agent.start();
     registry.patchSession(s, { command: launch.command, args: launch.args, pid: agent.pid, startedAt: now(), endedAt: null, exitCode: null, signal: null });
   }
 
-  private onAgentStatus(s: LiveSession, agent: AgentSession, status: SessionStatus, detail: string | null): void {
+  private onAgentStatus(s: LiveSession, agent: SessionProcess, status: SessionStatus, detail: string | null): void {
     if (s.terminal.agent !== agent) return;
     const { registry } = this.d;
     const final = isFinalStatus(status);
@@ -200,7 +203,11 @@ export class Scheduler {
   async restart(sessionId: string): Promise<void> {
     const s = this.d.registry.live(sessionId);
     const agent = s.terminal.agent;
-    if (!agent) return this.start(s, false);
+    // No process yet, or one that went down with its pty host: a fresh one (the old screen went with that host).
+    if (!agent || s.info.status === 'interrupted') {
+      s.terminal.detach();
+      return this.start(s, false);
+    }
     await agent.restart();
     this.d.registry.patchSession(s, { pid: agent.pid, startedAt: now(), endedAt: null, exitCode: null, signal: null });
   }

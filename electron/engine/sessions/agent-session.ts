@@ -9,31 +9,9 @@ import { OutputBatcher } from './output-batcher.ts';
 import { TerminalMirror } from './mirror.ts';
 import { FlowGate, type OutputSink, type Subscription } from './flow-control.ts';
 import { exitStatus, looksLikePermissionPrompt, signalName, statusFromHook, type HookEvent } from './status.ts';
+import type { AgentSessionOptions, ExitInfo, PtySpec, SessionProcess } from './process.ts';
 
-export interface PtySpec {
-  command: string;
-  args: string[];
-  env: Record<string, string>;
-  cwd: string;
-  cols: number;
-  rows: number;
-}
-
-export interface AgentSessionOptions {
-  /** Mirror scrollback in lines (default Limits.MirrorScrollback). */
-  scrollback?: number;
-  /** Silence after which a working session counts as idle (default 4000 ms). */
-  idleAfterMs?: number;
-  /** SIGTERM → SIGKILL grace for stop() (default Limits.StopGraceMs). */
-  stopGraceMs?: number;
-  /** The agent reports its state through Claude Code hooks; otherwise the screen heuristic spots prompts. */
-  supportsHooks?: boolean;
-}
-
-export interface ExitInfo {
-  exitCode: number | null;
-  signal: string | null;
-}
+export type { PtySpec, AgentSessionOptions, ExitInfo } from './process.ts';
 
 export interface AgentSession {
   on(event: 'status', listener: (status: SessionStatus, detail: string | null) => void): this;
@@ -58,7 +36,7 @@ const RESTART_NOTICE = Buffer.from(
 // What node-pty's forked child (Linux) or spawn helper (macOS) prints, then exits 1, when exec or chdir fails.
 const SPAWN_FAILURE = /^(execvp\(3\)|chdir\(2\)|posix_spawnp?) failed\.?:?\s*([^\r\n]*)/;
 
-export class AgentSession extends EventEmitter {
+export class AgentSession extends EventEmitter implements SessionProcess {
   readonly id: string;
   private _spec: PtySpec;
   private _status: SessionStatus = 'queued';
@@ -97,6 +75,8 @@ export class AgentSession extends EventEmitter {
   private graceUsedMs = 0;
   private graceTimer: NodeJS.Timeout | null = null;
   private exitWaiters: Array<() => void> = [];
+  /** Sees every batch delivered to the mirror and the subscriptions (the pty host forwards them from here). */
+  onOutput: ((data: Uint8Array) => void) | null = null;
 
   constructor(id: string, spec: PtySpec, opts: AgentSessionOptions = {}) {
     super();
@@ -356,6 +336,7 @@ export class AgentSession extends EventEmitter {
   private deliver(data: Uint8Array): void {
     this.mirror.write(data);
     this.gate.deliver(data);
+    this.onOutput?.(data);
   }
 
   private pausePty(): void {

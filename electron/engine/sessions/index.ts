@@ -5,7 +5,8 @@
 // Reconnecting a client without gaps or duplicates: SessionTerminal.subscribe takes the snapshot and the subscription
 // in the same tick. The snapshot covers exactly the bytes received before the call; every later byte goes to the sink.
 export { AgentSession } from './agent-session.ts';
-export type { PtySpec, AgentSessionOptions, ExitInfo } from './agent-session.ts';
+export type { PtySpec, AgentSessionOptions, ExitInfo, SessionProcess, SnapshotData } from './process.ts';
+export { FlowGate } from './flow-control.ts';
 export { SessionTerminal } from './terminal.ts';
 export type { OutputSink, Subscription } from './flow-control.ts';
 export type { HookEvent } from './status.ts';

@@ -2,7 +2,7 @@
 // to now. A queued session can be watched before it starts; a restart or a resume attaches the new process, and every
 // client follows it without subscribing again (VS Code's persistent terminal, in one process).
 import type { SnapshotResult } from '../../shared/contract.ts';
-import type { AgentSession } from './agent-session.ts';
+import type { SessionProcess } from './process.ts';
 import type { OutputSink, Subscription } from './flow-control.ts';
 
 interface Client {
@@ -12,7 +12,7 @@ interface Client {
 }
 
 export class SessionTerminal {
-  private agentNow: AgentSession | null = null;
+  private agentNow: SessionProcess | null = null;
   private readonly clients = new Set<Client>();
 
   constructor(
@@ -21,12 +21,12 @@ export class SessionTerminal {
     private readonly size: () => { cols: number; rows: number },
   ) {}
 
-  get agent(): AgentSession | null {
+  get agent(): SessionProcess | null {
     return this.agentNow;
   }
 
   /** Makes `agent` the session's process; the previous one (if any) is disposed, its clients move over. */
-  attach(agent: AgentSession): void {
+  attach(agent: SessionProcess): void {
     if (this.agentNow && this.agentNow !== agent) this.agentNow.dispose();
     this.agentNow = agent;
     for (const c of this.clients) {

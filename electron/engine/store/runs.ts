@@ -124,7 +124,7 @@ export function statusHistory(db: StoreDb, sessionId: string): { status: Session
 
 /**
  * After an engine died: the runs it owned that are still launching/running become 'ended', and their sessions that
- * were not final become 'stopped'. Runs owned by a live engine (another process on this data dir) are left alone.
+ * were not final become 'interrupted' (Resume or Restart brings them back). Runs owned by a live engine (another process on this data dir) are left alone.
  */
 export function reconcileAfterRestart(db: StoreDb): { runs: number; sessions: number } {
   const at = now();
@@ -146,12 +146,12 @@ export function reconcileAfterRestart(db: StoreDb): { runs: number; sessions: nu
       dead.has(String(row.run_id)),
     );
     for (const row of stale) {
-      db.runNow("UPDATE sessions SET status = 'stopped', status_detail = ?, ended_at = COALESCE(ended_at, ?) WHERE id = ?", [
+      db.runNow("UPDATE sessions SET status = 'interrupted', status_detail = ?, ended_at = COALESCE(ended_at, ?) WHERE id = ?", [
         ENGINE_EXITED,
         at,
         String(row.id),
       ]);
-      db.runNow("INSERT INTO status_history (session_id, status, detail, at) VALUES (?, 'stopped', ?, ?)", [String(row.id), ENGINE_EXITED, at]);
+      db.runNow("INSERT INTO status_history (session_id, status, detail, at) VALUES (?, 'interrupted', ?, ?)", [String(row.id), ENGINE_EXITED, at]);
     }
     for (const id of orphaned) db.runNow("UPDATE runs SET state = 'ended', ended_at = COALESCE(ended_at, ?) WHERE id = ?", [at, id]);
     return { runs: orphaned.length, sessions: stale.length };

@@ -50,7 +50,7 @@ export class Store {
   claimRun(id: string): void {
     runs.claimRun(this.db, id);
   }
-  /** Runs of dead engines end; their sessions that were not final become 'stopped'. */
+  /** Runs of dead engines end; their sessions that were not final become 'interrupted'. */
   reconcileAfterRestart(): { runs: number; sessions: number } {
     return runs.reconcileAfterRestart(this.db);
   }

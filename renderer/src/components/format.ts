@@ -22,6 +22,7 @@ export const STATUS_LABEL: Record<SessionStatus, string> = {
   over_budget: 'over budget',
   rate_limited: 'rate limited',
   rejected: 'provider rejected',
+  interrupted: 'interrupted',
 };
 
 export const STATUS_ORDER: SessionStatus[] = [
@@ -35,6 +36,7 @@ export const STATUS_ORDER: SessionStatus[] = [
   'over_budget',
   'done',
   'failed',
+  'interrupted',
   'stopped',
 ];
 

@@ -1,0 +1,364 @@
+// The main thread's side of the pty host: one worker thread per engine that runs every session's pty, batcher,
+// mirror and flow gate (worker.ts), and a RemoteSession per agent process with the same surface as AgentSession.
+// If the thread dies, its sessions end as 'interrupted' (their agents are killed: their terminal is gone) and the next
+// session starts a fresh host — the engine itself goes on.
+import { EventEmitter } from 'node:events';
+import { Worker } from 'node:worker_threads';
+import type { SessionStatus } from '../../shared/contract.ts';
+import type { OutputSink, Subscription } from '../sessions/flow-control.ts';
+import type { AgentSessionOptions, ExitInfo, PtySpec, SessionProcess, SnapshotData } from '../sessions/process.ts';
+import type { HookEvent } from '../sessions/status.ts';
+import type { FromHost, ProcState, ToHost } from './protocol.ts';
+
+/** The worker's entry: the TypeScript source through tsx when the engine runs from source (tsx, vitest), else the
+ *  bundled pty-host.mjs that build/build.mjs writes next to the bundled engine. */
+export function ptyHostEntry(here: string = import.meta.url): URL {
+  return new URL(here.endsWith('.ts') ? './worker-boot.mjs' : './pty-host.mjs', here);
+}
+
+export interface PtyHostOptions {
+  log?: (line: string) => void;
+  /** Told when a host thread died with sessions in it (after they have been marked interrupted). */
+  onCrash?: (reason: string, sessions: number) => void;
+  entry?: URL;
+}
+
+interface Pending {
+  resolve: (v: unknown) => void;
+  reject: (e: Error) => void;
+}
+
+/** One worker thread (started on first use, restarted on the first use after it died). */
+export class PtyHost {
+  private worker: Worker | null = null;
+  private ready: Promise<void> | null = null;
+  private nextReq = 1;
+  private readonly pending = new Map<number, Pending>();
+  private readonly sessions = new Map<string, RemoteSession>();
+  private closed = false;
+  /** Bumped when a thread is replaced, so a late 'exit' of the old one is not taken for the new one's. */
+  private generation = 0;
+
+  constructor(private readonly opts: PtyHostOptions = {}) {}
+
+  /** The thread's id while one runs (tests kill it through `terminateForTest`). */
+  get threadId(): number | null {
+    return this.worker?.threadId ?? null;
+  }
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  create(id: string, spec: PtySpec, opts: AgentSessionOptions = {}): RemoteSession {
+    if (this.closed) throw new Error('the pty host is closed');
+    this.ensure();
+    const s = new RemoteSession(id, this, spec);
+    this.sessions.set(id, s);
+    this.send({ t: 'create', id, spec, opts });
+    return s;
+  }
+
+  /** Kills the thread as a crash would (tests and benches: "the pty host killed mid-flood"). */
+  async terminateForTest(): Promise<void> {
+    await this.worker?.terminate();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const w = this.worker;
+    this.worker = null;
+    for (const s of this.sessions.values()) s.hostGone('the engine closed');
+    this.sessions.clear();
+    this.failPending('the engine closed');
+    await w?.terminate();
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+
+  send(m: ToHost): void {
+    this.worker?.postMessage(m);
+  }
+
+  request<T>(m: ToHost & { req: number }): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      if (!this.worker) return reject(new Error('the pty host is not running'));
+      this.pending.set(m.req, { resolve: resolve as (v: unknown) => void, reject });
+      this.worker.postMessage(m);
+    });
+  }
+
+  req(): number {
+    return this.nextReq++;
+  }
+
+  forget(id: string): void {
+    this.sessions.delete(id);
+  }
+
+  private ensure(): void {
+    if (this.worker) return;
+    const gen = ++this.generation;
+    const w = new Worker(this.opts.entry ?? ptyHostEntry(), { stderr: false, stdout: false });
+    this.worker = w;
+    this.ready = new Promise((resolve) => {
+      const onReady = (m: FromHost) => {
+        if (m.t !== 'ready') return;
+        w.off('message', onReady);
+        resolve();
+      };
+      w.on('message', onReady);
+    });
+    w.on('message', (m: FromHost) => this.onMessage(m));
+    w.on('error', (err) => this.opts.log?.(`pty host error: ${err.message}`));
+    w.on('exit', (code) => {
+      if (gen !== this.generation || this.worker !== w) return;
+      this.worker = null;
+      this.ready = null;
+      const reason = `the pty host stopped (exit code ${code})`;
+      const lost = [...this.sessions.values()];
+      this.sessions.clear();
+      this.failPending(reason);
+      for (const s of lost) s.hostGone(reason);
+      if (!this.closed) {
+        this.opts.log?.(`${reason} with ${lost.length} session(s); the next session starts a new one`);
+        this.opts.onCrash?.(reason, lost.length);
+      }
+    });
+  }
+
+  /** Resolves once the thread has loaded (benches wait for it before timing). */
+  async whenReady(): Promise<void> {
+    this.ensure();
+    await this.ready;
+  }
+
+  private failPending(reason: string): void {
+    const pending = [...this.pending.values()];
+    this.pending.clear();
+    for (const p of pending) p.reject(new Error(reason));
+  }
+
+  private onMessage(m: FromHost): void {
+    switch (m.t) {
+      case 'ready':
+        return;
+      case 'reply': {
+        const p = this.pending.get(m.req);
+        if (!p) return;
+        this.pending.delete(m.req);
+        return m.ok ? p.resolve(m.value) : p.reject(new Error(m.error));
+      }
+      case 'state':
+        return this.sessions.get(m.id)?.onState(m.state);
+      case 'exit':
+        return this.sessions.get(m.id)?.onExit({ exitCode: m.exitCode, signal: m.signal });
+      case 'data':
+        return this.sessions.get(m.id)?.onData(m.subs, new Uint8Array(m.buf));
+    }
+  }
+}
+
+class RemoteSubscription implements Subscription {
+  unacked = 0;
+  closed = false;
+  constructor(
+    readonly sub: number,
+    readonly sink: OutputSink,
+    private readonly owner: RemoteSession,
+  ) {}
+  ack(bytes: number): void {
+    if (this.closed || !(bytes > 0)) return;
+    this.unacked = bytes >= this.unacked ? 0 : this.unacked - bytes;
+    this.owner.ackFor(this.sub, bytes);
+  }
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.owner.unsubscribe(this);
+  }
+}
+
+let nextSub = 1;
+
+/** An agent process in the pty host, seen from the main thread (state mirrored, orders posted). */
+export class RemoteSession extends EventEmitter implements SessionProcess {
+  private st: ProcState = { status: 'queued', detail: null, pid: null, exitCode: null, signal: null, running: false };
+  private readonly subs = new Map<number, RemoteSubscription>();
+  private exitWaiters: Array<() => void> = [];
+  private disposed = false;
+  private gone = false;
+
+  private size: { cols: number; rows: number };
+
+  constructor(
+    readonly id: string,
+    private readonly host: PtyHost,
+    spec: PtySpec,
+  ) {
+    super();
+    this.size = { cols: spec.cols, rows: spec.rows };
+  }
+
+  get status(): SessionStatus {
+    return this.st.status;
+  }
+  get statusDetail(): string | null {
+    return this.st.detail;
+  }
+  get pid(): number | null {
+    return this.st.pid;
+  }
+  get exitCode(): number | null {
+    return this.st.exitCode;
+  }
+  get signal(): string | null {
+    return this.st.signal;
+  }
+  get running(): boolean {
+    return this.st.running;
+  }
+  get maxUnacked(): number {
+    let max = 0;
+    for (const s of this.subs.values()) if (s.unacked > max) max = s.unacked;
+    return max;
+  }
+
+  async start(): Promise<void> {
+    this.alive();
+    this.setState(await this.host.request<ProcState>({ t: 'start', id: this.id, req: this.host.req() }));
+  }
+
+  write(data: string): void {
+    if (!this.gone) this.host.send({ t: 'write', id: this.id, data });
+  }
+
+  resize(cols: number, rows: number): void {
+    if (!Number.isInteger(cols) || !Number.isInteger(rows) || cols < 1 || rows < 1) {
+      throw new Error(`invalid terminal size ${cols}x${rows}: columns and rows must be positive integers`);
+    }
+    this.size = { cols, rows };
+    if (!this.gone) this.host.send({ t: 'resize', id: this.id, cols, rows });
+  }
+
+  stop(graceMs?: number): Promise<void> {
+    if (!this.st.running || this.gone) return Promise.resolve();
+    const exited = new Promise<void>((resolve) => this.exitWaiters.push(resolve));
+    this.host.send({ t: 'stop', id: this.id, graceMs: graceMs ?? null });
+    return exited;
+  }
+
+  async restart(spec?: PtySpec): Promise<void> {
+    this.alive();
+    if (spec) this.size = { cols: spec.cols, rows: spec.rows };
+    this.setState(await this.host.request<ProcState>({ t: 'restart', id: this.id, spec: spec ?? null, req: this.host.req() }));
+  }
+
+  snapshot(): Promise<SnapshotData> {
+    if (this.disposed) return Promise.reject(new Error(`session ${this.id} is disposed`));
+    // The screen lived in the host that died: say so instead of showing nothing.
+    if (this.gone) return Promise.resolve({ cols: this.size.cols, rows: this.size.rows, data: `\x1b[2m── interrupted: ${this.st.detail ?? 'the pty host stopped'}; its screen is lost ──\x1b[0m\r\n` });
+    return this.host.request<SnapshotData>({ t: 'snapshot', id: this.id, req: this.host.req() });
+  }
+
+  subscribe(sink: OutputSink): Subscription {
+    if (this.disposed) throw new Error(`session ${this.id} is disposed`);
+    const sub = new RemoteSubscription(nextSub++, sink, this);
+    this.subs.set(sub.sub, sub);
+    if (!this.gone) this.host.send({ t: 'sub', id: this.id, sub: sub.sub });
+    return sub;
+  }
+
+  handleHook(e: HookEvent): void {
+    if (!this.gone) this.host.send({ t: 'hook', id: this.id, body: e });
+  }
+
+  /** The host owns the status (output, hooks and the exit move it too): this asks, and the change comes back. */
+  setStatus(status: SessionStatus, detail: string | null): void {
+    if (!this.gone) this.host.send({ t: 'status', id: this.id, status, detail });
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const s of this.subs.values()) s.closed = true;
+    this.subs.clear();
+    if (!this.gone) this.host.send({ t: 'dispose', id: this.id });
+    this.host.forget(this.id);
+    this.settleExit();
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // From the host
+
+  ackFor(sub: number, bytes: number): void {
+    if (!this.gone) this.host.send({ t: 'ack', id: this.id, sub, bytes });
+  }
+
+  unsubscribe(sub: RemoteSubscription): void {
+    this.subs.delete(sub.sub);
+    if (!this.gone && !this.disposed) this.host.send({ t: 'unsub', id: this.id, sub: sub.sub });
+  }
+
+  onState(state: ProcState): void {
+    this.setState(state);
+  }
+
+  private setState(state: ProcState): void {
+    const changed = state.status !== this.st.status || state.detail !== this.st.detail;
+    this.st = state;
+    if (changed && !this.disposed) this.emit('status', state.status, state.detail);
+  }
+
+  onExit(info: ExitInfo): void {
+    if (!this.disposed) this.emit('exit', info);
+    this.settleExit();
+  }
+
+  onData(subs: number[], data: Uint8Array): void {
+    for (const id of subs) {
+      const sub = this.subs.get(id);
+      if (!sub || sub.closed) continue;
+      sub.unacked += data.byteLength;
+      try {
+        sub.sink.send(data);
+      } catch {
+        // A sink that throws is gone (its socket died); it must not stall the session or the other clients.
+        sub.close();
+      }
+    }
+  }
+
+  /** The host thread died: this process is gone with it (its agent is killed: nobody can read its terminal now). */
+  hostGone(reason: string): void {
+    if (this.gone) return;
+    this.gone = true;
+    const wasRunning = this.st.running;
+    if (this.st.pid !== null && wasRunning) killGroup(this.st.pid);
+    if (wasRunning || this.st.status === 'queued') {
+      this.setState({ ...this.st, status: 'interrupted', detail: reason, running: false });
+      if (!this.disposed) this.emit('exit', { exitCode: null, signal: null } satisfies ExitInfo);
+    }
+    this.settleExit();
+  }
+
+  private alive(): void {
+    if (this.disposed) throw new Error(`session ${this.id} is disposed`);
+    if (this.gone) throw new Error(`session ${this.id} is gone with its pty host`);
+  }
+
+  private settleExit(): void {
+    const w = this.exitWaiters;
+    this.exitWaiters = [];
+    for (const f of w) f();
+  }
+}
+
+function killGroup(pid: number): void {
+  for (const target of [-pid, pid]) {
+    try {
+      process.kill(target, 'SIGKILL');
+    } catch {
+      /* gone already */
+    }
+  }
+}
