@@ -1,11 +1,13 @@
 // The Electron shell is bundled with esbuild and cannot be launched here (no Electron binary offline), so this checks
 // what can be checked: the bundles build, main/preload keep `electron` external, and the engine host bundle runs in
-// plain Node and serves the token-protected API.
+// plain Node, serves the token-protected API and runs a session's pty in the bundled pty host.
 import { describe, expect, it } from 'vitest';
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { tempDir } from '../fixtures/repo.ts';
+import { HttpEngineClient } from '../../electron/shared/client.ts';
+import { makeRepo, tempDir } from '../fixtures/repo.ts';
+import { waitFor } from '../fixtures/wait.ts';
 
 const root = resolve(import.meta.dirname, '../..');
 
@@ -39,6 +41,14 @@ describe('desktop bundles', () => {
       expect(denied.status).toBe(401);
       const ok = await fetch(`${ready.origin}/api/health`, { headers: { authorization: `Bearer ${ready.token}` } });
       expect(await ok.json()).toEqual({ ok: true });
+
+      // A session through the bundle: its pty runs in the bundled pty host (dist/electron/pty-host.mjs).
+      const api = new HttpEngineClient(ready, fetch);
+      const { sessions } = await api.call('launch', {
+        templateText: `name: bundled\nrepo: ${makeRepo()}\nagent: { preset: shell, command: node, args: ["-e", "console.log('from the bundled pty host')"] }\nprovider: { preset: custom, baseUrl: "http://127.0.0.1:9" }\n`,
+      });
+      await waitFor(async () => (await api.call('listSessions', {})).find((s) => s.id === sessions[0]!.id)?.status === 'done', 'the bundled session to end done');
+      expect((await api.call('snapshot', { sessionId: sessions[0]!.id })).data).toContain('from the bundled pty host');
     } finally {
       child.kill('SIGTERM');
     }

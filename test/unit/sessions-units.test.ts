@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { OutputBatcher } from '../../electron/engine/sessions/output-batcher.ts';
 import { FlowGate } from '../../electron/engine/sessions/flow-control.ts';
-import { TerminalMirror } from '../../electron/engine/sessions/mirror.ts';
+import { MIRROR_BACKLOG_MAX, TerminalMirror } from '../../electron/engine/sessions/mirror.ts';
 import { exitStatus, looksLikePermissionPrompt, signalName, statusFromHook } from '../../electron/engine/sessions/status.ts';
 import { floodCommand, floodPtyBytes } from '../fixtures/flood.ts';
 import { execFileSync } from 'node:child_process';
@@ -54,10 +54,10 @@ describe('OutputBatcher', () => {
 });
 
 describe('FlowGate', () => {
-  function gate(mirror = { pending: 0 }) {
+  function gate() {
     const calls: string[] = [];
-    const g = new FlowGate(() => mirror.pending, { pause: () => calls.push('pause'), resume: () => calls.push('resume') }, 100, 10);
-    return { g, calls, mirror };
+    const g = new FlowGate({ pause: () => calls.push('pause'), resume: () => calls.push('resume') }, 100, 10);
+    return { g, calls };
   }
 
   it('pauses when any consumer is above high, resumes when all are below low', () => {
@@ -79,20 +79,7 @@ describe('FlowGate', () => {
     expect(g.maxUnacked).toBe(0);
   });
 
-  it('counts the mirror as a consumer', () => {
-    const { g, calls, mirror } = gate();
-    mirror.pending = 150;
-    g.check();
-    expect(calls).toEqual(['pause']);
-    mirror.pending = 50;
-    g.relieved();
-    expect(calls).toEqual(['pause']);
-    mirror.pending = 5;
-    g.relieved();
-    expect(calls).toEqual(['pause', 'resume']);
-  });
-
-  it('a closed or throwing subscription releases the pty; releaseSinks leaves only the mirror in charge', () => {
+  it('a closed or throwing subscription releases the pty; releaseSinks lets the pty run', () => {
     const { g, calls } = gate();
     const a = g.subscribe({ send() {} });
     g.subscribe({
@@ -129,6 +116,32 @@ describe('TerminalMirror', () => {
     expect(m.pending).toBe(0);
     expect(m.screenLines()[0]).toBe('héllo ✓');
     expect(m.serialize()).toContain('héllo ✓');
+    m.dispose();
+  });
+});
+
+describe('TerminalMirror backlog', () => {
+  it('never holds more than its backlog: skips the oldest from a line start, says so, and ends with the newest line', async () => {
+    // A scrollback larger than what a skip keeps (~6 500 of these lines), so the marker is still in it at the end.
+    const m = new TerminalMirror(80, 10, 10_000);
+    const line = (i: number) => `line ${String(i).padStart(7, '0')} ${'x'.repeat(60)}\r\n`;
+    const lines = 200_000; // ~15 MB, written at once: far more than the mirror parses before it must skip
+    let maxPending = 0;
+    for (let i = 0; i < lines; i += 1000) {
+      m.write(Buffer.from(Array.from({ length: 1000 }, (_, k) => line(i + k)).join('')));
+      maxPending = Math.max(maxPending, m.pending);
+    }
+    expect(maxPending).toBeLessThanOrEqual(MIRROR_BACKLOG_MAX + 80 * 1000);
+    expect(m.skipped).toBeGreaterThan(10_000_000);
+    await new Promise<void>((r) => m.whenParsed(r));
+    expect(m.pending).toBe(0);
+    const text = m.serialize();
+    expect(text).toMatch(/MB of output skipped here while the session flooded/);
+    expect(text).not.toContain(line(0).trimEnd());
+    expect(m.screenLines().filter(Boolean).at(-1)).toBe(line(lines - 1).trimEnd());
+    // The kept part starts at a line start: every row after the marker is whole (the one before it may be cut).
+    const after = text.slice(text.lastIndexOf('output skipped here'));
+    for (const row of after.split(/\r?\n/).filter((r) => r.includes('line '))) expect(row).toMatch(/line \d{7} x{60}/);
     m.dispose();
   });
 });

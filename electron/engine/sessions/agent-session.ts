@@ -88,11 +88,10 @@ export class AgentSession extends EventEmitter implements SessionProcess {
     this.stopGraceMs = opts.stopGraceMs ?? Limits.StopGraceMs;
     this.supportsHooks = opts.supportsHooks ?? false;
     this.mirror = new TerminalMirror(spec.cols, spec.rows, opts.scrollback ?? Limits.MirrorScrollback);
-    this.gate = new FlowGate(() => this.mirror.pending, {
+    this.gate = new FlowGate({
       pause: () => this.pausePty(),
       resume: () => this.resumePty(),
     });
-    this.mirror.onDrain = () => this.gate.relieved();
     this.batcher = new OutputBatcher((data) => this.onBatch(data));
   }
 
@@ -128,9 +127,13 @@ export class AgentSession extends EventEmitter implements SessionProcess {
   get paused(): boolean {
     return this.gate.paused;
   }
-  /** Bytes written to the mirror and not yet parsed (diagnostics and tests). */
+  /** Bytes written to the mirror and not yet parsed (diagnostics and tests; bounded: the mirror skips when far behind). */
   get mirrorPending(): number {
     return this.mirror.pending;
+  }
+  /** Bytes the mirror skipped because it was too far behind. */
+  get mirrorSkipped(): number {
+    return this.mirror.skipped;
   }
   /** The largest un-acked byte count among the subscriptions (diagnostics and tests). */
   get maxUnacked(): number {
@@ -232,7 +235,7 @@ export class AgentSession extends EventEmitter implements SessionProcess {
     if (!this.stopping) {
       this.stopping = true;
       this.graceUsedMs = Math.max(0, graceMs);
-      // A stuck client must not keep the agent from writing its last words while it shuts down; the mirror still paces.
+      // A stuck client must not keep the agent from writing its last words while it shuts down.
       this.gate.releaseSinks();
       signal(pty.pid, 'SIGTERM', false);
       this.graceTimer = setTimeout(() => {

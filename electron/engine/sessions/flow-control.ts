@@ -1,6 +1,6 @@
 // Bounded memory when a consumer falls behind (xterm.js flow-control guide; VS Code's FlowControlConstants): every
-// consumer of a session's output — each subscribed client and the headless mirror — has an un-acked byte count. The pty
-// is paused while any of them is above the high watermark and resumed once all are below the low one. Pausing the pty
+// subscribed client has an un-acked byte count. The pty is paused while any of them is above the high watermark and
+// resumed once all are below the low one. (The headless mirror is not a consumer here: it bounds itself by skipping.) Pausing the pty
 // stops reading its master side; the kernel buffer fills and the agent's own write() blocks, so nothing piles up here.
 import { FlowControl } from '../../shared/contract.ts';
 
@@ -49,7 +49,6 @@ export class FlowGate {
   private enabled = true;
 
   constructor(
-    private readonly mirrorPending: () => number,
     private readonly valve: PtyValve,
     private readonly high: number = FlowControl.HighWatermark,
     private readonly low: number = FlowControl.LowWatermark,
@@ -92,11 +91,11 @@ export class FlowGate {
     this.check();
   }
 
-  /** Pauses the pty if any consumer is above the high watermark. */
+  /** Pauses the pty if any client is above the high watermark. */
   check(): void {
     if (this.isPaused || !this.enabled) return;
-    let over = this.mirrorPending() > this.high;
-    if (!over && this.sinksHold) {
+    let over = false;
+    if (this.sinksHold) {
       const subs = this.subs;
       for (let i = 0; i < subs.length; i++) {
         if (subs[i]!.unacked > this.high) {
@@ -114,10 +113,7 @@ export class FlowGate {
   /** A consumer caught up a little: resume once every consumer is below the low watermark. */
   relieved(): void {
     if (!this.isPaused) return;
-    if (this.enabled) {
-      if (this.mirrorPending() >= this.low) return;
-      if (this.sinksHold) for (const s of this.subs) if (s.unacked >= this.low) return;
-    }
+    if (this.enabled && this.sinksHold) for (const s of this.subs) if (s.unacked >= this.low) return;
     this.isPaused = false;
     this.valve.resume();
   }
@@ -127,7 +123,7 @@ export class FlowGate {
     this.relieved();
   }
 
-  /** From now on only the mirror paces the pty (while stopping: let the agent's last words out without a stuck client). */
+  /** From now on no client holds the pty (while stopping: let the agent's last words out without a stuck client). */
   releaseSinks(): void {
     this.sinksHold = false;
     this.relieved();
