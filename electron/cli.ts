@@ -3,10 +3,11 @@ import { parseArgs } from 'node:util';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
 import { type CleanResult, type CommandCaller, type PriceOverrides, type RunInfo, type RunReport, type SessionInfo, isFinalStatus } from './shared/contract.ts';
 import { HttpEngineClient } from './shared/client.ts';
-import { ENGINE_FILE, Engine } from './engine/engine.ts';
+import { Engine } from './engine/engine.ts';
+import { findEngine, startDetached, stopEngine, type EngineFile } from './engine/daemon.ts';
 import { Store, defaultDataDir, ensureDataDir } from './engine/store/index.ts';
 import { toApiError } from './engine/errors.ts';
 import { runDoctor } from './engine/doctor.ts';
@@ -18,8 +19,17 @@ import { PROVIDER_PRESETS, compatOf, loadTemplateFile, providerSpec, type Provid
 const HELP = `flotilla — run many coding agents at once, and see what each one costs
 
 Usage:
+  flotilla open [--data-dir DIR] [--port N] [--no-browser]
+      The data dir's engine in the background: if one runs, print its URL; otherwise start one detached (it outlives
+      this terminal; its sessions go on when the window closes), wait until it answers, print the URL. Opens the
+      dashboard in the browser unless --no-browser.
+  flotilla status [--data-dir DIR] [--json]
+      Whether an engine runs for the data dir, since when, its URL, and how many sessions are live or need you.
+  flotilla stop [--data-dir DIR]
+      Stop the data dir's engine and its sessions (agents get SIGTERM, then SIGKILL after the grace period).
   flotilla serve [--port N] [--host 127.0.0.1] [--data-dir DIR]
-      Start the engine and print the dashboard URL (with its access token).
+      The engine in the foreground (remote boxes, scripts): print the dashboard URL (with its access token) and run
+      until Ctrl-C. Refused when the data dir already has an engine.
   flotilla demo [--count N] [--port N] [--data-dir DIR]
       No API key needed: start the engine with a built-in SIMULATED K2 provider and launch demo agents (default 6)
       that edit a scratch repository, then print the dashboard URL.
@@ -76,14 +86,20 @@ async function serve(argv: string[]): Promise<Engine> {
   });
   const host = values.host!;
   if (!isLoopback(host)) fail(`--host ${host} is not a loopback address — Flotilla listens on 127.0.0.1 only; reach it remotely through an SSH tunnel`);
+  const dataDir = await ensureDataDir(values['data-dir'] ?? defaultDataDir());
+  const running = await findEngine(dataDir);
+  if (running)
+    fail(`an engine already serves ${dataDir} (pid ${running.pid}): ${uiUrl(running)} — open that, or stop it first with: flotilla stop --data-dir ${dataDir}`, 1);
   const engine = await Engine.create({
-    dataDir: values['data-dir'] ?? defaultDataDir(),
+    dataDir,
     host,
     port: parsePort(values.port),
     staticDir: builtUiDir(),
     log: (line) => process.stderr.write(`${line}\n`),
   });
-  process.stdout.write(`Flotilla is running: ${engine.uiUrl}\n`);
+  // Started by `open`, stdout is the engine's log: no token there (clients read it from engine.json, mode 0600).
+  if (process.env.FLOTILLA_DETACHED === '1') process.stdout.write(`Flotilla is running: ${engine.origin} (pid ${process.pid}, data dir ${dataDir})\n`);
+  else process.stdout.write(`Flotilla is running: ${engine.uiUrl}\n`);
   const shutdown = async () => {
     process.stderr.write('stopping sessions…\n');
     await engine.close();
@@ -182,13 +198,79 @@ async function run(argv: string[]): Promise<void> {
 
 /** A running engine on this data dir, from the file it leaves there (its store is exclusive while it runs). */
 async function runningEngine(dataDir: string): Promise<CommandCaller | null> {
+  const info = await findEngine(dataDir);
+  return info ? new HttpEngineClient({ origin: info.origin, token: info.token }, fetch) : null;
+}
+
+const uiUrl = (e: EngineFile) => `${e.origin}/?token=${e.token}`;
+
+/** How `open` starts an engine detached: this CLI's own `serve`, through the same Node and loader. */
+function serveCommand(dataDir: string, port: string | undefined): { command: string; args: string[]; env: NodeJS.ProcessEnv } {
+  const bin = resolve(here, '..', 'bin', 'flotilla.js');
+  const args = [...process.execArgv, bin, 'serve', '--data-dir', dataDir];
+  if (port !== undefined) args.push('--port', port);
+  return { command: process.execPath, args, env: { ...process.env, FLOTILLA_DETACHED: '1' } };
+}
+
+/** The OS's way of opening a URL in the default browser; a failure only means the user opens it by hand. */
+function openBrowser(url: string): void {
+  const [cmd, args] =
+    process.platform === 'darwin' ? ['open', [url]] : process.platform === 'win32' ? ['cmd', ['/c', 'start', '', url]] : ['xdg-open', [url]];
   try {
-    const info = JSON.parse(await readFile(join(dataDir, ENGINE_FILE), 'utf8')) as { pid: number; origin: string; token: string };
-    process.kill(info.pid, 0);
-    return new HttpEngineClient({ origin: info.origin, token: info.token }, fetch);
+    const child = spawn(cmd, args as string[], { detached: true, stdio: 'ignore' });
+    child.on('error', () => process.stderr.write(`could not open a browser (${cmd}); open the URL above by hand\n`));
+    child.unref();
   } catch {
-    return null;
+    process.stderr.write('could not open a browser; open the URL above by hand\n');
   }
+}
+
+async function open(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { 'data-dir': { type: 'string' }, port: { type: 'string' }, 'no-browser': { type: 'boolean', default: false } },
+  });
+  if (values.port !== undefined) parsePort(values.port);
+  const dataDir = await ensureDataDir(values['data-dir'] ?? defaultDataDir());
+  let info = await findEngine(dataDir);
+  if (info) process.stderr.write(`an engine already serves ${dataDir} (pid ${info.pid}, since ${info.startedAt || 'unknown'})\n`);
+  else {
+    process.stderr.write(`starting the engine for ${dataDir} in the background…\n`);
+    info = await startDetached(dataDir, serveCommand(dataDir, values.port));
+    process.stderr.write(`engine started (pid ${info.pid}); its log: ${join(dataDir, 'engine.log')}; stop it with: flotilla stop${values['data-dir'] ? ` --data-dir ${dataDir}` : ''}\n`);
+  }
+  process.stdout.write(`${uiUrl(info)}\n`);
+  if (!values['no-browser']) openBrowser(uiUrl(info));
+}
+
+async function status(argv: string[]): Promise<void> {
+  const { values } = parseArgs({ args: argv, options: { 'data-dir': { type: 'string' }, json: { type: 'boolean', default: false } } });
+  const dataDir = await ensureDataDir(values['data-dir'] ?? defaultDataDir());
+  const info = await findEngine(dataDir);
+  let live = 0;
+  let needYou = 0;
+  if (info) {
+    const sessions = await new HttpEngineClient({ origin: info.origin, token: info.token }, fetch).call('listSessions', {});
+    live = sessions.filter((s) => !isFinalStatus(s.status)).length;
+    needYou = sessions.filter((s) => s.status === 'needs_you' || s.status === 'over_budget' || s.status === 'rejected').length;
+  }
+  if (values.json) {
+    const out = info ? { running: true, dataDir, pid: info.pid, since: info.startedAt, url: uiUrl(info), liveSessions: live, needYou } : { running: false, dataDir };
+    process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+  } else if (info) {
+    process.stdout.write(
+      `running since ${info.startedAt || 'unknown'} (pid ${info.pid}) for ${dataDir}\n  ${live} live session(s)${needYou ? `, ${needYou} need you` : ''}\n  ${uiUrl(info)}\n`,
+    );
+  } else process.stdout.write(`no engine runs for ${dataDir} — start one with: flotilla open\n`);
+  process.exit(info ? 0 : 3);
+}
+
+async function stop(argv: string[]): Promise<void> {
+  const { values } = parseArgs({ args: argv, options: { 'data-dir': { type: 'string' } } });
+  const dataDir = await ensureDataDir(values['data-dir'] ?? defaultDataDir());
+  process.stderr.write(`stopping the engine for ${dataDir} and its sessions…\n`);
+  const stopped = await stopEngine(dataDir);
+  process.stdout.write(stopped ? `stopped the engine (pid ${stopped.pid}) and its sessions\n` : `no engine runs for ${dataDir}; nothing to stop\n`);
 }
 
 async function runs(argv: string[]): Promise<void> {
@@ -359,6 +441,12 @@ export async function main(argv: string[]): Promise<void> {
       case 'serve':
         await serve(rest);
         return;
+      case 'open':
+        return await open(rest);
+      case 'status':
+        return await status(rest);
+      case 'stop':
+        return await stop(rest);
       case 'demo':
         return await demo(rest);
       case 'run':

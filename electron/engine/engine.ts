@@ -2,10 +2,10 @@
 // connects them. Behaviour lives in the parts; here is only who talks to whom. Plain Node (no electron import): it runs
 // as `flotilla serve`, in-process for `flotilla run` and the tests, and as the desktop app's child.
 import { EventEmitter } from 'node:events';
-import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CommandArgs, CommandCaller, CommandName, CommandResult, EngineEvent } from '../shared/contract.ts';
 import { ApiServer, createHandlers, dispatch, type Handlers } from './api/index.ts';
+import { removeEngineFile, writeEngineFile } from './daemon.ts';
 import { DemoHost } from './demo/index.ts';
 import { EngineError } from './errors.ts';
 import { DEFAULT_HOLD_MS, Governor, Meter, MeterProxy, RejectedRequests, SpendLedger, effectivePrices, effectiveReferenceModel } from './meter/index.ts';
@@ -32,8 +32,7 @@ export interface EngineOptions {
   governor?: Governor;
 }
 
-/** Where a running engine tells other local processes (the CLI) how to reach it; mode 0600, removed on close. */
-export const ENGINE_FILE = 'engine.json';
+export { ENGINE_FILE } from './daemon.ts';
 
 type EngineEvents = { event: [EngineEvent]; hook: [sessionId: string, body: HookEvent] };
 
@@ -53,6 +52,8 @@ export class Engine extends EventEmitter<EngineEvents> implements CommandCaller 
   private readonly log: (line: string) => void;
   private server!: ApiServer;
   private closing = false;
+  /** When this engine started listening (ISO). */
+  startedAt = '';
   /** The built-in demo's simulated provider (started by the first demo; closed with the engine). */
   private demoHost: DemoHost | null = null;
 
@@ -164,9 +165,8 @@ export class Engine extends EventEmitter<EngineEvents> implements CommandCaller 
       store.close();
       throw err;
     }
-    await writeFile(join(dataDir, ENGINE_FILE), JSON.stringify({ pid: process.pid, origin: engine.origin, token: engine.token }), {
-      mode: 0o600,
-    });
+    engine.startedAt = new Date().toISOString();
+    await writeEngineFile(dataDir, { pid: process.pid, origin: engine.origin, token: engine.token, startedAt: engine.startedAt, dataDir });
     return engine;
   }
 
@@ -222,7 +222,7 @@ export class Engine extends EventEmitter<EngineEvents> implements CommandCaller 
     await this.scheduler.close();
     await this.ptyHost.close();
     this.review.close();
-    await rm(join(this.dataDir, ENGINE_FILE), { force: true });
+    await removeEngineFile(this.dataDir);
     await this.server.close();
     await this.demoHost?.close();
     this.meter.close();
