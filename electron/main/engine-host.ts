@@ -1,4 +1,4 @@
-// Entry of the engine inside the desktop app (an Electron utilityProcess): the same Engine as `flotilla serve`.
+// Entry of the desktop app's engine: a detached process (the Electron binary as Node), the same Engine as `flotilla serve`.
 import { join } from 'node:path';
 import { Engine } from '../engine/engine.ts';
 import { defaultDataDir } from '../engine/store/index.ts';
@@ -12,8 +12,10 @@ try {
     log: (line) => process.stderr.write(`${line}\n`),
   });
   const ready = { type: 'ready', origin: engine.origin, token: engine.token };
-  // Outside Electron (a smoke test of the bundle) there is no parent port: say it on stdout.
+  // Outside Electron (a smoke test of the bundle) there is no parent port: say it on stdout — except when detached,
+  // where stdout is the engine's log and must not carry the token (the app reads engine.json).
   if (process.parentPort) process.parentPort.postMessage(ready);
+  else if (process.env.FLOTILLA_DETACHED === '1') process.stdout.write(`Flotilla engine ready: ${engine.origin} (pid ${process.pid})\n`);
   else process.stdout.write(`${JSON.stringify(ready)}\n`);
   process.on('SIGTERM', () => void engine.close().then(() => process.exit(0)));
 } catch (err) {

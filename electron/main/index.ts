@@ -1,32 +1,94 @@
-// Electron main: one window, the security checklist, the engine as a utility process, a few native helpers.
-// Kept thin on purpose: pty floods and git work live in the engine process, never here.
-import { app, BrowserWindow, Notification, dialog, ipcMain, safeStorage, shell, utilityProcess, type IpcMainInvokeEvent } from 'electron';
+// Electron main: one window on the data dir's background engine, the security checklist, a tray while sessions run in
+// the background, a few native helpers. Kept thin on purpose: the engine is a detached process of its own (it outlives
+// the app), and every decision here is a plain function in lifecycle.ts that unit tests cover.
+import { app, BrowserWindow, Menu, Notification, Tray, dialog, ipcMain, nativeImage, safeStorage, shell, type IpcMainInvokeEvent } from 'electron';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { IpcChannels, type EngineEndpoint } from '../shared/ipc.ts';
+import { HttpEngineClient } from '../shared/client.ts';
+import { findEngine, startDetached, stopEngine } from '../engine/daemon.ts';
+import { defaultDataDir, ensureDataDir } from '../engine/store/data-dir.ts';
+import {
+  HEALTH_INTERVAL_MS,
+  HealthWatch,
+  closeChoice,
+  closeDialog,
+  countSessions,
+  engineCommand,
+  onLastWindowClosed,
+  trayText,
+  type SessionCounts,
+} from './lifecycle.ts';
+
+// A placeholder tray image (16×16) until the app's icons exist.
+const TRAY_PNG = 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAABAAAAAQCAYAAAAf8/9hAAAAJklEQVR4nGNgoAbQvbL/Pzl4kBrAKyiOF48aMDIMGPiUSJYBlAAA86O3jGwlscIAAAAASUVORK5CYII=';
 
 let win: BrowserWindow | null = null;
+let tray: Tray | null = null;
 let endpoint: EngineEndpoint | null = null;
+let dataDir = '';
+let quitting = false;
+const health = new HealthWatch();
 
-/** Starts the engine (the same entry as `flotilla serve`) and waits for its URL and token. */
-async function startEngine(): Promise<EngineEndpoint> {
-  const entry = join(__dirname, 'engine-host.mjs');
+/** Attaches to the data dir's engine, or starts it detached (it goes on when the app quits). */
+async function ensureEngine(): Promise<EngineEndpoint> {
+  dataDir = await ensureDataDir(defaultDataDir());
+  const found = await findEngine(dataDir);
+  if (found) return { origin: found.origin, token: found.token };
   // Provider keys stay encrypted on disk (safeStorage); the engine gets them in its environment, by env-var name.
   const keys = await loadKeys().catch(() => ({}));
-  const child = utilityProcess.fork(entry, [], {
-    serviceName: 'flotilla-engine',
-    stdio: 'inherit',
-    env: { ...process.env, ...keys },
+  const started = await startDetached(dataDir, engineCommand({ execPath: process.execPath, bundleDir: __dirname, env: process.env, keys }));
+  return { origin: started.origin, token: started.token };
+}
+
+async function sessionCounts(): Promise<SessionCounts | null> {
+  if (!endpoint) return null;
+  try {
+    return countSessions(await new HttpEngineClient(endpoint, fetch).call('listSessions', {}));
+  } catch {
+    return null;
+  }
+}
+
+/** One health check a second; after two misses in a row the app says the engine is gone and offers to restart it. */
+function watchHealth(): void {
+  setInterval(async () => {
+    if (!endpoint) return;
+    let ok = false;
+    try {
+      ok = (await fetch(`${endpoint.origin}/api/health`, { headers: { authorization: `Bearer ${endpoint.token}` }, signal: AbortSignal.timeout(900) })).ok;
+    } catch {
+      ok = false;
+    }
+    if (health.note(ok) === 'died') void engineDied();
+  }, HEALTH_INTERVAL_MS).unref();
+}
+
+async function engineDied(): Promise<void> {
+  const r = await dialog.showMessageBox({
+    type: 'warning',
+    message: 'The Flotilla engine stopped',
+    detail: 'Its sessions were interrupted. Restart it: Claude Code sessions can be resumed where they were, others restarted.',
+    buttons: ['Restart engine', 'Quit'],
+    defaultId: 0,
+    cancelId: 1,
   });
-  app.on('before-quit', () => child.kill());
-  return new Promise((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`the engine exited during start-up (code ${code})`)));
-    child.on('message', (msg: { type?: string; origin?: string; token?: string; error?: string }) => {
-      if (msg.type === 'ready' && msg.origin && msg.token) resolve({ origin: msg.origin, token: msg.token });
-      if (msg.type === 'error') reject(new Error(msg.error));
-    });
-  });
+  if (r.response === 0) await restartEngine();
+  else app.quit();
+}
+
+async function restartEngine(): Promise<boolean> {
+  try {
+    endpoint = await ensureEngine();
+    health.note(true);
+    if (win) void win.loadURL(`${endpoint.origin}/?token=${endpoint.token}`);
+    else createWindow();
+    return true;
+  } catch (err) {
+    dialog.showErrorBox('Flotilla could not start its engine', (err as Error).message);
+    return false;
+  }
 }
 
 /** Only the renderer's own page may call the helpers (validate every IPC sender). */
@@ -64,9 +126,13 @@ function registerHelpers(): void {
     await writeFile(keysFile(), safeStorage.encryptString(JSON.stringify(keys)), { mode: 0o600 });
     return true;
   });
+  // The page's "Restart engine" (its connection is gone; the page's origin may change with the new engine).
+  ipcMain.handle(IpcChannels.restartEngine, (e) => (e.sender === win?.webContents ? restartEngine() : false));
 }
 
-function createWindow(ep: EngineEndpoint): void {
+function createWindow(): void {
+  if (!endpoint) return;
+  const ep = endpoint;
   win = new BrowserWindow({
     width: 1440,
     height: 900,
@@ -83,26 +149,99 @@ function createWindow(ep: EngineEndpoint): void {
   const contents = win.webContents;
   // No navigation away from the engine's page, no new windows; http(s) links open in the OS browser only.
   contents.on('will-navigate', (event, url) => {
-    if (!url.startsWith(ep.origin)) event.preventDefault();
+    if (!endpoint || !url.startsWith(endpoint.origin)) event.preventDefault();
   });
   contents.setWindowOpenHandler(({ url }) => {
-    if (/^https?:\/\//i.test(url) && !url.startsWith(ep.origin)) void shell.openExternal(url);
+    if (/^https?:\/\//i.test(url) && !(endpoint && url.startsWith(endpoint.origin))) void shell.openExternal(url);
     return { action: 'deny' };
   });
   contents.session.setPermissionRequestHandler((_wc, permission, cb) => cb(permission === 'notifications'));
+  win.on('close', (event) => {
+    if (quitting) return;
+    event.preventDefault();
+    void onClose();
+  });
+  win.on('closed', () => (win = null));
   void win.loadURL(`${ep.origin}/?token=${ep.token}`);
+  hideTray();
+}
+
+/** The last window closes: with live sessions ask (keep them in the background / stop them / cancel). */
+async function onClose(): Promise<void> {
+  const counts = (await sessionCounts()) ?? { live: 0, working: 0, needYou: 0 };
+  if (onLastWindowClosed(counts) === 'quit') return quit();
+  const d = closeDialog(counts);
+  const r = await dialog.showMessageBox(win!, { type: 'question', ...d });
+  const choice = closeChoice(r.response);
+  if (choice === 'cancel') return;
+  if (choice === 'stop') {
+    await stopEngine(dataDir).catch((err: Error) => dialog.showErrorBox('Flotilla could not stop its engine', err.message));
+    return quit();
+  }
+  // Background: the window goes, the engine and the tray stay.
+  win?.destroy();
+  showTray();
+}
+
+function quit(): void {
+  quitting = true;
+  app.quit();
+}
+
+function showTray(): void {
+  if (!tray) {
+    tray = new Tray(nativeImage.createFromDataURL(TRAY_PNG));
+    tray.on('click', () => reopen());
+    tray.setContextMenu(
+      Menu.buildFromTemplate([
+        { label: 'Open Flotilla', click: () => reopen() },
+        { label: 'Stop sessions and quit', click: () => void stopEngine(dataDir).finally(quit) },
+        { label: 'Quit (sessions keep running)', click: () => quit() },
+      ]),
+    );
+  }
+  void updateTray();
+}
+
+async function updateTray(): Promise<void> {
+  if (!tray) return;
+  const t = trayText(await sessionCounts());
+  tray.setToolTip(t.tooltip);
+  if (process.platform === 'darwin') tray.setTitle(t.title);
+  setTimeout(() => void updateTray(), 2000).unref();
+}
+
+function hideTray(): void {
+  tray?.destroy();
+  tray = null;
+}
+
+function reopen(): void {
+  if (win) {
+    if (win.isMinimized()) win.restore();
+    win.show();
+    win.focus();
+  } else createWindow();
 }
 
 app.enableSandbox();
-app.whenReady().then(async () => {
-  registerHelpers();
-  try {
-    endpoint = await startEngine();
-  } catch (err) {
-    dialog.showErrorBox('Flotilla could not start its engine', (err as Error).message);
-    app.quit();
-    return;
-  }
-  createWindow(endpoint);
-});
-app.on('window-all-closed', () => app.quit());
+// One app per user: a second start focuses the first one's window.
+if (!app.requestSingleInstanceLock()) app.quit();
+else {
+  app.on('second-instance', () => reopen());
+  app.whenReady().then(async () => {
+    registerHelpers();
+    try {
+      endpoint = await ensureEngine();
+    } catch (err) {
+      dialog.showErrorBox('Flotilla could not start its engine', (err as Error).message);
+      app.quit();
+      return;
+    }
+    watchHealth();
+    createWindow();
+  });
+  // Windows closing never quits by themselves: onClose decides (and the tray keeps the app while sessions run).
+  app.on('window-all-closed', () => {});
+  app.on('before-quit', () => (quitting = true));
+}

@@ -8,6 +8,7 @@ const bridge: DesktopBridge = {
   notify: (title, body) => ipcRenderer.invoke(IpcChannels.notify, title, body),
   openPath: (path) => ipcRenderer.invoke(IpcChannels.openPath, path),
   setProviderKey: (name, value) => ipcRenderer.invoke(IpcChannels.setProviderKey, name, value),
+  restartEngine: () => ipcRenderer.invoke(IpcChannels.restartEngine),
 };
 
 contextBridge.exposeInMainWorld('flotilla', bridge);

@@ -5,6 +5,7 @@ export const IpcChannels = {
   notify: 'flotilla:notify',
   openPath: 'flotilla:open-path',
   setProviderKey: 'flotilla:set-provider-key',
+  restartEngine: 'flotilla:restart-engine',
 } as const;
 
 import type { EngineEndpoint } from './client.ts';
@@ -18,4 +19,6 @@ export interface DesktopBridge {
   notify(title: string, body: string): Promise<void>;
   openPath(path: string): Promise<string>;
   setProviderKey(name: string, value: string): Promise<boolean>;
+  /** Starts the data dir's engine again after it died (the page reloads on the new engine). */
+  restartEngine(): Promise<boolean>;
 }

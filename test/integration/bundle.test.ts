@@ -6,6 +6,8 @@ import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { HttpEngineClient } from '../../electron/shared/client.ts';
+import { findEngine, startDetached, stopEngine } from '../../electron/engine/daemon.ts';
+import { engineCommand } from '../../electron/main/lifecycle.ts';
 import { makeRepo, tempDir } from '../fixtures/repo.ts';
 import { waitFor } from '../fixtures/wait.ts';
 
@@ -52,5 +54,20 @@ describe('desktop bundles', () => {
     } finally {
       child.kill('SIGTERM');
     }
+  });
+
+  it('the desktop app starts the bundled engine detached (engineCommand) and finds and stops it like the CLI', async () => {
+    execFileSync(process.execPath, [resolve(root, 'build/build.mjs'), '--shell-only'], { cwd: root, stdio: 'pipe' });
+    const dataDir = tempDir('flotilla-app-engine-');
+    // Node stands in for the Electron binary (ELECTRON_RUN_AS_NODE makes Electron a Node; Node ignores it).
+    const cmd = engineCommand({ execPath: process.execPath, bundleDir: resolve(root, 'dist/electron'), env: { ...process.env, FLOTILLA_HOME: dataDir }, keys: { FLOTILLA_TEST_KEY: 'sk-app-key' } });
+    const started = await startDetached(dataDir, cmd);
+    try {
+      expect(await findEngine(dataDir)).toMatchObject({ pid: started.pid, origin: started.origin });
+      expect(readFileSync(resolve(dataDir, 'engine.log'), 'utf8')).not.toContain(started.token);
+    } finally {
+      expect((await stopEngine(dataDir))?.pid).toBe(started.pid);
+    }
+    expect(await findEngine(dataDir)).toBeNull();
   });
 });
