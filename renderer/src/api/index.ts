@@ -16,6 +16,9 @@ export const runs = {
   demo: () => request('demo', {}),
   list: () => request('listRuns', {}),
   sessions: (runId?: string) => request('listSessions', runId ? { runId } : {}),
+  /** Claude Code carries on its conversation (--resume) in the same worktree. */
+  resume: (sessionId: string) => request('resume', { sessionId }),
+  restart: (sessionId: string) => request('restart', { sessionId }),
 };
 
 export const spend = {

@@ -4,7 +4,9 @@ import type { SessionStatus } from '../../../electron/shared/contract.ts';
 import { runs } from '../api/index.ts';
 import { handleGlobalKey } from '../keys/index.ts';
 import { selectCurrentSessions, useStore } from '../state/index.ts';
+import { platform } from '../platform/index.ts';
 import { Grid } from './Grid.tsx';
+import { InterruptedBar } from './Interrupted.tsx';
 import { LaunchDialog } from './LaunchDialog.tsx';
 import { PanelButtons, SidePanel } from './panels/index.tsx';
 import { Notifications } from './Notifications.tsx';
@@ -109,6 +111,31 @@ function EmptyState() {
   );
 }
 
+/** The engine stopped answering after it had answered: say so over the grid (the tiles keep their last screens). */
+function EngineDown() {
+  const connection = useStore((s) => s.connection);
+  const count = useStore((s) => s.sessions.size);
+  const [busy, setBusy] = useState(false);
+  if (connection.state === 'open' || !connection.error || count === 0) return null;
+  return (
+    <div className="engine-down" data-testid="engine-down">
+      <span>{connection.error}</span>
+      {platform.restartEngine && (
+        <button
+          className="btn small primary"
+          disabled={busy}
+          onClick={() => {
+            setBusy(true);
+            void platform.restartEngine!().finally(() => setBusy(false));
+          }}
+        >
+          {busy ? 'Restarting…' : 'Restart engine'}
+        </button>
+      )}
+    </div>
+  );
+}
+
 export function App() {
   const count = useStore((s) => selectCurrentSessions(s).length);
   const waiting = useStore((s) => {
@@ -131,7 +158,11 @@ export function App() {
     <div className="app">
       <Header />
       <div className="app-body">
-        <main className="main">{count > 0 ? <Grid /> : <EmptyState />}</main>
+        <main className="main">
+          <EngineDown />
+          {count > 0 && <InterruptedBar />}
+          {count > 0 ? <Grid /> : <EmptyState />}
+        </main>
         <SidePanel />
         <Notifications />
       </div>

@@ -4,6 +4,7 @@ import { focusSession } from '../keys/index.ts';
 import { terminals } from '../terminal/index.ts';
 import { STATUS_LABEL, pct, usd } from './format.ts';
 import { HeldActions } from './Held.tsx';
+import { InterruptedActions } from './Interrupted.tsx';
 
 export function Tile({ sessionId, compact = false }: { sessionId: string; compact?: boolean }) {
   const session = useStore((s) => s.sessions.get(sessionId));
@@ -74,6 +75,12 @@ export function Tile({ sessionId, compact = false }: { sessionId: string; compac
         <div className="tile-detail">
           {session.statusDetail}
           {spend?.held && <HeldActions session={session} held={spend.held} where="tile" />}
+        </div>
+      )}
+      {status === 'interrupted' && (
+        <div className="tile-detail" data-testid={`tile-interrupted-${slot}`}>
+          {session.statusDetail ?? 'its engine stopped while it ran'}
+          <InterruptedActions session={session} />
         </div>
       )}
       <div className="tile-term" data-testid={`terminal-${slot}`} ref={termRef} />

@@ -13,5 +13,6 @@ export function browserPlatform(): Platform {
     openFolder: null,
     keyStore: 'engine',
     keepProviderKey: async () => false,
+    restartEngine: null,
   };
 }

@@ -17,5 +17,6 @@ export function desktopPlatform(bridge: DesktopBridge): Platform {
     },
     keyStore: 'desktop',
     keepProviderKey: (name, value) => bridge.setProviderKey(name, value),
+    restartEngine: () => bridge.restartEngine(),
   };
 }

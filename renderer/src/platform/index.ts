@@ -21,6 +21,8 @@ export interface Platform {
   readonly keyStore: 'engine' | 'desktop';
   /** Desktop only: keeps a key encrypted (OS key store); false when it cannot. */
   keepProviderKey(name: string, value: string): Promise<boolean>;
+  /** Desktop only: starts the data dir's engine again after it died; null in a browser (run `flotilla open` there). */
+  readonly restartEngine: (() => Promise<boolean>) | null;
 }
 
 declare global {

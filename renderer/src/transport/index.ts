@@ -86,7 +86,13 @@ export class EngineConnection {
         this.setClient(null);
         this.setStatus({ state: 'closed', error: 'Connection to the engine lost — reconnecting…', attempt });
       } catch (err) {
-        this.setStatus({ state: 'closed', error: `Cannot reach the engine (${(err as Error).message}) — retrying…`, attempt });
+        // Lost before, and still not back: most likely the engine process is gone (crashed, killed, stopped).
+        const how = platform.restartEngine ? 'Restart engine below' : 'start it again with: flotilla open';
+        this.setStatus({
+          state: 'closed',
+          error: `The engine is not answering (${(err as Error).message}) — it may have stopped; ${how}. Its sessions can be resumed then. Retrying…`,
+          attempt,
+        });
       }
       await new Promise((r) => setTimeout(r, delay));
       delay = Math.min(BACKOFF_MAX_MS, delay * 2);
