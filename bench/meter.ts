@@ -27,11 +27,16 @@
 //
 //   npx tsx bench/meter.ts [--sessions 10] [--requests 30] [--words 700] [--rounds 2] [--prompt-kb 0] [--slow 0] [--no-bare]
 //                          [--compat-runs 3000]
+//   npx tsx bench/meter.ts --flood 5 [--sessions 10] [--requests 40]       (see bench/meter-flood.ts)
 import http from 'node:http';
 import { parseArgs } from 'node:util';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { availableParallelism } from 'node:os';
 import { compatBench } from './compat.ts';
+import { floodBench } from './meter-flood.ts';
+
+// --flood N: the flood bench instead (bench/meter-flood.ts): the meter's TTFB while N other sessions flood output.
+if (process.argv.includes('--flood')) process.exit((await floodBench(process.argv.slice(2))) ? 0 : 1);
 import { startChild, type Child } from './meter-ipc.ts';
 
 const { values } = parseArgs({

@@ -1,6 +1,8 @@
 // The pty host: every session's hot path — node-pty, the output batcher, the headless mirror, flow control — on a
 // thread of its own, so a flooding agent costs the engine's main thread (API, meter, hooks, store) only one message per
 // output batch. Started by PtyHost (host.ts); it owns AgentSession instances and follows the main thread's orders.
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import { AgentSession } from '../sessions/agent-session.ts';
 import type { Subscription } from '../sessions/flow-control.ts';
@@ -92,4 +94,20 @@ function handle(m: ToHost): void {
   }
 }
 
+/**
+ * Linux: this thread runs at a lower priority (nice +10) than the engine's main thread. When CPU is short — ten agents
+ * on two cores — the meter, the hooks and the API go first; a flooding agent then waits on its pty (which this thread
+ * reads more slowly) instead of on the CPU the meter needs. setpriority on a thread id affects that thread only.
+ */
+function lowerPriority(): void {
+  if (process.platform !== 'linux') return;
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (Number.isInteger(tid) && tid > 0) setPriority(tid, 10);
+  } catch {
+    /* not permitted or no /proc: run at the normal priority */
+  }
+}
+
+lowerPriority();
 post({ t: 'ready' });

@@ -10,9 +10,9 @@ const HeadlessTerminal: typeof xtermHeadless.Terminal =
   (xtermHeadless as unknown as { default?: typeof xtermHeadless }).default?.Terminal ?? xtermHeadless.Terminal;
 
 /** Unparsed bytes the mirror keeps at most; beyond it the oldest are skipped (see `write`). */
-export const MIRROR_BACKLOG_MAX = 2 * 1024 * 1024;
+export const MIRROR_BACKLOG_MAX = 1024 * 1024;
 /** What is left after a skip: the newest bytes, more than the scrollback's worth of ordinary lines. */
-export const MIRROR_BACKLOG_KEEP = 512 * 1024;
+export const MIRROR_BACKLOG_KEEP = 256 * 1024;
 /** Bytes handed to xterm at a time: ~0.6 ms of parsing, so the thread's pty reads are never held up for long (with 64 KB
  *  slices bench/output ran at about half the rate: the ptys filled up while a slice was parsed). */
 const SLICE = 16 * 1024;
