@@ -122,8 +122,9 @@ describe('TerminalMirror', () => {
 
 describe('TerminalMirror backlog', () => {
   it('never holds more than its backlog: skips the oldest from a line start, says so, and ends with the newest line', async () => {
-    // A scrollback larger than what a skip keeps (~6 500 of these lines), so the marker is still in it at the end.
-    const m = new TerminalMirror(80, 10, 10_000);
+    // A scrollback larger than what can follow the last skip (the backlog and what it keeps: ~17 500 of these lines), so
+    // the marker is still in it at the end.
+    const m = new TerminalMirror(80, 10, 30_000);
     const line = (i: number) => `line ${String(i).padStart(7, '0')} ${'x'.repeat(60)}\r\n`;
     const lines = 200_000; // ~15 MB, written at once: far more than the mirror parses before it must skip
     let maxPending = 0;
