@@ -23,7 +23,7 @@ describe('interrupted sessions', () => {
     for (const slot of [1, 2]) await waitForTerminal(page, slot, /agent up at/, 30_000);
     const pidsBefore = engine.registry.listSessions().map((s) => s.pid);
 
-    await engine.ptyHost.terminateForTest();
+    await engine.ptyHost.crashForTest();
     for (const slot of [1, 2])
       await expect
         .poll(async () => (await page.getByTestId(`tile-status-${slot}`).textContent()) ?? '', { timeout: 15_000, message: `tile ${slot} says interrupted` })

@@ -1,7 +1,7 @@
 // The pty host: every session's pty, mirror and flow control run on a worker thread of the engine. Through the real
 // engine and real ptys: flow control still holds across the thread (a client that never acks pauses a flood, Ctrl-C
 // still ends it), the engine keeps answering while sessions flood, and a pty host killed mid-flood leaves the engine
-// up, its sessions interrupted (their agents gone), and a restart that works.
+// up, its sessions interrupted (their agents killed and reaped before the thread ends), and a restart that works.
 import { afterEach, describe, expect, it } from 'vitest';
 import { Engine } from '../../electron/engine/engine.ts';
 import { FlowControl } from '../../electron/shared/contract.ts';
@@ -76,7 +76,7 @@ describe('pty host', () => {
       await waitFor(() => received > 5_000_000, 'the floods to run');
       const pids = sessions.map((s) => e.registry.sessionInfo(s.id).pid!);
       expect(pids.every((p) => p > 0 && alive(p))).toBe(true);
-      await e.ptyHost.terminateForTest();
+      await e.ptyHost.crashForTest();
       for (const s of sessions)
         await waitFor(() => e.registry.sessionInfo(s.id).status === 'interrupted', `slot ${s.slot} to show interrupted`);
       const info = e.registry.sessionInfo(sessions[0]!.id);

@@ -41,7 +41,7 @@ export class PtyHost {
 
   constructor(private readonly opts: PtyHostOptions = {}) {}
 
-  /** The thread's id while one runs (tests kill it through `terminateForTest`). */
+  /** The thread's id while one runs (tests make it fail through `crashForTest`). */
   get threadId(): number | null {
     return this.worker?.threadId ?? null;
   }
@@ -58,14 +58,32 @@ export class PtyHost {
     return s;
   }
 
-  /** Kills the thread as a crash would (tests and benches: "the pty host killed mid-flood"). */
-  async terminateForTest(): Promise<void> {
-    await this.worker?.terminate();
+  /** Makes the host fail as a bug would (an uncaught exception there); resolves once the engine has noticed. */
+  async crashForTest(): Promise<void> {
+    const w = this.worker;
+    if (!w) return;
+    const gone = new Promise<void>((r) => w.once('exit', () => setImmediate(r)));
+    w.postMessage({ t: 'crash' } satisfies ToHost);
+    await gone;
   }
 
+  /**
+   * Kills every agent and ends the thread — in that order: the host reaps each child first (see
+   * AgentSession.whenReaped), because ending a thread while node-pty still waits on a child hangs or aborts the process.
+   */
   async close(): Promise<void> {
     this.closed = true;
     const w = this.worker;
+    if (w) {
+      const bye = new Promise<void>((resolve) => {
+        const onMsg = (m: FromHost) => m.t === 'bye' && resolve();
+        w.on('message', onMsg);
+        w.once('exit', () => resolve());
+        setTimeout(resolve, 10_000).unref();
+      });
+      w.postMessage({ t: 'shutdown' } satisfies ToHost);
+      await bye;
+    }
     this.worker = null;
     for (const s of this.sessions.values()) s.hostGone('the engine closed');
     this.sessions.clear();
@@ -141,7 +159,10 @@ export class PtyHost {
   private onMessage(m: FromHost): void {
     switch (m.t) {
       case 'ready':
+      case 'bye':
         return;
+      case 'log':
+        return this.opts.log?.(m.line);
       case 'reply': {
         const p = this.pending.get(m.req);
         if (!p) return;

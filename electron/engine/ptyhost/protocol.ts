@@ -18,7 +18,11 @@ export type ToHost =
   | { t: 'ack'; id: string; sub: number; bytes: number }
   | { t: 'hook'; id: string; body: HookEvent }
   | { t: 'status'; id: string; status: SessionStatus; detail: string | null }
-  | { t: 'dispose'; id: string };
+  | { t: 'dispose'; id: string }
+  /** Kill every agent, wait until node-pty has reaped each, then say 'bye' (the thread may end after that only). */
+  | { t: 'shutdown' }
+  /** Tests: fail the way a bug would (an uncaught exception in the host). */
+  | { t: 'crash' };
 
 /** What the main thread mirrors of a session (sent with every status change, start and exit). */
 export interface ProcState {
@@ -33,6 +37,8 @@ export interface ProcState {
 /** Host → main. */
 export type FromHost =
   | { t: 'ready' }
+  | { t: 'bye' }
+  | { t: 'log'; line: string }
   | { t: 'state'; id: string; state: ProcState }
   | { t: 'exit'; id: string; exitCode: number | null; signal: string | null }
   /** One batch of output for the subscriptions that existed when the host delivered it (no gap, no duplicate). */

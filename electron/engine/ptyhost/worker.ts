@@ -18,6 +18,15 @@ interface Hosted {
 }
 
 const hosted = new Map<string, Hosted>();
+/** Disposed sessions whose process node-pty has not reaped yet: the thread must not end before they are. */
+const reaping = new Set<Promise<void>>();
+
+function dispose(s: AgentSession): void {
+  s.dispose();
+  const p = s.whenReaped();
+  reaping.add(p);
+  void p.then(() => reaping.delete(p));
+}
 const post = (m: FromHost, transfer?: ArrayBuffer[]) => port.postMessage(m, transfer);
 const NOOP_SINK = { send: () => {} };
 
@@ -56,7 +65,26 @@ port.on('message', (m: ToHost) => {
   }
 });
 
+/** Every agent killed and reaped (bounded: a child stuck in the kernel must not keep the engine from stopping). */
+async function killAll(): Promise<void> {
+  const all = [...hosted.values()].map((h) => h.session);
+  hosted.clear();
+  for (const s of all) dispose(s);
+  await Promise.race([Promise.all([...reaping]), new Promise((r) => setTimeout(r, 5000))]);
+}
+
+// A bug here must not leave agents behind, nor end this thread while node-pty still waits on their pids: kill them,
+// let them be reaped, then end with the error (the engine marks the sessions interrupted).
+process.on('uncaughtException', (err) => {
+  port.postMessage({ t: 'log', line: `pty host: ${err.stack ?? err.message}` });
+  void killAll().finally(() => process.exit(1));
+});
+
 function handle(m: ToHost): void {
+  if (m.t === 'shutdown') return void killAll().then(() => post({ t: 'bye' }));
+  if (m.t === 'crash') return void setTimeout(() => {
+    throw new Error('pty host crash (asked for by a test)');
+  });
   if (m.t === 'create') return create(m.id, m);
   const h = hosted.get(m.id);
   if (!h) {
@@ -89,7 +117,7 @@ function handle(m: ToHost): void {
     case 'status':
       return s.setStatus(m.status, m.detail);
     case 'dispose':
-      s.dispose();
+      dispose(s);
       return void hosted.delete(m.id);
   }
 }

@@ -75,6 +75,8 @@ export class AgentSession extends EventEmitter implements SessionProcess {
   private graceUsedMs = 0;
   private graceTimer: NodeJS.Timeout | null = null;
   private exitWaiters: Array<() => void> = [];
+  /** Resolves once node-pty has reaped the last process started (its exit callback ran), even after dispose. */
+  private reapedNow: Promise<void> = Promise.resolve();
   /** Sees every batch delivered to the mirror and the subscriptions (the pty host forwards them from here). */
   onOutput: ((data: Uint8Array) => void) | null = null;
 
@@ -194,7 +196,10 @@ export class AgentSession extends EventEmitter implements SessionProcess {
     pty.onData((chunk: string | Buffer) => {
       if (gen === this.generation) this.batcher.push(chunk as Buffer);
     });
+    let reaped!: () => void;
+    this.reapedNow = new Promise<void>((r) => (reaped = r));
     pty.onExit(({ exitCode, signal }) => {
+      reaped();
       if (gen === this.generation) this.onExit(exitCode, signal);
     });
   }
@@ -260,6 +265,15 @@ export class AgentSession extends EventEmitter implements SessionProcess {
     this.batcher.flush();
     if (this._status !== 'queued') this.deliver(RESTART_NOTICE);
     this.start();
+  }
+
+  /**
+   * Resolves when node-pty has reaped the session's last process. A thread that hosts ptys must not end before: node-pty
+   * waits for each child on a thread of its own, which the thread's teardown joins (a live child hangs it) and whose
+   * late callback into a torn-down thread aborts the process.
+   */
+  whenReaped(): Promise<void> {
+    return this.reapedNow;
   }
 
   /** The mirror serialized after everything received so far is parsed; see index.ts for pairing it with subscribe(). */
