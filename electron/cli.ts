@@ -156,7 +156,12 @@ async function run(argv: string[]): Promise<void> {
     if (!Number.isInteger(count)) fail(`--count ${values.count} is not a whole number (1–64)`);
   }
   const log = (line: string) => process.stderr.write(`${line}\n`);
-  const engine = await Engine.create({ dataDir: values['data-dir'] ?? defaultDataDir(), log });
+  const dataDir = await ensureDataDir(values['data-dir'] ?? defaultDataDir());
+  // `run` brings its own engine; the data dir can have only one.
+  const running = await findEngine(dataDir);
+  if (running)
+    fail(`an engine already serves ${dataDir} (pid ${running.pid}, ${uiUrl(running)}) — launch the template in its dashboard, use another --data-dir, or stop it first: flotilla stop`, 1);
+  const engine = await Engine.create({ dataDir, log });
   log(`watch it live: ${engine.uiUrl}`);
   engine.on('event', (e) => {
     if (e.event === 'launchProgress') log(`[launch] ${e.progress.message}`);

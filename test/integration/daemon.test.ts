@@ -87,6 +87,12 @@ describe('the background engine', () => {
     expect(serve.code).toBe(1);
     expect(serve.stderr).toContain(`an engine already serves ${dir}`);
     expect(serve.stderr).toContain(url);
+    // `run` brings an engine of its own: refused too, saying what to do instead.
+    const tpl = join(tempDir('flotilla-tpl-'), 'run.yaml');
+    writeFileSync(tpl, longAgent(makeRepo()));
+    const run = flotilla(['run', tpl, '--data-dir', dir], env);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/an engine already serves .* launch the template in its dashboard/);
 
     const api = await client(dir);
     const { sessions } = await api.call('launch', { templateText: longAgent(makeRepo(), 2) });
