@@ -7,6 +7,9 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Limits } from '../shared/contract.ts';
 import { EngineError } from './errors.ts';
+import { pidAlive } from './pid.ts';
+
+export { pidAlive };
 
 /** Where a running engine tells other local processes how to reach it; mode 0600, removed on close. */
 export const ENGINE_FILE = 'engine.json';
@@ -39,15 +42,6 @@ export async function readEngineFile(dataDir: string): Promise<EngineFile | null
     return { pid: raw.pid, origin: raw.origin, token: raw.token, startedAt: raw.startedAt ?? '', dataDir: raw.dataDir ?? dataDir };
   } catch {
     return null;
-  }
-}
-
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

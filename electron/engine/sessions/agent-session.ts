@@ -5,6 +5,7 @@ import { delimiter, join, resolve as resolvePath } from 'node:path';
 import * as nodePty from 'node-pty';
 import type { IPty } from 'node-pty';
 import { Limits, type SessionStatus } from '../../shared/contract.ts';
+import { pidAlive } from '../pid.ts';
 import { OutputBatcher } from './output-batcher.ts';
 import { TerminalMirror } from './mirror.ts';
 import { FlowGate, type OutputSink, type Subscription } from './flow-control.ts';
@@ -362,7 +363,7 @@ export class AgentSession extends EventEmitter implements SessionProcess {
       const pid = this.pty.pid;
       this.livenessTimer = setInterval(() => {
         if (!this.gate.paused || !this.pty) return this.stopLivenessPoll();
-        if (!isAlive(pid)) {
+        if (!pidAlive(pid)) {
           this.stopLivenessPoll();
           this.gate.disable();
         }
@@ -523,14 +524,5 @@ function signal(pid: number, sig: NodeJS.Signals, group: boolean): void {
     process.kill(pid, sig);
   } catch {
     /* already gone */
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

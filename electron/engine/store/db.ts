@@ -5,6 +5,7 @@ import { closeSync, mkdirSync, openSync, readSync, readdirSync, rmdirSync, statS
 import { open as openAsync } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import sqlite from 'node-sqlite3-wasm';
+import { pidAlive } from '../pid.ts';
 import { expandHome } from './data-dir.ts';
 import { StoreError } from './errors.ts';
 import { MIGRATIONS } from './migrations.ts';
@@ -67,16 +68,7 @@ async function flushFile(path: string): Promise<void> {
   }
 }
 
-/** Whether a process exists (EPERM: it exists, it just is not ours to signal). */
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: it exists, it just is not ours to signal.
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+export { pidAlive };
 
 function otherLiveUsers(usersDir: string): number[] {
   let names: string[];
