@@ -1,481 +1,187 @@
-// `flotilla` — serve | demo | run | doctor | runs | clean. Logs go to stderr; with --json, stdout carries exactly one JSON document.
-import { parseArgs } from 'node:util';
-import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+// `flotilla` — the dispatcher. It knows every command's usage and options, answers --help, --version and usage errors
+// (exit 2, with "did you mean") by itself, and loads the commands module (the engine, node-pty, SQLite) only to run one.
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { spawn } from 'node:child_process';
-import { type CleanResult, type CommandCaller, type PriceOverrides, type RunInfo, type RunReport, type SessionInfo, isFinalStatus } from './shared/contract.ts';
-import { HttpEngineClient } from './shared/client.ts';
-import { Engine } from './engine/engine.ts';
-import { findEngine, startDetached, stopEngine, type EngineFile } from './engine/daemon.ts';
-import { Store, defaultDataDir, ensureDataDir } from './engine/store/index.ts';
-import { toApiError } from './engine/errors.ts';
-import { runDoctor } from './engine/doctor.ts';
-import { COMPAT_PROFILES, RULE_IDS, compatProfile, effectivePrices } from './engine/meter/index.ts';
-import { runProbe } from './engine/probe/index.ts';
-import { EngineSettings } from './engine/settings/index.ts';
-import { PROVIDER_PRESETS, compatOf, loadTemplateFile, providerSpec, type ProviderPresetName } from './engine/templates/index.ts';
 
-const HELP = `flotilla — run many coding agents at once, and see what each one costs
+interface CommandHelp {
+  usage: string;
+  about: string;
+  options: [flag: string, what: string][];
+  example: string;
+}
 
-Usage:
-  flotilla open [--data-dir DIR] [--port N] [--no-browser]
-      The data dir's engine in the background: if one runs, print its URL; otherwise start one detached (it outlives
-      this terminal; its sessions go on when the window closes), wait until it answers, print the URL. Opens the
-      dashboard in the browser unless --no-browser.
-  flotilla status [--data-dir DIR] [--json]
-      Whether an engine runs for the data dir, since when, its URL, and how many sessions are live or need you.
-  flotilla stop [--data-dir DIR]
-      Stop the data dir's engine and its sessions (agents get SIGTERM, then SIGKILL after the grace period).
-  flotilla serve [--port N] [--host 127.0.0.1] [--data-dir DIR]
-      The engine in the foreground (remote boxes, scripts): print the dashboard URL (with its access token) and run
-      until Ctrl-C. Refused when the data dir already has an engine.
-  flotilla demo [--count N] [--port N] [--data-dir DIR]
-      No API key needed: start the engine with a built-in SIMULATED K2 provider and launch demo agents (default 6)
-      that edit a scratch repository, then print the dashboard URL.
-  flotilla run <template.yaml> [--repo DIR] [--count N] [--data-dir DIR] [--json]
-      Launch a run headless, wait until every session has ended, print a report.
-      Exit code 0 only if every session ended with status done.
-  flotilla runs [--data-dir DIR] [--json]
-      List earlier runs with their sessions' final state and worktrees.
-  flotilla clean <run-id> [--data-dir DIR]
-      Remove a run's worktrees and branches.
-  flotilla doctor [--data-dir DIR]
-      Check git, agent binaries, provider keys and the data dir.
-  flotilla budget <session-or-run-id> <usd> [--data-dir DIR]   |   flotilla budget <session-id> --decline
-      Set (raise or lower) a session's or a run's budget; requests held over budget that it covers go on at once.
-      --decline answers the session's held requests with the budget error instead.
-  flotilla probe [template.yaml] [--provider P] [--model M] [--compat C] [--rules-on R,…] [--rules-off R,…]
-                 [--base-url URL] [--key-env VAR] [--json]
-      Send Claude Code's request shapes to the real provider, as sent and through the compatibility profile: which it
-      accepts, which rules it needs, what the probe cost. Exit 0 when the profile makes every shape pass.
+const DATA_DIR: [string, string] = ['--data-dir DIR', 'the data dir (default $FLOTILLA_HOME, else ~/.flotilla)'];
 
-The data dir defaults to $FLOTILLA_HOME or ~/.flotilla.`;
+export const HELP: Record<string, CommandHelp> = {
+  open: {
+    usage: 'flotilla open [--data-dir DIR] [--port N] [--no-browser]',
+    about:
+      "The data dir's engine in the background: if one runs, print its URL; otherwise start one detached (it outlives this\nterminal; its sessions go on when the window closes), wait until it answers, print the URL, open the dashboard.",
+    options: [DATA_DIR, ['--port N', 'the port a new engine listens on (default: a free one)'], ['--no-browser', 'print the URL only']],
+    example: 'flotilla open --no-browser',
+  },
+  status: {
+    usage: 'flotilla status [--data-dir DIR] [--json]',
+    about: 'Whether an engine runs for the data dir, since when, its URL, how many sessions are live or need you (exit 3: none runs).',
+    options: [DATA_DIR, ['--json', 'one JSON document on stdout']],
+    example: 'flotilla status --json',
+  },
+  stop: {
+    usage: 'flotilla stop [--data-dir DIR]',
+    about: "Stop the data dir's engine and its sessions (agents get SIGTERM, then SIGKILL after the grace period).",
+    options: [DATA_DIR],
+    example: 'flotilla stop',
+  },
+  serve: {
+    usage: 'flotilla serve [--port N] [--host 127.0.0.1] [--data-dir DIR]',
+    about: 'The engine in the foreground (remote boxes, scripts): print the dashboard URL with its token, run until Ctrl-C.\nRefused when the data dir already has an engine.',
+    options: [['--port N', '0–65535 (default 0: a free one)'], ['--host H', 'a loopback address only (default 127.0.0.1)'], DATA_DIR],
+    example: 'flotilla serve --port 7420',
+  },
+  demo: {
+    usage: 'flotilla demo [--count N] [--port N] [--data-dir DIR]',
+    about: 'No API key needed: serve with a built-in SIMULATED K2 provider and launch demo agents that edit a scratch repository.',
+    options: [['--count N', 'demo agents, 1–16 (default 6)'], ['--port N', 'as for serve'], DATA_DIR],
+    example: 'flotilla demo --count 4',
+  },
+  run: {
+    usage: 'flotilla run <template.yaml> [--repo DIR] [--count N] [--data-dir DIR] [--json]',
+    about: 'Launch a run headless, wait until every session has ended, print a report. Exit 0 only if every session is done.',
+    options: [['--repo DIR', "the repository (instead of the template's repo)"], ['--count N', 'sessions (1–64)'], DATA_DIR, ['--json', 'the report (or the error) as one JSON document on stdout']],
+    example: 'flotilla run .flotilla/templates/lint.yaml --json',
+  },
+  runs: {
+    usage: 'flotilla runs [--data-dir DIR] [--json]',
+    about: "Earlier runs with their sessions' final state and worktrees.",
+    options: [DATA_DIR, ['--json', 'one JSON document on stdout']],
+    example: 'flotilla runs',
+  },
+  clean: {
+    usage: 'flotilla clean <run-id> [--data-dir DIR]',
+    about: "Remove a run's worktrees and branches.",
+    options: [DATA_DIR],
+    example: 'flotilla clean 7f3c…',
+  },
+  doctor: {
+    usage: 'flotilla doctor [--data-dir DIR]',
+    about: 'Check git, agent binaries, provider keys and the data dir.',
+    options: [DATA_DIR],
+    example: 'flotilla doctor',
+  },
+  budget: {
+    usage: 'flotilla budget <session-or-run-id> <usd> [--data-dir DIR]   |   flotilla budget <session-id> --decline',
+    about: "Set (raise or lower) a session's or a run's budget; held requests it covers go on at once. --decline answers the\nsession's held requests with the budget error instead.",
+    options: [DATA_DIR, ['--decline', 'answer the held requests with the budget error']],
+    example: 'flotilla budget 2b9e… 5',
+  },
+  probe: {
+    usage:
+      'flotilla probe [template.yaml] [--provider P] [--model M] [--compat C] [--rules-on R,…] [--rules-off R,…]\n               [--base-url URL] [--key-env VAR] [--json]',
+    about: "Send Claude Code's request shapes to the real provider, as sent and through the compatibility profile: which it\naccepts, which rules it needs, what the probe cost. Exit 0 when the profile makes every shape pass.",
+    options: [
+      ['--provider P', 'a provider preset (default moonshot)'],
+      ['--model M', 'the model to probe'],
+      ['--compat C', 'a compat profile'],
+      ['--rules-on R,…', 'compat rules to add to the profile'],
+      ['--rules-off R,…', 'compat rules to leave out'],
+      ['--base-url URL', "the provider's Anthropic-style base URL"],
+      ['--key-env VAR', 'the environment variable holding the key'],
+      DATA_DIR,
+      ['--json', 'the report as one JSON document on stdout'],
+    ],
+    example: 'flotilla probe --provider moonshot --model kimi-k2.7-code',
+  },
+};
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-function fail(message: string, code = 2): never {
+/** The version in package.json (electron/ from source, dist/electron/ bundled: the root is two levels up either way). */
+export function version(): string {
+  for (const p of [resolve(here, '..', 'package.json'), resolve(here, '..', '..', 'package.json')]) {
+    try {
+      const pkg = JSON.parse(readFileSync(p, 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'flotilla' && pkg.version) return pkg.version;
+    } catch {
+      /* next */
+    }
+  }
+  return 'unknown';
+}
+
+function overview(): string {
+  const width = Math.max(...Object.values(HELP).map((h) => h.usage.split('\n')[0]!.length));
+  const lines = Object.values(HELP).map((h) => `  ${h.usage.split('\n')[0]!.padEnd(Math.min(width, 70))}`);
+  return `flotilla ${version()} — run many coding agents at once, and see what each one costs
+
+Usage:
+${lines.join('\n')}
+
+  flotilla <command> --help    a command's options and an example
+  flotilla --version
+
+The data dir defaults to $FLOTILLA_HOME or ~/.flotilla.`;
+}
+
+export function commandHelp(name: string): string {
+  const h = HELP[name]!;
+  const w = Math.max(...h.options.map(([f]) => f.length));
+  return `${h.usage}\n\n${h.about}\n\nOptions:\n${h.options.map(([f, what]) => `  ${f.padEnd(w)}  ${what}`).join('\n')}\n  ${'--help'.padEnd(w)}  this help\n\nExample:\n  ${h.example}`;
+}
+
+/** The closest of `choices` to `word` (edit distance ≤ 2, or a prefix), for "did you mean". */
+export function closest(word: string, choices: readonly string[]): string | null {
+  const dist = (a: string, b: string) => {
+    const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+    for (let j = 1; j <= b.length; j++) d[0]![j] = j;
+    for (let i = 1; i <= a.length; i++)
+      for (let j = 1; j <= b.length; j++) d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    return d[a.length]![b.length]!;
+  };
+  let best: string | null = null;
+  let bestD = Infinity;
+  for (const c of choices) {
+    const dd = c.startsWith(word) && word.length >= 2 ? 0.5 : dist(word, c);
+    if (dd < bestD) [best, bestD] = [c, dd];
+  }
+  return bestD <= 2 ? best : null;
+}
+
+function usageError(message: string): never {
   process.stderr.write(`flotilla: ${message}\n`);
-  process.exit(code);
+  process.exit(2);
 }
 
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
-}
-
-function parsePort(value: string | undefined): number {
-  if (value === undefined) return 0;
-  const port = Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port ${value} is not a port number (0–65535; 0 picks a free one)`);
-  return port;
-}
-
-function builtUiDir(): string | null {
-  const dir = resolve(here, '..', 'dist', 'renderer');
-  return existsSync(join(dir, 'index.html')) ? dir : null;
-}
-
-async function serve(argv: string[]): Promise<Engine> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      port: { type: 'string' },
-      host: { type: 'string', default: '127.0.0.1' },
-      'data-dir': { type: 'string' },
-    },
-  });
-  const host = values.host!;
-  if (!isLoopback(host)) fail(`--host ${host} is not a loopback address — Flotilla listens on 127.0.0.1 only; reach it remotely through an SSH tunnel`);
-  const dataDir = await ensureDataDir(values['data-dir'] ?? defaultDataDir());
-  const running = await findEngine(dataDir);
-  if (running)
-    fail(`an engine already serves ${dataDir} (pid ${running.pid}): ${uiUrl(running)} — open that, or stop it first with: flotilla stop --data-dir ${dataDir}`, 1);
-  const engine = await Engine.create({
-    dataDir,
-    host,
-    port: parsePort(values.port),
-    staticDir: builtUiDir(),
-    log: (line) => process.stderr.write(`${line}\n`),
-  });
-  // Started by `open`, stdout is the engine's log: no token there (clients read it from engine.json, mode 0600).
-  if (process.env.FLOTILLA_DETACHED === '1') process.stdout.write(`Flotilla is running: ${engine.origin} (pid ${process.pid}, data dir ${dataDir})\n`);
-  else process.stdout.write(`Flotilla is running: ${engine.uiUrl}\n`);
-  const shutdown = async () => {
-    process.stderr.write('stopping sessions…\n');
-    await engine.close();
-    process.exit(0);
-  };
-  process.once('SIGINT', shutdown);
-  process.once('SIGTERM', shutdown);
-  return engine;
-}
-
-async function demo(argv: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      count: { type: 'string' },
-      port: { type: 'string' },
-      host: { type: 'string', default: '127.0.0.1' },
-      'data-dir': { type: 'string' },
-    },
-  });
-  let count: number | undefined;
-  if (values.count !== undefined) {
-    count = Number(values.count);
-    if (!Number.isInteger(count) || count < 1 || count > 16) fail(`--count ${values.count} is not a whole number from 1 to 16`);
-  }
-  const serveArgs = ['--host', values.host!];
-  if (values.port !== undefined) serveArgs.push('--port', values.port);
-  if (values['data-dir'] !== undefined) serveArgs.push('--data-dir', values['data-dir']);
-  const engine = await serve(serveArgs);
-  const result = await engine.call('demo', { count });
-  process.stdout.write(
-    `Demo launched: ${result.sessions.length} demo agent(s) talking to a SIMULATED K2 provider (no real model, no API key).\n` +
-      `Scratch repository: ${result.run.repo}\n` +
-      `Open ${engine.uiUrl}\n`,
-  );
-}
-
-async function run(argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      repo: { type: 'string' },
-      count: { type: 'string' },
-      'data-dir': { type: 'string' },
-      json: { type: 'boolean', default: false },
-    },
-  });
-  const templatePath = positionals[0];
-  if (!templatePath) fail('run needs a template: flotilla run <template.yaml>');
-  let count: number | undefined;
-  if (values.count !== undefined) {
-    count = Number(values.count);
-    if (!Number.isInteger(count)) fail(`--count ${values.count} is not a whole number (1–64)`);
-  }
-  const log = (line: string) => process.stderr.write(`${line}\n`);
-  const dataDir = await ensureDataDir(values['data-dir'] ?? defaultDataDir());
-  // `run` brings its own engine; the data dir can have only one.
-  const running = await findEngine(dataDir);
-  if (running)
-    fail(`an engine already serves ${dataDir} (pid ${running.pid}, ${uiUrl(running)}) — launch the template in its dashboard, use another --data-dir, or stop it first: flotilla stop`, 1);
-  const engine = await Engine.create({ dataDir, log });
-  log(`watch it live: ${engine.uiUrl}`);
-  engine.on('event', (e) => {
-    if (e.event === 'launchProgress') log(`[launch] ${e.progress.message}`);
-    if (e.event === 'session') {
-      const s = e.session;
-      log(`[slot ${s.slot}] ${s.status}${s.statusDetail ? ` (${s.statusDetail})` : ''}`);
-      // A held request waits for the user: say how to let it through from another terminal.
-      if (s.status === 'over_budget') log(`[slot ${s.slot}]   raise it: flotilla budget ${s.id} <usd>   or decline: flotilla budget ${s.id} --decline`);
-    }
-  });
-  let runId: string | null = null;
-  let interrupted = false;
-  process.once('SIGINT', () => {
-    interrupted = true;
-    log('interrupted: stopping sessions…');
-    if (runId) void engine.call('stopRun', { runId });
-    else void engine.close().then(() => process.exit(130));
-  });
-  let report: RunReport;
-  try {
-    const launched = await engine.call('launch', { templatePath: resolve(templatePath), repo: values.repo, count });
-    runId = launched.run.id;
-    await engine.waitForRun(runId);
-    report = await engine.call('report', { runId: launched.run.id });
-  } catch (err) {
-    await engine.close();
-    fail(toApiError(err).message, 1);
-  }
-  await engine.close();
-  if (values.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-  else {
-    process.stdout.write(`run ${report.run.name} (${report.run.id})\n`);
-    for (const s of report.sessions)
-      process.stdout.write(`  slot ${s.slot}  ${s.status.padEnd(8)}  exit ${s.exitCode ?? '-'}  ${s.branch ?? ''}  ${s.worktree}\n`);
-  }
-  const allDone = report.sessions.length > 0 && report.sessions.every((s) => s.status === 'done');
-  process.exit(interrupted ? 130 : allDone ? 0 : 1);
-}
-
-/** A running engine on this data dir, from the file it leaves there (its store is exclusive while it runs). */
-async function runningEngine(dataDir: string): Promise<CommandCaller | null> {
-  const info = await findEngine(dataDir);
-  return info ? new HttpEngineClient({ origin: info.origin, token: info.token }, fetch) : null;
-}
-
-const uiUrl = (e: EngineFile) => `${e.origin}/?token=${e.token}`;
-
-/** How `open` starts an engine detached: this CLI's own `serve`, through the same Node and loader. */
-function serveCommand(dataDir: string, port: string | undefined): { command: string; args: string[]; env: NodeJS.ProcessEnv } {
-  const bin = resolve(here, '..', 'bin', 'flotilla.js');
-  const args = [...process.execArgv, bin, 'serve', '--data-dir', dataDir];
-  if (port !== undefined) args.push('--port', port);
-  return { command: process.execPath, args, env: { ...process.env, FLOTILLA_DETACHED: '1' } };
-}
-
-/** The OS's way of opening a URL in the default browser; a failure only means the user opens it by hand. */
-function openBrowser(url: string): void {
-  const [cmd, args] =
-    process.platform === 'darwin' ? ['open', [url]] : process.platform === 'win32' ? ['cmd', ['/c', 'start', '', url]] : ['xdg-open', [url]];
-  try {
-    const child = spawn(cmd, args as string[], { detached: true, stdio: 'ignore' });
-    child.on('error', () => process.stderr.write(`could not open a browser (${cmd}); open the URL above by hand\n`));
-    child.unref();
-  } catch {
-    process.stderr.write('could not open a browser; open the URL above by hand\n');
-  }
-}
-
-async function open(argv: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args: argv,
-    options: { 'data-dir': { type: 'string' }, port: { type: 'string' }, 'no-browser': { type: 'boolean', default: false } },
-  });
-  if (values.port !== undefined) parsePort(values.port);
-  const dataDir = await ensureDataDir(values['data-dir'] ?? defaultDataDir());
-  let info = await findEngine(dataDir);
-  if (info) process.stderr.write(`an engine already serves ${dataDir} (pid ${info.pid}, since ${info.startedAt || 'unknown'})\n`);
-  else {
-    process.stderr.write(`starting the engine for ${dataDir} in the background…\n`);
-    info = await startDetached(dataDir, serveCommand(dataDir, values.port));
-    process.stderr.write(`engine started (pid ${info.pid}); its log: ${join(dataDir, 'engine.log')}; stop it with: flotilla stop${values['data-dir'] ? ` --data-dir ${dataDir}` : ''}\n`);
-  }
-  process.stdout.write(`${uiUrl(info)}\n`);
-  if (!values['no-browser']) openBrowser(uiUrl(info));
-}
-
-async function status(argv: string[]): Promise<void> {
-  const { values } = parseArgs({ args: argv, options: { 'data-dir': { type: 'string' }, json: { type: 'boolean', default: false } } });
-  const dataDir = await ensureDataDir(values['data-dir'] ?? defaultDataDir());
-  const info = await findEngine(dataDir);
-  let live = 0;
-  let needYou = 0;
-  if (info) {
-    const sessions = await new HttpEngineClient({ origin: info.origin, token: info.token }, fetch).call('listSessions', {});
-    live = sessions.filter((s) => !isFinalStatus(s.status)).length;
-    needYou = sessions.filter((s) => s.status === 'needs_you' || s.status === 'over_budget' || s.status === 'rejected').length;
-  }
-  if (values.json) {
-    const out = info ? { running: true, dataDir, pid: info.pid, since: info.startedAt, url: uiUrl(info), liveSessions: live, needYou } : { running: false, dataDir };
-    process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
-  } else if (info) {
-    process.stdout.write(
-      `running since ${info.startedAt || 'unknown'} (pid ${info.pid}) for ${dataDir}\n  ${live} live session(s)${needYou ? `, ${needYou} need you` : ''}\n  ${uiUrl(info)}\n`,
-    );
-  } else process.stdout.write(`no engine runs for ${dataDir} — start one with: flotilla open\n`);
-  process.exit(info ? 0 : 3);
-}
-
-async function stop(argv: string[]): Promise<void> {
-  const { values } = parseArgs({ args: argv, options: { 'data-dir': { type: 'string' } } });
-  const dataDir = await ensureDataDir(values['data-dir'] ?? defaultDataDir());
-  process.stderr.write(`stopping the engine for ${dataDir} and its sessions…\n`);
-  const stopped = await stopEngine(dataDir);
-  process.stdout.write(stopped ? `stopped the engine (pid ${stopped.pid}) and its sessions\n` : `no engine runs for ${dataDir}; nothing to stop\n`);
-}
-
-async function runs(argv: string[]): Promise<void> {
-  const { values } = parseArgs({ args: argv, options: { 'data-dir': { type: 'string' }, json: { type: 'boolean', default: false } } });
-  const dataDir = await ensureDataDir(values['data-dir'] ?? defaultDataDir());
-  let list: (RunInfo & { sessions: SessionInfo[] })[];
-  const engine = await runningEngine(dataDir);
-  if (engine) {
-    const all = await engine.call('listRuns', {});
-    const sessions = await engine.call('listSessions', {});
-    list = all.map((r) => ({ ...r, sessions: sessions.filter((s) => s.runId === r.id) }));
-  } else {
-    const store = Store.open(dataDir);
-    try {
-      // Runs whose engine died are shown as what they are now: ended, their sessions stopped.
-      store.reconcileAfterRestart();
-      store.interruptOpenUsage();
-      list = store.listRuns().map((r) => ({ ...r, sessions: store.listSessions(r.id) }));
-    } finally {
-      store.close();
-    }
-  }
-  if (values.json) return void process.stdout.write(`${JSON.stringify(list, null, 2)}\n`);
-  if (list.length === 0) return void process.stdout.write('no runs yet — start one with: flotilla run <template.yaml>\n');
-  for (const r of list) {
-    process.stdout.write(`${r.startedAt}  ${r.name}  ${r.state}  ${r.id}\n`);
-    for (const s of r.sessions)
-      process.stdout.write(`    slot ${s.slot}  ${s.status}${isFinalStatus(s.status) ? '' : '*'}  ${s.worktree}\n`);
-  }
-}
-
-async function clean(argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { 'data-dir': { type: 'string' } } });
-  if (!positionals[0]) fail('clean needs a run id (see: flotilla runs)');
-  const dataDir = await ensureDataDir(values['data-dir'] ?? defaultDataDir());
-  const running = await runningEngine(dataDir);
-  let r: CleanResult;
-  if (running) r = await running.call('cleanRun', { runId: positionals[0] });
-  else {
-    const engine = await Engine.create({ dataDir });
-    try {
-      r = await engine.call('cleanRun', { runId: positionals[0] });
-    } finally {
-      await engine.close();
-    }
-  }
-  process.stdout.write(`removed ${r.removedWorktrees} worktree(s) and ${r.removedBranches} branch(es)\n`);
-}
-
-async function budget(argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: { 'data-dir': { type: 'string' }, decline: { type: 'boolean', default: false } },
-  });
-  const [id, amount] = positionals;
-  if (!id) fail('budget needs a session or run id (see: flotilla runs): flotilla budget <id> <usd> | flotilla budget <session-id> --decline');
-  const dataDir = await ensureDataDir(values['data-dir'] ?? defaultDataDir());
-  const running = await runningEngine(dataDir);
-  const engine: CommandCaller & { close?: () => Promise<void> } = running ?? (await Engine.create({ dataDir }));
-  try {
-    const sessions = await engine.call('listSessions', {});
-    const session = sessions.find((s) => s.id === id);
-    if (values.decline) {
-      if (!session) fail(`--decline needs a session id; ${id} is not one (see: flotilla runs)`);
-      if (!running) fail('no engine is running for this data dir, so nothing is held');
-      await engine.call('declineBudget', { sessionId: id });
-      return void process.stdout.write(`declined: session ${session.slot}'s held requests got the budget error\n`);
-    }
-    const usd = Number(amount);
-    if (amount === undefined || !Number.isFinite(usd) || usd <= 0) fail(`budget needs an amount in US dollars above 0, e.g. flotilla budget ${id} 5 (got ${amount ?? 'none'})`);
-    await engine.call('raiseBudget', session ? { sessionId: id, usd } : { runId: id, usd });
-    process.stdout.write(`${session ? `session ${session.slot}` : `run ${id}`}: budget $${usd.toFixed(2)}${running ? ' — held requests it covers go on now' : ' (kept for its next start)'}\n`);
-  } finally {
-    if (!running) await (engine as Engine).close();
-  }
-}
-
-async function probe(argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      provider: { type: 'string' },
-      model: { type: 'string' },
-      compat: { type: 'string' },
-      'rules-on': { type: 'string' },
-      'rules-off': { type: 'string' },
-      'base-url': { type: 'string' },
-      'key-env': { type: 'string' },
-      'data-dir': { type: 'string' },
-      json: { type: 'boolean', default: false },
-    },
-  });
-  const dataDir = values['data-dir'] ?? defaultDataDir();
-  let target: {
-    baseUrl: string;
-    style: string;
-    apiKeyEnv: string;
-    model: string;
-    compat: string;
-    rules: { on: string[]; off: string[] };
-    prices: PriceOverrides | undefined;
-  };
-  if (positionals[0]) {
-    const t = await loadTemplateFile(resolve(positionals[0]));
-    const rules = t.provider.compatRules ?? { on: [], off: [] };
-    target = { baseUrl: t.provider.baseUrl, style: t.provider.style, apiKeyEnv: t.provider.apiKeyEnv, model: t.model, compat: compatOf(t), rules, prices: t.prices };
-  } else {
-    const preset = values.provider ?? 'moonshot';
-    if (!(PROVIDER_PRESETS as readonly string[]).includes(preset)) fail(`--provider ${preset} is not a provider preset — use one of ${PROVIDER_PRESETS.join(', ')}`);
-    const spec = providerSpec(preset as ProviderPresetName);
-    const baseUrl = values['base-url'] ?? spec.baseUrl;
-    if (!baseUrl) fail(`--provider ${preset} needs --base-url (the provider's Anthropic-style base URL)`);
-    target = { baseUrl, style: spec.style, apiKeyEnv: spec.apiKeyEnv, model: spec.defaultModel, compat: spec.compat, rules: { on: [], off: [] }, prices: undefined };
-  }
-  if (values.model) target.model = values.model;
-  if (values.compat) target.compat = values.compat;
-  if (values['base-url']) target.baseUrl = values['base-url'];
-  if (values['key-env']) target.apiKeyEnv = values['key-env'];
-  if (!COMPAT_PROFILES.includes(target.compat)) fail(`--compat ${target.compat} is not a compat profile — use one of ${COMPAT_PROFILES.join(', ')}`);
-  for (const side of ['on', 'off'] as const) {
-    const list = values[`rules-${side}`];
-    if (list === undefined) continue;
-    for (const id of list.split(',').map((r) => r.trim()).filter(Boolean)) {
-      if (!RULE_IDS.includes(id)) fail(`--rules-${side} ${id} is not a compat rule — use one of ${RULE_IDS.join(', ')}`);
-      target.rules[side].push(id);
-    }
-  }
-  const both = target.rules.on.find((id) => target.rules.off.includes(id));
-  if (both) fail(`compat rule ${both} is both on and off — keep it in one of --rules-on / --rules-off`);
-  if (target.style !== 'anthropic')
-    fail(`probe sends Claude Code's request shapes, so it needs an Anthropic-style provider (${target.baseUrl} is ${target.style}) — e.g. --provider moonshot`);
-  const settings = await EngineSettings.load(await ensureDataDir(dataDir), process.env);
-  const key = settings.providerKey(target.apiKeyEnv);
-  if (!key) fail(`${target.apiKeyEnv} is not set — export ${target.apiKeyEnv}=… (or save it in Settings), then probe again`);
-  const prices = effectivePrices(settings.current, target.prices);
-  const log = (line: string) => process.stderr.write(`${line}\n`);
-  const profileName = compatProfile(target.compat, target.rules).name;
-  log(`probing ${target.baseUrl} with ${target.model}, profile ${profileName} …`);
-  const report = await runProbe({ baseUrl: target.baseUrl, key, model: target.model, profile: target.compat, rules: target.rules, prices }, (s) =>
-    log(`  ${s.shape.padEnd(12)} ${s.verdict}${s.asSent.accepted ? '' : ` — as sent: ${s.asSent.status} ${s.asSent.message?.slice(0, 120) ?? ''}`}`),
-  );
-  if (values.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-  else {
-    const cost = report.usd === null ? 'unpriced model' : `$${report.usd.toFixed(4)}`;
-    process.stdout.write(
-      `${report.ok ? 'OK' : 'NOT ENOUGH'}: profile ${report.provider.profile} on ${report.provider.model} — ${report.requests} requests, ${cost}\n` +
-        `  rules needed:     ${report.rules.needed.join(', ') || 'none'}\n` +
-        `  rules not needed: ${report.rules.notNeeded.join(', ') || 'none'}\n` +
-        (report.rules.missing.length ? `  rules missing:    ${report.rules.missing.join(', ')} — use a profile that has them (provider.compat)\n` : ''),
-    );
-  }
-  process.exit(report.ok ? 0 : 1);
-}
-
-async function doctor(argv: string[]): Promise<void> {
-  const { values } = parseArgs({ args: argv, options: { 'data-dir': { type: 'string' } } });
-  const checks = await runDoctor({ dataDir: values['data-dir'] ?? defaultDataDir(), env: process.env });
-  for (const c of checks) process.stdout.write(`${c.ok ? '✓' : c.required ? '✗' : '!'} ${c.name}: ${c.detail}\n`);
-  process.exit(checks.some((c) => !c.ok && c.required) ? 1 : 0);
+/** Options a command accepts, from its help (for "did you mean" on an unknown one). */
+function optionsOf(name: string): string[] {
+  return [...HELP[name]!.options.map(([f]) => f.split(' ')[0]!), '--help'];
 }
 
 export async function main(argv: string[]): Promise<void> {
   const [cmd, ...rest] = argv;
+  if (cmd === undefined || cmd === 'help' || cmd === '--help' || cmd === '-h') {
+    const topic = cmd === 'help' ? rest[0] : undefined;
+    process.stdout.write(`${topic && HELP[topic] ? commandHelp(topic) : overview()}\n`);
+    return;
+  }
+  if (cmd === '--version' || cmd === '-v' || cmd === 'version') return void process.stdout.write(`${version()}\n`);
+  if (!HELP[cmd]) {
+    const guess = closest(cmd, Object.keys(HELP));
+    usageError(`unknown command '${cmd}'${guess ? ` — did you mean '${guess}'?` : ''} (see: flotilla --help)`);
+  }
+  if (rest.includes('--help') || rest.includes('-h')) return void process.stdout.write(`${commandHelp(cmd)}\n`);
+  const { COMMANDS, fail } = await import('./cli/commands.ts');
   try {
-    switch (cmd) {
-      case 'serve':
-        await serve(rest);
-        return;
-      case 'open':
-        return await open(rest);
-      case 'status':
-        return await status(rest);
-      case 'stop':
-        return await stop(rest);
-      case 'demo':
-        return await demo(rest);
-      case 'run':
-        return await run(rest);
-      case 'runs':
-        return await runs(rest);
-      case 'clean':
-        return await clean(rest);
-      case 'doctor':
-        return await doctor(rest);
-      case 'probe':
-        return await probe(rest);
-      case 'budget':
-        return await budget(rest);
-      case undefined:
-      case 'help':
-      case '--help':
-      case '-h':
-        process.stdout.write(`${HELP}\n`);
-        return;
-      default:
-        fail(`unknown command '${cmd}'\n\n${HELP}`);
-    }
+    await COMMANDS[cmd]!(rest);
   } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    // node:util parseArgs: an unknown option, or one missing its value — a usage error.
+    if (typeof e.code === 'string' && e.code.startsWith('ERR_PARSE_ARGS')) {
+      const flag = /'(-[-\w]+)/.exec(e.message)?.[1];
+      const guess = flag ? closest(flag, optionsOf(cmd)) : null;
+      usageError(`${e.message.replace(/\. To specify.*$/s, '')}${guess ? ` — did you mean ${guess}?` : ''} (see: flotilla ${cmd} --help)`);
+    }
+    const { toApiError } = await import('./engine/errors.ts');
     fail(toApiError(err).message, 1);
   }
 }
