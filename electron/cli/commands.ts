@@ -10,7 +10,7 @@ import { HttpEngineClient } from '../shared/client.ts';
 import { Engine } from '../engine/engine.ts';
 import { findEngine, startDetached, stopEngine, type EngineFile } from '../engine/daemon.ts';
 import { Store, defaultDataDir, ensureDataDir } from '../engine/store/index.ts';
-import { toApiError } from '../engine/errors.ts';
+import { EngineError, toApiError } from '../engine/errors.ts';
 import { runDoctor } from '../engine/doctor.ts';
 import { COMPAT_PROFILES, RULE_IDS, compatProfile, effectivePrices } from '../engine/meter/index.ts';
 import { runProbe } from '../engine/probe/index.ts';
@@ -116,19 +116,38 @@ async function run(argv: string[]): Promise<void> {
       json: { type: 'boolean', default: false },
     },
   });
+  // With --json a failure is one JSON document on stdout too ({"error": {code, message, field?, file?, line?}}).
+  function failRun(err: unknown, code = 1): never {
+    const e = toApiError(err);
+    if (values.json) process.stdout.write(`${JSON.stringify({ error: e }, null, 2)}\n`);
+    fail(e.message, code);
+  }
   const templatePath = positionals[0];
-  if (!templatePath) fail('run needs a template: flotilla run <template.yaml>');
+  if (!templatePath) failRun(new EngineError('bad_request', 'run needs a template: flotilla run <template.yaml>'), 2);
   let count: number | undefined;
   if (values.count !== undefined) {
     count = Number(values.count);
-    if (!Number.isInteger(count)) fail(`--count ${values.count} is not a whole number (1–64)`);
+    if (!Number.isInteger(count)) failRun(new EngineError('bad_request', `--count ${values.count} is not a whole number (1–64)`, { field: 'count' }), 2);
   }
   const log = (line: string) => process.stderr.write(`${line}\n`);
-  const dataDir = await ensureDataDir(values['data-dir'] ?? defaultDataDir());
+  let dataDir: string;
+  try {
+    dataDir = await ensureDataDir(values['data-dir'] ?? defaultDataDir());
+    // The template is checked before anything starts (no engine, no URL, no worktree for a template that cannot run).
+    const settings = await EngineSettings.load(dataDir, process.env);
+    await loadTemplateFile(resolve(templatePath), { repo: values.repo, count, knownPrices: effectivePrices(settings.current) });
+  } catch (err) {
+    failRun(err);
+  }
   // `run` brings its own engine; the data dir can have only one.
   const running = await findEngine(dataDir);
   if (running)
-    fail(`an engine already serves ${dataDir} (pid ${running.pid}, ${uiUrl(running)}) — launch the template in its dashboard, use another --data-dir, or stop it first: flotilla stop`, 1);
+    failRun(
+      new EngineError(
+        'engine_running',
+        `an engine already serves ${dataDir} (pid ${running.pid}, ${uiUrl(running)}) — launch the template in its dashboard, use another --data-dir, or stop it first: flotilla stop`,
+      ),
+    );
   const engine = await Engine.create({ dataDir, log });
   log(`watch it live: ${engine.uiUrl}`);
   engine.on('event', (e) => {
@@ -156,12 +175,13 @@ async function run(argv: string[]): Promise<void> {
     report = await engine.call('report', { runId: launched.run.id });
   } catch (err) {
     await engine.close();
-    fail(toApiError(err).message, 1);
+    failRun(err);
   }
   await engine.close();
   if (values.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   else {
-    process.stdout.write(`run ${report.run.name} (${report.run.id})\n`);
+    const spent = ` — spent $${report.totals.usd.toFixed(4)} in ${report.totals.requests} request(s)`;
+    process.stdout.write(`run ${report.run.name} (${report.run.id})${spent}\n`);
     for (const s of report.sessions)
       process.stdout.write(`  slot ${s.slot}  ${s.status.padEnd(8)}  exit ${s.exitCode ?? '-'}  ${s.branch ?? ''}  ${s.worktree}\n`);
   }

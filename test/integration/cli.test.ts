@@ -1,7 +1,7 @@
 // The `flotilla` command as a user runs it: a real process, real ptys, real git.
 import { describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { makeRepo, tempDir } from '../fixtures/repo.ts';
 
@@ -100,19 +100,63 @@ provider: { preset: custom, baseUrl: "http://127.0.0.1:9" }
     expect(report.sessions[0]).toMatchObject({ status: 'failed', exitCode: 3 });
   });
 
-  it('names the file, line and field of a bad template, and prints nothing on stdout', () => {
+  it('checks a bad template before anything starts: no URL, the file, line and field; with --json one JSON error', () => {
     const repo = makeRepo();
     const file = template(repo, 'name: broken\ncount: 0\nagent: { preset: shell }\n');
     const r = flotilla(['run', file, '--json', '--data-dir', tempDir()], { cwd: repo });
     expect(r.code).toBe(1);
-    expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(/run\.yaml:2.*count/);
+    expect(r.stderr).not.toMatch(/http:\/\/127\.0\.0\.1|watch it live/);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.error).toMatchObject({ code: 'template_invalid', file: expect.stringContaining('run.yaml'), line: 2 });
+    expect(doc.error.message).toMatch(/count/);
+    const plain = flotilla(['run', file, '--data-dir', tempDir()], { cwd: repo });
+    expect(plain.code).toBe(1);
+    expect(plain.stdout).toBe('');
     const missing = flotilla(['run', join(repo, 'nope.yaml'), '--data-dir', tempDir()]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/not found/i);
     const unknown = flotilla(['frobnicate']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain("unknown command 'frobnicate'");
+  });
+
+  it('follows CLI conventions: --version, <command> --help with options and an example, usage errors exit 2 with did you mean', () => {
+    const v = flotilla(['--version']);
+    expect(v.code).toBe(0);
+    expect(v.stdout.trim()).toBe(JSON.parse(readFileSync(join(import.meta.dirname, '../../package.json'), 'utf8')).version);
+    const top = flotilla(['--help']);
+    expect(top.code).toBe(0);
+    const commands = ['open', 'status', 'stop', 'serve', 'demo', 'run', 'runs', 'clean', 'doctor', 'budget', 'probe'];
+    for (const c of commands) {
+      expect(top.stdout).toContain(`flotilla ${c}`);
+      const h = flotilla([c, '--help']);
+      expect(h.code, c).toBe(0);
+      expect(h.stdout, c).toMatch(new RegExp(`^flotilla ${c}`));
+      expect(h.stdout, c).toMatch(/\nOptions:\n[\s\S]*--help[\s\S]*\nExample:\n  flotilla /);
+    }
+    const typo = flotilla(['stauts']);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toMatch(/unknown command 'stauts' — did you mean 'status'\?/);
+    const opt = flotilla(['runs', '--jsno']);
+    expect(opt.code).toBe(2);
+    expect(opt.stderr).toMatch(/Unknown option '--jsno' — did you mean --json\?/);
+    const missingValue = flotilla(['serve', '--port']);
+    expect(missingValue.code).toBe(2);
+  });
+
+  it('--help and a command\'s --help load no native module, no SQLite, no pty', () => {
+    const trace = join(import.meta.dirname, '../fixtures/trace-loads.cjs');
+    for (const args of [['--help'], ['run', '--help'], ['--version']]) {
+      const r = spawnSync(process.execPath, ['--require', trace, BIN, ...args], { encoding: 'utf8', timeout: 60_000 });
+      expect(r.status).toBe(0);
+      const line = r.stderr.split('\n').find((l) => l.startsWith('@@loaded '));
+      expect(JSON.parse(line!.slice('@@loaded '.length)), args.join(' ')).toEqual([]);
+    }
+    // The trace does see them when a command runs.
+    const doctor = spawnSync(process.execPath, ['--require', trace, BIN, 'doctor', '--data-dir', tempDir()], { encoding: 'utf8', timeout: 60_000 });
+    const seen = JSON.parse(doctor.stderr.split('\n').find((l) => l.startsWith('@@loaded '))!.slice(9));
+    expect(seen.join(' ')).toMatch(/node-sqlite3-wasm|native:/);
   });
 
   it('refuses a data dir that is not writable and a non-loopback host', () => {
