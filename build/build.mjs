@@ -1,17 +1,19 @@
 // Bundles the Electron shell (main, preload, engine host) with esbuild. The renderer is built by Vite (build/vite.config.ts)
 // when it exists. Native and WASM modules stay external: they load from node_modules in Node and in Electron alike.
 import { build } from 'esbuild';
-import { existsSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const out = join(root, 'dist', 'electron');
-const external = ['electron', 'node-pty', 'node-sqlite3-wasm'];
-const common = { bundle: true, platform: 'node', target: 'node20', sourcemap: true, external, logLevel: 'warning' };
+// FLOTILLA_BUILD_OUT: another folder for the Electron bundles (the layout test builds straight into its own layout);
+// FLOTILLA_BUILD_EXTERNAL: more packages to leave to run time (the layout test proves the check below catches one).
+const out = process.env.FLOTILLA_BUILD_OUT ?? join(root, 'dist', 'electron');
+const external = ['electron', 'node-pty', 'node-sqlite3-wasm', ...(process.env.FLOTILLA_BUILD_EXTERNAL?.split(',').filter(Boolean) ?? [])];
+const common = { bundle: true, platform: 'node', target: 'node20', sourcemap: true, external, logLevel: 'warning', metafile: true };
 
-await Promise.all([
+const results = await Promise.all([
   build({ ...common, entryPoints: [join(root, 'electron/main/index.ts')], outfile: join(out, 'main.cjs'), format: 'cjs' }),
   build({ ...common, entryPoints: [join(root, 'electron/preload/index.ts')], outfile: join(out, 'preload.cjs'), format: 'cjs' }),
   build({
@@ -20,6 +22,17 @@ await Promise.all([
     outfile: join(out, 'engine-host.mjs'),
     format: 'esm',
     // Bundled CommonJS dependencies (ws, yaml) call require(): give them one.
+    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+  }),
+  // The CLI: a light dispatcher whose commands load on demand (code splitting: `flotilla --help` loads no engine).
+  build({
+    ...common,
+    entryPoints: { cli: join(root, 'electron/cli.ts') },
+    outdir: out,
+    outExtension: { '.js': '.mjs' },
+    format: 'esm',
+    splitting: true,
+    chunkNames: 'cli-[name]-[hash]',
     banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
   }),
   // The pty host (a worker thread of the engine): its own entry, loaded by the bundled engine from this folder.
@@ -32,6 +45,35 @@ await Promise.all([
   }),
 ]);
 
+// What the engine loads at run time besides its code: the demo agent (a plain script each demo session runs with node).
+mkdirSync(join(out, 'demo'), { recursive: true });
+copyFileSync(join(root, 'electron/engine/demo/agent.mjs'), join(out, 'demo', 'agent.mjs'));
+
+// The layout check: every import a bundle leaves to run time must be in `dependencies` (what `npm ci --omit=dev` and the
+// packaged app install), and every file the engine loads beside its code must be in dist/ — so a runtime import or asset
+// that only the checkout has (the demo agent once) fails the build, not the packaged app.
+import { builtinModules } from 'node:module';
+const pkg = JSON.parse((await import('node:fs')).readFileSync(join(root, 'package.json'), 'utf8'));
+const runtime = new Set([...Object.keys(pkg.dependencies ?? {}), 'electron']);
+// ws's optional speed-ups: required inside try/catch, absent is fine.
+const optional = new Set(['bufferutil', 'utf-8-validate']);
+const missing = new Set();
+for (const r of results)
+  for (const [file, o] of Object.entries(r.metafile.outputs))
+    for (const imp of o.imports) {
+      if (!imp.external) continue;
+      const name = imp.path.startsWith('@') ? imp.path.split('/').slice(0, 2).join('/') : imp.path.split('/')[0];
+      if (name.startsWith('node:') || builtinModules.includes(name) || optional.has(name)) continue;
+      if (name === 'electron' && !/main\.cjs|preload\.cjs/.test(file)) missing.add(`${name} (imported by ${file}: only the Electron main process may)`);
+      else if (!runtime.has(name)) missing.add(`${name} (imported by ${file} at run time, not in package.json dependencies)`);
+    }
+for (const asset of ['demo/agent.mjs', 'pty-host.mjs', 'engine-host.mjs', 'cli.mjs'])
+  if (!existsSync(join(out, asset))) missing.add(`dist/electron/${asset} (loaded at run time, not built)`);
+if (missing.size > 0) {
+  console.error(`build: the packaged layout would miss:\n  ${[...missing].join('\n  ')}`);
+  process.exit(1);
+}
+
 // --shell-only: the Electron bundles alone (the bundle test uses it so it never rewrites dist/renderer under a browser test).
 const shellOnly = process.argv.includes('--shell-only');
 const viteConfig = join(root, 'build', 'vite.config.ts');
@@ -41,4 +83,4 @@ if (!shellOnly && existsSync(viteConfig)) {
     stdio: 'inherit',
   });
 }
-console.log('built dist/electron (main, preload, engine host, pty host)' + (!shellOnly && existsSync(viteConfig) ? ' and dist/renderer' : ''));
+console.log('built dist/electron (main, preload, engine host, pty host, cli, demo agent)' + (!shellOnly && existsSync(viteConfig) ? ' and dist/renderer' : ''));
