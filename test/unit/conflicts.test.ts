@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConflictDetector } from '../../electron/engine/workspace/conflicts.ts';
 import type { ConflictWarning } from '../../electron/shared/contract.ts';
 import { WorktreeWatcher } from '../../electron/engine/workspace/watcher.ts';
+import { waitFor } from '../fixtures/wait.ts';
 
 const GIT_ENV = {
   ...process.env,
@@ -323,7 +324,7 @@ describe('WorktreeWatcher', () => {
     writeFileSync(join(dir, '.git'), 'gitdir: elsewhere\n');
     let calls = 0;
     const w = new WorktreeWatcher(dir, () => calls++, { debounceMs: 80 });
-    await new Promise((r) => setTimeout(r, 50));
+    await w.ready;
     writeFileSync(join(dir, '.git'), 'gitdir: elsewhere too\n');
     await new Promise((r) => setTimeout(r, 200));
     expect(calls).toBe(0);
@@ -342,6 +343,38 @@ describe('WorktreeWatcher', () => {
     const gone = new WorktreeWatcher(join(tmp, 'nope'), () => calls++);
     expect(gone.watchedDirs).toBe(0);
     gone.close();
+  });
+});
+
+describe('WorktreeWatcher and .gitignore', () => {
+  it('does not watch what git ignores (at the start, and directories that appear later); a write elsewhere still counts', async () => {
+    const dir = join(tmp, 'ignoring');
+    mkdirSync(join(dir, 'src'), { recursive: true });
+    mkdirSync(join(dir, 'dist', 'deep'), { recursive: true });
+    mkdirSync(join(dir, 'pkg', '.venv', 'lib'), { recursive: true });
+    execFileSync('git', ['init', '-q', dir]);
+    writeFileSync(join(dir, '.gitignore'), 'dist/\nout/\n');
+    writeFileSync(join(dir, 'pkg', '.gitignore'), '.venv/\n'); // a nested .gitignore counts too
+    writeFileSync(join(dir, 'dist', 'deep', 'bundle.js'), 'x');
+    writeFileSync(join(dir, 'pkg', '.venv', 'lib', 'site.py'), 'x');
+    let calls = 0;
+    const w = new WorktreeWatcher(dir, () => calls++, { debounceMs: 40 });
+    await w.ready;
+    expect(w.isWatching('src')).toBe(true);
+    expect(w.isWatching('pkg')).toBe(true);
+    for (const ignored of ['dist', 'dist/deep', 'pkg/.venv', 'pkg/.venv/lib']) expect(w.isWatching(ignored), ignored).toBe(false);
+    expect(w.isIgnored('dist')).toBe(true);
+
+    // Directories made after the start: out/ is ignored, lib/ is not.
+    mkdirSync(join(dir, 'out'));
+    mkdirSync(join(dir, 'lib'));
+    await waitFor(() => w.isWatching('lib') && w.isIgnored('out'), 'the new directories to be looked at');
+    expect(w.isWatching('out')).toBe(false);
+    const before = calls;
+    writeFileSync(join(dir, 'lib', 'a.ts'), 'export {}');
+    await waitFor(() => calls > before, 'a write in lib/ to count');
+    expect(w.failure).toBeNull();
+    w.close();
   });
 });
 

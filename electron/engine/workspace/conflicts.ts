@@ -125,7 +125,11 @@ export class ConflictDetector extends EventEmitter {
     this.sessions.set(sessionId, s);
     if (this.watchTrees) {
       // The watcher has already waited for a quiet period: scan at once.
-      s.watcher = new WorktreeWatcher(worktree, () => this.requestScan(s, 0), { debounceMs: this.debounceMs });
+      s.watcher = new WorktreeWatcher(worktree, () => this.requestScan(s, 0), {
+        debounceMs: this.debounceMs,
+        // Watches used up: the engine's log says what to do; the watcher rescans periodically meanwhile.
+        onFailure: (f) => this.safeEmit('scanError', s.id, new Error(f.message)),
+      });
     }
     this.requestScan(s, 0);
   }
