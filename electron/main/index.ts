@@ -12,6 +12,8 @@ import { defaultDataDir, ensureDataDir } from '../engine/store/data-dir.ts';
 import {
   HEALTH_INTERVAL_MS,
   HealthWatch,
+  allowedExternalUrl,
+  allowedOpenPath,
   closeChoice,
   closeDialog,
   countSessions,
@@ -115,7 +117,13 @@ function registerHelpers(): void {
     new Notification({ title, body }).show();
   });
   ipcMain.handle(IpcChannels.openPath, async (e, path: unknown) => {
-    if (!trusted(e) || typeof path !== 'string' || !existsSync(path)) return 'no such folder';
+    if (!trusted(e)) return 'refused';
+    const worktrees = endpoint ? (await new HttpEngineClient(endpoint, fetch).call('listSessions', {}).catch(() => [])).map((s) => s.worktree) : [];
+    if (!allowedOpenPath(path, { dataDir, worktrees })) {
+      console.warn(`flotilla: refused to open ${JSON.stringify(path)}: not the data dir or a session's worktree`);
+      return 'refused: only the data dir and session worktrees can be opened';
+    }
+    if (!existsSync(path)) return 'no such folder';
     return shell.openPath(path);
   });
   ipcMain.handle(IpcChannels.setProviderKey, async (e, name: unknown, value: unknown) => {
@@ -152,7 +160,8 @@ function createWindow(): void {
     if (!endpoint || !url.startsWith(endpoint.origin)) event.preventDefault();
   });
   contents.setWindowOpenHandler(({ url }) => {
-    if (/^https?:\/\//i.test(url) && !(endpoint && url.startsWith(endpoint.origin))) void shell.openExternal(url);
+    if (allowedExternalUrl(url, endpoint?.origin ?? null)) void shell.openExternal(url);
+    else console.warn(`flotilla: refused to open ${JSON.stringify(url.slice(0, 200))} outside the app: only http(s) links`);
     return { action: 'deny' };
   });
   contents.session.setPermissionRequestHandler((_wc, permission, cb) => cb(permission === 'notifications'));

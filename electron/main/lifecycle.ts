@@ -1,7 +1,7 @@
 // The desktop app's decisions, as plain functions (Electron's binary cannot run on the build machines, so index.ts only
 // wires these to Electron's APIs and the unit tests cover them): how to start the data dir's engine detached, what to
 // do when the last window closes, what the tray says, when the engine counts as dead.
-import { join } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import { type SessionInfo, type SessionStatus, isFinalStatus } from '../shared/contract.ts';
 
 export interface DetachedCommand {
@@ -108,4 +108,32 @@ export class HealthWatch {
   get isDead(): boolean {
     return this.dead;
   }
+}
+
+/** Inside `dir` (or `dir` itself), by path — no `..` escape. */
+function within(path: string, dir: string): boolean {
+  const rel = relative(resolve(dir), resolve(path));
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+}
+
+/**
+ * What the page may ask the OS to open as a folder: the data dir or anything in it (worktrees live there), or a
+ * session's worktree (a shared-workspace session works in the user's checkout). Absolute paths only.
+ */
+export function allowedOpenPath(path: unknown, o: { dataDir: string; worktrees: readonly string[] }): path is string {
+  if (typeof path !== 'string' || !isAbsolute(path) || path.includes('\0')) return false;
+  return within(path, o.dataDir) || o.worktrees.some((w) => within(path, w));
+}
+
+/** What may go to the OS browser: http(s) URLs that are not the engine itself (terminal links included). */
+export function allowedExternalUrl(url: unknown, engineOrigin: string | null): boolean {
+  if (typeof url !== 'string') return false;
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return false;
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') return false;
+  return !(engineOrigin && u.origin === new URL(engineOrigin).origin);
 }

@@ -6,6 +6,8 @@ import {
   HEALTH_FAILURES,
   HEALTH_INTERVAL_MS,
   HealthWatch,
+  allowedExternalUrl,
+  allowedOpenPath,
   closeChoice,
   closeDialog,
   countSessions,
@@ -65,5 +67,19 @@ describe('desktop lifecycle', () => {
     expect(h.note(false)).toBeNull(); // said once
     expect(h.note(true)).toBe('back');
     expect(h.note(true)).toBeNull();
+  });
+
+  it('opens only the data dir, its contents and session worktrees as folders; only http(s) links in the browser', () => {
+    const o = { dataDir: '/home/u/.flotilla', worktrees: ['/home/u/code/app'] };
+    expect(allowedOpenPath('/home/u/.flotilla/worktrees/r1/slot-1', o)).toBe(true);
+    expect(allowedOpenPath('/home/u/.flotilla', o)).toBe(true);
+    expect(allowedOpenPath('/home/u/code/app', o)).toBe(true);
+    expect(allowedOpenPath('/home/u/code/app/src', o)).toBe(true);
+    for (const bad of ['/home/u/.flotilla/../.ssh', '/home/u/.flotilla-evil', '/etc/passwd', 'relative/path', '', 42, null, '/home/u/code/app2'])
+      expect(allowedOpenPath(bad, o), String(bad)).toBe(false);
+    expect(allowedExternalUrl('https://platform.moonshot.ai/console', 'http://127.0.0.1:4000')).toBe(true);
+    expect(allowedExternalUrl('http://localhost:3000/', 'http://127.0.0.1:4000')).toBe(true);
+    for (const bad of ['file:///etc/passwd', 'javascript:alert(1)', 'smb://host/share', 'http://127.0.0.1:4000/?token=x', 'not a url', 7])
+      expect(allowedExternalUrl(bad, 'http://127.0.0.1:4000'), String(bad)).toBe(false);
   });
 });
