@@ -10,6 +10,7 @@ import { HttpEngineClient } from '../shared/client.ts';
 import { Engine } from '../engine/engine.ts';
 import { findEngine, startDetached, stopEngine, type EngineFile } from '../engine/daemon.ts';
 import { Store, defaultDataDir, ensureDataDir } from '../engine/store/index.ts';
+import { runGit } from '../engine/workspace/index.ts';
 import { EngineError, toApiError } from '../engine/errors.ts';
 import { runDoctor } from '../engine/doctor.ts';
 import { COMPAT_PROFILES, RULE_IDS, compatProfile, effectivePrices } from '../engine/meter/index.ts';
@@ -295,22 +296,63 @@ async function runs(argv: string[]): Promise<void> {
   }
 }
 
+/** Worktrees of these sessions that still exist, and which of them hold uncommitted work (git status). */
+async function worktreeState(sessions: SessionInfo[]): Promise<{ present: SessionInfo[]; dirty: SessionInfo[] }> {
+  const present = sessions.filter((s) => existsSync(s.worktree));
+  const dirty: SessionInfo[] = [];
+  for (const s of present) {
+    const st = await runGit(s.worktree, ['status', '--porcelain', '--untracked-files=normal'], { okExits: [0, 128] }).catch(() => null);
+    if (st && st.code === 0 && st.stdout.trim()) dirty.push(s);
+  }
+  return { present, dirty };
+}
+
+/** A yes/no question on the terminal (default no). */
+async function confirm(question: string): Promise<boolean> {
+  const { createInterface } = await import('node:readline/promises');
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim());
+  } finally {
+    rl.close();
+  }
+}
+
 async function clean(argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { 'data-dir': { type: 'string' } } });
-  if (!positionals[0]) fail('clean needs a run id (see: flotilla runs)');
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { 'data-dir': { type: 'string' }, yes: { type: 'boolean', default: false }, 'dry-run': { type: 'boolean', default: false } },
+  });
+  const runId = positionals[0];
+  if (!runId) fail('clean needs a run id (see: flotilla runs)');
   const dataDir = await ensureDataDir(values['data-dir'] ?? defaultDataDir());
   const running = await runningEngine(dataDir);
-  let r: CleanResult;
-  if (running) r = await running.call('cleanRun', { runId: positionals[0] });
-  else {
-    const engine = await Engine.create({ dataDir });
-    try {
-      r = await engine.call('cleanRun', { runId: positionals[0] });
-    } finally {
-      await engine.close();
+  const engine: CommandCaller & { close?: () => Promise<void> } = running ?? (await Engine.create({ dataDir }));
+  try {
+    const run = (await engine.call('listRuns', {})).find((r) => r.id === runId);
+    if (!run) fail(`no run with id ${runId} (see: flotilla runs)`, 1);
+    const sessions = await engine.call('listSessions', { runId });
+    const { present, dirty } = run.workspace === 'worktree' ? await worktreeState(sessions) : { present: [], dirty: [] };
+    if (values['dry-run']) {
+      process.stdout.write(
+        run.workspace !== 'worktree'
+          ? `run ${run.name} works in a shared checkout: nothing to remove\n`
+          : `would remove ${present.length} worktree(s) and the run's branches (flotilla/${run.slug}/*):\n` +
+              present.map((s) => `  slot ${s.slot}  ${s.worktree}${dirty.includes(s) ? '  (uncommitted work)' : ''}\n`).join(''),
+      );
+      return;
     }
+    if (dirty.length && !values.yes) {
+      const list = dirty.map((s) => `slot ${s.slot}`).join(', ');
+      if (!process.stdin.isTTY) fail(`${dirty.length} worktree(s) hold uncommitted work (${list}) — pass --yes to remove them anyway, or --dry-run to see them`, 1);
+      if (!(await confirm(`${dirty.length} worktree(s) hold uncommitted work (${list}). Remove them with the rest?`))) fail('nothing removed', 1);
+    }
+    const r: CleanResult = await engine.call('cleanRun', { runId });
+    process.stdout.write(`removed ${r.removedWorktrees} worktree(s) and ${r.removedBranches} branch(es)\n`);
+  } finally {
+    if (!running) await (engine as Engine).close();
   }
-  process.stdout.write(`removed ${r.removedWorktrees} worktree(s) and ${r.removedBranches} branch(es)\n`);
 }
 
 async function budget(argv: string[]): Promise<void> {
@@ -421,10 +463,12 @@ async function probe(argv: string[]): Promise<void> {
 }
 
 async function doctor(argv: string[]): Promise<void> {
-  const { values } = parseArgs({ args: argv, options: { 'data-dir': { type: 'string' } } });
+  const { values } = parseArgs({ args: argv, options: { 'data-dir': { type: 'string' }, json: { type: 'boolean', default: false } } });
   const checks = await runDoctor({ dataDir: values['data-dir'] ?? defaultDataDir(), env: process.env });
-  for (const c of checks) process.stdout.write(`${c.ok ? '✓' : c.required ? '✗' : '!'} ${c.name}: ${c.detail}\n`);
-  process.exit(checks.some((c) => !c.ok && c.required) ? 1 : 0);
+  const ok = !checks.some((c) => !c.ok && c.required);
+  if (values.json) process.stdout.write(`${JSON.stringify({ ok, checks }, null, 2)}\n`);
+  else for (const c of checks) process.stdout.write(`${c.ok ? '✓' : c.required ? '✗' : '!'} ${c.name}: ${c.detail}\n`);
+  process.exit(ok ? 0 : 1);
 }
 
 /** Every command, by name (the dispatcher in ../cli.ts loads this module only to run one). */

@@ -1,6 +1,7 @@
 // `flotilla doctor`: what this machine has for running agents, and what to do about what it lacks.
 import { AGENT_PRESETS, agentPresetInfo, findOnPath } from './templates/index.ts';
 import { gitVersion } from './workspace/index.ts';
+import { ProviderKeys } from './settings/index.ts';
 import { ensureDataDir } from './store/index.ts';
 
 export interface DoctorCheck {
@@ -44,15 +45,22 @@ export async function runDoctor(opts: { dataDir: string; env: NodeJS.ProcessEnv 
       detail: path ?? `not on PATH — install it: ${info.installHint}`,
     });
   }
+  // Keys count from the environment and from the data dir (saved in Settings by `flotilla serve`; keys.json, 0600).
+  const saved = await ProviderKeys.load(opts.dataDir).then((k) => new Set(k.names())).catch(() => new Set<string>());
   for (const k of PROVIDER_KEYS) {
-    const present = Boolean(opts.env[k.env]);
+    const inEnv = Boolean(opts.env[k.env]);
+    const present = inEnv || saved.has(k.env);
     checks.push({
       name: `provider key ${k.env}`,
       ok: present,
       required: false,
-      detail: present ? `set (used by ${k.provider})` : `not set — export ${k.env}=… to use ${k.provider}`,
+      detail: present
+        ? `${inEnv ? 'set in the environment' : 'saved in the data dir'} (used by ${k.provider})`
+        : `not set — export ${k.env}=… or save it in Settings to use ${k.provider}`,
     });
   }
+  const others = [...saved].filter((n) => !PROVIDER_KEYS.some((k) => k.env === n));
+  if (others.length) checks.push({ name: 'other saved keys', ok: true, required: false, detail: `${others.length} more saved in the data dir: ${others.join(', ')}` });
   try {
     const dir = await ensureDataDir(opts.dataDir);
     checks.push({ name: 'data dir', ok: true, required: true, detail: `${dir} is writable` });

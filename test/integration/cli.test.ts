@@ -1,7 +1,7 @@
 // The `flotilla` command as a user runs it: a real process, real ptys, real git.
 import { describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { makeRepo, tempDir } from '../fixtures/repo.ts';
 
@@ -83,6 +83,49 @@ provider: { preset: custom, baseUrl: "http://127.0.0.1:9" }
 
     const clean = flotilla(['clean', report.run.id, '--data-dir', dataDir]);
     expect(clean.stdout).toContain('removed 2 worktree(s) and 2 branch(es)');
+  });
+
+  it('clean lists with --dry-run, refuses uncommitted work without --yes, removes with it', () => {
+    const repo = makeRepo();
+    const file = template(
+      repo,
+      `name: cli-clean
+count: 2
+agent: { preset: shell, command: node, args: ["-e", "if ('{{index}}' === '1') require('fs').writeFileSync('wip.txt', 'unsaved')"] }
+provider: { preset: custom, baseUrl: "http://127.0.0.1:9" }
+`,
+    );
+    const dataDir = tempDir();
+    const r = flotilla(['run', file, '--json', '--data-dir', dataDir], { cwd: repo });
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout);
+    const [wt1, wt2] = report.sessions.map((s: { worktree: string }) => s.worktree);
+    const dry = flotilla(['clean', report.run.id, '--dry-run', '--data-dir', dataDir]);
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toContain('would remove 2 worktree(s)');
+    expect(dry.stdout).toMatch(new RegExp(`slot 1  ${wt1.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}  \\(uncommitted work\\)`));
+    expect(dry.stdout).not.toMatch(/slot 2 .*uncommitted/);
+    expect(existsSync(wt1) && existsSync(wt2)).toBe(true);
+    const refused = flotilla(['clean', report.run.id, '--data-dir', dataDir]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/1 worktree\(s\) hold uncommitted work \(slot 1\) — pass --yes/);
+    expect(existsSync(wt1)).toBe(true);
+    const yes = flotilla(['clean', report.run.id, '--yes', '--data-dir', dataDir]);
+    expect(yes.code).toBe(0);
+    expect(yes.stdout).toContain('removed 2 worktree(s) and 2 branch(es)');
+    expect(existsSync(wt1) || existsSync(wt2)).toBe(false);
+  });
+
+  it('doctor --json: one document, keys counted from the environment and from the data dir', () => {
+    const dataDir = tempDir();
+    writeFileSync(join(dataDir, 'keys.json'), JSON.stringify({ MOONSHOT_API_KEY: 'sk-saved-never-shown', MY_GATEWAY_KEY: 'sk-2' }), { mode: 0o600 });
+    const r = flotilla(['doctor', '--json', '--data-dir', dataDir], { env: { MOONSHOT_API_KEY: '' } });
+    const doc = JSON.parse(r.stdout);
+    expect(doc.ok).toBe(r.code === 0);
+    const moonshot = doc.checks.find((c: { name: string }) => c.name === 'provider key MOONSHOT_API_KEY');
+    expect(moonshot).toMatchObject({ ok: true, detail: expect.stringMatching(/saved in the data dir/) });
+    expect(doc.checks.find((c: { name: string }) => c.name === 'other saved keys').detail).toMatch(/1 more saved in the data dir: MY_GATEWAY_KEY/);
+    expect(r.stdout).not.toContain('sk-saved-never-shown');
   });
 
   it('exits 1 when a session fails, and reports its exit code', () => {
