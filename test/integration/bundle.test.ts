@@ -2,7 +2,7 @@
 // what can be checked: the bundles build, main/preload keep `electron` external, and the engine host bundle runs in
 // plain Node, serves the token-protected API and runs a session's pty in the bundled pty host.
 import { describe, expect, it } from 'vitest';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { HttpEngineClient } from '../../electron/shared/client.ts';
@@ -10,6 +10,7 @@ import { findEngine, startDetached, stopEngine } from '../../electron/engine/dae
 import { engineCommand } from '../../electron/main/lifecycle.ts';
 import { makeRepo, tempDir } from '../fixtures/repo.ts';
 import { waitFor } from '../fixtures/wait.ts';
+import { startEngineHost } from '../fixtures/engine-host.ts';
 
 const root = resolve(import.meta.dirname, '../..');
 
@@ -24,20 +25,9 @@ describe('desktop bundles', () => {
     const preload = readFileSync(resolve(root, 'dist/electron/preload.cjs'), 'utf8');
     expect(preload).toContain('exposeInMainWorld');
 
-    const child = spawn(process.execPath, [resolve(root, 'dist/electron/engine-host.mjs')], {
-      env: { ...process.env, FLOTILLA_HOME: tempDir('flotilla-host-') },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const host = await startEngineHost(resolve(root, 'dist/electron/engine-host.mjs'), { env: { ...process.env, FLOTILLA_HOME: tempDir('flotilla-host-') } });
+    const { ready } = host;
     try {
-      const ready = await new Promise<{ origin: string; token: string }>((res, rej) => {
-        let out = '';
-        child.stdout.on('data', (d) => {
-          out += d;
-          const line = out.split('\n').find((l) => l.startsWith('{'));
-          if (line) res(JSON.parse(line));
-        });
-        child.on('exit', (code) => rej(new Error(`engine host exited ${code}`)));
-      });
       expect(ready.origin).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       const denied = await fetch(`${ready.origin}/api/health`);
       expect(denied.status).toBe(401);
@@ -52,7 +42,7 @@ describe('desktop bundles', () => {
       await waitFor(async () => (await api.call('listSessions', {})).find((s) => s.id === sessions[0]!.id)?.status === 'done', 'the bundled session to end done');
       expect((await api.call('snapshot', { sessionId: sessions[0]!.id })).data).toContain('from the bundled pty host');
     } finally {
-      child.kill('SIGTERM');
+      await host.stop();
     }
   });
 

@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { HttpEngineClient } from '../../electron/shared/client.ts';
 import { tempDir } from '../fixtures/repo.ts';
 import { waitFor } from '../fixtures/wait.ts';
+import { startEngineHost } from '../fixtures/engine-host.ts';
 
 const root = resolve(import.meta.dirname, '../..');
 
@@ -40,22 +41,12 @@ describe('the packaged layout', () => {
     expect(cli('--help').stdout).toMatch(/flotilla open/);
 
     // The engine host, as the desktop app starts it.
-    const host = spawn(process.execPath, [join(app, 'dist/electron/engine-host.mjs')], { cwd: app, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const host = await startEngineHost(join(app, 'dist/electron/engine-host.mjs'), { cwd: app, env });
     try {
-      const ready = await new Promise<{ origin: string; token: string }>((res, rej) => {
-        let out = '';
-        host.stdout.on('data', (d) => {
-          out += d;
-          const line = out.split('\n').find((l) => l.startsWith('{'));
-          if (line) res(JSON.parse(line));
-        });
-        host.on('exit', (code) => rej(new Error(`engine host exited ${code}`)));
-      });
-      const ok = await fetch(`${ready.origin}/api/health`, { headers: { authorization: `Bearer ${ready.token}` } });
+      const ok = await fetch(`${host.ready.origin}/api/health`, { headers: { authorization: `Bearer ${host.ready.token}` } });
       expect(ok.status).toBe(200);
     } finally {
-      host.kill('SIGTERM');
-      await new Promise((r) => host.once('exit', r));
+      await host.stop();
     }
 
     // The demo through the bundled CLI: it needs the demo agent from the layout (it used to come from the sources).
