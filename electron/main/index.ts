@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { IpcChannels, type EngineEndpoint } from '../shared/ipc.ts';
 import { HttpEngineClient } from '../shared/client.ts';
 import { findEngine, startDetached, stopEngine } from '../engine/daemon.ts';
+import { loginShellEnv } from './shell-env.ts';
 import { defaultDataDir, ensureDataDir } from '../engine/store/data-dir.ts';
 import {
   HEALTH_INTERVAL_MS,
@@ -40,7 +41,10 @@ async function ensureEngine(): Promise<EngineEndpoint> {
   if (found) return { origin: found.origin, token: found.token };
   // Provider keys stay encrypted on disk (safeStorage); the engine gets them in its environment, by env-var name.
   const keys = await loadKeys().catch(() => ({}));
-  const started = await startDetached(dataDir, engineCommand({ execPath: process.execPath, bundleDir: __dirname, env: process.env, keys }));
+  // Started from a dock or launcher, the app's PATH lacks the user's tools: the engine and the agents get the login
+  // shell's environment instead.
+  const env = await loginShellEnv(process.env);
+  const started = await startDetached(dataDir, engineCommand({ execPath: process.execPath, bundleDir: __dirname, env, keys }));
   return { origin: started.origin, token: started.token };
 }
 
