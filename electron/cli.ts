@@ -75,6 +75,12 @@ export const HELP: Record<string, CommandHelp> = {
     options: [DATA_DIR, ['--decline', 'answer the held requests with the budget error']],
     example: 'flotilla budget 2b9e… 5',
   },
+  logs: {
+    usage: 'flotilla logs [--data-dir DIR] [-n N] [--follow]',
+    about: "The engine's log (logs/engine.log in the data dir, rotated at 5 MB, secrets scrubbed): the last lines, or follow it.",
+    options: [DATA_DIR, ['-n, --lines N', 'how many lines (default 50)'], ['-f, --follow', 'keep printing what is appended']],
+    example: 'flotilla logs -n 200',
+  },
   probe: {
     usage:
       'flotilla probe [template.yaml] [--provider P] [--model M] [--compat C] [--rules-on R,…] [--rules-off R,…]\n               [--base-url URL] [--key-env VAR] [--json]',

@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { type CleanResult, type CommandCaller, type PriceOverrides, type RunInfo, type RunReport, type SessionInfo, isFinalStatus } from '../shared/contract.ts';
 import { HttpEngineClient } from '../shared/client.ts';
 import { Engine } from '../engine/engine.ts';
+import { LOG_DIR, engineLogger, tailLog } from '../engine/logs.ts';
 import { findEngine, startDetached, stopEngine, type EngineFile } from '../engine/daemon.ts';
 import { Store, defaultDataDir, ensureDataDir } from '../engine/store/index.ts';
 import { runGit } from '../engine/workspace/index.ts';
@@ -59,13 +60,15 @@ async function serve(argv: string[]): Promise<Engine> {
   const running = await findEngine(dataDir);
   if (running)
     fail(`an engine already serves ${dataDir} (pid ${running.pid}): ${uiUrl(running)} — open that, or stop it first with: flotilla stop --data-dir ${dataDir}`, 1);
+  let token = '';
   const engine = await Engine.create({
     dataDir,
     host,
     port: parsePort(values.port),
     staticDir: builtUiDir(),
-    log: (line) => process.stderr.write(`${line}\n`),
+    log: engineLogger(dataDir, 'engine', process.env, () => (token ? [token] : [])),
   });
+  token = engine.token;
   // Started by `open`, stdout is the engine's log: no token there (clients read it from engine.json, mode 0600).
   if (process.env.FLOTILLA_DETACHED === '1') process.stdout.write(`Flotilla is running: ${engine.origin} (pid ${process.pid}, data dir ${dataDir})\n`);
   else process.stdout.write(`Flotilla is running: ${engine.uiUrl}\n`);
@@ -231,7 +234,7 @@ async function open(argv: string[]): Promise<void> {
   else {
     process.stderr.write(`starting the engine for ${dataDir} in the background…\n`);
     info = await startDetached(dataDir, serveCommand(dataDir, values.port));
-    process.stderr.write(`engine started (pid ${info.pid}); its log: ${join(dataDir, 'engine.log')}; stop it with: flotilla stop${values['data-dir'] ? ` --data-dir ${dataDir}` : ''}\n`);
+    process.stderr.write(`engine started (pid ${info.pid}); its log: flotilla logs${values['data-dir'] ? ` --data-dir ${dataDir}` : ''}; stop it with: flotilla stop${values['data-dir'] ? ` --data-dir ${dataDir}` : ''}\n`);
   }
   process.stdout.write(`${uiUrl(info)}\n`);
   if (!values['no-browser']) openBrowser(uiUrl(info));
@@ -471,6 +474,26 @@ async function doctor(argv: string[]): Promise<void> {
   process.exit(ok ? 0 : 1);
 }
 
+async function logs(argv: string[]): Promise<void> {
+  const { values } = parseArgs({ args: argv, options: { 'data-dir': { type: 'string' }, lines: { type: 'string', short: 'n', default: '50' }, follow: { type: 'boolean', short: 'f', default: false } } });
+  const n = Number(values.lines);
+  if (!Number.isInteger(n) || n < 1) fail(`--lines ${values.lines} is not a whole number above 0`);
+  const dataDir = await ensureDataDir(values['data-dir'] ?? defaultDataDir());
+  const shown = tailLog(dataDir, 'engine', n);
+  if (shown.length === 0 && !values.follow) return void process.stdout.write(`no engine log yet in ${join(dataDir, LOG_DIR)}\n`);
+  for (const l of shown) process.stdout.write(`${l}\n`);
+  if (!values.follow) return;
+  // Follow: print what is appended, across rotations, until Ctrl-C.
+  let last = shown.at(-1) ?? '';
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 500));
+    const now = tailLog(dataDir, 'engine', 200);
+    const from = last ? now.lastIndexOf(last) + 1 : 0;
+    for (const l of now.slice(from)) process.stdout.write(`${l}\n`);
+    if (now.length) last = now.at(-1)!;
+  }
+}
+
 /** Every command, by name (the dispatcher in ../cli.ts loads this module only to run one). */
 export const COMMANDS: Record<string, (argv: string[]) => Promise<unknown>> = {
   serve,
@@ -484,6 +507,7 @@ export const COMMANDS: Record<string, (argv: string[]) => Promise<unknown>> = {
   doctor,
   probe,
   budget,
+  logs,
 };
 
 export { fail };

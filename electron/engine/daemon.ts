@@ -2,9 +2,9 @@
 // it), started detached so it outlives the terminal or the window that started it. Used by `flotilla open | stop |
 // status | serve` and by the desktop app, which attaches to the data dir's engine instead of owning one.
 import { spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Limits } from '../shared/contract.ts';
 import { EngineError } from './errors.ts';
 import { pidAlive } from './pid.ts';
@@ -13,8 +13,9 @@ export { pidAlive };
 
 /** Where a running engine tells other local processes how to reach it; mode 0600, removed on close. */
 export const ENGINE_FILE = 'engine.json';
-/** The detached engine's stdout and stderr (appended). */
-export const ENGINE_LOG = 'engine.log';
+/** The detached engine's stdout and stderr (appended; what Node itself prints on a crash lands here). Its own
+ *  rotating log is logs/engine.log (logs.ts). */
+export const ENGINE_LOG = join('logs', 'engine.stdio.log');
 
 export interface EngineFile {
   pid: number;
@@ -69,6 +70,7 @@ export interface DetachedCommand {
 /** Starts the engine detached (its own session, stdio to engine.log) and waits until it answers. */
 export async function startDetached(dataDir: string, cmd: DetachedCommand, timeoutMs = 60_000): Promise<EngineFile> {
   const logPath = join(dataDir, ENGINE_LOG);
+  mkdirSync(dirname(logPath), { recursive: true, mode: 0o700 });
   const log = openSync(logPath, 'a', 0o600);
   let exited: { code: number | null; signal: string | null } | null = null;
   let child;

@@ -146,7 +146,7 @@ export class Engine extends EventEmitter<EngineEvents> implements CommandCaller 
     const store = Store.open(dataDir, { exclusive: true });
     const reconciled = store.reconcileAfterRestart();
     const engine = new Engine(store, dataDir, settings, env, opts);
-    if (reconciled.sessions > 0) engine.log(`${reconciled.sessions} session(s) of an earlier engine were marked stopped`);
+    if (reconciled.sessions > 0) engine.log(`${reconciled.sessions} session(s) of an earlier engine were marked interrupted`);
     const interrupted = engine.ledger.interruptOpen();
     if (interrupted > 0) engine.log(`${interrupted} model request(s) open when an earlier engine died were recorded as interrupted`);
     engine.server = new ApiServer(

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { IpcChannels, type EngineEndpoint } from '../shared/ipc.ts';
 import { HttpEngineClient } from '../shared/client.ts';
 import { findEngine, startDetached, stopEngine } from '../engine/daemon.ts';
+import { RotatingLog, envSecrets, redact } from '../engine/logs.ts';
 import { loginShellEnv } from './shell-env.ts';
 import { defaultDataDir, ensureDataDir } from '../engine/store/data-dir.ts';
 import {
@@ -33,10 +34,18 @@ let endpoint: EngineEndpoint | null = null;
 let dataDir = '';
 let quitting = false;
 const health = new HealthWatch();
+let mainLog: RotatingLog | null = null;
+
+/** The main process's own log (logs/main.log in the data dir, scrubbed like the engine's), and the console. */
+function warn(line: string): void {
+  mainLog?.write(line);
+  console.warn(`flotilla: ${redact(line)}`);
+}
 
 /** Attaches to the data dir's engine, or starts it detached (it goes on when the app quits). */
 async function ensureEngine(): Promise<EngineEndpoint> {
   dataDir = await ensureDataDir(defaultDataDir());
+  mainLog ??= new RotatingLog(dataDir, 'main', () => envSecrets(process.env));
   const found = await findEngine(dataDir);
   if (found) return { origin: found.origin, token: found.token };
   // Provider keys stay encrypted on disk (safeStorage); the engine gets them in its environment, by env-var name.
@@ -124,7 +133,7 @@ function registerHelpers(): void {
     if (!trusted(e)) return 'refused';
     const worktrees = endpoint ? (await new HttpEngineClient(endpoint, fetch).call('listSessions', {}).catch(() => [])).map((s) => s.worktree) : [];
     if (!allowedOpenPath(path, { dataDir, worktrees })) {
-      console.warn(`flotilla: refused to open ${JSON.stringify(path)}: not the data dir or a session's worktree`);
+      warn(`refused to open ${JSON.stringify(path)}: not the data dir or a session's worktree`);
       return 'refused: only the data dir and session worktrees can be opened';
     }
     if (!existsSync(path)) return 'no such folder';
@@ -165,7 +174,7 @@ function createWindow(): void {
   });
   contents.setWindowOpenHandler(({ url }) => {
     if (allowedExternalUrl(url, endpoint?.origin ?? null)) void shell.openExternal(url);
-    else console.warn(`flotilla: refused to open ${JSON.stringify(url.slice(0, 200))} outside the app: only http(s) links`);
+    else warn(`refused to open ${JSON.stringify(url.slice(0, 200))} outside the app: only http(s) links`);
     return { action: 'deny' };
   });
   contents.session.setPermissionRequestHandler((_wc, permission, cb) => cb(permission === 'notifications'));

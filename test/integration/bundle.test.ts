@@ -3,7 +3,7 @@
 // plain Node, serves the token-protected API and runs a session's pty in the bundled pty host.
 import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { HttpEngineClient } from '../../electron/shared/client.ts';
 import { findEngine, startDetached, stopEngine } from '../../electron/engine/daemon.ts';
@@ -54,7 +54,7 @@ describe('desktop bundles', () => {
     const started = await startDetached(dataDir, cmd);
     try {
       expect(await findEngine(dataDir)).toMatchObject({ pid: started.pid, origin: started.origin });
-      expect(readFileSync(resolve(dataDir, 'engine.log'), 'utf8')).not.toContain(started.token);
+      for (const f of readdirSync(resolve(dataDir, 'logs'))) expect(readFileSync(resolve(dataDir, 'logs', f), 'utf8'), f).not.toContain(started.token);
     } finally {
       expect((await stopEngine(dataDir))?.pid).toBe(started.pid);
     }

@@ -170,7 +170,7 @@ provider: { preset: custom, baseUrl: "http://127.0.0.1:9" }
     expect(v.stdout.trim()).toBe(JSON.parse(readFileSync(join(import.meta.dirname, '../../package.json'), 'utf8')).version);
     const top = flotilla(['--help']);
     expect(top.code).toBe(0);
-    const commands = ['open', 'status', 'stop', 'serve', 'demo', 'run', 'runs', 'clean', 'doctor', 'budget', 'probe'];
+    const commands = ['open', 'status', 'stop', 'serve', 'demo', 'run', 'runs', 'clean', 'doctor', 'budget', 'logs', 'probe'];
     for (const c of commands) {
       expect(top.stdout).toContain(`flotilla ${c}`);
       const h = flotilla([c, '--help']);

@@ -4,7 +4,7 @@
 // and a real Claude Code session resumed on it carries its earlier conversation upstream. Bad input gets clear answers.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join, resolve } from 'node:path';
 import { HttpEngineClient } from '../../electron/shared/client.ts';
@@ -112,8 +112,8 @@ describe('the background engine', () => {
     const after = flotilla(['status', '--data-dir', dir], env);
     expect(after.code).toBe(3);
     expect(after.stdout).toMatch(/no engine runs/);
-    // Its log has no token in it.
-    expect(readFileSync(join(dir, 'engine.log'), 'utf8')).not.toContain(info.token);
+    // Its logs have no token in them.
+    for (const f of readdirSync(join(dir, 'logs'))) expect(readFileSync(join(dir, 'logs', f), 'utf8'), f).not.toContain(info.token);
   });
 
   it('two opens racing get one engine', async () => {
@@ -183,6 +183,17 @@ tasks: ["WRITE notes.txt before the crash"]
     );
     // The new turn carries the conversation from before the crash: Claude Code really resumed it.
     expect(JSON.stringify(turn.body.messages)).toContain('WRITE notes.txt before the crash');
+
+    // `flotilla logs` shows what the new engine said about the dead one; no log file holds the provider key or a token.
+    const logs = flotilla(['logs', '-n', '100', '--data-dir', dir], env);
+    expect(logs.code).toBe(0);
+    expect(logs.stdout).toMatch(/session\(s\) of an earlier engine were marked interrupted/);
+    const files = readdirSync(join(dir, 'logs'));
+    expect(files).toEqual(expect.arrayContaining(['engine.log', 'engine.stdio.log']));
+    for (const f of files) {
+      const text = readFileSync(join(dir, 'logs', f), 'utf8');
+      for (const secret of [KEY, dead.token, fresh.token]) expect(text.includes(secret), `${f} holds a secret`).toBe(false);
+    }
   }, 300_000);
 
   it('bad input: an unwritable data dir, a port in use, a stale engine.json', async () => {
