@@ -4,6 +4,7 @@
 // moves on, or a pause the provider asked for (its own 429) ends. Waiting costs nothing upstream. No I/O; one timer
 // per key, only while something waits.
 import { EventEmitter } from 'node:events';
+import type http from 'node:http';
 import type { EffectiveLimits, GovernorKey } from '../../shared/contract.ts';
 
 export interface GovernorOptions {
@@ -257,5 +258,39 @@ export class Governor extends EventEmitter<GovernorEvents> {
   }
 }
 
-/** For a key the governor does not know (no limits configured): nothing to count. */
-const NO_TICKET: Ticket = { release: () => {} };
+/** For a key the governor does not know (no limits configured), or no key at all: nothing to count. */
+export const NO_TICKET: Ticket = { release: () => {} };
+
+/** How long a provider's 429 pauses its key when it says nothing more precise. */
+const DEFAULT_RATE_PAUSE_MS = 1_000;
+
+/** How long a provider's 429 asks to wait: retry-after (seconds or a date), else its rate-limit reset headers. */
+export function rateLimitPauseMs(headers: http.IncomingHttpHeaders, now = Date.now()): number {
+  const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v)?.trim();
+  const retry = one(headers['retry-after']);
+  if (retry) {
+    const secs = Number(retry);
+    if (Number.isFinite(secs) && secs >= 0) return Math.round(secs * 1000);
+    const at = Date.parse(retry);
+    if (!Number.isNaN(at)) return Math.max(0, at - now);
+  }
+  for (const h of ['x-ratelimit-reset-requests', 'x-ratelimit-reset-tokens', 'x-ratelimit-reset']) {
+    const v = one(headers[h]);
+    const ms = v ? durationMs(v) : null;
+    if (ms !== null) return ms;
+  }
+  return DEFAULT_RATE_PAUSE_MS;
+}
+
+/** "6m0s", "1.5s", "250ms", or plain seconds. */
+function durationMs(v: string): number | null {
+  if (/^\d+(\.\d+)?$/.test(v)) return Math.round(Number(v) * 1000);
+  let ms = 0;
+  let matched = false;
+  for (const m of v.matchAll(/(\d+(?:\.\d+)?)(ms|h|m|s)/g)) {
+    matched = true;
+    const n = Number(m[1]);
+    ms += m[2] === 'h' ? n * 3_600_000 : m[2] === 'm' ? n * 60_000 : m[2] === 's' ? n * 1000 : n;
+  }
+  return matched ? Math.round(ms) : null;
+}

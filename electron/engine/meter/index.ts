@@ -10,8 +10,8 @@ export type {
   ProxyTapFactory,
   RequestDecision,
 } from './proxy.ts';
-export { DEFAULT_HOLD_MS, Meter, rateLimitPauseMs } from './meter.ts';
-export { Governor, type GovernorOptions, type Ticket } from './governor.ts';
+export { DEFAULT_HOLD_MS, Meter } from './meter.ts';
+export { Governor, rateLimitPauseMs, type GovernorOptions, type Ticket } from './governor.ts';
 export { RESERVE_OUTPUT_CAP } from './budget.ts';
 export type { MeteredRun, MeteredSession, MeterOptions, MeterStatus } from './meter.ts';
 export { RejectedRequests, curlOf, type RejectedRecord } from './rejected.ts';

@@ -17,7 +17,7 @@ import {
 } from '../../shared/contract.ts';
 import { budgetBlock, budgetRefusalMessage, heldDetail, reservationUsd, type BudgetBlock, type HoldEnd } from './budget.ts';
 import { ruleForRejection, type RuleFire } from './compat/index.ts';
-import { Governor, type Ticket } from './governor.ts';
+import { Governor, NO_TICKET, rateLimitPauseMs, type Ticket } from './governor.ts';
 import { BudgetHolds } from './holds.ts';
 import type { MeterProxy, ProxyRequestEvent, ProxyTap, ProxyTapContext, RequestDecision } from './proxy.ts';
 import { savedBody, savedHeaders, type RejectedRequests } from './rejected.ts';
@@ -55,8 +55,6 @@ const LEDGER_PROGRESS_INTERVAL_MS = 1_000;
 const GOVERNOR_EVENT_INTERVAL_MS = 500;
 /** A request over budget waits this long for a raise unless settings say otherwise. */
 export const DEFAULT_HOLD_MS = 15 * 60_000;
-/** How long a provider's 429 pauses its key when it says nothing more precise. */
-const DEFAULT_RATE_PAUSE_MS = 1_000;
 
 export interface MeterOptions {
   log?: (line: string) => void;
@@ -322,7 +320,7 @@ export class Meter extends EventEmitter<MeterEvents> {
         if (r !== 'retry') return { decision: r };
         continue;
       }
-      const ticket = key ? await this.governor.acquire(key, s.info.sessionId, tokens, signal) : FREE;
+      const ticket = key ? await this.governor.acquire(key, s.info.sessionId, tokens, signal) : NO_TICKET;
       if (!budgetBlock(s, reserve)) return { ticket };
       ticket.release(null);
     }
@@ -432,7 +430,7 @@ export class Meter extends EventEmitter<MeterEvents> {
         const key = s.info.rateKey?.id ?? null;
         const rateTokens = Math.ceil(sent.length / 4);
         if (!budgetBlock(s, reserve)) {
-          const ticket = key ? meter.governor.tryAcquire(key, rateTokens) : FREE;
+          const ticket = key ? meter.governor.tryAcquire(key, rateTokens) : NO_TICKET;
           if (ticket) return admit(ticket);
         }
         const abort = new AbortController();
@@ -599,38 +597,4 @@ export class Meter extends EventEmitter<MeterEvents> {
     this.checkBudgets(s);
     this.scheduleSpend(s);
   }
-}
-
-/** For a key the governor does not govern. */
-const FREE: Ticket = { release: () => {} };
-
-/** How long a provider's 429 asks to wait: retry-after (seconds or a date), else its rate-limit reset headers. */
-export function rateLimitPauseMs(headers: http.IncomingHttpHeaders, now = Date.now()): number {
-  const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v)?.trim();
-  const retry = one(headers['retry-after']);
-  if (retry) {
-    const secs = Number(retry);
-    if (Number.isFinite(secs) && secs >= 0) return Math.round(secs * 1000);
-    const at = Date.parse(retry);
-    if (!Number.isNaN(at)) return Math.max(0, at - now);
-  }
-  for (const h of ['x-ratelimit-reset-requests', 'x-ratelimit-reset-tokens', 'x-ratelimit-reset']) {
-    const v = one(headers[h]);
-    const ms = v ? durationMs(v) : null;
-    if (ms !== null) return ms;
-  }
-  return DEFAULT_RATE_PAUSE_MS;
-}
-
-/** "6m0s", "1.5s", "250ms", or plain seconds. */
-function durationMs(v: string): number | null {
-  if (/^\d+(\.\d+)?$/.test(v)) return Math.round(Number(v) * 1000);
-  let ms = 0;
-  let matched = false;
-  for (const m of v.matchAll(/(\d+(?:\.\d+)?)(ms|h|m|s)/g)) {
-    matched = true;
-    const n = Number(m[1]);
-    ms += m[2] === 'h' ? n * 3_600_000 : m[2] === 'm' ? n * 60_000 : m[2] === 's' ? n * 1000 : n;
-  }
-  return matched ? Math.round(ms) : null;
 }
