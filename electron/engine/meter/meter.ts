@@ -44,7 +44,6 @@ import {
   tokensFromChars,
   wireStyleForPath,
 } from './usage/index.ts';
-
 export type { MeteredRun, MeteredSession } from './figures.ts';
 
 /** Spend events per session at most this often (the UI redraws a few times a second at most). */
