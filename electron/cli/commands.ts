@@ -330,9 +330,7 @@ async function clean(argv: string[]): Promise<void> {
   const runId = positionals[0];
   if (!runId) fail('clean needs a run id (see: flotilla runs)');
   const dataDir = await ensureDataDir(values['data-dir'] ?? defaultDataDir());
-  const running = await runningEngine(dataDir);
-  const engine: CommandCaller & { close?: () => Promise<void> } = running ?? (await Engine.create({ dataDir }));
-  try {
+  await withEngine(dataDir, async (engine) => {
     const run = (await engine.call('listRuns', {})).find((r) => r.id === runId);
     if (!run) fail(`no run with id ${runId} (see: flotilla runs)`, 1);
     const sessions = await engine.call('listSessions', { runId });
@@ -353,8 +351,21 @@ async function clean(argv: string[]): Promise<void> {
     }
     const r: CleanResult = await engine.call('cleanRun', { runId });
     process.stdout.write(`removed ${r.removedWorktrees} worktree(s) and ${r.removedBranches} branch(es)\n`);
+  });
+}
+
+/**
+ * Runs `fn` against the data dir's running engine, or an engine of its own for the call (closed after). `running` says
+ * which, for commands whose answer differs (nothing is held without a running engine).
+ */
+async function withEngine<T>(dataDir: string, fn: (engine: CommandCaller, running: boolean) => Promise<T>): Promise<T> {
+  const running = await runningEngine(dataDir);
+  if (running) return fn(running, true);
+  const own = await Engine.create({ dataDir });
+  try {
+    return await fn(own, false);
   } finally {
-    if (!running) await (engine as Engine).close();
+    await own.close();
   }
 }
 
@@ -367,9 +378,7 @@ async function budget(argv: string[]): Promise<void> {
   const [id, amount] = positionals;
   if (!id) fail('budget needs a session or run id (see: flotilla runs): flotilla budget <id> <usd> | flotilla budget <session-id> --decline');
   const dataDir = await ensureDataDir(values['data-dir'] ?? defaultDataDir());
-  const running = await runningEngine(dataDir);
-  const engine: CommandCaller & { close?: () => Promise<void> } = running ?? (await Engine.create({ dataDir }));
-  try {
+  await withEngine(dataDir, async (engine, running) => {
     const sessions = await engine.call('listSessions', {});
     const session = sessions.find((s) => s.id === id);
     if (values.decline) {
@@ -382,9 +391,7 @@ async function budget(argv: string[]): Promise<void> {
     if (amount === undefined || !Number.isFinite(usd) || usd <= 0) fail(`budget needs an amount in US dollars above 0, e.g. flotilla budget ${id} 5 (got ${amount ?? 'none'})`);
     await engine.call('raiseBudget', session ? { sessionId: id, usd } : { runId: id, usd });
     process.stdout.write(`${session ? `session ${session.slot}` : `run ${id}`}: budget $${usd.toFixed(2)}${running ? ' — held requests it covers go on now' : ' (kept for its next start)'}\n`);
-  } finally {
-    if (!running) await (engine as Engine).close();
-  }
+  });
 }
 
 async function probe(argv: string[]): Promise<void> {
