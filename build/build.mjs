@@ -1,10 +1,10 @@
 // Bundles the Electron shell (main, preload, engine host) with esbuild. The renderer is built by Vite (build/vite.config.ts)
 // when it exists. Native and WASM modules stay external: they load from node_modules in Node and in Electron alike.
 import { build } from 'esbuild';
-import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 // FLOTILLA_BUILD_OUT: another folder for the Electron bundles (the layout test builds straight into its own layout);
@@ -48,6 +48,23 @@ const results = await Promise.all([
 // What the engine loads at run time besides its code: the demo agent (a plain script each demo session runs with node).
 mkdirSync(join(out, 'demo'), { recursive: true });
 copyFileSync(join(root, 'electron/engine/demo/agent.mjs'), join(out, 'demo', 'agent.mjs'));
+// The window's and the tray's images (npm run icons makes them from build/icon.svg); Electron picks tray@2x on HiDPI.
+copyFileSync(join(root, 'build/icons/512x512.png'), join(out, 'icon.png'));
+copyFileSync(join(root, 'build/icons/16x16.png'), join(out, 'tray.png'));
+copyFileSync(join(root, 'build/icons/32x32.png'), join(out, 'tray@2x.png'));
+
+// The template's JSON Schema, generated from its zod schema (editors read it through the templates' first line).
+{
+  const tmp = join(out, `.schema-gen-${process.pid}.mjs`);
+  await build({ ...common, metafile: false, sourcemap: false, entryPoints: [join(root, 'electron/engine/templates/json-schema.ts')], outfile: tmp, format: 'esm',
+    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" } });
+  try {
+    const { templateJsonSchemaText } = await import(pathToFileURL(tmp).href);
+    writeFileSync(join(out, '..', 'template.schema.json'), templateJsonSchemaText());
+  } finally {
+    rmSync(tmp, { force: true });
+  }
+}
 
 // The layout check: every import a bundle leaves to run time must be in `dependencies` (what `npm ci --omit=dev` and the
 // packaged app install), and every file the engine loads beside its code must be in dist/ — so a runtime import or asset
@@ -67,7 +84,7 @@ for (const r of results)
       if (name === 'electron' && !/main\.cjs|preload\.cjs/.test(file)) missing.add(`${name} (imported by ${file}: only the Electron main process may)`);
       else if (!runtime.has(name)) missing.add(`${name} (imported by ${file} at run time, not in package.json dependencies)`);
     }
-for (const asset of ['demo/agent.mjs', 'pty-host.mjs', 'engine-host.mjs', 'cli.mjs'])
+for (const asset of ['demo/agent.mjs', 'pty-host.mjs', 'engine-host.mjs', 'cli.mjs', '../template.schema.json', 'icon.png', 'tray.png'])
   if (!existsSync(join(out, asset))) missing.add(`dist/electron/${asset} (loaded at run time, not built)`);
 if (missing.size > 0) {
   console.error(`build: the packaged layout would miss:\n  ${[...missing].join('\n  ')}`);

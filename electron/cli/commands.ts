@@ -14,6 +14,7 @@ import { Store, defaultDataDir, ensureDataDir } from '../engine/store/index.ts';
 import { runGit } from '../engine/workspace/index.ts';
 import { EngineError, toApiError } from '../engine/errors.ts';
 import { runDoctor } from '../engine/doctor.ts';
+import { LiveProgress, outputStyle, paint } from './progress.ts';
 import { COMPAT_PROFILES, RULE_IDS, compatProfile, effectivePrices } from '../engine/meter/index.ts';
 import { runProbe } from '../engine/probe/index.ts';
 import { EngineSettings } from '../engine/settings/index.ts';
@@ -153,21 +154,27 @@ async function run(argv: string[]): Promise<void> {
       ),
     );
   const engine = await Engine.create({ dataDir, log });
-  log(`watch it live: ${engine.uiUrl}`);
+  // On a terminal a live block of one line per session; elsewhere plain lines, one per change.
+  const errStyle = outputStyle(process.stderr, process.env);
+  const live = errStyle.live ? new LiveProgress(process.stderr, errStyle) : null;
+  const say = (line: string) => (live ? live.log(line) : log(line));
+  say(`watch it live: ${engine.uiUrl}`);
   engine.on('event', (e) => {
-    if (e.event === 'launchProgress') log(`[launch] ${e.progress.message}`);
+    if (e.event === 'launchProgress') say(`[launch] ${e.progress.message}`);
+    if (e.event === 'spend') live?.spend(e.spend.sessionId, e.spend.usd, e.spend.requests);
     if (e.event === 'session') {
       const s = e.session;
-      log(`[slot ${s.slot}] ${s.status}${s.statusDetail ? ` (${s.statusDetail})` : ''}`);
+      if (live) live.session(s);
+      else log(`[slot ${s.slot}] ${s.status}${s.statusDetail ? ` (${s.statusDetail})` : ''}`);
       // A held request waits for the user: say how to let it through from another terminal.
-      if (s.status === 'over_budget') log(`[slot ${s.slot}]   raise it: flotilla budget ${s.id} <usd>   or decline: flotilla budget ${s.id} --decline`);
+      if (s.status === 'over_budget') say(`[slot ${s.slot}]   raise it: flotilla budget ${s.id} <usd>   or decline: flotilla budget ${s.id} --decline`);
     }
   });
   let runId: string | null = null;
   let interrupted = false;
   process.once('SIGINT', () => {
     interrupted = true;
-    log('interrupted: stopping sessions…');
+    say('interrupted: stopping sessions…');
     if (runId) void engine.call('stopRun', { runId });
     else void engine.close().then(() => process.exit(130));
   });
@@ -181,13 +188,17 @@ async function run(argv: string[]): Promise<void> {
     await engine.close();
     failRun(err);
   }
+  live?.end();
   await engine.close();
   if (values.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   else {
-    const spent = ` — spent $${report.totals.usd.toFixed(4)} in ${report.totals.requests} request(s)`;
+    const out = outputStyle(process.stdout, process.env);
+    const spent = ` — spent ${paint(out, 'bold', `$${report.totals.usd.toFixed(4)}`)} in ${report.totals.requests} request(s)`;
     process.stdout.write(`run ${report.run.name} (${report.run.id})${spent}\n`);
     for (const s of report.sessions)
-      process.stdout.write(`  slot ${s.slot}  ${s.status.padEnd(8)}  exit ${s.exitCode ?? '-'}  ${s.branch ?? ''}  ${s.worktree}\n`);
+      process.stdout.write(
+        `  slot ${s.slot}  ${paint(out, s.status === 'done' ? 'green' : 'red', s.status.padEnd(8))}  exit ${s.exitCode ?? '-'}  $${s.spend.usd.toFixed(4)}  ${s.branch ?? ''}  ${s.worktree}\n`,
+      );
   }
   const allDone = report.sessions.length > 0 && report.sessions.every((s) => s.status === 'done');
   process.exit(interrupted ? 130 : allDone ? 0 : 1);
@@ -477,7 +488,11 @@ async function doctor(argv: string[]): Promise<void> {
   const checks = await runDoctor({ dataDir: values['data-dir'] ?? defaultDataDir(), env: process.env });
   const ok = !checks.some((c) => !c.ok && c.required);
   if (values.json) process.stdout.write(`${JSON.stringify({ ok, checks }, null, 2)}\n`);
-  else for (const c of checks) process.stdout.write(`${c.ok ? '✓' : c.required ? '✗' : '!'} ${c.name}: ${c.detail}\n`);
+  else {
+    const out = outputStyle(process.stdout, process.env);
+    const mark = (c: (typeof checks)[number]) => (c.ok ? paint(out, 'green', '✓') : c.required ? paint(out, 'red', '✗') : paint(out, 'yellow', '!'));
+    for (const c of checks) process.stdout.write(`${mark(c)} ${c.name}: ${c.detail}\n`);
+  }
   process.exit(ok ? 0 : 1);
 }
 

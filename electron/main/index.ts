@@ -1,14 +1,16 @@
 // Electron main: one window on the data dir's background engine, the security checklist, a tray while sessions run in
 // the background, a few native helpers. Kept thin on purpose: the engine is a detached process of its own (it outlives
 // the app), and every decision here is a plain function in lifecycle.ts that unit tests cover.
-import { app, BrowserWindow, Menu, Notification, Tray, dialog, ipcMain, nativeImage, safeStorage, shell, type IpcMainInvokeEvent } from 'electron';
-import { existsSync } from 'node:fs';
+import { app, BrowserWindow, Menu, Notification, Tray, dialog, ipcMain, nativeImage, safeStorage, screen, shell, type IpcMainInvokeEvent } from 'electron';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { IpcChannels, type EngineEndpoint } from '../shared/ipc.ts';
 import { HttpEngineClient } from '../shared/client.ts';
 import { findEngine, startDetached, stopEngine } from '../engine/daemon.ts';
-import { RotatingLog, envSecrets, redact } from '../engine/logs.ts';
+import { LOG_DIR, RotatingLog, envSecrets, redact } from '../engine/logs.ts';
+import { aboutText, appMenuTemplate } from './menu.ts';
+import { WINDOW_STATE_FILE, parseWindowState, placeWindow, windowStateText, type WindowState } from './window-state.ts';
 import { loginShellEnv } from './shell-env.ts';
 import { defaultDataDir, ensureDataDir } from '../engine/store/data-dir.ts';
 import {
@@ -25,8 +27,6 @@ import {
   type SessionCounts,
 } from './lifecycle.ts';
 
-// A placeholder tray image (16×16) until the app's icons exist.
-const TRAY_PNG = 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAABAAAAAQCAYAAAAf8/9hAAAAJklEQVR4nGNgoAbQvbL/Pzl4kBrAKyiOF48aMDIMGPiUSJYBlAAA86O3jGwlscIAAAAASUVORK5CYII=';
 
 let win: BrowserWindow | null = null;
 let tray: Tray | null = null;
@@ -147,17 +147,71 @@ function registerHelpers(): void {
     await writeFile(keysFile(), safeStorage.encryptString(JSON.stringify(keys)), { mode: 0o600 });
     return true;
   });
+  ipcMain.handle(IpcChannels.panel, (e) => (trusted(e) ? windowState().panel : null));
+  ipcMain.handle(IpcChannels.setPanel, (e, panel: unknown) => {
+    if (!trusted(e) || (panel !== null && typeof panel !== 'string')) return;
+    saveWindowState({ ...windowState(), panel: parseWindowState(JSON.stringify({ panel })).panel });
+  });
   // The page's "Restart engine" (its connection is gone; the page's origin may change with the new engine).
   ipcMain.handle(IpcChannels.restartEngine, (e) => (e.sender === win?.webContents ? restartEngine() : false));
+}
+
+// The window's size, position and open panel (window-state.json in the app's user data).
+const stateFile = () => join(app.getPath('userData'), WINDOW_STATE_FILE);
+let savedState: WindowState | null = null;
+function windowState(): WindowState {
+  savedState ??= parseWindowState(existsSync(stateFile()) ? readFileSync(stateFile(), 'utf8') : null);
+  return savedState;
+}
+let saveTimer: NodeJS.Timeout | null = null;
+function saveWindowState(s: WindowState): void {
+  savedState = s;
+  if (saveTimer) clearTimeout(saveTimer);
+  saveTimer = setTimeout(() => {
+    saveTimer = null;
+    void mkdir(app.getPath('userData'), { recursive: true })
+      .then(() => writeFile(stateFile(), windowStateText(s)))
+      .catch((err: Error) => warn(`cannot save the window's state: ${err.message}`));
+  }, 300);
+}
+function noteBounds(w: BrowserWindow): void {
+  if (w.isDestroyed() || w.isMinimized()) return;
+  const b = w.isMaximized() || w.isFullScreen() ? w.getNormalBounds() : w.getBounds();
+  saveWindowState({ ...windowState(), bounds: b, maximized: w.isMaximized() });
+}
+
+function appMenu(): Menu {
+  return Menu.buildFromTemplate(
+    appMenuTemplate(process.platform, {
+      about: () => {
+        const a = aboutText({ version: app.getVersion(), electron: process.versions.electron ?? '?', chrome: process.versions.chrome ?? '?', node: process.versions.node, platform: `${process.platform} ${process.arch}` });
+        void dialog.showMessageBox({ type: 'info', ...a, buttons: ['OK'] });
+      },
+      command: (c) => {
+        if (!win) reopen();
+        win?.webContents.send(IpcChannels.command, c);
+      },
+      openLogs: () => void shell.openPath(join(dataDir, LOG_DIR)).then((err) => err && warn(`cannot open the logs folder: ${err}`)),
+      openReadme: () => {
+        const home = (JSON.parse(readFileSync(join(app.getAppPath(), 'package.json'), 'utf8')) as { homepage?: string }).homepage;
+        if (home && allowedExternalUrl(home, null)) void shell.openExternal(home);
+      },
+      // As closing the window: with live sessions it asks whether they keep running.
+      quit: () => (win ? win.close() : quit()),
+    }),
+  );
 }
 
 function createWindow(): void {
   if (!endpoint) return;
   const ep = endpoint;
+  const saved = windowState();
   win = new BrowserWindow({
-    width: 1440,
-    height: 900,
+    ...placeWindow(saved, screen.getAllDisplays().map((d) => d.workArea)),
+    minWidth: 800,
+    minHeight: 500,
     title: 'Flotilla',
+    icon: join(__dirname, 'icon.png'),
     backgroundColor: '#0d1117',
     webPreferences: {
       preload: join(__dirname, 'preload.cjs'),
@@ -183,6 +237,9 @@ function createWindow(): void {
     event.preventDefault();
     void onClose();
   });
+  if (saved.maximized) win.maximize();
+  const w = win;
+  for (const ev of ['resize', 'move', 'maximize', 'unmaximize'] as const) w.on(ev as 'resize', () => noteBounds(w));
   win.on('closed', () => (win = null));
   void win.loadURL(`${ep.origin}/?token=${ep.token}`);
   hideTray();
@@ -212,7 +269,8 @@ function quit(): void {
 
 function showTray(): void {
   if (!tray) {
-    tray = new Tray(nativeImage.createFromDataURL(TRAY_PNG));
+    // tray.png beside the bundle (from build/icon.svg; tray@2x.png on HiDPI screens).
+    tray = new Tray(nativeImage.createFromPath(join(__dirname, 'tray.png')));
     tray.on('click', () => reopen());
     tray.setContextMenu(
       Menu.buildFromTemplate([
@@ -252,6 +310,8 @@ if (!app.requestSingleInstanceLock()) app.quit();
 else {
   app.on('second-instance', () => reopen());
   app.whenReady().then(async () => {
+    // Not Electron's default menu (it binds Ctrl+R, Ctrl+W, Ctrl+C… that agents need): menu.ts's.
+    Menu.setApplicationMenu(appMenu());
     registerHelpers();
     try {
       endpoint = await ensureEngine();

@@ -9,6 +9,15 @@ const bridge: DesktopBridge = {
   openPath: (path) => ipcRenderer.invoke(IpcChannels.openPath, path),
   setProviderKey: (name, value) => ipcRenderer.invoke(IpcChannels.setProviderKey, name, value),
   restartEngine: () => ipcRenderer.invoke(IpcChannels.restartEngine),
+  onCommand: (cb) => {
+    const listener = (_e: unknown, command: unknown) => {
+      if (typeof command === 'string') cb(command as Parameters<typeof cb>[0]);
+    };
+    ipcRenderer.on(IpcChannels.command, listener);
+    return () => void ipcRenderer.off(IpcChannels.command, listener);
+  },
+  panel: () => ipcRenderer.invoke(IpcChannels.panel),
+  setPanel: (panel) => ipcRenderer.invoke(IpcChannels.setPanel, panel),
 };
 
 contextBridge.exposeInMainWorld('flotilla', bridge);

@@ -3,7 +3,7 @@
 // `stream` commands only make sense on a socket (they start or stop its output frames).
 import { z } from 'zod';
 import { ApiError } from './errors.ts';
-import { CleanResult, CommitResult, ChangedFile, ConflictWarning, FileDiff, MergeResult, PatchResult, PathDiff, WorktreeLocation } from './review.ts';
+import { CleanResult, CommitResult, ChangedFile, ConflictWarning, WatchFailure, FileDiff, MergeResult, PatchResult, PathDiff, WorktreeLocation } from './review.ts';
 import { LaunchResult, RunInfo, RunReport, SavedTemplate, SessionInfo, SnapshotResult, TemplateEntry, TemplateText } from './runs.ts';
 import { GovernorKey } from './governor.ts';
 import { Settings, SettingsView } from './settings.ts';
@@ -85,6 +85,8 @@ export const Commands = {
   /** Changed files of a session; in a shared workspace every change of the checkout, attributed (`sessions`). */
   changes: command(session, z.array(ChangedFile)),
   conflicts: command(run, z.array(ConflictWarning)),
+  /** The run's sessions whose worktrees cannot be watched for edits (each is rescanned every few seconds instead). */
+  watchFailures: command(run, z.array(WatchFailure)),
   diff: command(z.object({ sessionId: z.string(), path: z.string() }), FileDiff),
   /** One path as changed by several sessions, for side-by-side comparison. */
   pathAcross: command(z.object({ runId: z.string(), path: z.string(), sessionIds: z.array(z.string()).optional() }), z.array(PathDiff)),

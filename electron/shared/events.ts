@@ -1,6 +1,6 @@
 // Events (engine → every connected client), JSON text frames {type: 'event', event, …}.
 import { z } from 'zod';
-import { ChangedFile, ConflictWarning } from './review.ts';
+import { ChangedFile, ConflictWarning, WatchFailure } from './review.ts';
 import { LaunchProgress, RunInfo, SessionInfo } from './runs.ts';
 import { GovernorKey } from './governor.ts';
 import { BudgetAlert, EditIntent, RunSpend, SessionSpend, UpstreamErrorInfo } from './spend.ts';
@@ -21,6 +21,8 @@ export const EngineEvent = z.discriminatedUnion('event', [
   ev('changes', { sessionId: z.string(), files: z.array(ChangedFile) }),
   /** A run's warnings (the full list each time). */
   ev('conflicts', { runId: z.string(), warnings: z.array(ConflictWarning) }),
+  /** A session's worktree stopped being watched (it is rescanned every few seconds instead). */
+  ev('watchFailed', { failure: WatchFailure }),
   ev('upstreamError', { sessionId: z.string(), error: UpstreamErrorInfo }),
   ev('exit', { sessionId: z.string(), exitCode: z.number().nullable(), signal: z.string().nullable() }),
 ]);

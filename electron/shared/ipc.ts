@@ -6,7 +6,14 @@ export const IpcChannels = {
   openPath: 'flotilla:open-path',
   setProviderKey: 'flotilla:set-provider-key',
   restartEngine: 'flotilla:restart-engine',
+  /** main → page: run an app command (a menu item was picked). */
+  command: 'flotilla:command',
+  panel: 'flotilla:panel',
+  setPanel: 'flotilla:set-panel',
 } as const;
+
+/** What the app menu asks the page to do. */
+export type AppCommand = 'preferences' | 'launch' | 'palette' | 'grid';
 
 import type { EngineEndpoint } from './client.ts';
 
@@ -21,4 +28,9 @@ export interface DesktopBridge {
   setProviderKey(name: string, value: string): Promise<boolean>;
   /** Starts the data dir's engine again after it died (the page reloads on the new engine). */
   restartEngine(): Promise<boolean>;
+  /** Menu items the page runs; answers the unsubscribe. */
+  onCommand(cb: (command: AppCommand) => void): () => void;
+  /** The side panel open when the window last closed (kept with the window's size and position). */
+  panel(): Promise<string | null>;
+  setPanel(panel: string | null): Promise<void>;
 }

@@ -18,6 +18,15 @@ export const ChangedFile = z.object({
 });
 export type ChangedFile = z.infer<typeof ChangedFile>;
 
+/** A session whose worktree cannot be watched for edits (inotify watches or descriptors ran out): rescanned instead. */
+export const WatchFailure = z.object({
+  sessionId: z.string(),
+  code: z.enum(['ENOSPC', 'EMFILE']),
+  /** What happened and what to do (raise fs.inotify.max_user_watches…). */
+  message: z.string(),
+});
+export type WatchFailure = z.infer<typeof WatchFailure>;
+
 export const ConflictKind = z.enum(['overlap', 'conflict', 'drift', 'intent']);
 export type ConflictKind = z.infer<typeof ConflictKind>;
 

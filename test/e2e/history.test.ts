@@ -52,7 +52,8 @@ describe('history and disposal', () => {
     await expect.poll(() => line.getAttribute('data-points'), { timeout: 15_000, message: 'one chart step per request' }).toBe('3');
     await page.reload();
     await page.getByTestId('tile-1').waitFor({ state: 'visible', timeout: 30_000 });
-    if ((await page.getByTestId('panel-spend').count()) === 0) await page.getByTestId('panel-button-spend').click();
+    // The open panel is remembered across reloads.
+    await page.getByTestId('panel-spend').waitFor({ state: 'visible', timeout: 15_000 });
     await expect.poll(() => page.getByTestId('spend-line-1').getAttribute('data-points'), { timeout: 15_000 }).toBe('3');
 
     // A second run becomes the one shown: the first run's terminal goes away with its tile.

@@ -4,6 +4,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { makeRepo, tempDir } from '../fixtures/repo.ts';
+import * as pty from 'node-pty';
 
 const BIN = resolve(__dirname, '../../bin/flotilla.js');
 
@@ -162,6 +163,45 @@ provider: { preset: custom, baseUrl: "http://127.0.0.1:9" }
     const unknown = flotilla(['frobnicate']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain("unknown command 'frobnicate'");
+  });
+
+  it('on a terminal run shows a live line per session in colour; NO_COLOR drops the colour; a pipe gets plain lines', async () => {
+    const repo = makeRepo();
+    const file = template(
+      repo,
+      `name: cli-tty
+count: 2
+agent: { preset: shell, command: node, args: ["-e", "console.log('slot {{index}} ran')"] }
+provider: { preset: custom, baseUrl: "http://127.0.0.1:9" }
+`,
+    );
+    // A real terminal: the CLI in a pty, as a user runs it.
+    const inPty = (env: NodeJS.ProcessEnv) =>
+      new Promise<{ code: number; out: string }>((res) => {
+        const p = pty.spawn(process.execPath, [BIN, 'run', file, '--data-dir', tempDir()], {
+          cwd: repo,
+          cols: 120,
+          rows: 30,
+          env: { ...process.env, TERM: 'xterm-256color', NO_COLOR: '', FORCE_COLOR: '', ...env } as Record<string, string>,
+        });
+        let out = '';
+        p.onData((d) => (out += d));
+        p.onExit(({ exitCode }) => res({ code: exitCode, out }));
+      });
+    const colour = await inPty({});
+    expect(colour.code).toBe(0);
+    expect(colour.out).toMatch(/slot {2}1 {2}\x1b\[32mdone\x1b\[0m/);
+    expect(colour.out).toMatch(/\x1b\[\d+F\x1b\[J/);
+    expect(colour.out).toMatch(/spent \x1b\[1m\$0\.0000\x1b\[0m in 0 request/);
+    expect(colour.out).not.toMatch(/\[slot 1\] done/);
+    const plainColour = await inPty({ NO_COLOR: '1' });
+    expect(plainColour.code).toBe(0);
+    expect(plainColour.out).toMatch(/slot {2}2 {2}done/);
+    expect(plainColour.out).not.toMatch(/\x1b\[(?:3\d|1)m/);
+    const piped = flotilla(['run', file, '--data-dir', tempDir()], { cwd: repo });
+    expect(piped.stderr).toContain('[slot 2] done');
+    expect(piped.stderr + piped.stdout).not.toContain('\x1b[');
+    expect(piped.stdout).toMatch(/spent \$0\.0000 in 0 request\(s\)\n {2}slot 1 {2}done/);
   });
 
   it('follows CLI conventions: --version, <command> --help with options and an example, usage errors exit 2 with did you mean', () => {

@@ -46,6 +46,8 @@ agent:
 provider: { preset: custom, baseUrl: "http://127.0.0.1:9/anthropic" }
 `;
 
+const SCHEMA_LINE = '# yaml-language-server: $schema=../template.schema.json\n';
+
 describe('template library API', () => {
   it('saves to the repo and data folders, lists both, reads one back and launches from it', async () => {
     const engine = await startEngine();
@@ -55,7 +57,9 @@ describe('template library API', () => {
     expect(saved.ok, JSON.stringify(saved.error)).toBe(true);
     expect(saved.data.path).toBe(join(repo, '.flotilla', 'templates', 'nightly-echo.yaml'));
     expect(saved.data.source).toBe('repo');
-    expect(readFileSync(saved.data.path, 'utf8')).toBe(template(repo));
+    // Saved with the schema line first, the schema beside the folder (editors complete and check the file).
+    expect(readFileSync(saved.data.path, 'utf8')).toBe(SCHEMA_LINE + template(repo));
+    expect(JSON.parse(readFileSync(join(repo, '.flotilla', 'template.schema.json'), 'utf8')).title).toBe('Flotilla run template');
 
     const savedData = await engine.call('saveTemplate', { name: 'Data One', text: template(repo, 'Data One'), where: 'data' });
     expect(savedData.path).toBe(join(engine.dataDir, 'templates', 'data-one.yaml'));
@@ -69,8 +73,8 @@ describe('template library API', () => {
 
     const read = await api(engine, 'readTemplate', { path: saved.data.path });
     expect(read.ok).toBe(true);
-    expect(read.data.text).toBe(template(repo));
-    expect((await engine.call('readTemplate', { path: savedData.path })).text).toBe(template(repo, 'Data One'));
+    expect(read.data.text).toBe(SCHEMA_LINE + template(repo));
+    expect((await engine.call('readTemplate', { path: savedData.path })).text).toBe(SCHEMA_LINE + template(repo, 'Data One'));
 
     const launched = await engine.call('launch', { templatePath: saved.data.path });
     expect(launched.run.name).toBe('Nightly Echo');
@@ -137,10 +141,10 @@ describe('template library API', () => {
     expect(res.ok).toBe(false);
     expect(res.error!.code).toBe('exists');
     expect(res.error!.message).toContain(first.path);
-    expect(readFileSync(first.path, 'utf8')).toBe(template(repo, 'first'));
+    expect(readFileSync(first.path, 'utf8')).toBe(SCHEMA_LINE + template(repo, 'first'));
 
     const again = await engine.call('saveTemplate', { name: 'same', text: template(repo, 'second'), where: 'data', overwrite: true });
     expect(again.overwritten).toBe(true);
-    expect(readFileSync(first.path, 'utf8')).toBe(template(repo, 'second'));
+    expect(readFileSync(first.path, 'utf8')).toBe(SCHEMA_LINE + template(repo, 'second'));
   });
 });

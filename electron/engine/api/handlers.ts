@@ -105,6 +105,7 @@ export function createHandlers(p: EngineParts): Handlers {
     listModels: (a) => p.settings.models(a.provider ?? 'moonshot'),
 
     changes: (a) => review.changes(a.sessionId),
+    watchFailures: (a) => review.watchFailures(a.runId),
     conflicts: (a) => review.conflicts(a.runId),
     diff: (a) => review.diff(a.sessionId, a.path),
     pathAcross: (a) => review.pathAcross(a.runId, a.path, a.sessionIds),

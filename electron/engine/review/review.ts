@@ -2,7 +2,7 @@
 // path across sessions, commit, squash-merge into the base branch, discard, export a patch. Live runs are watched (see
 // run-review.ts); runs of earlier engines are answered from git directly.
 import { existsSync } from 'node:fs';
-import type { ChangedFile, CommandArgs, ConflictWarning, EngineEvent, FileDiff, MergeResult, PathDiff, SessionInfo } from '../../shared/contract.ts';
+import type { ChangedFile, CommandArgs, ConflictWarning, WatchFailure, EngineEvent, FileDiff, MergeResult, PathDiff, SessionInfo } from '../../shared/contract.ts';
 import { EngineError } from '../errors.ts';
 import type { LiveRun, RunRegistry } from '../runs/index.ts';
 import { baseBranchOf, commitSession, exportPatch, fileDiff, removeWorktrees, sessionChanges, squashMerge } from '../workspace/index.ts';
@@ -28,6 +28,10 @@ export class Review {
       changes: (sessionId: string, files: ChangedFile[]) => this.d.emit({ type: 'event', event: 'changes', sessionId, files }),
       warnings: (warnings: ConflictWarning[]) => this.d.emit({ type: 'event', event: 'conflicts', runId, warnings }),
       scanError: (err: Error) => this.d.log(`change scan failed: ${err.message}`),
+      watchFailed: (failure: WatchFailure) => {
+        this.d.log(`session ${failure.sessionId}: ${failure.message}`);
+        this.d.emit({ type: 'event', event: 'watchFailed', failure });
+      },
     };
     const { repo, baseCommit, workspace, startedAt } = run.info;
     let review: RunReview | null = null;
@@ -64,6 +68,11 @@ export class Review {
 
   conflicts(runId: string): ConflictWarning[] {
     return this.runs.get(runId)?.warnings() ?? [];
+  }
+
+  /** Sessions of a live run whose edits are not watched (rescanned instead); none for an ended run. */
+  watchFailures(runId: string): WatchFailure[] {
+    return this.runs.get(runId)?.watchFailures() ?? [];
   }
 
   /** Changed files of a session; in shared mode, `sessions: []` marks a change nobody claimed (unattributed). */

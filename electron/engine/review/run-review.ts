@@ -4,13 +4,14 @@
 //   shared   — every session in the user's checkout: one watcher on the checkout; a change is attributed to the
 //              sessions whose tool calls (intents on the wire, PostToolUse hooks) touched the path.
 import { isAbsolute, relative, resolve as resolvePath, sep } from 'node:path';
-import type { ChangedFile, ConflictWarning } from '../../shared/contract.ts';
-import { ConflictDetector, WorktreeWatcher, sessionChanges } from '../workspace/index.ts';
+import type { ChangedFile, ConflictWarning, WatchFailure } from '../../shared/contract.ts';
+import { ConflictDetector, WorktreeWatcher, sessionChanges, type WatchFailure as WatcherFailure } from '../workspace/index.ts';
 
 export interface RunReviewEvents {
   changes(sessionId: string, files: ChangedFile[]): void;
   warnings(warnings: ConflictWarning[]): void;
   scanError(err: Error): void;
+  watchFailed(failure: WatchFailure): void;
 }
 
 export interface RunReview {
@@ -19,6 +20,8 @@ export interface RunReview {
   /** The paths the session itself changed (the report's list). */
   changedPaths(sessionId: string): Promise<string[]>;
   warnings(): ConflictWarning[];
+  /** Sessions whose worktree (or the shared checkout) cannot be watched: rescanned periodically instead. */
+  watchFailures(): WatchFailure[];
   noteEdit(sessionId: string, absPath: string, tool: string, intent: boolean): void;
   touch(sessionId: string): void;
   removeSession(sessionId: string): void;
@@ -31,6 +34,7 @@ export interface RunReview {
 
 export class WorktreeReview implements RunReview {
   private readonly detector: ConflictDetector;
+  private readonly failures = new Map<string, WatchFailure>();
 
   constructor(
     opts: { repo: string; baseCommit: string; baseBranch: string | null; sessions: { id: string; worktree: string }[] },
@@ -40,6 +44,11 @@ export class WorktreeReview implements RunReview {
     this.detector.on('changes', (sessionId: string, files: ChangedFile[]) => events.changes(sessionId, files));
     this.detector.on('warnings', (warnings: ConflictWarning[]) => events.warnings(warnings));
     this.detector.on('scanError', (_id: string | null, err: Error) => events.scanError(err));
+    this.detector.on('watchFailed', (sessionId: string, f: WatcherFailure) => {
+      const failure = { sessionId, code: f.code, message: f.message };
+      this.failures.set(sessionId, failure);
+      events.watchFailed(failure);
+    });
     for (const s of opts.sessions) this.detector.addSession(s.id, s.worktree);
   }
 
@@ -54,6 +63,10 @@ export class WorktreeReview implements RunReview {
 
   warnings(): ConflictWarning[] {
     return this.detector.warnings();
+  }
+
+  watchFailures(): WatchFailure[] {
+    return [...this.failures.values()];
   }
 
   noteEdit(sessionId: string, absPath: string, tool: string, intent: boolean): void {
@@ -98,7 +111,12 @@ export class SharedReview implements RunReview {
     private readonly events: RunReviewEvents,
   ) {
     // Without a base commit (not a git repository) there is nothing to compare: no changes, only claims.
-    this.watcher = opts.baseCommit ? new WorktreeWatcher(opts.repo, () => void this.scan().catch((e: Error) => events.scanError(e))) : null;
+    this.watcher = opts.baseCommit
+      ? new WorktreeWatcher(opts.repo, () => void this.scan().catch((e: Error) => events.scanError(e)), {
+          // One checkout for every session: each of them is told.
+          onFailure: () => this.watchFailures().forEach((f) => events.watchFailed(f)),
+        })
+      : null;
     if (opts.baseCommit) void this.scan().catch((e: Error) => events.scanError(e));
   }
 
@@ -113,6 +131,11 @@ export class SharedReview implements RunReview {
 
   warnings(): ConflictWarning[] {
     return this.current;
+  }
+
+  watchFailures(): WatchFailure[] {
+    const f = this.watcher?.failure;
+    return f ? this.opts.sessionIds().map((sessionId) => ({ sessionId, code: f.code, message: f.message })) : [];
   }
 
   noteEdit(sessionId: string, absPath: string): void {

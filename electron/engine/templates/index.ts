@@ -3,6 +3,7 @@
 export { TemplateError, compatOf, parseTemplate, templateCompat, type Template, type TemplateOptions } from './schema.ts';
 export { loadTemplateFile, listTemplates, findOnPath, TEMPLATE_DIR } from './files.ts';
 export { TemplateLibrary, kebab, libraryDirs } from './library.ts';
+export { SCHEMA_FILE, templateJsonSchema, templateJsonSchemaText, withSchemaLine } from './json-schema.ts';
 export { parseStoredTemplate, storedTemplateJson } from './stored.ts';
 export {
   buildAgentLaunch,

@@ -6,6 +6,7 @@ import type { SavedTemplate, TemplateEntry, TemplateSource } from '../../shared/
 import { EngineError } from '../errors.ts';
 import { TEMPLATE_DIR, listTemplates } from './files.ts';
 import { parseTemplate, type TemplateOptions } from './schema.ts';
+import { ensureSchemaBeside, withSchemaLine } from './json-schema.ts';
 
 export interface LibraryDirs {
   repo: string;
@@ -81,8 +82,10 @@ export async function saveLibraryTemplate(
   await mkdir(args.dir, { recursive: true });
   let overwritten = false;
   if (args.overwrite) overwritten = await access(file).then(() => true, () => false);
+  // Editors complete and check the template from its first line (the schema is written beside the folder).
+  const text = withSchemaLine(args.text, await ensureSchemaBeside(args.dir));
   try {
-    await writeFile(file, args.text, { flag: args.overwrite ? 'w' : 'wx' });
+    await writeFile(file, text, { flag: args.overwrite ? 'w' : 'wx' });
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'EEXIST')
       throw new EngineError('exists', `${file} already exists — choose another name, or save with overwrite`);

@@ -137,7 +137,7 @@ const PRICING_KEYS = ['prices', 'referenceModel'] as const;
 /** Per-slot fields, accepted like the pricing ones (and not listed among the everyday fields either). */
 const SLOT_KEYS = ['slots', 'models'] as const;
 
-const TemplateSchema = z.strictObject({
+export const TemplateSchema = z.strictObject({
   name: nonEmpty,
   repo: nonEmpty.optional(),
   base: nonEmpty.optional(),
@@ -187,7 +187,7 @@ const SUB_KEYS: Record<string, readonly string[]> = {
 };
 
 /** What each field must be, keyed by its path with list indices and map keys replaced by `*`. */
-const EXPECTED: Record<string, string> = {
+export const EXPECTED: Record<string, string> = {
   name: 'a non-empty string (the run name)',
   repo: 'a path to a git repository, relative to the template file',
   base: 'a git ref, e.g. HEAD or main',

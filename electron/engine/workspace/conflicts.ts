@@ -128,7 +128,7 @@ export class ConflictDetector extends EventEmitter {
       s.watcher = new WorktreeWatcher(worktree, () => this.requestScan(s, 0), {
         debounceMs: this.debounceMs,
         // Watches used up: the engine's log says what to do; the watcher rescans periodically meanwhile.
-        onFailure: (f) => this.safeEmit('scanError', s.id, new Error(f.message)),
+        onFailure: (f) => this.safeEmit('watchFailed', s.id, f),
       });
     }
     this.requestScan(s, 0);

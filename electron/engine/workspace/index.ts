@@ -8,6 +8,6 @@ export { mergeTree, sessionChanges, snapshotCommit } from './changes.ts';
 export { MergeRefused, commitSession, exportPatch, fileDiff, squashMerge, type MergeRefusal } from './merge.ts';
 export { ConflictDetector, type ConflictDetectorOptions } from './conflicts.ts';
 export type { GitStats } from './git-queue.ts';
-export { WorktreeWatcher } from './watcher.ts';
+export { WorktreeWatcher, type WatchFailure } from './watcher.ts';
 export { canonical, insideRel } from './paths.ts';
 export type { ChangedFile, ConflictWarning, FileDiff } from '../../shared/contract.ts';

@@ -17,7 +17,7 @@ const SKIP_DIRS = new Set(['.git', 'node_modules']);
 export const FALLBACK_RESCAN_MS = 5000;
 
 export interface WatchFailure {
-  code: string;
+  code: 'ENOSPC' | 'EMFILE';
   message: string;
 }
 

@@ -39,6 +39,7 @@ export const spend = {
 export const review = {
   changes: (sessionId: string) => request('changes', { sessionId }),
   conflicts: (runId: string) => request('conflicts', { runId }),
+  watchFailures: (runId: string) => request('watchFailures', { runId }),
   diff: (sessionId: string, path: string) => request('diff', { sessionId, path }),
   pathAcross: (runId: string, path: string, sessionIds?: string[]) => request('pathAcross', { runId, path, sessionIds }),
   commit: (sessionId: string, message: string) => request('commit', { sessionId, message }),

@@ -2,13 +2,13 @@ import { useEffect, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import type { SessionStatus } from '../../../electron/shared/contract.ts';
 import { runs } from '../api/index.ts';
-import { handleGlobalKey } from '../keys/index.ts';
+import { handleGlobalKey, runAppCommand } from '../keys/index.ts';
 import { selectCurrentSessions, useStore } from '../state/index.ts';
 import { platform } from '../platform/index.ts';
 import { Grid } from './Grid.tsx';
 import { InterruptedBar } from './Interrupted.tsx';
 import { LaunchDialog } from './LaunchDialog.tsx';
-import { PanelButtons, SidePanel } from './panels/index.tsx';
+import { PANELS, PanelButtons, SidePanel, usePanels } from './panels/index.tsx';
 import { Notifications } from './Notifications.tsx';
 import { STATUS_LABEL, STATUS_ORDER, needsYou, pct, usd } from './format.ts';
 
@@ -152,6 +152,22 @@ export function App() {
   useEffect(() => {
     window.addEventListener('keydown', handleGlobalKey, true);
     return () => window.removeEventListener('keydown', handleGlobalKey, true);
+  }, []);
+
+  // The app menu's items, and the side panel open last time (remembered as it changes).
+  useEffect(() => platform.onAppCommand(runAppCommand), []);
+  useEffect(() => {
+    let live = true;
+    void platform.rememberedPanel().then((p) => {
+      if (live && p && PANELS.some((x) => x.id === p) && usePanels.getState().open === null) usePanels.getState().show(p);
+    });
+    const off = usePanels.subscribe((s, prev) => {
+      if (s.open !== prev.open) platform.rememberPanel(s.open);
+    });
+    return () => {
+      live = false;
+      off();
+    };
   }, []);
 
   return (

@@ -16,6 +16,7 @@ export function Tile({ sessionId, compact = false }: { sessionId: string; compac
     const list = runId ? s.conflicts.get(runId) : undefined;
     return list ? list.filter((w) => w.sessions.includes(sessionId)).length : 0;
   });
+  const watchFailure = useStore((s) => s.watchFailures.get(sessionId));
   const termRef = useRef<HTMLDivElement>(null);
 
   useEffect(() => {
@@ -75,6 +76,11 @@ export function Tile({ sessionId, compact = false }: { sessionId: string; compac
         <div className="tile-detail">
           {session.statusDetail}
           {spend?.held && <HeldActions session={session} held={spend.held} where="tile" />}
+        </div>
+      )}
+      {watchFailure && !compact && (
+        <div className="tile-detail tile-watch" data-testid={`tile-watch-${slot}`} role="status">
+          Edits are not watched live: {watchFailure.message}
         </div>
       )}
       {status === 'interrupted' && (

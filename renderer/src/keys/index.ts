@@ -2,6 +2,8 @@
 import { selectCurrentSessions, useStore } from '../state/index.ts';
 import { terminals } from '../terminal/index.ts';
 import { needsYou } from '../components/format.ts';
+import { usePanels } from '../components/panels/index.tsx';
+import type { AppCommand } from '../../../electron/shared/ipc.ts';
 
 type Action = { kind: 'slot'; n: number } | { kind: 'nextNeedsYou' } | { kind: 'launch' } | { kind: 'grid' };
 
@@ -53,11 +55,33 @@ export function handleGlobalKey(e: KeyboardEvent): void {
     case 'launch':
       st.setLaunchOpen(true);
       break;
-    case 'grid': {
-      st.setFocusMode(false);
-      const id = st.focusedId;
-      if (id) requestAnimationFrame(() => terminals.focus(id));
+    case 'grid':
+      backToGrid();
       break;
-    }
+  }
+}
+
+function backToGrid(): void {
+  const st = useStore.getState();
+  st.setFocusMode(false);
+  const id = st.focusedId;
+  if (id) requestAnimationFrame(() => terminals.focus(id));
+}
+
+/** An app menu item (desktop): the same actions as the keys. */
+export function runAppCommand(c: AppCommand): void {
+  const st = useStore.getState();
+  switch (c) {
+    case 'preferences':
+      usePanels.getState().show('settings');
+      break;
+    case 'launch':
+      st.setLaunchOpen(true);
+      break;
+    case 'grid':
+      backToGrid();
+      break;
+    case 'palette':
+      break;
   }
 }

@@ -1,6 +1,8 @@
 // A browser tab on `flotilla serve`'s URL: the engine's token is in the page URL; nothing native.
 import type { Platform } from './index.ts';
 
+const PANEL_KEY = 'flotilla.panel';
+
 export function browserPlatform(): Platform {
   return {
     kind: 'browser',
@@ -14,5 +16,21 @@ export function browserPlatform(): Platform {
     keyStore: 'engine',
     keepProviderKey: async () => false,
     restartEngine: null,
+    onAppCommand: () => () => {},
+    rememberedPanel: async () => {
+      try {
+        return localStorage.getItem(PANEL_KEY);
+      } catch {
+        return null;
+      }
+    },
+    rememberPanel: (panel) => {
+      try {
+        if (panel) localStorage.setItem(PANEL_KEY, panel);
+        else localStorage.removeItem(PANEL_KEY);
+      } catch {
+        // Storage off (private mode): the panel is simply not remembered.
+      }
+    },
   };
 }

@@ -18,5 +18,8 @@ export function desktopPlatform(bridge: DesktopBridge): Platform {
     keyStore: 'desktop',
     keepProviderKey: (name, value) => bridge.setProviderKey(name, value),
     restartEngine: () => bridge.restartEngine(),
+    onAppCommand: (cb) => bridge.onCommand(cb),
+    rememberedPanel: () => bridge.panel().catch(() => null),
+    rememberPanel: (panel) => void bridge.setPanel(panel).catch(() => {}),
   };
 }

@@ -1,6 +1,6 @@
 // Where the UI runs: the desktop app (Electron, through the preload's bridge) or a plain browser tab on the engine's
 // URL. One interface, two implementations (after Tabby's PlatformService); the rest of the UI never asks which.
-import type { DesktopBridge, EngineEndpoint } from '../../../electron/shared/ipc.ts';
+import type { AppCommand, DesktopBridge, EngineEndpoint } from '../../../electron/shared/ipc.ts';
 import { browserPlatform } from './browser.ts';
 import { desktopPlatform } from './desktop.ts';
 
@@ -23,6 +23,11 @@ export interface Platform {
   keepProviderKey(name: string, value: string): Promise<boolean>;
   /** Desktop only: starts the data dir's engine again after it died; null in a browser (run `flotilla open` there). */
   readonly restartEngine: (() => Promise<boolean>) | null;
+  /** The app menu's commands (desktop); answers the unsubscribe. A browser has no menu: never called there. */
+  onAppCommand(cb: (command: AppCommand) => void): () => void;
+  /** The side panel open last time (desktop: kept with the window's bounds; browser: this origin's storage). */
+  rememberedPanel(): Promise<string | null>;
+  rememberPanel(panel: string | null): void;
 }
 
 declare global {

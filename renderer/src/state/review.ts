@@ -1,7 +1,7 @@
 // What the Conflicts and Review panels show: each run's warnings and each session's changed files, kept current by
 // the engine's `conflicts` and `changes` events (and loaded again after a reconnect).
 import type { StateCreator } from 'zustand';
-import type { ChangedFile, ConflictWarning } from '../../../electron/shared/contract.ts';
+import type { ChangedFile, ConflictWarning, WatchFailure } from '../../../electron/shared/contract.ts';
 import type { FlotillaState } from './store.ts';
 
 export interface ReviewSlice {
@@ -9,13 +9,23 @@ export interface ReviewSlice {
   conflicts: Map<string, ConflictWarning[]>;
   /** Changed files by session id (a shared checkout: all of its changes, attributed). */
   changes: Map<string, ChangedFile[]>;
+  /** Sessions whose edits are not watched (inotify ran out): rescanned every few seconds; the tile says what to do. */
+  watchFailures: Map<string, WatchFailure>;
   setConflicts(runId: string, warnings: ConflictWarning[]): void;
+  setWatchFailures(failures: WatchFailure[]): void;
   setChanges(sessionId: string, files: ChangedFile[]): void;
 }
 
 export const createReviewSlice: StateCreator<FlotillaState, [], [], ReviewSlice> = (set) => ({
   conflicts: new Map(),
   changes: new Map(),
+  watchFailures: new Map(),
+  setWatchFailures: (failures) =>
+    set((s) => {
+      const next = new Map(s.watchFailures);
+      for (const f of failures) next.set(f.sessionId, f);
+      return { watchFailures: next };
+    }),
   setConflicts: (runId, warnings) => set((s) => ({ conflicts: new Map(s.conflicts).set(runId, warnings) })),
   setChanges: (sessionId, files) => set((s) => ({ changes: new Map(s.changes).set(sessionId, files) })),
 });

@@ -47,6 +47,8 @@ function onEngineEvent(e: EngineEvent, queueSpend: ReturnType<typeof spendBatche
       return st.setConflicts(e.runId, e.warnings);
     case 'changes':
       return st.setChanges(e.sessionId, e.files);
+    case 'watchFailed':
+      return st.setWatchFailures([e.failure]);
     case 'governor':
       return st.setGovernor(e.keys);
     case 'budget':
@@ -63,10 +65,12 @@ export async function loadRun(runId: string): Promise<void> {
     review.conflicts(runId).catch(() => null),
     spend.ledger(runId).catch(() => null),
   ]);
+  const failures = await review.watchFailures(runId).catch(() => null);
   const st = useStore.getState();
   if (rows) st.seedHistory(rows);
   if (overview) st.applySpend(overview.sessions, overview.run ? [overview.run] : []);
   if (warnings) st.setConflicts(runId, warnings);
+  if (failures) st.setWatchFailures(failures);
 }
 
 /** A session's changed files (the Review panel asks when it shows a session; events keep them current after). */
