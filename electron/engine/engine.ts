@@ -133,6 +133,7 @@ export class Engine extends EventEmitter<EngineEvents> implements CommandCaller 
       settings,
       templates: this.templates,
       rejected,
+      env,
       demo: (count) => this.demo(count),
     });
   }

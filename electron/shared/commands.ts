@@ -42,6 +42,8 @@ export const Commands = {
   /** Launches the built-in demo: a simulated K2 provider and demo agents in a scratch repository (no API key). */
   demo: command(z.object({ count: z.number().int().min(1).max(16).optional() }), LaunchResult),
   listRuns: command(noArgs, z.array(RunInfo)),
+  /** Every run's spend from the ledger (the run picker's figures). */
+  runTotals: command(noArgs, z.array(z.object({ runId: z.string(), usd: z.number(), requests: z.number().int() }))),
   listSessions: command(z.object({ runId: z.string().optional() }), z.array(SessionInfo)),
 
   /** The screen so far, then every later byte as output frames on this socket. A queued session can be watched too. */
@@ -97,6 +99,10 @@ export const Commands = {
   discard: command(z.object({ sessionId: z.string(), confirm: z.boolean() }), none),
   exportPatch: command(session, PatchResult),
   worktreePath: command(session, WorktreeLocation),
+  /** Opens the session's worktree in the user's editor or a terminal there (on the engine's machine); answers the program. */
+  openIn: command(z.object({ sessionId: z.string(), app: z.enum(['editor', 'terminal']) }), z.object({ command: z.string(), path: z.string() })),
+  /** Where the engine keeps its data and its logs (Open logs, the About box). */
+  paths: command(noArgs, z.object({ dataDir: z.string(), logs: z.string() })),
 
   /** Settings (prices, reference model, default budgets) and which provider keys are set — never their values. */
   settings: command(noArgs, SettingsView),

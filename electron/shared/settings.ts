@@ -24,6 +24,25 @@ export type PriceOverrides = Record<string, PriceOverride>;
 
 const budgetUsd = z.number().finite().positive().nullable();
 
+/** The dashboard's own preferences (the Settings panel's "Interface" part). */
+export const UiSettings = z.strictObject({
+  /** Command ids → a chord ("Ctrl+Shift+K"), or null to unbind; chords an agent could receive are refused. */
+  keybindings: z.record(z.string().regex(/^[a-z][a-zA-Z0-9.]*$/), z.string().trim().min(1).nullable()).optional(),
+  /** Terminal font size in px (default 12). */
+  terminalFontSize: z.number().int().min(8).max(32).optional(),
+  /** xterm's screen-reader mode for every terminal (an accessibility tree of the screen; costs some speed). */
+  screenReader: z.boolean().optional(),
+  /** Scrollback lines of a tile in the grid (default 1000; focus mode keeps 10 000; the engine's mirror the rest). */
+  gridScrollback: z.number().int().min(100).max(100_000).optional(),
+  /** "Open in editor": a command line, the path appended (default $VISUAL, $EDITOR, then code). */
+  editor: z.string().trim().min(1).optional(),
+  /** "Open terminal here": a command line run in the folder (default $TERMINAL, then the desktop's terminal). */
+  terminal: z.string().trim().min(1).optional(),
+  /** Colour theme: follow the OS (default), or always dark or light. */
+  theme: z.enum(['system', 'dark', 'light']).optional(),
+});
+export type UiSettings = z.infer<typeof UiSettings>;
+
 export const Settings = z.strictObject({
   prices: PriceOverrides.optional(),
   /** The model savings are measured against; default claude-sonnet-4-5. */
@@ -33,6 +52,7 @@ export const Settings = z.strictObject({
   budgetHoldMinutes: z.number().finite().positive().max(24 * 60).optional(),
   /** Account-wide rate limits per provider key (named like its variable, e.g. MOONSHOT_API_KEY); a template's win. */
   limits: z.record(z.string().regex(/^[A-Z_][A-Z0-9_]*$/), ProviderLimits).optional(),
+  ui: UiSettings.optional(),
 });
 export type Settings = z.infer<typeof Settings>;
 

@@ -94,17 +94,17 @@ describe('dashboard: ten live terminals', () => {
     await screenshot(page, '5-after-reload');
   });
 
-  it('Ctrl+3 focuses tile 3 (optional shortcut; enters focus mode, so it runs last)', async () => {
+  it('Ctrl+Shift+3 focuses tile 3 (enters focus mode, so it runs last)', async () => {
     const { page } = dash;
     await page.getByTestId('tile-1').click();
     await expect.poll(() => focusedTerminal(page), { timeout: 5_000 }).toBe('terminal-1');
-    await page.keyboard.press('Control+3');
-    await expect.poll(() => focusedTerminal(page), { timeout: 5_000, message: 'Ctrl+3 moved the keyboard to terminal-3' }).toBe('terminal-3');
+    await page.keyboard.press('Control+Shift+Digit3');
+    await expect.poll(() => focusedTerminal(page), { timeout: 5_000, message: 'Ctrl+Shift+3 moved the keyboard to terminal-3' }).toBe('terminal-3');
     await page.keyboard.type('via shortcut');
     await page.keyboard.press('Enter');
     await waitForTerminal(page, 3, 'got: via shortcut', 15_000);
     expect(await terminalText(page, 1)).not.toContain('via shortcut');
-    await screenshot(page, '2b-ctrl-3');
+    await screenshot(page, '2b-ctrl-shift-3');
   });
 });
 

@@ -12,7 +12,10 @@ import {
   Commands,
   isCommandName,
 } from '../../shared/contract.ts';
+import { join } from 'node:path';
 import { EngineError } from '../errors.ts';
+import { LOG_DIR } from '../logs.ts';
+import { openWorktree } from '../open-in.ts';
 import type { Meter, RejectedRequests, SpendLedger } from '../meter/index.ts';
 import type { Review } from '../review/index.ts';
 import { type Launcher, type RunRegistry, type Scheduler, cleanRun, raiseBudget, runReport } from '../runs/index.ts';
@@ -45,6 +48,8 @@ export interface EngineParts {
   settings: EngineSettings;
   templates: TemplateLibrary;
   rejected: RejectedRequests;
+  /** The user's environment (PATH for their editor and terminal). */
+  env: NodeJS.ProcessEnv;
   demo(count: number | undefined): Promise<LaunchResult>;
 }
 
@@ -59,12 +64,15 @@ function spendOverview(p: EngineParts, runId: string): SpendOverview {
   return { run, sessions };
 }
 
+const pick = (t: { usd: number; requests: number }) => ({ usd: t.usd, requests: t.requests });
+
 export function createHandlers(p: EngineParts): Handlers {
   const { registry, scheduler, review } = p;
   return {
     launch: (a) => p.launcher.launch(a),
     demo: (a) => p.demo(a.count),
     listRuns: () => registry.listRuns(),
+    runTotals: () => registry.listRuns().map((r) => ({ runId: r.id, ...pick(registry.store.usageTotals({ runId: r.id })) })),
     listSessions: (a) => registry.listSessions(a.runId),
 
     subscribe: ({ sessionId }, stream) => {
@@ -114,6 +122,13 @@ export function createHandlers(p: EngineParts): Handlers {
     discard: (a) => review.discard(a.sessionId, a.confirm),
     exportPatch: (a) => review.exportPatch(a.sessionId),
     worktreePath: (a) => review.worktreePath(a.sessionId),
+    openIn: (a) => {
+      const wt = review.worktreePath(a.sessionId);
+      if (!wt.exists) throw new EngineError('not_found', `the worktree ${wt.path} no longer exists — the session's run was cleaned`);
+      const ui = p.settings.current.ui ?? {};
+      return openWorktree(wt.path, a.app, { platform: process.platform, env: p.env, editor: ui.editor, terminal: ui.terminal });
+    },
+    paths: () => ({ dataDir: p.dataDir, logs: join(p.dataDir, LOG_DIR) }),
 
     settings: () => p.settings.view(),
     saveSettings: (a) => p.settings.save(a.settings),

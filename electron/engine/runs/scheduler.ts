@@ -48,6 +48,9 @@ export function slotModel(t: { model: string; models?: (string | null)[] }, slot
   return t.models?.[slot - 1] ?? t.model;
 }
 
+/** A serialized screen larger than this (a huge scrollback) is not stored. */
+const MAX_STORED_SCREEN = 2 * 1024 * 1024;
+
 export class Scheduler {
   private closing = false;
 
@@ -146,6 +149,7 @@ export class Scheduler {
     if (final) Object.assign(patch, { exitCode: agent.exitCode, signal: agent.signal, endedAt: now() });
     registry.setStatus(s, status, detail, patch);
     if (final) {
+      void this.keepScreen(s);
       void this.schedule(s.run).catch((err) => this.d.log(`could not start a queued session: ${err.message}`));
       registry.checkRunEnded(s.run);
     } else {
@@ -165,7 +169,22 @@ export class Scheduler {
   // Terminal I/O
 
   subscribe(sessionId: string, sink: OutputSink): { subscription: Subscription; snapshot: Promise<SnapshotResult> } {
-    return this.d.registry.live(sessionId).terminal.subscribe(sink);
+    const live = this.d.registry.liveSession(sessionId);
+    if (live) return live.terminal.subscribe(sink);
+    // A session of an earlier engine: its last screen, as stored when it ended (nothing follows).
+    const info = this.d.registry.sessionInfo(sessionId);
+    const screen = this.d.registry.store.getScreen(sessionId) ?? { cols: info.cols, rows: info.rows, data: '' };
+    return { snapshot: Promise.resolve({ sessionId, ...screen }), subscription: { ack: () => {}, close: () => {} } };
+  }
+
+  /** Keeps the session's screen in the store (an ended run's tiles show it after this engine is gone). */
+  private async keepScreen(s: LiveSession): Promise<void> {
+    try {
+      const snap = await s.terminal.snapshot();
+      if (snap.data && snap.data.length <= MAX_STORED_SCREEN) this.d.registry.store.saveScreen(s.info.id, snap);
+    } catch (err) {
+      this.d.log(`could not keep session ${s.info.slot}'s last screen: ${(err as Error).message}`);
+    }
   }
 
   snapshot(sessionId: string): Promise<SnapshotResult> {
@@ -249,7 +268,10 @@ export class Scheduler {
     const { registry } = this.d;
     await Promise.all(
       registry.liveSessions().map(async (s) => {
-        if (s.terminal.agent && !isFinalStatus(s.info.status)) await s.terminal.agent.stop().catch(() => {});
+        if (s.terminal.agent && !isFinalStatus(s.info.status)) {
+          await this.keepScreen(s);
+          await s.terminal.agent.stop().catch(() => {});
+        }
         s.terminal.dispose();
       }),
     );

@@ -2,6 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { z } from 'zod';
+import { appMayBind, normalizeChord } from '../../shared/chords.ts';
 import { PRICE_OVERRIDE_FIELDS, Settings as SettingsSchema, type Settings } from '../../shared/contract.ts';
 import { DEFAULT_REFERENCE_MODEL, PriceTable } from '../meter/index.ts';
 import { writePrivateFile } from './private-file.ts';
@@ -66,6 +67,20 @@ export function parseSettings(value: unknown, file: string): Settings {
     table = PriceTable.shipped().withOverrides(s.prices ?? {}, file);
   } catch (err) {
     throw new SettingsError((err as Error).message);
+  }
+  for (const [id, chord] of Object.entries(s.ui?.keybindings ?? {})) {
+    if (chord === null) continue;
+    const mac = process.platform === 'darwin';
+    let normal: string;
+    try {
+      normal = normalizeChord(chord, mac);
+    } catch (err) {
+      throw new SettingsError(`${file}: ui.keybindings.${id}: ${(err as Error).message}`);
+    }
+    if (!appMayBind(normal, mac))
+      throw new SettingsError(
+        `${file}: ui.keybindings.${id}: ${normal} is a key the agents receive — app shortcuts need ${mac ? 'Cmd' : 'Ctrl+Shift'} (e.g. ${mac ? 'Cmd+Shift+K' : 'Ctrl+Shift+K'})`,
+      );
   }
   if (s.referenceModel !== undefined && !table.get(s.referenceModel)) {
     throw new SettingsError(

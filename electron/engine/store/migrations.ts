@@ -86,6 +86,16 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX usage_session ON usage (session_id);
   CREATE INDEX usage_open ON usage (state) WHERE state = 'open';
   `,
+  // A session's last screen (the mirror serialized when it ended or its engine stopped): an ended run's tiles show it.
+  `
+  CREATE TABLE session_screens (
+    session_id TEXT PRIMARY KEY REFERENCES sessions (id) ON DELETE CASCADE,
+    cols INTEGER NOT NULL,
+    rows INTEGER NOT NULL,
+    data TEXT NOT NULL,
+    at TEXT NOT NULL
+  );
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -54,6 +54,22 @@ export function deleteRun(db: StoreDb, id: string): void {
   });
 }
 
+/** A session's last screen; replaced each time (a restarted session ends again). */
+export function saveScreen(db: StoreDb, sessionId: string, screen: { cols: number; rows: number; data: string }): void {
+  db.run('INSERT OR REPLACE INTO session_screens (session_id, cols, rows, data, at) VALUES (?, ?, ?, ?, ?)', [
+    sessionId,
+    screen.cols,
+    screen.rows,
+    screen.data,
+    new Date().toISOString(),
+  ]);
+}
+
+export function getScreen(db: StoreDb, sessionId: string): { cols: number; rows: number; data: string } | null {
+  const row = db.get('SELECT cols, rows, data FROM session_screens WHERE session_id = ?', [sessionId]);
+  return row ? { cols: Number(row.cols), rows: Number(row.rows), data: String(row.data) } : null;
+}
+
 export function insertSession(db: StoreDb, s: SessionInfo, launchJson: string): void {
   const v = SessionInfo.parse(s);
   const cols = Object.values(SESSION_FIELDS).map((c) => c.col);

@@ -67,6 +67,12 @@ export class Store {
     return runs.listSessions(this.db, runId);
   }
   /** Replaces the stored launch spec (command/args without secrets) after a (re)start; the session's budget stays. */
+  saveScreen(sessionId: string, screen: { cols: number; rows: number; data: string }): void {
+    runs.saveScreen(this.db, sessionId, screen);
+  }
+  getScreen(sessionId: string): { cols: number; rows: number; data: string } | null {
+    return runs.getScreen(this.db, sessionId);
+  }
   setSessionLaunch(id: string, launchJson: string): void {
     runs.setSessionLaunch(this.db, id, launchJson);
   }

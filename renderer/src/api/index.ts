@@ -15,10 +15,18 @@ export const runs = {
   launch: (args: CommandArgs<'launch'>) => request('launch', args),
   demo: () => request('demo', {}),
   list: () => request('listRuns', {}),
+  totals: () => request('runTotals', {}),
   sessions: (runId?: string) => request('listSessions', runId ? { runId } : {}),
   /** Claude Code carries on its conversation (--resume) in the same worktree. */
   resume: (sessionId: string) => request('resume', { sessionId }),
   restart: (sessionId: string) => request('restart', { sessionId }),
+  stop: (sessionId: string) => request('stop', { sessionId }),
+  stopRun: (runId: string) => request('stopRun', { runId }),
+  clean: (runId: string) => request('cleanRun', { runId }),
+  report: (runId: string) => request('report', { runId }),
+  /** The worktree in the user's editor or a terminal there (started by the engine, on its machine). */
+  openIn: (sessionId: string, app: 'editor' | 'terminal') => request('openIn', { sessionId, app }),
+  paths: () => request('paths', {}),
 };
 
 export const spend = {

@@ -2,7 +2,12 @@ import { useEffect, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import type { SessionStatus } from '../../../electron/shared/contract.ts';
 import { runs } from '../api/index.ts';
-import { handleGlobalKey, runAppCommand } from '../keys/index.ts';
+import { currentKeymap, handleGlobalKey, runAppCommand } from '../keys/index.ts';
+import { loadUi } from '../prefs.ts';
+import { Dialogs } from './Dialogs.tsx';
+import { Palette } from './Palette.tsx';
+import { RunPicker } from './RunPicker.tsx';
+import { Toast } from './TerminalTools.tsx';
 import { selectCurrentSessions, useStore } from '../state/index.ts';
 import { platform } from '../platform/index.ts';
 import { Grid } from './Grid.tsx';
@@ -26,7 +31,7 @@ function Header() {
     <header className="app-head">
       <div className="brand">Flotilla</div>
       <div className="run-name" title={run ? `${run.repo} @ ${run.base} · ${run.model}` : undefined}>
-        {run ? run.name : 'no run'}
+        {run ? <RunPicker /> : 'no run'}
         {run && <span className={`run-state run-${run.state}`}>{run.state}</span>}
       </div>
       <div className="counts">
@@ -60,7 +65,16 @@ function Header() {
         </div>
       )}
       <PanelButtons />
-      <button className="btn primary" data-testid="launch-button" onClick={() => setLaunchOpen(true)} title="Launch a run (Ctrl+L)">
+      <button
+        className="btn icon"
+        data-testid="palette-button"
+        aria-label="Command palette"
+        title={`Command palette (${currentKeymap().keysOf('palette.open') ?? ''})`}
+        onClick={() => useStore.getState().setPalette('commands')}
+      >
+        ⌘
+      </button>
+      <button className="btn primary" data-testid="launch-button" onClick={() => setLaunchOpen(true)} title={`Launch a run (${currentKeymap().keysOf('run.launch') ?? ''})`}>
         Launch
       </button>
     </header>
@@ -154,6 +168,12 @@ export function App() {
     return () => window.removeEventListener('keydown', handleGlobalKey, true);
   }, []);
 
+  // Settings → Interface (font, theme, keybindings), at every connect.
+  const connected = useStore((s) => s.connection.state === 'open');
+  useEffect(() => {
+    if (connected) void loadUi();
+  }, [connected]);
+
   // The app menu's items, and the side panel open last time (remembered as it changes).
   useEffect(() => platform.onAppCommand(runAppCommand), []);
   useEffect(() => {
@@ -183,6 +203,9 @@ export function App() {
         <Notifications />
       </div>
       {launchOpen && <LaunchDialog />}
+      <Palette />
+      <Dialogs />
+      <Toast />
     </div>
   );
 }

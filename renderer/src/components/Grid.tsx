@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { selectCurrentSessions, useStore } from '../state/index.ts';
 import { Tile } from './Tile.tsx';
+import { terminals } from '../terminal/index.ts';
 
 /** Columns for n tiles in a w×h box: start from ceil(sqrt(n)) and pick the count whose cells are closest to 16:10. */
 export function gridColumns(n: number, w: number, h: number): number {
@@ -38,6 +39,8 @@ export function Grid() {
   }, []);
 
   const big = focusMode && focusedId && ids.includes(focusedId) ? focusedId : null;
+  // The big terminal keeps the full scrollback, grid tiles the setting's.
+  useEffect(() => terminals.setBig(big), [big]);
   if (big) {
     const others = ids.filter((id) => id !== big);
     return (

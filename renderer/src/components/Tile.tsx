@@ -1,10 +1,12 @@
-import { useEffect, useRef } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { useStore } from '../state/index.ts';
 import { focusSession } from '../keys/index.ts';
 import { terminals } from '../terminal/index.ts';
 import { STATUS_LABEL, pct, usd } from './format.ts';
 import { HeldActions } from './Held.tsx';
 import { InterruptedActions } from './Interrupted.tsx';
+import { TileMenu } from './TileMenu.tsx';
+import { FindBar, TerminalContextMenu } from './TerminalTools.tsx';
 
 export function Tile({ sessionId, compact = false }: { sessionId: string; compact?: boolean }) {
   const session = useStore((s) => s.sessions.get(sessionId));
@@ -18,6 +20,7 @@ export function Tile({ sessionId, compact = false }: { sessionId: string; compac
   });
   const watchFailure = useStore((s) => s.watchFailures.get(sessionId));
   const termRef = useRef<HTMLDivElement>(null);
+  const [menuAt, setMenuAt] = useState<{ x: number; y: number } | null>(null);
 
   useEffect(() => {
     const el = termRef.current;
@@ -61,10 +64,12 @@ export function Tile({ sessionId, compact = false }: { sessionId: string; compac
         <span className={`badge badge-${status}`} data-testid={`tile-status-${slot}`} title={session.statusDetail ?? undefined}>
           {STATUS_LABEL[status]}
         </span>
+        {!compact && <TileMenu session={session} />}
         {!compact && (
           <button
             className="icon-btn"
-            title={focusMode ? 'Back to the grid (Esc)' : 'Focus this session'}
+            title={focusMode ? 'Back to the grid (Ctrl+Shift+G)' : 'Focus this session'}
+            aria-label={focusMode ? 'Back to the grid' : `Focus session ${slot}`}
             onMouseDown={(e) => e.stopPropagation()}
             onClick={() => focusSession(sessionId, !focusMode)}
           >
@@ -89,7 +94,17 @@ export function Tile({ sessionId, compact = false }: { sessionId: string; compac
           <InterruptedActions session={session} />
         </div>
       )}
-      <div className="tile-term" data-testid={`terminal-${slot}`} ref={termRef} />
+      <div
+        className="tile-term"
+        data-testid={`terminal-${slot}`}
+        ref={termRef}
+        onContextMenu={(e) => {
+          e.preventDefault();
+          setMenuAt({ x: e.clientX, y: e.clientY });
+        }}
+      />
+      {!compact && <FindBar sessionId={sessionId} />}
+      {menuAt && <TerminalContextMenu sessionId={sessionId} at={menuAt} onClose={() => setMenuAt(null)} />}
     </section>
   );
 }

@@ -1,87 +1,53 @@
-// App-wide keys. Terminals hand these back (attachCustomKeyEventHandler) so an agent's tile never swallows them.
-import { selectCurrentSessions, useStore } from '../state/index.ts';
-import { terminals } from '../terminal/index.ts';
-import { needsYou } from '../components/format.ts';
-import { usePanels } from '../components/panels/index.tsx';
+// App-wide keys through the one registry (registry.ts, commands.ts). Only Ctrl+Shift chords (Cmd on macOS) are the
+// app's: the terminals hand those back (attachCustomKeyEventHandler) and every other key — Esc, Ctrl+C, Ctrl+L, Ctrl+J,
+// Ctrl+R, arrows, Tab — goes to the focused agent, in the grid and in focus mode alike.
 import type { AppCommand } from '../../../electron/shared/ipc.ts';
+import type { UiSettings } from '../../../electron/shared/contract.ts';
+import { useStore } from '../state/index.ts';
+import { usePanels } from '../components/panels/index.tsx';
+import { terminals } from '../terminal/index.ts';
+import { appCommands, backToGrid, focusSession } from './commands.ts';
+import { Keymap } from './registry.ts';
 
-type Action = { kind: 'slot'; n: number } | { kind: 'nextNeedsYou' } | { kind: 'launch' } | { kind: 'grid' };
+export { focusSession, backToGrid };
+export { Keymap, isMac, type AppCommandDef } from './registry.ts';
 
-function actionOf(e: KeyboardEvent): Action | null {
-  const mod = e.ctrlKey || e.metaKey;
-  if (mod && !e.altKey && !e.shiftKey) {
-    if (/^Digit[1-9]$/.test(e.code)) return { kind: 'slot', n: Number(e.code.slice(5)) };
-    if (e.code === 'KeyJ') return { kind: 'nextNeedsYou' };
-    if (e.code === 'KeyL') return { kind: 'launch' };
-  }
-  // Esc leaves focus mode. In the grid it belongs to the agent (Claude Code interrupts on Esc).
-  if (e.key === 'Escape' && !mod && useStore.getState().focusMode && !useStore.getState().launchOpen) return { kind: 'grid' };
-  return null;
+// Built on first use (the command list reads the panels, which import this module back).
+let keymap: Keymap | null = null;
+
+/** The registry in use (the palette and the shortcut sheet read it). */
+export function currentKeymap(): Keymap {
+  keymap ??= new Keymap(appCommands());
+  return keymap;
+}
+
+/** Settings' ui.keybindings over the defaults; answers what could not apply. */
+export function applyKeybindings(overrides: UiSettings['keybindings']): string[] {
+  keymap = new Keymap(appCommands(), overrides ?? {});
+  return keymap.problems;
 }
 
 export function isAppKey(e: KeyboardEvent): boolean {
-  return actionOf(e) !== null;
-}
-
-/** Focuses a session: its tile is highlighted and its terminal gets the keyboard. */
-export function focusSession(id: string, focusMode?: boolean): void {
-  useStore.getState().focus(id, focusMode);
-  // After React has moved the terminal (focus mode re-parents it).
-  requestAnimationFrame(() => terminals.focus(id));
+  return currentKeymap().commandFor(e) !== null;
 }
 
 export function handleGlobalKey(e: KeyboardEvent): void {
-  const a = actionOf(e);
-  if (!a) return;
+  const c = currentKeymap().commandFor(e);
+  if (!c) return;
   const st = useStore.getState();
-  if (st.launchOpen && a.kind !== 'launch') return;
-  e.preventDefault();
+  // A modal (launch dialog, palette) keeps its keys, except the palette toggling itself.
+  if ((st.launchOpen || document.querySelector('dialog[open]')) && c.id !== 'palette.open') return;
   e.stopPropagation();
-  const sessions = selectCurrentSessions(st);
-  switch (a.kind) {
-    case 'slot': {
-      const s = sessions.find((x) => x.slot === a.n) ?? sessions[a.n - 1];
-      if (s) focusSession(s.id, true);
-      break;
-    }
-    case 'nextNeedsYou': {
-      const waiting = sessions.filter((x) => needsYou(x.status));
-      if (!waiting.length) break;
-      const at = sessions.findIndex((x) => x.id === st.focusedId);
-      const next = sessions.slice(at + 1).find((x) => needsYou(x.status)) ?? waiting[0]!;
-      focusSession(next.id);
-      break;
-    }
-    case 'launch':
-      st.setLaunchOpen(true);
-      break;
-    case 'grid':
-      backToGrid();
-      break;
-  }
+  // Paste: the browser's own paste event carries the text to the terminal (no clipboard permission needed).
+  if (c.id === 'terminal.paste' && terminals.focusedSessionId) return;
+  e.preventDefault();
+  if (c.enabled && !c.enabled()) return;
+  void c.run();
 }
 
-function backToGrid(): void {
-  const st = useStore.getState();
-  st.setFocusMode(false);
-  const id = st.focusedId;
-  if (id) requestAnimationFrame(() => terminals.focus(id));
-}
-
-/** An app menu item (desktop): the same actions as the keys. */
+/** An app menu item (desktop): the same commands as the keys. */
 export function runAppCommand(c: AppCommand): void {
-  const st = useStore.getState();
-  switch (c) {
-    case 'preferences':
-      usePanels.getState().show('settings');
-      break;
-    case 'launch':
-      st.setLaunchOpen(true);
-      break;
-    case 'grid':
-      backToGrid();
-      break;
-    case 'palette':
-      break;
-  }
+  if (c === 'preferences') return usePanels.getState().show('settings');
+  const id = { launch: 'run.launch', palette: 'palette.open', grid: 'view.grid' }[c];
+  void currentKeymap().get(id)?.run();
 }

@@ -32,5 +32,9 @@ export function browserPlatform(): Platform {
         // Storage off (private mode): the panel is simply not remembered.
       }
     },
+    // A new window is never opened: the desktop main process hands http(s) URLs to the OS browser; a browser opens a tab.
+    openExternal: (url) => {
+      if (/^https?:\/\//i.test(url)) window.open(url, '_blank', 'noopener,noreferrer');
+    },
   };
 }

@@ -21,5 +21,9 @@ export function desktopPlatform(bridge: DesktopBridge): Platform {
     onAppCommand: (cb) => bridge.onCommand(cb),
     rememberedPanel: () => bridge.panel().catch(() => null),
     rememberPanel: (panel) => void bridge.setPanel(panel).catch(() => {}),
+    // A new window is never opened: the desktop main process hands http(s) URLs to the OS browser; a browser opens a tab.
+    openExternal: (url) => {
+      if (/^https?:\/\//i.test(url)) window.open(url, '_blank', 'noopener,noreferrer');
+    },
   };
 }

@@ -28,6 +28,8 @@ export interface Platform {
   /** The side panel open last time (desktop: kept with the window's bounds; browser: this origin's storage). */
   rememberedPanel(): Promise<string | null>;
   rememberPanel(panel: string | null): void;
+  /** Opens an http(s) link in the OS browser (desktop: through the main process's checked opener). */
+  openExternal(url: string): void;
 }
 
 declare global {

@@ -12,6 +12,18 @@ export interface UiSlice {
   focusMode: boolean;
   launchOpen: boolean;
   launchProgress: LaunchProgress | null;
+  /** The command palette; '?' mode shows the shortcut sheet. */
+  palette: null | 'commands' | 'shortcuts';
+  /** The session whose terminal shows the find bar. */
+  findIn: string | null;
+  /** The session the Review panel shows (null: the first done one). */
+  reviewPick: string | null;
+  /** A short message about the last action ("Stopped session 3", an error), cleared after a few seconds. */
+  toast: { text: string; kind: 'info' | 'error'; at: number } | null;
+  setPalette(p: null | 'commands' | 'shortcuts'): void;
+  setFindIn(sessionId: string | null): void;
+  setReviewPick(sessionId: string | null): void;
+  say(text: string, kind?: 'info' | 'error'): void;
   setConnection(c: ConnectionStatus): void;
   focus(sessionId: string | null, mode?: boolean): void;
   setFocusMode(on: boolean): void;
@@ -25,6 +37,14 @@ export const createUiSlice: StateCreator<FlotillaState, [], [], UiSlice> = (set)
   focusMode: false,
   launchOpen: false,
   launchProgress: null,
+  palette: null,
+  findIn: null,
+  reviewPick: null,
+  toast: null,
+  setPalette: (palette) => set({ palette }),
+  setFindIn: (findIn) => set({ findIn }),
+  setReviewPick: (reviewPick) => set({ reviewPick }),
+  say: (text, kind = 'info') => set({ toast: { text, kind, at: Date.now() } }),
   setConnection: (connection) => set({ connection }),
   focus: (focusedId, mode) => set((s) => ({ focusedId, focusMode: mode ?? s.focusMode })),
   setFocusMode: (focusMode) => set({ focusMode }),

@@ -3,18 +3,26 @@
 // the WebSocket into xterm, acked from the write callback ("acked" means "parsed", after VS Code). A terminal is
 // subscribed only while its tile is on screen; on (re)subscribe it restores from the engine's serialized mirror.
 import { Terminal, type ITheme } from '@xterm/xterm';
+import { FitAddon } from '@xterm/addon-fit';
+import { SearchAddon } from '@xterm/addon-search';
+import { Unicode11Addon } from '@xterm/addon-unicode11';
+import { WebLinksAddon } from '@xterm/addon-web-links';
 import type { SnapshotResult } from '../../../electron/shared/contract.ts';
 import { useStore } from '../state/index.ts';
+import { platform } from '../platform/index.ts';
 import { type EngineClient, type EngineConnection, engine } from '../transport/index.ts';
 import { WebglLease, type WebglHolder } from './webgl.ts';
 
 /** Column changes reflow the buffer and SIGWINCH the agent: wait for the layout to settle (VS Code debounces too). */
 const RESIZE_DEBOUNCE_MS = 100;
-const FONT_SIZE = 12;
+const DEFAULT_FONT_SIZE = 12;
 const LINE_HEIGHT = 1.1;
+/** Scrollback of a tile in the grid and of the focused terminal (the engine's mirror keeps the rest). */
+const GRID_SCROLLBACK = 1_000;
+const FOCUS_SCROLLBACK = 10_000;
 const FONT_FAMILY = '"JetBrains Mono", "SF Mono", Menlo, Consolas, "DejaVu Sans Mono", "Liberation Mono", monospace';
 
-const THEME: ITheme = {
+export const DARK_THEME: ITheme = {
   background: '#0b0e14',
   foreground: '#c9d1d9',
   cursor: '#7aa2f7',
@@ -38,9 +46,43 @@ const THEME: ITheme = {
   brightWhite: '#ffffff',
 };
 
+export const LIGHT_THEME: ITheme = {
+  background: '#ffffff',
+  foreground: '#1f2328',
+  cursor: '#0969da',
+  cursorAccent: '#ffffff',
+  selectionBackground: '#b6d7ff',
+  black: '#24292f',
+  red: '#cf222e',
+  green: '#116329',
+  yellow: '#9a6700',
+  blue: '#0969da',
+  magenta: '#8250df',
+  cyan: '#1b7c83',
+  white: '#6e7781',
+  brightBlack: '#57606a',
+  brightRed: '#a40e26',
+  brightGreen: '#1a7f37',
+  brightYellow: '#633c01',
+  brightBlue: '#218bff',
+  brightMagenta: '#a475f9',
+  brightCyan: '#3192aa',
+  brightWhite: '#8c959f',
+};
+
+/** What Settings → Interface changes in every terminal. */
+export interface TerminalPrefs {
+  fontSize: number;
+  screenReader: boolean;
+  gridScrollback: number;
+  theme: 'dark' | 'light';
+}
+
 interface Entry extends WebglHolder {
   sessionId: string;
   term: Terminal;
+  fitter: FitAddon;
+  search: SearchAddon;
   /** The element xterm was opened in; moved between tile containers. */
   host: HTMLDivElement;
   opened: boolean;
@@ -57,6 +99,8 @@ interface Entry extends WebglHolder {
 
 export interface TerminalManagerOptions {
   onFocus?(sessionId: string): void;
+  /** A link in a terminal was clicked (http(s) only reach here). */
+  openLink?(url: string): void;
 }
 
 /** Read-only hooks for tests and debugging: the text of a terminal's active buffer (renderer-independent). */
@@ -78,7 +122,9 @@ declare global {
 export class TerminalManager {
   private readonly entries = new Map<string, Entry>();
   private client: EngineClient | null = null;
-  private cell: { width: number; height: number } | null = null;
+  private prefs: TerminalPrefs = { fontSize: DEFAULT_FONT_SIZE, screenReader: false, gridScrollback: GRID_SCROLLBACK, theme: 'dark' };
+  /** The terminal shown large (focus mode): full scrollback. */
+  private bigId: string | null = null;
   private readonly webgl = new WebglLease();
   /** Keys the app handles (its shortcuts, see keys/): xterm hands them back instead of sending them to the agent. */
   private isAppKey: (e: KeyboardEvent) => boolean = () => false;
@@ -161,6 +207,76 @@ export class TerminalManager {
     this.entries.get(sessionId)?.term.focus();
   }
 
+  /** The session whose terminal has the keyboard, if a terminal has it. */
+  get focusedSessionId(): string | null {
+    for (const e of this.entries.values()) if (e.host.contains(document.activeElement)) return e.sessionId;
+    return null;
+  }
+
+  /** Copies the terminal's selection to the clipboard; false when nothing is selected. */
+  async copySelection(sessionId: string): Promise<boolean> {
+    const text = this.entries.get(sessionId)?.term.getSelection() ?? '';
+    if (!text) return false;
+    await navigator.clipboard.writeText(text);
+    return true;
+  }
+
+  /** Types text into the agent as a paste (bracketed when the agent asked for it). */
+  paste(sessionId: string, text: string): void {
+    this.entries.get(sessionId)?.term.paste(text);
+  }
+
+  clear(sessionId: string): void {
+    this.entries.get(sessionId)?.term.clear();
+  }
+
+  selectAll(sessionId: string): void {
+    this.entries.get(sessionId)?.term.selectAll();
+  }
+
+  /** Finds the next (or previous) match in the terminal's buffer; answers whether there is one. */
+  find(sessionId: string, query: string, backwards = false): boolean {
+    const e = this.entries.get(sessionId);
+    if (!e || !query) return false;
+    const opts = { incremental: !backwards, decorations: { matchOverviewRuler: '#e0af68', activeMatchColorOverviewRuler: '#ff9e64', matchBackground: '#5a4a1f', activeMatchBackground: '#9a6a1f' } };
+    return backwards ? e.search.findPrevious(query, opts) : e.search.findNext(query, opts);
+  }
+
+  clearFind(sessionId: string): void {
+    this.entries.get(sessionId)?.search.clearDecorations();
+  }
+
+  /** Font size, screen-reader mode, grid scrollback, theme: applied to every terminal now and to new ones. */
+  setPrefs(p: Partial<TerminalPrefs>): void {
+    this.prefs = { ...this.prefs, ...p };
+    for (const e of this.entries.values()) this.applyPrefs(e);
+  }
+
+  get fontSize(): number {
+    return this.prefs.fontSize;
+  }
+
+  /** The terminal shown large gets the full scrollback; the others the grid's. */
+  setBig(sessionId: string | null): void {
+    const was = this.bigId;
+    this.bigId = sessionId;
+    for (const id of [was, sessionId]) {
+      const e = id ? this.entries.get(id) : undefined;
+      if (e) this.applyPrefs(e);
+    }
+  }
+
+  private applyPrefs(e: Entry): void {
+    const o = e.term.options;
+    const scrollback = e.sessionId === this.bigId ? Math.max(FOCUS_SCROLLBACK, this.prefs.gridScrollback) : this.prefs.gridScrollback;
+    if (o.fontSize !== this.prefs.fontSize) o.fontSize = this.prefs.fontSize;
+    if (o.screenReaderMode !== this.prefs.screenReader) o.screenReaderMode = this.prefs.screenReader;
+    if (o.scrollback !== scrollback) o.scrollback = scrollback;
+    const theme = this.prefs.theme === 'light' ? LIGHT_THEME : DARK_THEME;
+    if (o.theme !== theme) o.theme = theme;
+    this.scheduleFit(e);
+  }
+
   blur(sessionId: string): void {
     this.entries.get(sessionId)?.term.blur();
   }
@@ -195,20 +311,38 @@ export class TerminalManager {
     if (e) return e;
     const term = new Terminal({
       fontFamily: FONT_FAMILY,
-      fontSize: FONT_SIZE,
+      fontSize: this.prefs.fontSize,
       lineHeight: LINE_HEIGHT,
-      theme: THEME,
-      scrollback: 2_000,
+      theme: this.prefs.theme === 'light' ? LIGHT_THEME : DARK_THEME,
+      scrollback: sessionId === this.bigId ? FOCUS_SCROLLBACK : this.prefs.gridScrollback,
+      screenReaderMode: this.prefs.screenReader,
       cursorBlink: false,
-      allowProposedApi: false,
+      // The unicode and search-decoration APIs of the addons below are "proposed" in xterm 6.
+      allowProposedApi: true,
       // Agents draw their own UIs; a bell per tile is noise.
       macOptionIsMeta: true,
     });
+    const fitter = new FitAddon();
+    const search = new SearchAddon();
+    term.loadAddon(fitter);
+    term.loadAddon(search);
+    // Claude Code draws with glyphs whose widths Unicode 11 gets right (the default tables are Unicode 6).
+    term.loadAddon(new Unicode11Addon());
+    term.unicode.activeVersion = '11';
+    // Links open in the OS browser through the platform's safe opener (http(s) only).
+    term.loadAddon(
+      new WebLinksAddon((event, uri) => {
+        event.preventDefault();
+        if (/^https?:\/\//i.test(uri)) this.opts.openLink?.(uri);
+      }),
+    );
     const host = document.createElement('div');
     host.className = 'xterm-host';
     e = {
       sessionId,
       term,
+      fitter,
+      search,
       host,
       opened: false,
       container: null,
@@ -324,37 +458,17 @@ export class TerminalManager {
 
   private fit(e: Entry): void {
     const el = e.container;
-    if (!el || !e.opened || !el.isConnected) return;
-    const cell = this.cellSize(e);
-    const style = getComputedStyle(el);
-    const w = el.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
-    const h = el.clientHeight - parseFloat(style.paddingTop) - parseFloat(style.paddingBottom);
-    if (w <= 0 || h <= 0 || !cell) return;
-    // Leave room for xterm's scrollbar (~10 px in the DOM renderer).
-    const cols = Math.max(2, Math.min(1000, Math.floor((w - 10) / cell.width)));
-    const rows = Math.max(1, Math.min(500, Math.floor(h / cell.height)));
+    if (!el || !e.opened || !el.isConnected || el.clientWidth <= 0 || el.clientHeight <= 0) return;
+    // The fit addon measures xterm's own cell size and scrollbar (no private internals).
+    const dims = e.fitter.proposeDimensions();
+    if (!dims || !Number.isFinite(dims.cols) || !Number.isFinite(dims.rows)) return;
+    const cols = Math.max(2, Math.min(1000, dims.cols));
+    const rows = Math.max(1, Math.min(500, dims.rows));
     if (cols !== e.term.cols || rows !== e.term.rows) e.term.resize(cols, rows);
     if (this.client && e.visible && (e.lastSent?.cols !== cols || e.lastSent?.rows !== rows)) {
       e.lastSent = { cols, rows };
       this.client.call('resize', { sessionId: e.sessionId, cols, rows }).catch(() => {});
     }
-  }
-
-  /** The size of one character cell: xterm's own measure when available, else a measured run of glyphs. */
-  private cellSize(e: Entry): { width: number; height: number } | null {
-    const dims = (e.term as unknown as { _core?: { _renderService?: { dimensions?: { css?: { cell?: { width: number; height: number } } } } } })._core
-      ?._renderService?.dimensions?.css?.cell;
-    if (dims && dims.width > 0 && dims.height > 0) return dims;
-    if (this.cell) return this.cell;
-    const probe = document.createElement('span');
-    probe.style.cssText = `position:absolute;visibility:hidden;white-space:pre;font-family:${FONT_FAMILY};font-size:${FONT_SIZE}px;line-height:normal`;
-    probe.textContent = 'W'.repeat(64);
-    document.body.appendChild(probe);
-    const rect = probe.getBoundingClientRect();
-    probe.remove();
-    if (!rect.width) return null;
-    this.cell = { width: rect.width / 64, height: Math.ceil(FONT_SIZE * LINE_HEIGHT * 1.2) };
-    return this.cell;
   }
 }
 
@@ -363,6 +477,7 @@ export const terminals = new TerminalManager(engine, {
   onFocus: (id) => {
     if (useStore.getState().focusedId !== id) useStore.getState().focus(id);
   },
+  openLink: (url) => platform.openExternal(url),
 });
 
 /** Disposes the terminals of sessions that leave the view (another run is shown); returns the unsubscribe. */

@@ -30,7 +30,9 @@ function download(name: string, text: string): void {
 export function ReviewPanel() {
   const sessions = useStore(useShallow(selectCurrentSessions));
   const queue = sessions.filter((s) => s.status === 'done');
-  const [picked, setPicked] = useState<string | null>(null);
+  // Kept in the store: a tile menu or the palette can open the panel on a session.
+  const picked = useStore((s) => s.reviewPick);
+  const setPicked = useStore((s) => s.setReviewPick);
   const current: SessionInfo | undefined = sessions.find((s) => s.id === picked) ?? queue[0] ?? sessions[0];
   const sessionId = current?.id ?? null;
 

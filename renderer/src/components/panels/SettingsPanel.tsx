@@ -2,6 +2,8 @@
 // shipped prices), default budgets and the reference model. Everything goes through the engine's `settings`,
 // `saveSettings` and `setProviderKey` commands; in the desktop app a key is also handed to the bridge (kept encrypted).
 import { useCallback, useEffect, useState } from 'react';
+import { InterfaceSettings } from './InterfaceSettings.tsx';
+import { applyUi } from '../../prefs.ts';
 import { KNOWN_PROVIDER_KEYS, type Settings, type SettingsView } from '../../../../electron/shared/contract.ts';
 import { settings as settingsApi } from '../../api/index.ts';
 import { platform } from '../../platform/index.ts';
@@ -300,6 +302,15 @@ export function SettingsPanel() {
           </button>
         </div>
       </section>
+      <InterfaceSettings
+        settings={view.settings}
+        busy={busy}
+        save={(s, what) =>
+          void run(what, async () => {
+            applyUi((await settingsApi.save(s)).ui);
+          })
+        }
+      />
     </div>
   );
 }

@@ -1,0 +1,39 @@
+// Settings → Interface applied to the window: terminal font size, screen-reader mode, grid scrollback, the theme
+// (following the OS unless chosen) and the user's keybindings. Loaded at every connect and after every save.
+import type { UiSettings } from '../../electron/shared/contract.ts';
+import { settings as settingsApi } from './api/index.ts';
+import { applyKeybindings } from './keys/index.ts';
+import { terminals } from './terminal/index.ts';
+
+let chosen: UiSettings['theme'] = 'system';
+const media = typeof window !== 'undefined' && window.matchMedia ? window.matchMedia('(prefers-color-scheme: light)') : null;
+
+function effectiveTheme(): 'dark' | 'light' {
+  if (chosen === 'dark' || chosen === 'light') return chosen;
+  return media?.matches ? 'light' : 'dark';
+}
+
+function applyTheme(): void {
+  const t = effectiveTheme();
+  document.documentElement.dataset.theme = t;
+  terminals.setPrefs({ theme: t });
+}
+media?.addEventListener('change', applyTheme);
+
+/** Applies the interface settings; answers the keybinding overrides that could not apply (for the Settings panel). */
+export function applyUi(ui: UiSettings | undefined): string[] {
+  const u = ui ?? {};
+  chosen = u.theme ?? 'system';
+  terminals.setPrefs({ fontSize: u.terminalFontSize ?? 12, screenReader: u.screenReader ?? false, gridScrollback: u.gridScrollback ?? 1000 });
+  applyTheme();
+  return applyKeybindings(u.keybindings);
+}
+
+/** Loads settings and applies their interface part (at connect). */
+export async function loadUi(): Promise<void> {
+  try {
+    applyUi((await settingsApi.load()).settings.ui);
+  } catch {
+    applyTheme();
+  }
+}
