@@ -52,6 +52,12 @@ export const FileDiff = z.object({
   note: z.string().nullable(),
   /** Unified diff text. */
   diff: z.string(),
+  /**
+   * The whole file before and after (text files up to 256 KB each; null for an added / deleted side): the viewer
+   * highlights with full context and expands unchanged regions from them. Absent when too large or binary.
+   */
+  oldText: z.string().nullable().optional(),
+  newText: z.string().nullable().optional(),
 });
 export type FileDiff = z.infer<typeof FileDiff>;
 

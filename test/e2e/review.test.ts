@@ -62,6 +62,8 @@ describe('conflicts and review panels', () => {
     const compare = panel.getByTestId('conflict-compare');
     await compare.waitFor({ state: 'visible', timeout: 15_000 });
     await expect.poll(() => compare.getByTestId(/^conflict-col-/).count(), { timeout: 10_000 }).toBe(2);
+    // The diff viewer loads on first use.
+    await expect.poll(() => compare.textContent(), { timeout: 15_000 }).not.toContain('Loading the diff viewer');
     const col1 = (await compare.getByTestId('conflict-col-1').textContent()) ?? '';
     const col2 = (await compare.getByTestId('conflict-col-2').textContent()) ?? '';
     expect(col1).toContain('slot 1');

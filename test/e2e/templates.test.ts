@@ -53,7 +53,8 @@ describe('launch dialog: templates', () => {
     const result = dialog.getByTestId('launch-save-result');
     await expect.poll(async () => (await result.textContent()) ?? '', { timeout: 10_000 }).toContain(file);
     expect(await result.getAttribute('data-ok')).toBe('true');
-    expect(readFileSync(file, 'utf8')).toBe(template(repo));
+    // Saved with the editor's schema line first (the schema is written beside the templates folder).
+    expect(readFileSync(file, 'utf8')).toBe(`# yaml-language-server: $schema=../template.schema.json\n${template(repo)}`);
     await screenshot(page, 'templates-1-saved');
     await dialog.getByRole('button', { name: 'Cancel' }).click();
     await dialog.waitFor({ state: 'hidden', timeout: 10_000 });
@@ -66,7 +67,7 @@ describe('launch dialog: templates', () => {
     const select = dialog.getByTestId('launch-template-select');
     await expect.poll(() => select.locator('option', { hasText: 'e2e saved' }).count(), { timeout: 10_000 }).toBe(1);
     await select.selectOption({ label: 'e2e saved' });
-    await expect.poll(() => dialog.getByTestId('launch-yaml').inputValue(), { timeout: 10_000 }).toBe(template(repo));
+    await expect.poll(() => dialog.getByTestId('launch-yaml').inputValue(), { timeout: 10_000 }).toBe(`# yaml-language-server: $schema=../template.schema.json\n${template(repo)}`);
     await dialog.getByTestId('launch-submit').click();
     await dialog.waitFor({ state: 'hidden', timeout: 30_000 });
 

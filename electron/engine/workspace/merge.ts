@@ -54,7 +54,7 @@ export async function fileDiff(worktree: string, baseCommit: string, path: strin
     return { path: entry.path, binary: true, truncated: false, note, diff };
   }
   const total = Buffer.byteLength(diff);
-  if (total <= maxBytes) return { path: entry.path, binary: false, truncated: false, note: null, diff };
+  if (total <= maxBytes) return { path: entry.path, binary: false, truncated: false, note: null, diff, ...(await fullTexts(worktree, entry)) };
   let cut = Buffer.from(diff).subarray(0, maxBytes).toString('utf8');
   const nl = cut.lastIndexOf('\n');
   cut = nl >= 0 ? cut.slice(0, nl + 1) : '';
@@ -66,6 +66,19 @@ export async function fileDiff(worktree: string, baseCommit: string, path: strin
     note: `diff truncated at ${formatBytes(maxBytes)} (of ${formatBytes(total)})`,
     diff: cut,
   };
+}
+
+const MAX_FULL_TEXT = 256 * 1024;
+
+/** Both sides of a text file, for highlighting with context and expanding unchanged lines; {} when one is too large. */
+async function fullTexts(worktree: string, e: { oldSha: string; newSha: string }): Promise<{ oldText?: string | null; newText?: string | null }> {
+  const shas = [e.oldSha, e.newSha].filter((s) => !ZERO.test(s));
+  if (shas.length === 0) return {};
+  const sizes = (await run(worktree, ['cat-file', '--batch-check=%(objectsize)'], { input: `${shas.join('\n')}\n` })).split('\n').filter(Boolean).map(Number);
+  if (sizes.some((n) => !(n <= MAX_FULL_TEXT))) return {};
+  const blob = (sha: string) => (ZERO.test(sha) ? Promise.resolve(null) : run(worktree, ['cat-file', 'blob', sha], { what: `file contents ${sha}` }));
+  const [oldText, newText] = await Promise.all([blob(e.oldSha), blob(e.newSha)]);
+  return { oldText, newText };
 }
 
 /** The whole session (committed and not) as a binary-safe patch that `git apply` takes on the base commit. */

@@ -4,7 +4,7 @@ import { useEffect, useState } from 'react';
 import type { ConflictWarning, PathDiff } from '../../../../electron/shared/contract.ts';
 import { review } from '../../api/index.ts';
 import { useStore } from '../../state/index.ts';
-import { DiffView } from './DiffView.tsx';
+import { DiffView } from './LazyDiff.tsx';
 
 const EMPTY: ConflictWarning[] = [];
 

@@ -1,146 +1,153 @@
-// A unified diff rendered as unified or split (old | new) rows, with a tiny regex highlighter (keywords, strings,
-// comments, numbers). Shared by the Review and Conflicts panels.
-import type { ReactNode } from 'react';
+// A file's diff in the Review and Conflicts panels, drawn by @git-diff-view/react (GitHub-style unified and split
+// views; highlight.js through lowlight, language from the file name; word-level changes marked). With both whole files
+// (the engine sends them up to 256 KB) it highlights with full context — multi-line comments and strings right — and
+// folds unchanged regions behind "expand". A large diff (over LARGE lines) is cut into chunks that mount only near the
+// viewport, so a 5 000-line file never renders in one long task.
+import { useEffect, useMemo, useRef, useState } from 'react';
+import { DiffModeEnum, DiffView as GitDiffView } from '@git-diff-view/react';
+import '@git-diff-view/react/styles/diff-view-pure.css';
 import type { FileDiff } from '../../../../electron/shared/contract.ts';
 
 export type DiffMode = 'unified' | 'split';
 
-interface Line {
-  kind: 'add' | 'del' | 'ctx' | 'hunk' | 'meta';
-  text: string;
-  oldNo: number | null;
-  newNo: number | null;
+/** Diff lines above which the view is chunked and lazy. */
+export const LARGE = 200;
+/** Lines per lazily mounted chunk of a large diff. */
+export const CHUNK = 20;
+const ROW_PX = 20;
+
+/** The file header (diff --git … +++ …) and its hunks, each hunk as its header and lines. */
+export function splitHunks(diff: string): { header: string; hunks: { head: string; lines: string[] }[] } {
+  const lines = diff.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  const first = lines.findIndex((l) => l.startsWith('@@'));
+  const header = (first === -1 ? lines : lines.slice(0, first)).join('\n');
+  const hunks: { head: string; lines: string[] }[] = [];
+  if (first !== -1)
+    for (const l of lines.slice(first)) {
+      if (l.startsWith('@@')) hunks.push({ head: l, lines: [] });
+      else hunks.at(-1)!.lines.push(l);
+    }
+  return { header, hunks };
 }
 
-export function parseDiff(diff: string): Line[] {
-  const out: Line[] = [];
-  let o = 0;
-  let n = 0;
-  let inHunk = false;
-  for (const raw of diff.split('\n')) {
-    const h = /^@@ -(\d+)(?:,\d+)? \+(\d+)(?:,\d+)? @@/.exec(raw);
-    if (h) {
-      o = Number(h[1]);
-      n = Number(h[2]);
-      inHunk = true;
-      out.push({ kind: 'hunk', text: raw, oldNo: null, newNo: null });
-    } else if (!inHunk || raw.startsWith('diff --git')) {
-      inHunk = false;
-      if (raw) out.push({ kind: 'meta', text: raw, oldNo: null, newNo: null });
-    } else if (raw.startsWith('+')) out.push({ kind: 'add', text: raw.slice(1), oldNo: null, newNo: n++ });
-    else if (raw.startsWith('-')) out.push({ kind: 'del', text: raw.slice(1), oldNo: o++, newNo: null });
-    else if (raw.startsWith('\\')) out.push({ kind: 'meta', text: raw, oldNo: null, newNo: null });
-    else if (raw.startsWith(' ')) out.push({ kind: 'ctx', text: raw.slice(1), oldNo: o++, newNo: n++ });
-  }
-  return out;
-}
-
-const KEYWORDS =
-  'abstract|as|async|await|break|case|catch|class|const|continue|def|default|delete|do|elif|else|enum|export|extends|false|finally|fn|for|from|func|function|if|impl|import|in|instanceof|interface|let|match|new|nil|none|null|package|private|protected|public|return|self|static|struct|super|switch|this|throw|true|try|type|typeof|undefined|use|var|void|while|with|yield';
-const TOKEN = new RegExp(
-  `(\\/\\/.*$|#.*$|\\/\\*.*?\\*\\/)|("(?:[^"\\\\]|\\\\.)*"|'(?:[^'\\\\]|\\\\.)*'|\`(?:[^\`\\\\]|\\\\.)*\`)|\\b(${KEYWORDS})\\b|\\b(\\d+(?:\\.\\d+)?)\\b`,
-  'g',
-);
-
-/** Keywords, strings, comments and numbers of one line as spans (line-local: a multi-line comment is not tracked). */
-export function highlight(text: string): ReactNode[] {
-  const out: ReactNode[] = [];
-  let last = 0;
-  let i = 0;
-  for (const m of text.matchAll(TOKEN)) {
-    const at = m.index ?? 0;
-    if (at > last) out.push(text.slice(last, at));
-    const cls = m[1] ? 'review-hl-com' : m[2] ? 'review-hl-str' : m[3] ? 'review-hl-kw' : 'review-hl-num';
-    out.push(
-      <span key={i++} className={cls}>
-        {m[0]}
-      </span>,
-    );
-    last = at + m[0].length;
-  }
-  if (last < text.length) out.push(text.slice(last));
-  return out;
-}
-
-function Code({ text }: { text: string }) {
-  return <span className="review-code">{highlight(text)}</span>;
-}
-
-function UnifiedRows({ lines }: { lines: Line[] }) {
-  return (
-    <>
-      {lines.map((l, i) =>
-        l.kind === 'hunk' || l.kind === 'meta' ? (
-          <div key={i} className={`review-line review-${l.kind}`}>
-            <span className="review-no" />
-            <span className="review-no" />
-            <span className="review-code">{l.text}</span>
-          </div>
-        ) : (
-          <div key={i} className={`review-line review-${l.kind}`}>
-            <span className="review-no">{l.oldNo ?? ''}</span>
-            <span className="review-no">{l.newNo ?? ''}</span>
-            <span className="review-sign">{l.kind === 'add' ? '+' : l.kind === 'del' ? '-' : ' '}</span>
-            <Code text={l.text} />
-          </div>
-        ),
-      )}
-    </>
-  );
-}
-
-/** Split rows: runs of removed lines paired with the following run of added lines. */
-function SplitRows({ lines }: { lines: Line[] }) {
-  const rows: { left: Line | null; right: Line | null; full?: Line }[] = [];
-  for (let i = 0; i < lines.length; ) {
-    const l = lines[i]!;
-    if (l.kind === 'hunk' || l.kind === 'meta') {
-      rows.push({ left: null, right: null, full: l });
-      i++;
-    } else if (l.kind === 'ctx') {
-      rows.push({ left: l, right: l });
-      i++;
-    } else {
-      const dels: Line[] = [];
-      const adds: Line[] = [];
-      while (i < lines.length && lines[i]!.kind === 'del') dels.push(lines[i++]!);
-      while (i < lines.length && lines[i]!.kind === 'add') adds.push(lines[i++]!);
-      for (let k = 0; k < Math.max(dels.length, adds.length); k++) rows.push({ left: dels[k] ?? null, right: adds[k] ?? null });
+/**
+ * A large diff as several small valid diffs of at most `size` lines each: long hunks are cut, each piece with its own
+ * @@ header (start lines and counts recomputed), so each chunk can be drawn on its own.
+ */
+export function chunkDiff(diff: string, size = CHUNK): string[] {
+  const { header, hunks } = splitHunks(diff);
+  const out: string[] = [];
+  for (const h of hunks) {
+    const m = /^@@ -(\d+)(?:,\d+)? \+(\d+)(?:,\d+)? @@(.*)$/.exec(h.head);
+    if (!m) continue;
+    let oldAt = Number(m[1]);
+    let newAt = Number(m[2]);
+    for (let i = 0; i < h.lines.length; i += size) {
+      const part = h.lines.slice(i, i + size);
+      const oldN = part.filter((l) => l.startsWith('-') || l.startsWith(' ')).length;
+      const newN = part.filter((l) => l.startsWith('+') || l.startsWith(' ')).length;
+      // An empty side starts at the line before (git's convention for a count of 0).
+      const os = oldN === 0 ? Math.max(0, oldAt - 1) : oldAt;
+      const ns = newN === 0 ? Math.max(0, newAt - 1) : newAt;
+      out.push(`${header}\n@@ -${os},${oldN} +${ns},${newN} @@${i === 0 ? m[3] : ''}\n${part.join('\n')}\n`);
+      oldAt += oldN;
+      newAt += newN;
     }
   }
-  const side = (l: Line | null, no: number | null | undefined) => (
-    <>
-      <span className={`review-no review-${l ? l.kind : 'empty'}`}>{no ?? ''}</span>
-      <span className={`review-half review-${l ? l.kind : 'empty'}`}>{l ? <Code text={l.text} /> : null}</span>
-    </>
-  );
+  return out;
+}
+
+function themeNow(): 'light' | 'dark' {
+  return document.documentElement.dataset.theme === 'light' ? 'light' : 'dark';
+}
+
+/** Re-renders when Settings or the OS switch the theme. */
+function useTheme(): 'light' | 'dark' {
+  const [theme, setTheme] = useState(themeNow);
+  useEffect(() => {
+    const mo = new MutationObserver(() => setTheme(themeNow()));
+    mo.observe(document.documentElement, { attributes: true, attributeFilter: ['data-theme'] });
+    return () => mo.disconnect();
+  }, []);
+  return theme;
+}
+
+function View({ path, hunks, oldText, newText, mode }: { path: string; hunks: string[]; oldText?: string | null; newText?: string | null; mode: DiffMode }) {
+  const theme = useTheme();
   return (
-    <>
-      {rows.map((r, i) =>
-        r.full ? (
-          <div key={i} className={`review-line review-${r.full.kind}`}>
-            <span className="review-code">{r.full.text}</span>
-          </div>
-        ) : (
-          <div key={i} className="review-line review-split-row">
-            {side(r.left, r.left?.oldNo)}
-            {side(r.right, r.right?.newNo)}
-          </div>
-        ),
-      )}
-    </>
+    <GitDiffView
+      data={{ oldFile: { fileName: path, content: oldText ?? null }, newFile: { fileName: path, content: newText ?? null }, hunks }}
+      diffViewMode={mode === 'split' ? DiffModeEnum.Split : DiffModeEnum.Unified}
+      diffViewTheme={theme}
+      diffViewHighlight
+      diffViewWrap={false}
+      diffViewFontSize={12}
+    />
+  );
+}
+
+// Chunks that came near the viewport mount one per animation frame (several at once would be one long task).
+const pending: (() => void)[] = [];
+let pumping = false;
+function mountSoon(mount: () => void): void {
+  pending.push(mount);
+  if (pumping) return;
+  pumping = true;
+  const pump = () => {
+    pending.shift()?.();
+    if (pending.length) requestAnimationFrame(pump);
+    else pumping = false;
+  };
+  requestAnimationFrame(pump);
+}
+
+/** One chunk of a large diff: a placeholder of its height until it comes near the viewport, then the diff. */
+function LazyChunk({ path, diff, lines, mode, root }: { path: string; diff: string; lines: number; mode: DiffMode; root: React.RefObject<HTMLDivElement | null> }) {
+  const ref = useRef<HTMLDivElement>(null);
+  const [near, setNear] = useState(false);
+  useEffect(() => {
+    const el = ref.current;
+    if (!el) return;
+    // The diff box scrolls: chunks within 800 px of its visible part are drawn.
+    let queued = false;
+    let live = true;
+    const io = new IntersectionObserver(
+      (r) => {
+        if (queued || !r.some((x) => x.isIntersecting)) return;
+        queued = true;
+        io.disconnect();
+        mountSoon(() => live && setNear(true));
+      },
+      { root: root.current, rootMargin: '800px 0px' },
+    );
+    io.observe(el);
+    return () => {
+      live = false;
+      io.disconnect();
+    };
+  }, []);
+  return (
+    <div ref={ref} className="diff-chunk" data-mounted={near} style={near ? undefined : { height: (lines + 1) * ROW_PX }}>
+      {near && <View path={path} hunks={[diff]} mode={mode} />}
+    </div>
   );
 }
 
 export function DiffView({ diff, mode = 'unified', testId }: { diff: FileDiff; mode?: DiffMode; testId?: string }) {
-  const lines = parseDiff(diff.diff);
+  const lineCount = useMemo(() => diff.diff.split('\n').length, [diff.diff]);
+  const chunks = useMemo(() => (lineCount > LARGE ? chunkDiff(diff.diff) : null), [diff.diff, lineCount]);
+  const hasText = !diff.binary && diff.diff.includes('\n@@');
+  const box = useRef<HTMLDivElement>(null);
   return (
-    <div className="review-diff" data-testid={testId}>
+    <div className="review-diff" ref={box} data-testid={testId} data-chunks={chunks?.length ?? 0}>
       {diff.binary && <div className="review-note">Binary file — no text diff.</div>}
       {diff.note && <div className="review-note">{diff.note}</div>}
       {diff.truncated && <div className="review-note">Diff truncated — export the patch for the whole change.</div>}
       {!diff.binary && !diff.diff && !diff.note && <div className="review-note">No changes.</div>}
-      {lines.length > 0 && (mode === 'split' ? <SplitRows lines={lines} /> : <UnifiedRows lines={lines} />)}
+      {hasText && !chunks && <View key={mode} path={diff.path} hunks={[diff.diff]} oldText={diff.oldText} newText={diff.newText} mode={mode} />}
+      {hasText &&
+        chunks?.map((c, i) => <LazyChunk key={`${mode}-${i}`} path={diff.path} diff={c} lines={c.split('\n').length} mode={mode} root={box} />)}
     </div>
   );
 }

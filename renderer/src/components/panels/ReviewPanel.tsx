@@ -6,7 +6,7 @@ import type { FileDiff, SessionInfo } from '../../../../electron/shared/contract
 import { EngineRequestError } from '../../../../electron/shared/client.ts';
 import { review } from '../../api/index.ts';
 import { loadChanges, selectCurrentSessions, useStore } from '../../state/index.ts';
-import { DiffView, type DiffMode } from './DiffView.tsx';
+import { DiffView, type DiffMode } from './LazyDiff.tsx';
 
 type Result = { ok: boolean; text: string; code?: string } | null;
 
