@@ -1,5 +1,5 @@
 // The Spend panel: per-session meter rows (dollars, tokens, savings, speed, budget with an inline raise), the last
-// upstream error, a total equal to the header's, a cumulative-spend chart (inline SVG, from the run's ledger and the
+// upstream error, a total equal to the header's, a cumulative-spend chart (uPlot, from the run's ledger and the
 // live updates since) and a link to the run's ledger as CSV.
 import { useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
@@ -9,54 +9,13 @@ import { selectCurrentSessions, useStore } from '../../state/index.ts';
 import { STATUS_LABEL, pct, usd } from '../format.ts';
 import { HeldActions } from '../Held.tsx';
 import { GovernorKeys } from './GovernorKeys.tsx';
+import { COLORS, SpendChart } from './SpendChart.tsx';
 
-const COLORS = ['#6ea8fe', '#f6c177', '#9ccfd8', '#eb6f92', '#a6e3a1', '#c4a7e7', '#f5a97f', '#7dc4e4', '#ee99a0', '#b7bdf8'];
 
 function tokens(n: number): string {
   if (n >= 1e6) return `${(n / 1e6).toFixed(n >= 1e7 ? 1 : 2)}M`;
   if (n >= 1e3) return `${(n / 1e3).toFixed(n >= 1e4 ? 0 : 1)}k`;
   return String(n);
-}
-
-function SpendChart({ sessions }: { sessions: SessionInfo[] }) {
-  const history = useStore((s) => s.history);
-  const W = 400;
-  const H = 110;
-  const P = 4;
-  const series = sessions.map((s) => ({ slot: s.slot, points: history.get(s.id) ?? [] })).filter((x) => x.points.length > 0);
-  if (series.length === 0) return <div className="spend-chart-empty dim">No spend yet.</div>;
-  const now = Date.now();
-  let t0 = Infinity;
-  let max = 0;
-  for (const s of series) {
-    t0 = Math.min(t0, s.points[0]!.t);
-    for (const p of s.points) max = Math.max(max, p.usd);
-  }
-  const t1 = Math.max(now, t0 + 1000);
-  const x = (t: number) => P + ((t - t0) / (t1 - t0)) * (W - 2 * P);
-  const y = (v: number) => H - P - (max > 0 ? (v / max) * (H - 2 * P) : 0);
-  return (
-    <svg className="spend-chart" data-testid="spend-chart" viewBox={`0 0 ${W} ${H}`} preserveAspectRatio="none" role="img" aria-label="Cumulative spend per session">
-      <line x1={P} y1={H - P} x2={W - P} y2={H - P} className="spend-chart-axis" />
-      {series.map((s) => {
-        const color = COLORS[(s.slot - 1) % COLORS.length];
-        // A step line: spend holds until the next update, and holds until now after the last.
-        let d = '';
-        s.points.forEach((p, i) => {
-          d += i === 0 ? `M${x(p.t).toFixed(1)},${y(p.usd).toFixed(1)}` : `H${x(p.t).toFixed(1)}V${y(p.usd).toFixed(1)}`;
-        });
-        d += `H${x(t1).toFixed(1)}`;
-        return (
-          <path key={s.slot} d={d} data-testid={`spend-line-${s.slot}`} data-points={s.points.length} fill="none" stroke={color} strokeWidth={1.5} vectorEffect="non-scaling-stroke">
-            <title>{`session ${s.slot}: ${usd(s.points[s.points.length - 1]!.usd)}`}</title>
-          </path>
-        );
-      })}
-      <text x={P + 2} y={P + 9} className="spend-chart-label">
-        {usd(max)}
-      </text>
-    </svg>
-  );
 }
 
 function RaiseBudget({ session, spend }: { session: SessionInfo; spend: SessionSpend }) {
