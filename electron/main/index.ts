@@ -125,9 +125,19 @@ function registerHelpers(): void {
     const r = await dialog.showOpenDialog(win, { properties: ['openDirectory'] });
     return r.canceled ? null : (r.filePaths[0] ?? null);
   });
-  ipcMain.handle(IpcChannels.notify, (e, title: unknown, body: unknown) => {
+  ipcMain.handle(IpcChannels.notify, (e, title: unknown, body: unknown, sessionId: unknown) => {
     if (!trusted(e) || typeof title !== 'string' || typeof body !== 'string') return;
-    new Notification({ title, body }).show();
+    const n = new Notification({ title, body });
+    // A click brings the window up on that session's tile.
+    n.on('click', () => {
+      reopen();
+      if (typeof sessionId === 'string') win?.webContents.send(IpcChannels.focusSession, sessionId);
+    });
+    n.show();
+  });
+  ipcMain.handle(IpcChannels.badge, (e, count: unknown) => {
+    if (!trusted(e) || typeof count !== 'number' || !Number.isInteger(count) || count < 0) return;
+    app.setBadgeCount(count);
   });
   ipcMain.handle(IpcChannels.openPath, async (e, path: unknown) => {
     if (!trusted(e)) return 'refused';

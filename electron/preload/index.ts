@@ -5,7 +5,15 @@ import { IpcChannels, type DesktopBridge } from '../shared/ipc.ts';
 const bridge: DesktopBridge = {
   endpoint: () => ipcRenderer.invoke(IpcChannels.endpoint),
   pickFolder: () => ipcRenderer.invoke(IpcChannels.pickFolder),
-  notify: (title, body) => ipcRenderer.invoke(IpcChannels.notify, title, body),
+  notify: (title, body, sessionId) => ipcRenderer.invoke(IpcChannels.notify, title, body, sessionId),
+  setBadge: (count) => ipcRenderer.invoke(IpcChannels.badge, count),
+  onFocusSession: (cb) => {
+    const listener = (_e: unknown, id: unknown) => {
+      if (typeof id === 'string') cb(id);
+    };
+    ipcRenderer.on(IpcChannels.focusSession, listener);
+    return () => void ipcRenderer.off(IpcChannels.focusSession, listener);
+  },
   openPath: (path) => ipcRenderer.invoke(IpcChannels.openPath, path),
   setProviderKey: (name, value) => ipcRenderer.invoke(IpcChannels.setProviderKey, name, value),
   restartEngine: () => ipcRenderer.invoke(IpcChannels.restartEngine),

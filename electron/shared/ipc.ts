@@ -9,6 +9,9 @@ export const IpcChannels = {
   /** main → page: run an app command (a menu item was picked). */
   command: 'flotilla:command',
   panel: 'flotilla:panel',
+  /** main → page: a notification was clicked; focus that session's tile. */
+  focusSession: 'flotilla:focus-session',
+  badge: 'flotilla:badge',
   setPanel: 'flotilla:set-panel',
 } as const;
 
@@ -23,7 +26,11 @@ export type { EngineEndpoint };
 export interface DesktopBridge {
   endpoint(): Promise<EngineEndpoint | null>;
   pickFolder(): Promise<string | null>;
-  notify(title: string, body: string): Promise<void>;
+  /** An OS notification; a click on it brings the window up and focuses `sessionId`'s tile. */
+  notify(title: string, body: string, sessionId?: string): Promise<void>;
+  /** Sessions that need you: the dock / taskbar badge. */
+  setBadge(count: number): Promise<void>;
+  onFocusSession(cb: (sessionId: string) => void): () => void;
   openPath(path: string): Promise<string>;
   setProviderKey(name: string, value: string): Promise<boolean>;
   /** Starts the data dir's engine again after it died (the page reloads on the new engine). */

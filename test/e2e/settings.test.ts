@@ -4,8 +4,10 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import type { Engine } from '../../electron/engine/engine.ts';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { makeRepo } from '../fixtures/repo.ts';
-import { ensureUiBuilt, launchBrowser, launchFromUi, openDashboard, screenshot, startEngine, type Dashboard } from './fixtures.ts';
+import { ensureUiBuilt, focusedTerminal, launchBrowser, launchFromUi, openDashboard, screenshot, startEngine, type Dashboard } from './fixtures.ts';
 
 let browser: Browser;
 const engines: Engine[] = [];
@@ -83,32 +85,44 @@ describe('settings panel', () => {
     expect(dash.errors).toEqual([]);
   }, 60_000);
 
-  it('shows a "needs you" notice when a session asks a question', async () => {
+  it('a "needs you" notice only for a tile out of sight; clicking it shows that run and focuses the tile', async () => {
     const engine = await startEngine();
     engines.push(engine);
     const dash = await openDashboard(browser, engine);
     dashboards.push(dash);
     const { page } = dash;
-
-    const agent = "process.stdout.write('Proceed? [y/n] '); process.stdin.once('data', () => process.exit(0));";
-    await launchFromUi(
-      page,
-      `
-name: e2e notice
-repo: ${makeRepo()}
-agent: { preset: shell, command: node, args: ["-e", ${JSON.stringify(agent)}] }
+    const repo = makeRepo();
+    // Asks once the file 'go' exists (the test creates it when the asker's run is no longer on screen).
+    const asker = "const fs = require('fs'); const t = setInterval(() => { if (fs.existsSync('go')) { clearInterval(t); process.stdout.write('Proceed? [y/n] '); process.stdin.once('data', () => process.exit(0)); } }, 50);";
+    const ask = (name: string) => `
+name: ${name}
+repo: ${repo}
+agent: { preset: shell, command: node, args: ["-e", ${JSON.stringify(asker)}] }
 provider: { preset: custom, baseUrl: "http://127.0.0.1:9" }
-`,
-    );
+`;
+    // A tile on screen in a focused window asks: its tile says so, no notice.
+    await launchFromUi(page, ask('e2e visible'));
     await page.getByTestId('tile-1').waitFor({ state: 'visible', timeout: 30_000 });
-    await expect.poll(() => engine.registry.listSessions()[0]?.status, { timeout: 30_000, message: 'engine: session needs you' }).toBe('needs_you');
+    const visible = engine.registry.listSessions()[0]!;
+    writeFileSync(join(visible.worktree, 'go'), '');
+    await expect.poll(() => engine.registry.sessionInfo(visible.id).status, { timeout: 30_000 }).toBe('needs_you');
+    await expect.poll(() => page.getByTestId('tile-1').getAttribute('data-status'), { timeout: 10_000 }).toBe('needs_you');
+    expect(await page.getByTestId('notice').count()).toBe(0);
+
+    // A run that is not on screen (another was launched after it) asks: a notice.
+    const hidden = await engine.call('launch', { templateText: ask('e2e hidden') });
+    await launchFromUi(page, ask('e2e shown'));
+    await expect.poll(() => page.getByTestId('run-picker').locator('option:checked').textContent(), { timeout: 15_000 }).toContain('e2e shown');
+    writeFileSync(join(hidden.sessions[0]!.worktree, 'go'), '');
     const notice = page.getByTestId('notice').filter({ hasText: /needs you/i });
-    await notice.first().waitFor({ state: 'visible', timeout: 10_000 });
+    await notice.first().waitFor({ state: 'visible', timeout: 30_000 });
     await screenshot(page, 'settings-3-notice');
 
-    // Clicking the notice focuses the tile and dismisses the notice.
+    // Clicking it shows that run and focuses the tile; the notice goes.
     await notice.first().click();
     await expect.poll(() => notice.count(), { timeout: 5_000 }).toBe(0);
+    await expect.poll(() => page.getByTestId('run-picker').inputValue(), { timeout: 5_000 }).toBe(hidden.run.id);
+    await expect.poll(() => focusedTerminal(page), { timeout: 5_000 }).toBe('terminal-1');
     expect(dash.errors).toEqual([]);
-  }, 60_000);
+  }, 90_000);
 });

@@ -161,6 +161,7 @@ export function App() {
 
   useEffect(() => {
     document.title = waiting > 0 ? `(${waiting}) Flotilla` : 'Flotilla';
+    platform.setBadge(waiting);
   }, [waiting]);
 
   useEffect(() => {

@@ -1,14 +1,33 @@
 // Notifications when a session starts needing you (a question, a refused request, a request held over budget), ends
-// (done / failed), or passes 80 % of a budget — only for what happens after the page loaded. In the desktop app: the OS notification (see platform/); in a browser: a notice stack at the bottom right,
-// each notice focuses its tile when clicked and goes away by itself after a few seconds.
+// (done / failed), or passes 80 % of a budget — only for what happens after the page loaded, and none for a tile that is
+// on screen in a focused window (its tile says it already). In the desktop app: the OS notification (see platform/),
+// whose click brings the window up on that tile; in a browser: a stack of at most three notices at the bottom right,
+// each focusing its tile (switching to its run) when clicked and fading out by itself after a few seconds.
 import { useEffect, useState } from 'react';
 import type { SessionInfo, SessionStatus } from '../../../electron/shared/contract.ts';
 import { platform } from '../platform/index.ts';
 import { useStore } from '../state/index.ts';
+import { focusSession } from '../keys/index.ts';
 
 const NOTIFY: readonly SessionStatus[] = ['needs_you', 'rejected', 'over_budget', 'done', 'failed'];
 const DISMISS_MS = 8_000;
-const MAX_NOTICES = 5;
+const MAX_NOTICES = 3;
+
+/** Its tile is on screen in a window the user is looking at (the grid shows every tile of the current run). */
+function tileInSight(sessionId: string): boolean {
+  const st = useStore.getState();
+  const s = st.sessions.get(sessionId);
+  return !!s && s.runId === st.currentRunId && document.visibilityState === 'visible' && document.hasFocus();
+}
+
+/** Shows the session's tile: its run in the grid, the keyboard in its terminal. */
+export function showSession(sessionId: string): void {
+  const st = useStore.getState();
+  const s = st.sessions.get(sessionId);
+  if (!s) return;
+  if (st.currentRunId !== s.runId) st.setCurrentRun(s.runId);
+  focusSession(sessionId);
+}
 
 interface Notice {
   key: number;
@@ -38,7 +57,6 @@ let nextKey = 1;
 
 export function Notifications() {
   const [notices, setNotices] = useState<Notice[]>([]);
-  const focus = useStore((s) => s.focus);
 
   useEffect(() => {
     // Sessions already known (at load or at the first listSessions) are a baseline, not transitions.
@@ -48,7 +66,8 @@ export function Notifications() {
     const timers = new Set<ReturnType<typeof setTimeout>>();
 
     const show = (sessionId: string, status: SessionStatus, title: string, body: string) => {
-      if (platform.notify(title, body)) return;
+      if (tileInSight(sessionId)) return;
+      if (platform.notify(title, body, sessionId)) return;
       const notice: Notice = { key: nextKey++, sessionId, status, title, body };
       setNotices((list) => [...list.filter((n) => n.sessionId !== sessionId), notice].slice(-MAX_NOTICES));
       const t = setTimeout(() => {
@@ -79,8 +98,11 @@ export function Notifications() {
         show(s.id, s.status, title, body);
       }
     });
+    // A click on an OS notification (desktop).
+    const offClick = platform.onFocusSession(showSession);
     return () => {
       unsub();
+      offClick();
       for (const t of timers) clearTimeout(t);
     };
   }, []);
@@ -96,7 +118,7 @@ export function Notifications() {
           data-session={n.sessionId}
           title="Show this session"
           onClick={() => {
-            focus(n.sessionId);
+            showSession(n.sessionId);
             setNotices((list) => list.filter((x) => x.key !== n.key));
           }}
         >

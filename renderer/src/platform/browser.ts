@@ -12,6 +12,8 @@ export function browserPlatform(): Platform {
     },
     pickFolder: null,
     notify: () => false,
+    setBadge: () => {},
+    onFocusSession: () => () => {},
     openFolder: null,
     keyStore: 'engine',
     keepProviderKey: async () => false,

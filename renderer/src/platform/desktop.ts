@@ -7,10 +7,12 @@ export function desktopPlatform(bridge: DesktopBridge): Platform {
     kind: 'desktop',
     endpoint: () => bridge.endpoint(),
     pickFolder: () => bridge.pickFolder(),
-    notify: (title, body) => {
-      void bridge.notify(title, body).catch(() => {});
+    notify: (title, body, sessionId) => {
+      void bridge.notify(title, body, sessionId).catch(() => {});
       return true;
     },
+    setBadge: (count) => void bridge.setBadge(count).catch(() => {}),
+    onFocusSession: (cb) => bridge.onFocusSession(cb),
     openFolder: async (path) => {
       const err = await bridge.openPath(path);
       if (err) throw new Error(err);

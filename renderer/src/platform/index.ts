@@ -11,7 +11,11 @@ export interface Platform {
   /** A native folder picker, where there is one. */
   readonly pickFolder: (() => Promise<string | null>) | null;
   /** An OS notification; false when the platform has none (the page shows its own notice instead). */
-  notify(title: string, body: string): boolean;
+  notify(title: string, body: string, sessionId?: string): boolean;
+  /** The dock / taskbar badge (desktop); a browser has the window title only. */
+  setBadge(count: number): void;
+  /** A click on an OS notification asks to focus this session. */
+  onFocusSession(cb: (sessionId: string) => void): () => void;
   /** Opens a folder in the OS file manager; null when the platform cannot (the page shows the path instead). */
   readonly openFolder: ((path: string) => Promise<void>) | null;
   /**
