@@ -105,6 +105,13 @@ function computePreview(source: 'yaml' | 'path', yamlText: string, count: string
 
 export function LaunchDialog() {
   const setLaunchOpen = useStore((s) => s.setLaunchOpen);
+  const dialogRef = useRef<HTMLDialogElement>(null);
+  useEffect(() => {
+    const d = dialogRef.current;
+    const before = document.activeElement as HTMLElement | null;
+    if (d && !d.open) d.showModal();
+    return () => before?.focus?.();
+  }, []);
   const progress = useStore((s) => s.launchProgress);
   const [source, setSource] = useState<'yaml' | 'path'>('yaml');
   const [yamlText, setYamlText] = useState(SAMPLE);
@@ -254,19 +261,26 @@ export function LaunchDialog() {
 
   const slug = slugOf(preview.name ?? 'run');
   return (
-    <div
-      className="overlay"
+    // A native modal <dialog>: focus stays inside, Esc closes, the keyboard goes back where it was.
+    <dialog
+      ref={dialogRef}
+      className="dialog"
+      aria-labelledby="launch-title"
+      data-testid="launch-dialog"
+      onCancel={(e) => {
+        e.preventDefault();
+        close();
+      }}
       onMouseDown={(e) => {
         if (e.target === e.currentTarget) close();
       }}
       onKeyDown={(e) => {
-        if (e.key === 'Escape') close();
         if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) void launch();
       }}
     >
-      <div className="dialog" role="dialog" aria-label="Launch a run" data-testid="launch-dialog">
+      <div className="dialog-inner">
         <div className="dialog-head">
-          <h2>Launch a run</h2>
+          <h2 id="launch-title">Launch a run</h2>
           <div className="seg">
             <button className={source === 'yaml' ? 'on' : ''} onClick={() => setSource('yaml')}>
               Template YAML
@@ -454,6 +468,6 @@ export function LaunchDialog() {
           </button>
         </div>
       </div>
-    </div>
+    </dialog>
   );
 }
