@@ -25,6 +25,9 @@ describe('keys, palette, tile menu, runs', () => {
     await launchFromUi(page, catTemplate(makeRepo()));
     for (const slot of [1, 2, 3]) await waitForTerminal(page, slot, `cat ${slot} ready`, 30_000);
     await screenshot(page, 'keys-1-grid');
+    // Every button has an accessible name (its text or aria-label): icon buttons included.
+    const unnamed = await page.locator('button').evaluateAll((bs) => bs.filter((b) => !(b.getAttribute('aria-label') || b.textContent?.trim())).map((b) => b.outerHTML.slice(0, 80)));
+    expect(unnamed).toEqual([]);
 
     // Focus mode on slot 1 by its shortcut.
     await page.getByTestId('tile-2').click();
@@ -90,6 +93,17 @@ describe('keys, palette, tile menu, runs', () => {
     await page.getByTestId('tile-menu-restart').click();
     await expect.poll(() => status(page, 2), { timeout: 15_000 }).not.toBe('stopped');
     await waitForTerminal(page, 2, /cat 2 ready[\s\S]*cat 2 ready/, 15_000);
+
+    // Pin slot 3 to the front, drag slot 2 onto slot 3's place: the order holds after a reload.
+    const order = () => page.locator('.grid > .tile').evaluateAll((els) => els.map((e) => e.getAttribute('data-testid')));
+    await page.getByTestId('tile-menu-3').click();
+    await page.getByTestId('tile-menu-pin').click();
+    await expect.poll(order).toEqual(['tile-3', 'tile-1', 'tile-2']);
+    await page.getByTestId('tile-2').locator('.tile-head').dragTo(page.getByTestId('tile-1'));
+    await expect.poll(order).toEqual(['tile-3', 'tile-2', 'tile-1']);
+    await page.reload();
+    await page.getByTestId('tile-1').waitFor({ state: 'visible', timeout: 20_000 });
+    await expect.poll(order).toEqual(['tile-3', 'tile-2', 'tile-1']);
 
     // End the first run, start a second: the grid shows the second.
     const first = engine.registry.listRuns().find((r) => r.name === 'first run')!;

@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { selectCurrentSessions, useStore } from '../state/index.ts';
 import { Tile } from './Tile.tsx';
+import { arrange, useLayout } from '../state/layout.ts';
 import { terminals } from '../terminal/index.ts';
 
 /** Columns for n tiles in a w×h box: start from ceil(sqrt(n)) and pick the count whose cells are closest to 16:10. */
@@ -24,7 +25,10 @@ export function gridColumns(n: number, w: number, h: number): number {
 }
 
 export function Grid() {
-  const ids = useStore(useShallow((s) => selectCurrentSessions(s).map((x) => x.id)));
+  const bySlot = useStore(useShallow((s) => selectCurrentSessions(s).map((x) => x.id)));
+  const runId = useStore((s) => s.currentRunId);
+  const layout = useLayout((s) => (runId ? s.byRun[runId] : undefined));
+  const ids = arrange(bySlot, layout);
   const focusMode = useStore((s) => s.focusMode);
   const focusedId = useStore((s) => s.focusedId);
   const ref = useRef<HTMLDivElement>(null);
@@ -68,7 +72,7 @@ export function Grid() {
       style={{ gridTemplateColumns: `repeat(${cols}, minmax(0, 1fr))`, gridTemplateRows: `repeat(${rows}, minmax(0, 1fr))` }}
     >
       {ids.map((id) => (
-        <Tile key={id} sessionId={id} />
+        <Tile key={id} sessionId={id} onDropBefore={runId ? (dragged) => useLayout.getState().move(runId, ids, dragged, id) : undefined} />
       ))}
     </div>
   );

@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
 import { useStore } from '../state/index.ts';
+import { useLayout } from '../state/layout.ts';
 import { focusSession } from '../keys/index.ts';
 import { terminals } from '../terminal/index.ts';
 import { STATUS_LABEL, pct, usd } from './format.ts';
@@ -8,8 +9,13 @@ import { InterruptedActions } from './Interrupted.tsx';
 import { TileMenu } from './TileMenu.tsx';
 import { FindBar, TerminalContextMenu } from './TerminalTools.tsx';
 
-export function Tile({ sessionId, compact = false }: { sessionId: string; compact?: boolean }) {
+const DRAG_TYPE = 'application/x-flotilla-session';
+
+export function Tile({ sessionId, compact = false, onDropBefore }: { sessionId: string; compact?: boolean; onDropBefore?: (dragged: string) => void }) {
+  const [dropping, setDropping] = useState(false);
   const session = useStore((s) => s.sessions.get(sessionId));
+  const runId = session?.runId;
+  const pinned = useLayout((s) => (runId ? (s.byRun[runId]?.pinned.includes(sessionId) ?? false) : false));
   const spend = useStore((s) => s.spend.get(sessionId));
   const focused = useStore((s) => s.focusedId === sessionId);
   const focusMode = useStore((s) => s.focusMode);
@@ -34,7 +40,21 @@ export function Tile({ sessionId, compact = false }: { sessionId: string; compac
   const title = session.task ?? session.command;
   return (
     <section
-      className={`tile status-${status}${focused ? ' focused' : ''}${compact ? ' compact' : ''}`}
+      className={`tile status-${status}${focused ? ' focused' : ''}${compact ? ' compact' : ''}${dropping ? ' drop-target' : ''}`}
+      onDragOver={(e) => {
+        if (!onDropBefore || !e.dataTransfer.types.includes(DRAG_TYPE)) return;
+        e.preventDefault();
+        setDropping(true);
+      }}
+      onDragLeave={() => setDropping(false)}
+      onDrop={(e) => {
+        setDropping(false);
+        const dragged = e.dataTransfer.getData(DRAG_TYPE);
+        if (dragged && onDropBefore) {
+          e.preventDefault();
+          onDropBefore(dragged);
+        }
+      }}
       data-testid={`tile-${slot}`}
       data-session-id={sessionId}
       data-status={status}
@@ -42,8 +62,22 @@ export function Tile({ sessionId, compact = false }: { sessionId: string; compac
         if (!focused) focusSession(sessionId, compact ? true : undefined);
       }}
     >
-      <header className="tile-head" onDoubleClick={() => focusSession(sessionId, !focusMode)}>
+      <header
+        className="tile-head"
+        draggable={!!onDropBefore}
+        title={onDropBefore ? 'Drag to reorder the grid' : undefined}
+        onDragStart={(e) => {
+          e.dataTransfer.setData(DRAG_TYPE, sessionId);
+          e.dataTransfer.effectAllowed = 'move';
+        }}
+        onDoubleClick={() => focusSession(sessionId, !focusMode)}
+      >
         <span className="slot">{slot}</span>
+        {pinned && (
+          <span className="pin" title="Pinned to the front" aria-label="pinned">
+            📌
+          </span>
+        )}
         <span className="task" title={title}>
           {title}
         </span>

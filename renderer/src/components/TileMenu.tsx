@@ -5,8 +5,9 @@ import { useEffect, useRef, useState } from 'react';
 import { createPortal } from 'react-dom';
 import { isFinalStatus, type SessionInfo } from '../../../electron/shared/contract.ts';
 import { canResume, sessionActions } from '../keys/actions.ts';
+import { useLayout } from '../state/layout.ts';
 
-type Item = { id: keyof typeof sessionActions; label: string; enabled: boolean; separatorBefore?: boolean };
+type Item = { id: keyof typeof sessionActions | 'pin'; label: string; enabled: boolean; separatorBefore?: boolean };
 
 function items(s: SessionInfo): Item[] {
   const live = !isFinalStatus(s.status);
@@ -15,7 +16,8 @@ function items(s: SessionInfo): Item[] {
     { id: 'restart', label: 'Restart', enabled: true },
     { id: 'resume', label: 'Resume (its conversation goes on)', enabled: canResume(s) },
     { id: 'raiseBudget', label: 'Raise budget…', enabled: true },
-    { id: 'review', label: 'Review', enabled: true, separatorBefore: true },
+    { id: 'pin', label: useLayout.getState().byRun[s.runId]?.pinned.includes(s.id) ? 'Unpin' : 'Pin to the front', enabled: true, separatorBefore: true },
+    { id: 'review', label: 'Review', enabled: true },
     { id: 'openEditor', label: 'Open in editor', enabled: true },
     { id: 'openTerminal', label: 'Open terminal here', enabled: true },
     { id: 'openFolder', label: 'Open folder', enabled: true },
@@ -49,7 +51,8 @@ export function TileMenu({ session }: { session: SessionInfo }) {
   const pick = (it: Item) => {
     setOpen(null);
     button.current?.focus();
-    void sessionActions[it.id](session);
+    if (it.id === 'pin') useLayout.getState().togglePin(session.runId, session.id);
+    else void sessionActions[it.id](session);
   };
   return (
     <span className="tile-menu" onMouseDown={(e) => e.stopPropagation()}>

@@ -58,7 +58,7 @@ export function SidePanel() {
     <aside className="side-panel" data-testid={`panel-${panel.id}`}>
       <div className="side-panel-head">
         <span>{panel.label}</span>
-        <button className="btn icon" title="Close" onClick={() => show(null)}>
+        <button className="btn icon" title="Close" aria-label={`Close the ${panel.label} panel`} onClick={() => show(null)}>
           ×
         </button>
       </div>
