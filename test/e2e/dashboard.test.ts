@@ -179,3 +179,35 @@ tasks: ${JSON.stringify(['WRITE ../outside.txt x'])}
     await screenshot(page, '4-needs-you');
   });
 });
+
+describe('dashboard: the tile menu on a real Claude Code', () => {
+  it('Resume from the tile menu carries the conversation on', async () => {
+    if (!existsSync(join(BIN_DIR, 'claude'))) throw new Error('node_modules/.bin/claude is missing — run npm install');
+    const { engine, dash } = await engineAndPage();
+    const { page } = dash;
+    await launchFromUi(
+      page,
+      `
+name: e2e resume
+repo: ${makeRepo()}
+agent: { preset: claude-code-batch }
+provider: { preset: custom, baseUrl: "${upstream.url}", style: anthropic, apiKeyEnv: ${KEY_VAR} }
+model: kimi-k2.6
+tasks: ${JSON.stringify(['WRITE notes.txt first turn'])}
+`,
+    );
+    await expect.poll(() => engine.registry.listSessions()[0]?.status, { timeout: 90_000, message: 'the batch turn is done' }).toBe('done');
+    const before = upstream.requests.length;
+    await page.getByTestId('tile-menu-1').click();
+    await page.getByTestId('tile-menu-resume').click();
+    // The resumed conversation is on screen and its prompt waits for input.
+    await waitForTerminal(page, 1, /first turn[\s\S]*accept edits on/, 60_000);
+    await page.getByTestId('tile-1').click();
+    await page.keyboard.type('SAY resumed fine');
+    await page.keyboard.press('Enter');
+    const turn = () => upstream.requests.slice(before).find((r) => JSON.stringify(r.body?.messages ?? []).includes('resumed fine'));
+    await expect.poll(() => turn() !== undefined, { timeout: 60_000, message: 'the new turn reached the upstream' }).toBe(true);
+    expect(JSON.stringify(turn()!.body.messages)).toContain('WRITE notes.txt first turn');
+    await screenshot(page, '6-resumed-from-menu');
+  });
+});

@@ -131,6 +131,21 @@ describe('spend panel', () => {
     expect(sum.toFixed(decimals)).toBe(header.toFixed(decimals));
   }, 120_000);
 
+  it('Raise budget… from the tile menu lets an over-budget session go on and finish', async () => {
+    const engine = await e2e.engine();
+    const { page } = await e2e.dashboard(engine);
+    await launchFromUi(page, overBudgetRun('e2e menu raise'));
+    await expect.poll(() => page.getByTestId('tile-1').getAttribute('data-status'), { timeout: 30_000 }).toBe('over_budget');
+    await page.getByTestId('tile-menu-1').click();
+    await page.getByTestId('tile-menu-raiseBudget').click();
+    const dialog = page.getByTestId('dialog');
+    await dialog.waitFor({ state: 'visible', timeout: 5_000 });
+    await dialog.getByTestId('dialog-input').fill('1');
+    await dialog.getByTestId('dialog-confirm').click();
+    await expect.poll(() => engine.registry.listSessions()[0]?.status, { timeout: 30_000, message: 'done after the raise' }).toBe('done');
+    await expect.poll(() => page.getByTestId('toast').textContent(), { timeout: 5_000 }).toMatch(/budget \$1\.00/);
+  }, 90_000);
+
   it('Decline in the tile: the agent gets the budget error (402) and the panel shows it', async () => {
     const engine = await e2e.engine();
     const dash = await e2e.dashboard(engine);
