@@ -53,19 +53,6 @@ copyFileSync(join(root, 'build/icons/512x512.png'), join(out, 'icon.png'));
 copyFileSync(join(root, 'build/icons/16x16.png'), join(out, 'tray.png'));
 copyFileSync(join(root, 'build/icons/32x32.png'), join(out, 'tray@2x.png'));
 
-// The template's JSON Schema, generated from its zod schema (editors read it through the templates' first line).
-{
-  const tmp = join(out, `.schema-gen-${process.pid}.mjs`);
-  await build({ ...common, metafile: false, sourcemap: false, entryPoints: [join(root, 'electron/engine/templates/json-schema.ts')], outfile: tmp, format: 'esm',
-    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" } });
-  try {
-    const { templateJsonSchemaText } = await import(pathToFileURL(tmp).href);
-    writeFileSync(join(out, '..', 'template.schema.json'), templateJsonSchemaText());
-  } finally {
-    rmSync(tmp, { force: true });
-  }
-}
-
 // The layout check: every import a bundle leaves to run time must be in `dependencies` (what `npm ci --omit=dev` and the
 // packaged app install), and every file the engine loads beside its code must be in dist/ — so a runtime import or asset
 // that only the checkout has (the demo agent once) fails the build, not the packaged app.
@@ -84,11 +71,24 @@ for (const r of results)
       if (name === 'electron' && !/main\.cjs|preload\.cjs/.test(file)) missing.add(`${name} (imported by ${file}: only the Electron main process may)`);
       else if (!runtime.has(name)) missing.add(`${name} (imported by ${file} at run time, not in package.json dependencies)`);
     }
-for (const asset of ['demo/agent.mjs', 'pty-host.mjs', 'engine-host.mjs', 'cli.mjs', '../template.schema.json', 'icon.png', 'tray.png'])
+for (const asset of ['demo/agent.mjs', 'pty-host.mjs', 'engine-host.mjs', 'cli.mjs', 'icon.png', 'tray.png'])
   if (!existsSync(join(out, asset))) missing.add(`dist/electron/${asset} (loaded at run time, not built)`);
 if (missing.size > 0) {
   console.error(`build: the packaged layout would miss:\n  ${[...missing].join('\n  ')}`);
   process.exit(1);
+}
+
+// The template's JSON Schema, generated from its zod schema (editors read it through the templates' first line).
+{
+  const tmp = join(out, `.schema-gen-${process.pid}.mjs`);
+  await build({ ...common, external: ['electron', 'node-pty', 'node-sqlite3-wasm'], metafile: false, sourcemap: false, entryPoints: [join(root, 'electron/engine/templates/json-schema.ts')], outfile: tmp, format: 'esm',
+    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" } });
+  try {
+    const { templateJsonSchemaText } = await import(pathToFileURL(tmp).href);
+    writeFileSync(join(out, '..', 'template.schema.json'), templateJsonSchemaText());
+  } finally {
+    rmSync(tmp, { force: true });
+  }
 }
 
 // --shell-only: the Electron bundles alone (the bundle test uses it so it never rewrites dist/renderer under a browser test).

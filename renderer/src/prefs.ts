@@ -2,10 +2,21 @@
 // (following the OS unless chosen) and the user's keybindings. Loaded at every connect and after every save.
 import type { UiSettings } from '../../electron/shared/contract.ts';
 import { settings as settingsApi } from './api/index.ts';
-import { applyKeybindings } from './keys/index.ts';
 import { terminals } from './terminal/index.ts';
 
 let chosen: UiSettings['theme'] = 'system';
+// The key registry registers how it takes overrides (keys/ imports this module, not the other way round).
+let applyKeys: (o: UiSettings['keybindings']) => string[] = () => [];
+let problems: string[] = [];
+
+export function onKeybindings(apply: (o: UiSettings['keybindings']) => string[]): void {
+  applyKeys = apply;
+}
+
+/** The keybinding overrides that could not apply the last time (the Settings panel lists them). */
+export function keybindingProblems(): string[] {
+  return problems;
+}
 const media = typeof window !== 'undefined' && window.matchMedia ? window.matchMedia('(prefers-color-scheme: light)') : null;
 
 function effectiveTheme(): 'dark' | 'light' {
@@ -26,7 +37,8 @@ export function applyUi(ui: UiSettings | undefined): string[] {
   chosen = u.theme ?? 'system';
   terminals.setPrefs({ fontSize: u.terminalFontSize ?? 12, screenReader: u.screenReader ?? false, gridScrollback: u.gridScrollback ?? 1000 });
   applyTheme();
-  return applyKeybindings(u.keybindings);
+  problems = applyKeys(u.keybindings);
+  return problems;
 }
 
 /** Loads settings and applies their interface part (at connect). */

@@ -1,6 +1,8 @@
 // Every command of the contract, sent over the real WebSocket (and a few over HTTP) to a real engine running real
 // agents in real worktrees: each answer must parse against the command's result schema — the typed client checks
 // it, and so does this test — and no command is left out.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { EngineClient, HttpEngineClient, type WebSocketCtor } from '../../electron/shared/client.ts';
@@ -28,7 +30,10 @@ describe('the contract, end to end', () => {
     try {
       // Settings, keys, prices, templates.
       await call('settings', {}, 'http');
-      await call('saveSettings', { settings: { defaultBudget: { runUsd: 50 } } });
+      // "Open in editor" runs this command line with the worktree appended: a real process that leaves a mark there.
+      const editor = `${JSON.stringify(process.execPath)} -e "require('fs').writeFileSync(process.argv[1] + '/opened-by-editor', 'x')"`;
+      await call('saveSettings', { settings: { defaultBudget: { runUsd: 50 }, ui: { editor } } });
+      expect((await call('paths', {})).logs).toMatch(/logs$/);
       await call('setProviderKey', { name: 'UNUSED_KEY', value: 'sk-unused', persist: false });
       expect((await call('prices', {})).length).toBeGreaterThan(5);
       const repo = makeRepo({ 'README.md': '# demo\n', 'src/app.ts': 'one\ntwo\n' });
@@ -45,7 +50,8 @@ model: kimi-k2.6
 `;
       const saved = await call('saveTemplate', { name: 'contract', text, where: 'data' });
       expect((await call('listTemplates', { repo })).map((t) => t.path)).toContain(saved.path);
-      expect((await call('readTemplate', { path: saved.path })).text).toBe(text);
+      // Saved with the editor's schema line first.
+      expect((await call('readTemplate', { path: saved.path })).text).toBe(`# yaml-language-server: $schema=../template.schema.json\n${text}`);
 
       // A run: its sessions, terminals, spend, balance.
       const { run, sessions } = await call('launch', { templatePath: saved.path });
@@ -88,6 +94,10 @@ model: kimi-k2.6
       expect((await call('pathAcross', { runId: run.id, path: 'src/app.ts' })).map((p) => p.slot)).toEqual([1, 2]);
       expect((await call('exportPatch', { sessionId: s1.id })).patch).toContain('two from 1');
       expect((await call('worktreePath', { sessionId: s1.id })).exists).toBe(true);
+      expect(await call('watchFailures', { runId: run.id })).toEqual([]);
+      expect((await call('runTotals', {})).find((t) => t.runId === run.id)).toMatchObject({ usd: expect.any(Number), requests: expect.any(Number) });
+      expect((await call('openIn', { sessionId: s2.id, app: 'editor' })).path).toBe(s2.worktree);
+      await waitFor(() => existsSync(join(s2.worktree, 'opened-by-editor')), 'the editor to open the worktree');
       expect((await call('commit', { sessionId: s1.id, message: 'slot 1' })).commit).toMatch(/^[0-9a-f]{40}$/);
       await call('stop', { sessionId: s1.id });
       await call('restart', { sessionId: s1.id });

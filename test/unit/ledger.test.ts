@@ -92,14 +92,15 @@ function openLedger(opts: { exclusive?: boolean } = {}): SpendLedger {
 }
 
 describe('usage table migration', () => {
-  it('adds the usage table with its indexes as migration 3', () => {
+  it('adds the usage table with its indexes as migration 3 (and the sessions\' last screens as 4)', () => {
     openLedger();
     store!.close();
     store = null;
     const db = new sqlite.Database(join(dir, 'data', 'flotilla.db'));
     try {
-      expect(SCHEMA_VERSION).toBe(3);
-      expect(db.get('PRAGMA user_version')).toEqual({ user_version: 3 });
+      expect(SCHEMA_VERSION).toBe(4);
+      expect(db.get('PRAGMA user_version')).toEqual({ user_version: 4 });
+      expect((db.all('PRAGMA table_info(session_screens)') as { name: string }[]).map((c) => c.name)).toEqual(['session_id', 'cols', 'rows', 'data', 'at']);
       const cols = (db.all('PRAGMA table_info(usage)') as { name: string }[]).map((c) => c.name);
       expect(cols).toEqual([
         'id', 'session_id', 'run_id', 'model', 'input_tokens', 'cache_read_tokens', 'cache_write_tokens', 'output_tokens',
@@ -120,7 +121,7 @@ describe('usage table migration', () => {
     s.insertRun(run(), '{}');
     s.close();
     const db = new sqlite.Database(join(dir, 'data', 'flotilla.db'));
-    db.exec('DROP TABLE usage; PRAGMA user_version = 2');
+    db.exec('DROP TABLE session_screens; DROP TABLE usage; PRAGMA user_version = 2');
     db.close();
     s = Store.open(join(dir, 'data'));
     store = s;

@@ -8,6 +8,7 @@ import { usePanels } from '../components/panels/index.tsx';
 import { terminals } from '../terminal/index.ts';
 import { appCommands, backToGrid, focusSession } from './commands.ts';
 import { Keymap } from './registry.ts';
+import { onKeybindings } from '../prefs.ts';
 
 export { focusSession, backToGrid };
 export { Keymap, isMac, type AppCommandDef } from './registry.ts';
@@ -26,6 +27,7 @@ export function applyKeybindings(overrides: UiSettings['keybindings']): string[]
   keymap = new Keymap(appCommands(), overrides ?? {});
   return keymap.problems;
 }
+onKeybindings(applyKeybindings);
 
 export function isAppKey(e: KeyboardEvent): boolean {
   return currentKeymap().commandFor(e) !== null;

@@ -2,7 +2,7 @@
 // tile menu opens, and keybinding overrides (one `command.id: Ctrl+Shift+K` per line; only Ctrl+Shift / Cmd chords).
 import { useState } from 'react';
 import type { Settings, UiSettings } from '../../../../electron/shared/contract.ts';
-import { currentKeymap } from '../../keys/index.ts';
+import { keybindingProblems } from '../../prefs.ts';
 
 export function InterfaceSettings({ settings, busy, save }: { settings: Settings; busy: boolean; save(s: Settings, what: string): void }) {
   const ui = settings.ui ?? {};
@@ -17,7 +17,7 @@ export function InterfaceSettings({ settings, busy, save }: { settings: Settings
       .map(([id, chord]) => `${id}: ${chord ?? 'none'}`)
       .join('\n'),
   );
-  const problems = currentKeymap().problems;
+  const problems = keybindingProblems();
 
   const submit = () => {
     const next: UiSettings = { theme };
