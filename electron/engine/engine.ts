@@ -10,7 +10,7 @@ import { DemoHost } from './demo/index.ts';
 import { EngineError } from './errors.ts';
 import { DEFAULT_HOLD_MS, Governor, Meter, MeterProxy, RejectedRequests, SpendLedger, effectivePrices, effectiveReferenceModel } from './meter/index.ts';
 import { PtyHost } from './ptyhost/index.ts';
-import { Review } from './review/index.ts';
+import { Landing, Review } from './review/index.ts';
 import { Launcher, RunRegistry, Scheduler, handleHook, secret, type LiveRun } from './runs/index.ts';
 import type { HookEvent } from './sessions/index.ts';
 import { EngineSettings } from './settings/index.ts';
@@ -128,6 +128,7 @@ export class Engine extends EventEmitter<EngineEvents> implements CommandCaller 
       scheduler: this.scheduler,
       launcher: this.launcher,
       review: this.review,
+      landing: new Landing({ registry: this.registry, review: this.review }),
       meter: this.meter,
       ledger: this.ledger,
       settings,

@@ -3,7 +3,7 @@
 // `stream` commands only make sense on a socket (they start or stop its output frames).
 import { z } from 'zod';
 import { ApiError } from './errors.ts';
-import { CleanResult, CommitResult, ChangedFile, ConflictWarning, WatchFailure, FileDiff, MergeResult, PatchResult, PathDiff, WorktreeLocation } from './review.ts';
+import { CleanResult, CommitResult, ChangedFile, ConflictWarning, WatchFailure, FileDiff, MergeAllResult, MergePlan, MergeResult, PatchResult, PathDiff, PushResult, WorktreeLocation } from './review.ts';
 import { LaunchResult, RunInfo, RunReport, SavedTemplate, SessionInfo, SnapshotResult, TemplateEntry, TemplateText } from './runs.ts';
 import { GovernorKey } from './governor.ts';
 import { Settings, SettingsView } from './settings.ts';
@@ -95,6 +95,17 @@ export const Commands = {
   commit: command(z.object({ sessionId: z.string(), message: z.string().min(1) }), CommitResult),
   /** Squash-merge a session into the run's base branch (or `target`). */
   merge: command(z.object({ sessionId: z.string(), message: z.string().optional(), target: z.string().optional() }), MergeResult),
+  /**
+   * The done sessions (or `sessionIds`) in the order to merge them: those that conflict with nobody first, each with
+   * whether it merges into the base now and whom it conflicts with (blockedBy: conflicting sessions planned before it).
+   */
+  mergePlan: command(z.object({ runId: z.string(), sessionIds: z.array(z.string()).optional() }), MergePlan),
+  /** Merges, in plan order, every step that is clean and blocked by none; the rest stay, checked against the new base. */
+  mergeAllClean: command(run, MergeAllResult),
+  /** Types `text` into the session's agent as its next prompt (and Enter): it goes back to work. */
+  sendFeedback: command(z.object({ sessionId: z.string(), text: z.string().trim().min(1) }), none),
+  /** Commits the session's work (message from its task) and pushes its branch to a remote of the repo (default origin). */
+  push: command(z.object({ sessionId: z.string(), remote: z.string().optional() }), PushResult),
   /** Removes the session's worktree and branch; `confirm` must be true. */
   discard: command(z.object({ sessionId: z.string(), confirm: z.boolean() }), none),
   exportPatch: command(session, PatchResult),

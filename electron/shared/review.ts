@@ -77,5 +77,35 @@ export type PatchResult = z.infer<typeof PatchResult>;
 export const WorktreeLocation = z.object({ path: z.string(), exists: z.boolean() });
 export type WorktreeLocation = z.infer<typeof WorktreeLocation>;
 
+/** One session in a merge plan: whether it merges into the base as it is now, and whom it conflicts with. */
+export const MergePlanStep = z.object({
+  sessionId: z.string(),
+  slot: z.number().int(),
+  /** Merges cleanly into the base branch as it is now. */
+  clean: z.boolean(),
+  /** Other planned sessions whose changes conflict with this one's. */
+  conflictsWith: z.array(z.string()),
+  /** Those of them planned before it: merging them first makes this one conflict with the new base. */
+  blockedBy: z.array(z.string()),
+});
+export type MergePlanStep = z.infer<typeof MergePlanStep>;
+export const MergePlan = z.object({
+  steps: z.array(MergePlanStep),
+  /** Sessions whose changes the base already has (merged before): not planned again. */
+  merged: z.array(z.string()),
+});
+export type MergePlan = z.infer<typeof MergePlan>;
+
+export const MergeAllResult = z.object({
+  merged: z.array(z.object({ sessionId: z.string(), commit: z.string() })),
+  skipped: z.array(z.object({ sessionId: z.string(), reason: z.string() })),
+  /** The plan after the merges (the rest checked against the new base). */
+  plan: MergePlan,
+});
+export type MergeAllResult = z.infer<typeof MergeAllResult>;
+
+export const PushResult = z.object({ remote: z.string(), branch: z.string(), commit: z.string().nullable(), message: z.string() });
+export type PushResult = z.infer<typeof PushResult>;
+
 export const CleanResult = z.object({ removedWorktrees: z.number().int(), removedBranches: z.number().int() });
 export type CleanResult = z.infer<typeof CleanResult>;

@@ -141,6 +141,29 @@ describe('Claude Code as a Flotilla session', () => {
     expect(engine.registry.listSessions().find((s) => s.id === id)!.status).toBe('stopped');
   });
 
+  it('sendFeedback to an idle Claude Code session: its next request carries the text and it writes the file asked for', async () => {
+    const repo = makeRepo();
+    const engine = await engineWithKey();
+    const watch = statusWatcher(engine);
+    const { sessions } = await engine.call('launch', { templateText: template(repo, 'claude-code', ['SAY ready for review']) });
+    const id = sessions[0]!.id;
+    await watch.until(id, 'idle');
+    // Wait for the prompt to be drawn before typing into it.
+    const t0 = Date.now();
+    while (!/accept edits on/.test(screenText((await engine.call('snapshot', { sessionId: id })).data)) && Date.now() - t0 < 30_000)
+      await new Promise((r) => setTimeout(r, 100));
+    const before = upstream.requests.length;
+    await engine.call('sendFeedback', { sessionId: id, text: 'WRITE feedback.txt src/api.ts:42: handle the empty list' });
+    await watch.until(id, 'working');
+    const t1 = Date.now();
+    while (!existsSync(join(sessions[0]!.worktree, 'feedback.txt')) && Date.now() - t1 < 60_000) await new Promise((r) => setTimeout(r, 100));
+    expect(readFileSync(join(sessions[0]!.worktree, 'feedback.txt'), 'utf8')).toBe('src/api.ts:42: handle the empty list');
+    const turn = upstream.requests.slice(before).find((r) => JSON.stringify(r.body?.messages ?? []).includes('handle the empty list'));
+    expect(turn, 'the feedback reached the model as the next prompt').toBeDefined();
+    expect(JSON.stringify(turn!.body.messages)).toContain('SAY ready for review');
+    await engine.call('stop', { sessionId: id });
+  });
+
   it('a session of an earlier engine resumes its Claude Code conversation (--resume) in its worktree', async () => {
     const repo = makeRepo();
     const dataDir = tempDir('flotilla-data-');

@@ -8,7 +8,7 @@ import WebSocket from 'ws';
 import { EngineClient, HttpEngineClient, type WebSocketCtor } from '../../electron/shared/client.ts';
 import { COMMAND_NAMES, Commands, type CommandArgs, type CommandName, type CommandResult, type SessionInfo } from '../../electron/shared/contract.ts';
 import { useEngines } from '../fixtures/engine.ts';
-import { git, makeRepo } from '../fixtures/repo.ts';
+import { git, makeRepo, tempDir } from '../fixtures/repo.ts';
 import { waitFor } from '../fixtures/wait.ts';
 
 const KEY = 'sk-contract';
@@ -74,6 +74,8 @@ model: kimi-k2.6
       await call('resize', { sessionId: s1.id, cols: 100, rows: 30 });
       await call('input', { sessionId: s1.id, data: 'hello\r' });
       await waitFor(() => seen.includes('got hello'), 'the echo');
+      await call('sendFeedback', { sessionId: s2.id, text: 'feedback' });
+      await waitFor(async () => (await call('snapshot', { sessionId: s2.id })).data.includes('got feedback'), 'the feedback typed into slot 2');
       await unsubscribe();
       called.add('unsubscribe');
       expect((await call('snapshot', { sessionId: s1.id })).data).toContain('got hello');
@@ -99,6 +101,11 @@ model: kimi-k2.6
       expect((await call('openIn', { sessionId: s2.id, app: 'editor' })).path).toBe(s2.worktree);
       await waitFor(() => existsSync(join(s2.worktree, 'opened-by-editor')), 'the editor to open the worktree');
       expect((await call('commit', { sessionId: s1.id, message: 'slot 1' })).commit).toMatch(/^[0-9a-f]{40}$/);
+      expect((await call('mergePlan', { runId: run.id, sessionIds: [s1.id] })).steps.map((s) => s.slot)).toEqual([1]);
+      const bare = tempDir('flotilla-origin-');
+      git(bare, 'init', '-q', '--bare');
+      git(repo, 'remote', 'add', 'origin', bare);
+      expect((await call('push', { sessionId: s1.id })).branch).toBe(s1.branch);
       await call('stop', { sessionId: s1.id });
       await call('restart', { sessionId: s1.id });
       await call('stopRun', { runId: run.id });
@@ -110,6 +117,13 @@ model: kimi-k2.6
       await engine.waitForRun(run.id);
       expect((await call('report', { runId: run.id })).sessions).toHaveLength(2);
       expect(await call('cleanRun', { runId: run.id }, 'http')).toMatchObject({ removedWorktrees: expect.any(Number) });
+
+      // Merge all clean: a one-session run that writes a file and ends done.
+      const one = await call('launch', {
+        templateText: `name: one\nrepo: ${repo}\nagent: { preset: shell, command: node, args: ["-e", "require('fs').writeFileSync('one.txt', '1')"] }\nprovider: { preset: custom, baseUrl: "${upstream.url}", apiKeyEnv: CONTRACT_KEY }\n`,
+      });
+      await engine.waitForRun(one.run.id);
+      expect((await call('mergeAllClean', { runId: one.run.id })).merged.map((m) => m.sessionId)).toEqual([one.sessions[0]!.id]);
 
       // The demo (a simulated provider, one agent).
       const demo = await call('demo', { count: 1 });

@@ -17,7 +17,7 @@ import { EngineError } from '../errors.ts';
 import { LOG_DIR } from '../logs.ts';
 import { openWorktree } from '../open-in.ts';
 import type { Meter, RejectedRequests, SpendLedger } from '../meter/index.ts';
-import type { Review } from '../review/index.ts';
+import type { Landing, Review } from '../review/index.ts';
 import { type Launcher, type RunRegistry, type Scheduler, cleanRun, raiseBudget, runReport } from '../runs/index.ts';
 import type { Subscription } from '../sessions/index.ts';
 import type { EngineSettings } from '../settings/index.ts';
@@ -43,6 +43,7 @@ export interface EngineParts {
   scheduler: Scheduler;
   launcher: Launcher;
   review: Review;
+  landing: Landing;
   meter: Meter;
   ledger: SpendLedger;
   settings: EngineSettings;
@@ -122,6 +123,10 @@ export function createHandlers(p: EngineParts): Handlers {
     discard: (a) => review.discard(a.sessionId, a.confirm),
     exportPatch: (a) => review.exportPatch(a.sessionId),
     worktreePath: (a) => review.worktreePath(a.sessionId),
+    mergePlan: (a) => p.landing.plan(a.runId, a.sessionIds),
+    mergeAllClean: (a) => p.landing.mergeAllClean(a.runId),
+    push: (a) => p.landing.push(a.sessionId, a.remote),
+    sendFeedback: async (a) => (await scheduler.sendFeedback(a.sessionId, a.text), null),
     openIn: (a) => {
       const wt = review.worktreePath(a.sessionId);
       if (!wt.exists) throw new EngineError('not_found', `the worktree ${wt.path} no longer exists — the session's run was cleaned`);

@@ -48,6 +48,8 @@ export function slotModel(t: { model: string; models?: (string | null)[] }, slot
   return t.models?.[slot - 1] ?? t.model;
 }
 
+/** The pause between a feedback's text and its Enter (so the agent does not read the Enter as part of a paste). */
+const FEEDBACK_ENTER_MS = 250;
 /** A serialized screen larger than this (a huge scrollback) is not stored. */
 const MAX_STORED_SCREEN = 2 * 1024 * 1024;
 
@@ -196,6 +198,24 @@ export class Scheduler {
     const agent = s.terminal.agent;
     if (!agent) throw new EngineError('queued', `session ${s.info.slot} is queued and has not started yet`);
     agent.write(data);
+  }
+
+  /**
+   * Types `text` into the session's agent as its next prompt, then Enter on its own a moment later (Claude Code reads
+   * a burst of keys as a paste; an Enter inside it would be a newline). Lines are joined with spaces.
+   */
+  async sendFeedback(sessionId: string, text: string): Promise<void> {
+    const info = this.d.registry.sessionInfo(sessionId);
+    const live = this.d.registry.liveSession(sessionId);
+    const agent = live?.terminal.agent;
+    if (!live || !agent || isFinalStatus(live.info.status)) {
+      const back = info.agentSessionId ? 'resume it (its conversation goes on)' : 'restart it';
+      throw new EngineError('not_running', `session ${info.slot} is ${info.status}, not running — ${back}, then send the feedback again`, { field: 'sessionId' });
+    }
+    if (live.info.status === 'queued') throw new EngineError('queued', `session ${info.slot} is queued and has not started yet — send the feedback once it runs`);
+    agent.write(text.replace(/\s*\r?\n\s*/g, ' ').trim());
+    await new Promise((r) => setTimeout(r, FEEDBACK_ENTER_MS));
+    if (live.terminal.agent === agent) agent.write('\r');
   }
 
   resize(sessionId: string, cols: number, rows: number): void {

@@ -2,7 +2,7 @@
 // what is wrong (not_a_repo, bad_ref, worktree_failed, git_missing, git_failed).
 import { GitCommandError, git } from './git.ts';
 
-export type WorkspaceErrorCode = 'not_a_repo' | 'bad_ref' | 'worktree_failed' | 'git_missing' | 'git_failed';
+export type WorkspaceErrorCode = 'not_a_repo' | 'bad_ref' | 'worktree_failed' | 'git_missing' | 'git_failed' | 'no_remote' | 'push_rejected' | 'push_auth';
 
 export class WorkspaceError extends Error {
   constructor(

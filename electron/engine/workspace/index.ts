@@ -6,6 +6,7 @@ export { baseBranchOf, changedFiles, currentBranch, gitVersion, repoToplevel, re
 export { cleanRun, createWorktrees, removeWorktrees, runSlug, sessionBranch, type WorktreeEntry } from './worktrees.ts';
 export { mergeTree, sessionChanges, snapshotCommit } from './changes.ts';
 export { MergeRefused, commitSession, exportPatch, fileDiff, squashMerge, type MergeRefusal } from './merge.ts';
+export { pushBranch, remotes } from './push.ts';
 export { ConflictDetector, type ConflictDetectorOptions } from './conflicts.ts';
 export type { GitStats } from './git-queue.ts';
 export { WorktreeWatcher, type WatchFailure } from './watcher.ts';

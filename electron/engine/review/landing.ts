@@ -1,0 +1,90 @@
+// The end of the review loop for a run: the merge plan (which sessions, in which order, which would conflict), merging
+// every clean step at once, and pushing a session's branch. Merges go through Review.merge (refused, never half done).
+import type { MergeAllResult, MergePlan, PushResult, SessionInfo } from '../../shared/contract.ts';
+import { EngineError } from '../errors.ts';
+import type { RunRegistry } from '../runs/index.ts';
+import { MergeRefused, baseBranchOf, commitSession, pushBranch, runGit } from '../workspace/index.ts';
+import { planFacts, planOrder } from './merge-plan.ts';
+import type { Review } from './review.ts';
+
+/** A commit message from the session's task: its first line as the subject (≤ 72 characters), the rest as the body. */
+export function draftMessage(s: Pick<SessionInfo, 'slot' | 'task'>, runName: string): string {
+  const task = (s.task ?? '').trim();
+  if (!task) return `${runName}: session ${s.slot}`;
+  const [first, ...rest] = task.split('\n');
+  const subject = first!.length > 72 ? `${first!.slice(0, 71).trimEnd()}…` : first!;
+  const body = [first!.length > 72 ? first : null, ...rest].filter((l) => l !== null).join('\n').trim();
+  return `${subject}\n\n${body ? `${body}\n\n` : ''}Flotilla run ${runName}, session ${s.slot}.`;
+}
+
+export class Landing {
+  constructor(private readonly d: { registry: RunRegistry; review: Review }) {}
+
+  private async target(runId: string): Promise<{ branch: string; commit: string; tree: string }> {
+    const run = this.d.registry.runInfo(runId);
+    if (run.workspace !== 'worktree') throw new EngineError('shared', `run ${run.name} works in your checkout directly: there is nothing to merge`);
+    const branch = this.d.registry.liveRun(runId)?.baseBranch ?? (await baseBranchOf(run.repo, run.base));
+    if (!branch) throw new EngineError('no_target', `the run's base (${run.base}) is not a branch — merge sessions one by one with a target branch`);
+    const out = (await runGit(run.repo, ['rev-parse', `refs/heads/${branch}`, `refs/heads/${branch}^{tree}`])).stdout.trim().split('\n');
+    return { branch, commit: out[0]!, tree: out[1]! };
+  }
+
+  async plan(runId: string, sessionIds?: string[]): Promise<MergePlan> {
+    const run = this.d.registry.runInfo(runId);
+    const all = this.d.registry.listSessions(runId);
+    const unknown = (sessionIds ?? []).filter((id) => !all.some((s) => s.id === id));
+    if (unknown.length) throw new EngineError('not_found', `no session ${unknown.join(', ')} in run ${run.name} — list its sessions (flotilla runs)`, { field: 'sessionIds' });
+    const chosen = sessionIds ? all.filter((s) => sessionIds.includes(s.id)) : all.filter((s) => s.status === 'done');
+    if (chosen.length === 0)
+      throw new EngineError('nothing_to_plan', `run ${run.name} has no done session to merge yet — wait for one to finish, or name the sessions to plan`);
+    const base = await this.target(runId);
+    const facts = await planFacts(run.repo, base, chosen.map((s) => ({ sessionId: s.id, slot: s.slot, worktree: s.worktree })));
+    return planOrder(facts);
+  }
+
+  /** Every clean, unblocked step in plan order; a refusal (a dirty checkout) stops there, nothing half done. */
+  async mergeAllClean(runId: string): Promise<MergeAllResult> {
+    const plan = await this.plan(runId);
+    const merged: MergeAllResult['merged'] = [];
+    const skipped: MergeAllResult['skipped'] = [];
+    const slotOf = (id: string) => plan.steps.find((s) => s.sessionId === id)?.slot ?? '?';
+    let stop: string | null = null;
+    for (const step of plan.steps) {
+      if (stop) {
+        skipped.push({ sessionId: step.sessionId, reason: stop });
+        continue;
+      }
+      if (!step.clean) {
+        skipped.push({ sessionId: step.sessionId, reason: 'does not merge cleanly into the base — rebase it first' });
+        continue;
+      }
+      if (step.blockedBy.length) {
+        skipped.push({ sessionId: step.sessionId, reason: `conflicts with session ${step.blockedBy.map(slotOf).join(', ')}, merged before it` });
+        continue;
+      }
+      try {
+        const r = await this.d.review.merge({ sessionId: step.sessionId });
+        merged.push({ sessionId: step.sessionId, commit: r.commit });
+      } catch (err) {
+        const why = (err as Error).message;
+        skipped.push({ sessionId: step.sessionId, reason: why });
+        // A dirty checkout refuses every merge alike: stop rather than repeat it.
+        if (err instanceof MergeRefused && err.reason === 'dirty') stop = why;
+      }
+    }
+    const rest = plan.steps.map((s) => s.sessionId).filter((id) => !merged.some((m) => m.sessionId === id));
+    const after = rest.length ? await this.plan(runId, rest) : { steps: [], merged: [] };
+    const inBase = [...new Set([...plan.merged, ...merged.map((m) => m.sessionId), ...after.merged])];
+    return { merged, skipped, plan: { steps: after.steps, merged: inBase } };
+  }
+
+  async push(sessionId: string, remote = 'origin'): Promise<PushResult> {
+    const info = this.d.registry.sessionInfo(sessionId);
+    const run = this.d.registry.runInfo(info.runId);
+    if (run.workspace !== 'worktree' || !info.branch) throw new EngineError('shared', `session ${info.slot} works in your checkout: push from there`);
+    const message = draftMessage(info, run.name);
+    const { commit } = await commitSession(info.worktree, message);
+    const pushed = await pushBranch(run.repo, info.branch, remote);
+    return { remote, branch: info.branch, commit: commit ?? pushed, message };
+  }
+}
