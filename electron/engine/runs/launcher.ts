@@ -23,7 +23,7 @@ import {
   slotTask,
   storedTemplateJson,
 } from '../templates/index.ts';
-import { baseBranchOf, createWorktrees, repoToplevel, resolveRef, runSlug, sessionBranch } from '../workspace/index.ts';
+import { baseBranchOf, copyIncluded, createWorktrees, repoToplevel, resolveRef, runSlug, sessionBranch } from '../workspace/index.ts';
 import type { LiveRun, RunRegistry } from './registry.ts';
 import type { Scheduler } from './scheduler.ts';
 
@@ -128,6 +128,10 @@ export class Launcher {
             this.progress({ runId, phase: 'worktrees', done, total, message: `worktree ${entry.slot}/${total} ready` }),
         });
         paths = new Map(entries.map((e) => [e.slot, { path: e.path, branch: e.branch }]));
+        // What git does not track but the checkout has (.worktreeinclude: .env, local config…), into every worktree.
+        const included = await copyIncluded(repo, entries.map((e) => e.path));
+        if (included.length)
+          this.progress({ runId, phase: 'worktrees', done: entries.length, total: entries.length, message: `copied ${included.join(', ')} (.worktreeinclude) into each worktree` });
       } catch (err) {
         const message = err instanceof Error ? err.message : String(err);
         registry.updateRun(live, { state: 'failed', error: message, endedAt: now() });

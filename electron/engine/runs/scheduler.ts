@@ -18,6 +18,7 @@ import { type Meter, type MeterProxy, type MeterStatus, proxyUrl } from '../mete
 import type { PtyHost } from '../ptyhost/index.ts';
 import type { OutputSink, PtySpec, SessionProcess, Subscription } from '../sessions/index.ts';
 import { agentPresetInfo, buildAgentLaunch, parseStoredTemplate, templateCompat } from '../templates/index.ts';
+import { SETUP_FAILED_EXIT, withSetup } from '../workspace/index.ts';
 import type { LiveRun, LiveSession, RunRegistry } from './registry.ts';
 
 export interface SchedulerDeps {
@@ -128,7 +129,9 @@ export class Scheduler {
         : null,
     });
     proxy.register(s.proxyToken, { sessionId: s.info.id, upstreamBaseUrl: t.provider.baseUrl, apiKey, style: t.provider.style });
-    const spec: PtySpec = { command: launch.command, args: launch.args, env: launch.env, cwd: s.info.worktree, cols: s.info.cols, rows: s.info.rows };
+    // The template's setup commands run first in the same terminal (not on a resume: the worktree is set up already).
+    const cmd = resume || !t.setup?.length ? { command: launch.command, args: launch.args } : withSetup(t.setup, launch.command, launch.args);
+    const spec: PtySpec = { command: cmd.command, args: cmd.args, env: launch.env, cwd: s.info.worktree, cols: s.info.cols, rows: s.info.rows };
     // What ran, for inspection. Not the environment: it holds the session's proxy token. A resume rebuilds the launch
     // from the run's template anyway (the proxy port and tokens change with every engine).
     registry.store.setSessionLaunch(s.info.id, JSON.stringify({ command: launch.command, args: launch.args, cwd: spec.cwd, resume }));
@@ -149,6 +152,8 @@ export class Scheduler {
     const final = isFinalStatus(status);
     const patch: Partial<SessionInfo> = { pid: agent.pid };
     if (final) Object.assign(patch, { exitCode: agent.exitCode, signal: agent.signal, endedAt: now() });
+    if (final && status === 'failed' && agent.exitCode === SETUP_FAILED_EXIT && s.run.template.setup?.length)
+      detail = 'setup failed — its output is in the tile; fix the setup command (or the repo) and Restart';
     registry.setStatus(s, status, detail, patch);
     if (final) {
       void this.keepScreen(s);

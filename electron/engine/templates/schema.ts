@@ -77,6 +77,8 @@ export interface Template {
   prices?: PriceOverrides;
   /** The model savings are measured against; absent when the template names none (settings or the default decide). */
   referenceModel?: string | null;
+  /** Shell commands run in each worktree, in order, before its agent first starts (`setup:`); absent: none. */
+  setup?: string[];
 }
 
 export interface TemplateOptions {
@@ -134,8 +136,8 @@ const TOP_KEYS = [
  * everyday fields; a test pins it).
  */
 const PRICING_KEYS = ['prices', 'referenceModel'] as const;
-/** Per-slot fields, accepted like the pricing ones (and not listed among the everyday fields either). */
-const SLOT_KEYS = ['slots', 'models'] as const;
+/** Per-slot fields and worktree setup, accepted like the pricing ones (and not listed among the everyday fields either). */
+const SLOT_KEYS = ['slots', 'models', 'setup'] as const;
 
 export const TemplateSchema = z.strictObject({
   name: nonEmpty,
@@ -172,6 +174,7 @@ export const TemplateSchema = z.strictObject({
   models: z.array(nonEmpty).optional(),
   prices: z.record(z.string(), PriceOverride).optional(),
   referenceModel: nonEmpty.optional(),
+  setup: z.union([nonEmpty, z.array(nonEmpty).min(1)]).optional(),
 });
 type RawTemplate = z.infer<typeof TemplateSchema>;
 
@@ -237,6 +240,8 @@ export const EXPECTED: Record<string, string> = {
   'prices.*.outputUsd': 'a number of US dollars per million tokens, 0 or more',
   'prices.*.contextWindow': 'a positive whole number of tokens',
   referenceModel: 'a non-empty model id with a price, e.g. claude-sonnet-4-5',
+  setup: 'a shell command, or a list of them, run in each worktree before its agent starts (e.g. npm ci)',
+  'setup.*': 'a non-empty shell command',
 };
 
 // ---------------------------------------------------------------------------------------------------------------------
@@ -468,6 +473,7 @@ function resolve(
       tasks: Array.from(tasks, (t) => t ?? ''),
       ...(raw.prices && Object.keys(raw.prices).length > 0 ? { prices: raw.prices } : {}),
       ...(raw.referenceModel !== undefined ? { referenceModel: raw.referenceModel } : {}),
+      ...(raw.setup !== undefined ? { setup: typeof raw.setup === 'string' ? [raw.setup] : raw.setup } : {}),
     },
   };
 }

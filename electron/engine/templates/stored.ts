@@ -36,6 +36,7 @@ const StoredTemplateSchema = z.object({
   tasks: z.array(z.string()),
   prices: PriceOverrides.optional(),
   referenceModel: z.string().nullable().optional(),
+  setup: z.array(z.string()).optional(),
 }) satisfies z.ZodType<Template>;
 
 export function storedTemplateJson(t: Template): string {

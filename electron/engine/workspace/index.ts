@@ -7,6 +7,7 @@ export { cleanRun, createWorktrees, removeWorktrees, runSlug, sessionBranch, typ
 export { mergeTree, sessionChanges, snapshotCommit } from './changes.ts';
 export { MergeRefused, commitSession, exportPatch, fileDiff, squashMerge, type MergeRefusal } from './merge.ts';
 export { pushBranch, remotes } from './push.ts';
+export { INCLUDE_FILE, SETUP_FAILED_EXIT, copyIncluded, includedPaths, withSetup } from './setup.ts';
 export { ConflictDetector, type ConflictDetectorOptions } from './conflicts.ts';
 export type { GitStats } from './git-queue.ts';
 export { WorktreeWatcher, type WatchFailure } from './watcher.ts';
