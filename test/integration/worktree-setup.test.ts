@@ -18,6 +18,8 @@ describe('worktree setup', () => {
     mkdirSync(join(repo, 'node_modules'));
     writeFileSync(join(repo, 'node_modules', 'big.js'), 'not included\n');
     expect(git(repo, 'status', '--porcelain'), 'the included files are ignored, not tracked').toBe('');
+    // The repo's post-checkout hook runs in each new worktree, as git worktree add would run it.
+    writeFileSync(join(repo, '.git', 'hooks', 'post-checkout'), '#!/bin/sh\necho "$1 $2 $3" > hooked.txt\n', { mode: 0o755 });
     const engine = await newEngine();
     // Slot 2's setup fails; slots 1 and 3 run the agent, which reads what setup made.
     const setup = ['echo made by setup > setup-out.txt', '[ "$(basename "$PWD")" != 2 ] || exit 7'];
@@ -39,6 +41,7 @@ provider: { preset: custom, baseUrl: "http://127.0.0.1:9" }
       expect(readFileSync(join(s.worktree, '.env'), 'utf8')).toBe('SECRET_SETTING=42\n');
       expect(readFileSync(join(s.worktree, 'local', 'config.json'), 'utf8')).toBe('{"dev":true}\n');
       expect(existsSync(join(s.worktree, 'node_modules')), 'not in .worktreeinclude').toBe(false);
+      expect(readFileSync(join(s.worktree, 'hooked.txt'), 'utf8')).toBe(`${'0'.repeat(40)} ${git(repo, 'rev-parse', 'HEAD')} 1\n`);
     }
     const screen = async (id: string) => (await engine.call('snapshot', { sessionId: id })).data;
     expect(await screen(sessions[0]!.id)).toMatch(/setup 1\/2: echo made by setup[\s\S]*setup done[\s\S]*agent sees: made by setup \/ SECRET_SETTING=42/);

@@ -181,6 +181,9 @@ export async function createWorktrees(opts: {
       concurrency,
       async (entry) => {
         if (!(await attempt(entry, entry.path, ['reset', '--hard', '--no-recurse-submodules', '--quiet']))) return;
+        // `reset` skips the repo's post-checkout hook that `git worktree add` would run: run it as git would (old head
+        // null, new head, branch checkout). Its exit status, as with git checkout, does not undo the checkout.
+        await tryRun(entry.path, ['hook', 'run', '--ignore-missing', 'post-checkout', '--', '0'.repeat(40), baseCommit, '1']);
         done++;
         try {
           opts.onProgress?.(done, plan.length, entry);
