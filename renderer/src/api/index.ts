@@ -54,6 +54,10 @@ export const review = {
   merge: (sessionId: string, message?: string) => request('merge', { sessionId, ...(message ? { message } : {}) }),
   discard: (sessionId: string) => request('discard', { sessionId, confirm: true }),
   exportPatch: (sessionId: string) => request('exportPatch', { sessionId }),
+  mergePlan: (runId: string) => request('mergePlan', { runId }),
+  mergeAllClean: (runId: string) => request('mergeAllClean', { runId }),
+  sendFeedback: (sessionId: string, text: string) => request('sendFeedback', { sessionId, text }),
+  push: (sessionId: string, remote?: string) => request('push', { sessionId, ...(remote ? { remote } : {}) }),
   /** Opens the worktree in the OS file manager; answers the path to show instead where the platform cannot. */
   async openFolder(sessionId: string): Promise<{ opened: boolean; path: string }> {
     const r = await request('worktreePath', { sessionId });

@@ -7,6 +7,7 @@ import { EngineRequestError } from '../../../../electron/shared/client.ts';
 import { review } from '../../api/index.ts';
 import { loadChanges, selectCurrentSessions, useStore } from '../../state/index.ts';
 import { DiffView, type DiffMode } from './LazyDiff.tsx';
+import { Feedback, MergeQueue } from './MergeQueue.tsx';
 
 type Result = { ok: boolean; text: string; code?: string } | null;
 
@@ -125,6 +126,11 @@ export function ReviewPanel() {
       download(name, r.patch);
       return `Exported ${name} (${r.patch.length} bytes).`;
     });
+  const push = () =>
+    act(async () => {
+      const r = await review.push(current.id);
+      return `Pushed ${r.branch} to ${r.remote}${r.commit ? ` (${r.commit.slice(0, 10)})` : ''}`;
+    });
   const openFolder = () =>
     act(async () => {
       const r = await review.openFolder(current.id);
@@ -135,6 +141,7 @@ export function ReviewPanel() {
 
   return (
     <div className="review-panel" data-testid="review-panel">
+      <MergeQueue runId={current.runId} onPick={setPicked} />
       <div className="review-picker">
         <button className="btn" data-testid="review-prev" disabled={queue.length === 0} onClick={() => step(-1)} title="Previous done session">
           ‹ Prev
@@ -197,6 +204,8 @@ export function ReviewPanel() {
         </div>
       )}
 
+      <Feedback sessionId={current.id} path={path} />
+
       <div className="review-actions">
         <input
           className="review-message"
@@ -214,6 +223,9 @@ export function ReviewPanel() {
           </button>
           <button className="btn" data-testid="review-export" disabled={busy} onClick={exportPatch}>
             Export patch
+          </button>
+          <button className="btn" data-testid="review-push" disabled={busy} onClick={push} title="Commit (message from the task) and push the session's branch to origin">
+            Push branch
           </button>
           <button className="btn" data-testid="review-open" disabled={busy} onClick={openFolder}>
             Open folder
