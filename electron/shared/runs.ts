@@ -126,6 +126,12 @@ export const RunReport = z.object({
       /** Compatibility rules that rewrote this session's requests, and how often (this engine's count). */
       compat: z.array(z.object({ rule: z.string(), count: z.number().int() })),
       changedFiles: z.array(z.string()),
+      /** The base branch already has its changes (merged). */
+      merged: z.boolean(),
+      /** Its branch is on a remote at its current commit (as the local remote-tracking ref says). */
+      pushed: z.boolean(),
+      /** Its place in the merge plan (1 = merge first); null when merged, not done, or in a shared checkout. */
+      planPosition: z.number().int().nullable(),
     }),
   ),
   conflicts: z.array(z.object({ path: z.string(), sessions: z.array(z.string()), kind: ConflictKind })),

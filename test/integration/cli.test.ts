@@ -71,7 +71,7 @@ provider: { preset: custom, baseUrl: "http://127.0.0.1:9" }
     expect(report.sessions.map((s: { status: string }) => s.status)).toEqual(['done', 'done']);
     for (const s of report.sessions) {
       expect(Object.keys(s).sort()).toEqual(
-        ['branch', 'changedFiles', 'compat', 'exitCode', 'id', 'model', 'slot', 'spend', 'status', 'task', 'worktree'].sort(),
+        ['branch', 'changedFiles', 'compat', 'exitCode', 'id', 'merged', 'model', 'planPosition', 'pushed', 'slot', 'spend', 'status', 'task', 'worktree'].sort(),
       );
       expect(s.spend).toEqual({ usd: 0, inputTokens: 0, cacheReadTokens: 0, outputTokens: 0, requests: 0 });
     }

@@ -59,6 +59,13 @@ describe('merge plan', () => {
     const again = await engine.call('mergePlan', { runId });
     expect(again.merged.sort()).toEqual([s1, s3].sort());
     expect(again.steps.map((s) => [s.slot, s.clean])).toEqual([[2, false]]);
+    // The report (flotilla run --json) says it per session.
+    const report = await engine.call('report', { runId });
+    expect(report.sessions.map((s) => [s.slot, s.merged, s.planPosition, s.pushed])).toEqual([
+      [1, true, null, false],
+      [2, false, 1, false],
+      [3, true, null, false],
+    ]);
     const refused = await engine.call('mergeAllClean', { runId });
     expect(refused.merged).toEqual([]);
     expect(refused.skipped[0]!.reason).toMatch(/does not merge cleanly/);
@@ -111,6 +118,7 @@ describe('push', () => {
     expect(r.message).toBe('Update b.txt\n\nFlotilla run landing, session 3.');
     expect(execFileSync('git', ['-C', bare, 'log', '-1', '--format=%B', branch], { encoding: 'utf8' }).trim()).toBe(r.message.trim());
     expect(execFileSync('git', ['-C', bare, 'show', `${branch}:b.txt`], { encoding: 'utf8' })).toBe('b changed by 3\n');
+    expect((await engine.call('report', { runId: engine.registry.sessionInfo(s3).runId })).sessions.find((s) => s.id === s3)).toMatchObject({ pushed: true, planPosition: 1 });
     const refs = execFileSync('git', ['-C', bare, 'for-each-ref', '--format=%(refname)'], { encoding: 'utf8' });
     await expect(engine.call('push', { sessionId: s3, remote: 'upstream' })).rejects.toMatchObject({
       code: 'no_remote',

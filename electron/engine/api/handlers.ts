@@ -97,7 +97,7 @@ export function createHandlers(p: EngineParts): Handlers {
     resume: async (a) => (await scheduler.resume(a.sessionId), null),
     stopRun: async (a) => (await scheduler.stopRun(a.runId), null),
     cleanRun: (a) => cleanRun(registry, p.dataDir, a.runId),
-    report: (a) => runReport({ registry, ledger: p.ledger, meter: p.meter, review }, a.runId),
+    report: (a) => runReport({ registry, ledger: p.ledger, meter: p.meter, review, landing: p.landing }, a.runId),
 
     spend: (a) => spendOverview(p, a.runId),
     ledger: (a) => p.ledger.rows(a.runId),

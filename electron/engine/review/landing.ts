@@ -78,6 +78,29 @@ export class Landing {
     return { merged, skipped, plan: { steps: after.steps, merged: inBase } };
   }
 
+  /** Per session: merged into the base, pushed (a remote-tracking ref at its branch's commit), its plan position. */
+  async states(runId: string): Promise<Map<string, { merged: boolean; pushed: boolean; planPosition: number | null }>> {
+    const out = new Map<string, { merged: boolean; pushed: boolean; planPosition: number | null }>();
+    const run = this.d.registry.runInfo(runId);
+    if (run.workspace !== 'worktree') return out;
+    let plan: MergePlan = { steps: [], merged: [] };
+    try {
+      plan = await this.plan(runId);
+    } catch (err) {
+      // No done session, or a base that is not a branch: nothing is planned.
+      if (!(err instanceof EngineError)) throw err;
+    }
+    const refs = (await runGit(run.repo, ['for-each-ref', '--format=%(refname) %(objectname)', 'refs/heads/flotilla/', 'refs/remotes/'])).stdout;
+    const at = new Map(refs.split('\n').filter(Boolean).map((l) => l.split(' ') as [string, string]));
+    for (const s of this.d.registry.listSessions(runId)) {
+      const head = s.branch ? at.get(`refs/heads/${s.branch}`) : undefined;
+      const pushed = !!head && [...at].some(([ref, sha]) => ref.startsWith('refs/remotes/') && ref.endsWith(`/${s.branch}`) && sha === head);
+      const i = plan.steps.findIndex((x) => x.sessionId === s.id);
+      out.set(s.id, { merged: plan.merged.includes(s.id), pushed, planPosition: i >= 0 ? i + 1 : null });
+    }
+    return out;
+  }
+
   async push(sessionId: string, remote = 'origin'): Promise<PushResult> {
     const info = this.d.registry.sessionInfo(sessionId);
     const run = this.d.registry.runInfo(info.runId);

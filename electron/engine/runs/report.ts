@@ -15,6 +15,8 @@ export interface ReportSources {
     changedPaths(runId: string, sessionId: string): Promise<string[]>;
     conflicts(runId: string): { path: string; sessions: string[]; kind: RunReport['conflicts'][number]['kind'] }[];
   };
+  /** Merged, pushed and the merge plan position of each session. */
+  landing: { states(runId: string): Promise<Map<string, { merged: boolean; pushed: boolean; planPosition: number | null }>> };
 }
 
 export async function runReport(src: ReportSources, runId: string): Promise<RunReport> {
@@ -23,6 +25,7 @@ export async function runReport(src: ReportSources, runId: string): Promise<RunR
   const totals = src.ledger.totals({ runId });
   const template = src.registry.template(runId);
   await src.review.settle(runId);
+  const landing = await src.landing.states(runId);
   return {
     run: { id: run.id, name: run.name, startedAt: run.startedAt, endedAt: run.endedAt },
     sessions: await Promise.all(
@@ -40,6 +43,7 @@ export async function runReport(src: ReportSources, runId: string): Promise<RunR
           spend: { usd: t.usd, inputTokens: t.inputTokens, cacheReadTokens: t.cacheReadTokens, outputTokens: t.outputTokens, requests: t.requests },
           compat: (src.meter.sessionSpend(s.id)?.compat ?? []).map(({ rule, count }) => ({ rule, count })),
           changedFiles: await src.review.changedPaths(runId, s.id),
+          ...(landing.get(s.id) ?? { merged: false, pushed: false, planPosition: null }),
         };
       }),
     ),
