@@ -128,7 +128,13 @@ export class Engine extends EventEmitter<EngineEvents> implements CommandCaller 
       scheduler: this.scheduler,
       launcher: this.launcher,
       review: this.review,
-      landing: new Landing({ registry: this.registry, review: this.review }),
+      landing: new Landing({
+        registry: this.registry,
+        review: this.review,
+        sendFeedback: (id, text) => this.scheduler.sendFeedback(id, text),
+        // A shell session has no agent to ask: its worktree is rebased with git instead.
+        isAgent: (id) => this.registry.template(this.registry.sessionInfo(id).runId).agent.preset !== 'shell',
+      }),
       meter: this.meter,
       ledger: this.ledger,
       settings,

@@ -3,7 +3,7 @@
 // `stream` commands only make sense on a socket (they start or stop its output frames).
 import { z } from 'zod';
 import { ApiError } from './errors.ts';
-import { CleanResult, CommitResult, ChangedFile, ConflictWarning, WatchFailure, FileDiff, MergeAllResult, MergePlan, MergeResult, PatchResult, PathDiff, PushResult, WorktreeLocation } from './review.ts';
+import { CleanResult, CommitResult, ChangedFile, ConflictWarning, WatchFailure, FileDiff, MergeAllResult, MergePlan, MergeResult, PatchResult, PathDiff, PushResult, RebaseResult, WorktreeLocation } from './review.ts';
 import { LaunchResult, RunInfo, RunReport, SavedTemplate, SessionInfo, SnapshotResult, TemplateEntry, TemplateText } from './runs.ts';
 import { GovernorKey } from './governor.ts';
 import { Settings, SettingsView } from './settings.ts';
@@ -104,6 +104,11 @@ export const Commands = {
   mergeAllClean: command(run, MergeAllResult),
   /** Types `text` into the session's agent as its next prompt (and Enter): it goes back to work. */
   sendFeedback: command(z.object({ sessionId: z.string(), text: z.string().trim().min(1) }), none),
+  /**
+   * Brings a session whose work conflicts with the base up to date: a running agent is asked to rebase (a prompt naming
+   * the conflicting paths); a shell session's worktree runs `git rebase` and stops on the conflicts for you to resolve.
+   */
+  rebase: command(session, RebaseResult),
   /** Commits the session's work (message from its task) and pushes its branch to a remote of the repo (default origin). */
   push: command(z.object({ sessionId: z.string(), remote: z.string().optional() }), PushResult),
   /** Removes the session's worktree and branch; `confirm` must be true. */

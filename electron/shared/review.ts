@@ -104,6 +104,15 @@ export const MergeAllResult = z.object({
 });
 export type MergeAllResult = z.infer<typeof MergeAllResult>;
 
+export const RebaseResult = z.object({
+  /** agent: its agent was asked to rebase (a prompt naming the paths); git: `git rebase` ran in its worktree; none: nothing to do. */
+  mode: z.enum(['agent', 'git', 'none']),
+  /** The paths that conflict with the base (for git: those the rebase stopped on, left for the agent or the user). */
+  conflicts: z.array(z.string()),
+  message: z.string(),
+});
+export type RebaseResult = z.infer<typeof RebaseResult>;
+
 export const PushResult = z.object({ remote: z.string(), branch: z.string(), commit: z.string().nullable(), message: z.string() });
 export type PushResult = z.infer<typeof PushResult>;
 

@@ -113,6 +113,7 @@ model: kimi-k2.6
       await call('stop', { sessionId: s1.id });
       expect((await call('merge', { sessionId: s1.id })).target).toBe('main');
       expect(git(repo, 'show', 'HEAD:src/app.ts')).toBe('one\ntwo from 1');
+      expect((await call('rebase', { sessionId: s1.id })).mode).toBe('none');
       await call('discard', { sessionId: s2.id, confirm: true });
       await engine.waitForRun(run.id);
       expect((await call('report', { runId: run.id })).sessions).toHaveLength(2);

@@ -3,6 +3,8 @@
 // pushed to a local bare repository, and bad input is refused naming what is wrong, with nothing changed.
 import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { git, makeRepo, tempDir } from '../fixtures/repo.ts';
 import { useEngines } from '../fixtures/engine.ts';
 import { planOrder, pairKey } from '../../electron/engine/review/index.ts';
@@ -69,6 +71,14 @@ describe('merge plan', () => {
     const refused = await engine.call('mergeAllClean', { runId });
     expect(refused.merged).toEqual([]);
     expect(refused.skipped[0]!.reason).toMatch(/does not merge cleanly/);
+    // Rebase onto the new base: a shell session has no agent to ask, so git rebases its worktree and stops on the
+    // conflict, leaving it for the user (or an agent) to continue.
+    expect(await engine.call('rebase', { sessionId: s1 })).toMatchObject({ mode: 'none' });
+    const r2 = await engine.call('rebase', { sessionId: s2 });
+    expect(r2).toMatchObject({ mode: 'git', conflicts: ['a.txt'], message: expect.stringMatching(/stopped on conflicts in a\.txt — resolve them in .*git rebase --continue/) });
+    const wt2 = engine.registry.sessionInfo(s2).worktree;
+    expect(existsSync(git(wt2, 'rev-parse', '--git-path', 'rebase-merge').startsWith('/') ? git(wt2, 'rev-parse', '--git-path', 'rebase-merge') : join(wt2, git(wt2, 'rev-parse', '--git-path', 'rebase-merge'))), 'the rebase is left in progress').toBe(true);
+    expect(git(repo, 'rev-list', '--count', `${before}..main`), 'main untouched by the rebase').toBe('2');
   });
 
   it('refuses bad input naming it, with nothing changed', async () => {

@@ -126,6 +126,7 @@ export function createHandlers(p: EngineParts): Handlers {
     mergePlan: (a) => p.landing.plan(a.runId, a.sessionIds),
     mergeAllClean: (a) => p.landing.mergeAllClean(a.runId),
     push: (a) => p.landing.push(a.sessionId, a.remote),
+    rebase: (a) => p.landing.rebase(a.sessionId),
     sendFeedback: async (a) => (await scheduler.sendFeedback(a.sessionId, a.text), null),
     openIn: (a) => {
       const wt = review.worktreePath(a.sessionId);

@@ -1,9 +1,9 @@
 // The end of the review loop for a run: the merge plan (which sessions, in which order, which would conflict), merging
 // every clean step at once, and pushing a session's branch. Merges go through Review.merge (refused, never half done).
-import type { MergeAllResult, MergePlan, PushResult, SessionInfo } from '../../shared/contract.ts';
+import type { MergeAllResult, MergePlan, PushResult, RebaseResult, SessionInfo } from '../../shared/contract.ts';
 import { EngineError } from '../errors.ts';
 import type { RunRegistry } from '../runs/index.ts';
-import { MergeRefused, baseBranchOf, commitSession, pushBranch, runGit } from '../workspace/index.ts';
+import { MergeRefused, baseBranchOf, commitSession, mergeTree, pushBranch, runGit, snapshotCommit } from '../workspace/index.ts';
 import { planFacts, planOrder } from './merge-plan.ts';
 import type { Review } from './review.ts';
 
@@ -18,7 +18,34 @@ export function draftMessage(s: Pick<SessionInfo, 'slot' | 'task'>, runName: str
 }
 
 export class Landing {
-  constructor(private readonly d: { registry: RunRegistry; review: Review }) {}
+  constructor(private readonly d: { registry: RunRegistry; review: Review; sendFeedback(sessionId: string, text: string): Promise<void>; isAgent(sessionId: string): boolean }) {}
+
+  async rebase(sessionId: string): Promise<RebaseResult> {
+    const info = this.d.registry.sessionInfo(sessionId);
+    const run = this.d.registry.runInfo(info.runId);
+    const base = await this.target(info.runId);
+    const snap = await snapshotCommit(info.worktree);
+    const m = await mergeTree(run.repo, base.commit, snap);
+    if (m.clean) return { mode: 'none', conflicts: [], message: `session ${info.slot} merges cleanly into ${base.branch}: nothing to rebase` };
+    const paths = m.conflicts.join(', ');
+    if (this.d.isAgent(sessionId)) {
+      const prompt =
+        `The base branch ${base.branch} has moved and your changes now conflict with it in ${paths}. ` +
+        `Rebase your work onto it: commit what you have, run git rebase ${base.branch} in this directory, resolve the conflicts keeping both intents, and finish the rebase.`;
+      await this.d.sendFeedback(sessionId, prompt);
+      return { mode: 'agent', conflicts: m.conflicts, message: `asked session ${info.slot}'s agent to rebase onto ${base.branch} (conflicts in ${paths})` };
+    }
+    // No agent to ask: commit the work, rebase, and leave a stopped rebase for the user to finish.
+    await commitSession(info.worktree, draftMessage(info, run.name));
+    const r = await runGit(info.worktree, ['-c', 'core.editor=true', 'rebase', base.branch], { okExits: [0, 1] });
+    if (r.code === 0) return { mode: 'git', conflicts: [], message: `rebased session ${info.slot} onto ${base.branch}` };
+    const left = (await runGit(info.worktree, ['diff', '--name-only', '--diff-filter=U'])).stdout.split('\n').filter(Boolean);
+    return {
+      mode: 'git',
+      conflicts: left,
+      message: `the rebase of session ${info.slot} onto ${base.branch} stopped on conflicts in ${left.join(', ')} — resolve them in ${info.worktree}, then git rebase --continue (or --abort)`,
+    };
+  }
 
   private async target(runId: string): Promise<{ branch: string; commit: string; tree: string }> {
     const run = this.d.registry.runInfo(runId);

@@ -57,6 +57,7 @@ export const review = {
   mergePlan: (runId: string) => request('mergePlan', { runId }),
   mergeAllClean: (runId: string) => request('mergeAllClean', { runId }),
   sendFeedback: (sessionId: string, text: string) => request('sendFeedback', { sessionId, text }),
+  rebase: (sessionId: string) => request('rebase', { sessionId }),
   push: (sessionId: string, remote?: string) => request('push', { sessionId, ...(remote ? { remote } : {}) }),
   /** Opens the worktree in the OS file manager; answers the path to show instead where the platform cannot. */
   async openFolder(sessionId: string): Promise<{ opened: boolean; path: string }> {

@@ -70,7 +70,22 @@ export function MergeQueue({ runId, onPick }: { runId: string; onPick(sessionId:
               #{s.slot} {sessions.get(s.sessionId)?.task ?? ''}
             </button>
             {!s.clean ? (
-              <span className="merge-badge conflict">conflicts with the base</span>
+              <>
+                <span className="merge-badge conflict">conflicts with the base</span>
+                <button
+                  className="btn small"
+                  data-testid={`merge-rebase-${s.slot}`}
+                  title="Ask its agent to rebase onto the base (a shell session: git rebase in its worktree)"
+                  onClick={() =>
+                    void review
+                      .rebase(s.sessionId)
+                      .then((r) => setNote(r.message))
+                      .catch((err: Error) => setError(err.message))
+                  }
+                >
+                  Rebase
+                </button>
+              </>
             ) : s.blockedBy.length ? (
               <span className="merge-badge blocked">conflicts with #{s.blockedBy.map(slotOf).join(', #')}</span>
             ) : (
