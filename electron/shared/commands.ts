@@ -109,6 +109,8 @@ export const Commands = {
    * the conflicting paths); a shell session's worktree runs `git rebase` and stops on the conflicts for you to resolve.
    */
   rebase: command(session, RebaseResult),
+  /** Pushes the session's branch and opens a pull request with the GitHub CLI (gh): its task as title, its files as body. */
+  openPullRequest: command(z.object({ sessionId: z.string(), remote: z.string().optional() }), z.object({ url: z.string() })),
   /** Commits the session's work (message from its task) and pushes its branch to a remote of the repo (default origin). */
   push: command(z.object({ sessionId: z.string(), remote: z.string().optional() }), PushResult),
   /** Removes the session's worktree and branch; `confirm` must be true. */

@@ -106,6 +106,12 @@ model: kimi-k2.6
       git(bare, 'init', '-q', '--bare');
       git(repo, 'remote', 'add', 'origin', bare);
       expect((await call('push', { sessionId: s1.id })).branch).toBe(s1.branch);
+      // No github.com here: without gh the error says to install it; with gh, that it cannot log in or reach GitHub.
+      await expect(ws.call('openPullRequest', { sessionId: s1.id })).rejects.toMatchObject({
+        code: expect.stringMatching(/^gh_(missing|auth|failed)$/),
+        message: expect.stringMatching(/gh/),
+      });
+      called.add('openPullRequest');
       await call('stop', { sessionId: s1.id });
       await call('restart', { sessionId: s1.id });
       await call('stopRun', { runId: run.id });

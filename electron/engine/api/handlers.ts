@@ -127,6 +127,7 @@ export function createHandlers(p: EngineParts): Handlers {
     mergeAllClean: (a) => p.landing.mergeAllClean(a.runId),
     push: (a) => p.landing.push(a.sessionId, a.remote),
     rebase: (a) => p.landing.rebase(a.sessionId),
+    openPullRequest: (a) => p.landing.openPullRequest(a.sessionId, a.remote, p.env),
     sendFeedback: async (a) => (await scheduler.sendFeedback(a.sessionId, a.text), null),
     openIn: (a) => {
       const wt = review.worktreePath(a.sessionId);

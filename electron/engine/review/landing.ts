@@ -1,7 +1,9 @@
 // The end of the review loop for a run: the merge plan (which sessions, in which order, which would conflict), merging
 // every clean step at once, and pushing a session's branch. Merges go through Review.merge (refused, never half done).
 import type { MergeAllResult, MergePlan, PushResult, RebaseResult, SessionInfo } from '../../shared/contract.ts';
+import { spawn } from 'node:child_process';
 import { EngineError } from '../errors.ts';
+import { findOnPath } from '../templates/index.ts';
 import type { RunRegistry } from '../runs/index.ts';
 import { MergeRefused, baseBranchOf, commitSession, mergeTree, pushBranch, runGit, snapshotCommit } from '../workspace/index.ts';
 import { planFacts, planOrder } from './merge-plan.ts';
@@ -126,6 +128,41 @@ export class Landing {
       out.set(s.id, { merged: plan.merged.includes(s.id), pushed, planPosition: i >= 0 ? i + 1 : null });
     }
     return out;
+  }
+
+  /** gh pr create after a push; without gh (or its login) the error says what is missing. */
+  async openPullRequest(sessionId: string, remote = 'origin', env: NodeJS.ProcessEnv = process.env): Promise<{ url: string }> {
+    const gh = findOnPath('gh', env.PATH);
+    if (!gh)
+      throw new EngineError('gh_missing', 'the GitHub CLI (gh) is not installed — install it (https://cli.github.com), run gh auth login, and try again; or push the branch and open the pull request on your forge');
+    const info = this.d.registry.sessionInfo(sessionId);
+    const run = this.d.registry.runInfo(info.runId);
+    const pushed = await this.push(sessionId, remote);
+    const base = await this.target(info.runId);
+    const files = await this.d.review.changedPaths(info.runId, sessionId);
+    const title = pushed.message.split('\n')[0]!;
+    const body = `${info.task ?? ''}\n\nChanged files:\n${files.map((f) => `- \`${f}\``).join('\n') || '- (none)'}\n\nFrom Flotilla run ${run.name}, session ${info.slot}.`;
+    const r = await new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
+      const child = spawn(gh, ['pr', 'create', '--head', pushed.branch, '--base', base.branch, '--title', title, '--body', body], {
+        cwd: run.repo,
+        env: { ...env, GH_PROMPT_DISABLED: '1' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (d) => (out += d));
+      child.stderr.on('data', (d) => (err += d));
+      child.on('error', (e) => resolve({ code: -1, out, err: e.message }));
+      child.on('close', (code) => resolve({ code, out, err }));
+    });
+    if (r.code !== 0) {
+      const why = r.err.trim() || r.out.trim();
+      if (/auth login|not logged|authentication/i.test(why)) throw new EngineError('gh_auth', `gh is not logged in: ${why.split('\n')[0]} — run gh auth login, then try again`);
+      throw new EngineError('gh_failed', `gh pr create failed: ${why}`);
+    }
+    const url = /https?:\/\/\S+/.exec(r.out)?.[0];
+    if (!url) throw new EngineError('gh_failed', `gh pr create printed no URL: ${r.out.trim()}`);
+    return { url };
   }
 
   async push(sessionId: string, remote = 'origin'): Promise<PushResult> {

@@ -58,6 +58,7 @@ export const review = {
   mergeAllClean: (runId: string) => request('mergeAllClean', { runId }),
   sendFeedback: (sessionId: string, text: string) => request('sendFeedback', { sessionId, text }),
   rebase: (sessionId: string) => request('rebase', { sessionId }),
+  openPullRequest: (sessionId: string) => request('openPullRequest', { sessionId }),
   push: (sessionId: string, remote?: string) => request('push', { sessionId, ...(remote ? { remote } : {}) }),
   /** Opens the worktree in the OS file manager; answers the path to show instead where the platform cannot. */
   async openFolder(sessionId: string): Promise<{ opened: boolean; path: string }> {

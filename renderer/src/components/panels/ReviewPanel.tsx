@@ -5,6 +5,7 @@ import { useShallow } from 'zustand/react/shallow';
 import type { FileDiff, SessionInfo } from '../../../../electron/shared/contract.ts';
 import { EngineRequestError } from '../../../../electron/shared/client.ts';
 import { review } from '../../api/index.ts';
+import { platform } from '../../platform/index.ts';
 import { loadChanges, selectCurrentSessions, useStore } from '../../state/index.ts';
 import { DiffView, type DiffMode } from './LazyDiff.tsx';
 import { Feedback, MergeQueue } from './MergeQueue.tsx';
@@ -131,6 +132,12 @@ export function ReviewPanel() {
       const r = await review.push(current.id);
       return `Pushed ${r.branch} to ${r.remote}${r.commit ? ` (${r.commit.slice(0, 10)})` : ''}`;
     });
+  const pullRequest = () =>
+    act(async () => {
+      const r = await review.openPullRequest(current.id);
+      platform.openExternal(r.url);
+      return `Opened ${r.url}`;
+    });
   const openFolder = () =>
     act(async () => {
       const r = await review.openFolder(current.id);
@@ -226,6 +233,9 @@ export function ReviewPanel() {
           </button>
           <button className="btn" data-testid="review-push" disabled={busy} onClick={push} title="Commit (message from the task) and push the session's branch to origin">
             Push branch
+          </button>
+          <button className="btn" data-testid="review-pr" disabled={busy} onClick={pullRequest} title="Push, then open a pull request with the GitHub CLI (gh)">
+            Open pull request
           </button>
           <button className="btn" data-testid="review-open" disabled={busy} onClick={openFolder}>
             Open folder
