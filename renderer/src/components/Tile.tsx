@@ -10,9 +10,22 @@ import { TileMenu } from './TileMenu.tsx';
 import { FindBar, TerminalContextMenu } from './TerminalTools.tsx';
 
 const DRAG_TYPE = 'application/x-flotilla-session';
+/** Output faster than this shows a "flooding" badge (the tile is busy drawing, not stuck). */
+const FLOOD_BYTES_PER_SEC = 200 * 1024;
+
+/** The terminal's output rate, read once a second. */
+function useOutputRate(sessionId: string): number {
+  const [rate, setRate] = useState(0);
+  useEffect(() => {
+    const t = setInterval(() => setRate(terminals.rateOf(sessionId)), 1000);
+    return () => clearInterval(t);
+  }, [sessionId]);
+  return rate;
+}
 
 export function Tile({ sessionId, compact = false, onDropBefore }: { sessionId: string; compact?: boolean; onDropBefore?: (dragged: string) => void }) {
   const [dropping, setDropping] = useState(false);
+  const rate = useOutputRate(sessionId);
   const session = useStore((s) => s.sessions.get(sessionId));
   const runId = session?.runId;
   const pinned = useLayout((s) => (runId ? (s.byRun[runId]?.pinned.includes(sessionId) ?? false) : false));
@@ -84,6 +97,11 @@ export function Tile({ sessionId, compact = false, onDropBefore }: { sessionId: 
         {conflictCount > 0 && (
           <span className="conflict-badge" data-testid={`tile-conflicts-${slot}`} title={`${conflictCount} conflict warning(s) involve this session`}>
             ⚠ {conflictCount}
+          </span>
+        )}
+        {rate > FLOOD_BYTES_PER_SEC && (
+          <span className="flood-badge" data-testid={`tile-flood-${slot}`} title="This terminal is receiving a lot of output; background tiles draw it in turns">
+            ⇶ {(rate / 1024 / 1024).toFixed(1)} MB/s
           </span>
         )}
         <span className="metric" title="Output tokens per second (last request)">

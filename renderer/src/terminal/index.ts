@@ -12,6 +12,7 @@ import { useStore } from '../state/index.ts';
 import { platform } from '../platform/index.ts';
 import { type EngineClient, type EngineConnection, engine } from '../transport/index.ts';
 import { WebglLease, type WebglHolder } from './webgl.ts';
+import { WriteScheduler } from './scheduler.ts';
 
 /** Column changes reflow the buffer and SIGWINCH the agent: wait for the layout to settle (VS Code debounces too). */
 const RESIZE_DEBOUNCE_MS = 100;
@@ -125,6 +126,15 @@ export class TerminalManager {
   private prefs: TerminalPrefs = { fontSize: DEFAULT_FONT_SIZE, screenReader: false, gridScrollback: GRID_SCROLLBACK, theme: 'dark' };
   /** The terminal shown large (focus mode): full scrollback. */
   private bigId: string | null = null;
+  /** Every terminal's output goes through one frame scheduler (focused first; background tiles coalesced). */
+  private readonly out = new WriteScheduler(
+    (id, data, done) => {
+      const e = this.entries.get(id);
+      if (!e) return done();
+      e.term.write(data, done);
+    },
+    () => useStore.getState().focusedId,
+  );
   private readonly webgl = new WebglLease();
   /** Keys the app handles (its shortcuts, see keys/): xterm hands them back instead of sending them to the agent. */
   private isAppKey: (e: KeyboardEvent) => boolean = () => false;
@@ -138,6 +148,7 @@ export class TerminalManager {
       this.client = c;
       for (const e of this.entries.values()) {
         // The engine dropped the old socket's subscriptions; resubscribe what is on screen.
+        this.out.drop(e.sessionId);
         e.unsubscribe = null;
         e.gen++;
         e.lastSent = null;
@@ -205,6 +216,11 @@ export class TerminalManager {
 
   focus(sessionId: string): void {
     this.entries.get(sessionId)?.term.focus();
+  }
+
+  /** Bytes per second the terminal is being fed (a tile shows a "flooding" badge above a threshold). */
+  rateOf(sessionId: string): number {
+    return this.out.rateOf(sessionId);
   }
 
   /** The session whose terminal has the keyboard, if a terminal has it. */
@@ -301,6 +317,7 @@ export class TerminalManager {
     if (!e) return;
     this.detachFrom(e);
     this.webgl.release(e);
+    this.out.drop(sessionId);
     e.term.dispose();
     this.entries.delete(sessionId);
     e.gen++;
@@ -387,6 +404,7 @@ export class TerminalManager {
       this.scheduleFit(e);
     } else {
       this.releaseWebgl(e);
+      this.out.drop(e.sessionId);
       e.gen++;
       const unsub = e.unsubscribe;
       e.unsubscribe = null;
@@ -426,7 +444,7 @@ export class TerminalManager {
         },
         onData: (data, consumed) => {
           if (gen !== e.gen) return consumed(data.length);
-          e.term.write(data, () => consumed(data.length));
+          this.out.enqueue(e.sessionId, data, () => consumed(data.length));
         },
       });
       if (gen !== e.gen || this.client !== client) {
@@ -442,6 +460,8 @@ export class TerminalManager {
   }
 
   private restore(e: Entry, snap: SnapshotResult): void {
+    // Output queued for the old subscription is part of the snapshot now.
+    this.out.drop(e.sessionId);
     e.term.reset();
     if (snap.cols !== e.term.cols || snap.rows !== e.term.rows) e.term.resize(Math.max(2, snap.cols), Math.max(1, snap.rows));
     e.lastSent = { cols: snap.cols, rows: snap.rows };
