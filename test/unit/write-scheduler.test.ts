@@ -60,6 +60,19 @@ describe('WriteScheduler', () => {
     expect(h.s.pendingBytes('x')).toBe(0);
   });
 
+  it('right after a keystroke, background terminals get a small turn every fourth frame only', () => {
+    const h = harness('f', { backgroundSlice: 1_000_000, backgroundPerFrame: 1 });
+    h.s.noteInput();
+    for (let i = 0; i < 8; i++) h.s.enqueue('bg', bytes(10_000), () => {});
+    h.s.enqueue('f', bytes(10), () => {});
+    for (let i = 0; i < 4; i++) h.step();
+    // The focused one at once; the background one once in four frames, 16 KB at most (whole chunks: one of 10 KB).
+    expect(h.writes.map((w) => `${w.id}:${w.bytes}`)).toEqual(['f:10', 'bg:10000']);
+    h.advance(1000);
+    h.step();
+    expect(h.writes.at(-1)).toMatchObject({ id: 'bg', bytes: 70_000 });
+  });
+
   it('measures each terminal\'s rate over the last second', () => {
     const h = harness('f');
     h.s.enqueue('f', bytes(300_000), () => {});

@@ -376,7 +376,10 @@ export class TerminalManager {
     const entry = e;
     term.attachCustomKeyEventHandler((ev) => !this.isAppKey(ev));
     // Keystrokes go out at once and are never answered: they cannot queue behind replies or output.
-    term.onData((data) => this.client?.send('input', { sessionId, data }));
+    term.onData((data) => {
+      this.client?.send('input', { sessionId, data });
+      this.out.noteInput();
+    });
     term.onBinary((data) => this.client?.send('input', { sessionId, data }));
     host.addEventListener('focusin', () => this.opts.onFocus?.(entry.sessionId));
     this.entries.set(sessionId, e);

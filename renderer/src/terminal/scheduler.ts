@@ -28,6 +28,10 @@ interface Pending {
 }
 
 const RATE_WINDOW_MS = 1000;
+/** After a keystroke, for this long, background terminals are fed every TYPING_EVERY frames, TYPING_SLICE at a time. */
+const TYPING_QUIET_MS = 1000;
+const TYPING_EVERY = 4;
+const TYPING_SLICE = 16 * 1024;
 
 function concat(chunks: Uint8Array[], bytes: number): Uint8Array {
   if (chunks.length === 1) return chunks[0]!;
@@ -44,6 +48,9 @@ export class WriteScheduler {
   private readonly queues = new Map<string, Pending>();
   private scheduled = false;
   private turn = 0;
+  private frames = 0;
+  /** When the user last typed: for a moment after, background terminals get fewer, smaller turns. */
+  private lastInput = -Infinity;
   private readonly focusSlice: number;
   private readonly backgroundSlice: number;
   private readonly backgroundPerFrame: number;
@@ -73,6 +80,11 @@ export class WriteScheduler {
     q.dones.push(done);
     q.bytes += data.length;
     this.schedule();
+  }
+
+  /** A keystroke went to the focused terminal: keep the next frames light so its echo is drawn at once. */
+  noteInput(): void {
+    this.lastInput = this.now();
   }
 
   /** Drops a terminal's pending output (it was disposed or unsubscribed); its acks run so flow control stays even. */
@@ -116,12 +128,18 @@ export class WriteScheduler {
 
   private frame(): void {
     this.scheduled = false;
+    this.frames++;
     const focused = this.focusedId();
     const waiting = [...this.queues.entries()].filter(([, q]) => q.bytes > 0).map(([id]) => id);
     if (focused && waiting.includes(focused)) this.flush(focused, this.focusSlice);
     const others = waiting.filter((id) => id !== focused);
-    for (let i = 0; i < Math.min(this.backgroundPerFrame, others.length); i++) this.flush(others[(this.turn + i) % others.length]!, this.backgroundSlice);
-    this.turn += this.backgroundPerFrame;
+    // While the user types, background tiles get a small turn every TYPING_EVERY frames only.
+    const typing = this.now() - this.lastInput < TYPING_QUIET_MS;
+    if (!typing || this.frames % TYPING_EVERY === 0) {
+      const slice = typing ? Math.min(this.backgroundSlice, TYPING_SLICE) : this.backgroundSlice;
+      for (let i = 0; i < Math.min(this.backgroundPerFrame, others.length); i++) this.flush(others[(this.turn + i) % others.length]!, slice);
+      this.turn += this.backgroundPerFrame;
+    }
     if (this.pendingBytes() > 0) this.schedule();
   }
 
