@@ -72,7 +72,7 @@ describe('keys, palette, tile menu, runs', () => {
     await page.keyboard.type('two');
     await page.keyboard.press('Enter');
     await waitForTerminal(page, 2, /two\n(.*\n)?two/s, 10_000);
-  });
+  }, 120_000);
 
   it('the tile menu stops and restarts a real session; after a reload the run picker shows an earlier run and its last screens', async () => {
     const engine = await e2e.engine();
@@ -122,5 +122,5 @@ describe('keys, palette, tile menu, runs', () => {
     await page.getByTestId('panel-button-review').click();
     await page.getByTestId('panel-review').waitFor({ state: 'visible' });
     await screenshot(page, 'keys-4-earlier-run');
-  });
+  }, 120_000);
 });

@@ -68,7 +68,7 @@ describe('engine', () => {
 
     await engine.waitForRun(result.run.id);
     const sessions: SessionInfo[] = await client.call('listSessions', { runId: result.run.id });
-    expect(sessions.map((s) => s.status)).toEqual(['done', 'done', 'done']);
+    expect(sessions.map((s) => [s.status, s.statusDetail])).toEqual([['done', null], ['done', null], ['done', null]]);
     for (const s of sessions) {
       expect(s.exitCode).toBe(0);
       expect(s.branch).toBe(`flotilla/${result.run.slug}/${s.slot}`);

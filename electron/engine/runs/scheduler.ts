@@ -60,14 +60,20 @@ export class Scheduler {
   constructor(private readonly d: SchedulerDeps) {}
 
   /** Starts queued sessions while the run has room under its concurrency. */
+  /** Sessions whose start is under way (between being picked from the queue and their agent attached). */
+  private readonly starting = new Set<LiveSession>();
+
   async schedule(run: LiveRun): Promise<void> {
     if (this.closing) return;
-    const active = run.sessions.filter((s) => s.terminal.agent && !isFinalStatus(s.info.status)).length;
+    const active = run.sessions.filter((s) => this.starting.has(s) || (s.terminal.agent && !isFinalStatus(s.info.status))).length;
     const room = run.template.concurrency - active;
-    const next = run.sessions.filter((s) => s.info.status === 'queued' && !s.terminal.agent).slice(0, Math.max(0, room));
+    // A session being started has no agent yet (start awaits its files first): two schedules at once must not both
+    // pick it (the second create would replace the first in the pty host).
+    const next = run.sessions.filter((s) => s.info.status === 'queued' && !s.terminal.agent && !this.starting.has(s)).slice(0, Math.max(0, room));
+    for (const s of next) this.starting.add(s);
     await Promise.all(
       next.map((s) =>
-        this.start(s, false).catch((err: Error) => {
+        this.start(s, false).finally(() => this.starting.delete(s)).catch((err: Error) => {
           // A session that cannot even be set up (its config files, say) fails alone; the rest of the run goes on.
           this.d.registry.setStatus(s, 'failed', `could not start: ${err.message}`, { endedAt: now() });
           this.d.registry.checkRunEnded(s.run);
