@@ -2,6 +2,7 @@
 // confirm an action that discards work, or ask for a number (a new budget). `ask()` answers a promise.
 import { useEffect, useRef, useState } from 'react';
 import { create } from 'zustand';
+import { openModal } from './modal.ts';
 
 export interface Question {
   title: string;
@@ -38,10 +39,7 @@ export function Dialogs() {
     const d = ref.current;
     if (!d || !q) return;
     setValue(q.input?.value ?? '');
-    // Whatever had the keyboard (a terminal) gets it back when the dialog closes.
-    const before = document.activeElement as HTMLElement | null;
-    if (!d.open) d.showModal();
-    return () => before?.focus?.();
+    return openModal(d);
   }, [q]);
 
   if (!q) return null;

@@ -5,6 +5,7 @@ import { EngineRequestError } from '../../../electron/shared/client.ts';
 import { models as modelApi, runs, templates as templateApi } from '../api/index.ts';
 import { focusSession } from '../keys/index.ts';
 import { platform } from '../platform/index.ts';
+import { openModal } from './modal.ts';
 import { loadRun, useStore } from '../state/index.ts';
 
 const SAMPLE = `# A Flotilla run: one session per task, each in its own git worktree.
@@ -106,12 +107,7 @@ function computePreview(source: 'yaml' | 'path', yamlText: string, count: string
 export function LaunchDialog() {
   const setLaunchOpen = useStore((s) => s.setLaunchOpen);
   const dialogRef = useRef<HTMLDialogElement>(null);
-  useEffect(() => {
-    const d = dialogRef.current;
-    const before = document.activeElement as HTMLElement | null;
-    if (d && !d.open) d.showModal();
-    return () => before?.focus?.();
-  }, []);
+  useEffect(() => openModal(dialogRef.current), []);
   const progress = useStore((s) => s.launchProgress);
   const [source, setSource] = useState<'yaml' | 'path'>('yaml');
   const [yamlText, setYamlText] = useState(SAMPLE);

@@ -5,6 +5,7 @@ import { useEffect, useMemo, useRef, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { currentKeymap, type AppCommandDef } from '../keys/index.ts';
 import { rank } from '../keys/fuzzy.ts';
+import { openModal } from './modal.ts';
 import { selectCurrentSessions, useStore } from '../state/index.ts';
 
 function titleOf(c: AppCommandDef, tasks: Map<number, string>): string {
@@ -38,9 +39,7 @@ export function Palette() {
     if (!d || !mode) return;
     setQuery(mode === 'shortcuts' ? '?' : '');
     setAt(0);
-    const before = document.activeElement as HTMLElement | null;
-    if (!d.open) d.showModal();
-    return () => before?.focus?.();
+    return openModal(d);
   }, [mode]);
 
   const sheet = query.startsWith('?');
