@@ -6,20 +6,21 @@ import { review, runs, spend } from '../api/index.ts';
 import type { EngineConnection } from '../transport/index.ts';
 import { useStore } from './store.ts';
 
-/** Spend ticks arrive fast while responses stream: apply them once per animation frame. */
-function spendBatcher(): (s: SessionSpend | null, r: RunSpend | null) => void {
+/** Spend ticks arrive fast while responses stream: apply them once per animation frame. `flush` applies what waits now. */
+function spendBatcher(): { queue: (s: SessionSpend | null, r: RunSpend | null) => void; flush: () => void } {
   const sessions = new Map<string, SessionSpend>();
   const runSpends = new Map<string, RunSpend>();
   let pending = false;
   const flush = () => {
     pending = false;
+    if (!sessions.size && !runSpends.size) return;
     const a = [...sessions.values()];
     const b = [...runSpends.values()];
     sessions.clear();
     runSpends.clear();
     useStore.getState().applySpend(a, b);
   };
-  return (s, r) => {
+  const queue = (s: SessionSpend | null, r: RunSpend | null) => {
     if (s) sessions.set(s.sessionId, s);
     if (r) runSpends.set(r.runId, r);
     if (pending) return;
@@ -28,9 +29,14 @@ function spendBatcher(): (s: SessionSpend | null, r: RunSpend | null) => void {
     if (document.hidden) setTimeout(flush, 250);
     else requestAnimationFrame(flush);
   };
+  return { queue, flush };
 }
 
-function onEngineEvent(e: EngineEvent, queueSpend: ReturnType<typeof spendBatcher>): void {
+/** One batcher for the page: a spend overview is applied after the ticks that came before it and before those after. */
+const spendTicks = spendBatcher();
+
+function onEngineEvent(e: EngineEvent): void {
+  const queueSpend = spendTicks.queue;
   const st = useStore.getState();
   switch (e.event) {
     case 'run':
@@ -60,15 +66,20 @@ function onEngineEvent(e: EngineEvent, queueSpend: ReturnType<typeof spendBatche
 
 /** Spend, spend history and warnings of a run that became current (at connect, after a launch). */
 export async function loadRun(runId: string): Promise<void> {
-  const [overview, warnings, rows] = await Promise.all([
-    spend.overview(runId).catch(() => null),
-    review.conflicts(runId).catch(() => null),
-    spend.ledger(runId).catch(() => null),
-  ]);
+  // The overview is applied the moment it arrives: answers and events share one ordered channel, so every tick that
+  // came before it is older (applied first) and every tick after it is newer. Applied later — after the other answers —
+  // it would overwrite a newer tick, e.g. hide the hold that a spend event had just shown.
+  const applied = spend
+    .overview(runId)
+    .then((overview) => {
+      spendTicks.flush();
+      useStore.getState().applySpend(overview.sessions, overview.run ? [overview.run] : []);
+    })
+    .catch(() => {});
+  const [warnings, rows] = await Promise.all([review.conflicts(runId).catch(() => null), spend.ledger(runId).catch(() => null), applied]);
   const failures = await review.watchFailures(runId).catch(() => null);
   const st = useStore.getState();
   if (rows) st.seedHistory(rows);
-  if (overview) st.applySpend(overview.sessions, overview.run ? [overview.run] : []);
   if (warnings) st.setConflicts(runId, warnings);
   if (failures) st.setWatchFailures(failures);
 }
@@ -79,9 +90,13 @@ export async function loadChanges(sessionId: string): Promise<void> {
 }
 
 async function loadAll(): Promise<void> {
-  const [runList, sessionList, keys] = await Promise.all([runs.list(), runs.sessions(), spend.governor().catch(() => [])]);
-  useStore.getState().loadRuns(runList, sessionList);
-  useStore.getState().setGovernor(keys);
+  // Each answer is applied as it arrives, for the same reason as the overview in loadRun: an event after it is newer.
+  const st = () => useStore.getState();
+  await Promise.all([
+    runs.list().then((list) => st().loadRuns(list, [])),
+    runs.sessions().then((list) => st().loadRuns([], list)),
+    spend.governor().then((keys) => st().setGovernor(keys), () => {}),
+  ]);
   const { currentRunId, changes } = useStore.getState();
   // Changes pushed while we were away were missed: fetch again what the panels show.
   await Promise.all([...changes.keys()].map((id) => loadChanges(id).catch(() => {})));
@@ -89,14 +104,13 @@ async function loadAll(): Promise<void> {
 }
 
 export function wireEngineToStore(conn: EngineConnection): void {
-  const queueSpend = spendBatcher();
   let off: (() => void) | null = null;
   conn.onStatus((c) => useStore.getState().setConnection(c));
   conn.onClient((client) => {
     off?.();
     off = null;
     if (!client) return;
-    off = client.onEvent((e) => onEngineEvent(e, queueSpend));
+    off = client.onEvent(onEngineEvent);
     loadAll().catch((err) => console.warn('flotilla: initial load failed', err));
   });
 }
