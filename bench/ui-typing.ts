@@ -8,8 +8,10 @@
 //      processes (/proc/<pid>/stat) over 10 s, as % of one core. Goal: < 3 %.
 // Headless Chromium here renders WebGL in software (SwiftShader) on 2 shared cores: the ratios travel, the ms less so.
 //
-//   npx tsx bench/ui-typing.ts [--keys 40]
-import { readFileSync, readdirSync, readlinkSync, realpathSync, rmSync } from 'node:fs';
+//   npx tsx bench/ui-typing.ts [--keys 40] [--renderer auto] [--background-ms 500,1000]
+// --renderer is Settings → Interface's terminal renderer for the whole run; --background-ms lists the background tiles'
+// refresh settings part 3 is measured with (each in the same run).
+import { rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { chromium, type Page } from 'playwright-core';
@@ -18,14 +20,24 @@ import { floodCommand } from '../test/fixtures/flood.ts';
 import { ensureUiBuilt } from '../test/fixtures/ui-build.ts';
 import { CHROMIUM_ARGS, resolveChromium } from '../test/fixtures/chromium.ts';
 import { makeRepo, tempDir } from '../test/fixtures/repo.ts';
+import { TICKS_PER_SEC, chromiumPids, cpuTicks, pssMb } from './proc.ts';
 
-const { values } = parseArgs({ options: { keys: { type: 'string', default: '40' } } });
+const { values } = parseArgs({
+  options: {
+    keys: { type: 'string', default: '40' },
+    renderer: { type: 'string', default: 'auto' },
+    'background-ms': { type: 'string', default: '500,1000' },
+  },
+});
+if (!['auto', 'webgl', 'dom'].includes(values.renderer)) throw new Error(`--renderer: '${values.renderer}' is not auto, webgl or dom`);
+const RENDERER = values.renderer as 'auto' | 'webgl' | 'dom';
+const BACKGROUND_MS = values['background-ms'].split(',').map(Number);
 const KEYS = Number(values.keys);
 const ROOT = resolve(import.meta.dirname, '..');
 const cleanups: (() => unknown)[] = [];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function engine(): Promise<Engine> {
+async function engine(backgroundRefreshMs?: number): Promise<Engine> {
   const dataDir = tempDir('flotilla-bench-typing-');
   const home = tempDir('flotilla-bench-typing-home-');
   cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }), () => rmSync(home, { recursive: true, force: true }));
@@ -33,45 +45,8 @@ async function engine(): Promise<Engine> {
   delete env.CLAUDECODE;
   const e = await Engine.create({ dataDir, env, staticDir: join(ROOT, 'dist/renderer') });
   cleanups.push(() => e.close());
+  await e.call('saveSettings', { settings: { ui: { terminalRenderer: RENDERER, ...(backgroundRefreshMs ? { backgroundRefreshMs } : {}) } } });
   return e;
-}
-
-/** Every process running the Chromium binary (only this bench's browser runs here; its zygote children included). */
-function chromiumPids(exe: string): number[] {
-  const realExe = realpathSync(exe);
-  return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number).filter((pid) => {
-    try {
-      // The zygote and renderers are started as /proc/self/exe: compare the binary, not argv[0].
-      return readlinkSync(`/proc/${pid}/exe`) === realExe;
-    } catch {
-      return false;
-    }
-  });
-}
-
-function pssMb(pids: number[]): number {
-  let kb = 0;
-  for (const pid of pids) {
-    try {
-      kb += Number(/^Pss:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1] ?? 0);
-    } catch {
-      // gone
-    }
-  }
-  return kb / 1024;
-}
-
-function cpuTicks(pids: number[]): number {
-  let t = 0;
-  for (const pid of pids) {
-    try {
-      const f = readFileSync(`/proc/${pid}/stat`, 'utf8').slice(readFileSync(`/proc/${pid}/stat`, 'utf8').lastIndexOf(')') + 2).split(' ');
-      t += Number(f[11]) + Number(f[12]);
-    } catch {
-      // gone
-    }
-  }
-  return t;
 }
 
 /** Presses KEYS keys in terminal 1, one at a time, each timed from keydown to the frame its echo is in the buffer. */
@@ -120,7 +95,7 @@ async function main(): Promise<void> {
   const chrome = await resolveChromium();
   const browser = await chromium.launch({ executablePath: chrome.path, headless: true, args: CHROMIUM_ARGS });
   cleanups.push(() => browser.close());
-  console.log(`bench/ui-typing: ${KEYS} keys (Node ${process.version}, ${chrome.path} from ${chrome.source}; WebGL in software)`);
+  console.log(`bench/ui-typing: ${KEYS} keys, renderer setting '${RENDERER}' (Node ${process.version}, ${chrome.path} from ${chrome.source}; WebGL in software)`);
 
   // 1 + 2: one echo tile and nine that idle, then flood (each waits for a file before it floods).
   const e = await engine();
@@ -151,27 +126,32 @@ async function main(): Promise<void> {
   console.log(`ratio p99 flooding / idle:                ${(pct(flooding, 99) / pct(idle, 99)).toFixed(2)}`);
   console.log(`page memory after the flood (10 tiles):   ${memory.toFixed(0)} MB PSS over ${pids.length} Chromium processes, JS heap ${(heap / 1024 / 1024).toFixed(1)} MB (goal ≤ 500 MB)`);
 
-  // 3: 16 idle Claude-Code-like tiles, a spinner redrawn every 100 ms.
-  const e2 = await engine();
-  const repo2 = makeRepo();
-  cleanups.push(() => rmSync(repo2, { recursive: true, force: true }));
-  const spinner = "const f = ['⠋','⠙','⠹','⠸','⠼','⠴','⠦','⠧','⠇','⠏']; let i = 0; setInterval(() => process.stdout.write('\\r' + f[i++ % f.length] + ' Thinking… (esc to interrupt)'), 100);";
-  const r2 = await e2.call('launch', {
-    templateText: JSON.stringify({ name: 'idle', repo: repo2, workspace: 'shared', count: 16, agent: { preset: 'shell', command: process.execPath, args: ['-e', spinner] }, provider: { preset: 'custom', baseUrl: 'http://127.0.0.1:9' } }),
-  });
-  const ctx2 = await browser.newContext({ viewport: { width: 1600, height: 1000 } });
-  const page2 = await ctx2.newPage();
-  await page2.goto(e2.uiUrl);
-  for (let s = 1; s <= 16; s++) await page2.getByTestId(`tile-${s}`).waitFor({ state: 'visible', timeout: 30_000 });
-  await sleep(3000);
-  const tree = chromiumPids(chrome.path);
-  const hz = 100; // USER_HZ on Linux
-  const c0 = cpuTicks(tree);
-  const t0 = Date.now();
-  await sleep(10_000);
-  const cpu = (cpuTicks(tree) - c0) / hz / ((Date.now() - t0) / 1000);
-  await e2.call('stopRun', { runId: r2.run.id });
-  console.log(`idle CPU, 16 spinner tiles:               ${(cpu * 100).toFixed(1)} % of one core (goal < 3 %)`);
+  // 3: 16 idle Claude-Code-like tiles, a spinner redrawn every 100 ms; once per background refresh setting.
+  for (const ms of BACKGROUND_MS) {
+    const e2 = await engine(ms);
+    const repo2 = makeRepo();
+    cleanups.push(() => rmSync(repo2, { recursive: true, force: true }));
+    const spinner = "const f = ['⠋','⠙','⠹','⠸','⠼','⠴','⠦','⠧','⠇','⠏']; let i = 0; setInterval(() => process.stdout.write('\\r' + f[i++ % f.length] + ' Thinking… (esc to interrupt)'), 100);";
+    const r2 = await e2.call('launch', {
+      templateText: JSON.stringify({ name: 'idle', repo: repo2, workspace: 'shared', count: 16, agent: { preset: 'shell', command: process.execPath, args: ['-e', spinner] }, provider: { preset: 'custom', baseUrl: 'http://127.0.0.1:9' } }),
+    });
+    const ctx2 = await browser.newContext({ viewport: { width: 1600, height: 1000 } });
+    const page2 = await ctx2.newPage();
+    await page2.goto(e2.uiUrl);
+    for (let s = 1; s <= 16; s++) await page2.getByTestId(`tile-${s}`).waitFor({ state: 'visible', timeout: 30_000 });
+    await sleep(3000);
+    const tree = chromiumPids(chrome.path);
+    const c0 = cpuTicks(tree);
+    const r0 = (await page2.evaluate('window.__flotilla.renders()')) as number;
+    const t0 = Date.now();
+    await sleep(10_000);
+    const secs = (Date.now() - t0) / 1000;
+    const cpu = (cpuTicks(tree) - c0) / TICKS_PER_SEC / secs;
+    const renders = ((await page2.evaluate('window.__flotilla.renders()')) as number) - r0;
+    await e2.call('stopRun', { runId: r2.run.id });
+    await ctx2.close();
+    console.log(`idle CPU, 16 spinner tiles, refresh ${ms} ms:  ${(cpu * 100).toFixed(1)} % of one core, ${(renders / secs).toFixed(0)} tile frames/s (goal < 3 %)`);
+  }
 }
 
 main()

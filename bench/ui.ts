@@ -3,7 +3,11 @@
 // engine to a Node WebSocket client that acks at once (no rendering), in the same process and run. Also the page's
 // long tasks (> 50 ms) during the flood, main-thread task time (CDP) and JS heap.
 //
-//   npx tsx bench/ui.ts [--sessions 10] [--mb 2]
+//   npx tsx bench/ui.ts [--sessions 10] [--mb 2] [--renderer webgl,auto] [--profile] [--trace]
+//
+// --renderer runs the page once per listed terminal renderer (Settings → Interface: auto, webgl, dom), all against the
+// same baseline; `auto` picks the DOM renderer where WebGL is software (SwiftShader here). --profile and --trace print
+// where the page's main thread spent the flood.
 //
 // Completion in the page is measured from the acks the page sends (counted on the wire with Playwright's WebSocket
 // frame events): the client acks only after xterm's write callback, in chunks of FlowControl.AckSize, so a session
@@ -20,15 +24,23 @@ import { floodCommand, floodPtyBytes } from '../test/fixtures/flood.ts';
 import { ensureUiBuilt } from '../test/fixtures/ui-build.ts';
 import { CHROMIUM_ARGS, resolveChromium } from '../test/fixtures/chromium.ts';
 import { makeRepo, tempDir } from '../test/fixtures/repo.ts';
+import { TICKS_PER_SEC, chromiumPids, cpuTicks, machineBusyTicks } from './proc.ts';
 
 const { values } = parseArgs({
   options: {
     sessions: { type: 'string', default: '10' },
     mb: { type: 'string', default: '2' },
     timeout: { type: 'string', default: '100' },
+    // Prints where the page's main thread spent the flood (CPU profile, self time by function).
+    profile: { type: 'boolean', default: false },
+    // Prints what the page's main thread did during the flood, by trace event (layout, paint, script, GC…).
+    trace: { type: 'boolean', default: false },
+    renderer: { type: 'string', default: 'auto' },
   },
 });
 const N = Number(values.sessions);
+const RENDERERS = values.renderer.split(',').map((r) => r.trim());
+for (const r of RENDERERS) if (!['auto', 'webgl', 'dom'].includes(r)) throw new Error(`--renderer: '${r}' is not auto, webgl or dom`);
 const BYTES = Math.round(Number(values.mb) * 1024 * 1024);
 const DEADLINE_MS = Number(values.timeout) * 1000;
 const ROOT = resolve(import.meta.dirname, '..');
@@ -63,7 +75,7 @@ async function cleanup(): Promise<void> {
 const watchdog = setTimeout(() => {
   console.error(`bench/ui: exceeded ${DEADLINE_MS / 1000}s — giving up`);
   void cleanup().finally(() => process.exit(2));
-}, DEADLINE_MS + 15_000);
+}, DEADLINE_MS * (1 + RENDERERS.length) + 15_000);
 
 
 function tempRepo(): string {
@@ -95,8 +107,14 @@ function agentOf(engine: Engine, sessionId: string): { maxUnacked: number; runni
   return engine.registry.liveSession(sessionId)?.terminal.agent ?? undefined;
 }
 
+interface BaselineResult {
+  mbps: number;
+  /** CPU seconds (all cores) the machine spent per MB delivered. */
+  cpuPerMb: number;
+}
+
 /** Baseline: the same flood through the engine to a Node WebSocket client that acks every chunk at once. */
-async function baseline(): Promise<number> {
+async function baseline(): Promise<BaselineResult> {
   const repo = tempRepo();
   const engine = await tempEngine();
   const client = await EngineClient.connect(engine.wsUrl, WebSocket as unknown as WebSocketCtor);
@@ -120,13 +138,75 @@ async function baseline(): Promise<number> {
   );
   await sleep(300);
   const t0 = performance.now();
+  const busy0 = machineBusyTicks();
   for (const s of sessions) engine.scheduler.input(s.id, 'go\r');
   await Promise.race([done, sleep(DEADLINE_MS / 2).then(() => Promise.reject(new Error('baseline flood timed out')))]);
+  const busy = (machineBusyTicks() - busy0) / TICKS_PER_SEC;
   const secs = (lastByteAt - t0) / 1000;
+  const total = mb(got.reduce((a, b) => a + b, 0));
   await Promise.race([ended, sleep(10_000)]);
   client.close();
   await cleanup();
-  return mb(got.reduce((a, b) => a + b, 0)) / secs;
+  return { mbps: total / secs, cpuPerMb: busy / total };
+}
+
+interface CpuProfile {
+  nodes: Array<{ id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }>;
+  samples: number[];
+  timeDeltas: number[];
+}
+
+/** Self time per function (top 25) and per script, from a CDP CPU profile. */
+function printProfile(p: CpuProfile): void {
+  const byId = new Map(p.nodes.map((n) => [n.id, n]));
+  const self = new Map<number, number>();
+  p.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (p.timeDeltas[i] ?? 0)));
+  const total = [...self.values()].reduce((a, b) => a + b, 0);
+  const fn = new Map<string, number>();
+  for (const [id, us] of self) {
+    const c = byId.get(id)!.callFrame;
+    const key = `${c.functionName || '(anonymous)'} ${c.url.split('/').pop() ?? ''}:${c.lineNumber}`;
+    fn.set(key, (fn.get(key) ?? 0) + us);
+  }
+  console.log(`profile: ${(total / 1e6).toFixed(2)} s sampled; self time by function:`);
+  for (const [k, us] of [...fn].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(`  ${((100 * us) / total).toFixed(1).padStart(5)} %  ${k}`);
+}
+
+interface TraceEvent {
+  name: string;
+  ph: string;
+  ts: number;
+  dur?: number;
+  pid: number;
+  tid: number;
+  args?: { name?: string };
+}
+
+/** Time by event name on the page's main thread (CrRendererMain), counting only the outermost events of each task. */
+function printTrace(events: TraceEvent[]): void {
+  const names = events.filter((e) => e.ph === 'M' && e.name === 'thread_name');
+  const main = names.find((e) => e.args?.name === 'CrRendererMain');
+  if (!main) return console.log('trace: no CrRendererMain thread');
+  const own = events.filter((e) => e.pid === main.pid && e.tid === main.tid && e.ph === 'X' && e.dur !== undefined).sort((a, b) => a.ts - b.ts);
+  const by = new Map<string, number>();
+  let task: TraceEvent | null = null;
+  let wall = 0;
+  for (const e of own) {
+    if (e.name === 'RunTask' || e.name === 'ThreadControllerImpl::RunTask') {
+      if (!task || e.ts >= task.ts + task.dur!) {
+        task = e;
+        wall += e.dur!;
+      }
+      continue;
+    }
+    // Direct children of a task: the first level below RunTask.
+    if (task && e.ts >= task.ts && e.ts + e.dur! <= task.ts + task.dur!) {
+      const parent = own.find((p) => p !== task && p !== e && p.name !== 'RunTask' && p.ts <= e.ts && p.ts + p.dur! >= e.ts + e.dur! && p.ts >= task!.ts);
+      if (!parent) by.set(e.name, (by.get(e.name) ?? 0) + e.dur!);
+    }
+  }
+  console.log(`trace: main thread busy ${(wall / 1e6).toFixed(2)} s in tasks; by top-level event:`);
+  for (const [k, us] of [...by].sort((a, b) => b[1] - a[1]).slice(0, 15)) console.log(`  ${(us / 1e3).toFixed(0).padStart(7)} ms  ${k}`);
 }
 
 interface UiResult {
@@ -140,13 +220,20 @@ interface UiResult {
   cdpHeapMb: number | null;
   stragglers: string[];
   tilesShowFlood: number;
+  webglContexts: number;
+  /** CPU seconds per MB: the whole machine, and Chromium's processes alone. */
+  cpuPerMb: number;
+  chromiumCpuPerMb: number;
+  /** Frames each terminal drew per second during the flood, on average. */
+  rendersPerTileSec: number;
   pageErrors: string[];
 }
 
-async function throughUi(): Promise<UiResult> {
+async function throughUi(renderer: string): Promise<UiResult> {
   ensureUiBuilt();
   const repo = tempRepo();
   const engine = await tempEngine(UI_DIR);
+  await engine.call('saveSettings', { settings: { ui: { terminalRenderer: renderer as 'auto' | 'webgl' | 'dom' } } });
   const browser: Browser = await chromium.launch({ executablePath: (await resolveChromium()).path, headless: true, args: CHROMIUM_ARGS });
   cleanups.push(() => browser.close());
   const context = await browser.newContext({ viewport: { width: 1600, height: 1000 } });
@@ -214,8 +301,24 @@ async function throughUi(): Promise<UiResult> {
   const ackBase = new Map(sessions.map((s) => [s.id, acked.get(s.id) ?? 0]));
   const ackedSinceGo = (id: string) => (acked.get(id) ?? 0) - ackBase.get(id)!;
   const taskBefore = await metric('TaskDuration');
+  const rendersBefore = (await page.evaluate('window.__flotilla.renders()')) as number;
+  const traceEvents: TraceEvent[] = [];
+  let traceDone: Promise<void> | null = null;
+  if (values.trace) {
+    cdp.on('Tracing.dataCollected', (e) => void traceEvents.push(...(e.value as unknown as TraceEvent[])));
+    traceDone = new Promise((r) => cdp.once('Tracing.tracingComplete', () => r()));
+    await cdp.send('Tracing.start', { categories: 'devtools.timeline,disabled-by-default-devtools.timeline,v8', transferMode: 'ReportEvents' });
+  }
+  if (values.profile) {
+    await cdp.send('Profiler.enable');
+    await cdp.send('Profiler.setSamplingInterval', { interval: 500 });
+    await cdp.send('Profiler.start');
+  }
 
   await page.evaluate(() => ((window as unknown as { __benchGo: number }).__benchGo = performance.now()));
+  const chrome = chromiumPids((await resolveChromium()).path);
+  const chrome0 = cpuTicks(chrome);
+  const busy0 = machineBusyTicks();
   const t0 = performance.now();
   for (const s of sessions) engine.scheduler.input(s.id, 'go\r');
 
@@ -226,9 +329,18 @@ async function throughUi(): Promise<UiResult> {
   const stragglers = sessions
     .filter((s) => !caughtUp(s.id))
     .map((s) => `slot ${s.slot}: acked ${ackedSinceGo(s.id)}/${expected}, engine un-acked ${agentOf(engine, s.id)?.maxUnacked ?? '?'}`);
+  const busySecs = (machineBusyTicks() - busy0) / TICKS_PER_SEC;
+  const chromeSecs = (cpuTicks(chrome) - chrome0) / TICKS_PER_SEC;
   const endAt = stragglers.length ? performance.now() : lastAckAt;
   const secs = (endAt - t0) / 1000;
   const taskAfter = await metric('TaskDuration');
+  const renders = ((await page.evaluate('window.__flotilla.renders()')) as number) - rendersBefore;
+  if (traceDone) {
+    await cdp.send('Tracing.end');
+    await traceDone;
+    printTrace(traceEvents);
+  }
+  if (values.profile) printProfile(((await cdp.send('Profiler.stop')) as { profile: CpuProfile }).profile);
   const cdpHeap = await metric('JSHeapUsedSize');
 
   const long = await page.evaluate(() => {
@@ -245,11 +357,17 @@ async function throughUi(): Promise<UiResult> {
   // The WebGL renderer draws no text into the DOM: report that rather than "0 tiles".
   if (tilesShowFlood === 0) tilesShowFlood = -1;
 
+  const webglContexts = (await page.evaluate('window.__flotilla ? window.__flotilla.webglContexts() : -1')) as number;
   const totalAcked = sessions.reduce((a, s) => a + ackedSinceGo(s.id), 0);
   await Promise.race([ended, sleep(10_000)]);
   await cleanup();
+  const rendersPerTileSec = renders / N / secs;
+  const doneMb = mb(stragglers.length ? totalAcked : N * expected);
   return {
-    mbps: mb(stragglers.length ? totalAcked : N * expected) / secs,
+    rendersPerTileSec,
+    cpuPerMb: busySecs / doneMb,
+    chromiumCpuPerMb: chromeSecs / doneMb,
+    mbps: doneMb / secs,
     secs,
     longTasks: long.length,
     longestMs: long.length ? Math.max(...long) : 0,
@@ -259,6 +377,7 @@ async function throughUi(): Promise<UiResult> {
     cdpHeapMb: cdpHeap === null ? null : mb(cdpHeap),
     stragglers,
     tilesShowFlood,
+    webglContexts,
     pageErrors,
   };
 }
@@ -267,21 +386,35 @@ try {
   const browserUsed = await resolveChromium();
   console.log(`bench/ui: ${N} sessions × ${mb(BYTES).toFixed(1)} MB each (Node ${process.version}, ${browserUsed.path} from ${browserUsed.source})`);
   const base = await baseline();
-  const ui = await throughUi();
-  const f = (n: number | null, d = 1) => (n === null ? 'n/a' : n.toFixed(d));
-  console.log(`engine → Node WebSocket client, immediate acks (baseline): ${base.toFixed(1)} MB/s aggregate`);
-  console.log(`engine → Chromium dashboard, acked after xterm parse:      ${ui.mbps.toFixed(1)} MB/s aggregate (${ui.secs.toFixed(2)} s)`);
-  console.log(`ratio rendered / baseline:                                 ${(ui.mbps / base).toFixed(2)}`);
-  console.log(`long tasks > 50 ms during the flood:                        ${ui.longTasks} (longest ${f(ui.longestMs, 0)} ms, total ${f(ui.longTotalMs, 0)} ms)`);
-  console.log(`main-thread task time during the flood (CDP TaskDuration): ${f(ui.cdpTaskSecs, 2)} s`);
-  console.log(`page JS heap after the flood:                              ${f(ui.heapMb)} MB (performance.memory), ${f(ui.cdpHeapMb)} MB (CDP JSHeapUsedSize)`);
-  console.log(
-    `tiles showing flood lines in their DOM rows:               ${ui.tilesShowFlood < 0 ? 'none (non-DOM renderer?)' : `${ui.tilesShowFlood}/${N}`}`,
-  );
-  if (ui.stragglers.length) console.log(`NOT caught up before the deadline (MB/s counts acked bytes):\n  ${ui.stragglers.join('\n  ')}`);
-  if (ui.pageErrors.length) console.log(`page errors:\n  ${ui.pageErrors.slice(0, 5).join('\n  ')}`);
+  const cores = (await import('node:os')).availableParallelism();
+  console.log(`engine → Node WebSocket client, immediate acks (baseline): ${base.mbps.toFixed(1)} MB/s aggregate, ${(base.cpuPerMb * 1000).toFixed(0)} ms CPU per MB (machine, ${cores} cores)`);
+  let stragglers = 0;
+  for (const renderer of RENDERERS) {
+    const ui = await throughUi(renderer);
+    const f = (n: number | null, d = 1) => (n === null ? 'n/a' : n.toFixed(d));
+    console.log(`── renderer setting '${renderer}': ${ui.webglContexts > 0 ? `WebGL (${ui.webglContexts} contexts)` : 'DOM'}`);
+    console.log(`engine → Chromium dashboard, acked after xterm parse:      ${ui.mbps.toFixed(1)} MB/s aggregate (${ui.secs.toFixed(2)} s)`);
+    console.log(`ratio rendered / baseline:                                 ${(ui.mbps / base.mbps).toFixed(2)}`);
+    console.log(
+      `CPU per MB:                                                ${(ui.cpuPerMb * 1000).toFixed(0)} ms (machine), ${(ui.chromiumCpuPerMb * 1000).toFixed(0)} ms of it Chromium's`,
+    );
+    // With every core busy, throughput ≈ cores / CPU-per-MB: what the page adds per MB bounds the ratio.
+    console.log(
+      `ratio bound by CPU (baseline CPU/MB ÷ this CPU/MB):          ${(base.cpuPerMb / ui.cpuPerMb).toFixed(2)}`,
+    );
+    console.log(`long tasks > 50 ms during the flood:                        ${ui.longTasks} (longest ${f(ui.longestMs, 0)} ms, total ${f(ui.longTotalMs, 0)} ms)`);
+    console.log(`frames drawn per tile per second during the flood:        ${ui.rendersPerTileSec.toFixed(1)}`);
+    console.log(`main-thread task time during the flood (CDP TaskDuration): ${f(ui.cdpTaskSecs, 2)} s`);
+    console.log(`page JS heap after the flood:                              ${f(ui.heapMb)} MB (performance.memory), ${f(ui.cdpHeapMb)} MB (CDP JSHeapUsedSize)`);
+    console.log(
+      `tiles showing flood lines in their DOM rows:               ${ui.tilesShowFlood < 0 ? 'none (non-DOM renderer?)' : `${ui.tilesShowFlood}/${N}`}`,
+    );
+    if (ui.stragglers.length) console.log(`NOT caught up before the deadline (MB/s counts acked bytes):\n  ${ui.stragglers.join('\n  ')}`);
+    if (ui.pageErrors.length) console.log(`page errors:\n  ${ui.pageErrors.slice(0, 5).join('\n  ')}`);
+    stragglers += ui.stragglers.length;
+  }
   clearTimeout(watchdog);
-  process.exit(ui.stragglers.length ? 1 : 0);
+  process.exit(stragglers ? 1 : 0);
 } catch (err) {
   console.error(`bench/ui failed: ${(err as Error).stack ?? err}`);
   await cleanup();

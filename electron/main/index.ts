@@ -229,6 +229,9 @@ function createWindow(): void {
       sandbox: true,
       nodeIntegration: false,
       webSecurity: true,
+      // Terminals ack output once xterm parsed it: a minimized window must keep parsing (on timers; see
+      // renderer/src/terminal/scheduler.ts), or every agent's output would stall at the flow-control watermark.
+      backgroundThrottling: false,
     },
   });
   const contents = win.webContents;

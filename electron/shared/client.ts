@@ -18,7 +18,7 @@ import {
   FlowControl,
   HttpReply,
   ReplyMessage,
-  decodeOutputFrame,
+  decodeFrame,
 } from './contract.ts';
 
 export interface WebSocketLike {
@@ -166,6 +166,7 @@ export class EngineClient implements CommandCaller {
       onSnapshot?: (snap: SnapshotResult) => void;
       onData: (data: Uint8Array, consumed: (bytes: number) => void) => void;
     },
+    opts: { quiet?: boolean } = {},
   ): Promise<() => Promise<void>> {
     const consumed = (bytes: number) => this.consumed(sessionId, bytes);
     // Frames that race ahead of the reply wait until the snapshot has been handed over.
@@ -175,7 +176,7 @@ export class EngineClient implements CommandCaller {
     if (!set) this.outputListeners.set(sessionId, (set = new Set()));
     set.add(wrapped);
     try {
-      const snap = await this.call('subscribe', { sessionId });
+      const snap = await this.call('subscribe', opts.quiet ? { sessionId, quiet: true } : { sessionId });
       handlers.onSnapshot?.(snap);
     } catch (err) {
       set.delete(wrapped);
@@ -214,9 +215,10 @@ export class EngineClient implements CommandCaller {
 
   private onMessage(data: unknown): void {
     if (typeof data !== 'string') {
-      const { sessionId, data: bytes } = decodeOutputFrame(new Uint8Array(data as ArrayBuffer));
-      const set = this.outputListeners.get(sessionId);
-      if (set) for (const l of set) l(bytes);
+      for (const { sessionId, data: bytes } of decodeFrame(new Uint8Array(data as ArrayBuffer))) {
+        const set = this.outputListeners.get(sessionId);
+        if (set) for (const l of set) l(bytes);
+      }
       return;
     }
     const msg = JSON.parse(data) as { type?: unknown };

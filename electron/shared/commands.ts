@@ -47,8 +47,11 @@ export const Commands = {
   listSessions: command(z.object({ runId: z.string().optional() }), z.array(SessionInfo)),
 
   /** The screen so far, then every later byte as output frames on this socket. A queued session can be watched too. */
-  subscribe: streamCommand(session, SnapshotResult),
+  /** `quiet`: a background tile — small outputs may come up to a quarter second late, batched with other sessions'. */
+  subscribe: streamCommand(session.extend({ quiet: z.boolean().optional() }), SnapshotResult),
   unsubscribe: streamCommand(session, none),
+  /** A subscribed session becomes quiet (its tile went to the background) or live (it was focused). */
+  pace: streamCommand(session.extend({ quiet: z.boolean() }), none),
   snapshot: command(session, SnapshotResult),
   input: command(z.object({ sessionId: z.string(), data: z.string() }), none),
   resize: command(z.object({ sessionId: z.string(), cols: z.number().int().min(2).max(1000), rows: z.number().int().min(1).max(500) }), none),

@@ -38,6 +38,18 @@ export const UiSettings = z.strictObject({
   editor: z.string().trim().min(1).optional(),
   /** "Open terminal here": a command line run in the folder (default $TERMINAL, then the desktop's terminal). */
   terminal: z.string().trim().min(1).optional(),
+  /**
+   * How terminals draw: `auto` (default) uses WebGL only where the GPU draws it — with software GL (SwiftShader,
+   * llvmpipe: VMs, remote desktops, no GPU) every WebGL tile is read back on each frame and the DOM renderer is far
+   * cheaper; `webgl` and `dom` force one.
+   */
+  terminalRenderer: z.enum(['auto', 'webgl', 'dom']).optional(),
+  /**
+   * How often tiles in the background draw small outputs (a spinner, streamed text), in ms (default 500); a bulk of
+   * output and the focused tile are drawn at once. Higher is lighter: 16 idle spinner tiles cost ~6 % of a core at 500
+   * and ~4 % at 1000 on the test machines (software rendering).
+   */
+  backgroundRefreshMs: z.number().int().min(100).max(5000).optional(),
   /** Colour theme: follow the OS (default), or always dark or light. */
   theme: z.enum(['system', 'dark', 'light']).optional(),
 });

@@ -3,6 +3,7 @@
 import type { UiSettings } from '../../electron/shared/contract.ts';
 import { settings as settingsApi } from './api/index.ts';
 import { terminals } from './terminal/index.ts';
+import { DEFAULT_BACKGROUND_MS } from './terminal/scheduler.ts';
 
 let chosen: UiSettings['theme'] = 'system';
 // The key registry registers how it takes overrides (keys/ imports this module, not the other way round).
@@ -35,7 +36,9 @@ media?.addEventListener('change', applyTheme);
 export function applyUi(ui: UiSettings | undefined): string[] {
   const u = ui ?? {};
   chosen = u.theme ?? 'system';
-  terminals.setPrefs({ fontSize: u.terminalFontSize ?? 12, screenReader: u.screenReader ?? false, gridScrollback: u.gridScrollback ?? 1000 });
+  terminals.setPrefs({ fontSize: u.terminalFontSize ?? 12, screenReader: u.screenReader ?? false, gridScrollback: u.gridScrollback ?? 1000, renderer: u.terminalRenderer ?? 'auto',
+    backgroundRefreshMs: u.backgroundRefreshMs ?? DEFAULT_BACKGROUND_MS,
+  });
   applyTheme();
   problems = applyKeys(u.keybindings);
   return problems;

@@ -22,6 +22,7 @@ describe('desktop bundles', () => {
     expect(main).toContain('contextIsolation: true');
     expect(main).toContain('sandbox: true');
     expect(main).toContain('nodeIntegration: false');
+    expect(main).toContain('backgroundThrottling: false');
     const preload = readFileSync(resolve(root, 'dist/electron/preload.cjs'), 'utf8');
     expect(preload).toContain('exposeInMainWorld');
 

@@ -71,9 +71,13 @@ model: kimi-k2.6
         },
       });
       await waitFor(() => seen.includes('ready 1'), 'the first agent to be ready');
+      // Quiet (a background tile): small outputs come batched, but they come; then live again.
+      expect(await ws.call('pace', { sessionId: s1.id, quiet: true })).toBeNull();
+      called.add('pace');
       await call('resize', { sessionId: s1.id, cols: 100, rows: 30 });
       await call('input', { sessionId: s1.id, data: 'hello\r' });
       await waitFor(() => seen.includes('got hello'), 'the echo');
+      await ws.call('pace', { sessionId: s1.id, quiet: false });
       await call('sendFeedback', { sessionId: s2.id, text: 'feedback' });
       await waitFor(async () => (await call('snapshot', { sessionId: s2.id })).data.includes('got feedback'), 'the feedback typed into slot 2');
       await unsubscribe();

@@ -11,7 +11,9 @@ import {
   Commands,
   EngineEvent,
   type CommandName,
+  decodeFrame,
   decodeOutputFrame,
+  encodeBatchFrame,
   encodeOutputFrame,
 } from '../../electron/shared/contract.ts';
 
@@ -52,12 +54,21 @@ describe('the handler table', () => {
       },
     } as unknown as EngineParts;
     const table = createHandlers(parts);
-    const stream: StreamContext = { subscriptions: new Map(), sendOutput: () => {} };
+    const paced: string[] = [];
+    const stream: StreamContext = {
+      subscriptions: new Map(),
+      sendOutput: () => {},
+      setQuiet: (id, quiet) => paced.push(`${id} ${quiet ? 'quiet' : 'live'}`),
+      forget: (id) => paced.push(`${id} forgotten`),
+    };
     expect(await dispatch(table, 'subscribe', { sessionId: 's1' }, stream)).toEqual(snapshot);
-    await dispatch(table, 'subscribe', { sessionId: 's1' }, stream);
+    await dispatch(table, 'subscribe', { sessionId: 's1', quiet: true }, stream);
     expect(closed).toEqual(['s1']);
+    expect(await dispatch(table, 'pace', { sessionId: 's1', quiet: false }, stream)).toBeNull();
     expect(await dispatch(table, 'unsubscribe', { sessionId: 's1' }, stream)).toBeNull();
     expect(closed).toEqual(['s1', 's1']);
+    // Every (re)subscribe and unsubscribe drops what was held for the old subscription.
+    expect(paced).toEqual(['s1 forgotten', 's1 forgotten', 's1 quiet', 's1 live', 's1 forgotten']);
     expect(stream.subscriptions.size).toBe(0);
   });
 });
@@ -107,7 +118,7 @@ describe('results are checked against the contract', () => {
       expect(typeof spec.args.safeParse).toBe('function');
       expect(typeof spec.result.safeParse).toBe('function');
     }
-    for (const name of ['input', 'resize', 'stop', 'restart', 'resume', 'stopRun', 'raiseBudget', 'declineBudget', 'discard', 'setProviderKey', 'unsubscribe'] as const)
+    for (const name of ['input', 'resize', 'stop', 'restart', 'resume', 'stopRun', 'raiseBudget', 'declineBudget', 'discard', 'setProviderKey', 'unsubscribe', 'pace'] as const)
       expect(Commands[name].result.safeParse(null).success).toBe(true);
   });
 
@@ -120,5 +131,22 @@ describe('results are checked against the contract', () => {
     expect(back.sessionId).toBe(id);
     expect([...back.data]).toEqual([...data]);
     expect(() => encodeOutputFrame('naïve', data)).toThrow(/ASCII/);
+    expect(decodeFrame(encodeOutputFrame(id, data)).map((p) => [p.sessionId, [...p.data]])).toEqual([[id, [...data]]]);
+  });
+
+  it('a batch frame carries several sessions\' output in order; a frame cut short is refused', () => {
+    const parts = [
+      { sessionId: 'a', data: new Uint8Array([1, 2, 3]) },
+      { sessionId: 'bb', data: new Uint8Array([]) },
+      { sessionId: 'a', data: new Uint8Array([4]) },
+    ];
+    const frame = encodeBatchFrame(parts);
+    expect(decodeFrame(frame).map((p) => [p.sessionId, [...p.data]])).toEqual([
+      ['a', [1, 2, 3]],
+      ['bb', []],
+      ['a', [4]],
+    ]);
+    expect(() => decodeFrame(frame.subarray(0, frame.length - 1))).toThrow(/cut short/);
+    expect(() => decodeFrame(new Uint8Array([9, 1]))).toThrow(/not an output frame/);
   });
 });

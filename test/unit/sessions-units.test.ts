@@ -10,24 +10,30 @@ import { execFileSync } from 'node:child_process';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('OutputBatcher', () => {
-  it('joins chunks that arrive within the interval into one batch, in order', async () => {
+  it('passes the first chunk after a quiet interval on at once; joins what follows within the interval, in order', async () => {
     const out: string[] = [];
     const b = new OutputBatcher((d) => out.push(Buffer.from(d).toString()), 20, 1000);
     b.push(Buffer.from('ab'));
+    expect(out).toEqual(['ab']);
     b.push(Buffer.from('cd'));
+    b.push(Buffer.from('ef'));
     b.push(Buffer.from(''));
-    expect(out).toEqual([]);
+    expect(out).toEqual(['ab']);
     expect(b.pending).toBe(4);
     await sleep(40);
-    expect(out).toEqual(['abcd']);
-    b.push(Buffer.from('e'));
+    expect(out).toEqual(['ab', 'cdef']);
     await sleep(40);
-    expect(out).toEqual(['abcd', 'e']);
+    // Quiet again: the next one goes at once.
+    b.push(Buffer.from('g'));
+    expect(out).toEqual(['ab', 'cdef', 'g']);
+    b.dispose();
   });
 
   it('flushes at once at the size cap, and passes a lone chunk on without copying', () => {
     const out: Uint8Array[] = [];
     const b = new OutputBatcher((d) => out.push(d), 1000, 10);
+    b.push(Buffer.alloc(12));
+    out.length = 0;
     const big = Buffer.alloc(12, 1);
     b.push(big);
     expect(out).toHaveLength(1);
@@ -42,6 +48,8 @@ describe('OutputBatcher', () => {
   it('flush() hands on pending data now; dispose() drops it', () => {
     const out: string[] = [];
     const b = new OutputBatcher((d) => out.push(Buffer.from(d).toString()), 1000, 1000);
+    b.push(Buffer.from('w'));
+    out.length = 0;
     b.push(Buffer.from('x'));
     b.flush();
     b.flush();

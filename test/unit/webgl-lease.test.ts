@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { WebglAddon } from '@xterm/addon-webgl';
 import type { Terminal } from '@xterm/xterm';
-import { WebglLease, type WebglHolder } from '../../renderer/src/terminal/webgl.ts';
+import { WebglLease, glKindOf, wantsWebgl, type WebglHolder } from '../../renderer/src/terminal/webgl.ts';
 
 class FakeAddon {
   disposed = false;
@@ -80,5 +80,26 @@ describe('WebglLease', () => {
     expect(h.webgl).toBeNull();
     expect(l.active).toBe(0);
     expect(l.acquire(holder(), () => {})).toBe(true);
+  });
+});
+
+describe('which renderer terminals use', () => {
+  it('classifies WebGL renderer strings: software rasterizers, GPUs, none', () => {
+    expect(glKindOf('ANGLE (Google, Vulkan 1.3.0 (SwiftShader Device (Subzero) (0x0000C0DE)), SwiftShader driver)')).toBe('software');
+    expect(glKindOf('llvmpipe (LLVM 15.0.6, 256 bits)')).toBe('software');
+    expect(glKindOf('ANGLE (Microsoft, Microsoft Basic Render Driver Direct3D11 vs_5_0 ps_5_0)')).toBe('software');
+    expect(glKindOf('ANGLE (NVIDIA, NVIDIA GeForce RTX 3060 Direct3D11 vs_5_0 ps_5_0, D3D11)')).toBe('hardware');
+    expect(glKindOf('Apple M2')).toBe('hardware');
+    expect(glKindOf('Mesa Intel(R) UHD Graphics 620 (KBL GT2)')).toBe('hardware');
+    expect(glKindOf(null)).toBe('none');
+  });
+
+  it('auto uses WebGL on a GPU only; webgl and dom force it, except that no WebGL means DOM', () => {
+    expect(wantsWebgl('auto', 'hardware')).toBe(true);
+    expect(wantsWebgl('auto', 'software')).toBe(false);
+    expect(wantsWebgl('webgl', 'software')).toBe(true);
+    expect(wantsWebgl('dom', 'hardware')).toBe(false);
+    expect(wantsWebgl('webgl', 'none')).toBe(false);
+    expect(wantsWebgl('auto', 'none')).toBe(false);
   });
 });

@@ -27,6 +27,9 @@ import type { TemplateLibrary } from '../templates/index.ts';
 export interface StreamContext {
   subscriptions: Map<string, Subscription>;
   sendOutput(sessionId: string, data: Uint8Array): void;
+  /** Quiet sessions' small outputs are batched (see output-pacer.ts); forget drops what was held for a subscription. */
+  setQuiet(sessionId: string, quiet: boolean): void;
+  forget(sessionId: string): void;
 }
 
 type Awaitable<T> = T | Promise<T>;
@@ -76,8 +79,10 @@ export function createHandlers(p: EngineParts): Handlers {
     runTotals: () => registry.listRuns().map((r) => ({ runId: r.id, ...pick(registry.store.usageTotals({ runId: r.id })) })),
     listSessions: (a) => registry.listSessions(a.runId),
 
-    subscribe: ({ sessionId }, stream) => {
+    subscribe: ({ sessionId, quiet }, stream) => {
       stream.subscriptions.get(sessionId)?.close();
+      stream.forget(sessionId);
+      if (quiet) stream.setQuiet(sessionId, true);
       // Snapshot and subscription in one tick: the client gets the screen so far, then every later byte, once.
       const { subscription, snapshot } = scheduler.subscribe(sessionId, { send: (data) => stream.sendOutput(sessionId, data) });
       stream.subscriptions.set(sessionId, subscription);
@@ -86,8 +91,10 @@ export function createHandlers(p: EngineParts): Handlers {
     unsubscribe: ({ sessionId }, stream) => {
       stream.subscriptions.get(sessionId)?.close();
       stream.subscriptions.delete(sessionId);
+      stream.forget(sessionId);
       return null;
     },
+    pace: ({ sessionId, quiet }, stream) => (stream.setQuiet(sessionId, quiet), null),
     snapshot: (a) => scheduler.snapshot(a.sessionId),
     input: (a) => (scheduler.input(a.sessionId, a.data), null),
     resize: (a) => (scheduler.resize(a.sessionId, a.cols, a.rows), null),

@@ -7,7 +7,8 @@ import { readFile } from 'node:fs/promises';
 import { extname, join, normalize, sep } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { ACK, AckArgs, CommandMessage, type EngineEvent, encodeOutputFrame, httpStatusOf } from '../../shared/contract.ts';
+import { ACK, AckArgs, CommandMessage, type EngineEvent, httpStatusOf } from '../../shared/contract.ts';
+import { OutputPacer } from './output-pacer.ts';
 import { EngineError, toApiError } from '../errors.ts';
 import type { Subscription } from '../sessions/index.ts';
 import type { StreamContext } from './handlers.ts';
@@ -240,11 +241,14 @@ export class ApiServer {
   }
 
   private onSocket(ws: WebSocket): void {
+    const pacer = new OutputPacer((frame) => {
+      if (ws.readyState === ws.OPEN) ws.send(frame, { binary: true });
+    });
     const stream: StreamContext = {
       subscriptions: new Map<string, Subscription>(),
-      sendOutput: (sessionId, data) => {
-        if (ws.readyState === ws.OPEN) ws.send(encodeOutputFrame(sessionId, data), { binary: true });
-      },
+      sendOutput: (sessionId, data) => pacer.output(sessionId, data),
+      setQuiet: (sessionId, quiet) => pacer.setQuiet(sessionId, quiet),
+      forget: (sessionId) => pacer.forget(sessionId),
     };
     ws.on('message', async (raw, isBinary) => {
       if (isBinary) return;
@@ -265,6 +269,7 @@ export class ApiServer {
       }
     });
     ws.on('close', () => {
+      pacer.close();
       for (const sub of stream.subscriptions.values()) sub.close();
       stream.subscriptions.clear();
     });

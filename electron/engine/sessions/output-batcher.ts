@@ -7,6 +7,8 @@ export type BatchHandler = (data: Uint8Array) => void;
 
 /**
  * Collects byte chunks and hands them on as one Uint8Array every `intervalMs`, or at once when `maxBytes` are pending.
+ * The first chunk after a quiet interval goes at once (leading edge): a keystroke's echo is not held for the interval,
+ * while a flood — chunks back to back — is still batched.
  * No timer is armed while nothing is pending. A single pending chunk is passed on as is (no copy); several are joined
  * with one allocation per batch. The handler may keep the array: it is never written to again.
  */
@@ -14,6 +16,7 @@ export class OutputBatcher {
   private chunks: Uint8Array[] = [];
   private pendingBytes = 0;
   private timer: NodeJS.Timeout | null = null;
+  private lastFlush = -Infinity;
   private readonly onTimer = (): void => {
     this.timer = null;
     this.flush();
@@ -33,9 +36,10 @@ export class OutputBatcher {
   push(chunk: Uint8Array): void {
     const n = chunk.byteLength;
     if (n === 0) return;
+    const quiet = this.pendingBytes === 0 && performance.now() - this.lastFlush >= this.intervalMs;
     this.chunks.push(chunk);
     this.pendingBytes += n;
-    if (this.pendingBytes >= this.maxBytes) this.flush();
+    if (quiet || this.pendingBytes >= this.maxBytes) this.flush();
     else if (this.timer === null) this.timer = setTimeout(this.onTimer, this.intervalMs);
   }
 
@@ -47,6 +51,7 @@ export class OutputBatcher {
     }
     const count = this.chunks.length;
     if (count === 0) return;
+    this.lastFlush = performance.now();
     const data = count === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.pendingBytes);
     this.chunks.length = 0;
     this.pendingBytes = 0;

@@ -11,8 +11,8 @@ import type { SnapshotResult } from '../../../electron/shared/contract.ts';
 import { useStore } from '../state/index.ts';
 import { platform } from '../platform/index.ts';
 import { type EngineClient, type EngineConnection, engine } from '../transport/index.ts';
-import { WebglLease, type WebglHolder } from './webgl.ts';
-import { WriteScheduler } from './scheduler.ts';
+import { WebglLease, glKindOf, probeGlRenderer, wantsWebgl, type TerminalRenderer, type WebglHolder } from './webgl.ts';
+import { DEFAULT_BACKGROUND_MS, WriteScheduler } from './scheduler.ts';
 
 /** Column changes reflow the buffer and SIGWINCH the agent: wait for the layout to settle (VS Code debounces too). */
 const RESIZE_DEBOUNCE_MS = 100;
@@ -77,6 +77,9 @@ export interface TerminalPrefs {
   screenReader: boolean;
   gridScrollback: number;
   theme: 'dark' | 'light';
+  renderer: TerminalRenderer;
+  /** How often background tiles draw small outputs (ms). */
+  backgroundRefreshMs: number;
 }
 
 interface Entry extends WebglHolder {
@@ -110,8 +113,12 @@ export interface FlotillaDebugHooks {
   terminalText(sessionIdOrSlot: string | number): string;
   /** How many terminals hold a WebGL context right now. */
   webglContexts(): number;
+  /** WebGL contexts released and seen freed at once (not left to the garbage collector). */
+  webglFreed(): number;
   /** How many terminals exist (those of runs no longer shown are disposed). */
   terminals(): number;
+  /** Frames drawn by all terminals so far (xterm's onRender), for the benches. */
+  renders(): number;
 }
 
 declare global {
@@ -123,7 +130,7 @@ declare global {
 export class TerminalManager {
   private readonly entries = new Map<string, Entry>();
   private client: EngineClient | null = null;
-  private prefs: TerminalPrefs = { fontSize: DEFAULT_FONT_SIZE, screenReader: false, gridScrollback: GRID_SCROLLBACK, theme: 'dark' };
+  private prefs: TerminalPrefs = { fontSize: DEFAULT_FONT_SIZE, screenReader: false, gridScrollback: GRID_SCROLLBACK, theme: 'dark', renderer: 'auto', backgroundRefreshMs: DEFAULT_BACKGROUND_MS };
   /** The terminal shown large (focus mode): full scrollback. */
   private bigId: string | null = null;
   /** Every terminal's output goes through one frame scheduler (focused first; background tiles coalesced). */
@@ -136,6 +143,7 @@ export class TerminalManager {
     () => useStore.getState().focusedId,
   );
   private readonly webgl = new WebglLease();
+  private renders = 0;
   /** Keys the app handles (its shortcuts, see keys/): xterm hands them back instead of sending them to the agent. */
   private isAppKey: (e: KeyboardEvent) => boolean = () => false;
 
@@ -155,11 +163,16 @@ export class TerminalManager {
         if (c && e.visible) void this.subscribe(e);
       }
     });
+    useStore.subscribe((s, prev) => {
+      if (s.focusedId !== prev.focusedId) this.repace(prev.focusedId, s.focusedId);
+    });
     if (typeof window !== 'undefined') {
       window.__flotilla = Object.freeze({
         terminalText: (key: string | number) => this.terminalText(key),
         webglContexts: () => this.webgl.active,
+        webglFreed: () => this.webgl.freed,
         terminals: () => this.entries.size,
+        renders: () => this.renders,
       });
     }
   }
@@ -262,10 +275,30 @@ export class TerminalManager {
     this.entries.get(sessionId)?.search.clearDecorations();
   }
 
-  /** Font size, screen-reader mode, grid scrollback, theme: applied to every terminal now and to new ones. */
+  /** Font size, screen-reader mode, grid scrollback, theme, renderer: applied to every terminal now and to new ones. */
   setPrefs(p: Partial<TerminalPrefs>): void {
     this.prefs = { ...this.prefs, ...p };
+    this.out.setBackgroundInterval(this.prefs.backgroundRefreshMs);
     for (const e of this.entries.values()) this.applyPrefs(e);
+    for (const e of this.entries.values()) {
+      if (this.useWebgl) this.leaseWebgl(e);
+      else if (e.webgl) this.webgl.release(e);
+    }
+  }
+
+  /** Whether terminals draw with WebGL now (the renderer setting, and what draws WebGL in this window). */
+  get useWebgl(): boolean {
+    return this.prefs.renderer !== 'dom' && wantsWebgl(this.prefs.renderer, glKindOf(probeGlRenderer()));
+  }
+
+  /** The renderer terminals use, and the window's WebGL renderer string (null: no WebGL). */
+  rendererInfo(): { webgl: boolean; gl: string | null } {
+    return { webgl: this.useWebgl, gl: probeGlRenderer() };
+  }
+
+  /** What `auto` would pick in this window. */
+  autoPicksWebgl(): boolean {
+    return wantsWebgl('auto', glKindOf(probeGlRenderer()));
   }
 
   get fontSize(): number {
@@ -380,6 +413,7 @@ export class TerminalManager {
       this.client?.send('input', { sessionId, data });
       this.out.noteInput();
     });
+    term.onRender(() => void this.renders++);
     term.onBinary((data) => this.client?.send('input', { sessionId, data }));
     host.addEventListener('focusin', () => this.opts.onFocus?.(entry.sessionId));
     this.entries.set(sessionId, e);
@@ -418,6 +452,7 @@ export class TerminalManager {
   /** WebGL only for visible, opened terminals, within the lease's limit. */
   private leaseWebgl(e: Entry): void {
     if (!e.opened || !e.visible || e.webgl || e.webglFailed) return;
+    if (!this.useWebgl) return;
     this.webgl.acquire(e, () => this.onWebglLost(e));
   }
 
@@ -441,24 +476,48 @@ export class TerminalManager {
     if (!client || e.unsubscribe) return;
     const gen = ++e.gen;
     try {
-      const unsub = await client.subscribe(e.sessionId, {
-        onSnapshot: (snap) => {
-          if (gen === e.gen) this.restore(e, snap);
+      // A tile in the background subscribes quiet: the engine batches its small outputs (see output-pacer.ts).
+      const quiet = this.isQuiet(e.sessionId);
+      const unsub = await client.subscribe(
+        e.sessionId,
+        {
+          onSnapshot: (snap) => {
+            if (gen === e.gen) this.restore(e, snap);
+          },
+          onData: (data, consumed) => {
+            if (gen !== e.gen) return consumed(data.length);
+            this.out.enqueue(e.sessionId, data, () => consumed(data.length));
+          },
         },
-        onData: (data, consumed) => {
-          if (gen !== e.gen) return consumed(data.length);
-          this.out.enqueue(e.sessionId, data, () => consumed(data.length));
-        },
-      });
+        { quiet },
+      );
       if (gen !== e.gen || this.client !== client) {
         // Hidden (or reconnected) while the reply was on its way.
         if (!client.isClosed) await unsub().catch(() => {});
         return;
       }
       e.unsubscribe = unsub;
+      // Focused or blurred while the reply was on its way.
+      if (this.isQuiet(e.sessionId) !== quiet) client.send('pace', { sessionId: e.sessionId, quiet: !quiet });
       this.scheduleFit(e);
     } catch (err) {
       if (gen === e.gen) e.term.write(`\r\n\x1b[31m[flotilla] cannot attach: ${(err as Error).message}\x1b[0m\r\n`);
+    }
+  }
+
+  /** Tiles other than the focused one are quiet: their small outputs may come a quarter second late, batched. */
+  private isQuiet(sessionId: string): boolean {
+    return useStore.getState().focusedId !== sessionId;
+  }
+
+  /** The focus moved: the old tile goes quiet, the new one live (for subscribed terminals). */
+  private repace(was: string | null, now: string | null): void {
+    for (const [id, quiet] of [
+      [was, true],
+      [now, false],
+    ] as const) {
+      const e = id ? this.entries.get(id) : undefined;
+      if (e?.unsubscribe && this.client) this.client.send('pace', { sessionId: e.sessionId, quiet });
     }
   }
 

@@ -3,13 +3,24 @@
 import { useState } from 'react';
 import type { Settings, UiSettings } from '../../../../electron/shared/contract.ts';
 import { keybindingProblems } from '../../prefs.ts';
+import { terminals } from '../../terminal/index.ts';
+
+/** What `auto` picks here and why, e.g. "DOM (software GL: SwiftShader)". */
+function rendererNote(): string {
+  const { gl } = terminals.rendererInfo();
+  if (gl === null) return 'DOM (no WebGL)';
+  const short = gl.replace(/^ANGLE \((.*)\)$/, '$1').slice(0, 60);
+  return terminals.autoPicksWebgl() ? `WebGL (${short})` : `DOM (software GL: ${short})`;
+}
 
 export function InterfaceSettings({ settings, busy, save }: { settings: Settings; busy: boolean; save(s: Settings, what: string): void }) {
   const ui = settings.ui ?? {};
   const [font, setFont] = useState(String(ui.terminalFontSize ?? ''));
   const [theme, setTheme] = useState(ui.theme ?? 'system');
   const [reader, setReader] = useState(ui.screenReader ?? false);
+  const [renderer, setRenderer] = useState(ui.terminalRenderer ?? 'auto');
   const [scrollback, setScrollback] = useState(String(ui.gridScrollback ?? ''));
+  const [refresh, setRefresh] = useState(String(ui.backgroundRefreshMs ?? ''));
   const [editor, setEditor] = useState(ui.editor ?? '');
   const [terminal, setTerminal] = useState(ui.terminal ?? '');
   const [keys, setKeys] = useState(
@@ -29,7 +40,9 @@ export function InterfaceSettings({ settings, busy, save }: { settings: Settings
     };
     next.terminalFontSize = int(font, 'Terminal font size', 8, 32);
     next.gridScrollback = int(scrollback, 'Grid scrollback', 100, 100_000);
+    next.backgroundRefreshMs = int(refresh, 'Background tiles refresh', 100, 5000);
     if (reader) next.screenReader = true;
+    if (renderer !== 'auto') next.terminalRenderer = renderer;
     if (editor.trim()) next.editor = editor.trim();
     if (terminal.trim()) next.terminal = terminal.trim();
     const bindings: Record<string, string | null> = {};
@@ -63,9 +76,21 @@ export function InterfaceSettings({ settings, busy, save }: { settings: Settings
         <input type="checkbox" checked={reader} data-testid="settings-screen-reader" onChange={(e) => setReader(e.target.checked)} />
         <span>Screen-reader mode in terminals</span>
       </label>
+      <label className="settings-field" title="WebGL is fastest on a GPU; with software GL (no GPU, VMs, remote desktops) the DOM renderer costs far less">
+        <span>Terminal renderer</span>
+        <select value={renderer} data-testid="settings-renderer" onChange={(e) => setRenderer(e.target.value as typeof renderer)}>
+          <option value="auto">auto: {rendererNote()}</option>
+          <option value="webgl">WebGL</option>
+          <option value="dom">DOM</option>
+        </select>
+      </label>
       <label className="settings-field" title="Lines a grid tile keeps; the focused tile keeps 10 000 and the engine the rest">
         <span>Grid scrollback (lines)</span>
         <input inputMode="numeric" placeholder="1000" value={scrollback} data-testid="settings-scrollback" onChange={(e) => setScrollback(e.target.value)} />
+      </label>
+      <label className="settings-field" title="How often tiles other than the focused one draw small outputs (spinners, streamed text); a flood and the focused tile are drawn at once. Higher is lighter.">
+        <span>Background tiles refresh (ms)</span>
+        <input inputMode="numeric" placeholder="500" value={refresh} data-testid="settings-background-refresh" onChange={(e) => setRefresh(e.target.value)} />
       </label>
       <label className="settings-field" title="The worktree's path is appended; default $VISUAL, $EDITOR, then code">
         <span>Editor command</span>
