@@ -288,12 +288,13 @@ export class TerminalManager {
 
   /** Whether terminals draw with WebGL now (the renderer setting, and what draws WebGL in this window). */
   get useWebgl(): boolean {
+    // (`dom` needs no probe.)
     return this.prefs.renderer !== 'dom' && wantsWebgl(this.prefs.renderer, glKindOf(probeGlRenderer()));
   }
 
-  /** The renderer terminals use, and the window's WebGL renderer string (null: no WebGL). */
-  rendererInfo(): { webgl: boolean; gl: string | null } {
-    return { webgl: this.useWebgl, gl: probeGlRenderer() };
+  /** The window's WebGL renderer string (null: no WebGL), as Settings shows it. */
+  glRenderer(): string | null {
+    return probeGlRenderer();
   }
 
   /** What `auto` would pick in this window. */

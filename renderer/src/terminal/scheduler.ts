@@ -122,7 +122,11 @@ export class WriteScheduler {
     const q = this.queues.get(id);
     if (!q) return;
     this.queues.delete(id);
-    for (const d of q.dones) d();
+    const dones = q.dones.splice(0);
+    // Emptied, so a write of it still in xterm does not wake it when its callback comes.
+    q.chunks.length = 0;
+    q.bytes = 0;
+    for (const d of dones) d();
   }
 
   /** Bytes per second handed to the terminal over the last second (the tile's "flooding" badge). */

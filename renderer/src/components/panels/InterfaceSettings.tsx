@@ -7,7 +7,7 @@ import { terminals } from '../../terminal/index.ts';
 
 /** What `auto` picks here and why, e.g. "DOM (software GL: SwiftShader)". */
 function rendererNote(): string {
-  const { gl } = terminals.rendererInfo();
+  const gl = terminals.glRenderer();
   if (gl === null) return 'DOM (no WebGL)';
   const short = gl.replace(/^ANGLE \((.*)\)$/, '$1').slice(0, 60);
   return terminals.autoPicksWebgl() ? `WebGL (${short})` : `DOM (software GL: ${short})`;
