@@ -77,13 +77,7 @@ export class OutputPacer {
   }
 }
 
+/** One array for what was held (as OutputBatcher joins its chunks: a lone chunk as is). */
 function join(h: Held): Uint8Array {
-  if (h.chunks.length === 1) return h.chunks[0]!;
-  const out = new Uint8Array(h.bytes);
-  let at = 0;
-  for (const c of h.chunks) {
-    out.set(c, at);
-    at += c.byteLength;
-  }
-  return out;
+  return h.chunks.length === 1 ? h.chunks[0]! : Buffer.concat(h.chunks, h.bytes);
 }
