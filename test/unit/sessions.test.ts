@@ -434,12 +434,12 @@ describe('status', () => {
     await waitFor(() => s.status === 'working', 'working after input');
   });
 
-  it('setStatus() overrides, emitting only on change', () => {
+  it("the meter's verdict overrides, emitting only on change", () => {
     const s = nodeSession('0');
     const log = statusLog(s);
-    s.setStatus('rate_limited', 'retry in 30 s');
-    s.setStatus('rate_limited', 'retry in 30 s');
-    s.setStatus('rate_limited', 'retry in 20 s');
+    s.applyMeterVerdict('rate_limited', 'retry in 30 s');
+    s.applyMeterVerdict('rate_limited', 'retry in 30 s');
+    s.applyMeterVerdict('rate_limited', 'retry in 20 s');
     expect(log).toEqual([
       ['rate_limited', 'retry in 30 s'],
       ['rate_limited', 'retry in 20 s'],

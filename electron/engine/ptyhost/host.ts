@@ -1,5 +1,6 @@
 // The main thread's side of the pty host: one worker thread per engine that runs every session's pty, batcher,
-// mirror and flow gate (worker.ts), and a RemoteSession per agent process with the same surface as AgentSession.
+// mirror and flow gate (worker.ts), and a RemoteSession per agent process with the same surface as AgentSession: the
+// host reports facts, and the RemoteSession's status machine — here, on the main thread — is the only writer of status.
 // If the thread dies, its sessions end as 'interrupted' (their agents are killed: their terminal is gone) and the next
 // session starts a fresh host — the engine itself goes on.
 import { EventEmitter } from 'node:events';
@@ -7,8 +8,18 @@ import { Worker } from 'node:worker_threads';
 import type { SessionStatus } from '../../shared/contract.ts';
 import type { OutputSink, Subscription } from '../sessions/flow-control.ts';
 import type { AgentSessionOptions, ExitInfo, PtySpec, SessionProcess, SnapshotData } from '../sessions/process.ts';
+import { type MeterVerdict, type ProcessFact, SessionStatusMachine } from '../sessions/status-machine.ts';
 import type { HookEvent } from '../sessions/status.ts';
-import type { FromHost, ProcState, ToHost } from './protocol.ts';
+import {
+  type FromHost,
+  HOST_CALLS,
+  type PtyHostEvents,
+  type PtyHostService,
+  type ServiceClient,
+  type ToHost,
+  dispatchCall,
+  serviceClient,
+} from './protocol.ts';
 
 /** The worker's entry: the TypeScript source through tsx when the engine runs from source (tsx, vitest), else the
  *  bundled pty-host.mjs that build/build.mjs writes next to the bundled engine. */
@@ -38,6 +49,20 @@ export class PtyHost {
   private closed = false;
   /** Bumped when a thread is replaced, so a late 'exit' of the old one is not taken for the new one's. */
   private generation = 0;
+  /** The host's service, as the main thread calls it (orders to a thread that is not running are dropped). */
+  readonly call: ServiceClient<PtyHostService> = serviceClient<PtyHostService>(
+    HOST_CALLS,
+    (m) => this.worker?.postMessage(m),
+    (m) => this.request(m),
+    () => this.nextReq++,
+  );
+  /** The host's events, handled: one method per event of the contract. */
+  private readonly events: PtyHostEvents = {
+    ready: () => {},
+    log: (line) => this.opts.log?.(line),
+    fact: (id, fact) => this.sessions.get(id)?.onFact(fact),
+    data: (id, subs, buf) => this.sessions.get(id)?.onData(subs, new Uint8Array(buf)),
+  };
 
   constructor(private readonly opts: PtyHostOptions = {}) {}
 
@@ -54,7 +79,7 @@ export class PtyHost {
     this.ensure();
     const s = new RemoteSession(id, this, spec);
     this.sessions.set(id, s);
-    this.send({ t: 'create', id, spec, opts });
+    this.call.create(id, spec, opts);
     return s;
   }
 
@@ -63,7 +88,7 @@ export class PtyHost {
     const w = this.worker;
     if (!w) return;
     const gone = new Promise<void>((r) => w.once('exit', () => setImmediate(r)));
-    w.postMessage({ t: 'crash' } satisfies ToHost);
+    this.call.crash();
     await gone;
   }
 
@@ -75,14 +100,11 @@ export class PtyHost {
     this.closed = true;
     const w = this.worker;
     if (w) {
-      const bye = new Promise<void>((resolve) => {
-        const onMsg = (m: FromHost) => m.t === 'bye' && resolve();
-        w.on('message', onMsg);
+      await new Promise<void>((resolve) => {
+        this.call.shutdown().then(resolve, resolve);
         w.once('exit', () => resolve());
         setTimeout(resolve, 10_000).unref();
       });
-      w.postMessage({ t: 'shutdown' } satisfies ToHost);
-      await bye;
     }
     this.worker = null;
     for (const s of this.sessions.values()) s.hostGone('the engine closed');
@@ -93,20 +115,12 @@ export class PtyHost {
 
   // ---------------------------------------------------------------------------------------------------------------
 
-  send(m: ToHost): void {
-    this.worker?.postMessage(m);
-  }
-
-  request<T>(m: ToHost & { req: number }): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
+  private request(m: ToHost & { req: number }): Promise<unknown> {
+    return new Promise((resolve, reject) => {
       if (!this.worker) return reject(new Error('the pty host is not running'));
-      this.pending.set(m.req, { resolve: resolve as (v: unknown) => void, reject });
+      this.pending.set(m.req, { resolve, reject });
       this.worker.postMessage(m);
     });
-  }
-
-  req(): number {
-    return this.nextReq++;
   }
 
   forget(id: string): void {
@@ -157,25 +171,12 @@ export class PtyHost {
   }
 
   private onMessage(m: FromHost): void {
-    switch (m.t) {
-      case 'ready':
-      case 'bye':
-        return;
-      case 'log':
-        return this.opts.log?.(m.line);
-      case 'reply': {
-        const p = this.pending.get(m.req);
-        if (!p) return;
-        this.pending.delete(m.req);
-        return m.ok ? p.resolve(m.value) : p.reject(new Error(m.error));
-      }
-      case 'state':
-        return this.sessions.get(m.id)?.onState(m.state);
-      case 'exit':
-        return this.sessions.get(m.id)?.onExit({ exitCode: m.exitCode, signal: m.signal });
-      case 'data':
-        return this.sessions.get(m.id)?.onData(m.subs, new Uint8Array(m.buf));
-    }
+    if (m.t !== 'reply') return dispatchCall(this.events, m, () => {});
+    const p = this.pending.get(m.req);
+    if (!p) return;
+    this.pending.delete(m.req);
+    if (m.ok) p.resolve(m.value);
+    else p.reject(new Error(m.error));
   }
 }
 
@@ -201,13 +202,20 @@ class RemoteSubscription implements Subscription {
 
 let nextSub = 1;
 
-/** An agent process in the pty host, seen from the main thread (state mirrored, orders posted). */
+/** An agent process in the pty host, seen from the main thread: its facts feed the status machine here; orders go there. */
 export class RemoteSession extends EventEmitter implements SessionProcess {
-  private st: ProcState = { status: 'queued', detail: null, pid: null, exitCode: null, signal: null, running: false };
+  private readonly machine = new SessionStatusMachine((status, detail) => {
+    if (!this.disposed) this.emit('status', status, detail);
+  });
+  private _pid: number | null = null;
+  private _exitCode: number | null = null;
+  private _signal: string | null = null;
+  private _running = false;
   private readonly subs = new Map<number, RemoteSubscription>();
   private exitWaiters: Array<() => void> = [];
   private disposed = false;
   private gone = false;
+  private goneReason: string | null = null;
 
   private size: { cols: number; rows: number };
 
@@ -221,22 +229,22 @@ export class RemoteSession extends EventEmitter implements SessionProcess {
   }
 
   get status(): SessionStatus {
-    return this.st.status;
+    return this.machine.status;
   }
   get statusDetail(): string | null {
-    return this.st.detail;
+    return this.machine.detail;
   }
   get pid(): number | null {
-    return this.st.pid;
+    return this._pid;
   }
   get exitCode(): number | null {
-    return this.st.exitCode;
+    return this._exitCode;
   }
   get signal(): string | null {
-    return this.st.signal;
+    return this._signal;
   }
   get running(): boolean {
-    return this.st.running;
+    return this._running;
   }
   get maxUnacked(): number {
     let max = 0;
@@ -246,11 +254,13 @@ export class RemoteSession extends EventEmitter implements SessionProcess {
 
   async start(): Promise<void> {
     this.alive();
-    this.setState(await this.host.request<ProcState>({ t: 'start', id: this.id, req: this.host.req() }));
+    await this.host.call.start(this.id);
   }
 
   write(data: string): void {
-    if (!this.gone) this.host.send({ t: 'write', id: this.id, data });
+    if (this.gone || !this._running) return;
+    this.machine.input();
+    this.host.call.write(this.id, data);
   }
 
   resize(cols: number, rows: number): void {
@@ -258,44 +268,43 @@ export class RemoteSession extends EventEmitter implements SessionProcess {
       throw new Error(`invalid terminal size ${cols}x${rows}: columns and rows must be positive integers`);
     }
     this.size = { cols, rows };
-    if (!this.gone) this.host.send({ t: 'resize', id: this.id, cols, rows });
+    if (!this.gone) this.host.call.resize(this.id, cols, rows);
   }
 
   stop(graceMs?: number): Promise<void> {
-    if (!this.st.running || this.gone) return Promise.resolve();
+    if (!this._running || this.gone) return Promise.resolve();
     const exited = new Promise<void>((resolve) => this.exitWaiters.push(resolve));
-    this.host.send({ t: 'stop', id: this.id, graceMs: graceMs ?? null });
+    this.host.call.stop(this.id, graceMs ?? null);
     return exited;
   }
 
   async restart(spec?: PtySpec): Promise<void> {
     this.alive();
     if (spec) this.size = { cols: spec.cols, rows: spec.rows };
-    this.setState(await this.host.request<ProcState>({ t: 'restart', id: this.id, spec: spec ?? null, req: this.host.req() }));
+    await this.host.call.restart(this.id, spec ?? null);
   }
 
   snapshot(): Promise<SnapshotData> {
     if (this.disposed) return Promise.reject(new Error(`session ${this.id} is disposed`));
     // The screen lived in the host that died: say so instead of showing nothing.
-    if (this.gone) return Promise.resolve({ cols: this.size.cols, rows: this.size.rows, data: `\x1b[2m── interrupted: ${this.st.detail ?? 'the pty host stopped'}; its screen is lost ──\x1b[0m\r\n` });
-    return this.host.request<SnapshotData>({ t: 'snapshot', id: this.id, req: this.host.req() });
+    if (this.gone) return Promise.resolve({ cols: this.size.cols, rows: this.size.rows, data: `\x1b[2m── interrupted: ${this.goneReason ?? 'the pty host stopped'}; its screen is lost ──\x1b[0m\r\n` });
+    return this.host.call.snapshot(this.id);
   }
 
   subscribe(sink: OutputSink): Subscription {
     if (this.disposed) throw new Error(`session ${this.id} is disposed`);
     const sub = new RemoteSubscription(nextSub++, sink, this);
     this.subs.set(sub.sub, sub);
-    if (!this.gone) this.host.send({ t: 'sub', id: this.id, sub: sub.sub });
+    if (!this.gone) this.host.call.sub(this.id, sub.sub);
     return sub;
   }
 
   handleHook(e: HookEvent): void {
-    if (!this.gone) this.host.send({ t: 'hook', id: this.id, body: e });
+    if (this.machine.hook(e) === 'working' && !this.gone) this.host.call.noteActivity(this.id);
   }
 
-  /** The host owns the status (output, hooks and the exit move it too): this asks, and the change comes back. */
-  setStatus(status: SessionStatus, detail: string | null): void {
-    if (!this.gone) this.host.send({ t: 'status', id: this.id, status, detail });
+  applyMeterVerdict(status: MeterVerdict, detail: string | null): void {
+    this.machine.meter(status, detail);
   }
 
   dispose(): void {
@@ -303,7 +312,7 @@ export class RemoteSession extends EventEmitter implements SessionProcess {
     this.disposed = true;
     for (const s of this.subs.values()) s.closed = true;
     this.subs.clear();
-    if (!this.gone) this.host.send({ t: 'dispose', id: this.id });
+    if (!this.gone) this.host.call.dispose(this.id);
     this.host.forget(this.id);
     this.settleExit();
   }
@@ -312,27 +321,27 @@ export class RemoteSession extends EventEmitter implements SessionProcess {
   // From the host
 
   ackFor(sub: number, bytes: number): void {
-    if (!this.gone) this.host.send({ t: 'ack', id: this.id, sub, bytes });
+    if (!this.gone) this.host.call.ack(this.id, sub, bytes);
   }
 
   unsubscribe(sub: RemoteSubscription): void {
     this.subs.delete(sub.sub);
-    if (!this.gone && !this.disposed) this.host.send({ t: 'unsub', id: this.id, sub: sub.sub });
+    if (!this.gone && !this.disposed) this.host.call.unsub(this.id, sub.sub);
   }
 
-  onState(state: ProcState): void {
-    this.setState(state);
-  }
-
-  private setState(state: ProcState): void {
-    const changed = state.status !== this.st.status || state.detail !== this.st.detail;
-    this.st = state;
-    if (changed && !this.disposed) this.emit('status', state.status, state.detail);
-  }
-
-  onExit(info: ExitInfo): void {
-    if (!this.disposed) this.emit('exit', info);
-    this.settleExit();
+  onFact(fact: ProcessFact): void {
+    if (fact.kind === 'started') {
+      this._pid = fact.pid;
+      this._exitCode = null;
+      this._signal = null;
+      this._running = true;
+    } else if (fact.kind === 'exited') {
+      this._exitCode = fact.exitCode;
+      this._signal = fact.signal;
+      this._running = false;
+    }
+    this.machine.fact(fact);
+    if (fact.kind === 'exited' || fact.kind === 'failed_to_start') this.exited({ exitCode: this._exitCode, signal: this._signal });
   }
 
   onData(subs: number[], data: Uint8Array): void {
@@ -353,12 +362,16 @@ export class RemoteSession extends EventEmitter implements SessionProcess {
   hostGone(reason: string): void {
     if (this.gone) return;
     this.gone = true;
-    const wasRunning = this.st.running;
-    if (this.st.pid !== null && wasRunning) killGroup(this.st.pid);
-    if (wasRunning || this.st.status === 'queued') {
-      this.setState({ ...this.st, status: 'interrupted', detail: reason, running: false });
-      if (!this.disposed) this.emit('exit', { exitCode: null, signal: null } satisfies ExitInfo);
-    }
+    this.goneReason = reason;
+    const wasRunning = this._running;
+    if (this._pid !== null && wasRunning) killGroup(this._pid);
+    this._running = false;
+    if (this.machine.interrupted(reason)) this.exited({ exitCode: null, signal: null });
+    this.settleExit();
+  }
+
+  private exited(info: ExitInfo): void {
+    if (!this.disposed) this.emit('exit', info);
     this.settleExit();
   }
 

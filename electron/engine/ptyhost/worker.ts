@@ -1,18 +1,18 @@
 // The pty host: every session's hot path — node-pty, the output batcher, the headless mirror, flow control — on a
 // thread of its own, so a flooding agent costs the engine's main thread (API, meter, hooks, store) only one message per
-// output batch. Started by PtyHost (host.ts); it owns AgentSession instances and follows the main thread's orders.
+// output batch. Started by PtyHost (host.ts); it owns PtyProcess instances and serves PtyHostService (protocol.ts).
 import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
-import { AgentSession } from '../sessions/agent-session.ts';
+import { PtyProcess } from '../sessions/pty-process.ts';
 import type { Subscription } from '../sessions/flow-control.ts';
-import type { FromHost, ProcState, ToHost } from './protocol.ts';
+import { type FromHost, type PtyHostEvents, type PtyHostService, type ToHost, dispatchCall } from './protocol.ts';
 
 if (!parentPort) throw new Error('the pty host runs as a worker thread (started by PtyHost)');
 const port = parentPort;
 
 interface Hosted {
-  session: AgentSession;
+  session: PtyProcess;
   /** The main thread's subscriptions, each counted by the flow gate here (acks arrive from the main thread). */
   subs: Map<number, Subscription>;
 }
@@ -21,51 +21,33 @@ const hosted = new Map<string, Hosted>();
 /** Disposed sessions whose process node-pty has not reaped yet: the thread must not end before they are. */
 const reaping = new Set<Promise<void>>();
 
-function dispose(s: AgentSession): void {
+function dispose(s: PtyProcess): void {
   s.dispose();
   const p = s.whenReaped();
   reaping.add(p);
   void p.then(() => reaping.delete(p));
 }
 const post = (m: FromHost, transfer?: ArrayBuffer[]) => port.postMessage(m, transfer);
+/** The main thread, as the host sees it: one method per event of the contract. */
+const main: PtyHostEvents = {
+  ready: () => post({ t: 'ready', args: [] }),
+  log: (line) => post({ t: 'log', args: [line] }),
+  fact: (id, fact) => post({ t: 'fact', args: [id, fact] }),
+  data: (id, subs, buf) => post({ t: 'data', args: [id, subs, buf] }, [buf]),
+};
 const NOOP_SINK = { send: () => {} };
 
-function state(s: AgentSession): ProcState {
-  return { status: s.status, detail: s.statusDetail, pid: s.pid, exitCode: s.exitCode, signal: s.signal, running: s.running };
+/** The session an order is for; a fire-and-forget order for one that is gone is dropped by the caller. */
+function find(id: string): Hosted | undefined {
+  return hosted.get(id);
+}
+function need(id: string): Hosted {
+  const h = hosted.get(id);
+  if (!h) throw new Error(`session ${id} is not in the pty host`);
+  return h;
 }
 
-function create(id: string, m: Extract<ToHost, { t: 'create' }>): void {
-  const session = new AgentSession(id, m.spec, m.opts);
-  const h: Hosted = { session, subs: new Map() };
-  hosted.set(id, h);
-  session.on('status', () => post({ t: 'state', id, state: state(session) }));
-  session.on('exit', (e) => post({ t: 'exit', id, exitCode: e.exitCode, signal: e.signal }));
-  session.onOutput = (data) => {
-    if (h.subs.size === 0) return;
-    // The mirror still holds `data` until it is parsed, so it cannot be transferred: one copy, then a transfer.
-    const buf = new ArrayBuffer(data.byteLength);
-    new Uint8Array(buf).set(data);
-    post({ t: 'data', id, subs: [...h.subs.keys()], buf }, [buf]);
-  };
-}
-
-function reply(req: number, p: Promise<unknown> | unknown): void {
-  Promise.resolve(p).then(
-    (value) => post({ t: 'reply', req, ok: true, value }),
-    (err: Error) => post({ t: 'reply', req, ok: false, error: err.message }),
-  );
-}
-
-port.on('message', (m: ToHost) => {
-  // A bad order must not take every session down with the thread: answer it, or drop it (fire-and-forget ones).
-  try {
-    handle(m);
-  } catch (err) {
-    if ('req' in m) post({ t: 'reply', req: m.req, ok: false, error: (err as Error).message });
-  }
-});
-
-/** Every agent killed and reaped (bounded: a child stuck in the kernel must not keep the engine from stopping). */
+/** Kill every agent, then wait until each is reaped (bounded: a child stuck in the kernel must not keep the engine). */
 async function killAll(): Promise<void> {
   const all = [...hosted.values()].map((h) => h.session);
   hosted.clear();
@@ -73,54 +55,73 @@ async function killAll(): Promise<void> {
   await Promise.race([Promise.all([...reaping]), new Promise((r) => setTimeout(r, 5000))]);
 }
 
+const service: PtyHostService = {
+  create(id, spec, opts) {
+    const session = new PtyProcess(id, spec, opts);
+    const h: Hosted = { session, subs: new Map() };
+    hosted.set(id, h);
+    session.on('fact', (f) => main.fact(id, f));
+    session.onOutput = (data) => {
+      if (h.subs.size === 0) return;
+      // The mirror still holds `data` until it is parsed, so it cannot be transferred: one copy, then a transfer.
+      const buf = new ArrayBuffer(data.byteLength);
+      new Uint8Array(buf).set(data);
+      main.data(id, [...h.subs.keys()], buf);
+    };
+  },
+  async start(id) {
+    need(id).session.start();
+  },
+  write: (id, data) => find(id)?.session.write(data),
+  resize: (id, cols, rows) => find(id)?.session.resize(cols, rows),
+  stop: (id, graceMs) => void find(id)?.session.stop(graceMs ?? undefined),
+  restart: (id, spec) => need(id).session.restart(spec ?? undefined),
+  snapshot: (id) => need(id).session.snapshot(),
+  noteActivity: (id) => find(id)?.session.noteActivity(),
+  sub(id, sub) {
+    const h = find(id);
+    h?.subs.set(sub, h.session.subscribe(NOOP_SINK));
+  },
+  unsub(id, sub) {
+    const h = find(id);
+    h?.subs.get(sub)?.close();
+    h?.subs.delete(sub);
+  },
+  ack: (id, sub, bytes) => find(id)?.subs.get(sub)?.ack(bytes),
+  dispose(id) {
+    const h = find(id);
+    if (!h) return;
+    dispose(h.session);
+    hosted.delete(id);
+  },
+  shutdown: () => killAll(),
+  crash: () =>
+    void setTimeout(() => {
+      throw new Error('pty host crash (asked for by a test)');
+    }),
+};
+
+const reply = (req: number, result: Promise<unknown>) =>
+  result.then(
+    (value) => post({ t: 'reply', req, ok: true, value }),
+    (err: Error) => post({ t: 'reply', req, ok: false, error: err.message }),
+  );
+
+port.on('message', (m: ToHost) => {
+  // A bad order must not take every session down with the thread: answer it, or drop it (fire-and-forget ones).
+  try {
+    dispatchCall(service, m, reply);
+  } catch (err) {
+    if (m.req !== undefined) post({ t: 'reply', req: m.req, ok: false, error: (err as Error).message });
+  }
+});
+
 // A bug here must not leave agents behind, nor end this thread while node-pty still waits on their pids: kill them,
 // let them be reaped, then end with the error (the engine marks the sessions interrupted).
 process.on('uncaughtException', (err) => {
-  port.postMessage({ t: 'log', line: `pty host: ${err.stack ?? err.message}` });
+  main.log(`pty host: ${err.stack ?? err.message}`);
   void killAll().finally(() => process.exit(1));
 });
-
-function handle(m: ToHost): void {
-  if (m.t === 'shutdown') return void killAll().then(() => post({ t: 'bye' }));
-  if (m.t === 'crash') return void setTimeout(() => {
-    throw new Error('pty host crash (asked for by a test)');
-  });
-  if (m.t === 'create') return create(m.id, m);
-  const h = hosted.get(m.id);
-  if (!h) {
-    if ('req' in m) post({ t: 'reply', req: m.req, ok: false, error: `session ${m.id} is not in the pty host` });
-    return;
-  }
-  const s = h.session;
-  switch (m.t) {
-    case 'start':
-      return reply(m.req, (s.start(), state(s)));
-    case 'write':
-      return s.write(m.data);
-    case 'resize':
-      return s.resize(m.cols, m.rows);
-    case 'stop':
-      return void s.stop(m.graceMs ?? undefined);
-    case 'restart':
-      return reply(m.req, s.restart(m.spec ?? undefined).then(() => state(s)));
-    case 'snapshot':
-      return reply(m.req, s.snapshot());
-    case 'sub':
-      return void h.subs.set(m.sub, s.subscribe(NOOP_SINK));
-    case 'unsub':
-      h.subs.get(m.sub)?.close();
-      return void h.subs.delete(m.sub);
-    case 'ack':
-      return h.subs.get(m.sub)?.ack(m.bytes);
-    case 'hook':
-      return s.handleHook(m.body);
-    case 'status':
-      return s.setStatus(m.status, m.detail);
-    case 'dispose':
-      dispose(s);
-      return void hosted.delete(m.id);
-  }
-}
 
 /**
  * Linux: this thread runs at a lower priority (nice +10) than the engine's main thread. When CPU is short — ten agents
@@ -138,4 +139,4 @@ function lowerPriority(): void {
 }
 
 lowerPriority();
-post({ t: 'ready' });
+main.ready();

@@ -41,8 +41,6 @@ export interface SchedulerDeps {
 }
 
 const now = () => new Date().toISOString();
-/** The states the meter sets (and so may lift). */
-const METER_STATES: readonly SessionStatus[] = ['over_budget', 'rate_limited', 'rejected'];
 
 /** The model a slot runs: its own where the template gives one, else the run's. */
 export function slotModel(t: { model: string; models?: (string | null)[] }, slot: number): string {
@@ -170,12 +168,9 @@ export class Scheduler {
     }
   }
 
-  /** The meter's view of a session (over budget, rate limited, rejected, back to work); it lifts only what it set. */
+  /** The meter's view of a session (over budget, rate limited, rejected, back to work), for its status machine. */
   onMeterStatus(sessionId: string, status: MeterStatus, detail: string | null): void {
-    const agent = this.d.registry.liveSession(sessionId)?.terminal.agent;
-    if (!agent || isFinalStatus(agent.status)) return;
-    if (status === 'working' && !METER_STATES.includes(agent.status)) return;
-    agent.setStatus(status, detail);
+    this.d.registry.liveSession(sessionId)?.terminal.agent?.applyMeterVerdict(status, detail);
   }
 
   // -------------------------------------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 // (AgentSession, used directly by the unit tests) or in the pty host (RemoteSession, what the engine runs).
 import type { SessionStatus } from '../../shared/contract.ts';
 import type { OutputSink, Subscription } from './flow-control.ts';
+import type { MeterVerdict } from './status-machine.ts';
 import type { HookEvent } from './status.ts';
 
 export interface PtySpec {
@@ -55,8 +56,10 @@ export interface SessionProcess {
   restart(spec?: PtySpec): Promise<void>;
   snapshot(): Promise<SnapshotData>;
   subscribe(sink: OutputSink): Subscription;
+  /** A Claude Code hook of this agent: its status machine takes it (no round trip to the pty). */
   handleHook(e: HookEvent): void;
-  setStatus(status: SessionStatus, detail: string | null): void;
+  /** The meter's verdict (over budget, rate limited, rejected, back to work), merged by the status machine. */
+  applyMeterVerdict(status: MeterVerdict, detail: string | null): void;
   dispose(): void;
   on(event: 'status', listener: (status: SessionStatus, detail: string | null) => void): this;
   on(event: 'exit', listener: (info: ExitInfo) => void): this;
