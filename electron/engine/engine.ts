@@ -8,7 +8,7 @@ import { ApiServer, createHandlers, dispatch, type Handlers } from './api/index.
 import { removeEngineFile, writeEngineFile } from './daemon.ts';
 import { DemoHost } from './demo/index.ts';
 import { EngineError } from './errors.ts';
-import { DEFAULT_HOLD_MS, Governor, Meter, MeterProxy, RejectedRequests, SpendLedger, effectivePrices, effectiveReferenceModel } from './meter/index.ts';
+import { DEFAULT_HOLD_MS, type Governor, Meter, MeterProxy, RejectedRequests, SpendLedger, effectivePrices, effectiveReferenceModel } from './meter/index.ts';
 import { PtyHost } from './ptyhost/index.ts';
 import { Landing, Review } from './review/index.ts';
 import { Launcher, RunRegistry, Scheduler, handleHook, secret, type LiveRun } from './runs/index.ts';

@@ -6,6 +6,7 @@ import { ApiError } from './errors.ts';
 import { CleanResult, CommitResult, ChangedFile, ConflictWarning, WatchFailure, FileDiff, MergeAllResult, MergePlan, MergeResult, PatchResult, PathDiff, PushResult, RebaseResult, WorktreeLocation } from './review.ts';
 import { LaunchResult, RunInfo, RunReport, SavedTemplate, SessionInfo, SnapshotResult, TemplateEntry, TemplateText } from './runs.ts';
 import { GovernorKey } from './governor.ts';
+import { TerminalLimits } from './limits.ts';
 import { Settings, SettingsView } from './settings.ts';
 import { Balance, LedgerRow, ModelList, PriceEntry, RejectedRequest, SpendOverview } from './spend.ts';
 
@@ -54,7 +55,14 @@ export const Commands = {
   pace: streamCommand(session.extend({ quiet: z.boolean() }), none),
   snapshot: command(session, SnapshotResult),
   input: command(z.object({ sessionId: z.string(), data: z.string() }), none),
-  resize: command(z.object({ sessionId: z.string(), cols: z.number().int().min(2).max(1000), rows: z.number().int().min(1).max(500) }), none),
+  resize: command(
+    z.object({
+      sessionId: z.string(),
+      cols: z.number().int().min(TerminalLimits.MinCols).max(TerminalLimits.MaxCols),
+      rows: z.number().int().min(TerminalLimits.MinRows).max(TerminalLimits.MaxRows),
+    }),
+    none,
+  ),
 
   stop: command(session, none),
   restart: command(session, none),

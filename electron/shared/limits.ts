@@ -25,3 +25,18 @@ export const Limits = {
   /** SIGTERM first, SIGKILL after this grace period. */
   StopGraceMs: 3_000,
 } as const;
+
+/** The terminals' sizes and the interface settings' ranges: the contract's schemas, the engine and the UI read them here. */
+export const TerminalLimits = {
+  MinCols: 2,
+  MaxCols: 1_000,
+  MinRows: 1,
+  MaxRows: 500,
+  FontSize: { min: 8, max: 32, default: 12 },
+  /** Lines a grid tile keeps (the engine's mirror keeps the rest). */
+  GridScrollback: { min: 100, max: 100_000, default: 1_000 },
+  /** Lines the terminal shown large (focus mode) keeps at least. */
+  FocusScrollback: 10_000,
+  /** How often background tiles draw small outputs, in ms (see the renderer's WriteScheduler). */
+  BackgroundRefreshMs: { min: 100, max: 5_000, default: 500 },
+} as const;

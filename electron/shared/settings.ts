@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { ProviderLimits } from './governor.ts';
 import { PriceEntry } from './spend.ts';
+import { TerminalLimits } from './limits.ts';
 
 const rate = z.number().finite().min(0);
 
@@ -29,11 +30,11 @@ export const UiSettings = z.strictObject({
   /** Command ids → a chord ("Ctrl+Shift+K"), or null to unbind; chords an agent could receive are refused. */
   keybindings: z.record(z.string().regex(/^[a-z][a-zA-Z0-9.]*$/), z.string().trim().min(1).nullable()).optional(),
   /** Terminal font size in px (default 12). */
-  terminalFontSize: z.number().int().min(8).max(32).optional(),
+  terminalFontSize: z.number().int().min(TerminalLimits.FontSize.min).max(TerminalLimits.FontSize.max).optional(),
   /** xterm's screen-reader mode for every terminal (an accessibility tree of the screen; costs some speed). */
   screenReader: z.boolean().optional(),
   /** Scrollback lines of a tile in the grid (default 1000; focus mode keeps 10 000; the engine's mirror the rest). */
-  gridScrollback: z.number().int().min(100).max(100_000).optional(),
+  gridScrollback: z.number().int().min(TerminalLimits.GridScrollback.min).max(TerminalLimits.GridScrollback.max).optional(),
   /** "Open in editor": a command line, the path appended (default $VISUAL, $EDITOR, then code). */
   editor: z.string().trim().min(1).optional(),
   /** "Open terminal here": a command line run in the folder (default $TERMINAL, then the desktop's terminal). */
@@ -49,7 +50,7 @@ export const UiSettings = z.strictObject({
    * output and the focused tile are drawn at once. Higher is lighter: 16 idle spinner tiles cost ~6 % of a core at 500
    * and ~4 % at 1000 on the test machines (software rendering).
    */
-  backgroundRefreshMs: z.number().int().min(100).max(5000).optional(),
+  backgroundRefreshMs: z.number().int().min(TerminalLimits.BackgroundRefreshMs.min).max(TerminalLimits.BackgroundRefreshMs.max).optional(),
   /** Colour theme: follow the OS (default), or always dark or light. */
   theme: z.enum(['system', 'dark', 'light']).optional(),
 });

@@ -3,10 +3,11 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import '@xterm/xterm/css/xterm.css';
 import './styles.css';
-import { App } from './components/App.tsx';
+import { App } from './app/App.tsx';
+import './app/commands.ts';
 import { isAppKey } from './keys/index.ts';
-import { wireEngineToStore } from './state/index.ts';
-import { disposeTerminalsOutOfView, terminals } from './terminal/index.ts';
+import { wireEngineToStore } from './store/sync.ts';
+import { disposeTerminalsOutOfView, terminals } from './features/terminal/index.ts';
 import { engine } from './transport/index.ts';
 
 wireEngineToStore(engine);

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Engine } from '../../electron/engine/engine.ts';
 import { makeRepo } from '../fixtures/repo.ts';
-import { type Upstream } from '../upstream/index.ts';
+import type { Upstream } from '../upstream/index.ts';
 import {
   BIN_DIR,
   KEY_VAR,

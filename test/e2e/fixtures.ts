@@ -12,7 +12,7 @@ import { CHROMIUM_ARGS, resolveChromium } from '../fixtures/chromium.ts';
 export { ensureUiBuilt };
 import { startUpstream, type Upstream } from '../upstream/index.ts';
 // window.__flotilla, the dashboard's read-only debug hooks (a global declared there).
-import type {} from '../../renderer/src/terminal/index.ts';
+import type {} from '../../renderer/src/features/terminal/index.ts';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const BIN_DIR = join(ROOT, 'node_modules/.bin');

@@ -2,10 +2,9 @@
 // request is held (the tile and the panel say so, with Raise and Decline), Raise budget lets that very request go on
 // and the session finish, Decline gives the agent the budget error; the ledger CSV sums to the header's total.
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { Engine } from '../../electron/engine/engine.ts';
 import { makeRepo } from '../fixtures/repo.ts';
-import { type Upstream } from '../upstream/index.ts';
-import { KEY_VAR, dollars, launchFromUi, screenshot, type Dashboard, useE2E } from './fixtures.ts';
+import type { Upstream } from '../upstream/index.ts';
+import { KEY_VAR, dollars, launchFromUi, screenshot, useE2E } from './fixtures.ts';
 
 const e2e = useE2E('spend', { upstream: true });
 let upstream: Upstream;

@@ -4,7 +4,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Engine } from '../../electron/engine/engine.ts';
+import type { Engine } from '../../electron/engine/engine.ts';
 import { PriceTable } from '../../electron/engine/meter/index.ts';
 import type { EngineEvent, LedgerRow, SessionStatus } from '../../electron/shared/contract.ts';
 import type { RecordedRequest } from '../upstream/index.ts';

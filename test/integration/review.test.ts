@@ -2,7 +2,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Engine } from '../../electron/engine/engine.ts';
 import type { ConflictWarning, EngineEvent } from '../../electron/shared/contract.ts';
 import { useEngines, type Upstream } from '../fixtures/engine.ts';
 import { git, makeRepo } from '../fixtures/repo.ts';

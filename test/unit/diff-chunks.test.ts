@@ -1,7 +1,7 @@
 // A large diff cut into chunks: each chunk is a valid unified diff whose @@ counts match its lines, and together
 // they hold every line once, with the right line numbers.
 import { describe, expect, it } from 'vitest';
-import { chunkDiff, splitHunks } from '../../renderer/src/components/panels/diff-chunks.ts';
+import { chunkDiff, splitHunks } from '../../renderer/src/features/review/diff-chunks.ts';
 
 const header = 'diff --git a/x.ts b/x.ts\nindex 1..2 100644\n--- a/x.ts\n+++ b/x.ts';
 

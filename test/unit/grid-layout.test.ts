@@ -1,7 +1,7 @@
 // The grid's tile order per run: pinned first, then the dragged order, new sessions after; a drop lands where the user
 // let go.
 import { describe, expect, it } from 'vitest';
-import { arrange, moveBefore } from '../../renderer/src/state/layout.ts';
+import { arrange, moveBefore } from '../../renderer/src/features/grid/layout.ts';
 
 describe('grid layout', () => {
   it('pinned first, then the saved order, then new sessions in slot order; gone ones dropped', () => {

@@ -2,7 +2,7 @@
 // macOS), overrides that break the rule are refused with a reason, fuzzy matching ranks what was typed first.
 import { describe, expect, it } from 'vitest';
 import { appMayBind, chordOf, displayChord, normalizeChord } from '../../electron/shared/chords.ts';
-import { fuzzyMatch, rank } from '../../renderer/src/keys/fuzzy.ts';
+import { fuzzyMatch, rank } from '../../renderer/src/features/palette/fuzzy.ts';
 import { Keymap, type AppCommandDef } from '../../renderer/src/keys/registry.ts';
 
 const key = (code: string, mods: { ctrl?: boolean; shift?: boolean; alt?: boolean; meta?: boolean } = {}) => ({

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { WebglAddon } from '@xterm/addon-webgl';
 import type { Terminal } from '@xterm/xterm';
-import { WebglLease, glKindOf, wantsWebgl, type WebglHolder } from '../../renderer/src/terminal/webgl.ts';
+import { WebglLease, glKindOf, wantsWebgl, type WebglHolder } from '../../renderer/src/features/terminal/webgl.ts';
 
 class FakeAddon {
   disposed = false;

@@ -2,7 +2,7 @@
 // budget per frame, each only once xterm parsed its last write (so their writes coalesce), acks only after the write's
 // callback, dropped output acked so flow control stays even.
 import { describe, expect, it } from 'vitest';
-import { WriteScheduler } from '../../renderer/src/terminal/scheduler.ts';
+import { WriteScheduler } from '../../renderer/src/features/terminal/scheduler.ts';
 
 function harness(focused: string | null, o: { focusSlice?: number; backgroundSlice?: number; backgroundBudget?: number } = {}) {
   const frames: (() => void)[] = [];

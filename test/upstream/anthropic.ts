@@ -507,7 +507,7 @@ export async function startAnthropicUpstream(opts: AnthropicUpstreamOptions = {}
       if (await handleAnthropic(ctx, rec, res, p)) return;
       sendJson(rec, res, 404, errorBody('not_found_error', `Not found: ${method} ${p}`), 'not_found');
     },
-    (rec, res, err) => {
+    (_rec, res, err) => {
       res.writeHead(500, { 'content-type': 'application/json' });
       res.end(JSON.stringify(errorBody('api_error', String(err?.message ?? err))));
     },

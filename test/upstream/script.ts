@@ -185,7 +185,7 @@ const KEYWORDS = ['WRITE', 'EDIT', 'BASH', 'PATCH', 'CALL', 'SAY', 'LONG', 'FAIL
 /** Does this typed text carry a directive line? (Used to find the task turn.) */
 export const DIRECTIVE_LINE = new RegExp(`^[\\s>*\`"'-]*(${KEYWORDS.join('|')})\\s`, 'm');
 
-const unescape = (s: string) => s.replace(/\\n/g, '\n');
+const unescapeNewlines = (s: string) => s.replace(/\\n/g, '\n');
 
 export function parseDirectives(text: string): Directives {
   const d: Directives = {
@@ -209,9 +209,9 @@ export function parseDirectives(text: string): Directives {
     if ((quote === '"' || quote === "'") && line.endsWith(quote)) line = line.slice(0, -1);
     let m: RegExpMatchArray | null;
     if ((m = line.match(/^WRITE\s+(\S+)(?:\s(.*))?$/))) {
-      d.steps.push({ tool: 'Write', path: m[1], content: unescape(m[2] ?? '') });
+      d.steps.push({ tool: 'Write', path: m[1], content: unescapeNewlines(m[2] ?? '') });
     } else if ((m = line.match(/^EDIT\s+(\S+)\s(.*?)\s=>\s(.*)$/))) {
-      d.steps.push({ tool: 'Edit', path: m[1], old: unescape(m[2]), new: unescape(m[3]) });
+      d.steps.push({ tool: 'Edit', path: m[1], old: unescapeNewlines(m[2]), new: unescapeNewlines(m[3]) });
     } else if ((m = line.match(/^BASH\s+(.+)$/))) {
       d.steps.push({ tool: 'Bash', command: m[1] });
     } else if ((m = line.match(/^PATCH\s+(\S+)(?:\s(.*))?$/))) {
@@ -219,8 +219,8 @@ export function parseDirectives(text: string): Directives {
       const upd = rest.match(/^(.*?)\s=>\s(.*)$/);
       d.steps.push(
         upd
-          ? { tool: 'Patch', path: m[1], content: '', old: unescape(upd[1]), new: unescape(upd[2]) }
-          : { tool: 'Patch', path: m[1], content: unescape(rest) },
+          ? { tool: 'Patch', path: m[1], content: '', old: unescapeNewlines(upd[1]), new: unescapeNewlines(upd[2]) }
+          : { tool: 'Patch', path: m[1], content: unescapeNewlines(rest) },
       );
     } else if ((m = line.match(/^CALL\s+(\S+)\s+(\{.*\})$/))) {
       let input: unknown;

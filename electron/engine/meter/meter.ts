@@ -21,7 +21,7 @@ import { Governor, NO_TICKET, rateLimitPauseMs, type Ticket } from './governor.t
 import { BudgetHolds } from './holds.ts';
 import type { MeterProxy, ProxyRequestEvent, ProxyTap, ProxyTapContext, RequestDecision } from './proxy.ts';
 import { savedBody, savedHeaders, type RejectedRequests } from './rejected.ts';
-import { SpendLedger } from './ledger.ts';
+import type { SpendLedger } from './ledger.ts';
 import {
   addToTotals,
   cost,

@@ -410,7 +410,7 @@ export class StoreDb {
 
   /** Applies the migrations this database lacks (user_version counts those applied). */
   migrate(): void {
-    const version = Number((this.get('PRAGMA user_version') ?? {}).user_version ?? 0);
+    const version = Number(this.get('PRAGMA user_version')?.user_version ?? 0);
     if (version > MIGRATIONS.length) {
       throw new StoreError(
         `${this.path} was written by a newer Flotilla (schema ${version}, this build knows ${MIGRATIONS.length}) — upgrade Flotilla, or pass --data-dir`,

@@ -1,5 +1,5 @@
 // The spend ledger's table: one row per model request, figures stored as given (no rounding), totals summed by SQL.
-import { BILLED_USAGE_STATES, LedgerRow, UsageState } from '../../shared/contract.ts';
+import { BILLED_USAGE_STATES, type LedgerRow, UsageState } from '../../shared/contract.ts';
 import { INSERT_USAGE_SQL, NEW_USAGE_FIELDS, NewUsage, USAGE_FIELDS, UsagePatch, rowToUsage, setClause, toParam } from './columns.ts';
 import { pidAlive, type StoreDb } from './db.ts';
 

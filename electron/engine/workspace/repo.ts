@@ -25,7 +25,7 @@ export async function repoToplevel(dir: string): Promise<string> {
     throw new WorkspaceError('not_a_repo', `${dir} does not exist — point \`repo:\` / --repo at a git repository`);
   }
   const top = await tryRun(abs, ['rev-parse', '--show-toplevel']);
-  if (top !== null && top.trim()) return resolve(top.trim());
+  if (top?.trim()) return resolve(top.trim());
   if ((await tryRun(abs, ['rev-parse', '--is-bare-repository']))?.trim() === 'true') {
     throw new WorkspaceError(
       'not_a_repo',

@@ -1,5 +1,5 @@
 // A browser tab on `flotilla serve`'s URL: the engine's token is in the page URL; nothing native.
-import type { Platform } from './index.ts';
+import type { Platform } from './types.ts';
 
 const PANEL_KEY = 'flotilla.panel';
 

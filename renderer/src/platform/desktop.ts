@@ -1,6 +1,6 @@
 // The desktop app: everything native goes through the preload's bridge (one function per message).
 import type { DesktopBridge } from '../../../electron/shared/ipc.ts';
-import type { Platform } from './index.ts';
+import type { Platform } from './types.ts';
 
 export function desktopPlatform(bridge: DesktopBridge): Platform {
   return {

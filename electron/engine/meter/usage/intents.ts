@@ -43,7 +43,7 @@ export function patchPaths(patch: string): string[] {
     if (eol < 0) eol = patch.length;
     const line = patch.slice(i + 4, eol);
     const m = /^(?:(?:Add|Update|Delete) File|Move to):\s*(.*?)\s*$/.exec(line);
-    if (m && m[1] && !out.includes(m[1])) out.push(m[1]);
+    if (m?.[1] && !out.includes(m[1])) out.push(m[1]);
   }
   return out;
 }

@@ -87,7 +87,7 @@ export function inspectRequest(style: ApiStyle, path: string, body: Buffer, rewr
   if (wire === 'openai' && stream) {
     const so = o.stream_options;
     if (!(so && typeof so === 'object' && so.include_usage === true)) {
-      if (!changed && !Object.prototype.hasOwnProperty.call(o, 'stream_options')) {
+      if (!changed && !Object.hasOwn(o, 'stream_options')) {
         const brace = body.indexOf(0x7b); // `{`: the first non-space byte of a JSON object
         const empty = Object.keys(o).length === 0;
         rewritten = Buffer.concat([

@@ -31,7 +31,7 @@ export function scanString(s: string, start: number): number {
     // An escape before the next quote: \uXXXX is one unit, any other escape (\" \\ \n …) is one unit.
     len += b - i + 1;
     const e = s.charCodeAt(b + 1);
-    if (e !== e) return -1; // NaN: the text ends after the backslash
+    if (Number.isNaN(e)) return -1; // the text ends after the backslash
     i = b + (e === U ? 6 : 2);
     if (i > s.length) return -1;
   }

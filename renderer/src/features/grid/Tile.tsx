@@ -1,0 +1,161 @@
+import { useEffect, useRef, useState } from 'react';
+import { useStore } from '../../store/index.ts';
+import { focusSession } from './focus.ts';
+import { terminals } from '../terminal/index.ts';
+import { STATUS_LABEL, pct, usd } from '../../ui/format.ts';
+import { HeldActions } from './Held.tsx';
+import { InterruptedActions } from './Interrupted.tsx';
+import { TileMenu } from './TileMenu.tsx';
+import { FindBar, TerminalContextMenu } from '../terminal/TerminalTools.tsx';
+
+const DRAG_TYPE = 'application/x-flotilla-session';
+/** Output faster than this shows a "flooding" badge (the tile is busy drawing, not stuck). */
+const FLOOD_BYTES_PER_SEC = 200 * 1024;
+
+/** The terminal's output rate, read once a second. */
+function useOutputRate(sessionId: string): number {
+  const [rate, setRate] = useState(0);
+  useEffect(() => {
+    const t = setInterval(() => setRate(terminals.rateOf(sessionId)), 1000);
+    return () => clearInterval(t);
+  }, [sessionId]);
+  return rate;
+}
+
+export function Tile({ sessionId, compact = false, onDropBefore }: { sessionId: string; compact?: boolean; onDropBefore?: (dragged: string) => void }) {
+  const [dropping, setDropping] = useState(false);
+  const rate = useOutputRate(sessionId);
+  const session = useStore((s) => s.sessions.get(sessionId));
+  const runId = session?.runId;
+  const pinned = useStore((s) => (runId ? (s.layoutByRun[runId]?.pinned.includes(sessionId) ?? false) : false));
+  const spend = useStore((s) => s.spend.get(sessionId));
+  const focused = useStore((s) => s.focusedId === sessionId);
+  const focusMode = useStore((s) => s.focusMode);
+  const conflictCount = useStore((s) => {
+    const runId = s.sessions.get(sessionId)?.runId;
+    const list = runId ? s.conflicts.get(runId) : undefined;
+    return list ? list.filter((w) => w.sessions.includes(sessionId)).length : 0;
+  });
+  const watchFailure = useStore((s) => s.watchFailures.get(sessionId));
+  const termRef = useRef<HTMLDivElement>(null);
+  const [menuAt, setMenuAt] = useState<{ x: number; y: number } | null>(null);
+
+  useEffect(() => {
+    const el = termRef.current;
+    if (!el) return;
+    return terminals.attach(sessionId, el);
+  }, [sessionId]);
+
+  if (!session) return null;
+  const slot = session.slot;
+  const status = session.status;
+  const title = session.task ?? session.command;
+  return (
+    <section
+      className={`tile status-${status}${focused ? ' focused' : ''}${compact ? ' compact' : ''}${dropping ? ' drop-target' : ''}`}
+      onDragOver={(e) => {
+        if (!onDropBefore || !e.dataTransfer.types.includes(DRAG_TYPE)) return;
+        e.preventDefault();
+        setDropping(true);
+      }}
+      onDragLeave={() => setDropping(false)}
+      onDrop={(e) => {
+        setDropping(false);
+        const dragged = e.dataTransfer.getData(DRAG_TYPE);
+        if (dragged && onDropBefore) {
+          e.preventDefault();
+          onDropBefore(dragged);
+        }
+      }}
+      data-testid={`tile-${slot}`}
+      data-session-id={sessionId}
+      data-status={status}
+      onMouseDown={() => {
+        if (!focused) focusSession(sessionId, compact ? true : undefined);
+      }}
+    >
+      <header
+        className="tile-head"
+        draggable={!!onDropBefore}
+        title={onDropBefore ? 'Drag to reorder the grid' : undefined}
+        onDragStart={(e) => {
+          e.dataTransfer.setData(DRAG_TYPE, sessionId);
+          e.dataTransfer.effectAllowed = 'move';
+        }}
+        onDoubleClick={() => focusSession(sessionId, !focusMode)}
+      >
+        <span className="slot">{slot}</span>
+        {pinned && (
+          <span className="pin" title="Pinned to the front" aria-label="pinned">
+            📌
+          </span>
+        )}
+        <span className="task" title={title}>
+          {title}
+        </span>
+        {conflictCount > 0 && (
+          <span className="conflict-badge" data-testid={`tile-conflicts-${slot}`} title={`${conflictCount} conflict warning(s) involve this session`}>
+            ⚠ {conflictCount}
+          </span>
+        )}
+        {rate > FLOOD_BYTES_PER_SEC && (
+          <span className="flood-badge" data-testid={`tile-flood-${slot}`} title="This terminal is receiving a lot of output; background tiles draw it in turns">
+            ⇶ {(rate / 1024 / 1024).toFixed(1)} MB/s
+          </span>
+        )}
+        <span className="metric" title="Output tokens per second (last request)">
+          {spend?.tokensPerSec != null ? `${spend.tokensPerSec.toFixed(0)} t/s` : '— t/s'}
+        </span>
+        <span className="metric" title={spend?.contextTokens != null ? `${spend.contextTokens} of ${spend.contextWindow ?? '?'} tokens` : 'Context window fill'}>
+          ctx {spend?.contextFill != null ? pct(spend.contextFill) : '—'}
+        </span>
+        <span className={`metric spend${spend && spend.estimateUsd > 0 ? ' estimate' : ''}`} data-testid={`tile-spend-${slot}`}>
+          {usd(spend?.usd ?? 0)}
+        </span>
+        <span className={`badge badge-${status}`} data-testid={`tile-status-${slot}`} title={session.statusDetail ?? undefined}>
+          {STATUS_LABEL[status]}
+        </span>
+        {!compact && <TileMenu session={session} />}
+        {!compact && (
+          <button
+            className="icon-btn"
+            title={focusMode ? 'Back to the grid (Ctrl+Shift+G)' : 'Focus this session'}
+            aria-label={focusMode ? 'Back to the grid' : `Focus session ${slot}`}
+            onMouseDown={(e) => e.stopPropagation()}
+            onClick={() => focusSession(sessionId, !focusMode)}
+          >
+            {focusMode ? '▣' : '⤢'}
+          </button>
+        )}
+      </header>
+      {session.statusDetail && (status === 'needs_you' || status === 'rejected' || status === 'failed' || status === 'over_budget' || status === 'rate_limited') && (
+        <div className="tile-detail">
+          {session.statusDetail}
+          {spend?.held && <HeldActions session={session} held={spend.held} where="tile" />}
+        </div>
+      )}
+      {watchFailure && !compact && (
+        <div className="tile-detail tile-watch" data-testid={`tile-watch-${slot}`} role="status">
+          Edits are not watched live: {watchFailure.message}
+        </div>
+      )}
+      {status === 'interrupted' && (
+        <div className="tile-detail" data-testid={`tile-interrupted-${slot}`}>
+          {session.statusDetail ?? 'its engine stopped while it ran'}
+          <InterruptedActions session={session} />
+        </div>
+      )}
+      <div
+        className="tile-term"
+        data-testid={`terminal-${slot}`}
+        ref={termRef}
+        onContextMenu={(e) => {
+          e.preventDefault();
+          setMenuAt({ x: e.clientX, y: e.clientY });
+        }}
+      />
+      {!compact && <FindBar sessionId={sessionId} />}
+      {menuAt && <TerminalContextMenu sessionId={sessionId} at={menuAt} onClose={() => setMenuAt(null)} />}
+    </section>
+  );
+}
