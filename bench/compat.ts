@@ -1,7 +1,7 @@
 // bench/compat: what the compatibility layer adds per request, and proof that it leaves the response alone.
 //  1. Cost, in this process: the meter already parses every request body (inspectRequest); the rewrite adds the rules'
 //     look at the parsed body and, when one fires, one re-serialisation. Measured on Claude Code's real request shape
-//     (electron/engine/probe/claude-code-shape.ts) and on the same shape grown to a long conversation, each against the
+//     (electron/engine/probe/claude-code-shape.json) and on the same shape grown to a long conversation, each against the
 //     baseline of inspectRequest without a profile, interleaved, p50/p99 of many runs.
 //  2. Streams downstream: the same request through MeterProxy + Meter with the moonshot profile, and straight to the
 //     stand-in upstream with the body the rewrite produced — the SSE bytes the client receives must be identical.

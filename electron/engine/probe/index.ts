@@ -3,3 +3,4 @@
 export { runProbe, type ProbeReport, type ProbeTarget, type ShapeReport } from './probe.ts';
 export { probeShapes, type ProbeShape } from './shapes.ts';
 export { CLAUDE_CODE_VERSION } from './claude-code-shape.ts';
+export { resolveProbeTarget, type ProbeTargetChoice, type ProbeTargetOptions } from './target.ts';
