@@ -25,6 +25,11 @@ export type SessionStatus = z.infer<typeof SessionStatus>;
 export const FINAL_STATUSES: readonly SessionStatus[] = ['done', 'failed', 'stopped', 'interrupted'];
 export const isFinalStatus = (s: SessionStatus): boolean => FINAL_STATUSES.includes(s);
 
+/** The statuses the meter sets on a session (and so may lift: `working`). */
+export const METER_STATUSES = ['over_budget', 'rate_limited', 'rejected'] as const satisfies readonly SessionStatus[];
+/** The meter's verdict on a session: one of its statuses, or back to work. */
+export type MeterVerdict = (typeof METER_STATUSES)[number] | 'working';
+
 export const SessionInfo = z.object({
   id: z.string(),
   runId: z.string(),

@@ -174,7 +174,7 @@ describe('Claude Code as a Flotilla session', () => {
     engines.splice(engines.indexOf(first), 1);
 
     const second = await engineWithKey(dataDir);
-    const _watch = statusWatcher(second);
+    statusWatcher(second);
     const id = sessions[0]!.id;
     expect(second.registry.listSessions(run.id)[0]).toMatchObject({ status: 'done' });
     const before = upstream.requests.length;

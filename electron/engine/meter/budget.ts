@@ -3,8 +3,8 @@
 // max_tokens, capped) at the output price — on the session's and the run's budget; when its usage arrives the
 // reservation is replaced by the exact cost. A request is admitted only when what is spent and reserved plus its own
 // reservation fits every budget it counts against; otherwise it is held (holds.ts). Pure figures, no I/O.
-import type { HeldInfo } from '../../shared/contract.ts';
-import { cost, estimateUsage, type InFlight, type RunState, type SessionState } from './figures.ts';
+import type { BudgetAlert, HeldInfo } from '../../shared/contract.ts';
+import { cost, estimateUsage, liveUsd, runSnapshot, type InFlight, type RunState, type SessionState } from './figures.ts';
 
 /**
  * Output tokens a reservation counts at most. Claude Code asks for max_tokens 32 000 on every turn but its turns are
@@ -78,4 +78,27 @@ export function budgetRefusalMessage(b: BudgetBlock, end: HoldEnd): string {
       ? 'Raise the session budget in Flotilla (Spend → Raise budget, the tile, or `raiseBudget`) and send your message again.'
       : 'Raise the run budget in Flotilla (Spend → Raise budget, or `raiseBudget`) and send your message again.';
   return `Flotilla: ${whose} budget of ${d(b.budgetUsd)} is used up (${d(b.committedUsd)} spent and reserved; the next request needs ~${d(b.neededUsd)}) and ${ENDS[end]}. ${how}`;
+}
+
+/** The 80 % alerts a session's spend (and its run's) has reached since the last look; each is given once. */
+export function dueBudgetAlerts(s: SessionState): BudgetAlert[] {
+  const alerts: BudgetAlert[] = [];
+  const budget = s.info.budgetUsd;
+  if (budget !== null && !s.warned80) {
+    const sUsd = liveUsd(s).usd;
+    if (sUsd >= 0.8 * budget) {
+      s.warned80 = true;
+      alerts.push({ scope: 'session', id: s.info.sessionId, level: 80, usd: sUsd, budgetUsd: budget });
+    }
+  }
+  const run = s.run;
+  const rBudget = run.info.budgetUsd;
+  if (rBudget !== null && !run.warned80) {
+    const rUsd = runSnapshot(run).usd;
+    if (rUsd >= 0.8 * rBudget) {
+      run.warned80 = true;
+      alerts.push({ scope: 'run', id: run.info.runId, level: 80, usd: rUsd, budgetUsd: rBudget });
+    }
+  }
+  return alerts;
 }

@@ -14,7 +14,7 @@ import {
   zeroTokens,
 } from '../../shared/contract.ts';
 import type { Ticket } from './governor.ts';
-import type { CompatProfile } from './compat/index.ts';
+import type { CompatProfile, RuleFire } from './compat/index.ts';
 import type { SpendLedger } from './ledger.ts';
 import { type PriceTable, referenceCost } from './prices.ts';
 
@@ -191,4 +191,36 @@ export function addToTotals(t: LedgerTotals, state: LedgerRow['state'], u: Token
   } else {
     t.unpricedTokens += u.inputTokens + u.cacheReadTokens + u.cacheWriteTokens + u.outputTokens;
   }
+}
+
+/** Counts the compat rules that rewrote a request on the session; answers the ones that failed (to be logged). */
+export function countCompatFires(s: SessionState, fires: readonly RuleFire[]): RuleFire[] {
+  const failed: RuleFire[] = [];
+  for (const f of fires) {
+    if (f.note.startsWith('failed:')) {
+      failed.push(f);
+      continue;
+    }
+    const c = s.compat.get(f.rule);
+    s.compat = new Map(s.compat).set(f.rule, { count: (c?.count ?? 0) + 1, last: f.note });
+  }
+  return failed;
+}
+
+/** A request admitted now (held or queued time before this is not the provider's latency). */
+export function newFlight(model: string | null, promptTokensEstimate: number, reservedUsd: number, ticket: Ticket): InFlight {
+  const now = Date.now();
+  return {
+    rowId: null,
+    settled: false,
+    model,
+    startedAt: now,
+    firstTokenAt: null,
+    promptTokensEstimate,
+    usage: null,
+    estimatedOutputTokens: 0,
+    lastProgressAt: now,
+    reservedUsd,
+    ticket,
+  };
 }

@@ -4,29 +4,31 @@
 // upstream to include usage in a stream, which adds a final chunk the client's SDK ignores).
 import { EventEmitter } from 'node:events';
 import type http from 'node:http';
-import {
-  type BudgetAlert,
-  type EngineEvent,
-  type HeldInfo,
-  type LedgerRow,
-  type RunSpend,
-  type SessionSpend,
-  type UpstreamErrorInfo,
-  type UpstreamErrorKind,
-  zeroTokens,
+import type {
+  BudgetAlert,
+  EngineEvent,
+  HeldInfo,
+  LedgerRow,
+  MeterVerdict,
+  RunSpend,
+  SessionSpend,
+  UpstreamErrorInfo,
 } from '../../shared/contract.ts';
-import { budgetBlock, budgetRefusalMessage, heldDetail, reservationUsd, type BudgetBlock, type HoldEnd } from './budget.ts';
+import { budgetBlock, budgetRefusalMessage, dueBudgetAlerts, heldDetail, reservationUsd, type BudgetBlock, type HoldEnd } from './budget.ts';
 import { ruleForRejection, type RuleFire } from './compat/index.ts';
 import { Governor, NO_TICKET, rateLimitPauseMs, type Ticket } from './governor.ts';
 import { BudgetHolds } from './holds.ts';
 import type { MeterProxy, ProxyRequestEvent, ProxyTap, ProxyTapContext, RequestDecision } from './proxy.ts';
-import { savedBody, savedHeaders, type RejectedRequests } from './rejected.ts';
+import { type RejectedRequests, rejectedRecord } from './rejected.ts';
+import { ThrottledEvents } from './spend-events.ts';
 import type { SpendLedger } from './ledger.ts';
+import { isRejection, noteSpeedAndContext, requestOutcome, upstreamErrorOf } from './outcome.ts';
 import {
   addToTotals,
   cost,
+  countCompatFires,
+  newFlight,
   estimateUsage,
-  liveUsd,
   runSnapshot,
   sessionSnapshot,
   type InFlight,
@@ -36,8 +38,6 @@ import {
   type SessionState,
 } from './figures.ts';
 import {
-  type TokenCounts,
-  classifyUpstreamError,
   createResponseParser,
   inspectRequest,
   isBillable,
@@ -46,12 +46,8 @@ import {
 } from './usage/index.ts';
 export type { MeteredRun, MeteredSession } from './figures.ts';
 
-/** Spend events per session at most this often (the UI redraws a few times a second at most). */
-const SPEND_EVENT_INTERVAL_MS = 250;
 /** An open ledger row gets the usage seen so far at most this often, so a crash loses little. */
 const LEDGER_PROGRESS_INTERVAL_MS = 1_000;
-/** The governor's view is pushed to clients at most this often. */
-const GOVERNOR_EVENT_INTERVAL_MS = 500;
 /** A request over budget waits this long for a raise unless settings say otherwise. */
 export const DEFAULT_HOLD_MS = 15 * 60_000;
 
@@ -65,11 +61,8 @@ export interface MeterOptions {
   governor?: Governor;
 }
 
-export type MeterStatus = 'over_budget' | 'rate_limited' | 'rejected' | 'working';
-
-/** Upstream errors that are the provider telling the user to fix something (not to wait). */
-const isRejection = (kind: UpstreamErrorKind, status: number): boolean =>
-  status >= 400 && status < 500 && kind !== 'rate_limited' && kind !== 'overloaded' && kind !== 'budget';
+/** The meter's view of a session's status (the contract's MeterVerdict). */
+export type MeterStatus = MeterVerdict;
 
 export type MeterEvents = {
   /** What clients hear: spend, runSpend, budget, intent and upstreamError events, as the contract shapes them. */
@@ -77,8 +70,6 @@ export type MeterEvents = {
   /** The meter's view of a session's status: over budget, rate limited, refused by the provider, or back to work. */
   status: [string, MeterStatus, string | null];
 };
-
-const zeroUsage = zeroTokens;
 
 export class Meter extends EventEmitter<MeterEvents> {
   private readonly sessions = new Map<string, SessionState>();
@@ -88,7 +79,11 @@ export class Meter extends EventEmitter<MeterEvents> {
   private readonly rejected: RejectedRequests | null;
   readonly governor: Governor;
   private readonly holds: BudgetHolds;
-  private governorTimer: NodeJS.Timeout | null = null;
+  /** Spend, run spend and governor events, each at most every few hundred ms. */
+  private readonly events = new ThrottledEvents(
+    (e) => this.emit('event', e),
+    () => this.governor.views(),
+  );
 
   constructor(
     private readonly ledger: SpendLedger,
@@ -105,7 +100,7 @@ export class Meter extends EventEmitter<MeterEvents> {
       changed: (sessionId, held, first) => this.holdsChanged(sessionId, held, first),
     });
     this.governor.on('queue', (sessionId, ahead, requests) => this.queueChanged(sessionId, ahead, requests));
-    this.governor.on('changed', () => this.scheduleGovernor());
+    this.governor.on('changed', () => this.events.governor());
     proxy.setTapFactory((ctx) => this.tap(ctx));
   }
 
@@ -157,7 +152,7 @@ export class Meter extends EventEmitter<MeterEvents> {
       s.info = { ...s.info, budgetUsd: usd };
       s.warned80 = false;
       this.clearOver(s);
-      this.scheduleSpend(s);
+      this.events.spend(s);
       this.holds.release([s.info.sessionId]);
     } else {
       const run = this.runs.get(target.runId);
@@ -166,7 +161,7 @@ export class Meter extends EventEmitter<MeterEvents> {
       run.warned80 = false;
       run.over = false;
       for (const s of run.sessions) this.clearOver(s);
-      this.scheduleRunSpend(run);
+      this.events.runSpend(run);
       this.holds.release([...run.sessions].map((s) => s.info.sessionId));
     }
   }
@@ -207,58 +202,11 @@ export class Meter extends EventEmitter<MeterEvents> {
 
   close(): void {
     this.answerAll();
-    for (const s of this.sessions.values()) if (s.emitTimer) clearTimeout(s.emitTimer);
-    for (const r of this.runs.values()) if (r.emitTimer) clearTimeout(r.emitTimer);
-    if (this.governorTimer) clearTimeout(this.governorTimer);
-  }
-
-  private scheduleGovernor(): void {
-    if (this.governorTimer) return;
-    this.governorTimer = setTimeout(() => {
-      this.governorTimer = null;
-      this.emit('event', { type: 'event', event: 'governor', keys: this.governor.views() });
-    }, GOVERNOR_EVENT_INTERVAL_MS);
-  }
-
-  private scheduleSpend(s: SessionState): void {
-    this.scheduleRunSpend(s.run);
-    if (s.emitTimer) return;
-    s.emitTimer = setTimeout(() => {
-      s.emitTimer = null;
-      this.emit('event', { type: 'event', event: 'spend', spend: sessionSnapshot(s) });
-    }, SPEND_EVENT_INTERVAL_MS);
-  }
-
-  private scheduleRunSpend(run: RunState): void {
-    if (run.emitTimer) return;
-    run.emitTimer = setTimeout(() => {
-      run.emitTimer = null;
-      this.emit('event', { type: 'event', event: 'runSpend', spend: runSnapshot(run) });
-    }, SPEND_EVENT_INTERVAL_MS);
+    this.events.close(this.sessions.values(), this.runs.values());
   }
 
   // -------------------------------------------------------------------------------------------------------------------
   // Budgets
-
-  private checkBudgets(s: SessionState): void {
-    const sUsd = liveUsd(s).usd;
-    const budget = s.info.budgetUsd;
-    if (budget !== null) {
-      if (!s.warned80 && sUsd >= 0.8 * budget) {
-        s.warned80 = true;
-        this.budgetAlert({ scope: 'session', id: s.info.sessionId, level: 80, usd: sUsd, budgetUsd: budget });
-      }
-    }
-    const run = s.run;
-    const rBudget = run.info.budgetUsd;
-    if (rBudget !== null && !run.warned80) {
-      const rUsd = runSnapshot(run).usd;
-      if (rUsd >= 0.8 * rBudget) {
-        run.warned80 = true;
-        this.budgetAlert({ scope: 'run', id: run.info.runId, level: 80, usd: rUsd, budgetUsd: rBudget });
-      }
-    }
-  }
 
   /** A hold began, moved or ended: the session's spend (with `held`) and, for the first, its status and the 100 % alert. */
   private holdsChanged(sessionId: string, held: HeldInfo | null, first: BudgetBlock | null): void {
@@ -275,7 +223,7 @@ export class Meter extends EventEmitter<MeterEvents> {
       s.over = true;
       this.emit('status', sessionId, 'over_budget', heldDetail(first));
     }
-    this.scheduleSpend(s);
+    this.events.spend(s);
   }
 
   /** A hold that ends without a raise: one refusal in the ledger, the error the agent shows (a 402 it does not retry). */
@@ -288,7 +236,7 @@ export class Meter extends EventEmitter<MeterEvents> {
       const info: UpstreamErrorInfo = { kind: 'budget', status: 402, type: 'budget_exceeded', message, at: new Date().toISOString() };
       s.lastError = info;
       this.upstreamError(sessionId, info);
-      this.scheduleSpend(s);
+      this.events.spend(s);
     }
     return { refuse: { status: 402, type: s?.info.style === 'anthropic' ? 'billing_error' : 'budget_exceeded', message } };
   }
@@ -303,7 +251,7 @@ export class Meter extends EventEmitter<MeterEvents> {
       const label = s.info.rateKey?.label ?? 'the provider key';
       this.emit('status', sessionId, 'rate_limited', `waiting for rate limit on ${label} (${ahead} ahead)`);
     } else if (ahead === null && was !== null && !s.held) this.emit('status', sessionId, 'working', null);
-    this.scheduleSpend(s);
+    this.events.spend(s);
   }
 
   /**
@@ -327,35 +275,22 @@ export class Meter extends EventEmitter<MeterEvents> {
 
   /** Counts the rules that rewrote a request; a rule that failed is logged (the request went as sent). */
   private noteCompat(s: SessionState, fires: RuleFire[]): void {
-    for (const f of fires) {
-      if (f.note.startsWith('failed:')) {
-        this.log(`compat rule ${f.rule} ${f.note} (session ${s.info.sessionId}); the request went as the agent sent it`);
-        continue;
-      }
-      const c = s.compat.get(f.rule);
-      s.compat = new Map(s.compat).set(f.rule, { count: (c?.count ?? 0) + 1, last: f.note });
-    }
+    for (const f of countCompatFires(s, fires))
+      this.log(`compat rule ${f.rule} ${f.note} (session ${s.info.sessionId}); the request went as the agent sent it`);
   }
 
   /** Saves a refused request for a bug report (secrets removed); null when there is nowhere to save it. */
   private saveRejected(s: SessionState, info: UpstreamErrorInfo, request: { ctx: ProxyTapContext; body: Buffer | null }): string | null {
     if (!this.rejected) return null;
     try {
-      return this.rejected.save({
-        at: info.at,
-        sessionId: s.info.sessionId,
-        runId: s.info.runId,
-        status: info.status,
-        errorType: info.type,
-        message: info.message,
-        fixRule: info.fixRule ?? null,
-        request: {
+      return this.rejected.save(
+        rejectedRecord(s.info, info, {
           method: request.ctx.method,
           url: `${request.ctx.route.upstreamBaseUrl}${request.ctx.path}`,
-          headers: savedHeaders(request.ctx.requestHeaders),
-          body: request.body ? savedBody(request.body) : null,
-        },
-      });
+          headers: request.ctx.requestHeaders,
+          body: request.body,
+        }),
+      );
     } catch (err) {
       this.log(`could not save the rejected request of session ${s.info.sessionId}: ${(err as Error).message}`);
       return null;
@@ -402,26 +337,13 @@ export class Meter extends EventEmitter<MeterEvents> {
         const promptTokens = tokensFromChars(req.promptChars);
         const reserve = reservationUsd(s.run, model, promptTokens, req.maxTokens);
         const admit = (ticket: Ticket): RequestDecision | void => {
-          const f: InFlight = {
-            rowId: null,
-            settled: false,
-            model,
-            // From admission: time spent held or queued is not the provider's latency.
-            startedAt: Date.now(),
-            firstTokenAt: null,
-            promptTokensEstimate: promptTokens,
-            usage: null,
-            estimatedOutputTokens: 0,
-            lastProgressAt: Date.now(),
-            reservedUsd: reserve,
-            ticket,
-          };
+          const f = newFlight(model, promptTokens, reserve, ticket);
           flight = f;
           // The ledger row is written right after the request goes upstream (next check phase), not before: a
           // synchronous SQLite write would sit on the time to first byte. A crash in between loses at most that one tick.
           setImmediate(() => meter.openRow(s, f));
           s.inFlight.add(f);
-          meter.scheduleSpend(s);
+          meter.events.spend(s);
           return req.rewritten ? { body: req.rewritten } : undefined;
         };
         // Most requests: the budgets cover the reservation and the key has room — forwarded in this tick. Tokens per
@@ -467,7 +389,7 @@ export class Meter extends EventEmitter<MeterEvents> {
               f.estimatedOutputTokens = p.estimatedOutputTokens;
               const now = Date.now();
               if (f.rowId !== null && (first || now - f.lastProgressAt >= LEDGER_PROGRESS_INTERVAL_MS)) meter.writeProgress(s, f, now);
-              meter.scheduleSpend(s);
+              meter.events.spend(s);
             },
             onIntent: (i) =>
               meter.emit('event', {
@@ -522,20 +444,7 @@ export class Meter extends EventEmitter<MeterEvents> {
   ): void {
     const model = result?.model ?? f.model;
     const failed = status >= 400 || status === 0 || Boolean(result?.error);
-    let state: LedgerRow['state'];
-    let usage: TokenCounts;
-    if (result?.usage && result.complete) {
-      state = 'exact';
-      usage = result.usage;
-    } else if (status >= 400 || (status === 0 && !result)) {
-      state = 'error';
-      usage = result?.usage ?? zeroUsage();
-    } else {
-      // Cut mid-way (or the client went away): the input was consumed all the same — record what was seen.
-      state = 'partial';
-      const seen = result?.usage ?? { ...zeroUsage(), inputTokens: f.promptTokensEstimate };
-      usage = { ...seen, outputTokens: Math.max(seen.outputTokens, result?.estimatedOutputTokens ?? 0) };
-    }
+    const { state, usage } = requestOutcome(status, result, f.promptTokensEstimate);
     const c = cost(s.run, model, usage);
     const endedAt = e.endedAt;
     const ttftMs = f.firstTokenAt !== null ? f.firstTokenAt - f.startedAt : null;
@@ -560,25 +469,13 @@ export class Meter extends EventEmitter<MeterEvents> {
     f.ticket.release(usage.inputTokens + usage.cacheReadTokens + usage.cacheWriteTokens + usage.outputTokens || null);
 
     if (!failed) {
-      if (ttftMs !== null) s.ttftMs = ttftMs;
-      if (f.firstTokenAt !== null && usage.outputTokens > 0) {
-        const secs = (endedAt - f.firstTokenAt) / 1000;
-        if (secs > 0) s.tokensPerSec = usage.outputTokens / secs;
-      }
-      const prompt = usage.inputTokens + usage.cacheReadTokens + usage.cacheWriteTokens;
-      if (prompt > 0) {
-        s.contextTokens = prompt;
-        s.contextWindow = s.run.info.prices.contextWindow(model ?? s.info.model) ?? s.contextWindow;
-      }
+      noteSpeedAndContext(s, model, usage, ttftMs, f.firstTokenAt, endedAt);
       if (s.lastError && (s.lastError.kind === 'rate_limited' || s.lastError.kind === 'overloaded' || isRejection(s.lastError.kind, s.lastError.status))) {
         this.emit('status', s.info.sessionId, 'working', null);
       }
       s.lastError = null;
     } else if (result?.error || status >= 400) {
-      const err = result?.error ?? { status, type: null, message: `HTTP ${status}` };
-      const code = err.status || status;
-      const kind: UpstreamErrorKind = classifyUpstreamError(code, err.type, err.message);
-      const info: UpstreamErrorInfo = { kind, status: code, type: err.type, message: err.message, at: new Date().toISOString() };
+      const { err, code, kind, info } = upstreamErrorOf(status, result);
       if (isRejection(kind, code)) {
         const fix = ruleForRejection(err.message);
         info.fixRule = fix?.id ?? null;
@@ -593,7 +490,7 @@ export class Meter extends EventEmitter<MeterEvents> {
       this.upstreamError(s.info.sessionId, info);
       if (kind === 'rate_limited' || kind === 'overloaded') this.emit('status', s.info.sessionId, 'rate_limited', err.message);
     }
-    this.checkBudgets(s);
-    this.scheduleSpend(s);
+    for (const alert of dueBudgetAlerts(s)) this.budgetAlert(alert);
+    this.events.spend(s);
   }
 }

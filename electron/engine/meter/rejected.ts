@@ -4,7 +4,7 @@
 // the shape of a request is what a rejection is about, not its prose.
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { RejectedRequest } from '../../shared/contract.ts';
+import type { RejectedRequest, UpstreamErrorInfo } from '../../shared/contract.ts';
 
 export interface RejectedRecord {
   at: string;
@@ -15,6 +15,24 @@ export interface RejectedRecord {
   message: string;
   fixRule: string | null;
   request: { method: string; url: string; headers: Record<string, string>; body: unknown };
+}
+
+/** The record of a refused request: the error, and the request as sent (credentials dropped, long texts cut). */
+export function rejectedRecord(
+  session: { sessionId: string; runId: string },
+  info: UpstreamErrorInfo,
+  request: { method: string; url: string; headers: Parameters<typeof savedHeaders>[0]; body: Buffer | null },
+): RejectedRecord {
+  return {
+    at: info.at,
+    sessionId: session.sessionId,
+    runId: session.runId,
+    status: info.status,
+    errorType: info.type,
+    message: info.message,
+    fixRule: info.fixRule ?? null,
+    request: { method: request.method, url: request.url, headers: savedHeaders(request.headers), body: request.body ? savedBody(request.body) : null },
+  };
 }
 
 /** Longer strings in a saved body are cut to this many characters (and say how long they were). */

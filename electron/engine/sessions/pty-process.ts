@@ -3,8 +3,7 @@
 // status itself: a SessionStatusMachine does, on whichever thread owns the session (AgentSession here, RemoteSession
 // on the engine's main thread when this runs in the pty host).
 import { EventEmitter } from 'node:events';
-import { accessSync, closeSync, constants as fsConstants, openSync, statSync } from 'node:fs';
-import { delimiter, join, resolve as resolvePath } from 'node:path';
+import { closeSync, constants as fsConstants, openSync } from 'node:fs';
 import * as nodePty from 'node-pty';
 import type { IPty } from 'node-pty';
 import { Limits } from '../../shared/contract.ts';
@@ -15,6 +14,7 @@ import { FlowGate, type OutputSink, type Subscription } from './flow-control.ts'
 import { looksLikePermissionPrompt, signalName } from './status.ts';
 import type { ProcessFact } from './status-machine.ts';
 import type { AgentSessionOptions, ExitInfo, PtySpec } from './process.ts';
+import { preflight, signal } from './spawn.ts';
 
 export interface PtyProcess {
   on(event: 'fact', listener: (fact: ProcessFact) => void): this;
@@ -467,50 +467,5 @@ export class PtyProcess extends EventEmitter {
     if (this.graceTimer !== null) clearTimeout(this.graceTimer);
     this.graceTimer = null;
     this.stopLivenessPoll();
-  }
-}
-
-/** Checks what the forked child would trip over, to fail with a sentence instead of "execvp(3) failed". */
-function preflight(spec: PtySpec): string | null {
-  const cmd = spec.command;
-  if (!cmd) return 'cannot start the agent: no command given';
-  try {
-    if (!statSync(spec.cwd).isDirectory()) return `cannot start "${cmd}": working directory ${spec.cwd} is not a directory`;
-  } catch {
-    return `cannot start "${cmd}": working directory ${spec.cwd} does not exist`;
-  }
-  if (cmd.includes('/')) {
-    const full = resolvePath(spec.cwd, cmd);
-    return isExecutableFile(full) ? null : `cannot start "${cmd}": ${full} does not exist or is not executable`;
-  }
-  // The child execs with the session's environment, so its PATH is the one that counts (execvp's default without one).
-  const path = spec.env.PATH ?? '/usr/bin:/bin';
-  for (const dir of path.split(delimiter)) if (isExecutableFile(join(dir || spec.cwd, cmd))) return null;
-  return `cannot start "${cmd}": command not found on the session's PATH`;
-}
-
-function isExecutableFile(p: string): boolean {
-  try {
-    if (!statSync(p).isFile()) return false;
-    accessSync(p, fsConstants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** The pty child leads its own session and process group; SIGKILL goes to the whole group so helpers die too. */
-function signal(pid: number, sig: NodeJS.Signals, group: boolean): void {
-  if (group) {
-    try {
-      process.kill(-pid, sig);
-    } catch {
-      /* group gone or not a leader: fall through to the pid */
-    }
-  }
-  try {
-    process.kill(pid, sig);
-  } catch {
-    /* already gone */
   }
 }

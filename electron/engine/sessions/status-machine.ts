@@ -2,7 +2,7 @@
 // output resumed, quiet (with the screen's prompt verdict), exited — and the engine adds what only it sees: Claude Code
 // hooks, the user's input and the meter's verdicts (over budget, rate limited, rejected). This machine merges them; no
 // other code sets a status. Pure: no timers, no I/O (the quiet timer and the screen check stay with the pty).
-import { type SessionStatus, isFinalStatus } from '../../shared/contract.ts';
+import { METER_STATUSES, type MeterVerdict, type SessionStatus, isFinalStatus } from '../../shared/contract.ts';
 import { exitStatus, statusFromHook, type HookEvent, type HookVerdict } from './status.ts';
 
 /** What a pty process reports about itself. Plain data: it crosses the pty host's thread boundary as is. */
@@ -24,10 +24,7 @@ export type ProcessFact =
       spawnFailure: string | null;
     };
 
-/** The states the meter sets (and so may lift). */
-const METER_STATES: readonly SessionStatus[] = ['over_budget', 'rate_limited', 'rejected'];
-/** The meter's verdicts: one of its states, or back to work. */
-export type MeterVerdict = 'over_budget' | 'rate_limited' | 'rejected' | 'working';
+export type { MeterVerdict } from '../../shared/contract.ts';
 
 export class SessionStatusMachine {
   private _status: SessionStatus = 'queued';
@@ -95,7 +92,7 @@ export class SessionStatusMachine {
   /** The meter's view (over budget, rate limited, rejected, back to work); `working` lifts only what the meter set. */
   meter(status: MeterVerdict, detail: string | null): void {
     if (isFinalStatus(this._status)) return;
-    if (status === 'working' && !METER_STATES.includes(this._status)) return;
+    if (status === 'working' && !(METER_STATUSES as readonly SessionStatus[]).includes(this._status)) return;
     this.set(status, detail);
   }
 

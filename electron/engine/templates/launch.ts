@@ -3,7 +3,8 @@ import path from 'node:path';
 import { modelContextWindow } from './models.ts';
 import { claudeSettingsJson, claudeStateJson, codexConfigToml, OPENCODE_PROVIDER, opencodeConfigJson, qwenSettingsJson } from './agent-files.ts';
 import { agentSpec, KNOWN_KEY_VARS } from './presets.ts';
-import { templateCompat, type Template } from './schema.ts';
+import { templateCompat } from './compat.ts';
+import type { Template } from './schema.ts';
 
 export interface SessionContext {
   sessionId: string;

@@ -3,9 +3,10 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { LineCounter, parseDocument } from 'yaml';
+import { priceProblems } from './price-checks.ts';
 import { type PathSeg, type Problem, closest, deepMerge, dropNulls, fieldName, fromOverrides, getAt, isPlainObject, lineOf, show } from './doc.ts';
 import { Limits, PRICE_OVERRIDE_FIELDS, PriceOverride, ProviderLimits, TIER_IDS, type ErrorIssue, type PriceOverrides } from '../../shared/contract.ts';
-import { COMPAT_PROFILES, PriceTable, RULE_IDS, compatProfile, type CompatProfile } from '../meter/index.ts';
+import { COMPAT_PROFILES, PriceTable, RULE_IDS } from '../meter/index.ts';
 import {
   AGENT_PRESETS,
   API_STYLES,
@@ -476,51 +477,4 @@ function resolve(
       ...(raw.setup !== undefined ? { setup: typeof raw.setup === 'string' ? [raw.setup] : raw.setup } : {}),
     },
   };
-}
-
-/** `prices:` entries for models the table does not know must be complete; the reference model must have a price. */
-function priceProblems(raw: RawTemplate, known: PriceTable): Problem[] {
-  const problems: Problem[] = [];
-  const knownIds = known.entries().map((e) => e.model);
-  for (const [model, p] of Object.entries(raw.prices ?? {})) {
-    if (!model.trim()) {
-      problems.push({ path: ['prices', model], text: 'a model id must not be empty' });
-      continue;
-    }
-    if (known.get(model)) continue;
-    const missing = (['inputUsd', 'outputUsd'] as const).filter((f) => p[f] === undefined);
-    if (missing.length === 0) continue;
-    const hint = closest(model, knownIds);
-    problems.push({
-      path: ['prices', model],
-      text:
-        `'${model}' is not in the price table, so it needs at least inputUsd and outputUsd (missing: ${missing.join(', ')})` +
-        (hint ? ` — or did you mean '${hint}'?` : ''),
-    });
-  }
-  if (problems.length === 0 && raw.referenceModel !== undefined) {
-    const table = known.withOverrides(raw.prices ?? {}, 'template');
-    if (!table.get(raw.referenceModel)) {
-      const hint = closest(raw.referenceModel, knownIds);
-      problems.push({
-        path: ['referenceModel'],
-        text:
-          `'${raw.referenceModel}' has no price, so savings could not be measured against it` +
-          (hint ? ` — did you mean '${hint}'?` : '') +
-          ` — name a priced model (e.g. claude-sonnet-4-5) or give its prices under prices:`,
-      });
-    }
-  }
-  return problems;
-}
-
-/** The compatibility profile a template's requests get: the one it names, else its provider preset's default. */
-export function compatOf(t: Pick<Template, 'provider'>): string {
-  if (t.provider.compat) return t.provider.compat;
-  return (PROVIDER_PRESETS as readonly string[]).includes(t.provider.preset) ? providerSpec(t.provider.preset as ProviderPresetName).compat : 'none';
-}
-
-/** That profile with the template's rules on and off (provider.compatRules). */
-export function templateCompat(t: Pick<Template, 'provider'>): CompatProfile {
-  return compatProfile(compatOf(t), t.provider.compatRules);
 }
