@@ -1,6 +1,6 @@
 // The real Claude Code CLI (node_modules/.bin/claude) against the stand-in upstream, in a temp git repo: no engine.
 // Once directly, once through MeterProxy (the pass-through the engine gives every session).
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, mkdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import http from 'node:http';
@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MeterProxy, proxyUrl } from '../../electron/engine/meter/index.ts';
+import { git } from '../fixtures/repo.ts';
 import { startAnthropicUpstream, type AnthropicUpstream, type RecordedRequest } from '../upstream/index.ts';
 
 const CLAUDE = path.resolve(import.meta.dirname, '../../node_modules/.bin/claude');
@@ -36,10 +37,8 @@ function makeSandbox(): Sandbox {
   const root = realpathSync(mkdtempSync(path.join(tmpdir(), 'flotilla-cc-')));
   const s = { root, home: path.join(root, 'home'), config: path.join(root, 'claude'), repo: path.join(root, 'repo') };
   for (const d of [s.home, s.config, s.repo]) mkdirSync(d, { recursive: true });
-  execFileSync('git', ['init', '-q'], { cwd: s.repo });
-  execFileSync('git', ['-c', 'user.email=t@flotilla.test', '-c', 'user.name=t', 'commit', '-q', '--allow-empty', '-m', 'init'], {
-    cwd: s.repo,
-  });
+  git(s.repo, 'init', '-q');
+  git(s.repo, 'commit', '-q', '--allow-empty', '-m', 'init');
   return s;
 }
 

@@ -7,24 +7,12 @@ import { Engine } from '../../electron/engine/engine.ts';
 import { demoJob } from '../../electron/engine/demo/index.ts';
 import type { SessionInfo } from '../../electron/shared/contract.ts';
 import { tempDir } from '../fixtures/repo.ts';
+import { waitFor } from '../fixtures/wait.ts';
 
 const engines: Engine[] = [];
 afterEach(async () => {
   for (const e of engines.splice(0)) await e.close();
 });
-
-function waitFor<T>(pred: () => T | undefined | null | false, timeoutMs: number, what: string): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const tick = () => {
-      const v = pred();
-      if (v) return resolve(v);
-      if (Date.now() - started > timeoutMs) return reject(new Error(`timed out waiting for ${what}`));
-      setTimeout(tick, 50);
-    };
-    tick();
-  });
-}
 
 describe('demo', () => {
   it('runs demo agents against the simulated K2 through the meter: edits, spend, a question, a conflict', async () => {
@@ -44,12 +32,12 @@ describe('demo', () => {
     // Live: files written in the worktrees and spend rising, while the agents still run.
     await waitFor(
       () => sessions.some((s) => existsSync(join(s.worktree, demoJob(s.slot).write.path))) && (engine.meter.runSpend(run.id)?.usd ?? 0) > 0,
-      30_000,
       'a written file and spend > 0',
+      30_000,
     );
 
     // Slot 2 asks before its refactor: the screen heuristic shows it as needs_you; any key answers.
-    const asking = await waitFor(() => current().find((s) => s.status === 'needs_you'), 30_000, 'a session that needs you');
+    const asking = await waitFor(() => current().find((s) => s.status === 'needs_you'), 'a session that needs you', 30_000);
     expect(demoJob(asking.slot).ask).toBe(true);
     const screen = await engine.call('snapshot', { sessionId: asking.id });
     expect(screen.data).toContain('Proceed with the refactor? [y/n]');

@@ -7,6 +7,7 @@ import { Engine } from '../../electron/engine/engine.ts';
 import { EngineClient, type WebSocketCtor } from '../../electron/shared/client.ts';
 import type { EngineEvent, LaunchResult, SessionInfo } from '../../electron/shared/contract.ts';
 import { git, makeRepo, tempDir } from '../fixtures/repo.ts';
+import { waitFor } from '../fixtures/wait.ts';
 
 const engines: Engine[] = [];
 const clients: EngineClient[] = [];
@@ -25,19 +26,6 @@ async function connect(engine: Engine): Promise<EngineClient> {
   const client = await EngineClient.connect(engine.wsUrl, WebSocket as unknown as WebSocketCtor);
   clients.push(client);
   return client;
-}
-
-function waitFor<T>(pred: () => T | undefined | null | false, timeoutMs = 20_000, what = 'condition'): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const tick = () => {
-      const v = pred();
-      if (v) return resolve(v);
-      if (Date.now() - started > timeoutMs) return reject(new Error(`timed out waiting for ${what}`));
-      setTimeout(tick, 25);
-    };
-    tick();
-  });
 }
 
 const shellTemplate = (repo: string, extra = '') => `
@@ -138,11 +126,11 @@ provider: { preset: custom, baseUrl: "http://127.0.0.1:9" }
         consumed(data.length);
       },
     });
-    await waitFor(async () => (await client.call('snapshot', { sessionId: id })).data.includes('ready'), 10_000, 'ready');
+    await waitFor(async () => (await client.call('snapshot', { sessionId: id })).data.includes('ready'), 'ready', 10_000);
     await client.call('input', { sessionId: id, data: 'hello engine\r' });
-    await waitFor(() => received.includes('got: hello engine'), 10_000, 'echo of the input');
+    await waitFor(() => received.includes('got: hello engine'), 'echo of the input', 10_000);
     await client.call('resize', { sessionId: id, cols: 100, rows: 40 });
-    await waitFor(() => received.includes('size 100x40'), 10_000, 'resize reaching the child');
+    await waitFor(() => received.includes('size 100x40'), 'resize reaching the child', 10_000);
 
     await client.call('stop', { sessionId: id });
     let info = (await client.call('listSessions', {})).find((s: SessionInfo) => s.id === id);
@@ -152,7 +140,7 @@ provider: { preset: custom, baseUrl: "http://127.0.0.1:9" }
     await waitFor(() => {
       const s = engine.registry.listSessions().find((x) => x.id === id);
       return s && (s.status === 'working' || s.status === 'idle');
-    }, 10_000, 'restarted session to run');
+    }, 'restarted session to run', 10_000);
     await client.call('stop', { sessionId: id });
     info = engine.registry.listSessions().find((s) => s.id === id);
     expect(info!.status).toBe('stopped');
@@ -185,7 +173,7 @@ provider: { preset: custom, baseUrl: "http://127.0.0.1:9" }
         .catch(reject);
     });
     expect(snap).toBe('');
-    await waitFor(() => received.includes('hello from 2'), 15_000, 'output of the session that was queued');
+    await waitFor(() => received.includes('hello from 2'), 'output of the session that was queued', 15_000);
   });
 
   it('refuses requests without the token and from a foreign Origin', async () => {

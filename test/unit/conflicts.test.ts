@@ -7,19 +7,7 @@ import { ConflictDetector } from '../../electron/engine/workspace/conflicts.ts';
 import type { ConflictWarning } from '../../electron/shared/contract.ts';
 import { WorktreeWatcher } from '../../electron/engine/workspace/watcher.ts';
 import { waitFor } from '../fixtures/wait.ts';
-
-const GIT_ENV = {
-  ...process.env,
-  GIT_AUTHOR_NAME: 'Flotilla Test',
-  GIT_AUTHOR_EMAIL: 'test@flotilla.invalid',
-  GIT_COMMITTER_NAME: 'Flotilla Test',
-  GIT_COMMITTER_EMAIL: 'test@flotilla.invalid',
-  GIT_CONFIG_NOSYSTEM: '1',
-};
-
-function git(cwd: string, ...args: string[]): string {
-  return execFileSync('git', ['-C', cwd, '-c', 'commit.gpgsign=false', ...args], { env: GIT_ENV, encoding: 'utf8' }).trim();
-}
+import { git, gitProcessEnv } from '../fixtures/repo.ts';
 
 const LINES = Array.from({ length: 20 }, (_, i) => `line ${i + 1}`);
 
@@ -31,7 +19,7 @@ const detectors: ConflictDetector[] = [];
 function makeRepo(): void {
   repo = join(tmp, 'repo');
   mkdirSync(repo);
-  execFileSync('git', ['init', '-q', '-b', 'main', repo], { env: GIT_ENV });
+  execFileSync('git', ['init', '-q', '-b', 'main', repo], { env: gitProcessEnv() });
   writeFileSync(join(repo, 'shared.txt'), LINES.join('\n') + '\n');
   writeFileSync(join(repo, 'a.txt'), 'a\n');
   writeFileSync(join(repo, 'b.txt'), 'b\n');

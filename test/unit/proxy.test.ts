@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MeterProxy, proxyUrl, type ProxyRequestEvent } from '../../electron/engine/meter/index.ts';
 import { startAnthropicUpstream, type AnthropicUpstream } from '../upstream/index.ts';
+import { waitFor } from '../fixtures/wait.ts';
 
 // A self-signed certificate for 127.0.0.1, valid 2000–2125 (made once with openssl; no openssl needed at test time).
 const TLS_KEY = `-----BEGIN PRIVATE KEY-----
@@ -55,19 +56,6 @@ async function startEngineServer(proxy: MeterProxy) {
         server.close(() => r());
       }),
   };
-}
-
-function waitFor<T>(fn: () => T | undefined | null | false, timeoutMs = 5000): Promise<T> {
-  const t0 = Date.now();
-  return new Promise((resolve, reject) => {
-    const tick = () => {
-      const v = fn();
-      if (v) return resolve(v);
-      if (Date.now() - t0 > timeoutMs) return reject(new Error('waitFor timed out'));
-      setTimeout(tick, 10);
-    };
-    tick();
-  });
 }
 
 let up: AnthropicUpstream;
@@ -134,7 +122,7 @@ describe('MeterProxy', () => {
     expect(JSON.stringify(seen.headers)).not.toContain(TOKEN);
     expect(seen.url).not.toContain(TOKEN);
 
-    const ev = await waitFor(() => events.slice(events0).find((e) => e.path === '/v1/messages?beta=true'));
+    const ev = await waitFor(() => events.slice(events0).find((e) => e.path === '/v1/messages?beta=true'), 'the request event');
     expect(ev).toMatchObject({ sessionId: 'sess-1', method: 'POST', status: 200, aborted: false, bytes: directBytes.length });
     expect(ev.firstByteAt).not.toBeNull();
     expect(ev.firstByteAt!).toBeGreaterThanOrEqual(ev.startedAt);
@@ -247,9 +235,9 @@ describe('MeterProxy', () => {
       const reader = res.body!.getReader();
       await reader.read();
       ac.abort();
-      const rec = await waitFor(() => slow.requests.find((r) => r.aborted));
+      const rec = await waitFor(() => slow.requests.find((r) => r.aborted), 'the upstream to see the abort');
       expect(rec.finished).toBe(false);
-      const ev = await waitFor(() => events.slice(events0).find((e) => e.sessionId === 'sess-abort'));
+      const ev = await waitFor(() => events.slice(events0).find((e) => e.sessionId === 'sess-abort'), 'the aborted request event');
       expect(ev.aborted).toBe(true);
       expect(ev.status).toBe(200);
       expect(ev.bytes).toBeGreaterThan(0);
@@ -289,7 +277,7 @@ describe('MeterProxy', () => {
       expect(j2.type).toBeUndefined();
       expect(j2.error.message).toContain(deadUrl);
 
-      const ev = await waitFor(() => events.slice(events0).find((e) => e.sessionId === 'sess-dead'));
+      const ev = await waitFor(() => events.slice(events0).find((e) => e.sessionId === 'sess-dead'), 'the dead upstream request event');
       expect(ev).toMatchObject({ status: 502, aborted: false, firstByteAt: null });
       expect(ev.error).toContain(deadUrl);
     } finally {
@@ -321,7 +309,7 @@ describe('MeterProxy', () => {
         body: reqBody,
       });
       const bytes = Buffer.from(await res.arrayBuffer());
-      await waitFor(() => ended);
+      await waitFor(() => ended, 'the request to end');
       expect(status).toBe(200);
       expect(Buffer.concat(seen).equals(bytes)).toBe(true);
       expect(Buffer.concat(sent).toString()).toBe(reqBody);

@@ -5,6 +5,7 @@ import { AgentSession } from '../../electron/engine/sessions/index.ts';
 import { MIRROR_BACKLOG_MAX } from '../../electron/engine/sessions/mirror.ts';
 import { FlowControl, OutputBatching } from '../../electron/shared/contract.ts';
 import { floodCommand, floodPtyBytes } from '../fixtures/flood.ts';
+import { waitFor } from '../fixtures/wait.ts';
 
 const ENV: Record<string, string> = Object.fromEntries(
   Object.entries(process.env).filter((e): e is [string, string] => typeof e[1] === 'string'),
@@ -17,13 +18,6 @@ function session(command: string, args: string[]): AgentSession {
   const s = new AgentSession(`flow${sessions.length + 1}`, { command, args, env: ENV, cwd: tmpdir(), cols: 120, rows: 32 });
   sessions.push(s);
   return s;
-}
-async function waitFor(pred: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
-  const t0 = Date.now();
-  while (!pred()) {
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const exited = (s: AgentSession) =>

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AgentSession, type AgentSessionOptions, type PtySpec } from '../../electron/engine/sessions/index.ts';
 import type { SessionStatus } from '../../electron/shared/contract.ts';
+import { waitFor } from '../fixtures/wait.ts';
 
 const NODE = process.execPath;
 const ENV: Record<string, string> = Object.fromEntries(
@@ -60,13 +61,6 @@ function statusLog(s: AgentSession): Array<[SessionStatus, string | null]> {
 
 // Generous: these wait for a child process to start and print, which takes seconds on a loaded 2-core machine. The
 // status tests below wait on the session's own events instead (untilStatus).
-async function waitFor(pred: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
-  const t0 = Date.now();
-  while (!pred()) {
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 /** Resolves when the session's status satisfies `pred`: checked now and at every status event, no clock of its own. */
 function untilStatus(s: AgentSession, pred: (status: SessionStatus) => boolean): Promise<void> {
   return new Promise((resolve) => {

@@ -16,19 +16,7 @@ import {
   runSlug,
   sessionBranch,
 } from '../../electron/engine/workspace/index.ts';
-
-const GIT_ENV = {
-  ...process.env,
-  GIT_AUTHOR_NAME: 'Flotilla Test',
-  GIT_AUTHOR_EMAIL: 'test@flotilla.invalid',
-  GIT_COMMITTER_NAME: 'Flotilla Test',
-  GIT_COMMITTER_EMAIL: 'test@flotilla.invalid',
-  GIT_CONFIG_NOSYSTEM: '1',
-};
-
-function git(cwd: string, ...args: string[]): string {
-  return execFileSync('git', ['-C', cwd, '-c', 'commit.gpgsign=false', ...args], { env: GIT_ENV, encoding: 'utf8' }).trim();
-}
+import { git, gitProcessEnv } from '../fixtures/repo.ts';
 
 let tmp: string;
 let repo: string;
@@ -36,7 +24,7 @@ let repo: string;
 function makeRepo(name = 'repo', commit = true): string {
   const dir = join(tmp, name);
   mkdirSync(dir);
-  execFileSync('git', ['init', '-q', '-b', 'main', dir], { env: GIT_ENV });
+  execFileSync('git', ['init', '-q', '-b', 'main', dir], { env: gitProcessEnv() });
   if (commit) {
     writeFileSync(join(dir, 'README.md'), '# hello\n');
     mkdirSync(join(dir, 'src'));
