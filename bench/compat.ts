@@ -25,7 +25,10 @@ function body(model: string, conversationKb: number): Buffer {
   b.model = model;
   const filler = 'x'.repeat(1024);
   for (let i = 0; i < conversationKb; i += 2) {
-    b.messages.push({ role: 'assistant', content: [{ type: 'text', text: filler }] }, { role: 'user', content: [{ type: 'text', text: filler }] });
+    b.messages.push(
+      { role: 'assistant', content: [{ type: 'text', text: filler }] },
+      { role: 'user', content: [{ type: 'text', text: filler }] },
+    );
   }
   return Buffer.from(JSON.stringify(b));
 }
@@ -84,11 +87,20 @@ export async function compatBench(runs = 3000): Promise<boolean> {
 
   function post(p: number, path: string, payload: Buffer, auth: string): Promise<Buffer> {
     return new Promise((resolve, reject) => {
-      const req = http.request({ host: '127.0.0.1', port: p, method: 'POST', path, headers: { 'content-type': 'application/json', authorization: `Bearer ${auth}` } }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve(Buffer.concat(chunks)));
-      });
+      const req = http.request(
+        {
+          host: '127.0.0.1',
+          port: p,
+          method: 'POST',
+          path,
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${auth}` },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve(Buffer.concat(chunks)));
+        },
+      );
       req.on('error', reject);
       req.end(payload);
     });
@@ -109,7 +121,9 @@ export async function compatBench(runs = 3000): Promise<boolean> {
   console.log(
     `stream downstream through the profile vs straight from the upstream: ${proxied.length} vs ${direct.length} bytes, sha256 ${h(proxied)} vs ${h(direct)}   ${identical ? 'PASS identical' : 'FAIL'}`,
   );
-  console.log(`the rewrite went upstream: thinking ${JSON.stringify(sentUpstream.body.thinking)} (agent sent ${JSON.stringify(sample.thinking)})`);
+  console.log(
+    `the rewrite went upstream: thinking ${JSON.stringify(sentUpstream.body.thinking)} (agent sent ${JSON.stringify(sample.thinking)})`,
+  );
 
   stack.close();
   await upstream.close();

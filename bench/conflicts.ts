@@ -40,9 +40,11 @@ editLine(join(worktrees[0]!, 'shared.txt'), 5, 'session one');
 
 async function limited<T>(items: T[], n: number, fn: (t: T) => Promise<unknown>): Promise<void> {
   const queue = [...items];
-  await Promise.all(Array.from({ length: n }, async () => {
-    while (queue.length) await fn(queue.shift()!);
-  }));
+  await Promise.all(
+    Array.from({ length: n }, async () => {
+      while (queue.length) await fn(queue.shift()!);
+    }),
+  );
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -92,11 +94,19 @@ for (let round = 0; round < 3; round++) {
 const kinds = d.warnings().map((w) => w.kind);
 d.close();
 
-console.log(`bench/conflicts: ${N} worktrees × ${FILES} changed files (git ${git(repo, '--version').split(' ')[2]}, Node ${process.version})`);
-console.log(`write in one worktree → conflict warning:  median ${median(latencies).toFixed(0)} ms  (${latencies.map((x) => x.toFixed(0)).join(', ')}; debounce 300 ms)   target < 1000 ms`);
+console.log(
+  `bench/conflicts: ${N} worktrees × ${FILES} changed files (git ${git(repo, '--version').split(' ')[2]}, Node ${process.version})`,
+);
+console.log(
+  `write in one worktree → conflict warning:  median ${median(latencies).toFixed(0)} ms  (${latencies.map((x) => x.toFixed(0)).join(', ')}; debounce 300 ms)   target < 1000 ms`,
+);
 console.log(`  baseline, the same write → raw fs.watch event:  median ${median(rawLatencies).toFixed(1)} ms`);
-console.log(`full rescan, ${N} sessions × ${FILES} files:  median ${median(rescans).toFixed(0)} ms  (${rescans.map((x) => x.toFixed(0)).join(', ')})   target < 2000 ms`);
-console.log(`  baseline, git status -uall in each worktree (4 at a time):  median ${median(statuses).toFixed(0)} ms;  ratio rescan / baseline ${(median(rescans) / median(statuses)).toFixed(2)}`);
+console.log(
+  `full rescan, ${N} sessions × ${FILES} files:  median ${median(rescans).toFixed(0)} ms  (${rescans.map((x) => x.toFixed(0)).join(', ')})   target < 2000 ms`,
+);
+console.log(
+  `  baseline, git status -uall in each worktree (4 at a time):  median ${median(statuses).toFixed(0)} ms;  ratio rescan / baseline ${(median(rescans) / median(statuses)).toFixed(2)}`,
+);
 console.log(`warnings at the end: ${kinds.join(', ')}`);
 rmSync(root, { recursive: true, force: true });
 rmSync(repo, { recursive: true, force: true });

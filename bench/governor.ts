@@ -74,7 +74,14 @@ async function phase(p: Phase, n = N, m = M): Promise<{ ms: number; upstream429:
   const send = (s: number, b: Buffer) =>
     new Promise<{ status: number; retryAfter: number }>((resolve, reject) => {
       const req = http.request(
-        { host: '127.0.0.1', port, method: 'POST', path: `/s/t${s}/v1/messages`, agent, headers: { 'content-type': 'application/json', 'content-length': b.length } },
+        {
+          host: '127.0.0.1',
+          port,
+          method: 'POST',
+          path: `/s/t${s}/v1/messages`,
+          agent,
+          headers: { 'content-type': 'application/json', 'content-length': b.length },
+        },
         (res) => {
           res.resume();
           res.on('end', () => resolve({ status: res.statusCode ?? 0, retryAfter: Number(res.headers['retry-after'] ?? 1) }));
@@ -162,7 +169,9 @@ async function main(): Promise<number> {
   for (const p of phases) {
     const r = await phase(p);
     const ratio = r.ms / ideal;
-    console.log(`${p.name.padEnd(12)} ${String(r.upstream429).padStart(13)}   ${String(r.clientRetries).padStart(14)}   ${(r.ms / 1000).toFixed(2).padStart(6)} s   ${ratio.toFixed(2).padStart(8)}`);
+    console.log(
+      `${p.name.padEnd(12)} ${String(r.upstream429).padStart(13)}   ${String(r.clientRetries).padStart(14)}   ${(r.ms / 1000).toFixed(2).padStart(6)} s   ${ratio.toFixed(2).padStart(8)}`,
+    );
     if (p.name === 'governed') {
       const pass = r.upstream429 === 0 && ratio <= 1.1;
       ok = pass;

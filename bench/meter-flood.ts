@@ -21,7 +21,11 @@ export async function floodBench(argv: string[]): Promise<boolean> {
   const { values } = parseArgs({
     args: argv,
     strict: false,
-    options: { flood: { type: 'string', default: '5' }, sessions: { type: 'string', default: '10' }, requests: { type: 'string', default: '40' } },
+    options: {
+      flood: { type: 'string', default: '5' },
+      sessions: { type: 'string', default: '10' },
+      requests: { type: 'string', default: '40' },
+    },
   });
   const FLOOD = Number(values.flood);
   const N = Number(values.sessions);
@@ -35,7 +39,15 @@ export async function floodBench(argv: string[]): Promise<boolean> {
     kids.push(upstream);
     const engine = await startChild(
       './meter-flood-engine.ts',
-      [JSON.stringify({ upstreamBaseUrl: String(upstream.ready.anthropicBaseUrl), apiKey: API_KEY, paced: N, flood: FLOOD, floodMb: 2000 })],
+      [
+        JSON.stringify({
+          upstreamBaseUrl: String(upstream.ready.anthropicBaseUrl),
+          apiKey: API_KEY,
+          paced: N,
+          flood: FLOOD,
+          floodMb: 2000,
+        }),
+      ],
       'engine',
     );
     kids.push(engine);
@@ -62,7 +74,14 @@ export async function floodBench(argv: string[]): Promise<boolean> {
         const u = new URL(`${base}/v1/messages`);
         const t0 = performance.now();
         const req = http.request(
-          { host: u.hostname, port: u.port, path: u.pathname, method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': body.length, 'x-api-key': 'x' } },
+          {
+            host: u.hostname,
+            port: u.port,
+            path: u.pathname,
+            method: 'POST',
+            agent,
+            headers: { 'content-type': 'application/json', 'content-length': body.length, 'x-api-key': 'x' },
+          },
           (res) => {
             let first = 0;
             res.on('data', () => (first ||= performance.now() - t0));
@@ -124,11 +143,17 @@ export async function floodBench(argv: string[]): Promise<boolean> {
     agent.destroy();
     const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
     const ratio = pct(flooded, 99) / pct(quiet, 99);
-    console.log(`bench/meter --flood ${FLOOD}: ${N} paced sessions × ${R} requests per phase (one every ${PACE_MS} ms), ${FLOOD} sessions flooding, phases quiet|flood ×2`);
+    console.log(
+      `bench/meter --flood ${FLOOD}: ${N} paced sessions × ${R} requests per phase (one every ${PACE_MS} ms), ${FLOOD} sessions flooding, phases quiet|flood ×2`,
+    );
     const worst = (xs: number[]) => Math.max(...xs).toFixed(1);
     console.log(`phase   requests   TTFB p50   TTFB p99   engine main-thread loop delay p99   engine CPU (all threads)`);
-    console.log(`quiet   ${String(quiet.length).padStart(8)}   ${pct(quiet, 50).toFixed(2).padStart(6)} ms  ${pct(quiet, 99).toFixed(2).padStart(6)} ms   ${worst(loops.quiet).padStart(6)} ms                           ${(cpu.quiet / 1000).toFixed(1)} s`);
-    console.log(`flood   ${String(flooded.length).padStart(8)}   ${pct(flooded, 50).toFixed(2).padStart(6)} ms  ${pct(flooded, 99).toFixed(2).padStart(6)} ms   ${worst(loops.flood).padStart(6)} ms                           ${(cpu.flood / 1000).toFixed(1)} s`);
+    console.log(
+      `quiet   ${String(quiet.length).padStart(8)}   ${pct(quiet, 50).toFixed(2).padStart(6)} ms  ${pct(quiet, 99).toFixed(2).padStart(6)} ms   ${worst(loops.quiet).padStart(6)} ms                           ${(cpu.quiet / 1000).toFixed(1)} s`,
+    );
+    console.log(
+      `flood   ${String(flooded.length).padStart(8)}   ${pct(flooded, 50).toFixed(2).padStart(6)} ms  ${pct(flooded, 99).toFixed(2).padStart(6)} ms   ${worst(loops.flood).padStart(6)} ms                           ${(cpu.flood / 1000).toFixed(1)} s`,
+    );
     console.log(`the floods delivered ${(floodMb / floodSecs).toFixed(1)} MB/s to the watching client during the flood phases`);
     const ok = ratio <= TARGET_RATIO;
     console.log(`ratio flood / quiet, TTFB p99: ${ratio.toFixed(2)}   target ≤ ${TARGET_RATIO}   ${ok ? 'PASS' : 'FAIL'}`);

@@ -71,10 +71,20 @@ export interface Child {
 /** Start `node --import tsx <file relative to bench/> <args>` with the repo root as cwd; resolves at its ready line. */
 export function startChild(file: string, args: string[], name: string): Promise<Child> {
   const root = fileURLToPath(new URL('..', import.meta.url));
-  const proc = spawn(process.execPath, [...(process.env.BENCH_CHILD_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CHILD_PROF] : []), '--import', 'tsx', fileURLToPath(new URL(file, import.meta.url)), ...args], {
-    cwd: root,
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
+  const proc = spawn(
+    process.execPath,
+    [
+      ...(process.env.BENCH_CHILD_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CHILD_PROF] : []),
+      '--import',
+      'tsx',
+      fileURLToPath(new URL(file, import.meta.url)),
+      ...args,
+    ],
+    {
+      cwd: root,
+      stdio: ['pipe', 'pipe', 'inherit'],
+    },
+  );
   const waiting: { resolve: (v: Json) => void; reject: (e: Error) => void }[] = [];
   let dead: Error | null = null;
   let exited = false;

@@ -6,8 +6,4 @@ import { serveChild } from './meter-ipc.ts';
 
 const apiKey = process.argv[2] ?? 'sk-bench-upstream';
 const up = await startUpstream({ apiKey });
-serveChild(
-  { url: up.url, anthropicBaseUrl: up.anthropicBaseUrl, port: up.port },
-  {},
-  () => up.close(),
-);
+serveChild({ url: up.url, anthropicBaseUrl: up.anthropicBaseUrl, port: up.port }, {}, () => up.close());

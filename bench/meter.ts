@@ -97,7 +97,8 @@ interface PhaseResult {
 // ---------------------------------------------------------------------------------------------------------------------
 // The request: a Claude-Code-like streaming Messages call whose task turn asks for a LONG answer.
 
-const padding = PROMPT_KB > 0 ? 'You are a careful coding agent. '.repeat(Math.ceil((PROMPT_KB * 1024) / 32)).slice(0, PROMPT_KB * 1024) : null;
+const padding =
+  PROMPT_KB > 0 ? 'You are a careful coding agent. '.repeat(Math.ceil((PROMPT_KB * 1024) / 32)).slice(0, PROMPT_KB * 1024) : null;
 const requestBody = Buffer.from(
   JSON.stringify({
     model: MODEL,
@@ -261,7 +262,8 @@ async function main(): Promise<number> {
     console.log('phase      n       p50 ms     p99 ms  total p50      MB/s    engine  upstream    client    engine    client');
     const results: PhaseResult[] = [];
     for (const m of order) {
-      if (performance.now() - started > DEADLINE_MS) throw new Error(`over the ${DEADLINE_MS / 1000} s budget: lower --requests or --words`);
+      if (performance.now() - started > DEADLINE_MS)
+        throw new Error(`over the ${DEADLINE_MS / 1000} s budget: lower --requests or --words`);
       const r = await phase(m, targets[m], R, k);
       if (m === 'metered') meteredRequests += r.samples.length;
       results.push(r);
@@ -294,15 +296,23 @@ async function main(): Promise<number> {
     row('metered', M);
     console.log('');
     console.log(`added TTFB p50 (metered − direct)  ${f(added50, 3)} ms`);
-    console.log(`added TTFB p99 (metered − direct)  ${f(added99, 3)} ms   target < ${TARGET_ADDED_P99_MS} ms   ${pass(added99 < TARGET_ADDED_P99_MS)}`);
+    console.log(
+      `added TTFB p99 (metered − direct)  ${f(added99, 3)} ms   target < ${TARGET_ADDED_P99_MS} ms   ${pass(added99 < TARGET_ADDED_P99_MS)}`,
+    );
     console.log(
       `throughput metered / direct        ${f(ratio * 100, 1)} %    target ≥ ${TARGET_THROUGHPUT_RATIO * 100} %   ${pass(ratio >= TARGET_THROUGHPUT_RATIO)}`,
     );
     if (B.length) {
       const bT = sortedTtfb(B);
-      console.log(`added TTFB p50 / p99 (bare − direct)    ${f(pct(bT, 50) - pct(dT, 50), 3)} / ${f(pct(bT, 99) - pct(dT, 99), 3)} ms   (the hop alone)`);
-      console.log(`added TTFB p50 / p99 (metered − bare)   ${f(pct(mT, 50) - pct(bT, 50), 3)} / ${f(pct(mT, 99) - pct(bT, 99), 3)} ms   (the meter alone)`);
-      console.log(`  of which the hop (bare / direct) ${f((mbps(B) / mbps(D)) * 100, 1)} %, the meter (metered / bare) ${f((mbps(M) / mbps(B)) * 100, 1)} %`);
+      console.log(
+        `added TTFB p50 / p99 (bare − direct)    ${f(pct(bT, 50) - pct(dT, 50), 3)} / ${f(pct(bT, 99) - pct(dT, 99), 3)} ms   (the hop alone)`,
+      );
+      console.log(
+        `added TTFB p50 / p99 (metered − bare)   ${f(pct(mT, 50) - pct(bT, 50), 3)} / ${f(pct(mT, 99) - pct(bT, 99), 3)} ms   (the meter alone)`,
+      );
+      console.log(
+        `  of which the hop (bare / direct) ${f((mbps(B) / mbps(D)) * 100, 1)} %, the meter (metered / bare) ${f((mbps(M) / mbps(B)) * 100, 1)} %`,
+      );
       console.log(
         `  engine CPU per request: hop (bare) ${f(cpuPerReq(B, 'engine'), 3)} ms, meter (metered − bare) ${f(cpuPerReq(M, 'engine') - cpuPerReq(B, 'engine'), 3)} ms`,
       );
@@ -310,7 +320,12 @@ async function main(): Promise<number> {
       console.log(`  engine CPU per request (metered): ${f(cpuPerReq(M, 'engine'), 3)} ms`);
     }
     if (D.length >= 2) {
-      const p99s = D.map((r) => pct(r.samples.map((s) => s.ttfbMs).sort((a, b) => a - b), 99));
+      const p99s = D.map((r) =>
+        pct(
+          r.samples.map((s) => s.ttfbMs).sort((a, b) => a - b),
+          99,
+        ),
+      );
       const rates = D.map((r) => mbps([r]));
       console.log(
         `noise (direct phases): TTFB p99 ${Math.min(...p99s).toFixed(3)}–${Math.max(...p99s).toFixed(3)} ms, ` +
@@ -335,7 +350,8 @@ async function main(): Promise<number> {
       `metered spend $${totals.usd.toFixed(6)} (${totals.inputTokens} in, ${totals.cacheReadTokens} cache read, ${totals.outputTokens} out tokens; meter says ${rep.spendRequests} requests)` +
         `   ${pass(totals.usd > 0)}`,
     );
-    if (rep.rows !== meteredRequests || rep.exact !== meteredRequests || !(totals.usd > 0) || rep.spendRequests !== meteredRequests) code = 1;
+    if (rep.rows !== meteredRequests || rep.exact !== meteredRequests || !(totals.usd > 0) || rep.spendRequests !== meteredRequests)
+      code = 1;
 
     // The compatibility layer's own cost per request and the byte identity of streams through it (bench/compat).
     console.log('');

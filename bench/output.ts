@@ -90,7 +90,9 @@ async function throughEngine(): Promise<{ mbps: number; rssPerSessionMb: number;
   await done;
   const secs = (lastByteAt - t0) / 1000;
   clearInterval(sampler);
-  const ended = new Promise<void>((resolve) => engine.on('event', (e: EngineEvent) => e.event === 'run' && e.run.state === 'ended' && resolve()));
+  const ended = new Promise<void>((resolve) =>
+    engine.on('event', (e: EngineEvent) => e.event === 'run' && e.run.state === 'ended' && resolve()),
+  );
   await ended;
   const after = rss();
   client.close();
@@ -110,5 +112,7 @@ const eng = await throughEngine();
 console.log(`direct pty read (baseline):           ${base.toFixed(1)} MB/s aggregate`);
 console.log(`engine → WebSocket client with acks:  ${eng.mbps.toFixed(1)} MB/s aggregate`);
 console.log(`ratio engine / direct:                ${(eng.mbps / base).toFixed(2)}`);
-console.log(`engine resident memory per session:   ${eng.rssPerSessionMb.toFixed(1)} MB at peak, ${eng.rssAfterPerSessionMb.toFixed(1)} MB after the flood`);
+console.log(
+  `engine resident memory per session:   ${eng.rssPerSessionMb.toFixed(1)} MB at peak, ${eng.rssAfterPerSessionMb.toFixed(1)} MB after the flood`,
+);
 process.exit(0);

@@ -20,7 +20,8 @@ const TARGET_MS = 1000;
 const BIN = resolve(import.meta.dirname, '../bin/flotilla.js');
 const dataDir = tempDir('flotilla-bench-reattach-');
 
-const flotilla = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args, '--data-dir', dataDir], { encoding: 'utf8', timeout: 90_000 });
+const flotilla = (...args: string[]) =>
+  spawnSync(process.execPath, [BIN, ...args, '--data-dir', dataDir], { encoding: 'utf8', timeout: 90_000 });
 
 /** Connect, list the sessions, subscribe to each: resolves when every snapshot is in, with the time and the snapshots. */
 async function attach(url: string): Promise<{ ms: number; client: EngineClient; snaps: Map<string, string> }> {
@@ -70,7 +71,9 @@ try {
   const bytes = [...again.snaps.values()].reduce((a, d) => a + d.length, 0);
   console.log(`bench/reattach: ${N} sessions × ${LINES} lines, detached engine (flotilla open)`);
   console.log(`first attach (baseline):  ${first.ms.toFixed(0)} ms`);
-  console.log(`reattach after all clients left: ${again.ms.toFixed(0)} ms   ratio ${(again.ms / first.ms).toFixed(2)}   (${complete}/${N} snapshots end with the last line, ${(bytes / 1024).toFixed(0)} KB in all)`);
+  console.log(
+    `reattach after all clients left: ${again.ms.toFixed(0)} ms   ratio ${(again.ms / first.ms).toFixed(2)}   (${complete}/${N} snapshots end with the last line, ${(bytes / 1024).toFixed(0)} KB in all)`,
+  );
   const ok = again.ms <= TARGET_MS && complete === N;
   console.log(`target: every snapshot back within ${TARGET_MS} ms   ${ok ? 'PASS' : 'FAIL'}`);
   process.exitCode = ok ? 0 : 1;

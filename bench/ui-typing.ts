@@ -40,12 +40,17 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function engine(backgroundRefreshMs?: number): Promise<Engine> {
   const dataDir = tempDir('flotilla-bench-typing-');
   const home = tempDir('flotilla-bench-typing-home-');
-  cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }), () => rmSync(home, { recursive: true, force: true }));
+  cleanups.push(
+    () => rmSync(dataDir, { recursive: true, force: true }),
+    () => rmSync(home, { recursive: true, force: true }),
+  );
   const env: NodeJS.ProcessEnv = { ...process.env, HOME: home };
   delete env.CLAUDECODE;
   const e = await Engine.create({ dataDir, env, staticDir: join(ROOT, 'dist/renderer') });
   cleanups.push(() => e.close());
-  await e.call('saveSettings', { settings: { ui: { terminalRenderer: RENDERER, ...(backgroundRefreshMs ? { backgroundRefreshMs } : {}) } } });
+  await e.call('saveSettings', {
+    settings: { ui: { terminalRenderer: RENDERER, ...(backgroundRefreshMs ? { backgroundRefreshMs } : {}) } },
+  });
   return e;
 }
 
@@ -95,7 +100,9 @@ async function main(): Promise<void> {
   const chrome = await resolveChromium();
   const browser = await chromium.launch({ executablePath: chrome.path, headless: true, args: CHROMIUM_ARGS });
   cleanups.push(() => browser.close());
-  console.log(`bench/ui-typing: ${KEYS} keys, renderer setting '${RENDERER}' (Node ${process.version}, ${chrome.path} from ${chrome.source}; WebGL in software)`);
+  console.log(
+    `bench/ui-typing: ${KEYS} keys, renderer setting '${RENDERER}' (Node ${process.version}, ${chrome.path} from ${chrome.source}; WebGL in software)`,
+  );
 
   // 1 + 2: one echo tile and nine that idle, then flood (each waits for a file before it floods).
   const e = await engine();
@@ -104,7 +111,14 @@ async function main(): Promise<void> {
   const flood = floodCommand(2000 * 1024 * 1024);
   const script = `if (process.argv[3] === '1') { require('child_process').spawn('cat', [], { stdio: 'inherit' }); console.log('ready'); } else { const fs = require('fs'); console.log('idle'); const t = setInterval(() => { if (fs.existsSync(${JSON.stringify(join(repo, 'go'))})) { clearInterval(t); ${flood.args[1]} } }, 50); }`;
   const { run } = await e.call('launch', {
-    templateText: JSON.stringify({ name: 'typing', repo, workspace: 'shared', count: 10, agent: { preset: 'shell', command: process.execPath, args: ['-e', script, flood.args[2], '0', '{{index}}'] }, provider: { preset: 'custom', baseUrl: 'http://127.0.0.1:9' } }),
+    templateText: JSON.stringify({
+      name: 'typing',
+      repo,
+      workspace: 'shared',
+      count: 10,
+      agent: { preset: 'shell', command: process.execPath, args: ['-e', script, flood.args[2], '0', '{{index}}'] },
+      provider: { preset: 'custom', baseUrl: 'http://127.0.0.1:9' },
+    }),
   });
   const context = await browser.newContext({ viewport: { width: 1600, height: 1000 } });
   const page = await context.newPage();
@@ -122,18 +136,30 @@ async function main(): Promise<void> {
   await e.call('stopRun', { runId: run.id });
   await context.close();
   console.log(`typing latency, 9 tiles idle (baseline):  p50 ${pct(idle, 50).toFixed(1)} ms  p99 ${pct(idle, 99).toFixed(1)} ms`);
-  console.log(`typing latency, 9 tiles flooding:         p50 ${pct(flooding, 50).toFixed(1)} ms  p99 ${pct(flooding, 99).toFixed(1)} ms  (goal p99 < 50 ms)`);
+  console.log(
+    `typing latency, 9 tiles flooding:         p50 ${pct(flooding, 50).toFixed(1)} ms  p99 ${pct(flooding, 99).toFixed(1)} ms  (goal p99 < 50 ms)`,
+  );
   console.log(`ratio p99 flooding / idle:                ${(pct(flooding, 99) / pct(idle, 99)).toFixed(2)}`);
-  console.log(`page memory after the flood (10 tiles):   ${memory.toFixed(0)} MB PSS over ${pids.length} Chromium processes, JS heap ${(heap / 1024 / 1024).toFixed(1)} MB (goal ≤ 500 MB)`);
+  console.log(
+    `page memory after the flood (10 tiles):   ${memory.toFixed(0)} MB PSS over ${pids.length} Chromium processes, JS heap ${(heap / 1024 / 1024).toFixed(1)} MB (goal ≤ 500 MB)`,
+  );
 
   // 3: 16 idle Claude-Code-like tiles, a spinner redrawn every 100 ms; once per background refresh setting.
   for (const ms of BACKGROUND_MS) {
     const e2 = await engine(ms);
     const repo2 = makeRepo();
     cleanups.push(() => rmSync(repo2, { recursive: true, force: true }));
-    const spinner = "const f = ['⠋','⠙','⠹','⠸','⠼','⠴','⠦','⠧','⠇','⠏']; let i = 0; setInterval(() => process.stdout.write('\\r' + f[i++ % f.length] + ' Thinking… (esc to interrupt)'), 100);";
+    const spinner =
+      "const f = ['⠋','⠙','⠹','⠸','⠼','⠴','⠦','⠧','⠇','⠏']; let i = 0; setInterval(() => process.stdout.write('\\r' + f[i++ % f.length] + ' Thinking… (esc to interrupt)'), 100);";
     const r2 = await e2.call('launch', {
-      templateText: JSON.stringify({ name: 'idle', repo: repo2, workspace: 'shared', count: 16, agent: { preset: 'shell', command: process.execPath, args: ['-e', spinner] }, provider: { preset: 'custom', baseUrl: 'http://127.0.0.1:9' } }),
+      templateText: JSON.stringify({
+        name: 'idle',
+        repo: repo2,
+        workspace: 'shared',
+        count: 16,
+        agent: { preset: 'shell', command: process.execPath, args: ['-e', spinner] },
+        provider: { preset: 'custom', baseUrl: 'http://127.0.0.1:9' },
+      }),
     });
     const ctx2 = await browser.newContext({ viewport: { width: 1600, height: 1000 } });
     const page2 = await ctx2.newPage();
@@ -150,7 +176,9 @@ async function main(): Promise<void> {
     const renders = ((await page2.evaluate('window.__flotilla.renders()')) as number) - r0;
     await e2.call('stopRun', { runId: r2.run.id });
     await ctx2.close();
-    console.log(`idle CPU, 16 spinner tiles, refresh ${ms} ms:  ${(cpu * 100).toFixed(1)} % of one core, ${(renders / secs).toFixed(0)} tile frames/s (goal < 3 %)`);
+    console.log(
+      `idle CPU, 16 spinner tiles, refresh ${ms} ms:  ${(cpu * 100).toFixed(1)} % of one core, ${(renders / secs).toFixed(0)} tile frames/s (goal < 3 %)`,
+    );
   }
 }
 
@@ -160,6 +188,9 @@ main()
     process.exitCode = 1;
   })
   .finally(async () => {
-    for (const c of cleanups.reverse()) await Promise.resolve().then(c).catch(() => {});
+    for (const c of cleanups.reverse())
+      await Promise.resolve()
+        .then(c)
+        .catch(() => {});
     process.exit();
   });

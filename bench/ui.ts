@@ -69,14 +69,21 @@ const cleanups: Array<() => Promise<unknown> | unknown> = [];
 async function cleanup(): Promise<void> {
   while (cleanups.length) {
     const fn = cleanups.pop()!;
-    await Promise.race([Promise.resolve().then(fn).catch(() => {}), sleep(5_000)]);
+    await Promise.race([
+      Promise.resolve()
+        .then(fn)
+        .catch(() => {}),
+      sleep(5_000),
+    ]);
   }
 }
-const watchdog = setTimeout(() => {
-  console.error(`bench/ui: exceeded ${DEADLINE_MS / 1000}s — giving up`);
-  void cleanup().finally(() => process.exit(2));
-}, DEADLINE_MS * (1 + RENDERERS.length) + 15_000);
-
+const watchdog = setTimeout(
+  () => {
+    console.error(`bench/ui: exceeded ${DEADLINE_MS / 1000}s — giving up`);
+    void cleanup().finally(() => process.exit(2));
+  },
+  DEADLINE_MS * (1 + RENDERERS.length) + 15_000,
+);
 
 function tempRepo(): string {
   const repo = makeRepo();
@@ -169,7 +176,8 @@ function printProfile(p: CpuProfile): void {
     fn.set(key, (fn.get(key) ?? 0) + us);
   }
   console.log(`profile: ${(total / 1e6).toFixed(2)} s sampled; self time by function:`);
-  for (const [k, us] of [...fn].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(`  ${((100 * us) / total).toFixed(1).padStart(5)} %  ${k}`);
+  for (const [k, us] of [...fn].sort((a, b) => b[1] - a[1]).slice(0, 25))
+    console.log(`  ${((100 * us) / total).toFixed(1).padStart(5)} %  ${k}`);
 }
 
 interface TraceEvent {
@@ -187,7 +195,9 @@ function printTrace(events: TraceEvent[]): void {
   const names = events.filter((e) => e.ph === 'M' && e.name === 'thread_name');
   const main = names.find((e) => e.args?.name === 'CrRendererMain');
   if (!main) return console.log('trace: no CrRendererMain thread');
-  const own = events.filter((e) => e.pid === main.pid && e.tid === main.tid && e.ph === 'X' && e.dur !== undefined).sort((a, b) => a.ts - b.ts);
+  const own = events
+    .filter((e) => e.pid === main.pid && e.tid === main.tid && e.ph === 'X' && e.dur !== undefined)
+    .sort((a, b) => a.ts - b.ts);
   const by = new Map<string, number>();
   let task: TraceEvent | null = null;
   let wall = 0;
@@ -201,7 +211,9 @@ function printTrace(events: TraceEvent[]): void {
     }
     // Direct children of a task: the first level below RunTask.
     if (task && e.ts >= task.ts && e.ts + e.dur! <= task.ts + task.dur!) {
-      const parent = own.find((p) => p !== task && p !== e && p.name !== 'RunTask' && p.ts <= e.ts && p.ts + p.dur! >= e.ts + e.dur! && p.ts >= task!.ts);
+      const parent = own.find(
+        (p) => p !== task && p !== e && p.name !== 'RunTask' && p.ts <= e.ts && p.ts + p.dur! >= e.ts + e.dur! && p.ts >= task!.ts,
+      );
       if (!parent) by.set(e.name, (by.get(e.name) ?? 0) + e.dur!);
     }
   }
@@ -307,7 +319,10 @@ async function throughUi(renderer: string): Promise<UiResult> {
   if (values.trace) {
     cdp.on('Tracing.dataCollected', (e) => void traceEvents.push(...(e.value as unknown as TraceEvent[])));
     traceDone = new Promise((r) => cdp.once('Tracing.tracingComplete', () => r()));
-    await cdp.send('Tracing.start', { categories: 'devtools.timeline,disabled-by-default-devtools.timeline,v8', transferMode: 'ReportEvents' });
+    await cdp.send('Tracing.start', {
+      categories: 'devtools.timeline,disabled-by-default-devtools.timeline,v8',
+      transferMode: 'ReportEvents',
+    });
   }
   if (values.profile) {
     await cdp.send('Profiler.enable');
@@ -323,7 +338,8 @@ async function throughUi(renderer: string): Promise<UiResult> {
   for (const s of sessions) engine.scheduler.input(s.id, 'go\r');
 
   // Caught up: every session acked all but < AckSize of its bytes, and the engine holds < AckSize un-acked for it.
-  const caughtUp = (id: string) => ackedSinceGo(id) > expected - FlowControl.AckSize && (agentOf(engine, id)?.maxUnacked ?? 0) < FlowControl.AckSize;
+  const caughtUp = (id: string) =>
+    ackedSinceGo(id) > expected - FlowControl.AckSize && (agentOf(engine, id)?.maxUnacked ?? 0) < FlowControl.AckSize;
   const floodDeadline = t0 + DEADLINE_MS * 0.6;
   while (!sessions.every((s) => caughtUp(s.id)) && performance.now() < floodDeadline) await sleep(20);
   const stragglers = sessions
@@ -347,11 +363,19 @@ async function throughUi(renderer: string): Promise<UiResult> {
     const w = window as unknown as { __benchLong: Array<{ start: number; duration: number }>; __benchGo: number };
     return w.__benchLong.filter((e) => e.start >= w.__benchGo && e.duration > 50).map((e) => e.duration);
   });
-  const heap = await page.evaluate(() => (performance as unknown as { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize ?? null);
+  const heap = await page.evaluate(
+    () => (performance as unknown as { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize ?? null,
+  );
   // Sanity check: the tiles' visible rows show flood lines.
   let tilesShowFlood = 0;
   for (const slot of slots) {
-    const text = (await page.getByTestId(`terminal-${slot}`).locator('.xterm-rows, .xterm-screen').first().textContent().catch(() => '')) ?? '';
+    const text =
+      (await page
+        .getByTestId(`terminal-${slot}`)
+        .locator('.xterm-rows, .xterm-screen')
+        .first()
+        .textContent()
+        .catch(() => '')) ?? '';
     if (text.includes('flotilla flood')) tilesShowFlood++;
   }
   // The WebGL renderer draws no text into the DOM: report that rather than "0 tiles".
@@ -384,28 +408,36 @@ async function throughUi(renderer: string): Promise<UiResult> {
 
 try {
   const browserUsed = await resolveChromium();
-  console.log(`bench/ui: ${N} sessions × ${mb(BYTES).toFixed(1)} MB each (Node ${process.version}, ${browserUsed.path} from ${browserUsed.source})`);
+  console.log(
+    `bench/ui: ${N} sessions × ${mb(BYTES).toFixed(1)} MB each (Node ${process.version}, ${browserUsed.path} from ${browserUsed.source})`,
+  );
   const base = await baseline();
   const cores = (await import('node:os')).availableParallelism();
-  console.log(`engine → Node WebSocket client, immediate acks (baseline): ${base.mbps.toFixed(1)} MB/s aggregate, ${(base.cpuPerMb * 1000).toFixed(0)} ms CPU per MB (machine, ${cores} cores)`);
+  console.log(
+    `engine → Node WebSocket client, immediate acks (baseline): ${base.mbps.toFixed(1)} MB/s aggregate, ${(base.cpuPerMb * 1000).toFixed(0)} ms CPU per MB (machine, ${cores} cores)`,
+  );
   let stragglers = 0;
   for (const renderer of RENDERERS) {
     const ui = await throughUi(renderer);
     const f = (n: number | null, d = 1) => (n === null ? 'n/a' : n.toFixed(d));
     console.log(`── renderer setting '${renderer}': ${ui.webglContexts > 0 ? `WebGL (${ui.webglContexts} contexts)` : 'DOM'}`);
-    console.log(`engine → Chromium dashboard, acked after xterm parse:      ${ui.mbps.toFixed(1)} MB/s aggregate (${ui.secs.toFixed(2)} s)`);
+    console.log(
+      `engine → Chromium dashboard, acked after xterm parse:      ${ui.mbps.toFixed(1)} MB/s aggregate (${ui.secs.toFixed(2)} s)`,
+    );
     console.log(`ratio rendered / baseline:                                 ${(ui.mbps / base.mbps).toFixed(2)}`);
     console.log(
       `CPU per MB:                                                ${(ui.cpuPerMb * 1000).toFixed(0)} ms (machine), ${(ui.chromiumCpuPerMb * 1000).toFixed(0)} ms of it Chromium's`,
     );
     // With every core busy, throughput ≈ cores / CPU-per-MB: what the page adds per MB bounds the ratio.
+    console.log(`ratio bound by CPU (baseline CPU/MB ÷ this CPU/MB):          ${(base.cpuPerMb / ui.cpuPerMb).toFixed(2)}`);
     console.log(
-      `ratio bound by CPU (baseline CPU/MB ÷ this CPU/MB):          ${(base.cpuPerMb / ui.cpuPerMb).toFixed(2)}`,
+      `long tasks > 50 ms during the flood:                        ${ui.longTasks} (longest ${f(ui.longestMs, 0)} ms, total ${f(ui.longTotalMs, 0)} ms)`,
     );
-    console.log(`long tasks > 50 ms during the flood:                        ${ui.longTasks} (longest ${f(ui.longestMs, 0)} ms, total ${f(ui.longTotalMs, 0)} ms)`);
     console.log(`frames drawn per tile per second during the flood:        ${ui.rendersPerTileSec.toFixed(1)}`);
     console.log(`main-thread task time during the flood (CDP TaskDuration): ${f(ui.cdpTaskSecs, 2)} s`);
-    console.log(`page JS heap after the flood:                              ${f(ui.heapMb)} MB (performance.memory), ${f(ui.cdpHeapMb)} MB (CDP JSHeapUsedSize)`);
+    console.log(
+      `page JS heap after the flood:                              ${f(ui.heapMb)} MB (performance.memory), ${f(ui.cdpHeapMb)} MB (CDP JSHeapUsedSize)`,
+    );
     console.log(
       `tiles showing flood lines in their DOM rows:               ${ui.tilesShowFlood < 0 ? 'none (non-DOM renderer?)' : `${ui.tilesShowFlood}/${N}`}`,
     );

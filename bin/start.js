@@ -26,7 +26,9 @@ execFileSync(process.execPath, [join(root, 'build', 'build.mjs')], { cwd: root, 
 const electron = electronBinary();
 const child = electron
   ? spawn(electron, [join(root, 'dist', 'electron', 'main.cjs')], { stdio: 'inherit' })
-  : (console.log("Electron's binary is not installed on this machine (it is downloaded separately and needs the internet) — serving the same UI in your browser instead:"),
+  : (console.log(
+      "Electron's binary is not installed on this machine (it is downloaded separately and needs the internet) — serving the same UI in your browser instead:",
+    ),
     spawn(process.execPath, [join(root, 'bin', 'flotilla.js'), 'serve', ...process.argv.slice(2)], { stdio: 'inherit' }));
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
 child.on('exit', (code) => process.exit(code ?? 0));

@@ -68,7 +68,8 @@ for (const r of results)
       if (!imp.external) continue;
       const name = imp.path.startsWith('@') ? imp.path.split('/').slice(0, 2).join('/') : imp.path.split('/')[0];
       if (name.startsWith('node:') || builtinModules.includes(name) || optional.has(name)) continue;
-      if (name === 'electron' && !/main\.cjs|preload\.cjs/.test(file)) missing.add(`${name} (imported by ${file}: only the Electron main process may)`);
+      if (name === 'electron' && !/main\.cjs|preload\.cjs/.test(file))
+        missing.add(`${name} (imported by ${file}: only the Electron main process may)`);
       else if (!runtime.has(name)) missing.add(`${name} (imported by ${file} at run time, not in package.json dependencies)`);
     }
 for (const asset of ['demo/agent.mjs', 'pty-host.mjs', 'engine-host.mjs', 'cli.mjs', 'icon.png', 'tray.png'])
@@ -81,8 +82,16 @@ if (missing.size > 0) {
 // The template's JSON Schema, generated from its zod schema (editors read it through the templates' first line).
 {
   const tmp = join(out, `.schema-gen-${process.pid}.mjs`);
-  await build({ ...common, external: ['electron', 'node-pty', 'node-sqlite3-wasm'], metafile: false, sourcemap: false, entryPoints: [join(root, 'electron/engine/templates/json-schema.ts')], outfile: tmp, format: 'esm',
-    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" } });
+  await build({
+    ...common,
+    external: ['electron', 'node-pty', 'node-sqlite3-wasm'],
+    metafile: false,
+    sourcemap: false,
+    entryPoints: [join(root, 'electron/engine/templates/json-schema.ts')],
+    outfile: tmp,
+    format: 'esm',
+    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+  });
   try {
     const { templateJsonSchemaText } = await import(pathToFileURL(tmp).href);
     writeFileSync(join(out, '..', 'template.schema.json'), templateJsonSchemaText());
@@ -100,4 +109,7 @@ if (!shellOnly && existsSync(viteConfig)) {
     stdio: 'inherit',
   });
 }
-console.log('built dist/electron (main, preload, engine host, pty host, cli, demo agent)' + (!shellOnly && existsSync(viteConfig) ? ' and dist/renderer' : ''));
+console.log(
+  'built dist/electron (main, preload, engine host, pty host, cli, demo agent)' +
+    (!shellOnly && existsSync(viteConfig) ? ' and dist/renderer' : ''),
+);

@@ -17,15 +17,31 @@ const command = process.argv[2] === 'demo' ? 'demo' : 'serve';
 
 const children = [
   // The UI: rebuilt into dist/renderer on every change under renderer/ or electron/shared/.
-  spawn(process.execPath, [join(root, 'node_modules/vite/bin/vite.js'), 'build', '--watch', '--config', join(root, 'build/vite.config.ts')], {
-    cwd: root,
-    stdio: ['ignore', 'inherit', 'inherit'],
-  }),
+  spawn(
+    process.execPath,
+    [join(root, 'node_modules/vite/bin/vite.js'), 'build', '--watch', '--config', join(root, 'build/vite.config.ts')],
+    {
+      cwd: root,
+      stdio: ['ignore', 'inherit', 'inherit'],
+    },
+  ),
   // The engine: restarted by tsx when a file it imports changes (its sessions end with it: this is for development).
-  spawn(process.execPath, [join(root, 'node_modules/tsx/dist/cli.mjs'), 'watch', '--clear-screen=false', join(root, 'bin/flotilla.js'), command, '--data-dir', dataDir], {
-    cwd: root,
-    stdio: ['ignore', 'inherit', 'inherit'],
-  }),
+  spawn(
+    process.execPath,
+    [
+      join(root, 'node_modules/tsx/dist/cli.mjs'),
+      'watch',
+      '--clear-screen=false',
+      join(root, 'bin/flotilla.js'),
+      command,
+      '--data-dir',
+      dataDir,
+    ],
+    {
+      cwd: root,
+      stdio: ['ignore', 'inherit', 'inherit'],
+    },
+  ),
 ];
 
 let stopping = false;

@@ -69,7 +69,9 @@ async function main(): Promise<void> {
   const pngs = new Map<number, Buffer>();
   for (const n of PNG_SIZES) {
     await page.setViewportSize({ width: n, height: n });
-    await page.setContent(`<html><body style="margin:0;background:transparent">${svg.replace('<svg ', `<svg width="${n}" height="${n}" `)}</body></html>`);
+    await page.setContent(
+      `<html><body style="margin:0;background:transparent">${svg.replace('<svg ', `<svg width="${n}" height="${n}" `)}</body></html>`,
+    );
     pngs.set(n, await page.screenshot({ omitBackground: true, clip: { x: 0, y: 0, width: n, height: n } }));
   }
   await browser.close();

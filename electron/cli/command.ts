@@ -46,7 +46,11 @@ export interface Command {
 }
 
 /** Shared options, declared once. */
-export const DATA_DIR = { type: 'string', value: 'DIR', help: 'the data dir (default $FLOTILLA_HOME, else ~/.flotilla)' } as const satisfies OptionSpec;
+export const DATA_DIR = {
+  type: 'string',
+  value: 'DIR',
+  help: 'the data dir (default $FLOTILLA_HOME, else ~/.flotilla)',
+} as const satisfies OptionSpec;
 export const JSON_OUT = { type: 'boolean', default: false, help: 'one JSON document on stdout' } as const satisfies OptionSpec;
 export const PORT = { type: 'string', value: 'N', help: '0–65535 (default 0: a free one)' } as const satisfies OptionSpec;
 
@@ -54,7 +58,9 @@ const flagOf = (name: string, o: OptionSpec) => `${o.short ? `-${o.short}, ` : '
 
 export function defineCommand<O extends Options>(spec: CommandSpec<O>): Command {
   const entries = Object.entries(spec.options);
-  const derived = [`flotilla ${spec.name}`, spec.args, ...entries.map(([n, o]) => `[--${n}${o.value ? ` ${o.value}` : ''}]`)].filter(Boolean).join(' ');
+  const derived = [`flotilla ${spec.name}`, spec.args, ...entries.map(([n, o]) => `[--${n}${o.value ? ` ${o.value}` : ''}]`)]
+    .filter(Boolean)
+    .join(' ');
   return {
     name: spec.name,
     usage: spec.usage ?? derived,
@@ -64,7 +70,10 @@ export function defineCommand<O extends Options>(spec: CommandSpec<O>): Command 
     flags: [...entries.flatMap(([n, o]) => (o.short ? [`--${n}`, `-${o.short}`] : [`--${n}`])), '--help'],
     invoke(argv) {
       const options = Object.fromEntries(
-        entries.map(([n, o]) => [n, { type: o.type, ...(o.short ? { short: o.short } : {}), ...(o.default !== undefined ? { default: o.default } : {}) }]),
+        entries.map(([n, o]) => [
+          n,
+          { type: o.type, ...(o.short ? { short: o.short } : {}), ...(o.default !== undefined ? { default: o.default } : {}) },
+        ]),
       ) as NonNullable<ParseArgsConfig['options']>;
       const { values, positionals } = parseArgs({ args: argv, options, allowPositionals: spec.args !== undefined });
       return spec.run(values as Values<O>, positionals);
@@ -119,7 +128,8 @@ export function closest(word: string, choices: readonly string[]): string | null
     const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
     for (let j = 1; j <= b.length; j++) d[0]![j] = j;
     for (let i = 1; i <= a.length; i++)
-      for (let j = 1; j <= b.length; j++) d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      for (let j = 1; j <= b.length; j++)
+        d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
     return d[a.length]![b.length]!;
   };
   let best: string | null = null;

@@ -54,11 +54,15 @@ function builtUiDir(): string | null {
 
 /** The data dir's engine in the foreground (serve, demo): refused on a non-loopback host or when one already runs. */
 export async function serveEngine(o: { host: string; port: string | undefined; 'data-dir'?: string | undefined }): Promise<Engine> {
-  if (!isLoopback(o.host)) fail(`--host ${o.host} is not a loopback address — Flotilla listens on 127.0.0.1 only; reach it remotely through an SSH tunnel`);
+  if (!isLoopback(o.host))
+    fail(`--host ${o.host} is not a loopback address — Flotilla listens on 127.0.0.1 only; reach it remotely through an SSH tunnel`);
   const dataDir = await dataDirOf(o);
   const running = await findEngine(dataDir);
   if (running)
-    fail(`an engine already serves ${dataDir} (pid ${running.pid}): ${uiUrl(running)} — open that, or stop it first with: flotilla stop --data-dir ${dataDir}`, 1);
+    fail(
+      `an engine already serves ${dataDir} (pid ${running.pid}): ${uiUrl(running)} — open that, or stop it first with: flotilla stop --data-dir ${dataDir}`,
+      1,
+    );
   let token = '';
   const engine = await Engine.create({
     dataDir,
@@ -69,7 +73,8 @@ export async function serveEngine(o: { host: string; port: string | undefined; '
   });
   token = engine.token;
   // Started by `open`, stdout is the engine's log: no token there (clients read it from engine.json, mode 0600).
-  if (process.env.FLOTILLA_DETACHED === '1') process.stdout.write(`Flotilla is running: ${engine.origin} (pid ${process.pid}, data dir ${dataDir})\n`);
+  if (process.env.FLOTILLA_DETACHED === '1')
+    process.stdout.write(`Flotilla is running: ${engine.origin} (pid ${process.pid}, data dir ${dataDir})\n`);
   else process.stdout.write(`Flotilla is running: ${engine.uiUrl}\n`);
   const shutdown = async () => {
     process.stderr.write('stopping sessions…\n');

@@ -87,7 +87,14 @@ export class LiveProgress {
 
   session(s: Pick<SessionInfo, 'id' | 'slot' | 'status' | 'statusDetail' | 'task'>): void {
     const prev = this.rows.get(s.id);
-    this.rows.set(s.id, { slot: s.slot, status: s.status, detail: s.statusDetail, task: s.task, usd: prev?.usd ?? 0, requests: prev?.requests ?? 0 });
+    this.rows.set(s.id, {
+      slot: s.slot,
+      status: s.status,
+      detail: s.statusDetail,
+      task: s.task,
+      usd: prev?.usd ?? 0,
+      requests: prev?.requests ?? 0,
+    });
     this.schedule();
   }
 

@@ -128,7 +128,10 @@ export async function stopEngine(dataDir: string, timeoutMs = Limits.StopGraceMs
       process.kill(info.pid, 'SIGKILL');
       await new Promise((r) => setTimeout(r, 200));
       await rm(join(dataDir, ENGINE_FILE), { force: true });
-      throw new EngineError('engine_stop', `the engine (pid ${info.pid}) did not stop within ${Math.round(timeoutMs / 1000)} s; it was killed`);
+      throw new EngineError(
+        'engine_stop',
+        `the engine (pid ${info.pid}) did not stop within ${Math.round(timeoutMs / 1000)} s; it was killed`,
+      );
     }
     await new Promise((r) => setTimeout(r, 50));
   }

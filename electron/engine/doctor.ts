@@ -46,7 +46,9 @@ export async function runDoctor(opts: { dataDir: string; env: NodeJS.ProcessEnv 
     });
   }
   // Keys count from the environment and from the data dir (saved in Settings by `flotilla serve`; keys.json, 0600).
-  const saved = await ProviderKeys.load(opts.dataDir).then((k) => new Set(k.names())).catch(() => new Set<string>());
+  const saved = await ProviderKeys.load(opts.dataDir)
+    .then((k) => new Set(k.names()))
+    .catch(() => new Set<string>());
   for (const k of PROVIDER_KEYS) {
     const inEnv = Boolean(opts.env[k.env]);
     const present = inEnv || saved.has(k.env);
@@ -60,7 +62,13 @@ export async function runDoctor(opts: { dataDir: string; env: NodeJS.ProcessEnv 
     });
   }
   const others = [...saved].filter((n) => !PROVIDER_KEYS.some((k) => k.env === n));
-  if (others.length) checks.push({ name: 'other saved keys', ok: true, required: false, detail: `${others.length} more saved in the data dir: ${others.join(', ')}` });
+  if (others.length)
+    checks.push({
+      name: 'other saved keys',
+      ok: true,
+      required: false,
+      detail: `${others.length} more saved in the data dir: ${others.join(', ')}`,
+    });
   try {
     const dir = await ensureDataDir(opts.dataDir);
     checks.push({ name: 'data dir', ok: true, required: true, detail: `${dir} is writable` });

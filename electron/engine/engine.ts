@@ -8,7 +8,16 @@ import { ApiServer, createHandlers, dispatch, type Handlers } from './api/index.
 import { removeEngineFile, writeEngineFile } from './daemon.ts';
 import { DemoHost } from './demo/index.ts';
 import { EngineError } from './errors.ts';
-import { DEFAULT_HOLD_MS, type Governor, Meter, MeterProxy, RejectedRequests, SpendLedger, effectivePrices, effectiveReferenceModel } from './meter/index.ts';
+import {
+  DEFAULT_HOLD_MS,
+  type Governor,
+  Meter,
+  MeterProxy,
+  RejectedRequests,
+  SpendLedger,
+  effectivePrices,
+  effectiveReferenceModel,
+} from './meter/index.ts';
 import { PtyHost } from './ptyhost/index.ts';
 import { Landing, Review } from './review/index.ts';
 import { Launcher, RunRegistry, Scheduler, handleHook, secret, type LiveRun } from './runs/index.ts';
@@ -72,7 +81,10 @@ export class Engine extends EventEmitter<EngineEvents> implements CommandCaller 
 
     this.ledger = new SpendLedger(store);
     this.registry = new RunRegistry(store, emit);
-    const rejected = new RejectedRequests(join(dataDir, 'rejected'), (id) => this.registry.template(this.registry.sessionInfo(id).runId).provider.apiKeyEnv);
+    const rejected = new RejectedRequests(
+      join(dataDir, 'rejected'),
+      (id) => this.registry.template(this.registry.sessionInfo(id).runId).provider.apiKeyEnv,
+    );
     const holdTimeoutMs = () => (settings.current.budgetHoldMinutes ?? DEFAULT_HOLD_MS / 60_000) * 60_000;
     this.meter = new Meter(this.ledger, this.proxy, { log, rejected, holdTimeoutMs, governor: opts.governor });
     const meterRun = (run: LiveRun) => {

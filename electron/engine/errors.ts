@@ -42,7 +42,12 @@ export function toApiError(err: unknown): ApiError {
   }
   if (err instanceof Error) {
     const e = err as Error & { code?: unknown; where?: ErrorWhere } & ErrorWhere;
-    const where: ErrorWhere = e.where ?? { field: e.field ?? undefined, file: e.file ?? undefined, line: e.line ?? undefined, issues: e.issues };
+    const where: ErrorWhere = e.where ?? {
+      field: e.field ?? undefined,
+      file: e.file ?? undefined,
+      line: e.line ?? undefined,
+      issues: e.issues,
+    };
     const out: ApiError = { code: typeof e.code === 'string' ? e.code : 'internal', message: err.message };
     if (typeof where.field === 'string') out.field = where.field;
     if (typeof where.file === 'string') out.file = where.file;

@@ -81,7 +81,12 @@ export class RotatingLog {
  * credential-looking environment, the provider keys saved in the data dir, and whatever `more()` adds (the engine's
  * token once it exists).
  */
-export function engineLogger(dataDir: string, name: string, env: NodeJS.ProcessEnv, more: () => string[] = () => []): (line: string) => void {
+export function engineLogger(
+  dataDir: string,
+  name: string,
+  env: NodeJS.ProcessEnv,
+  more: () => string[] = () => [],
+): (line: string) => void {
   const fixed = envSecrets(env);
   try {
     const saved = JSON.parse(readFileSync(join(dataDir, 'keys.json'), 'utf8')) as Record<string, unknown>;

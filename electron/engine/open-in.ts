@@ -77,10 +77,16 @@ export function terminalLaunch(dir: string, o: OpenEnv & { configured?: string }
     return { command: command!, args: [...args, ...(known && run.length ? known.exec : run.length ? ['-e'] : []), ...run], cwd: dir };
   }
   if (o.platform === 'darwin') {
-    if (run.length) return { command: 'osascript', args: ['-e', `tell application "Terminal" to do script "cd ${dir.replace(/"/g, '\\"')} && ${run.join(' ').replace(/"/g, '\\"')}"`], cwd: dir };
+    if (run.length)
+      return {
+        command: 'osascript',
+        args: ['-e', `tell application "Terminal" to do script "cd ${dir.replace(/"/g, '\\"')} && ${run.join(' ').replace(/"/g, '\\"')}"`],
+        cwd: dir,
+      };
     return { command: 'open', args: ['-a', 'Terminal', dir], cwd: dir };
   }
-  if (o.platform === 'win32') return { command: 'cmd.exe', args: ['/c', 'start', '', 'cmd.exe', '/k', ...(run.length ? run : [])], cwd: dir };
+  if (o.platform === 'win32')
+    return { command: 'cmd.exe', args: ['/c', 'start', '', 'cmd.exe', '/k', ...(run.length ? run : [])], cwd: dir };
   const t = LINUX_TERMINALS.find((x) => has(x.name));
   if (!t)
     throw new EngineError(
@@ -109,12 +115,17 @@ export function editorLaunch(dir: string, o: OpenEnv & { configured?: string; te
 /** The user's environment for their own tools, without the provider keys and tokens the engine holds. */
 export function appEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const out: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(env)) if (!/(_API_KEY|_AUTH_TOKEN)$/.test(k) && !k.startsWith('FLOTILLA_') && k !== 'ELECTRON_RUN_AS_NODE') out[k] = v;
+  for (const [k, v] of Object.entries(env))
+    if (!/(_API_KEY|_AUTH_TOKEN)$/.test(k) && !k.startsWith('FLOTILLA_') && k !== 'ELECTRON_RUN_AS_NODE') out[k] = v;
   return out;
 }
 
 /** Opens a session's worktree in the editor or a terminal; answers the program started. */
-export async function openWorktree(dir: string, app: 'editor' | 'terminal', o: OpenEnv & { editor?: string; terminal?: string }): Promise<{ command: string; path: string }> {
+export async function openWorktree(
+  dir: string,
+  app: 'editor' | 'terminal',
+  o: OpenEnv & { editor?: string; terminal?: string },
+): Promise<{ command: string; path: string }> {
   const l = app === 'editor' ? editorLaunch(dir, { ...o, configured: o.editor }) : terminalLaunch(dir, { ...o, configured: o.terminal });
   await startDetachedApp(l, appEnv(o.env));
   return { command: [l.command, ...l.args].join(' '), path: dir };
@@ -128,7 +139,9 @@ export function startDetachedApp(l: Launch, env: NodeJS.ProcessEnv): Promise<voi
       reject(
         new EngineError(
           'open_failed',
-          err.code === 'ENOENT' ? `'${l.command}' is not installed or not on PATH — install it, or choose another command in Settings → Interface` : `cannot start '${l.command}': ${err.message}`,
+          err.code === 'ENOENT'
+            ? `'${l.command}' is not installed or not on PATH — install it, or choose another command in Settings → Interface`
+            : `cannot start '${l.command}': ${err.message}`,
         ),
       ),
     );

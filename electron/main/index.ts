@@ -1,7 +1,20 @@
 // Electron main: one window on the data dir's background engine, the security checklist, a tray while sessions run in
 // the background, a few native helpers. Kept thin on purpose: the engine is a detached process of its own (it outlives
 // the app), and every decision here is a plain function in lifecycle.ts that unit tests cover.
-import { app, BrowserWindow, Menu, Notification, Tray, dialog, ipcMain, nativeImage, safeStorage, screen, shell, type IpcMainInvokeEvent } from 'electron';
+import {
+  app,
+  BrowserWindow,
+  Menu,
+  Notification,
+  Tray,
+  dialog,
+  ipcMain,
+  nativeImage,
+  safeStorage,
+  screen,
+  shell,
+  type IpcMainInvokeEvent,
+} from 'electron';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -26,7 +39,6 @@ import {
   trayText,
   type SessionCounts,
 } from './lifecycle.ts';
-
 
 let win: BrowserWindow | null = null;
 let tray: Tray | null = null;
@@ -72,7 +84,12 @@ function watchHealth(): void {
     if (!endpoint) return;
     let ok = false;
     try {
-      ok = (await fetch(`${endpoint.origin}/api/health`, { headers: { authorization: `Bearer ${endpoint.token}` }, signal: AbortSignal.timeout(900) })).ok;
+      ok = (
+        await fetch(`${endpoint.origin}/api/health`, {
+          headers: { authorization: `Bearer ${endpoint.token}` },
+          signal: AbortSignal.timeout(900),
+        })
+      ).ok;
     } catch {
       ok = false;
     }
@@ -141,7 +158,9 @@ function registerHelpers(): void {
   });
   ipcMain.handle(IpcChannels.openPath, async (e, path: unknown) => {
     if (!trusted(e)) return 'refused';
-    const worktrees = endpoint ? (await new HttpEngineClient(endpoint, fetch).call('listSessions', {}).catch(() => [])).map((s) => s.worktree) : [];
+    const worktrees = endpoint
+      ? (await new HttpEngineClient(endpoint, fetch).call('listSessions', {}).catch(() => [])).map((s) => s.worktree)
+      : [];
     if (!allowedOpenPath(path, { dataDir, worktrees })) {
       warn(`refused to open ${JSON.stringify(path)}: not the data dir or a session's worktree`);
       return 'refused: only the data dir and session worktrees can be opened';
@@ -194,7 +213,13 @@ function appMenu(): Menu {
   return Menu.buildFromTemplate(
     appMenuTemplate(process.platform, {
       about: () => {
-        const a = aboutText({ version: app.getVersion(), electron: process.versions.electron ?? '?', chrome: process.versions.chrome ?? '?', node: process.versions.node, platform: `${process.platform} ${process.arch}` });
+        const a = aboutText({
+          version: app.getVersion(),
+          electron: process.versions.electron ?? '?',
+          chrome: process.versions.chrome ?? '?',
+          node: process.versions.node,
+          platform: `${process.platform} ${process.arch}`,
+        });
         void dialog.showMessageBox({ type: 'info', ...a, buttons: ['OK'] });
       },
       command: (c) => {
@@ -217,7 +242,10 @@ function createWindow(): void {
   const ep = endpoint;
   const saved = windowState();
   win = new BrowserWindow({
-    ...placeWindow(saved, screen.getAllDisplays().map((d) => d.workArea)),
+    ...placeWindow(
+      saved,
+      screen.getAllDisplays().map((d) => d.workArea),
+    ),
     minWidth: 800,
     minHeight: 500,
     title: 'Flotilla',

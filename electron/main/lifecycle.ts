@@ -14,7 +14,12 @@ export interface DetachedCommand {
  * The engine as a detached process of its own (it outlives the app): the Electron binary run as Node on the bundled
  * engine host, with the provider keys the app keeps encrypted in its environment, by variable name.
  */
-export function engineCommand(o: { execPath: string; bundleDir: string; env: NodeJS.ProcessEnv; keys: Record<string, string> }): DetachedCommand {
+export function engineCommand(o: {
+  execPath: string;
+  bundleDir: string;
+  env: NodeJS.ProcessEnv;
+  keys: Record<string, string>;
+}): DetachedCommand {
   return {
     command: o.execPath,
     args: [join(o.bundleDir, 'engine-host.mjs')],

@@ -35,13 +35,29 @@ export function appMenuTemplate(platform: NodeJS.Platform, act: MenuActions): Me
   // mac: Cmd+<key>; elsewhere Ctrl+Shift+<key> (never a key an agent can receive).
   const key = (k: string) => (mac ? `Cmd+${k}` : `Ctrl+Shift+${k}`);
   const about: MenuItemConstructorOptions = { label: 'About Flotilla', click: () => act.about() };
-  const preferences: MenuItemConstructorOptions = { label: 'Preferences…', accelerator: mac ? 'Cmd+,' : 'Ctrl+Shift+,', click: () => act.command('preferences') };
+  const preferences: MenuItemConstructorOptions = {
+    label: 'Preferences…',
+    accelerator: mac ? 'Cmd+,' : 'Ctrl+Shift+,',
+    click: () => act.command('preferences'),
+  };
   const quit: MenuItemConstructorOptions = { label: mac ? 'Quit Flotilla' : 'Quit', accelerator: key('Q'), click: () => act.quit() };
   const menu: MenuItemConstructorOptions[] = [];
   if (mac)
     menu.push({
       label: 'Flotilla',
-      submenu: [about, { type: 'separator' }, preferences, { type: 'separator' }, { role: 'services' }, { type: 'separator' }, { role: 'hide' }, { role: 'hideOthers' }, { role: 'unhide' }, { type: 'separator' }, quit],
+      submenu: [
+        about,
+        { type: 'separator' },
+        preferences,
+        { type: 'separator' },
+        { role: 'services' },
+        { type: 'separator' },
+        { role: 'hide' },
+        { role: 'hideOthers' },
+        { role: 'unhide' },
+        { type: 'separator' },
+        quit,
+      ],
     });
   menu.push({
     label: 'File',

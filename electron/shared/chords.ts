@@ -63,8 +63,33 @@ export function chordOf(e: KeyLike): string | null {
   return [...mods, k].join('+');
 }
 
-const ALIASES: Record<string, Mod> = { ctrl: 'Ctrl', control: 'Ctrl', alt: 'Alt', option: 'Alt', opt: 'Alt', shift: 'Shift', cmd: 'Cmd', command: 'Cmd', meta: 'Cmd', super: 'Cmd', win: 'Cmd' };
-const KEY_ALIASES: Record<string, string> = { escape: 'Esc', esc: 'Esc', plus: '=', minus: '-', up: 'Up', down: 'Down', left: 'Left', right: 'Right', return: 'Enter', enter: 'Enter', space: 'Space', tab: 'Tab' };
+const ALIASES: Record<string, Mod> = {
+  ctrl: 'Ctrl',
+  control: 'Ctrl',
+  alt: 'Alt',
+  option: 'Alt',
+  opt: 'Alt',
+  shift: 'Shift',
+  cmd: 'Cmd',
+  command: 'Cmd',
+  meta: 'Cmd',
+  super: 'Cmd',
+  win: 'Cmd',
+};
+const KEY_ALIASES: Record<string, string> = {
+  escape: 'Esc',
+  esc: 'Esc',
+  plus: '=',
+  minus: '-',
+  up: 'Up',
+  down: 'Down',
+  left: 'Left',
+  right: 'Right',
+  return: 'Enter',
+  enter: 'Enter',
+  space: 'Space',
+  tab: 'Tab',
+};
 
 /**
  * A chord as settings or the registry write it, normalized: "mod+shift+p" → "Ctrl+Shift+P" (Linux, Windows) or
@@ -84,7 +109,8 @@ export function normalizeChord(text: string, mac: boolean): string {
   }
   let k = KEY_ALIASES[key.toLowerCase()] ?? (key.length === 1 ? key.toUpperCase() : key);
   if (/^f\d{1,2}$/i.test(k)) k = k.toUpperCase();
-  if (!(/^[A-Z0-9]$/.test(k) || /^F\d{1,2}$/.test(k) || Object.values(CODE_NAMES).includes(k))) throw new Error(`'${key}' in '${text}' is not a key name`);
+  if (!(/^[A-Z0-9]$/.test(k) || /^F\d{1,2}$/.test(k) || Object.values(CODE_NAMES).includes(k)))
+    throw new Error(`'${key}' in '${text}' is not a key name`);
   return [...ORDER.filter((m) => mods.has(m)), k].join('+');
 }
 

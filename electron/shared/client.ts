@@ -34,7 +34,10 @@ export interface FetchResponseLike {
   status: number;
   json(): Promise<unknown>;
 }
-export type FetchLike = (url: string, init: { method: string; headers: Record<string, string>; body: string }) => Promise<FetchResponseLike>;
+export type FetchLike = (
+  url: string,
+  init: { method: string; headers: Record<string, string>; body: string },
+) => Promise<FetchResponseLike>;
 
 /** Where an engine listens: http://127.0.0.1:PORT and its API token. */
 export interface EngineEndpoint {
@@ -263,7 +266,8 @@ export class HttpEngineClient implements CommandCaller {
       throw new EngineRequestError('unreachable', `cannot reach the engine at ${this.endpoint.origin}: ${(err as Error).message}`);
     }
     const body = HttpReply.safeParse(await res.json().catch(() => null));
-    if (!body.success) throw new EngineRequestError('bad_reply', `the engine answered ${cmd} with HTTP ${res.status} and no reply this client understands`);
+    if (!body.success)
+      throw new EngineRequestError('bad_reply', `the engine answered ${cmd} with HTTP ${res.status} and no reply this client understands`);
     if (!body.data.ok) throw EngineRequestError.of(body.data.error);
     return checkResult(cmd, body.data.data);
   }

@@ -3,7 +3,22 @@
 // `stream` commands only make sense on a socket (they start or stop its output frames).
 import { z } from 'zod';
 import { ApiError } from './errors.ts';
-import { CleanResult, CommitResult, ChangedFile, ConflictWarning, WatchFailure, FileDiff, MergeAllResult, MergePlan, MergeResult, PatchResult, PathDiff, PushResult, RebaseResult, WorktreeLocation } from './review.ts';
+import {
+  CleanResult,
+  CommitResult,
+  ChangedFile,
+  ConflictWarning,
+  WatchFailure,
+  FileDiff,
+  MergeAllResult,
+  MergePlan,
+  MergeResult,
+  PatchResult,
+  PathDiff,
+  PushResult,
+  RebaseResult,
+  WorktreeLocation,
+} from './review.ts';
 import { LaunchResult, RunInfo, RunReport, SavedTemplate, SessionInfo, SnapshotResult, TemplateEntry, TemplateText } from './runs.ts';
 import { GovernorKey } from './governor.ts';
 import { TerminalLimits } from './limits.ts';
@@ -129,7 +144,10 @@ export const Commands = {
   exportPatch: command(session, PatchResult),
   worktreePath: command(session, WorktreeLocation),
   /** Opens the session's worktree in the user's editor or a terminal there (on the engine's machine); answers the program. */
-  openIn: command(z.object({ sessionId: z.string(), app: z.enum(['editor', 'terminal']) }), z.object({ command: z.string(), path: z.string() })),
+  openIn: command(
+    z.object({ sessionId: z.string(), app: z.enum(['editor', 'terminal']) }),
+    z.object({ command: z.string(), path: z.string() }),
+  ),
   /** Where the engine keeps its data and its logs (Open logs, the About box). */
   paths: command(noArgs, z.object({ dataDir: z.string(), logs: z.string() })),
 
@@ -148,7 +166,13 @@ export const Commands = {
   readTemplate: command(z.object({ path: z.string(), repo: z.string().optional() }), TemplateText),
   /** Validates `text` as a template, then writes `<dir>/<kebab name>.yaml`; refuses to overwrite unless `overwrite`. */
   saveTemplate: command(
-    z.object({ name: z.string().min(1), text: z.string(), where: z.enum(['repo', 'data']), repo: z.string().optional(), overwrite: z.boolean().optional() }),
+    z.object({
+      name: z.string().min(1),
+      text: z.string(),
+      where: z.enum(['repo', 'data']),
+      repo: z.string().optional(),
+      overwrite: z.boolean().optional(),
+    }),
     SavedTemplate,
   ),
 } as const;
@@ -192,4 +216,7 @@ export const ReplyMessage = z.union([
 export type ReplyMessage = z.infer<typeof ReplyMessage>;
 
 /** POST /api/<cmd> answers. */
-export const HttpReply = z.union([z.object({ ok: z.literal(true), data: z.unknown() }), z.object({ ok: z.literal(false), error: ApiError })]);
+export const HttpReply = z.union([
+  z.object({ ok: z.literal(true), data: z.unknown() }),
+  z.object({ ok: z.literal(false), error: ApiError }),
+]);

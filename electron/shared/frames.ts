@@ -7,7 +7,8 @@
 export const FrameKind = { Output: 1, Batch: 2 } as const;
 
 function checkId(sessionId: string): void {
-  if (sessionId.length > 255 || !/^[\x20-\x7e]*$/.test(sessionId)) throw new Error(`session id must be at most 255 ASCII characters for a frame: ${sessionId}`);
+  if (sessionId.length > 255 || !/^[\x20-\x7e]*$/.test(sessionId))
+    throw new Error(`session id must be at most 255 ASCII characters for a frame: ${sessionId}`);
 }
 
 /** Session ids are ASCII (UUIDs), so they are copied byte for byte: no text codec, which plain ECMAScript lacks. */

@@ -17,7 +17,11 @@ export const TIER_IDS: readonly number[] = Object.keys(MOONSHOT_TIERS).map(Numbe
 
 /** `provider.limits` in a template, `limits.<KEY>` in settings: a tier, and/or numbers that override it. */
 export const ProviderLimits = z.strictObject({
-  tier: z.number().int().refine((n) => n in MOONSHOT_TIERS, { message: `a Moonshot tier, one of ${TIER_IDS.join(', ')}` }).optional(),
+  tier: z
+    .number()
+    .int()
+    .refine((n) => n in MOONSHOT_TIERS, { message: `a Moonshot tier, one of ${TIER_IDS.join(', ')}` })
+    .optional(),
   concurrency: positiveInt.optional(),
   rpm: positiveInt.optional(),
   tpm: positiveInt.optional(),

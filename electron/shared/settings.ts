@@ -62,7 +62,12 @@ export const Settings = z.strictObject({
   referenceModel: z.string().trim().min(1).optional(),
   defaultBudget: z.strictObject({ perSessionUsd: budgetUsd.optional(), runUsd: budgetUsd.optional() }).optional(),
   /** How long a request over budget is held for a raise before it is answered with the budget error (default 15). */
-  budgetHoldMinutes: z.number().finite().positive().max(24 * 60).optional(),
+  budgetHoldMinutes: z
+    .number()
+    .finite()
+    .positive()
+    .max(24 * 60)
+    .optional(),
   /** Account-wide rate limits per provider key (named like its variable, e.g. MOONSHOT_API_KEY); a template's win. */
   limits: z.record(z.string().regex(/^[A-Z_][A-Z0-9_]*$/), ProviderLimits).optional(),
   ui: UiSettings.optional(),

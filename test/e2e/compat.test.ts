@@ -36,11 +36,16 @@ describe('compat in the dashboard', () => {
 
     await launchFromUi(page, template('refused', 'none'));
     await expect
-      .poll(async () => (await page.getByTestId('tile-status-1').textContent()) ?? '', { timeout: 30_000, message: 'tile 1 says provider rejected' })
+      .poll(async () => (await page.getByTestId('tile-status-1').textContent()) ?? '', {
+        timeout: 30_000,
+        message: 'tile 1 says provider rejected',
+      })
       .toMatch(/provider rejected/i);
     await page.getByTestId('panel-button-spend').click();
     const panel = page.getByTestId('panel-spend');
-    await expect.poll(async () => (await panel.getByTestId('spend-error-fix-1').textContent()) ?? '', { timeout: 15_000 }).toMatch(/thinking-enabled/);
+    await expect
+      .poll(async () => (await panel.getByTestId('spend-error-fix-1').textContent()) ?? '', { timeout: 15_000 })
+      .toMatch(/thinking-enabled/);
     await panel.getByTestId('spend-curl-1').click();
     const curl = panel.getByTestId('spend-curl-text-1');
     await curl.waitFor({ state: 'visible', timeout: 10_000 });
@@ -50,7 +55,9 @@ describe('compat in the dashboard', () => {
     expect(text).not.toContain(KEY);
 
     await launchFromUi(page, template('fitted', 'moonshot'));
-    await expect.poll(async () => (await page.getByTestId('spend-compat-1').textContent()) ?? '', { timeout: 30_000 }).toMatch(/thinking-enabled ×1/);
+    await expect
+      .poll(async () => (await page.getByTestId('spend-compat-1').textContent()) ?? '', { timeout: 30_000 })
+      .toMatch(/thinking-enabled ×1/);
     expect(await page.getByTestId('tile-status-1').textContent()).not.toMatch(/rejected/i);
   });
 
@@ -59,7 +66,9 @@ describe('compat in the dashboard', () => {
     const { page } = await e2e.dashboard(engine);
     await page.getByTestId('launch-button').click();
     const dialog = page.getByTestId('launch-dialog');
-    await expect.poll(async () => (await dialog.getByTestId('launch-models-source').textContent()) ?? '', { timeout: 10_000 }).toMatch(/MOONSHOT_API_KEY is not set/);
+    await expect
+      .poll(async () => (await dialog.getByTestId('launch-models-source').textContent()) ?? '', { timeout: 10_000 })
+      .toMatch(/MOONSHOT_API_KEY is not set/);
     const options = await dialog.locator('#launch-models option').evaluateAll((els) => els.map((e) => (e as HTMLOptionElement).value));
     expect(options).toEqual(expect.arrayContaining(['kimi-k2.6', 'kimi-k2.7-code', 'kimi-k3', 'kimi-k3.1-pro']));
     expect(options).not.toContain('kimi-k2-0905-preview');

@@ -60,8 +60,15 @@ describe('dashboard: ten live terminals', () => {
     const { page } = dash;
     await launchFromUi(page, echoTemplate(makeRepo()));
     for (const slot of SLOTS) await page.getByTestId(`tile-${slot}`).waitFor({ state: 'visible', timeout: 30_000 });
-    await expect.poll(() => page.locator('[data-testid^="tile-"]').evaluateAll((els) =>
-      els.filter((e) => /^tile-\d+$/.test(e.getAttribute('data-testid') ?? '')).length), { timeout: 10_000 }).toBe(10);
+    await expect
+      .poll(
+        () =>
+          page
+            .locator('[data-testid^="tile-"]')
+            .evaluateAll((els) => els.filter((e) => /^tile-\d+$/.test(e.getAttribute('data-testid') ?? '')).length),
+        { timeout: 10_000 },
+      )
+      .toBe(10);
     expect(engine.registry.listSessions()).toHaveLength(10);
     for (const slot of SLOTS) await waitForTerminal(page, slot, new RegExp(`slot ${slot} ready`), 30_000);
     // Each terminal shows its own session, not a neighbour's.
@@ -99,7 +106,9 @@ describe('dashboard: ten live terminals', () => {
     await page.getByTestId('tile-1').click();
     await expect.poll(() => focusedTerminal(page), { timeout: 5_000 }).toBe('terminal-1');
     await page.keyboard.press('Control+Shift+Digit3');
-    await expect.poll(() => focusedTerminal(page), { timeout: 5_000, message: 'Ctrl+Shift+3 moved the keyboard to terminal-3' }).toBe('terminal-3');
+    await expect
+      .poll(() => focusedTerminal(page), { timeout: 5_000, message: 'Ctrl+Shift+3 moved the keyboard to terminal-3' })
+      .toBe('terminal-3');
     await page.keyboard.type('via shortcut');
     await page.keyboard.press('Enter');
     await waitForTerminal(page, 3, 'got: via shortcut', 15_000);
@@ -114,18 +123,18 @@ describe('dashboard: spend and attention', () => {
     const { page } = dash;
     // A minimal Anthropic-style agent: a few streaming main requests (they declare a tool) through the meter.
     const agent = [
-      "const base = process.env.ANTHROPIC_BASE_URL, key = process.env.ANTHROPIC_AUTH_TOKEN;",
+      'const base = process.env.ANTHROPIC_BASE_URL, key = process.env.ANTHROPIC_AUTH_TOKEN;',
       "const tools = [{ name: 'Write', description: 'write a file', input_schema: { type: 'object', properties: { file_path: { type: 'string' }, content: { type: 'string' } } } }];",
-      "(async () => {",
-      "  for (let i = 1; i <= 3; i++) {",
+      '(async () => {',
+      '  for (let i = 1; i <= 3; i++) {',
       "    const r = await fetch(base + '/v1/messages', { method: 'POST', headers: { authorization: 'Bearer ' + key, 'content-type': 'application/json', 'anthropic-version': '2023-06-01' },",
       "      body: JSON.stringify({ model: 'kimi-k2.6', max_tokens: 1024, stream: true, tools, messages: [{ role: 'user', content: 'USAGE 20000 0 0 500\\nSAY hi' }] }) });",
-      "    const text = await r.text();",
+      '    const text = await r.text();',
       "    console.log('request ' + i + ' ' + r.status + ' ' + (text.includes('message_stop') ? 'complete' : 'incomplete'));",
-      "  }",
+      '  }',
       "  console.log('all requests sent');",
-      "  setInterval(() => {}, 1000);",
-      "})();",
+      '  setInterval(() => {}, 1000);',
+      '})();',
     ].join('\n');
     await launchFromUi(
       page,
@@ -140,7 +149,12 @@ model: kimi-k2.6
     await page.getByTestId('tile-1').waitFor({ state: 'visible', timeout: 30_000 });
     // The engine metered it (so a zero on screen is the UI's fault, not the meter's).
     const runId = engine.registry.listSessions()[0]!.runId;
-    await expect.poll(async () => (await engine.call('spend', { runId })).run?.requests ?? 0, { timeout: 30_000, message: 'engine metered 3 requests' }).toBe(3);
+    await expect
+      .poll(async () => (await engine.call('spend', { runId })).run?.requests ?? 0, {
+        timeout: 30_000,
+        message: 'engine metered 3 requests',
+      })
+      .toBe(3);
     expect((await engine.call('spend', { runId })).run!.usd).toBeGreaterThan(0);
     await expect.poll(() => dollars(page, 'tile-spend-1'), { timeout: 15_000, message: 'tile-spend-1 shows > $0' }).toBeGreaterThan(0);
     await expect.poll(() => dollars(page, 'header-spend'), { timeout: 15_000, message: 'header-spend shows > $0' }).toBeGreaterThan(0);
@@ -172,7 +186,10 @@ tasks: ${JSON.stringify(['WRITE ../outside.txt x'])}
       .poll(() => engine.registry.listSessions()[0]?.status, { timeout: 60_000, message: 'engine: session needs_you' })
       .toBe('needs_you');
     await expect
-      .poll(async () => (await page.getByTestId('tile-status-1').textContent()) ?? '', { timeout: 15_000, message: 'tile-status-1 says needs you' })
+      .poll(async () => (await page.getByTestId('tile-status-1').textContent()) ?? '', {
+        timeout: 15_000,
+        message: 'tile-status-1 says needs you',
+      })
       .toMatch(/needs[\s_-]*you/i);
     await expect.poll(() => page.title(), { timeout: 15_000, message: 'document.title counts 1 needing you' }).toMatch(/(^|\D)1(\D|$)/);
     await waitForTerminal(page, 1, /Do you want to create/, 20_000);

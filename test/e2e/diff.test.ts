@@ -8,7 +8,17 @@ import { screenshot, useE2E } from './fixtures.ts';
 
 const e2e = useE2E('diff');
 
-const APP_TS = ['/*', ' * The app.', ' * const inside = "a comment";', ' */', 'export const name = "app";', 'export function add(a: number, b: number) {', '  return a + b;', '}', ''].join('\n');
+const APP_TS = [
+  '/*',
+  ' * The app.',
+  ' * const inside = "a comment";',
+  ' */',
+  'export const name = "app";',
+  'export function add(a: number, b: number) {',
+  '  return a + b;',
+  '}',
+  '',
+].join('\n');
 
 // Changes one word of line 5 and adds a 5 000-line file.
 const AGENT = [
@@ -35,12 +45,16 @@ describe('diff viewer', () => {
     await panel.getByTestId('review-file-src/app.ts').click();
     const diff = panel.getByTestId('review-diff');
     await diff.waitFor({ state: 'visible', timeout: 15_000 });
-    await expect.poll(() => diff.locator('.hljs-keyword').count(), { timeout: 15_000, message: 'keywords highlighted by highlight.js' }).toBeGreaterThan(0);
+    await expect
+      .poll(() => diff.locator('.hljs-keyword').count(), { timeout: 15_000, message: 'keywords highlighted by highlight.js' })
+      .toBeGreaterThan(0);
     // Full context: the unchanged line inside the block comment is highlighted as a comment, not as code.
     const inside = diff.locator('.hljs-comment', { hasText: 'const inside' });
     expect(await inside.count()).toBeGreaterThan(0);
     // Word level: the changed word is marked within the line.
-    await expect.poll(() => diff.locator('[data-diff-highlight]').allTextContents(), { timeout: 5_000 }).toEqual(expect.arrayContaining(['cockpit']));
+    await expect
+      .poll(() => diff.locator('[data-diff-highlight]').allTextContents(), { timeout: 5_000 })
+      .toEqual(expect.arrayContaining(['cockpit']));
     await screenshot(page, 'diff-1-typescript');
 
     await panel.getByTestId('review-file-src/big.ts').click();
@@ -65,7 +79,9 @@ describe('diff viewer', () => {
     await expect.poll(() => diff.locator('.diff-chunk').last().getAttribute('data-mounted'), { timeout: 10_000 }).toBe('true');
     expect(await diff.textContent()).toContain('export const v4999 = 4999;');
     const long = await page.evaluate(() => (window as unknown as { __long: number[] }).__long);
-    console.log(`diff viewer: 5 000-line diff in ${chunks} chunks; main-thread tasks over 50 ms while scrolling it: ${long.length}${long.length ? ` (longest ${Math.round(Math.max(...long))} ms)` : ''}`);
+    console.log(
+      `diff viewer: 5 000-line diff in ${chunks} chunks; main-thread tasks over 50 ms while scrolling it: ${long.length}${long.length ? ` (longest ${Math.round(Math.max(...long))} ms)` : ''}`,
+    );
     await screenshot(page, 'diff-2-large');
   });
 });

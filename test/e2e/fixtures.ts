@@ -22,7 +22,6 @@ export const SHOTS_DIR = join(ROOT, 'test-results/e2e');
 export const KEY_VAR = 'E2E_PROVIDER_KEY';
 export const KEY = 'sk-e2e-fake-provider-key';
 
-
 /** An engine serving the built UI, with node_modules/.bin on PATH, a temp HOME and the fake provider key. */
 export async function startEngine(dataDir = tempDir('flotilla-e2e-data-')): Promise<Engine> {
   const env: NodeJS.ProcessEnv = {

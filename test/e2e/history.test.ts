@@ -61,7 +61,10 @@ describe('history and disposal', () => {
     expect(await terminals()).toBe(1);
     const second = await engine.call('launch', { templateText: template('second', 1) });
     await expect
-      .poll(async () => page.locator(`[data-session-id="${second.sessions[0]!.id}"]`).count(), { timeout: 30_000, message: 'the second run is shown' })
+      .poll(async () => page.locator(`[data-session-id="${second.sessions[0]!.id}"]`).count(), {
+        timeout: 30_000,
+        message: 'the second run is shown',
+      })
       .toBe(1);
     expect(await page.locator(`[data-session-id="${s1}"]`).count()).toBe(0);
     await expect.poll(terminals, { timeout: 10_000, message: 'only the shown run keeps a terminal' }).toBe(1);

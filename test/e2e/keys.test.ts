@@ -26,7 +26,9 @@ describe('keys, palette, tile menu, runs', () => {
     for (const slot of [1, 2, 3]) await waitForTerminal(page, slot, `cat ${slot} ready`, 30_000);
     await screenshot(page, 'keys-1-grid');
     // Every button has an accessible name (its text or aria-label): icon buttons included.
-    const unnamed = await page.locator('button').evaluateAll((bs) => bs.filter((b) => !(b.getAttribute('aria-label') || b.textContent?.trim())).map((b) => b.outerHTML.slice(0, 80)));
+    const unnamed = await page
+      .locator('button')
+      .evaluateAll((bs) => bs.filter((b) => !(b.getAttribute('aria-label') || b.textContent?.trim())).map((b) => b.outerHTML.slice(0, 80)));
     expect(unnamed).toEqual([]);
 
     // Focus mode on slot 1 by its shortcut.

@@ -26,26 +26,35 @@ describe('merge plan queue', () => {
     await page.getByTestId('panel-button-review').click();
     const queue = page.getByTestId('merge-queue');
     await queue.waitFor({ state: 'visible', timeout: 15_000 });
-    await expect.poll(() => queue.locator('.merge-step').evaluateAll((els) => els.map((e) => `${e.getAttribute('data-testid')}:${e.getAttribute('data-state')}`))).toEqual([
-      'merge-step-3:clean',
-      'merge-step-1:clean',
-      'merge-step-2:blocked',
-    ]);
+    await expect
+      .poll(() =>
+        queue
+          .locator('.merge-step')
+          .evaluateAll((els) => els.map((e) => `${e.getAttribute('data-testid')}:${e.getAttribute('data-state')}`)),
+      )
+      .toEqual(['merge-step-3:clean', 'merge-step-1:clean', 'merge-step-2:blocked']);
     await screenshot(page, 'merge-1-plan');
     const before = git(repo, 'rev-parse', 'main');
     await queue.getByTestId('merge-all-clean').click();
-    await expect.poll(() => queue.getByTestId('merge-queue-note').textContent(), { timeout: 30_000 }).toMatch(/Merged 2 session\(s\) \(#3, #1\)/);
+    await expect
+      .poll(() => queue.getByTestId('merge-queue-note').textContent(), { timeout: 30_000 })
+      .toMatch(/Merged 2 session\(s\) \(#3, #1\)/);
     expect(git(repo, 'rev-list', '--count', `${before}..main`)).toBe('2');
-    await expect.poll(() => queue.locator('.merge-step').evaluateAll((els) => els.map((e) => `${e.getAttribute('data-testid')}:${e.getAttribute('data-state')}`))).toEqual([
-      'merge-step-2:conflict',
-    ]);
+    await expect
+      .poll(() =>
+        queue
+          .locator('.merge-step')
+          .evaluateAll((els) => els.map((e) => `${e.getAttribute('data-testid')}:${e.getAttribute('data-state')}`)),
+      )
+      .toEqual(['merge-step-2:conflict']);
     await screenshot(page, 'merge-2-after');
   });
 
   it('feedback from the Review panel reaches the agent, prefixed with the file it is about', async () => {
     const engine = await e2e.engine();
     const repo = makeRepo({ 'a.txt': 'a\n' });
-    const echo = "fs = require('fs'); fs.writeFileSync('a.txt', 'edited\\n'); console.log('waiting'); process.stdin.setEncoding('utf8'); process.stdin.on('data', (d) => console.log('got: ' + d.trim()));";
+    const echo =
+      "fs = require('fs'); fs.writeFileSync('a.txt', 'edited\\n'); console.log('waiting'); process.stdin.setEncoding('utf8'); process.stdin.on('data', (d) => console.log('got: ' + d.trim()));";
     await engine.call('launch', {
       templateText: `name: e2e feedback\nrepo: ${repo}\nagent: { preset: shell, command: node, args: ["-e", ${JSON.stringify(echo)}] }\nprovider: { preset: custom, baseUrl: "http://127.0.0.1:9" }\n`,
     });

@@ -14,7 +14,8 @@ describe('terminal renderer and quiet tiles', () => {
     const engine = await e2e.engine();
     const repo = makeRepo();
     // Each agent prints a line every 300 ms (a trickle: background tiles batch it) and echoes what is typed.
-    const script = "let i = 0; setInterval(() => console.log('tick ' + (i++)), 300); process.stdin.on('data', (d) => console.log('got ' + String(d).trim()));";
+    const script =
+      "let i = 0; setInterval(() => console.log('tick ' + (i++)), 300); process.stdin.on('data', (d) => console.log('got ' + String(d).trim()));";
     await engine.call('launch', {
       templateText: `name: e2e renderer\nrepo: ${repo}\ncount: 3\nagent: { preset: shell, command: node, args: ["-e", ${JSON.stringify(script)}] }\nprovider: { preset: custom, baseUrl: "http://127.0.0.1:9" }\n`,
     });

@@ -14,7 +14,15 @@ beforeAll(async () => {
   dash = await e2e.dashboard(engine);
 });
 
-const APP_TS = ['export const name = "app";', 'export function add(a: number, b: number) {', '  return a + b;', '}', '// the end', 'export default add;', ''].join('\n');
+const APP_TS = [
+  'export const name = "app";',
+  'export function add(a: number, b: number) {',
+  '  return a + b;',
+  '}',
+  '// the end',
+  'export default add;',
+  '',
+].join('\n');
 
 // Rewrites line 1 of src/app.ts with its slot number, then exits 0.
 const EDIT_AGENT = [
@@ -45,7 +53,14 @@ describe('conflicts and review panels', () => {
     await expect.poll(() => engine.registry.listSessions().length, { timeout: 30_000 }).toBe(2);
     runId = engine.registry.listSessions()[0]!.runId;
     await expect
-      .poll(() => engine.registry.listSessions(runId).map((s) => s.status).join(','), { timeout: 30_000, message: 'both sessions done' })
+      .poll(
+        () =>
+          engine.registry
+            .listSessions(runId)
+            .map((s) => s.status)
+            .join(','),
+        { timeout: 30_000, message: 'both sessions done' },
+      )
       .toBe('done,done');
     await expect
       .poll(() => engine.review.conflicts(runId).some((w) => w.path === 'src/app.ts' && w.kind === 'conflict'), {
@@ -56,7 +71,10 @@ describe('conflicts and review panels', () => {
 
     await page.getByTestId('panel-button-conflicts').click();
     const panel = page.getByTestId('panel-conflicts');
-    const item = panel.getByTestId('conflict-src/app.ts').filter({ hasText: /conflict/i }).first();
+    const item = panel
+      .getByTestId('conflict-src/app.ts')
+      .filter({ hasText: /conflict/i })
+      .first();
     await item.waitFor({ state: 'visible', timeout: 15_000 });
     await item.click();
     const compare = panel.getByTestId('conflict-compare');

@@ -7,7 +7,16 @@ import type { Engine } from '../../electron/engine/engine.ts';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeRepo } from '../fixtures/repo.ts';
-import { ensureUiBuilt, focusedTerminal, launchBrowser, launchFromUi, openDashboard, screenshot, startEngine, type Dashboard } from './fixtures.ts';
+import {
+  ensureUiBuilt,
+  focusedTerminal,
+  launchBrowser,
+  launchFromUi,
+  openDashboard,
+  screenshot,
+  startEngine,
+  type Dashboard,
+} from './fixtures.ts';
 
 let browser: Browser;
 const engines: Engine[] = [];
@@ -93,7 +102,8 @@ describe('settings panel', () => {
     const { page } = dash;
     const repo = makeRepo();
     // Asks once the file 'go' exists (the test creates it when the asker's run is no longer on screen).
-    const asker = "const fs = require('fs'); const t = setInterval(() => { if (fs.existsSync('go')) { clearInterval(t); process.stdout.write('Proceed? [y/n] '); process.stdin.once('data', () => process.exit(0)); } }, 50);";
+    const asker =
+      "const fs = require('fs'); const t = setInterval(() => { if (fs.existsSync('go')) { clearInterval(t); process.stdout.write('Proceed? [y/n] '); process.stdin.once('data', () => process.exit(0)); } }, 50);";
     const ask = (name: string) => `
 name: ${name}
 repo: ${repo}
@@ -112,7 +122,9 @@ provider: { preset: custom, baseUrl: "http://127.0.0.1:9" }
     // A run that is not on screen (another was launched after it) asks: a notice.
     const hidden = await engine.call('launch', { templateText: ask('e2e hidden') });
     await launchFromUi(page, ask('e2e shown'));
-    await expect.poll(() => page.getByTestId('run-picker').locator('option:checked').textContent(), { timeout: 15_000 }).toContain('e2e shown');
+    await expect
+      .poll(() => page.getByTestId('run-picker').locator('option:checked').textContent(), { timeout: 15_000 })
+      .toContain('e2e shown');
     writeFileSync(join(hidden.sessions[0]!.worktree, 'go'), '');
     const notice = page.getByTestId('notice').filter({ hasText: /needs you/i });
     await notice.first().waitFor({ state: 'visible', timeout: 30_000 });

@@ -76,11 +76,18 @@ describe('spend panel', () => {
 
     // The first request (~$0.0095, reserving ~$0.0041) goes through; the second cannot be covered and is held.
     await expect
-      .poll(async () => (await page.getByTestId('tile-status-1').textContent()) ?? '', { timeout: 30_000, message: 'tile-status-1 says over budget' })
+      .poll(async () => (await page.getByTestId('tile-status-1').textContent()) ?? '', {
+        timeout: 30_000,
+        message: 'tile-status-1 says over budget',
+      })
       .toMatch(/over[\s_-]*budget/i);
     await expect.poll(() => page.getByTestId('tile-held-1-raise').count(), { timeout: 10_000, message: 'the tile offers Raise' }).toBe(1);
     await expect
-      .poll(async () => (await panel.getByTestId('panel-held-1').count()) > 0 ? ((await panel.getByTestId('panel-held-1').textContent()) ?? '') : '', { timeout: 15_000 })
+      .poll(
+        async () =>
+          (await panel.getByTestId('panel-held-1').count()) > 0 ? ((await panel.getByTestId('panel-held-1').textContent()) ?? '') : '',
+        { timeout: 15_000 },
+      )
       .toMatch(/Held since .*session budget of \$0\.0100 .*cannot cover the next request.*Nothing was sent/);
     await expect.poll(async () => (await panel.getByTestId('spend-row-1').textContent()) ?? '', { timeout: 10_000 }).toMatch(/over budget/);
     expect(await panel.getByTestId('spend-error-1').count()).toBe(0);
@@ -96,11 +103,20 @@ describe('spend panel', () => {
       .poll(() => engine.registry.listSessions()[0]?.status, { timeout: 30_000, message: 'engine: session done after the raise' })
       .toBe('done');
     await expect
-      .poll(async () => (await page.getByTestId('tile-status-1').textContent()) ?? '', { timeout: 15_000, message: 'tile-status-1 says done' })
+      .poll(async () => (await page.getByTestId('tile-status-1').textContent()) ?? '', {
+        timeout: 15_000,
+        message: 'tile-status-1 says done',
+      })
       .toMatch(/done/i);
     const runId = engine.registry.listSessions()[0]!.runId;
     await expect
-      .poll(async () => { const r = (await engine.call('spend', { runId })).run!; return `${r.requests} requests, ${r.estimateUsd} est`; }, { timeout: 10_000 })
+      .poll(
+        async () => {
+          const r = (await engine.call('spend', { runId })).run!;
+          return `${r.requests} requests, ${r.estimateUsd} est`;
+        },
+        { timeout: 10_000 },
+      )
       .toBe('3 requests, 0 est');
     const settled = (await engine.call('spend', { runId })).run!;
     expect(settled.usd).toBeGreaterThan(0.02);
@@ -152,7 +168,9 @@ describe('spend panel', () => {
     await launchFromUi(page, overBudgetRun('e2e decline'));
     await page.getByTestId('tile-held-1-decline').waitFor({ state: 'visible', timeout: 30_000 });
     await page.getByTestId('tile-held-1-decline').click();
-    await expect.poll(() => engine.registry.listSessions()[0]?.status, { timeout: 30_000, message: 'engine: the agent exits on the 402' }).toBe('failed');
+    await expect
+      .poll(() => engine.registry.listSessions()[0]?.status, { timeout: 30_000, message: 'engine: the agent exits on the 402' })
+      .toBe('failed');
     await page.getByTestId('panel-button-spend').click();
     const err = page.getByTestId('panel-spend').getByTestId('spend-error-1');
     await expect

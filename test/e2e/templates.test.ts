@@ -67,7 +67,9 @@ describe('launch dialog: templates', () => {
     const select = dialog.getByTestId('launch-template-select');
     await expect.poll(() => select.locator('option', { hasText: 'e2e saved' }).count(), { timeout: 10_000 }).toBe(1);
     await select.selectOption({ label: 'e2e saved' });
-    await expect.poll(() => dialog.getByTestId('launch-yaml').inputValue(), { timeout: 10_000 }).toBe(`# yaml-language-server: $schema=../template.schema.json\n${template(repo)}`);
+    await expect
+      .poll(() => dialog.getByTestId('launch-yaml').inputValue(), { timeout: 10_000 })
+      .toBe(`# yaml-language-server: $schema=../template.schema.json\n${template(repo)}`);
     await dialog.getByTestId('launch-submit').click();
     await dialog.waitFor({ state: 'hidden', timeout: 30_000 });
 

@@ -29,7 +29,9 @@ describe('typing while nine tiles flood', () => {
     // The echo while typing, then cat's line back: both in order.
     await waitForTerminal(page, 1, new RegExp(`${typed}\\n(.*\\n)?${typed}`), 30_000);
     expect((await terminalText(page, 1)).split('\n').filter((l) => l === typed)).toHaveLength(2);
-    await expect.poll(() => page.locator('[data-testid^="tile-flood-"]').count(), { timeout: 10_000, message: 'flooding tiles show a rate badge' }).toBeGreaterThan(0);
+    await expect
+      .poll(() => page.locator('[data-testid^="tile-flood-"]').count(), { timeout: 10_000, message: 'flooding tiles show a rate badge' })
+      .toBeGreaterThan(0);
     await screenshot(page, 'typing-flood');
     await engine.call('stopRun', { runId: engine.registry.listRuns()[0]!.id });
   }, 120_000);

@@ -38,9 +38,33 @@ interface Case {
 
 const CASES: Case[] = [
   // Codex declares exec_command (no write tool without model metadata): the file comes from a shell command.
-  { name: 'Codex', pkg: AGENT_PACKAGES.codex, preset: 'codex-batch', style: 'responses', task: "BASH printf 'from codex' > codex.txt", file: 'codex.txt', content: 'from codex' },
-  { name: 'opencode', pkg: AGENT_PACKAGES.opencode, preset: 'opencode-batch', style: 'openai', task: 'WRITE opencode.txt from opencode', file: 'opencode.txt', content: 'from opencode' },
-  { name: 'Qwen Code', pkg: AGENT_PACKAGES.qwen, preset: 'qwen-code-batch', style: 'openai', task: 'WRITE qwen.txt from qwen', file: 'qwen.txt', content: 'from qwen' },
+  {
+    name: 'Codex',
+    pkg: AGENT_PACKAGES.codex,
+    preset: 'codex-batch',
+    style: 'responses',
+    task: "BASH printf 'from codex' > codex.txt",
+    file: 'codex.txt',
+    content: 'from codex',
+  },
+  {
+    name: 'opencode',
+    pkg: AGENT_PACKAGES.opencode,
+    preset: 'opencode-batch',
+    style: 'openai',
+    task: 'WRITE opencode.txt from opencode',
+    file: 'opencode.txt',
+    content: 'from opencode',
+  },
+  {
+    name: 'Qwen Code',
+    pkg: AGENT_PACKAGES.qwen,
+    preset: 'qwen-code-batch',
+    style: 'openai',
+    task: 'WRITE qwen.txt from qwen',
+    file: 'qwen.txt',
+    content: 'from qwen',
+  },
 ];
 
 for (const c of CASES) {
@@ -55,7 +79,8 @@ for (const c of CASES) {
       // An agent that cannot be installed fails the test; only an explicit opt-out (a machine without the registry)
       // skips it, saying why.
       if ('skip' in install) {
-        if (process.env.FLOTILLA_AGENT_CLIS !== 'skip') throw new Error(`${install.skip} — set FLOTILLA_AGENT_CLIS=skip to skip these tests on purpose`);
+        if (process.env.FLOTILLA_AGENT_CLIS !== 'skip')
+          throw new Error(`${install.skip} — set FLOTILLA_AGENT_CLIS=skip to skip these tests on purpose`);
         return ctx.skip(install.skip);
       }
       const up = env.upstream();

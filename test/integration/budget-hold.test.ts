@@ -57,14 +57,23 @@ const mine = (agentSessionId: string): RecordedRequest[] =>
 function post(e: Engine, sessionId: string, task: string, maxTokens = 1024): Promise<{ status: number; body: string }> {
   const s = e.registry.liveSession(sessionId)!;
   // A main-loop request (it declares a tool), so the stand-in serves the task's USAGE.
-  const body = JSON.stringify({ model: 'kimi-k2.6', max_tokens: maxTokens, tools: [{ name: 'Write', input_schema: { type: 'object' } }], messages: [{ role: 'user', content: task }] });
+  const body = JSON.stringify({
+    model: 'kimi-k2.6',
+    max_tokens: maxTokens,
+    tools: [{ name: 'Write', input_schema: { type: 'object' } }],
+    messages: [{ role: 'user', content: task }],
+  });
   const url = new URL(`${e.origin}/s/${s.proxyToken}/v1/messages`);
   return new Promise((resolve, reject) => {
-    const req = http.request(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${s.proxyToken}` } }, (res) => {
-      let text = '';
-      res.on('data', (d) => (text += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-    });
+    const req = http.request(
+      url,
+      { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${s.proxyToken}` } },
+      (res) => {
+        let text = '';
+        res.on('data', (d) => (text += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -81,7 +90,11 @@ describe('budget holds with real Claude Code', () => {
     const e = await env.engine();
     // $0.03 covers the first request's reservation (~$0.027), not the second's: the second is held.
     const { run, sessions } = await e.call('launch', {
-      templateText: claudeTemplate(makeRepo(), 'USAGE 10000 0 0 10\nWRITE first.txt paid\nWRITE raised.txt after the raise', '{ perSessionUsd: 0.03 }'),
+      templateText: claudeTemplate(
+        makeRepo(),
+        'USAGE 10000 0 0 10\nWRITE first.txt paid\nWRITE raised.txt after the raise',
+        '{ perSessionUsd: 0.03 }',
+      ),
     });
     const id = sessions[0]!.id;
     const statuses = statusesOf(e, id);
@@ -105,7 +118,11 @@ describe('budget holds with real Claude Code', () => {
   it('declined: Claude Code shows the budget message and exits without retrying', async () => {
     const e = await env.engine();
     const { run, sessions } = await e.call('launch', {
-      templateText: claudeTemplate(makeRepo(), 'USAGE 10000 0 0 10\nWRITE first.txt paid\nWRITE never.txt declined', '{ perSessionUsd: 0.03 }'),
+      templateText: claudeTemplate(
+        makeRepo(),
+        'USAGE 10000 0 0 10\nWRITE first.txt paid\nWRITE never.txt declined',
+        '{ perSessionUsd: 0.03 }',
+      ),
     });
     const id = sessions[0]!.id;
     const statuses = statusesOf(e, id);
@@ -142,12 +159,20 @@ describe('budget holds over HTTP', () => {
     expect(timedOut.status).toBe(402);
     expect(JSON.parse(timedOut.body)).toEqual({
       type: 'error',
-      error: { type: 'billing_error', message: expect.stringMatching(/^Flotilla: this session's budget of \$0\.0010 is used up .* and nobody raised it in time\. Raise the session budget/) },
+      error: {
+        type: 'billing_error',
+        message: expect.stringMatching(
+          /^Flotilla: this session's budget of \$0\.0010 is used up .* and nobody raised it in time\. Raise the session budget/,
+        ),
+      },
     });
 
     await e.call('saveSettings', { settings: { budgetHoldMinutes: 60 } });
     const held = post(e, sessions[1]!.id, 'SAY never');
-    await waitFor(async () => (await e.call('spend', { runId: sessions[1]!.runId })).sessions.find((x) => x.sessionId === sessions[1]!.id)?.held, 'the request to be held');
+    await waitFor(
+      async () => (await e.call('spend', { runId: sessions[1]!.runId })).sessions.find((x) => x.sessionId === sessions[1]!.id)?.held,
+      'the request to be held',
+    );
     await e.call('stop', { sessionId: sessions[1]!.id });
     expect((await held).status).toBe(402);
     expect((await held).body).toMatch(/the session was stopped/);
@@ -167,7 +192,10 @@ describe('budget holds over HTTP', () => {
     const { run, sessions } = await started(e, idleTemplate(makeRepo(), 1, '{ perSessionUsd: 0.001 }'));
     const id = sessions[0]!.id;
     const s = e.registry.liveSession(id)!;
-    const req = http.request(new URL(`${e.origin}/s/${s.proxyToken}/v1/messages`), { method: 'POST', headers: { 'content-type': 'application/json' } });
+    const req = http.request(new URL(`${e.origin}/s/${s.proxyToken}/v1/messages`), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+    });
     req.on('error', () => {});
     req.end(JSON.stringify({ model: 'kimi-k2.6', max_tokens: 1024, messages: [{ role: 'user', content: 'SAY x' }] }));
     const heldNow = async () => (await e.call('spend', { runId: run.id })).sessions[0]!.held;
@@ -247,7 +275,8 @@ describe('budget holds over HTTP', () => {
         child.stderr.on('data', (d) => (out += d));
         child.on('close', (code) => resolve({ code, out }));
       });
-    const heldOf = async (id: string) => (await e.call('spend', { runId: sessions[0]!.runId })).sessions.find((x) => x.sessionId === id)?.held;
+    const heldOf = async (id: string) =>
+      (await e.call('spend', { runId: sessions[0]!.runId })).sessions.find((x) => x.sessionId === id)?.held;
     const raised = post(e, sessions[0]!.id, 'SAY raised from the CLI');
     await waitFor(() => heldOf(sessions[0]!.id), 'the first request to be held');
     const r = await cli(sessions[0]!.id, '2');
@@ -273,6 +302,8 @@ describe('budget holds over HTTP', () => {
     await expect(e.call('saveSettings', { settings: { limits: { MOONSHOT_API_KEY: { rpm: 0 } } } })).rejects.toMatchObject({
       message: expect.stringMatching(/limits\.MOONSHOT_API_KEY\.rpm/),
     });
-    await expect(e.call('saveSettings', { settings: { budgetHoldMinutes: -1 } })).rejects.toMatchObject({ message: expect.stringMatching(/budgetHoldMinutes/) });
+    await expect(e.call('saveSettings', { settings: { budgetHoldMinutes: -1 } })).rejects.toMatchObject({
+      message: expect.stringMatching(/budgetHoldMinutes/),
+    });
   });
 });

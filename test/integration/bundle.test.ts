@@ -26,7 +26,9 @@ describe('desktop bundles', () => {
     const preload = readFileSync(resolve(root, 'dist/electron/preload.cjs'), 'utf8');
     expect(preload).toContain('exposeInMainWorld');
 
-    const host = await startEngineHost(resolve(root, 'dist/electron/engine-host.mjs'), { env: { ...process.env, FLOTILLA_HOME: tempDir('flotilla-host-') } });
+    const host = await startEngineHost(resolve(root, 'dist/electron/engine-host.mjs'), {
+      env: { ...process.env, FLOTILLA_HOME: tempDir('flotilla-host-') },
+    });
     const { ready } = host;
     try {
       expect(ready.origin).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
@@ -40,7 +42,10 @@ describe('desktop bundles', () => {
       const { sessions } = await api.call('launch', {
         templateText: `name: bundled\nrepo: ${makeRepo()}\nagent: { preset: shell, command: node, args: ["-e", "console.log('from the bundled pty host')"] }\nprovider: { preset: custom, baseUrl: "http://127.0.0.1:9" }\n`,
       });
-      await waitFor(async () => (await api.call('listSessions', {})).find((s) => s.id === sessions[0]!.id)?.status === 'done', 'the bundled session to end done');
+      await waitFor(
+        async () => (await api.call('listSessions', {})).find((s) => s.id === sessions[0]!.id)?.status === 'done',
+        'the bundled session to end done',
+      );
       expect((await api.call('snapshot', { sessionId: sessions[0]!.id })).data).toContain('from the bundled pty host');
     } finally {
       await host.stop();
@@ -51,11 +56,17 @@ describe('desktop bundles', () => {
     execFileSync(process.execPath, [resolve(root, 'build/build.mjs'), '--shell-only'], { cwd: root, stdio: 'pipe' });
     const dataDir = tempDir('flotilla-app-engine-');
     // Node stands in for the Electron binary (ELECTRON_RUN_AS_NODE makes Electron a Node; Node ignores it).
-    const cmd = engineCommand({ execPath: process.execPath, bundleDir: resolve(root, 'dist/electron'), env: { ...process.env, FLOTILLA_HOME: dataDir }, keys: { FLOTILLA_TEST_KEY: 'sk-app-key' } });
+    const cmd = engineCommand({
+      execPath: process.execPath,
+      bundleDir: resolve(root, 'dist/electron'),
+      env: { ...process.env, FLOTILLA_HOME: dataDir },
+      keys: { FLOTILLA_TEST_KEY: 'sk-app-key' },
+    });
     const started = await startDetached(dataDir, cmd);
     try {
       expect(await findEngine(dataDir)).toMatchObject({ pid: started.pid, origin: started.origin });
-      for (const f of readdirSync(resolve(dataDir, 'logs'))) expect(readFileSync(resolve(dataDir, 'logs', f), 'utf8'), f).not.toContain(started.token);
+      for (const f of readdirSync(resolve(dataDir, 'logs')))
+        expect(readFileSync(resolve(dataDir, 'logs', f), 'utf8'), f).not.toContain(started.token);
     } finally {
       expect((await stopEngine(dataDir))?.pid).toBe(started.pid);
     }

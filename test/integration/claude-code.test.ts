@@ -81,9 +81,7 @@ function runClaude(
 
 const hasToolResult = (r: RecordedRequest) =>
   Array.isArray(r.body?.messages) &&
-  r.body.messages.some(
-    (m: any) => m.role === 'user' && Array.isArray(m.content) && m.content.some((b: any) => b?.type === 'tool_result'),
-  );
+  r.body.messages.some((m: any) => m.role === 'user' && Array.isArray(m.content) && m.content.some((b: any) => b?.type === 'tool_result'));
 
 describe('real Claude Code CLI against the stand-in upstream', () => {
   let up: AnthropicUpstream;
@@ -91,9 +89,7 @@ describe('real Claude Code CLI against the stand-in upstream', () => {
 
   beforeAll(async () => {
     if (!existsSync(CLAUDE)) {
-      throw new Error(
-        `Claude Code CLI not found at ${CLAUDE}: run \`npm ci\` (devDependency @anthropic-ai/claude-code) before this test.`,
-      );
+      throw new Error(`Claude Code CLI not found at ${CLAUDE}: run \`npm ci\` (devDependency @anthropic-ai/claude-code) before this test.`);
     }
     up = await startAnthropicUpstream({ apiKey: KEY });
   });

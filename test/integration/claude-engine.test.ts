@@ -156,7 +156,8 @@ describe('Claude Code as a Flotilla session', () => {
     await engine.call('sendFeedback', { sessionId: id, text: 'WRITE feedback.txt src/api.ts:42: handle the empty list' });
     await watch.until(id, 'working');
     const t1 = Date.now();
-    while (!existsSync(join(sessions[0]!.worktree, 'feedback.txt')) && Date.now() - t1 < 60_000) await new Promise((r) => setTimeout(r, 100));
+    while (!existsSync(join(sessions[0]!.worktree, 'feedback.txt')) && Date.now() - t1 < 60_000)
+      await new Promise((r) => setTimeout(r, 100));
     expect(readFileSync(join(sessions[0]!.worktree, 'feedback.txt'), 'utf8')).toBe('src/api.ts:42: handle the empty list');
     const turn = upstream.requests.slice(before).find((r) => JSON.stringify(r.body?.messages ?? []).includes('handle the empty list'));
     expect(turn, 'the feedback reached the model as the next prompt').toBeDefined();
@@ -168,7 +169,9 @@ describe('Claude Code as a Flotilla session', () => {
     const repo = makeRepo();
     const dataDir = tempDir('flotilla-data-');
     const first = await engineWithKey(dataDir);
-    const { run, sessions } = await first.call('launch', { templateText: template(repo, 'claude-code-batch', ['WRITE notes.txt first turn']) });
+    const { run, sessions } = await first.call('launch', {
+      templateText: template(repo, 'claude-code-batch', ['WRITE notes.txt first turn']),
+    });
     await first.waitForRun(run.id);
     await first.close();
     engines.splice(engines.indexOf(first), 1);
@@ -193,7 +196,10 @@ describe('Claude Code as a Flotilla session', () => {
     await new Promise((r) => setTimeout(r, 300));
     second.scheduler.input(id, '\r');
     const t1 = Date.now();
-    while (!upstream.requests.slice(before).some((r) => JSON.stringify(r.body?.messages ?? []).includes('resumed fine')) && Date.now() - t1 < 30_000)
+    while (
+      !upstream.requests.slice(before).some((r) => JSON.stringify(r.body?.messages ?? []).includes('resumed fine')) &&
+      Date.now() - t1 < 30_000
+    )
       await new Promise((r) => setTimeout(r, 100));
     if (Date.now() - t1 >= 30_000) console.log(screenText((await second.call('snapshot', { sessionId: id })).data));
     // The new turn carries the earlier conversation: Claude Code really resumed it.

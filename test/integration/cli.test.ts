@@ -35,7 +35,9 @@ async function startServe(dataDir: string, env: NodeJS.ProcessEnv = {}) {
   });
   const u = new URL(url);
   const api = (cmd: string, body: unknown) =>
-    fetch(`${u.origin}/api/${cmd}?token=${u.searchParams.get('token')}`, { method: 'POST', body: JSON.stringify(body) }).then((r) => r.json());
+    fetch(`${u.origin}/api/${cmd}?token=${u.searchParams.get('token')}`, { method: 'POST', body: JSON.stringify(body) }).then((r) =>
+      r.json(),
+    );
   const kill = async () => {
     serve.kill('SIGKILL');
     await new Promise((r) => serve.once('exit', r));
@@ -71,7 +73,22 @@ provider: { preset: custom, baseUrl: "http://127.0.0.1:9" }
     expect(report.sessions.map((s: { status: string }) => s.status)).toEqual(['done', 'done']);
     for (const s of report.sessions) {
       expect(Object.keys(s).sort()).toEqual(
-        ['branch', 'changedFiles', 'compat', 'exitCode', 'id', 'merged', 'model', 'planPosition', 'pushed', 'slot', 'spend', 'status', 'task', 'worktree'].sort(),
+        [
+          'branch',
+          'changedFiles',
+          'compat',
+          'exitCode',
+          'id',
+          'merged',
+          'model',
+          'planPosition',
+          'pushed',
+          'slot',
+          'spend',
+          'status',
+          'task',
+          'worktree',
+        ].sort(),
       );
       expect(s.spend).toEqual({ usd: 0, inputTokens: 0, cacheReadTokens: 0, outputTokens: 0, requests: 0 });
     }
@@ -119,13 +136,17 @@ provider: { preset: custom, baseUrl: "http://127.0.0.1:9" }
 
   it('doctor --json: one document, keys counted from the environment and from the data dir', () => {
     const dataDir = tempDir();
-    writeFileSync(join(dataDir, 'keys.json'), JSON.stringify({ MOONSHOT_API_KEY: 'sk-saved-never-shown', MY_GATEWAY_KEY: 'sk-2' }), { mode: 0o600 });
+    writeFileSync(join(dataDir, 'keys.json'), JSON.stringify({ MOONSHOT_API_KEY: 'sk-saved-never-shown', MY_GATEWAY_KEY: 'sk-2' }), {
+      mode: 0o600,
+    });
     const r = flotilla(['doctor', '--json', '--data-dir', dataDir], { env: { MOONSHOT_API_KEY: '' } });
     const doc = JSON.parse(r.stdout);
     expect(doc.ok).toBe(r.code === 0);
     const moonshot = doc.checks.find((c: { name: string }) => c.name === 'provider key MOONSHOT_API_KEY');
     expect(moonshot).toMatchObject({ ok: true, detail: expect.stringMatching(/saved in the data dir/) });
-    expect(doc.checks.find((c: { name: string }) => c.name === 'other saved keys').detail).toMatch(/1 more saved in the data dir: MY_GATEWAY_KEY/);
+    expect(doc.checks.find((c: { name: string }) => c.name === 'other saved keys').detail).toMatch(
+      /1 more saved in the data dir: MY_GATEWAY_KEY/,
+    );
     expect(r.stdout).not.toContain('sk-saved-never-shown');
   });
 
@@ -228,7 +249,7 @@ provider: { preset: custom, baseUrl: "http://127.0.0.1:9" }
     expect(missingValue.code).toBe(2);
   });
 
-  it('--help and a command\'s --help load no native module, no SQLite, no pty', () => {
+  it("--help and a command's --help load no native module, no SQLite, no pty", () => {
     const trace = join(import.meta.dirname, '../fixtures/trace-loads.cjs');
     for (const args of [['--help'], ['run', '--help'], ['--version']]) {
       const r = spawnSync(process.execPath, ['--require', trace, BIN, ...args], { encoding: 'utf8', timeout: 60_000 });
@@ -238,8 +259,16 @@ provider: { preset: custom, baseUrl: "http://127.0.0.1:9" }
     }
     // The trace does see them when a command that opens the store runs (doctor no longer loads them: each command loads
     // only what its handler needs).
-    const runs = spawnSync(process.execPath, ['--require', trace, BIN, 'runs', '--data-dir', tempDir()], { encoding: 'utf8', timeout: 60_000 });
-    const seen = JSON.parse(runs.stderr.split('\n').find((l) => l.startsWith('@@loaded '))!.slice(9));
+    const runs = spawnSync(process.execPath, ['--require', trace, BIN, 'runs', '--data-dir', tempDir()], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    const seen = JSON.parse(
+      runs.stderr
+        .split('\n')
+        .find((l) => l.startsWith('@@loaded '))!
+        .slice(9),
+    );
     expect(seen.join(' ')).toMatch(/node-sqlite3-wasm|native:/);
   });
 

@@ -88,7 +88,15 @@ describe('each compatibility rule, real Claude Code, strict Moonshot', () => {
     it(`${c.rule}: fails directly, finishes through ${c.compat ?? 'the moonshot profile'}`, async () => {
       const files = { 'README.md': '# rules\n', ...c.files };
       const before = strict.requests.length;
-      const direct = await claudeDirect({ baseUrl: strict.url, key: KEY, model: c.model, cwd: makeRepo(files), prompt: c.task, args: c.args, env: c.agentEnv });
+      const direct = await claudeDirect({
+        baseUrl: strict.url,
+        key: KEY,
+        model: c.model,
+        cwd: makeRepo(files),
+        prompt: c.task,
+        args: c.args,
+        env: c.agentEnv,
+      });
       expect(direct.code, direct.output).not.toBe(0);
       expect(direct.output).toMatch(c.refusal);
       expect(strict.requests.slice(before).some((r) => r.kind === 'strict_rejected')).toBe(true);
@@ -106,7 +114,9 @@ tasks: [${JSON.stringify(c.task)}]
       const { run, sessions } = await e.call('launch', { templateText });
       await e.waitForRun(run.id);
       const s = e.registry.listSessions(run.id)[0]!;
-      const mine = strict.requests.filter((r) => r.headers['x-claude-code-session-id'] === sessions[0]!.agentSessionId && r.path.startsWith('/v1/messages'));
+      const mine = strict.requests.filter(
+        (r) => r.headers['x-claude-code-session-id'] === sessions[0]!.agentSessionId && r.path.startsWith('/v1/messages'),
+      );
       expect(s.status, mine.map((r) => `${r.status} ${r.kind}`).join(', ')).toBe('done');
       expect(mine.every((r) => r.status === 200)).toBe(true);
       // The turn after the tool call carried what the provider refuses, rewritten: the rule fired on it.

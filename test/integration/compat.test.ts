@@ -23,9 +23,17 @@ beforeAll(async () => {
 afterAll(() => strict?.close());
 
 function servedUsd(r: RecordedRequest): number {
-  const u = r.servedUsage as { input_tokens: number; cache_read_input_tokens: number; cache_creation_input_tokens: number; output_tokens: number };
+  const u = r.servedUsage as {
+    input_tokens: number;
+    cache_read_input_tokens: number;
+    cache_creation_input_tokens: number;
+    output_tokens: number;
+  };
   return (
-    (u.input_tokens * K27.inputUsd + u.cache_read_input_tokens * K27.cacheReadUsd + u.cache_creation_input_tokens * K27.cacheWriteUsd + u.output_tokens * K27.outputUsd) /
+    (u.input_tokens * K27.inputUsd +
+      u.cache_read_input_tokens * K27.cacheReadUsd +
+      u.cache_creation_input_tokens * K27.cacheWriteUsd +
+      u.output_tokens * K27.outputUsd) /
     1e6
   );
 }
@@ -42,7 +50,13 @@ tasks: ${JSON.stringify(tasks)}
 describe('compatibility with a strict Moonshot', () => {
   it('real Claude Code on kimi-k2.7-code fails directly, and finishes through the moonshot profile, metered exactly', async () => {
     const before = strict.requests.length;
-    const direct = await claudeDirect({ baseUrl: strict.url, key: KEY, model: 'kimi-k2.7-code', cwd: makeRepo(), prompt: 'WRITE direct.txt should not happen' });
+    const direct = await claudeDirect({
+      baseUrl: strict.url,
+      key: KEY,
+      model: 'kimi-k2.7-code',
+      cwd: makeRepo(),
+      prompt: 'WRITE direct.txt should not happen',
+    });
     expect(direct.code).not.toBe(0);
     expect(direct.output).toMatch(/only type=enabled/);
     expect(strict.requests.slice(before).some((r) => r.kind === 'strict_rejected')).toBe(true);
@@ -54,7 +68,9 @@ describe('compatibility with a strict Moonshot', () => {
     expect(s.status).toBe('done');
     expect(readFileSync(join(s.worktree, 'k27.txt'), 'utf8')).toBe('fits now');
 
-    const mine = strict.requests.filter((r) => r.headers['x-claude-code-session-id'] === sessions[0]!.agentSessionId && r.path.startsWith('/v1/messages'));
+    const mine = strict.requests.filter(
+      (r) => r.headers['x-claude-code-session-id'] === sessions[0]!.agentSessionId && r.path.startsWith('/v1/messages'),
+    );
     expect(mine.length).toBeGreaterThanOrEqual(2);
     expect(mine.every((r) => r.kind !== 'strict_rejected' && r.body?.thinking?.type === 'enabled')).toBe(true);
     const rows = e.ledger.rows(run.id);
@@ -78,7 +94,12 @@ describe('compatibility with a strict Moonshot', () => {
     expect(statuses).toContain('rejected');
     const spend = await e.call('spend', { runId: run.id });
     const err = spend.sessions[0]!.lastError!;
-    expect(err).toMatchObject({ kind: 'other', status: 400, fixRule: 'thinking-enabled', message: expect.stringMatching(/only type=enabled/) });
+    expect(err).toMatchObject({
+      kind: 'other',
+      status: 400,
+      fixRule: 'thinking-enabled',
+      message: expect.stringMatching(/only type=enabled/),
+    });
     const saved = await e.call('rejectedRequest', { sessionId: sessions[0]!.id });
     expect(saved).toMatchObject({ status: 400, fixRule: 'thinking-enabled' });
     expect(saved!.savedAs).toBe(err.savedAs);

@@ -6,7 +6,14 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { EngineClient, HttpEngineClient, type WebSocketCtor } from '../../electron/shared/client.ts';
-import { COMMAND_NAMES, Commands, type CommandArgs, type CommandName, type CommandResult, type SessionInfo } from '../../electron/shared/contract.ts';
+import {
+  COMMAND_NAMES,
+  Commands,
+  type CommandArgs,
+  type CommandName,
+  type CommandResult,
+  type SessionInfo,
+} from '../../electron/shared/contract.ts';
 import { useEngines } from '../fixtures/engine.ts';
 import { git, makeRepo, tempDir } from '../fixtures/repo.ts';
 import { waitFor } from '../fixtures/wait.ts';
@@ -51,7 +58,9 @@ model: kimi-k2.6
       const saved = await call('saveTemplate', { name: 'contract', text, where: 'data' });
       expect((await call('listTemplates', { repo })).map((t) => t.path)).toContain(saved.path);
       // Saved with the editor's schema line first.
-      expect((await call('readTemplate', { path: saved.path })).text).toBe(`# yaml-language-server: $schema=../template.schema.json\n${text}`);
+      expect((await call('readTemplate', { path: saved.path })).text).toBe(
+        `# yaml-language-server: $schema=../template.schema.json\n${text}`,
+      );
 
       // A run: its sessions, terminals, spend, balance.
       const { run, sessions } = await call('launch', { templatePath: saved.path });
@@ -79,7 +88,10 @@ model: kimi-k2.6
       await waitFor(() => seen.includes('got hello'), 'the echo');
       await ws.call('pace', { sessionId: s1.id, quiet: false });
       await call('sendFeedback', { sessionId: s2.id, text: 'feedback' });
-      await waitFor(async () => (await call('snapshot', { sessionId: s2.id })).data.includes('got feedback'), 'the feedback typed into slot 2');
+      await waitFor(
+        async () => (await call('snapshot', { sessionId: s2.id })).data.includes('got feedback'),
+        'the feedback typed into slot 2',
+      );
       await unsubscribe();
       called.add('unsubscribe');
       expect((await call('snapshot', { sessionId: s1.id })).data).toContain('got hello');
@@ -101,7 +113,10 @@ model: kimi-k2.6
       expect((await call('exportPatch', { sessionId: s1.id })).patch).toContain('two from 1');
       expect((await call('worktreePath', { sessionId: s1.id })).exists).toBe(true);
       expect(await call('watchFailures', { runId: run.id })).toEqual([]);
-      expect((await call('runTotals', {})).find((t) => t.runId === run.id)).toMatchObject({ usd: expect.any(Number), requests: expect.any(Number) });
+      expect((await call('runTotals', {})).find((t) => t.runId === run.id)).toMatchObject({
+        usd: expect.any(Number),
+        requests: expect.any(Number),
+      });
       expect((await call('openIn', { sessionId: s2.id, app: 'editor' })).path).toBe(s2.worktree);
       await waitFor(() => existsSync(join(s2.worktree, 'opened-by-editor')), 'the editor to open the worktree');
       expect((await call('commit', { sessionId: s1.id, message: 'slot 1' })).commit).toMatch(/^[0-9a-f]{40}$/);

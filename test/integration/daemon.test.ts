@@ -28,7 +28,12 @@ afterEach(() => {
   for (const d of dataDirs.splice(0)) spawnSync(process.execPath, [BIN, 'stop', '--data-dir', d], { timeout: 60_000 });
 });
 
-const ENV = (): NodeJS.ProcessEnv => ({ ...process.env, PATH: `${BIN_DIR}:${process.env.PATH}`, HOME: tempDir('flotilla-home-'), TEST_PROVIDER_KEY: KEY });
+const ENV = (): NodeJS.ProcessEnv => ({
+  ...process.env,
+  PATH: `${BIN_DIR}:${process.env.PATH}`,
+  HOME: tempDir('flotilla-home-'),
+  TEST_PROVIDER_KEY: KEY,
+});
 
 function flotilla(args: string[], env: NodeJS.ProcessEnv = ENV()) {
   const r = spawnSync(process.execPath, [BIN, ...args], { env, encoding: 'utf8', timeout: 90_000 });
@@ -96,7 +101,10 @@ describe('the background engine', () => {
 
     const api = await client(dir);
     const { sessions } = await api.call('launch', { templateText: longAgent(makeRepo(), 2) });
-    await waitFor(async () => (await api.call('listSessions', {})).every((s) => s.pid && (s.status === 'working' || s.status === 'idle')), 'both agents to run');
+    await waitFor(
+      async () => (await api.call('listSessions', {})).every((s) => s.pid && (s.status === 'working' || s.status === 'idle')),
+      'both agents to run',
+    );
     const agentPids = (await api.call('listSessions', {})).map((s) => s.pid!);
     const status = flotilla(['status', '--json', '--data-dir', dir], env);
     expect(status.code).toBe(0);
@@ -126,7 +134,9 @@ describe('the background engine', () => {
     const info = (await readEngineFile(dir))!;
     expect(a.stdout).toContain(info.token);
     // Exactly one engine process has this data dir: the other start lost the store's lock and exited.
-    const ps = spawnSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l.includes(`serve --data-dir ${dir}`));
+    const ps = spawnSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' })
+      .stdout.split('\n')
+      .filter((l) => l.includes(`serve --data-dir ${dir}`));
     expect(ps).toHaveLength(1);
   });
 

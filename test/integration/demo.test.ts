@@ -46,7 +46,9 @@ describe('demo', () => {
 
     await Promise.race([
       engine.waitForRun(run.id),
-      new Promise((_, reject) => setTimeout(() => reject(new Error(`run did not end: ${JSON.stringify(current().map((s) => s.status))}`)), 40_000)),
+      new Promise((_, reject) =>
+        setTimeout(() => reject(new Error(`run did not end: ${JSON.stringify(current().map((s) => s.status))}`)), 40_000),
+      ),
     ]);
     const final: SessionInfo[] = current();
     expect(final.map((s) => [s.slot, s.status, s.exitCode])).toEqual([1, 2, 3, 4].map((slot) => [slot, 'done', 0]));

@@ -56,7 +56,11 @@ describe('engine', () => {
 
     await engine.waitForRun(result.run.id);
     const sessions: SessionInfo[] = await client.call('listSessions', { runId: result.run.id });
-    expect(sessions.map((s) => [s.status, s.statusDetail])).toEqual([['done', null], ['done', null], ['done', null]]);
+    expect(sessions.map((s) => [s.status, s.statusDetail])).toEqual([
+      ['done', null],
+      ['done', null],
+      ['done', null],
+    ]);
     for (const s of sessions) {
       expect(s.exitCode).toBe(0);
       expect(s.branch).toBe(`flotilla/${result.run.slug}/${s.slot}`);
@@ -137,10 +141,14 @@ provider: { preset: custom, baseUrl: "http://127.0.0.1:9" }
     expect(info!.status).toBe('stopped');
 
     await client.call('restart', { sessionId: id });
-    await waitFor(() => {
-      const s = engine.registry.listSessions().find((x) => x.id === id);
-      return s && (s.status === 'working' || s.status === 'idle');
-    }, 'restarted session to run', 10_000);
+    await waitFor(
+      () => {
+        const s = engine.registry.listSessions().find((x) => x.id === id);
+        return s && (s.status === 'working' || s.status === 'idle');
+      },
+      'restarted session to run',
+      10_000,
+    );
     await client.call('stop', { sessionId: id });
     info = engine.registry.listSessions().find((s) => s.id === id);
     expect(info!.status).toBe('stopped');
@@ -201,7 +209,10 @@ provider: { preset: custom, baseUrl: "http://127.0.0.1:9" }
     expect(code2).toBe(403);
 
     // Bad arguments name the field.
-    const bad = await fetch(`${engine.origin}/api/resize?token=${engine.token}`, { method: 'POST', body: '{"sessionId":"x","cols":"wide","rows":10}' });
+    const bad = await fetch(`${engine.origin}/api/resize?token=${engine.token}`, {
+      method: 'POST',
+      body: '{"sessionId":"x","cols":"wide","rows":10}',
+    });
     expect(bad.status).toBe(400);
     expect((await bad.json()).error.message).toMatch(/cols/);
   });

@@ -30,7 +30,12 @@ describe('rate governor', () => {
     const e = await env.engine();
     const waited = new Set<string>();
     e.on('event', (ev: EngineEvent) => {
-      if (ev.event === 'session' && ev.session.status === 'rate_limited' && /waiting for rate limit on GOV_KEY/.test(ev.session.statusDetail ?? '')) waited.add(ev.session.id);
+      if (
+        ev.event === 'session' &&
+        ev.session.status === 'rate_limited' &&
+        /waiting for rate limit on GOV_KEY/.test(ev.session.statusDetail ?? '')
+      )
+        waited.add(ev.session.id);
     });
     const before = up.rateRefused().concurrency;
     const { run } = await e.call('launch', { templateText: template(', limits: { concurrency: 2 }') });

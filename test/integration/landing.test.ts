@@ -75,9 +75,20 @@ describe('merge plan', () => {
     // conflict, leaving it for the user (or an agent) to continue.
     expect(await engine.call('rebase', { sessionId: s1 })).toMatchObject({ mode: 'none' });
     const r2 = await engine.call('rebase', { sessionId: s2 });
-    expect(r2).toMatchObject({ mode: 'git', conflicts: ['a.txt'], message: expect.stringMatching(/stopped on conflicts in a\.txt — resolve them in .*git rebase --continue/) });
+    expect(r2).toMatchObject({
+      mode: 'git',
+      conflicts: ['a.txt'],
+      message: expect.stringMatching(/stopped on conflicts in a\.txt — resolve them in .*git rebase --continue/),
+    });
     const wt2 = engine.registry.sessionInfo(s2).worktree;
-    expect(existsSync(git(wt2, 'rev-parse', '--git-path', 'rebase-merge').startsWith('/') ? git(wt2, 'rev-parse', '--git-path', 'rebase-merge') : join(wt2, git(wt2, 'rev-parse', '--git-path', 'rebase-merge'))), 'the rebase is left in progress').toBe(true);
+    expect(
+      existsSync(
+        git(wt2, 'rev-parse', '--git-path', 'rebase-merge').startsWith('/')
+          ? git(wt2, 'rev-parse', '--git-path', 'rebase-merge')
+          : join(wt2, git(wt2, 'rev-parse', '--git-path', 'rebase-merge')),
+      ),
+      'the rebase is left in progress',
+    ).toBe(true);
     expect(git(repo, 'rev-list', '--count', `${before}..main`), 'main untouched by the rebase').toBe('2');
   });
 
@@ -88,8 +99,14 @@ describe('merge plan', () => {
       templateText: `name: nothing done\nrepo: ${repo}\nagent: { preset: shell, command: node, args: ["-e", "process.exit(2)"] }\nprovider: { preset: custom, baseUrl: "http://127.0.0.1:9" }\n`,
     });
     await engine.waitForRun(failing.run.id);
-    await expect(engine.call('mergePlan', { runId: failing.run.id })).rejects.toMatchObject({ code: 'nothing_to_plan', message: expect.stringMatching(/run nothing done has no done session/) });
-    await expect(engine.call('mergePlan', { runId: failing.run.id, sessionIds: ['nope'] })).rejects.toMatchObject({ code: 'not_found', message: expect.stringContaining('no session nope') });
+    await expect(engine.call('mergePlan', { runId: failing.run.id })).rejects.toMatchObject({
+      code: 'nothing_to_plan',
+      message: expect.stringMatching(/run nothing done has no done session/),
+    });
+    await expect(engine.call('mergePlan', { runId: failing.run.id, sessionIds: ['nope'] })).rejects.toMatchObject({
+      code: 'not_found',
+      message: expect.stringContaining('no session nope'),
+    });
     await expect(engine.call('mergePlan', { runId: 'no-such-run' })).rejects.toMatchObject({ code: 'not_found' });
     await expect(engine.call('sendFeedback', { sessionId: failing.sessions[0]!.id, text: 'try again' })).rejects.toMatchObject({
       code: 'not_running',
@@ -101,7 +118,12 @@ describe('merge plan', () => {
     const s = (id: string, slot: number) => ({ sessionId: id, slot });
     const plan = planOrder({
       sessions: [s('a', 1), s('b', 2), s('c', 3), s('d', 4)],
-      cleanOnBase: new Map([['a', true], ['b', true], ['c', false], ['d', true]]),
+      cleanOnBase: new Map([
+        ['a', true],
+        ['b', true],
+        ['c', false],
+        ['d', true],
+      ]),
       conflicts: new Set([pairKey('a', 'b')]),
       merged: new Set(['d']),
     });
@@ -128,7 +150,9 @@ describe('push', () => {
     expect(r.message).toBe('Update b.txt\n\nFlotilla run landing, session 3.');
     expect(execFileSync('git', ['-C', bare, 'log', '-1', '--format=%B', branch], { encoding: 'utf8' }).trim()).toBe(r.message.trim());
     expect(execFileSync('git', ['-C', bare, 'show', `${branch}:b.txt`], { encoding: 'utf8' })).toBe('b changed by 3\n');
-    expect((await engine.call('report', { runId: engine.registry.sessionInfo(s3).runId })).sessions.find((s) => s.id === s3)).toMatchObject({ pushed: true, planPosition: 1 });
+    expect((await engine.call('report', { runId: engine.registry.sessionInfo(s3).runId })).sessions.find((s) => s.id === s3)).toMatchObject(
+      { pushed: true, planPosition: 1 },
+    );
     const refs = execFileSync('git', ['-C', bare, 'for-each-ref', '--format=%(refname)'], { encoding: 'utf8' });
     await expect(engine.call('push', { sessionId: s3, remote: 'upstream' })).rejects.toMatchObject({
       code: 'no_remote',

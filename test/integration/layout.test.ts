@@ -22,21 +22,31 @@ describe('the packaged layout', () => {
     for (const f of ['dist/**', 'bin/**', 'package.json', 'node_modules/**']) expect(config).toContain(`  - ${f}`);
     const app = tempDir('flotilla-layout-');
     // A fresh build straight into the layout (the checkout's dist/ stays as the other tests use it); the UI, if built.
-    execFileSync(process.execPath, [join(root, 'build/build.mjs'), '--shell-only'], { cwd: root, stdio: 'pipe', env: { ...process.env, FLOTILLA_BUILD_OUT: join(app, 'dist/electron') } });
+    execFileSync(process.execPath, [join(root, 'build/build.mjs'), '--shell-only'], {
+      cwd: root,
+      stdio: 'pipe',
+      env: { ...process.env, FLOTILLA_BUILD_OUT: join(app, 'dist/electron') },
+    });
     if (existsSync(join(root, 'dist/renderer'))) cpSync(join(root, 'dist/renderer'), join(app, 'dist/renderer'), { recursive: true });
     for (const f of FILES.filter((f) => f !== 'dist')) cpSync(join(root, f), join(app, f), { recursive: true });
     cpSync(join(root, 'package-lock.json'), join(app, 'package-lock.json'));
     const ci = spawnSync('npm', ['ci', '--omit=dev', '--no-audit', '--no-fund'], { cwd: app, encoding: 'utf8', timeout: 600_000 });
     expect(ci.status, ci.stderr).toBe(0);
     // Only what the bundles keep external is installed.
-    expect(readdirSync(join(app, 'node_modules')).filter((d) => !d.startsWith('.')).sort()).toEqual(expect.arrayContaining(['node-pty', 'node-sqlite3-wasm']));
-    for (const bundled of ['react', 'zod', 'ws', 'yaml', 'tsx', '@xterm']) expect(existsSync(join(app, 'node_modules', bundled)), bundled).toBe(false);
+    expect(
+      readdirSync(join(app, 'node_modules'))
+        .filter((d) => !d.startsWith('.'))
+        .sort(),
+    ).toEqual(expect.arrayContaining(['node-pty', 'node-sqlite3-wasm']));
+    for (const bundled of ['react', 'zod', 'ws', 'yaml', 'tsx', '@xterm'])
+      expect(existsSync(join(app, 'node_modules', bundled)), bundled).toBe(false);
     // No bundle reaches back into the checkout it was built in.
     for (const f of readdirSync(join(app, 'dist/electron')).filter((n) => /\.(mjs|cjs)$/.test(n)))
       expect(readFileSync(join(app, 'dist/electron', f), 'utf8').includes(root), `${f} names ${root}`).toBe(false);
 
     const env = { ...process.env, NODE_PATH: '', FLOTILLA_HOME: tempDir('flotilla-layout-home-') };
-    const cli = (...args: string[]) => spawnSync(process.execPath, [join(app, 'bin/flotilla.js'), ...args], { cwd: app, env, encoding: 'utf8', timeout: 60_000 });
+    const cli = (...args: string[]) =>
+      spawnSync(process.execPath, [join(app, 'bin/flotilla.js'), ...args], { cwd: app, env, encoding: 'utf8', timeout: 60_000 });
     expect(cli('--version').stdout.trim()).toBe(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version);
     expect(cli('--help').stdout).toMatch(/flotilla open/);
 
@@ -69,7 +79,10 @@ describe('the packaged layout', () => {
         demo.on('exit', (code) => rej(new Error(`demo exited ${code}: ${err}`)));
       });
       const api = new HttpEngineClient({ origin: url.origin, token: url.searchParams.get('token')! }, fetch);
-      const asking = await waitFor(async () => (await api.call('listSessions', {})).find((s) => s.status === 'needs_you'), 'the demo session that asks');
+      const asking = await waitFor(
+        async () => (await api.call('listSessions', {})).find((s) => s.status === 'needs_you'),
+        'the demo session that asks',
+      );
       await api.call('input', { sessionId: asking.id, data: 'y\r' });
       const sessions = await waitFor(async () => {
         const all = await api.call('listSessions', {});
@@ -93,6 +106,8 @@ describe('the packaged layout', () => {
       env: { ...process.env, FLOTILLA_BUILD_OUT: out, FLOTILLA_BUILD_EXTERNAL: 'yaml' },
     });
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/the packaged layout would miss:\n\s+yaml \(imported by .*engine-host\.mjs at run time, not in package\.json dependencies\)/);
+    expect(r.stderr).toMatch(
+      /the packaged layout would miss:\n\s+yaml \(imported by .*engine-host\.mjs at run time, not in package\.json dependencies\)/,
+    );
   });
 });

@@ -66,7 +66,10 @@ const server = http.createServer((req, res) => { if (!proxy.handle(req, res)) re
 server.listen(0, '127.0.0.1', () => process.stdout.write('ready ' + server.address().port + '\\n'));
 `,
     );
-    const child = spawn(process.execPath, ['--import', 'tsx', script, dataDir, upstreamUrl], { cwd: PROJECT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', script, dataDir, upstreamUrl], {
+      cwd: PROJECT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     cleanups.push(() => child.kill('SIGKILL'));
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));

@@ -40,7 +40,12 @@ ${extra}`;
 
 /** Dollars of the usage an Anthropic-surface request was really served, at kimi-k2.6's shipped prices. */
 function servedUsd(r: RecordedRequest): number {
-  const u = r.servedUsage as { input_tokens: number; cache_read_input_tokens: number; cache_creation_input_tokens: number; output_tokens: number };
+  const u = r.servedUsage as {
+    input_tokens: number;
+    cache_read_input_tokens: number;
+    cache_creation_input_tokens: number;
+    output_tokens: number;
+  };
   return (
     (u.input_tokens * K26.inputUsd +
       u.cache_read_input_tokens * K26.cacheReadUsd +
@@ -52,7 +57,8 @@ function servedUsd(r: RecordedRequest): number {
 
 function requestsOf(agentSessionId: string): RecordedRequest[] {
   return upstream.requests.filter(
-    (r) => r.path.startsWith('/v1/messages') && !r.path.includes('count_tokens') && r.headers['x-claude-code-session-id'] === agentSessionId,
+    (r) =>
+      r.path.startsWith('/v1/messages') && !r.path.includes('count_tokens') && r.headers['x-claude-code-session-id'] === agentSessionId,
   );
 }
 
@@ -78,7 +84,12 @@ describe('the meter', () => {
     expect(s.status).toBe('done');
     expect(readFileSync(join(s.worktree, 'a.txt'), 'utf8')).toBe('metered');
 
-    const env = Object.fromEntries(environ.split('\0').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+    const env = Object.fromEntries(
+      environ
+        .split('\0')
+        .filter(Boolean)
+        .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+    );
     expect(environ).not.toContain(KEY);
     expect(env.ANTHROPIC_BASE_URL).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/s\/[\w-]+$/);
     expect(env.ANTHROPIC_AUTH_TOKEN).toBe(env.ANTHROPIC_BASE_URL!.split('/s/')[1]);
@@ -91,7 +102,7 @@ describe('the meter', () => {
     const rows: LedgerRow[] = e.ledger.rows(run.id);
     expect(rows).toHaveLength(served.length);
     expect(rows.every((r) => r.state === 'exact' && r.model === 'kimi-k2.6' && r.priced)).toBe(true);
-    const spend = (await e.call('spend', { runId: run.id }));
+    const spend = await e.call('spend', { runId: run.id });
     const mine = spend.sessions.find((x) => x.sessionId === id)!;
     expect(Math.abs(mine.usd - expectedUsd)).toBeLessThan(1e-6);
     expect(mine.usd).toBeGreaterThan(0);
@@ -136,10 +147,15 @@ describe('the meter', () => {
     // Each request is served 10 000 uncached input tokens ($0.0095 at kimi-k2.6) and reserves ~$0.027 (Claude Code's
     // ~11 000-token prompt estimate + 4 096 output tokens): $0.03 covers the first reservation, not the second.
     const { run, sessions } = await e.call('launch', {
-      templateText: claudeTemplate(repo, ['USAGE 10000 0 0 10\nWRITE a.txt paid for\nWRITE b.txt after the raise']).concat('budget: { perSessionUsd: 0.03 }\n'),
+      templateText: claudeTemplate(repo, ['USAGE 10000 0 0 10\nWRITE a.txt paid for\nWRITE b.txt after the raise']).concat(
+        'budget: { perSessionUsd: 0.03 }\n',
+      ),
     });
     const id = sessions[0]!.id;
-    const statuses = () => all.filter((x) => x.event === 'session' && x.session.id === id).map((x) => (x as { session: { status: SessionStatus } }).session.status);
+    const statuses = () =>
+      all
+        .filter((x) => x.event === 'session' && x.session.id === id)
+        .map((x) => (x as { session: { status: SessionStatus } }).session.status);
     await waitFor(() => statuses().includes('over_budget'), 'the session to be over budget');
     const budgetEvents = all.filter((x) => x.event === 'budget');
     expect(budgetEvents.map((b) => (b as { level: number }).level)).toEqual([100]);
@@ -164,7 +180,10 @@ describe('the meter', () => {
     expect(servedBefore).toBe(1);
     expect(served.length).toBe(3);
     expect(rows.filter((r) => r.state === 'exact')).toHaveLength(served.length);
-    expect((await e.call('spend', { runId: run.id })).sessions[0]!.usd).toBeCloseTo(served.length * 0.0095 + served.length * 10 * 4 / 1e6, 9);
+    expect((await e.call('spend', { runId: run.id })).sessions[0]!.usd).toBeCloseTo(
+      served.length * 0.0095 + (served.length * 10 * 4) / 1e6,
+      9,
+    );
   });
 
   it('shows rate limited while the provider refuses, then back to work; the error is classified', async () => {
@@ -176,7 +195,9 @@ describe('the meter', () => {
     const id = sessions[0]!.id;
     const errs = all.filter((x): x is Extract<EngineEvent, { event: 'upstreamError' }> => x.event === 'upstreamError');
     expect(errs[0]!.error).toMatchObject({ kind: 'rate_limited', status: 429, type: 'rate_limit_reached_error' });
-    const statuses = all.filter((x) => x.event === 'session' && x.session.id === id).map((x) => (x as { session: { status: SessionStatus } }).session.status);
+    const statuses = all
+      .filter((x) => x.event === 'session' && x.session.id === id)
+      .map((x) => (x as { session: { status: SessionStatus } }).session.status);
     expect(statuses).toContain('rate_limited');
     expect(statuses.at(-1)).toBe('done');
     const rows = e.ledger.rows(run.id);
@@ -188,14 +209,14 @@ describe('the meter', () => {
     const e = await engine();
     // A minimal OpenAI-style agent: one streaming chat request without stream_options, one streaming Responses request.
     const agent = [
-      "const base = process.env.OPENAI_BASE_URL, key = process.env.OPENAI_API_KEY;",
+      'const base = process.env.OPENAI_BASE_URL, key = process.env.OPENAI_API_KEY;',
       "const post = async (path, body) => { const r = await fetch(base + path, { method: 'POST', headers: { authorization: 'Bearer ' + key, 'content-type': 'application/json' }, body: JSON.stringify(body) }); return r.text(); };",
-      "(async () => {",
+      '(async () => {',
       "  const chat = await post('/chat/completions', { model: 'kimi-k2.6', stream: true, messages: [{ role: 'user', content: 'USAGE 1000 500 0 200\\nSAY hi' }] });",
       "  console.log('chat-done ' + chat.includes('[DONE]') + ' usage-chunks ' + (chat.match(/\"usage\"/g) || []).length);",
       "  const resp = await post('/responses', { model: 'kimi-k2.6', stream: true, input: 'USAGE 2000 1000 0 300\\nSAY hello' });",
       "  console.log('responses-done ' + resp.includes('response.completed'));",
-      "})();",
+      '})();',
     ].join('\n');
     const { run } = await e.call('launch', {
       templateText: `
@@ -217,7 +238,14 @@ model: kimi-k2.6
     // OpenAI counts cached tokens inside the prompt: the ledger keeps them apart.
     expect(rows[0]).toMatchObject({ inputTokens: 1000, cacheReadTokens: 500, outputTokens: 200 });
     expect(rows[1]).toMatchObject({ inputTokens: 2000, cacheReadTokens: 1000, outputTokens: 300 });
-    const usd = (1000 * K26.inputUsd + 500 * K26.cacheReadUsd + 200 * K26.outputUsd + 2000 * K26.inputUsd + 1000 * K26.cacheReadUsd + 300 * K26.outputUsd) / 1e6;
+    const usd =
+      (1000 * K26.inputUsd +
+        500 * K26.cacheReadUsd +
+        200 * K26.outputUsd +
+        2000 * K26.inputUsd +
+        1000 * K26.cacheReadUsd +
+        300 * K26.outputUsd) /
+      1e6;
     expect(Math.abs((await e.call('spend', { runId: run.id })).run!.usd - usd)).toBeLessThan(1e-9);
     // The chat request reached the upstream with include_usage added by the meter.
     const chat = upstream.requests.filter((r) => r.path.startsWith('/v1/chat/completions')).at(-1)!;
@@ -268,7 +296,9 @@ model: kimi-k2.6
     expect(await e.call('balance', { runId: run.id })).toEqual({ availableUsd: 49.58, cashUsd: 3, voucherUsd: 46.58 });
 
     // The ledger as CSV over HTTP: its usd column adds up to the run's total.
-    const csv = await (await fetch(`${e.origin}/api/ledger.csv?runId=${run.id}`, { headers: { authorization: `Bearer ${e.token}` } })).text();
+    const csv = await (
+      await fetch(`${e.origin}/api/ledger.csv?runId=${run.id}`, { headers: { authorization: `Bearer ${e.token}` } })
+    ).text();
     const [header, ...lines] = csv.trim().split(/\r?\n/);
     const col = header!.split(',').indexOf('usd');
     expect(col).toBeGreaterThanOrEqual(0);

@@ -16,7 +16,10 @@ beforeAll(async () => {
 });
 afterAll(() => strict?.close());
 
-function probe(args: string[], env: Record<string, string> = { PROBE_KEY: KEY }): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function probe(
+  args: string[],
+  env: Record<string, string> = { PROBE_KEY: KEY },
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((res) => {
     const child = spawn(process.execPath, [BIN, 'probe', '--data-dir', tempDir('flotilla-probe-'), ...args], {
       env: { ...process.env, ...env },
@@ -30,7 +33,19 @@ function probe(args: string[], env: Record<string, string> = { PROBE_KEY: KEY })
   });
 }
 
-const against = (model: string, compat: string) => ['--provider', 'custom', '--base-url', strict.url, '--key-env', 'PROBE_KEY', '--model', model, '--compat', compat, '--json'];
+const against = (model: string, compat: string) => [
+  '--provider',
+  'custom',
+  '--base-url',
+  strict.url,
+  '--key-env',
+  'PROBE_KEY',
+  '--model',
+  model,
+  '--compat',
+  compat,
+  '--json',
+];
 
 describe('flotilla probe', () => {
   it('with the moonshot profile every shape passes, and the report names the rules the provider needs', async () => {
@@ -65,7 +80,10 @@ describe('flotilla probe', () => {
     const off = JSON.parse(r.stdout) as ProbeReport;
     expect(off.provider.profile).toBe('moonshot-inline-schema-refs');
     expect(off.rules.missing).toEqual(['inline-schema-refs']);
-    const on = JSON.parse((await probe([...against('kimi-k3', 'none'), '--rules-on', 'tool-reference-as-text,document-as-text,tools-max,inline-schema-refs'])).stdout) as ProbeReport;
+    const on = JSON.parse(
+      (await probe([...against('kimi-k3', 'none'), '--rules-on', 'tool-reference-as-text,document-as-text,tools-max,inline-schema-refs']))
+        .stdout,
+    ) as ProbeReport;
     expect(on.provider.profile).toBe('none+tool-reference-as-text+document-as-text+tools-max+inline-schema-refs');
     expect(on.ok).toBe(true);
   });

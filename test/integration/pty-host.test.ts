@@ -60,7 +60,10 @@ describe('pty host', () => {
     }, 'the flood to pause');
     expect(received).toBeLessThan(FlowControl.HighWatermark + 4 * 1024 * 1024);
     e.scheduler.input(id, '\x03');
-    await waitFor(() => e.registry.sessionInfo(id).status === 'failed' || e.registry.sessionInfo(id).status === 'done', 'Ctrl-C to end the flood');
+    await waitFor(
+      () => e.registry.sessionInfo(id).status === 'failed' || e.registry.sessionInfo(id).status === 'done',
+      'Ctrl-C to end the flood',
+    );
     subscription.close();
   });
 

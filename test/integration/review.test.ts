@@ -67,7 +67,9 @@ describe('changes, conflicts and review', () => {
     const e = await engine();
     const all: EngineEvent[] = [];
     e.on('event', (ev: EngineEvent) => all.push(ev));
-    const { run, sessions } = await e.call('launch', { templateText: nodeRun(repo, [editLine(2, 'two merged'), editLine(2, 'two rival')]) });
+    const { run, sessions } = await e.call('launch', {
+      templateText: nodeRun(repo, [editLine(2, 'two merged'), editLine(2, 'two rival')]),
+    });
     await e.waitForRun(run.id);
     const [s1, s2] = sessions.map((s) => s.id);
     const headBefore = git(repo, 'rev-parse', 'HEAD');
@@ -95,7 +97,9 @@ describe('changes, conflicts and review', () => {
     expect(git(repo, 'status', '--porcelain')).toBe('');
 
     // A dirty checkout refuses any merge and keeps the user's edit.
-    const { run: run2, sessions: more } = await e.call('launch', { templateText: nodeRun(repo, ["require('fs').writeFileSync('extra.txt', 'x\\n')"]) });
+    const { run: run2, sessions: more } = await e.call('launch', {
+      templateText: nodeRun(repo, ["require('fs').writeFileSync('extra.txt', 'x\\n')"]),
+    });
     await e.waitForRun(run2.id);
     writeFileSync(join(repo, 'README.md'), '# my uncommitted edit\n');
     const dirty = await e.call('merge', { sessionId: more[0]!.id }).catch((err) => err);

@@ -23,7 +23,10 @@ describe('settings and provider keys', () => {
     });
     expect(run.budget.perSessionUsd).toBe(3);
     await expect(e.call('saveSettings', { settings: { referenceModel: 5 } })).rejects.toThrow(/referenceModel/);
-    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({ prices: { 'kimi-k2.6': { inputUsd: 1.5 } }, defaultBudget: { perSessionUsd: 3 } });
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({
+      prices: { 'kimi-k2.6': { inputUsd: 1.5 } },
+      defaultBudget: { perSessionUsd: 3 },
+    });
   });
 
   it('keeps a provider key in the data dir, uses it upstream, and only ever reports its name', async () => {

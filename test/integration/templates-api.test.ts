@@ -18,7 +18,11 @@ async function startEngine(): Promise<Engine> {
 }
 
 /** POST /api/<cmd> with the engine's token: the same dispatch the dashboard uses. */
-async function api(engine: Engine, cmd: string, args: unknown): Promise<{ ok: boolean; data?: any; error?: { code: string; message: string } }> {
+async function api(
+  engine: Engine,
+  cmd: string,
+  args: unknown,
+): Promise<{ ok: boolean; data?: any; error?: { code: string; message: string } }> {
   const r = await fetch(`${engine.origin}/api/${cmd}`, {
     method: 'POST',
     headers: { authorization: `Bearer ${engine.token}`, 'content-type': 'application/json' },

@@ -31,7 +31,11 @@ describe.skipIf(process.platform !== 'linux')('watch limits', () => {
       wrap: WRAP,
     });
     const api = async (cmd: string, body: unknown) => {
-      const r = await fetch(`${host.ready.origin}/api/${cmd}`, { method: 'POST', headers: { authorization: `Bearer ${host.ready.token}` }, body: JSON.stringify(body) });
+      const r = await fetch(`${host.ready.origin}/api/${cmd}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${host.ready.token}` },
+        body: JSON.stringify(body),
+      });
       const j = (await r.json()) as { ok: boolean; data: unknown; error?: { message: string } };
       if (!j.ok) throw new Error(`${cmd}: ${j.error?.message}`);
       return j.data as never;

@@ -23,7 +23,8 @@ describe('worktree setup', () => {
     const engine = await newEngine();
     // Slot 2's setup fails; slots 1 and 3 run the agent, which reads what setup made.
     const setup = ['echo made by setup > setup-out.txt', '[ "$(basename "$PWD")" != 2 ] || exit 7'];
-    const agent = "const fs = require('fs'); console.log('agent sees: ' + fs.readFileSync('setup-out.txt', 'utf8').trim() + ' / ' + fs.readFileSync('.env', 'utf8').trim())";
+    const agent =
+      "const fs = require('fs'); console.log('agent sees: ' + fs.readFileSync('setup-out.txt', 'utf8').trim() + ' / ' + fs.readFileSync('.env', 'utf8').trim())";
     const { run, sessions } = await engine.call('launch', {
       templateText: `name: setup
 repo: ${repo}
@@ -44,7 +45,9 @@ provider: { preset: custom, baseUrl: "http://127.0.0.1:9" }
       expect(readFileSync(join(s.worktree, 'hooked.txt'), 'utf8')).toBe(`${'0'.repeat(40)} ${git(repo, 'rev-parse', 'HEAD')} 1\n`);
     }
     const screen = async (id: string) => (await engine.call('snapshot', { sessionId: id })).data;
-    expect(await screen(sessions[0]!.id)).toMatch(/setup 1\/2: echo made by setup[\s\S]*setup done[\s\S]*agent sees: made by setup \/ SECRET_SETTING=42/);
+    expect(await screen(sessions[0]!.id)).toMatch(
+      /setup 1\/2: echo made by setup[\s\S]*setup done[\s\S]*agent sees: made by setup \/ SECRET_SETTING=42/,
+    );
     expect(await screen(sessions[1]!.id)).toMatch(/setup failed: .* exited 7 — the agent was not started/);
     expect(await screen(sessions[1]!.id)).not.toContain('agent sees');
     // The included files are untracked in each worktree, never committed by the session.

@@ -17,9 +17,16 @@ const ctx: SessionContext = {
   agentSessionId: '0b6c5c43-2f3c-4a39-9d2e-6f0f2c7b1a11',
   resume: false,
 };
-const baseEnv: NodeJS.ProcessEnv = { PATH: '/usr/bin', HOME: '/home/u', PWD: '/somewhere/else', MOONSHOT_API_KEY: 'sk-real', OPENAI_API_KEY: 'sk-openai' };
+const baseEnv: NodeJS.ProcessEnv = {
+  PATH: '/usr/bin',
+  HOME: '/home/u',
+  PWD: '/somewhere/else',
+  MOONSHOT_API_KEY: 'sk-real',
+  OPENAI_API_KEY: 'sk-openai',
+};
 const tpl = (yaml: string) => parseTemplate(`name: x\ntasks: ["Fix src/b.ts"]\n${yaml}`, '/work/repo/x.yaml');
-const launch = (preset: string, over: Partial<SessionContext> = {}) => buildAgentLaunch(tpl(`agent: { preset: ${preset} }\n`), { ...ctx, ...over }, baseEnv);
+const launch = (preset: string, over: Partial<SessionContext> = {}) =>
+  buildAgentLaunch(tpl(`agent: { preset: ${preset} }\n`), { ...ctx, ...over }, baseEnv);
 
 function expectProxyOnly(env: Record<string, string>): void {
   expect(env.OPENAI_API_KEY).toBe(ctx.endpoint.token);
@@ -31,12 +38,18 @@ function expectProxyOnly(env: Record<string, string>): void {
 }
 
 const CODEX_PROVIDER = [
-  '-c', 'model_provider=flotilla',
-  '-c', 'model_providers.flotilla.name=Flotilla',
-  '-c', `model_providers.flotilla.base_url=${ctx.endpoint.baseUrl}`,
-  '-c', 'model_providers.flotilla.env_key=OPENAI_API_KEY',
-  '-c', 'model_providers.flotilla.wire_api=responses',
-  '-m', 'kimi-k2.6',
+  '-c',
+  'model_provider=flotilla',
+  '-c',
+  'model_providers.flotilla.name=Flotilla',
+  '-c',
+  `model_providers.flotilla.base_url=${ctx.endpoint.baseUrl}`,
+  '-c',
+  'model_providers.flotilla.env_key=OPENAI_API_KEY',
+  '-c',
+  'model_providers.flotilla.wire_api=responses',
+  '-m',
+  'kimi-k2.6',
 ];
 
 describe('codex', () => {
@@ -107,7 +120,11 @@ describe('qwen-code', () => {
     expect(l.command).toBe('qwen');
     expect(l.args).toEqual(['--auth-type', 'openai', '-m', 'kimi-k2.6', '--approval-mode', 'yolo', 'Fix src/b.ts']);
     expectProxyOnly(l.env);
-    expect(l.env).toMatchObject({ QWEN_HOME: '/data/sessions/sess-1/qwen', OPENAI_MODEL: 'kimi-k2.6', QWEN_CODE_SUPPRESS_YOLO_WARNING: '1' });
+    expect(l.env).toMatchObject({
+      QWEN_HOME: '/data/sessions/sess-1/qwen',
+      OPENAI_MODEL: 'kimi-k2.6',
+      QWEN_CODE_SUPPRESS_YOLO_WARNING: '1',
+    });
     expect(JSON.parse(l.files[0]!.content)).toEqual({
       privacy: { usageStatisticsEnabled: false },
       model: { generationConfig: { contextWindowSize: 262_144 } },
@@ -115,7 +132,16 @@ describe('qwen-code', () => {
   });
 
   it('interactive: edits accepted, the task typed in; resume continues', () => {
-    expect(launch('qwen-code').args).toEqual(['--auth-type', 'openai', '-m', 'kimi-k2.6', '--approval-mode', 'auto-edit', '-i', 'Fix src/b.ts']);
+    expect(launch('qwen-code').args).toEqual([
+      '--auth-type',
+      'openai',
+      '-m',
+      'kimi-k2.6',
+      '--approval-mode',
+      'auto-edit',
+      '-i',
+      'Fix src/b.ts',
+    ]);
     expect(launch('qwen-code', { task: null }).args).toEqual(['--auth-type', 'openai', '-m', 'kimi-k2.6', '--approval-mode', 'auto-edit']);
     expect(launch('qwen-code-batch', { resume: true }).args).toEqual(['--auth-type', 'openai', '-m', 'kimi-k2.6', '--continue']);
   });
@@ -124,7 +150,10 @@ describe('qwen-code', () => {
 describe('presets and providers', () => {
   it('default to the OpenAI-style Moonshot endpoint; the Anthropic one is refused', () => {
     for (const p of ['opencode', 'opencode-batch', 'qwen-code', 'qwen-code-batch']) {
-      expect(parseTemplate(`name: x\ntasks: [t]\nagent: { preset: ${p} }\n`, 'x.yaml').provider, p).toMatchObject({ preset: 'moonshot-openai', style: 'openai' });
+      expect(parseTemplate(`name: x\ntasks: [t]\nagent: { preset: ${p} }\n`, 'x.yaml').provider, p).toMatchObject({
+        preset: 'moonshot-openai',
+        style: 'openai',
+      });
     }
     expect(() => parseTemplate('name: x\nagent: { preset: qwen-code }\nprovider: { preset: moonshot }\n', 'x.yaml')).toThrow(TemplateError);
   });
@@ -137,6 +166,8 @@ describe('presets and providers', () => {
       err = e;
     }
     expect(err).toBeInstanceOf(TemplateError);
-    expect((err as Error).message).toContain("agent.preset: opencode-batch runs each slot's task once (opencode run), but slot 2 has no task");
+    expect((err as Error).message).toContain(
+      "agent.preset: opencode-batch runs each slot's task once (opencode run), but slot 2 has no task",
+    );
   });
 });

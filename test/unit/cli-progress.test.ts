@@ -20,7 +20,14 @@ describe('outputStyle', () => {
 });
 
 describe('progressLine', () => {
-  const row = { slot: 3, status: 'needs_you' as const, detail: 'permission prompt', task: 'fix   the\nflaky test', usd: 0.01234, requests: 7 };
+  const row = {
+    slot: 3,
+    status: 'needs_you' as const,
+    detail: 'permission prompt',
+    task: 'fix   the\nflaky test',
+    usd: 0.01234,
+    requests: 7,
+  };
   it('shows slot, status, detail, spend, requests and the task on one line', () => {
     const line = progressLine(row, { color: false }, 200);
     expect(line).toBe('slot  3  needs you (permission prompt)  $0.0123    7 req  fix the flaky test');

@@ -13,7 +13,12 @@ const strictRun = (body: object) => strictMoonshotRejection(body, STRICT_MODELS,
 function forward(body: object, profile = moonshot, style: 'anthropic' | 'openai' = 'anthropic') {
   const raw = Buffer.from(JSON.stringify(body));
   let fires: { rule: string; note: string }[] = [];
-  const info = inspectRequest(style, style === 'anthropic' ? '/v1/messages' : '/v1/chat/completions', raw, profile.rewriter(style, 'kimi-k2.6', (f) => (fires = f)));
+  const info = inspectRequest(
+    style,
+    style === 'anthropic' ? '/v1/messages' : '/v1/chat/completions',
+    raw,
+    profile.rewriter(style, 'kimi-k2.6', (f) => (fires = f)),
+  );
   const sent = info.rewritten ?? raw;
   return { raw, sent, body: JSON.parse(sent.toString()), fires, unchanged: sent === raw };
 }
@@ -45,8 +50,12 @@ describe('the compat rules', () => {
     expect(ruleForRejection(said(msg([{ type: 'tool_reference', tool_name: 'x' }])))?.id).toBe('tool-reference-as-text');
     expect(ruleForRejection(said(msg([{ type: 'document', source: { type: 'text', data: 'x' } }])))?.id).toBe('document-as-text');
     expect(ruleForRejection(said({ ...msg([]), tools: Array.from({ length: 129 }, (_, i) => ({ name: `t${i}` })) }))?.id).toBe('tools-max');
-    expect(ruleForRejection(said({ ...msg([]), model: 'kimi-k3', tools: [{ name: 't', input_schema: { $ref: '#/$defs/X' } }] }))?.id).toBe('inline-schema-refs');
-    expect(ruleForRejection('messages: Unexpected role "system". The Messages API accepts a top-level `system` parameter')?.id).toBe('fold-system-messages');
+    expect(ruleForRejection(said({ ...msg([]), model: 'kimi-k3', tools: [{ name: 't', input_schema: { $ref: '#/$defs/X' } }] }))?.id).toBe(
+      'inline-schema-refs',
+    );
+    expect(ruleForRejection('messages: Unexpected role "system". The Messages API accepts a top-level `system` parameter')?.id).toBe(
+      'fold-system-messages',
+    );
     expect(ruleForRejection('Invalid Authentication')).toBeNull();
     expect(COMPAT_PROFILES).toEqual(['moonshot', 'moonshot-strict', 'none']);
     expect(() => compatProfile('moonshoot')).toThrow(/unknown compat profile 'moonshoot' — use one of moonshot, moonshot-strict, none/);
@@ -56,9 +65,13 @@ describe('the compat rules', () => {
     expect(strictRun(CLAUDE_CODE_BODY)?.message).toMatch(/only type=enabled/);
     const f = forward(CLAUDE_CODE_BODY);
     expect(f.body.thinking).toEqual({ type: 'enabled' });
-    expect(f.fires).toEqual([{ rule: 'thinking-enabled', note: 'thinking "adaptive" → "enabled"', member: { key: 'thinking', before: CLAUDE_CODE_BODY.thinking } }]);
+    expect(f.fires).toEqual([
+      { rule: 'thinking-enabled', note: 'thinking "adaptive" → "enabled"', member: { key: 'thinking', before: CLAUDE_CODE_BODY.thinking } },
+    ]);
     // Only that member changed: spliced into the agent's bytes, everything else byte for byte.
-    expect(f.sent.toString()).toBe(f.raw.toString().replace('"thinking":{"type":"adaptive","display":"omitted"}', '"thinking":{"type":"enabled"}'));
+    expect(f.sent.toString()).toBe(
+      f.raw.toString().replace('"thinking":{"type":"adaptive","display":"omitted"}', '"thinking":{"type":"enabled"}'),
+    );
     expect(strictRun(f.body)).toBeNull();
     const side = forward({ ...CLAUDE_CODE_BODY, thinking: undefined });
     expect(side.body.thinking).toEqual({ type: 'enabled' });
@@ -70,7 +83,14 @@ describe('the compat rules', () => {
 
   it('a body no rule touches goes byte for byte; a body that is not JSON goes as it is', () => {
     const raw = Buffer.from('{ "model" : "kimi-k2.6",\n  "messages": [], "max_tokens": 5 }');
-    expect(inspectRequest('anthropic', '/v1/messages', raw, moonshot.rewriter('anthropic', 'kimi-k2.6', () => {})).rewritten).toBeNull();
+    expect(
+      inspectRequest(
+        'anthropic',
+        '/v1/messages',
+        raw,
+        moonshot.rewriter('anthropic', 'kimi-k2.6', () => {}),
+      ).rewritten,
+    ).toBeNull();
     const bad = Buffer.from('{"model": "kimi-k2.7-code", "messages": [');
     expect(inspectRequest('anthropic', '/v1/messages', bad, () => true).rewritten).toBeNull();
   });
@@ -82,7 +102,12 @@ describe('the compat rules', () => {
       messages: [
         { role: 'user', content: [{ type: 'text', text: 'hi' }] },
         { role: 'assistant', content: [{ type: 'tool_use', id: 't1', name: 'ToolSearch', input: { query: 'github' } }] },
-        { role: 'user', content: [{ type: 'tool_result', tool_use_id: 't1', content: [{ type: 'tool_reference', tool_name: 'mcp__github__create_issue' }] }] },
+        {
+          role: 'user',
+          content: [
+            { type: 'tool_result', tool_use_id: 't1', content: [{ type: 'tool_reference', tool_name: 'mcp__github__create_issue' }] },
+          ],
+        },
       ],
     };
     expect(strictRun(body)?.message).toMatch(/tool_reference/);
@@ -100,7 +125,11 @@ describe('the compat rules', () => {
           role: 'user',
           content: [
             { type: 'document', title: 'notes.txt', source: { type: 'text', media_type: 'text/plain', data: 'line one' } },
-            { type: 'document', title: 'spec.pdf', source: { type: 'base64', media_type: 'application/pdf', data: 'JVBERi0xLjQK'.repeat(400) } },
+            {
+              type: 'document',
+              title: 'spec.pdf',
+              source: { type: 'base64', media_type: 'application/pdf', data: 'JVBERi0xLjQK'.repeat(400) },
+            },
           ],
         },
       ],
@@ -114,18 +143,33 @@ describe('the compat rules', () => {
   });
 
   it('tools-max: deferred placeholders go first, then the last MCP tools, naming their servers', () => {
-    const builtin = ['Agent', 'Bash', 'Edit', 'Read', 'Write', 'DeferredToolPlaceholder'].map((name) => ({ name, input_schema: { type: 'object' } }));
-    const mcp = (server: string, n: number) => Array.from({ length: n }, (_, i) => ({ name: `mcp__${server}__t${i}`, input_schema: { type: 'object' } }));
-    const body = { model: 'kimi-k2.6', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }], tools: [...builtin, ...mcp('github', 100), ...mcp('jira', 30)] };
+    const builtin = ['Agent', 'Bash', 'Edit', 'Read', 'Write', 'DeferredToolPlaceholder'].map((name) => ({
+      name,
+      input_schema: { type: 'object' },
+    }));
+    const mcp = (server: string, n: number) =>
+      Array.from({ length: n }, (_, i) => ({ name: `mcp__${server}__t${i}`, input_schema: { type: 'object' } }));
+    const body = {
+      model: 'kimi-k2.6',
+      max_tokens: 10,
+      messages: [{ role: 'user', content: 'hi' }],
+      tools: [...builtin, ...mcp('github', 100), ...mcp('jira', 30)],
+    };
     expect(strictRun(body)?.message).toMatch(/max of 128 tools/);
     const f = forward(body);
     expect(f.body.tools).toHaveLength(128);
     expect(f.body.tools.map((t: { name: string }) => t.name)).not.toContain('DeferredToolPlaceholder');
     expect(f.body.tools.slice(0, 5).map((t: { name: string }) => t.name)).toEqual(['Agent', 'Bash', 'Edit', 'Read', 'Write']);
-    expect(f.fires[0]!.note).toBe('136 tools → 128; 1 deferred placeholder(s) dropped; tools of MCP server(s) jira dropped — fewer servers keep every tool');
+    expect(f.fires[0]!.note).toBe(
+      '136 tools → 128; 1 deferred placeholder(s) dropped; tools of MCP server(s) jira dropped — fewer servers keep every tool',
+    );
     expect(strictRun(f.body)).toBeNull();
     // The OpenAI surface has the same limit.
-    const openai = { model: 'kimi-k2.6', messages: [], tools: mcp('x', 130).map((t) => ({ type: 'function', function: { name: t.name, parameters: t.input_schema } })) };
+    const openai = {
+      model: 'kimi-k2.6',
+      messages: [],
+      tools: mcp('x', 130).map((t) => ({ type: 'function', function: { name: t.name, parameters: t.input_schema } })),
+    };
     expect(forward(openai, moonshot, 'openai').body.tools).toHaveLength(128);
   });
 
@@ -138,7 +182,12 @@ describe('the compat rules', () => {
         Node: { type: 'object', properties: { child: { $ref: '#/$defs/Node' } } },
       },
     };
-    const body = { model: 'kimi-k3', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }], tools: [{ name: 'mcp__gh__new', input_schema: schema }] };
+    const body = {
+      model: 'kimi-k3',
+      max_tokens: 10,
+      messages: [{ role: 'user', content: 'hi' }],
+      tools: [{ name: 'mcp__gh__new', input_schema: schema }],
+    };
     expect(strictRun(body)?.message).toMatch(/moonshot flavored json schema/);
     const f = forward(body);
     const out = f.body.tools[0].input_schema;
@@ -150,7 +199,12 @@ describe('the compat rules', () => {
   });
 
   it('fold-system-messages (moonshot-strict only): role system messages join the top-level system prompt', () => {
-    const body = { model: 'kimi-k2.6', max_tokens: 10, system: [{ type: 'text', text: 'You are Claude Code.' }], messages: CLAUDE_CODE_BODY.messages };
+    const body = {
+      model: 'kimi-k2.6',
+      max_tokens: 10,
+      system: [{ type: 'text', text: 'You are Claude Code.' }],
+      messages: CLAUDE_CODE_BODY.messages,
+    };
     expect(forward(body).unchanged).toBe(true);
     const f = forward(body, compatProfile('moonshot-strict'));
     expect(f.body.messages).toEqual([CLAUDE_CODE_BODY.messages[0]]);
@@ -161,7 +215,17 @@ describe('the compat rules', () => {
   });
 
   it('a rule that throws is skipped and reported; the others still run', () => {
-    const throwing = { ...CLAUDE_CODE_BODY, messages: [{ role: 'user', get content(): never { throw new Error('boom'); } }] };
+    const throwing = {
+      ...CLAUDE_CODE_BODY,
+      messages: [
+        {
+          role: 'user',
+          get content(): never {
+            throw new Error('boom');
+          },
+        },
+      ],
+    };
     const fires = moonshot.apply(throwing as Record<string, unknown>, 'anthropic', 'kimi-k2.7-code');
     expect(fires.map((f) => f.rule)).toContain('thinking-enabled');
     expect(fires.find((f) => f.rule === 'tool-reference-as-text')?.note).toBe('failed: boom');

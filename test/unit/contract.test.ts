@@ -75,7 +75,10 @@ describe('the handler table', () => {
 
 describe('errors on the wire', () => {
   it('keep the real code of each part: workspace, merge refusals, templates with every issue and its line', () => {
-    expect(toApiError(new WorkspaceError('not_a_repo', '/x is not a git repository'))).toEqual({ code: 'not_a_repo', message: '/x is not a git repository' });
+    expect(toApiError(new WorkspaceError('not_a_repo', '/x is not a git repository'))).toEqual({
+      code: 'not_a_repo',
+      message: '/x is not a git repository',
+    });
     expect(toApiError(new MergeRefused('dirty', 'checkout has uncommitted changes'))).toMatchObject({ code: 'merge_refused_dirty' });
     let err: unknown;
     try {
@@ -95,7 +98,10 @@ describe('errors on the wire', () => {
   it('reach a client as an EngineRequestError with the same fields', async () => {
     const client = new HttpEngineClient({ origin: 'http://127.0.0.1:1', token: 't' }, async () => ({
       status: 400,
-      json: async () => ({ ok: false, error: { code: 'template_invalid', message: 'bad', field: 'count', line: 2, issues: [{ field: 'count', line: 2, message: 'bad' }] } }),
+      json: async () => ({
+        ok: false,
+        error: { code: 'template_invalid', message: 'bad', field: 'count', line: 2, issues: [{ field: 'count', line: 2, message: 'bad' }] },
+      }),
     }));
     const e = await client.call('listRuns', {}).catch((x) => x);
     expect(e).toBeInstanceOf(EngineRequestError);
@@ -104,11 +110,17 @@ describe('errors on the wire', () => {
 });
 
 describe('results are checked against the contract', () => {
-  const answer = (data: unknown) => new HttpEngineClient({ origin: 'http://127.0.0.1:1', token: 't' }, async () => ({ status: 200, json: async () => ({ ok: true, data }) }));
+  const answer = (data: unknown) =>
+    new HttpEngineClient({ origin: 'http://127.0.0.1:1', token: 't' }, async () => ({
+      status: 200,
+      json: async () => ({ ok: true, data }),
+    }));
 
   it('a result of the right shape passes; a wrong one is a bad_reply naming the field', async () => {
     expect(await answer({ path: '/w', exists: true }).call('worktreePath', { sessionId: 's' })).toEqual({ path: '/w', exists: true });
-    const e = await answer({ path: '/w', exists: 'yes' }).call('worktreePath', { sessionId: 's' }).catch((x) => x);
+    const e = await answer({ path: '/w', exists: 'yes' })
+      .call('worktreePath', { sessionId: 's' })
+      .catch((x) => x);
     expect(e).toMatchObject({ code: 'bad_reply', message: expect.stringMatching(/worktreePath.*exists/) });
   });
 
@@ -118,7 +130,20 @@ describe('results are checked against the contract', () => {
       expect(typeof spec.args.safeParse).toBe('function');
       expect(typeof spec.result.safeParse).toBe('function');
     }
-    for (const name of ['input', 'resize', 'stop', 'restart', 'resume', 'stopRun', 'raiseBudget', 'declineBudget', 'discard', 'setProviderKey', 'unsubscribe', 'pace'] as const)
+    for (const name of [
+      'input',
+      'resize',
+      'stop',
+      'restart',
+      'resume',
+      'stopRun',
+      'raiseBudget',
+      'declineBudget',
+      'discard',
+      'setProviderKey',
+      'unsubscribe',
+      'pace',
+    ] as const)
       expect(Commands[name].result.safeParse(null).success).toBe(true);
   });
 
@@ -134,7 +159,7 @@ describe('results are checked against the contract', () => {
     expect(decodeFrame(encodeOutputFrame(id, data)).map((p) => [p.sessionId, [...p.data]])).toEqual([[id, [...data]]]);
   });
 
-  it('a batch frame carries several sessions\' output in order; a frame cut short is refused', () => {
+  it("a batch frame carries several sessions' output in order; a frame cut short is refused", () => {
     const parts = [
       { sessionId: 'a', data: new Uint8Array([1, 2, 3]) },
       { sessionId: 'bb', data: new Uint8Array([]) },

@@ -41,14 +41,22 @@ describe('desktop lifecycle', () => {
   });
 
   it('the tray says how many work and need you, and when the engine is unreachable', () => {
-    expect(trayText(countSessions(of('working', 'needs_you', 'rejected')))).toEqual({ title: '2', tooltip: 'Flotilla — 1 working · 2 need you' });
+    expect(trayText(countSessions(of('working', 'needs_you', 'rejected')))).toEqual({
+      title: '2',
+      tooltip: 'Flotilla — 1 working · 2 need you',
+    });
     expect(trayText(countSessions(of('working', 'idle')))).toEqual({ title: '2', tooltip: 'Flotilla — 2 working' });
     expect(trayText(countSessions(of('done')))).toEqual({ title: '', tooltip: 'Flotilla — no live sessions' });
     expect(trayText(null).tooltip).toMatch(/cannot be reached/);
   });
 
   it('starts the engine as the Electron binary in Node mode on the bundled host, keys in its environment only', () => {
-    const c = engineCommand({ execPath: '/opt/Flotilla/flotilla', bundleDir: '/opt/Flotilla/resources/app.asar/dist/electron', env: { PATH: '/usr/bin' }, keys: { MOONSHOT_API_KEY: 'sk-1' } });
+    const c = engineCommand({
+      execPath: '/opt/Flotilla/flotilla',
+      bundleDir: '/opt/Flotilla/resources/app.asar/dist/electron',
+      env: { PATH: '/usr/bin' },
+      keys: { MOONSHOT_API_KEY: 'sk-1' },
+    });
     expect(c.command).toBe('/opt/Flotilla/flotilla');
     expect(c.args).toEqual(['/opt/Flotilla/resources/app.asar/dist/electron/engine-host.mjs']);
     expect(c.env).toMatchObject({ PATH: '/usr/bin', MOONSHOT_API_KEY: 'sk-1', ELECTRON_RUN_AS_NODE: '1', FLOTILLA_DETACHED: '1' });
@@ -75,7 +83,16 @@ describe('desktop lifecycle', () => {
     expect(allowedOpenPath('/home/u/.flotilla', o)).toBe(true);
     expect(allowedOpenPath('/home/u/code/app', o)).toBe(true);
     expect(allowedOpenPath('/home/u/code/app/src', o)).toBe(true);
-    for (const bad of ['/home/u/.flotilla/../.ssh', '/home/u/.flotilla-evil', '/etc/passwd', 'relative/path', '', 42, null, '/home/u/code/app2'])
+    for (const bad of [
+      '/home/u/.flotilla/../.ssh',
+      '/home/u/.flotilla-evil',
+      '/etc/passwd',
+      'relative/path',
+      '',
+      42,
+      null,
+      '/home/u/code/app2',
+    ])
       expect(allowedOpenPath(bad, o), String(bad)).toBe(false);
     expect(allowedExternalUrl('https://platform.moonshot.ai/console', 'http://127.0.0.1:4000')).toBe(true);
     expect(allowedExternalUrl('http://localhost:3000/', 'http://127.0.0.1:4000')).toBe(true);

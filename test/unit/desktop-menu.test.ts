@@ -40,8 +40,20 @@ describe('app menu', () => {
     // Roles that carry a default accelerator (Ctrl+R reload, Ctrl+C copy, Ctrl+W close) all get one of ours.
     const roles = (items: MenuItemConstructorOptions[]): MenuItemConstructorOptions[] =>
       items.flatMap((i) => [...(i.role ? [i] : []), ...(Array.isArray(i.submenu) ? roles(i.submenu) : [])]);
-    const withDefaults = new Set(['reload', 'copy', 'paste', 'cut', 'close', 'undo', 'redo', 'selectAll', 'toggleDevTools', 'togglefullscreen']);
-    for (const r of roles(appMenuTemplate('linux', noop().act))) if (withDefaults.has(String(r.role))) expect(r.accelerator, String(r.role)).toBeTruthy();
+    const withDefaults = new Set([
+      'reload',
+      'copy',
+      'paste',
+      'cut',
+      'close',
+      'undo',
+      'redo',
+      'selectAll',
+      'toggleDevTools',
+      'togglefullscreen',
+    ]);
+    for (const r of roles(appMenuTemplate('linux', noop().act)))
+      if (withDefaults.has(String(r.role))) expect(r.accelerator, String(r.role)).toBeTruthy();
   });
 
   it('has About, Preferences (the Settings panel) and Help → Open logs, on every platform', () => {
@@ -91,6 +103,11 @@ describe('window state', () => {
     expect(placeWindow({ ...saved, bounds: { ...saved.bounds, y: -300 } }, screen)).toEqual({ width: 1200, height: 800 });
     const huge = { ...saved, bounds: { width: 4000, height: 3000 } };
     expect(placeWindow(huge, screen)).toEqual({ width: 1920, height: 1080 });
-    expect(placeWindow(saved, [...screen, { x: 1920, y: 0, width: 2560, height: 1440 }])).toEqual({ x: 100, y: 50, width: 1200, height: 800 });
+    expect(placeWindow(saved, [...screen, { x: 1920, y: 0, width: 2560, height: 1440 }])).toEqual({
+      x: 100,
+      y: 50,
+      width: 1200,
+      height: 800,
+    });
   });
 });

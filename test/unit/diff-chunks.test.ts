@@ -28,7 +28,11 @@ describe('chunkDiff', () => {
   it('a new file: the old side is empty (start 0, count 0) in every piece', () => {
     const body = Array.from({ length: 5 }, (_, i) => `+line ${i}`).join('\n');
     const chunks = chunkDiff(`${header}\n@@ -0,0 +1,5 @@\n${body}\n`, 2);
-    expect(chunks.map((c) => c.split('\n').find((l) => l.startsWith('@@')))).toEqual(['@@ -0,0 +1,2 @@', '@@ -0,0 +3,2 @@', '@@ -0,0 +5,1 @@']);
+    expect(chunks.map((c) => c.split('\n').find((l) => l.startsWith('@@')))).toEqual([
+      '@@ -0,0 +1,2 @@',
+      '@@ -0,0 +3,2 @@',
+      '@@ -0,0 +5,1 @@',
+    ]);
     expect(chunks.flatMap((c) => splitHunks(c).hunks.flatMap((h) => h.lines))).toEqual(body.split('\n'));
   });
 });

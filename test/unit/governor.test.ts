@@ -68,7 +68,19 @@ describe('governor', () => {
       await flush();
     }
     expect(order.indexOf('quiet1')).toBeLessThanOrEqual(1);
-    expect(order).toEqual(['chatty1', 'quiet1', 'chatty2', 'chatty3', 'chatty4', 'chatty5', 'chatty6', 'chatty7', 'chatty8', 'chatty9', 'chatty10']);
+    expect(order).toEqual([
+      'chatty1',
+      'quiet1',
+      'chatty2',
+      'chatty3',
+      'chatty4',
+      'chatty5',
+      'chatty6',
+      'chatty7',
+      'chatty8',
+      'chatty9',
+      'chatty10',
+    ]);
   });
 
   it('counts requests per minute over a moving window, and admits again when the oldest leaves it', async () => {
@@ -189,15 +201,25 @@ describe('provider.limits in templates', () => {
 
   it('a tier and/or numbers; kept as written, resolved by effectiveLimits', () => {
     expect(parse('provider:\n  limits: { tier: 1, concurrency: 8 }\n').provider.limits).toEqual({ tier: 1, concurrency: 8 });
-    expect(effectiveLimits(parse('provider:\n  limits: { tier: 1, concurrency: 8 }\n').provider.limits)).toEqual({ concurrency: 8, rpm: 200, tpm: 2_000_000 });
+    expect(effectiveLimits(parse('provider:\n  limits: { tier: 1, concurrency: 8 }\n').provider.limits)).toEqual({
+      concurrency: 8,
+      rpm: 200,
+      tpm: 2_000_000,
+    });
     expect(parse('').provider.limits).toBeUndefined();
   });
 
   it('zero, negative or fractional limits and an unknown tier are refused by field and line', () => {
-    expect(message('provider:\n  limits: { rpm: 0 }\n')).toBe('run.yaml:3: provider.limits.rpm: must be a whole number of requests per minute, at least 1 (got 0)');
-    expect(message('provider:\n  limits: { concurrency: -2 }\n')).toMatch(/provider\.limits\.concurrency: must be a whole number of requests in flight, at least 1 \(got -2\)/);
+    expect(message('provider:\n  limits: { rpm: 0 }\n')).toBe(
+      'run.yaml:3: provider.limits.rpm: must be a whole number of requests per minute, at least 1 (got 0)',
+    );
+    expect(message('provider:\n  limits: { concurrency: -2 }\n')).toMatch(
+      /provider\.limits\.concurrency: must be a whole number of requests in flight, at least 1 \(got -2\)/,
+    );
     expect(message('provider:\n  limits: { tpm: 1.5 }\n')).toMatch(/provider\.limits\.tpm: must be a whole number of tokens per minute/);
-    expect(message('provider:\n  limits: { tier: 7 }\n')).toMatch(/provider\.limits\.tier: must be a Moonshot tier: one of 0, 1, 2, 3, 4, 5 \(got 7\)/);
+    expect(message('provider:\n  limits: { tier: 7 }\n')).toMatch(
+      /provider\.limits\.tier: must be a Moonshot tier: one of 0, 1, 2, 3, 4, 5 \(got 7\)/,
+    );
     expect(message('provider:\n  limits: { rpn: 5 }\n')).toMatch(/unknown field 'rpn' — did you mean 'rpm'\?/);
   });
 });

@@ -33,7 +33,20 @@ describe('chords', () => {
   });
 
   it('the app may bind only Ctrl+Shift (Cmd on macOS): Esc, Ctrl+C, Ctrl+L, Ctrl+J, Ctrl+R, F-keys stay the agents', () => {
-    for (const agentKey of ['Esc', 'Ctrl+C', 'Ctrl+L', 'Ctrl+J', 'Ctrl+R', 'Ctrl+1', 'Tab', 'Up', 'F11', 'Alt+B', 'Shift+Tab', 'Ctrl+Alt+P'])
+    for (const agentKey of [
+      'Esc',
+      'Ctrl+C',
+      'Ctrl+L',
+      'Ctrl+J',
+      'Ctrl+R',
+      'Ctrl+1',
+      'Tab',
+      'Up',
+      'F11',
+      'Alt+B',
+      'Shift+Tab',
+      'Ctrl+Alt+P',
+    ])
       expect(appMayBind(agentKey, false), agentKey).toBe(false);
     for (const app of ['Ctrl+Shift+P', 'Ctrl+Shift+1', 'Ctrl+Alt+Shift+P']) expect(appMayBind(app, false), app).toBe(true);
     expect(appMayBind('Cmd+P', true)).toBe(true);
@@ -57,7 +70,11 @@ describe('Keymap', () => {
   });
 
   it('applies overrides; refuses agent keys, clashes and unknown commands with a reason', () => {
-    const k = new Keymap(commands, { 'session.stop': 'Ctrl+Shift+X', 'view.grid': 'Escape', 'a.b': 'Ctrl+Shift+P', nope: 'Ctrl+Shift+N', 'palette.open': null }, false);
+    const k = new Keymap(
+      commands,
+      { 'session.stop': 'Ctrl+Shift+X', 'view.grid': 'Escape', 'a.b': 'Ctrl+Shift+P', nope: 'Ctrl+Shift+N', 'palette.open': null },
+      false,
+    );
     expect(k.commandFor(key('KeyX', { ctrl: true, shift: true }))?.id).toBe('session.stop');
     expect(k.keysOf('view.grid')).toBeNull();
     expect(k.commandFor(key('Escape'))).toBeNull();

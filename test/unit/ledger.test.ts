@@ -49,7 +49,17 @@ const usage = (input: number, cacheRead: number, cacheWrite: number, output: num
 
 function exactClose(model: string | null, u: ReturnType<typeof usage>, over: Partial<LedgerClose> = {}): LedgerClose {
   const c = prices.cost(model, u);
-  return { state: 'exact', usage: u, usd: c.usd, priced: c.priced, ttftMs: 420, durationMs: 1800, httpStatus: 200, errorType: null, ...over };
+  return {
+    state: 'exact',
+    usage: u,
+    usd: c.usd,
+    priced: c.priced,
+    ttftMs: 420,
+    durationMs: 1800,
+    httpStatus: 200,
+    errorType: null,
+    ...over,
+  };
 }
 
 /** RFC 4180 parser (quoted fields, doubled quotes, CRLF). */
@@ -92,7 +102,7 @@ function openLedger(opts: { exclusive?: boolean } = {}): SpendLedger {
 }
 
 describe('usage table migration', () => {
-  it('adds the usage table with its indexes as migration 3 (and the sessions\' last screens as 4)', () => {
+  it("adds the usage table with its indexes as migration 3 (and the sessions' last screens as 4)", () => {
     openLedger();
     store!.close();
     store = null;
@@ -100,13 +110,37 @@ describe('usage table migration', () => {
     try {
       expect(SCHEMA_VERSION).toBe(4);
       expect(db.get('PRAGMA user_version')).toEqual({ user_version: 4 });
-      expect((db.all('PRAGMA table_info(session_screens)') as { name: string }[]).map((c) => c.name)).toEqual(['session_id', 'cols', 'rows', 'data', 'at']);
+      expect((db.all('PRAGMA table_info(session_screens)') as { name: string }[]).map((c) => c.name)).toEqual([
+        'session_id',
+        'cols',
+        'rows',
+        'data',
+        'at',
+      ]);
       const cols = (db.all('PRAGMA table_info(usage)') as { name: string }[]).map((c) => c.name);
       expect(cols).toEqual([
-        'id', 'session_id', 'run_id', 'model', 'input_tokens', 'cache_read_tokens', 'cache_write_tokens', 'output_tokens',
-        'usd', 'priced', 'state', 'ttft_ms', 'duration_ms', 'http_status', 'error_type', 'started_at', 'ended_at',
+        'id',
+        'session_id',
+        'run_id',
+        'model',
+        'input_tokens',
+        'cache_read_tokens',
+        'cache_write_tokens',
+        'output_tokens',
+        'usd',
+        'priced',
+        'state',
+        'ttft_ms',
+        'duration_ms',
+        'http_status',
+        'error_type',
+        'started_at',
+        'ended_at',
       ]);
-      const idx = (db.all("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'usage'") as { name: string; sql: string }[]);
+      const idx = db.all("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'usage'") as {
+        name: string;
+        sql: string;
+      }[];
       expect(idx.map((i) => i.sql)).toEqual(
         expect.arrayContaining([expect.stringMatching(/\(run_id\)/), expect.stringMatching(/\(session_id\)/)]),
       );
@@ -253,7 +287,12 @@ describe('SpendLedger totals', () => {
     ledger.close(b, { ...exactClose('kimi-k2.6', usage(500, 0, 0, 120)), state: 'partial', httpStatus: 200 });
     // error with no tokens, s-2
     const c = ledger.open({ ...base, sessionId: 's-2', model: 'kimi-k2.6' });
-    ledger.close(c, { ...exactClose('kimi-k2.6', usage(0, 0, 0, 0)), state: 'error', httpStatus: 429, errorType: 'rate_limit_reached_error' });
+    ledger.close(c, {
+      ...exactClose('kimi-k2.6', usage(0, 0, 0, 0)),
+      state: 'error',
+      httpStatus: 429,
+      errorType: 'rate_limit_reached_error',
+    });
     // unpriced model, s-2
     const d = ledger.open({ ...base, sessionId: 's-2', model: 'mystery' });
     ledger.close(d, exactClose('mystery', usage(300, 0, 0, 30)));
@@ -285,7 +324,13 @@ describe('SpendLedger totals', () => {
 
     expect(ledger.totals({ sessionId: 's-1' })).toMatchObject({ requests: 2, refused: 1, inputTokens: 1500, unpricedTokens: 0 });
     expect(ledger.totals({ sessionId: 's-1' }).usd).toBeCloseTo(usdA + usdB, 12);
-    expect(ledger.totals({ sessionId: 's-2' })).toMatchObject({ usd: 0, requests: 3, inputTokens: 300, unpricedTokens: 330, openRequests: 1 });
+    expect(ledger.totals({ sessionId: 's-2' })).toMatchObject({
+      usd: 0,
+      requests: 3,
+      inputTokens: 300,
+      unpricedTokens: 330,
+      openRequests: 1,
+    });
 
     // savings compare the priced tokens with the reference model
     const ref = referenceCost(prices, 'claude-sonnet-4-5', t.pricedUsage);
@@ -313,8 +358,23 @@ describe('SpendLedger csv', () => {
     expect(text.endsWith('\r\n')).toBe(true);
     const rows = parseCsv(text);
     expect(rows[0]).toEqual([
-      'id', 'session_id', 'run_id', 'model', 'state', 'priced', 'input_tokens', 'cache_read_tokens', 'cache_write_tokens',
-      'output_tokens', 'usd', 'ttft_ms', 'duration_ms', 'http_status', 'error_type', 'started_at', 'ended_at',
+      'id',
+      'session_id',
+      'run_id',
+      'model',
+      'state',
+      'priced',
+      'input_tokens',
+      'cache_read_tokens',
+      'cache_write_tokens',
+      'output_tokens',
+      'usd',
+      'ttft_ms',
+      'duration_ms',
+      'http_status',
+      'error_type',
+      'started_at',
+      'ended_at',
     ]);
     expect(rows).toHaveLength(4);
     expect(rows[1]!.slice(3, 6)).toEqual(['weird "model", v2', 'error', 'false']);
@@ -396,7 +456,13 @@ describe('interrupted requests', () => {
     const b = ledger.open({ sessionId: 's-1', runId: 'run-1', model: 'kimi-k2.6', startedAt: T0 });
     ledger.close(b, exactClose('kimi-k2.6', usage(1, 0, 0, 1)));
     expect(ledger.interruptOpen()).toBe(1);
-    expect(store!.getUsage(a)).toMatchObject({ state: 'interrupted', inputTokens: 4000, cacheReadTokens: 10_000, outputTokens: 250, usd: 0.0123 });
+    expect(store!.getUsage(a)).toMatchObject({
+      state: 'interrupted',
+      inputTokens: 4000,
+      cacheReadTokens: 10_000,
+      outputTokens: 250,
+      usd: 0.0123,
+    });
     expect(store!.getUsage(a)!.endedAt).not.toBeNull();
     expect(store!.getUsage(b)!.state).toBe('exact');
     expect(ledger.interruptOpen()).toBe(0);

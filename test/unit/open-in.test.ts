@@ -19,16 +19,40 @@ describe('open in', () => {
   it('editor: settings, then $VISUAL, $EDITOR, code; --wait dropped; terminal editors open in a terminal', () => {
     const env = { VISUAL: 'code --wait', EDITOR: 'vim' };
     expect(editorLaunch('/w', { platform: 'linux', env, has: none })).toEqual({ command: 'code', args: ['/w'], cwd: '/w' });
-    expect(editorLaunch('/w', { platform: 'linux', env, has: none, configured: 'subl -n' })).toEqual({ command: 'subl', args: ['-n', '/w'], cwd: '/w' });
-    expect(editorLaunch('/w', { platform: 'linux', env: { EDITOR: 'nvim' }, has: (p) => p === 'kitty' })).toEqual({ command: 'kitty', args: ['--directory', '/w', 'nvim', '/w'], cwd: '/w' });
-    expect(editorLaunch('/w', { platform: 'linux', env: {}, has: (p) => p === 'code' })).toEqual({ command: 'code', args: ['/w'], cwd: '/w' });
+    expect(editorLaunch('/w', { platform: 'linux', env, has: none, configured: 'subl -n' })).toEqual({
+      command: 'subl',
+      args: ['-n', '/w'],
+      cwd: '/w',
+    });
+    expect(editorLaunch('/w', { platform: 'linux', env: { EDITOR: 'nvim' }, has: (p) => p === 'kitty' })).toEqual({
+      command: 'kitty',
+      args: ['--directory', '/w', 'nvim', '/w'],
+      cwd: '/w',
+    });
+    expect(editorLaunch('/w', { platform: 'linux', env: {}, has: (p) => p === 'code' })).toEqual({
+      command: 'code',
+      args: ['/w'],
+      cwd: '/w',
+    });
     expect(() => editorLaunch('/w', { platform: 'linux', env: {}, has: none })).toThrow(/set \$VISUAL or \$EDITOR/);
   });
 
   it('terminal: settings, then $TERMINAL, then the desktop terminal found on PATH', () => {
-    expect(terminalLaunch('/w', { platform: 'linux', env: { TERMINAL: 'alacritty' }, has: none })).toEqual({ command: 'alacritty', args: [], cwd: '/w' });
-    expect(terminalLaunch('/w', { platform: 'linux', env: {}, has: (p) => p === 'gnome-terminal' })).toEqual({ command: 'gnome-terminal', args: ['--working-directory=/w'], cwd: '/w' });
-    expect(terminalLaunch('/w', { platform: 'darwin', env: {}, has: none })).toEqual({ command: 'open', args: ['-a', 'Terminal', '/w'], cwd: '/w' });
+    expect(terminalLaunch('/w', { platform: 'linux', env: { TERMINAL: 'alacritty' }, has: none })).toEqual({
+      command: 'alacritty',
+      args: [],
+      cwd: '/w',
+    });
+    expect(terminalLaunch('/w', { platform: 'linux', env: {}, has: (p) => p === 'gnome-terminal' })).toEqual({
+      command: 'gnome-terminal',
+      args: ['--working-directory=/w'],
+      cwd: '/w',
+    });
+    expect(terminalLaunch('/w', { platform: 'darwin', env: {}, has: none })).toEqual({
+      command: 'open',
+      args: ['-a', 'Terminal', '/w'],
+      cwd: '/w',
+    });
     expect(() => terminalLaunch('/w', { platform: 'linux', env: {}, has: none })).toThrow(/set \$TERMINAL/);
   });
 
@@ -36,13 +60,21 @@ describe('open in', () => {
     const dir = tempDir();
     const out = join(dir, 'seen.json');
     const editor = join(dir, 'fake-editor');
-    writeFileSync(editor, `#!/usr/bin/env node\nrequire('fs').writeFileSync(${JSON.stringify(out)}, JSON.stringify({ argv: process.argv.slice(2), cwd: process.cwd(), key: process.env.MOONSHOT_API_KEY ?? null }))\n`);
+    writeFileSync(
+      editor,
+      `#!/usr/bin/env node\nrequire('fs').writeFileSync(${JSON.stringify(out)}, JSON.stringify({ argv: process.argv.slice(2), cwd: process.cwd(), key: process.env.MOONSHOT_API_KEY ?? null }))\n`,
+    );
     chmodSync(editor, 0o755);
     const r = await openWorktree(dir, 'editor', { platform: 'linux', env: { ...process.env, MOONSHOT_API_KEY: 'sk-secret' }, editor });
     expect(r.command).toBe(`${editor} ${dir}`);
     await waitFor(() => existsSync(out) && readFileSync(out, 'utf8').length > 0, 'the editor to run');
     expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual({ argv: [dir], cwd: dir, key: null });
-    await expect(openWorktree(dir, 'editor', { platform: 'linux', env: process.env, editor: 'no-such-editor-xyz' })).rejects.toThrow(/'no-such-editor-xyz' is not installed or not on PATH/);
-    expect(appEnv({ PATH: '/bin', MOONSHOT_API_KEY: 'x', ANTHROPIC_AUTH_TOKEN: 'y', FLOTILLA_HOME: 'z', GH_TOKEN: 'g' })).toEqual({ PATH: '/bin', GH_TOKEN: 'g' });
+    await expect(openWorktree(dir, 'editor', { platform: 'linux', env: process.env, editor: 'no-such-editor-xyz' })).rejects.toThrow(
+      /'no-such-editor-xyz' is not installed or not on PATH/,
+    );
+    expect(appEnv({ PATH: '/bin', MOONSHOT_API_KEY: 'x', ANTHROPIC_AUTH_TOKEN: 'y', FLOTILLA_HOME: 'z', GH_TOKEN: 'g' })).toEqual({
+      PATH: '/bin',
+      GH_TOKEN: 'g',
+    });
   });
 });

@@ -8,10 +8,13 @@ import { decodeFrame } from '../../electron/shared/contract.ts';
 function harness() {
   const sent: { sessionId: string; text: string }[][] = [];
   const timers: { cb: () => void; ms: number }[] = [];
-  const pacer = new OutputPacer((frame) => sent.push(decodeFrame(frame).map((p) => ({ sessionId: p.sessionId, text: Buffer.from(p.data).toString() }))), {
-    set: (cb, ms) => timers.push({ cb, ms }),
-    clear: () => timers.splice(0),
-  });
+  const pacer = new OutputPacer(
+    (frame) => sent.push(decodeFrame(frame).map((p) => ({ sessionId: p.sessionId, text: Buffer.from(p.data).toString() }))),
+    {
+      set: (cb, ms) => timers.push({ cb, ms }),
+      clear: () => timers.splice(0),
+    },
+  );
   const fire = () => timers.splice(0).forEach((t) => t.cb());
   return { pacer, sent, timers, fire };
 }
@@ -26,7 +29,7 @@ describe('OutputPacer', () => {
     expect(h.timers).toHaveLength(0);
   });
 
-  it('holds quiet sessions\' small outputs and sends them all in one batch after QUIET_MS', () => {
+  it("holds quiet sessions' small outputs and sends them all in one batch after QUIET_MS", () => {
     const h = harness();
     for (const id of ['a', 'b', 'c']) h.pacer.setQuiet(id, true);
     h.pacer.output('a', text('a1'));
@@ -45,7 +48,7 @@ describe('OutputPacer', () => {
     ]);
   });
 
-  it('a quiet session\'s bulk goes at once (with what it held first); turning live flushes it', () => {
+  it("a quiet session's bulk goes at once (with what it held first); turning live flushes it", () => {
     const h = harness();
     h.pacer.setQuiet('a', true);
     h.pacer.setQuiet('b', true);

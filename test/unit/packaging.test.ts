@@ -28,7 +28,9 @@ describe('packaging', () => {
 
   it('icons come from build/icon.svg in every size: Linux PNGs, .ico, .icns, the tray', () => {
     const sha = createHash('sha256').update(read('build/icon.svg')).digest('hex');
-    expect(read('build/icons/source.sha256').toString().split(/\s/)[0], 'icon.svg changed: run npm run icons and commit the result').toBe(sha);
+    expect(read('build/icons/source.sha256').toString().split(/\s/)[0], 'icon.svg changed: run npm run icons and commit the result').toBe(
+      sha,
+    );
     for (const n of [16, 24, 32, 48, 64, 128, 256, 512, 1024]) expect(pngSize(read(`build/icons/${n}x${n}.png`))).toEqual([n, n]);
     const ico = read('build/icon.ico');
     expect(ico.readUInt16LE(2)).toBe(1);

@@ -42,7 +42,14 @@ describe('PriceTable.shipped', () => {
       ['kimi-k3', 0.3, 3.0, 15.0, 1_048_576],
     ];
     for (const [model, hit, miss, out, ctx] of k2) {
-      expect(t.get(model)).toMatchObject({ model, inputUsd: miss, cacheReadUsd: hit, cacheWriteUsd: miss, outputUsd: out, contextWindow: ctx });
+      expect(t.get(model)).toMatchObject({
+        model,
+        inputUsd: miss,
+        cacheReadUsd: hit,
+        cacheWriteUsd: miss,
+        outputUsd: out,
+        contextWindow: ctx,
+      });
       expect(t.get(model)!.asOf).toBe('2026-03-26');
       expect(t.get(model)!.source).toMatch(/Moonshot/);
     }
@@ -57,7 +64,14 @@ describe('PriceTable.shipped', () => {
       ['claude-haiku-4-5', 1, 0.1, 1.25, 5],
     ];
     for (const [model, input, read, write, out] of claude) {
-      expect(t.get(model)).toMatchObject({ model, inputUsd: input, cacheReadUsd: read, cacheWriteUsd: write, outputUsd: out, contextWindow: 200_000 });
+      expect(t.get(model)).toMatchObject({
+        model,
+        inputUsd: input,
+        cacheReadUsd: read,
+        cacheWriteUsd: write,
+        outputUsd: out,
+        contextWindow: 200_000,
+      });
       expect(t.get(model)!.source).toMatch(/Anthropic/);
     }
   });
@@ -181,7 +195,13 @@ describe('PriceTable.withOverrides', () => {
 
   it('overrides some fields of a known model and keeps the rest', () => {
     const t = shipped.withOverrides({ 'kimi-k2.6': { outputUsd: 5 } }, '/home/u/.flotilla/settings.json');
-    expect(t.get('kimi-k2.6')).toMatchObject({ inputUsd: 0.95, cacheReadUsd: 0.16, cacheWriteUsd: 0.95, outputUsd: 5, contextWindow: 262_144 });
+    expect(t.get('kimi-k2.6')).toMatchObject({
+      inputUsd: 0.95,
+      cacheReadUsd: 0.16,
+      cacheWriteUsd: 0.95,
+      outputUsd: 5,
+      contextWindow: 262_144,
+    });
     expect(t.get('kimi-k2.6')!.source).toContain('/home/u/.flotilla/settings.json (outputUsd)');
     expect(t.get('kimi-k2.6')!.asOf).toMatch(/^\d{4}-\d{2}-\d{2}$/);
     // the original is untouched
@@ -227,7 +247,9 @@ describe('PriceTable.withOverrides', () => {
       'f: prices.kimi-k2.6.inputUsd: must be a number of US dollars per million tokens, 0 or more',
     );
     expect(() => shipped.withOverrides({ 'kimi-k2.6': { inputUsd: Number.NaN } }, 'f')).toThrow(/inputUsd/);
-    expect(() => shipped.withOverrides({ 'kimi-k2.6': { contextWindow: 1.5 } }, 'f')).toThrow(/contextWindow: must be a positive whole number/);
+    expect(() => shipped.withOverrides({ 'kimi-k2.6': { contextWindow: 1.5 } }, 'f')).toThrow(
+      /contextWindow: must be a positive whole number/,
+    );
     expect(() => shipped.withOverrides({ 'kimi-k2.6': { outptUsd: 1 } as never }, 'f')).toThrow(/unknown field\(s\) 'outptUsd'/);
     expect(() => shipped.withOverrides({ ' ': { inputUsd: 1, outputUsd: 1 } }, 'f')).toThrow(/must not be empty/);
   });
@@ -241,7 +263,9 @@ describe('PriceTable.withOverrides', () => {
   });
 
   it('applies later layers over earlier ones', () => {
-    const t = shipped.withOverrides({ 'my-model': { inputUsd: 2, outputUsd: 8 } }, 'a').withOverrides({ 'my-model': { outputUsd: 9 } }, 'b');
+    const t = shipped
+      .withOverrides({ 'my-model': { inputUsd: 2, outputUsd: 8 } }, 'a')
+      .withOverrides({ 'my-model': { outputUsd: 9 } }, 'b');
     expect(t.get('my-model')).toMatchObject({ inputUsd: 2, outputUsd: 9 });
   });
 });
@@ -294,13 +318,22 @@ describe('settings.json', () => {
   it('names the file and the field when the schema does not match', async () => {
     const file = join(dir, 'settings.json');
     const cases: [unknown, string][] = [
-      [{ prices: { 'kimi-k2.6': { inputUsd: 'cheap' } } }, `${file}: prices.kimi-k2.6.inputUsd: must be a number of US dollars per million tokens, 0 or more (got "cheap")`],
-      [{ prices: { 'kimi-k2.6': { inptUsd: 1 } } }, `${file}: prices.kimi-k2.6.inptUsd: unknown field — expected one of inputUsd, cacheReadUsd, cacheWriteUsd, outputUsd, contextWindow`],
+      [
+        { prices: { 'kimi-k2.6': { inputUsd: 'cheap' } } },
+        `${file}: prices.kimi-k2.6.inputUsd: must be a number of US dollars per million tokens, 0 or more (got "cheap")`,
+      ],
+      [
+        { prices: { 'kimi-k2.6': { inptUsd: 1 } } },
+        `${file}: prices.kimi-k2.6.inptUsd: unknown field — expected one of inputUsd, cacheReadUsd, cacheWriteUsd, outputUsd, contextWindow`,
+      ],
       [{ refrenceModel: 'x' }, `${file}: refrenceModel: unknown field — expected one of prices, referenceModel, defaultBudget`],
       [{ referenceModel: '' }, `${file}: referenceModel: must be a non-empty model id`],
       [{ defaultBudget: { runUsd: -5 } }, `${file}: defaultBudget.runUsd: must be a positive number of US dollars, or null (got -5)`],
       [[1, 2], `${file}: (top level): must be a JSON object`],
-      [{ prices: { 'my-model': { inputUsd: 1 } } }, `${file}: prices.my-model: 'my-model' is not in the price table, so it needs at least inputUsd and outputUsd (missing: outputUsd)`],
+      [
+        { prices: { 'my-model': { inputUsd: 1 } } },
+        `${file}: prices.my-model: 'my-model' is not in the price table, so it needs at least inputUsd and outputUsd (missing: outputUsd)`,
+      ],
       [{ referenceModel: 'gpt-9' }, `${file}: referenceModel: 'gpt-9' has no price, so savings could not be measured against it`],
     ];
     for (const [value, message] of cases) {
@@ -313,7 +346,10 @@ describe('settings.json', () => {
   });
 
   it('accepts a reference model priced by the settings themselves', async () => {
-    writeFileSync(join(dir, 'settings.json'), JSON.stringify({ referenceModel: 'gpt-9', prices: { 'gpt-9': { inputUsd: 5, outputUsd: 20 } } }));
+    writeFileSync(
+      join(dir, 'settings.json'),
+      JSON.stringify({ referenceModel: 'gpt-9', prices: { 'gpt-9': { inputUsd: 5, outputUsd: 20 } } }),
+    );
     expect((await loadSettings(dir)).referenceModel).toBe('gpt-9');
   });
 
@@ -352,7 +388,12 @@ describe('one table: the templates module reads the price table', () => {
       });
       expect(modelContextWindow(e.model)).toBe(e.contextWindow);
     }
-    expect(Object.keys(MODELS).sort()).toEqual(t.entries().map((e) => e.model).sort());
+    expect(Object.keys(MODELS).sort()).toEqual(
+      t
+        .entries()
+        .map((e) => e.model)
+        .sort(),
+    );
     expect(modelInfo('moonshotai/kimi-k2.6')).toEqual(MODELS['kimi-k2.6']);
     expect(modelInfo('claude-sonnet-4-5-20250929')?.contextWindow).toBe(200_000);
     expect(MODEL_TABLE_SOURCE.asOf).toBe('2026-03-26');

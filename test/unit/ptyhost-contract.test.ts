@@ -4,13 +4,7 @@
 // could drift from its method's return type).
 import { MessageChannel } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import {
-  type CallMessage,
-  HOST_CALLS,
-  type PtyHostService,
-  dispatchCall,
-  serviceClient,
-} from '../../electron/engine/ptyhost/protocol.ts';
+import { type CallMessage, HOST_CALLS, type PtyHostService, dispatchCall, serviceClient } from '../../electron/engine/ptyhost/protocol.ts';
 
 // A service missing a method is not a PtyHostService: worker.ts declares its implementation with this type.
 // @ts-expect-error — 'crash' (and the rest) missing
@@ -35,7 +29,12 @@ interface Echo {
 
 describe('the pty host contract', () => {
   it('names every service method once, requests exactly the Promise-returning ones', () => {
-    expect(Object.entries(HOST_CALLS).filter(([, k]) => k === 'request').map(([n]) => n).sort()).toEqual(['restart', 'shutdown', 'snapshot', 'start']);
+    expect(
+      Object.entries(HOST_CALLS)
+        .filter(([, k]) => k === 'request')
+        .map(([n]) => n)
+        .sort(),
+    ).toEqual(['restart', 'shutdown', 'snapshot', 'start']);
   });
 
   it('a client and a dispatch derived from one interface talk over a real message port', async () => {

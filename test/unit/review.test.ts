@@ -193,7 +193,11 @@ describe('mergeTree', () => {
 
 describe('fileDiff', () => {
   it('diffs text (committed + uncommitted + untracked), binary with sizes, and truncates big diffs', async () => {
-    const { repo, base } = repoWith({ 'a.txt': lines(5), 'img.bin': Buffer.alloc(2100, 1).fill(0, 0, 10).toString('latin1'), 'old.txt': lines(20, 'r') });
+    const { repo, base } = repoWith({
+      'a.txt': lines(5),
+      'img.bin': Buffer.alloc(2100, 1).fill(0, 0, 10).toString('latin1'),
+      'old.txt': lines(20, 'r'),
+    });
     const wt = session(repo, base);
     write(wt, 'a.txt', lines(5).replace('line 2', 'LINE TWO'));
     git(wt, 'commit', '-qam', 'c');
@@ -311,7 +315,11 @@ describe('squashMerge', () => {
     const wt = session(repo, base);
     return { repo, base, wt, branch: git(wt, 'rev-parse', '--abbrev-ref', 'HEAD') };
   }
-  const state = (repo: string): string[] => [git(repo, 'rev-parse', 'HEAD'), git(repo, 'status', '--porcelain'), git(repo, 'rev-parse', 'main')];
+  const state = (repo: string): string[] => [
+    git(repo, 'rev-parse', 'HEAD'),
+    git(repo, 'status', '--porcelain'),
+    git(repo, 'rev-parse', 'main'),
+  ];
 
   it('lands committed and uncommitted session work as one commit on the checked-out target, files updated', async () => {
     const { repo, base, wt, branch } = setup();

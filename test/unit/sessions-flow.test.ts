@@ -20,8 +20,7 @@ function session(command: string, args: string[]): AgentSession {
   return s;
 }
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const exited = (s: AgentSession) =>
-  new Promise<{ exitCode: number | null; signal: string | null }>((r) => s.once('exit', r));
+const exited = (s: AgentSession) => new Promise<{ exitCode: number | null; signal: string | null }>((r) => s.once('exit', r));
 
 const FLOOD = 50_000_000;
 

@@ -173,14 +173,32 @@ describe('TerminalMirror dispose', () => {
 
 describe('statusFromHook', () => {
   it('maps hook events', () => {
-    expect(statusFromHook({ hook_event_name: 'PermissionRequest' })).toEqual({ kind: 'attention', status: 'needs_you', detail: 'permission prompt' });
-    expect(statusFromHook({ hook_event_name: 'Notification', notification_type: 'permission_prompt', message: 'May I?' })).toMatchObject({ status: 'needs_you', detail: 'May I?' });
-    expect(statusFromHook({ hook_event_name: 'Notification', notification_type: 'elicitation_dialog' })).toMatchObject({ status: 'needs_you' });
-    expect(statusFromHook({ hook_event_name: 'Notification', notification_type: 'idle_prompt' })).toEqual({ kind: 'waiting', status: 'idle', detail: 'waiting for you' });
+    expect(statusFromHook({ hook_event_name: 'PermissionRequest' })).toEqual({
+      kind: 'attention',
+      status: 'needs_you',
+      detail: 'permission prompt',
+    });
+    expect(statusFromHook({ hook_event_name: 'Notification', notification_type: 'permission_prompt', message: 'May I?' })).toMatchObject({
+      status: 'needs_you',
+      detail: 'May I?',
+    });
+    expect(statusFromHook({ hook_event_name: 'Notification', notification_type: 'elicitation_dialog' })).toMatchObject({
+      status: 'needs_you',
+    });
+    expect(statusFromHook({ hook_event_name: 'Notification', notification_type: 'idle_prompt' })).toEqual({
+      kind: 'waiting',
+      status: 'idle',
+      detail: 'waiting for you',
+    });
     expect(statusFromHook({ hook_event_name: 'Notification', notification_type: 'auth_success' })).toBeNull();
     expect(statusFromHook({ hook_event_name: 'Stop' })).toEqual({ kind: 'waiting', status: 'idle', detail: 'waiting for you' });
-    expect(statusFromHook({ hook_event_name: 'StopFailure', error: 'rate_limit' })).toMatchObject({ status: 'idle', detail: 'API error: rate_limit' });
-    expect(statusFromHook({ hook_event_name: 'StopFailure', error: 'server_error', error_details: '529' })).toMatchObject({ detail: 'API error: server_error (529)' });
+    expect(statusFromHook({ hook_event_name: 'StopFailure', error: 'rate_limit' })).toMatchObject({
+      status: 'idle',
+      detail: 'API error: rate_limit',
+    });
+    expect(statusFromHook({ hook_event_name: 'StopFailure', error: 'server_error', error_details: '529' })).toMatchObject({
+      detail: 'API error: server_error (529)',
+    });
     for (const name of ['UserPromptSubmit', 'PreToolUse', 'PostToolUse']) {
       expect(statusFromHook({ hook_event_name: name })).toEqual({ kind: 'working', status: 'working', detail: null });
     }

@@ -73,8 +73,7 @@ function untilStatus(s: AgentSession, pred: (status: SessionStatus) => boolean):
     s.on('status', on);
   });
 }
-const exited = (s: AgentSession) =>
-  new Promise<{ exitCode: number | null; signal: string | null }>((r) => s.once('exit', r));
+const exited = (s: AgentSession) => new Promise<{ exitCode: number | null; signal: string | null }>((r) => s.once('exit', r));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('output path', () => {
@@ -97,7 +96,9 @@ describe('output path', () => {
 
   it('batches many tiny writes into few sends', async () => {
     // 200 one-byte writes about 1 ms apart: each is its own pty read, so without batching ~200 sends.
-    const s = nodeSession("let n = 0; const t = setInterval(() => { process.stdout.write('x'); if (++n === 200) { clearInterval(t); } }, 1)");
+    const s = nodeSession(
+      "let n = 0; const t = setInterval(() => { process.stdout.write('x'); if (++n === 200) { clearInterval(t); } }, 1)",
+    );
     const c = collector(s);
     const done = exited(s);
     s.start();
@@ -169,10 +170,7 @@ describe('output path', () => {
   });
 
   it('keeps at most the scrollback in the snapshot after 5000 lines', async () => {
-    const s = nodeSession(
-      "for (let i = 1; i <= 5000; i++) console.log('line ' + String(i).padStart(5, '0'))",
-      { scrollback: 300 },
-    );
+    const s = nodeSession("for (let i = 1; i <= 5000; i++) console.log('line ' + String(i).padStart(5, '0'))", { scrollback: 300 });
     const done = exited(s);
     s.start();
     await done;
@@ -348,10 +346,10 @@ describe('lifecycle', () => {
 describe('status', () => {
   it('starting → working on output → idle after silence → working again', async () => {
     // The second output comes when the test says so (input), after the first idle period: no race with the idle timer.
-    const s = nodeSession(
-      "console.log('a'); process.stdin.once('data', () => console.log('b')); setInterval(() => {}, 1000)",
-      { idleAfterMs: 250, supportsHooks: true },
-    );
+    const s = nodeSession("console.log('a'); process.stdin.once('data', () => console.log('b')); setInterval(() => {}, 1000)", {
+      idleAfterMs: 250,
+      supportsHooks: true,
+    });
     const log = statusLog(s);
     s.start();
     await untilStatus(s, (st) => st === 'idle');
@@ -382,7 +380,11 @@ describe('status', () => {
     expect([s.status, s.statusDetail]).toEqual(['needs_you', 'permission prompt']);
     s.handleHook({ hook_event_name: 'PostToolUse' });
     expect(s.status).toBe('working');
-    s.handleHook({ hook_event_name: 'Notification', notification_type: 'permission_prompt', message: 'Claude needs your permission to use Bash' });
+    s.handleHook({
+      hook_event_name: 'Notification',
+      notification_type: 'permission_prompt',
+      message: 'Claude needs your permission to use Bash',
+    });
     expect([s.status, s.statusDetail]).toEqual(['needs_you', 'Claude needs your permission to use Bash']);
     s.handleHook({ hook_event_name: 'PreToolUse' });
     expect(s.status).toBe('working');
@@ -415,10 +417,10 @@ describe('status', () => {
   });
 
   it('a Stop hook is not undone by redraw output; input then output is working again', async () => {
-    const s = nodeSession(
-      "process.stdin.on('data', () => console.log('busy')); setInterval(() => process.stdout.write('.'), 20)",
-      { supportsHooks: true, idleAfterMs: 60_000 },
-    );
+    const s = nodeSession("process.stdin.on('data', () => console.log('busy')); setInterval(() => process.stdout.write('.'), 20)", {
+      supportsHooks: true,
+      idleAfterMs: 60_000,
+    });
     s.start();
     await waitFor(() => s.status === 'working', 'output');
     s.handleHook({ hook_event_name: 'Stop' });

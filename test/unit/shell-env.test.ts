@@ -11,7 +11,10 @@ describe('login shell environment', () => {
     const home = tempDir('flotilla-shell-home-');
     const tools = join(home, '.local', 'agent-tools');
     mkdirSync(tools, { recursive: true });
-    writeFileSync(join(home, '.bash_profile'), `echo "welcome to the shell"\nexport PATH="${tools}:$PATH"\nexport FLOTILLA_FROM_PROFILE=yes\n`);
+    writeFileSync(
+      join(home, '.bash_profile'),
+      `echo "welcome to the shell"\nexport PATH="${tools}:$PATH"\nexport FLOTILLA_FROM_PROFILE=yes\n`,
+    );
     const minimal = { HOME: home, PATH: '/usr/bin:/bin', SHELL: '/bin/bash', ELECTRON_RUN_AS_NODE: '1' };
     const env = await loginShellEnv(minimal);
     expect(env.PATH!.split(':')[0]).toBe(tools);

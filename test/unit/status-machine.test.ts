@@ -34,7 +34,10 @@ describe('SessionStatusMachine', () => {
 
   it('exits: stopped (killed after the grace), a spawn failure, a signal, a failure code', () => {
     const cases: Array<[Parameters<SessionStatusMachine['fact']>[0], [SessionStatus, string | null]]> = [
-      [exited(null, { signal: 'SIGKILL', stopped: { killedAfterMs: 3000 } }), ['stopped', 'did not exit on SIGTERM within 3000 ms; killed']],
+      [
+        exited(null, { signal: 'SIGKILL', stopped: { killedAfterMs: 3000 } }),
+        ['stopped', 'did not exit on SIGTERM within 3000 ms; killed'],
+      ],
       [exited(0, { stopped: { killedAfterMs: null } }), ['stopped', null]],
       [exited(1, { spawnFailure: 'cannot start "x": No such file' }), ['failed', 'cannot start "x": No such file']],
       [exited(null, { signal: 'SIGSEGV' }), ['failed', 'killed by SIGSEGV']],

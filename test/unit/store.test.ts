@@ -165,10 +165,28 @@ describe.each(MODES)('Store, $mode', ({ exclusive }) => {
     s.insertRun(run({ id: 'r-launch', state: 'launching', startedAt: '2025-01-02T00:00:00.000Z' }), '{}', deadPid);
     s.insertRun(run({ id: 'r-done', state: 'ended', endedAt: '2025-01-01T11:00:00.000Z' }), '{}');
     s.insertRun(run({ id: 'r-failed', state: 'failed', endedAt: '2025-01-01T11:00:00.000Z', error: 'boom' }), '{}');
-    const statuses: SessionStatus[] = ['queued', 'starting', 'working', 'needs_you', 'idle', 'over_budget', 'rate_limited', 'done', 'failed', 'stopped', 'interrupted'];
+    const statuses: SessionStatus[] = [
+      'queued',
+      'starting',
+      'working',
+      'needs_you',
+      'idle',
+      'over_budget',
+      'rate_limited',
+      'done',
+      'failed',
+      'stopped',
+      'interrupted',
+    ];
     statuses.forEach((status, i) =>
       s.insertSession(
-        session({ id: `s-${status}`, runId: 'r-live', slot: i + 1, status, endedAt: status === 'done' ? '2025-01-01T10:30:00.000Z' : null }),
+        session({
+          id: `s-${status}`,
+          runId: 'r-live',
+          slot: i + 1,
+          status,
+          endedAt: status === 'done' ? '2025-01-01T10:30:00.000Z' : null,
+        }),
         '{}',
       ),
     );
@@ -183,7 +201,9 @@ describe.each(MODES)('Store, $mode', ({ exclusive }) => {
         expect(got.status).toBe('interrupted');
         expect(got.statusDetail).toBe('engine exited while the session ran');
         expect(got.endedAt).not.toBeNull();
-        expect(s.statusHistory(got.id)).toEqual([{ status: 'interrupted', detail: 'engine exited while the session ran', at: got.endedAt }]);
+        expect(s.statusHistory(got.id)).toEqual([
+          { status: 'interrupted', detail: 'engine exited while the session ran', at: got.endedAt },
+        ]);
       }
     }
     expect(s.getSession('s-done')!.endedAt).toBe('2025-01-01T10:30:00.000Z');
@@ -302,10 +322,14 @@ setInterval(() => {}, 1000);
 `,
     );
     const data = join(dir, 'data');
-    const child = spawn(process.execPath, ['--import', 'tsx', script, data, JSON.stringify(run()), JSON.stringify(session()), exclusive ? 'exclusive' : 'default'], {
-      cwd: PROJECT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', script, data, JSON.stringify(run()), JSON.stringify(session()), exclusive ? 'exclusive' : 'default'],
+      {
+        cwd: PROJECT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let err = '';
     child.stderr.on('data', (d) => (err += d));
     await new Promise<void>((res, rej) => {
@@ -342,10 +366,14 @@ for (let i = 1; ; i++) {
 `,
     );
     const data = join(dir, 'data');
-    const child = spawn(process.execPath, ['--import', 'tsx', script, data, JSON.stringify(run()), JSON.stringify(session()), exclusive ? 'exclusive' : 'default'], {
-      cwd: PROJECT,
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', script, data, JSON.stringify(run()), JSON.stringify(session()), exclusive ? 'exclusive' : 'default'],
+      {
+        cwd: PROJECT,
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     let acked = 0;
     let buf = '';
     child.stdout.on('data', (d) => {
@@ -370,7 +398,9 @@ for (let i = 1; ; i++) {
     store = Store.open(data, { exclusive });
     const history = store.statusHistory('s-1');
     const pid = store.getSession('s-1')!.pid!;
-    console.log(`[${exclusive ? 'exclusive' : 'default'}] killed mid-write after ${acked} acknowledged writes: ${history.length} history rows, pid=${pid}, stale lock left: ${lockLeft}`);
+    console.log(
+      `[${exclusive ? 'exclusive' : 'default'}] killed mid-write after ${acked} acknowledged writes: ${history.length} history rows, pid=${pid}, stale lock left: ${lockLeft}`,
+    );
     expect(history.length).toBeGreaterThanOrEqual(acked);
     // each history row and its update are separate transactions: the update lags by at most one
     expect(pid === history.length || pid === history.length - 1).toBe(true);
@@ -400,7 +430,12 @@ describe('Store, exclusive mode', () => {
     expect(() => Store.open(dir)).toThrow(/already open in this process/);
     const r = spawnSync(
       process.execPath,
-      ['--import', 'tsx', '-e', `import(${JSON.stringify(STORE_MODULE)}).then((m) => m.Store.open(${JSON.stringify(dir)})).catch((e) => { console.log(e.message); process.exit(3); })`],
+      [
+        '--import',
+        'tsx',
+        '-e',
+        `import(${JSON.stringify(STORE_MODULE)}).then((m) => m.Store.open(${JSON.stringify(dir)})).catch((e) => { console.log(e.message); process.exit(3); })`,
+      ],
       { cwd: PROJECT, encoding: 'utf8' },
     );
     expect(r.status).toBe(3);
@@ -429,7 +464,9 @@ describe('data dir', () => {
     const target = join(file, 'data');
     await expect(ensureDataDir(target)).rejects.toThrow(StoreError);
     await expect(ensureDataDir(target)).rejects.toThrow(
-      new RegExp(`^data dir ${target.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is not writable \\(.+\\) — pass --data-dir or set FLOTILLA_HOME to a writable folder$`),
+      new RegExp(
+        `^data dir ${target.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is not writable \\(.+\\) — pass --data-dir or set FLOTILLA_HOME to a writable folder$`,
+      ),
     );
     expect(() => Store.open(target)).toThrow(/is not writable/);
   });

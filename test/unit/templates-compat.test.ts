@@ -5,7 +5,15 @@ import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CLAUDE_CODE_MODEL_VARS } from '../../electron/engine/templates/launch.ts';
 import { compatProfile } from '../../electron/engine/meter/index.ts';
-import { TemplateError, buildAgentLaunch, compatOf, parseTemplate, slotTask, templateCompat, type SessionContext } from '../../electron/engine/templates/index.ts';
+import {
+  TemplateError,
+  buildAgentLaunch,
+  compatOf,
+  parseTemplate,
+  slotTask,
+  templateCompat,
+  type SessionContext,
+} from '../../electron/engine/templates/index.ts';
 
 const parse = (yaml: string) => parseTemplate(`name: x\n${yaml}`, 'run.yaml', { cwd: '/work/repo' });
 function parseError(yaml: string): TemplateError {
@@ -60,7 +68,9 @@ describe('provider.compatRules', () => {
     // Claude Code's environment is the profile's.
     expect(p.spec.claudeCodeEnv).toEqual({ ENABLE_TOOL_SEARCH: 'false' });
     expect(templateCompat(parse('')).name).toBe('moonshot');
-    expect(templateCompat(parse('provider: { preset: custom, baseUrl: "http://x", compatRules: { on: [tools-max] } }')).rules.map((r) => r.id)).toEqual(['tools-max']);
+    expect(
+      templateCompat(parse('provider: { preset: custom, baseUrl: "http://x", compatRules: { on: [tools-max] } }')).rules.map((r) => r.id),
+    ).toEqual(['tools-max']);
   });
 
   it('an unknown rule id names the line, the closest and the known ones; one rule both on and off is refused', () => {
@@ -78,7 +88,9 @@ describe('provider.compatRules', () => {
 
 describe('per-slot models', () => {
   it('slots: [{model, task}] or models: [...] give each slot its model; count follows the longest list', () => {
-    const t = parse('model: kimi-k2.6\nslots:\n  - { model: kimi-k3, task: "compare A" }\n  - { task: "compare B" }\n  - { model: kimi-k2.7-code }\n');
+    const t = parse(
+      'model: kimi-k2.6\nslots:\n  - { model: kimi-k3, task: "compare A" }\n  - { task: "compare B" }\n  - { model: kimi-k2.7-code }\n',
+    );
     expect(t.count).toBe(3);
     expect(t.models).toEqual(['kimi-k3', null, 'kimi-k2.7-code']);
     expect([1, 2, 3].map((slot) => slotTask(t, slot))).toEqual(['compare A', 'compare B', null]);
@@ -108,10 +120,14 @@ describe("Claude Code's launch for a profile", () => {
   it('maps every ANTHROPIC_DEFAULT_*_MODEL the installed Claude Code knows', () => {
     const bin = resolve(import.meta.dirname, '../../node_modules/.bin/claude');
     const found = new Set(
-      execFileSync('grep', ['-aoE', 'ANTHROPIC_DEFAULT_[A-Z]+_MODEL\\b|ANTHROPIC_SMALL_FAST_MODEL\\b|CLAUDE_CODE_[A-Z_]*SUBAGENT_MODEL\\b', bin], {
-        encoding: 'utf8',
-        maxBuffer: 64 * 1024 * 1024,
-      })
+      execFileSync(
+        'grep',
+        ['-aoE', 'ANTHROPIC_DEFAULT_[A-Z]+_MODEL\\b|ANTHROPIC_SMALL_FAST_MODEL\\b|CLAUDE_CODE_[A-Z_]*SUBAGENT_MODEL\\b', bin],
+        {
+          encoding: 'utf8',
+          maxBuffer: 64 * 1024 * 1024,
+        },
+      )
         .split('\n')
         .filter(Boolean),
     );

@@ -77,7 +77,9 @@ prices:
 describe('template prices: errors name file, line, field and what is expected', () => {
   it('a price that is not a number of dollars', () => {
     const e = parseError('name: x\nprices:\n  kimi-k2.6:\n    inputUsd: cheap\n');
-    expect(e.message).toBe("run.yaml:4: prices.kimi-k2.6.inputUsd: must be a number of US dollars per million tokens, 0 or more (got 'cheap')");
+    expect(e.message).toBe(
+      "run.yaml:4: prices.kimi-k2.6.inputUsd: must be a number of US dollars per million tokens, 0 or more (got 'cheap')",
+    );
     expect([e.line, e.field]).toEqual([4, 'prices.kimi-k2.6.inputUsd']);
     expect(parseError('name: x\nprices:\n  kimi-k2.6: { outputUsd: -2 }\n').message).toBe(
       'run.yaml:3: prices.kimi-k2.6.outputUsd: must be a number of US dollars per million tokens, 0 or more (got -2)',

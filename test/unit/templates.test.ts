@@ -199,9 +199,7 @@ describe('parseTemplate: options and overrides', () => {
     expect(parseError('name: x\ncount: 2\n', { overrides: { count: 0 } }).message).toBe(
       'lint.yaml: count (override): must be an integer from 1 to 64 (got 0)',
     );
-    expect(parseError('name: x\n', { count: 65 }).message).toBe(
-      'lint.yaml: count (override): must be an integer from 1 to 64 (got 65)',
-    );
+    expect(parseError('name: x\n', { count: 65 }).message).toBe('lint.yaml: count (override): must be an integer from 1 to 64 (got 65)');
     expect(parseError('name: x\n', { overrides: { modle: 'k' } }).message).toMatch(
       /^lint\.yaml: modle \(override\): unknown field 'modle' — did you mean 'model'\?/,
     );
@@ -227,9 +225,7 @@ describe('parseTemplate: errors name file, line, field and what is expected', ()
 
   it('unknown agent preset lists the known ones', () => {
     const e = parseError('name: x\nagent:\n  preset: claude\n');
-    expect(e.message).toBe(
-      `lint.yaml:3: agent.preset: unknown agent preset 'claude' — expected one of ${AGENT_PRESETS.join(', ')}`,
-    );
+    expect(e.message).toBe(`lint.yaml:3: agent.preset: unknown agent preset 'claude' — expected one of ${AGENT_PRESETS.join(', ')}`);
     expect([e.line, e.field]).toEqual([3, 'agent.preset']);
   });
 
@@ -301,9 +297,7 @@ describe('parseTemplate: errors name file, line, field and what is expected', ()
 
   it('bad list items and env entries', () => {
     expect(parseError('name: x\ntasks:\n  - a\n  - ""\n').message).toBe("lint.yaml:4: tasks[1]: must be a non-empty string (got '')");
-    expect(parseError('name: x\nagent:\n  env:\n    OK: [1]\n').message).toBe(
-      'lint.yaml:4: agent.env.OK: must be a string (got a list)',
-    );
+    expect(parseError('name: x\nagent:\n  env:\n    OK: [1]\n').message).toBe('lint.yaml:4: agent.env.OK: must be a string (got a list)');
     expect(parseError('name: x\nagent:\n  env:\n    "a-b": "1"\n').message).toBe(
       "lint.yaml:4: agent.env.a-b: 'a-b' is not an environment variable name — use letters, digits and _, not starting with a digit",
     );
@@ -423,8 +417,17 @@ describe('buildAgentLaunch', () => {
   const tpl = (yaml: string) => parseTemplate(`name: lint\n${yaml}`, '/work/repo/lint.yaml');
 
   function expectNoRealKeys(env: Record<string, string>): void {
-    for (const k of ['MOONSHOT_API_KEY', 'OPENROUTER_API_KEY', 'KIMI_API_KEY', 'ANTHROPIC_API_KEY', 'CLAUDECODE',
-      'CLAUDE_CODE_ENTRYPOINT', 'CLAUDE_CODE_SSE_PORT', 'FLOTILLA_DATA_DIR', 'UNSET']) {
+    for (const k of [
+      'MOONSHOT_API_KEY',
+      'OPENROUTER_API_KEY',
+      'KIMI_API_KEY',
+      'ANTHROPIC_API_KEY',
+      'CLAUDECODE',
+      'CLAUDE_CODE_ENTRYPOINT',
+      'CLAUDE_CODE_SSE_PORT',
+      'FLOTILLA_DATA_DIR',
+      'UNSET',
+    ]) {
       expect(env, k).not.toHaveProperty(k);
     }
   }
@@ -435,10 +438,14 @@ describe('buildAgentLaunch', () => {
     expect(l.command).toBe('claude');
     const settingsPath = '/data/sessions/sess-1/claude-settings.json';
     expect(l.args).toEqual([
-      '--settings', settingsPath,
-      '--session-id', ctx.agentSessionId,
-      '--model', 'kimi-k2.6',
-      '--permission-mode', 'acceptEdits',
+      '--settings',
+      settingsPath,
+      '--session-id',
+      ctx.agentSessionId,
+      '--model',
+      'kimi-k2.6',
+      '--permission-mode',
+      'acceptEdits',
       'Fix src/b.ts',
     ]);
 
@@ -494,10 +501,14 @@ describe('buildAgentLaunch', () => {
   it('claude-code resume: --resume instead of --session-id, no task prompt', () => {
     const l = buildAgentLaunch(tpl(''), { ...ctx, resume: true }, baseEnv);
     expect(l.args).toEqual([
-      '--settings', '/data/sessions/sess-1/claude-settings.json',
-      '--resume', ctx.agentSessionId,
-      '--model', 'kimi-k2.6',
-      '--permission-mode', 'acceptEdits',
+      '--settings',
+      '/data/sessions/sess-1/claude-settings.json',
+      '--resume',
+      ctx.agentSessionId,
+      '--model',
+      'kimi-k2.6',
+      '--permission-mode',
+      'acceptEdits',
     ]);
     expect(l.args).not.toContain('--session-id');
   });
@@ -513,10 +524,16 @@ describe('buildAgentLaunch', () => {
     const l = buildAgentLaunch(t, ctx, baseEnv);
     expect(l.command).toBe('claude');
     expect(l.args).toEqual([
-      '--settings', '/data/sessions/sess-1/claude-settings.json',
-      '--session-id', ctx.agentSessionId,
-      '--model', 'kimi-k3',
-      '-p', 'Fix src/b.ts', '--permission-mode', 'acceptEdits',
+      '--settings',
+      '/data/sessions/sess-1/claude-settings.json',
+      '--session-id',
+      ctx.agentSessionId,
+      '--model',
+      'kimi-k3',
+      '-p',
+      'Fix src/b.ts',
+      '--permission-mode',
+      'acceptEdits',
     ]);
     expect(l.env.CLAUDE_CODE_MAX_CONTEXT_TOKENS).toBe('1048576');
     const r = buildAgentLaunch(t, { ...ctx, resume: true }, baseEnv);

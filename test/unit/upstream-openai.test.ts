@@ -79,7 +79,10 @@ function anthropicBody(task: string, stream = true) {
     max_tokens: 32000,
     stream,
     system: [{ type: 'text', text: 'You are a coding agent.' }],
-    tools: [{ name: 'Write', input_schema: { type: 'object' } }, { name: 'Bash', input_schema: { type: 'object' } }],
+    tools: [
+      { name: 'Write', input_schema: { type: 'object' } },
+      { name: 'Bash', input_schema: { type: 'object' } },
+    ],
     messages: [
       { role: 'user', content: [{ type: 'text', text: task }] },
       { role: 'system', content: [{ type: 'text', text: `Primary working directory: ${CWD}` }] },
@@ -175,7 +178,12 @@ describe('Chat Completions surface', () => {
   it('streams a tool call whose argument deltas concatenate to valid JSON (keys from the schema, cwd resolved)', async () => {
     const events = chatChunks(await (await chat(chatBody('WRITE src/a.txt hello\\nworld', { includeUsage: true }))).text());
     const calls = events.filter((e) => e.data?.choices?.[0]?.delta?.tool_calls).map((e) => e.data.choices[0].delta.tool_calls[0]);
-    expect(calls[0]).toMatchObject({ index: 0, id: expect.stringMatching(/^call_/), type: 'function', function: { name: 'write', arguments: '' } });
+    expect(calls[0]).toMatchObject({
+      index: 0,
+      id: expect.stringMatching(/^call_/),
+      type: 'function',
+      function: { name: 'write', arguments: '' },
+    });
     const pieces = calls.slice(1).map((c) => {
       expect(c.index).toBe(0);
       return c.function.arguments as string;
@@ -193,7 +201,11 @@ describe('Chat Completions surface', () => {
     expect(first).toMatchObject({ object: 'chat.completion', model: 'kimi-k2.6', choices: [{ index: 0, finish_reason: 'tool_calls' }] });
     const msg = first.choices[0].message;
     expect(msg.tool_calls).toEqual([
-      { id: expect.any(String), type: 'function', function: { name: 'write', arguments: JSON.stringify({ filePath: `${CWD}/a.txt`, content: 'x' }) } },
+      {
+        id: expect.any(String),
+        type: 'function',
+        function: { name: 'write', arguments: JSON.stringify({ filePath: `${CWD}/a.txt`, content: 'x' }) },
+      },
     ]);
     expect(first.usage.prompt_tokens_details.cached_tokens).toBe(0);
     expect(last().servedUsage).toEqual(first.usage);
@@ -244,7 +256,10 @@ describe('Moonshot quirks (chat)', () => {
       expect(events.at(-1)!.raw).toBe('[DONE]');
       const fin = events.at(-2)!.data;
       expect(fin.choices).toHaveLength(1);
-      expect(fin.choices[0]).toMatchObject({ finish_reason: 'stop', usage: { prompt_tokens: expect.any(Number), completion_tokens: expect.any(Number) } });
+      expect(fin.choices[0]).toMatchObject({
+        finish_reason: 'stop',
+        usage: { prompt_tokens: expect.any(Number), completion_tokens: expect.any(Number) },
+      });
       expect(fin.usage).toBeUndefined();
       expect(events.some((e) => Array.isArray(e.data?.choices) && e.data.choices.length === 0)).toBe(false);
       expect(q.requests.at(-1)!.servedUsage).toEqual(fin.choices[0].usage);
@@ -263,7 +278,12 @@ describe('Moonshot quirks (chat)', () => {
     expect(u.cached_tokens).toBeGreaterThan(0);
     expect(u.cached_tokens).toBeLessThan(u.prompt_tokens);
     const j = await (await send(chatBody('SAY first', { stream: false, extra }))).json();
-    expect(j.usage).toEqual({ prompt_tokens: u.prompt_tokens, completion_tokens: expect.any(Number), total_tokens: expect.any(Number), cached_tokens: u.cached_tokens });
+    expect(j.usage).toEqual({
+      prompt_tokens: u.prompt_tokens,
+      completion_tokens: expect.any(Number),
+      total_tokens: expect.any(Number),
+      cached_tokens: u.cached_tokens,
+    });
     expect(j.choices[0].message.content).toBe('second turn');
   });
 });
@@ -286,13 +306,22 @@ describe('Responses surface', () => {
       'response.completed',
     ]);
     expect(events[0].data.response).toMatchObject({ object: 'response', status: 'in_progress', model: 'kimi-k2.6', usage: null });
-    const text = events.filter((e) => e.event === 'response.output_text.delta').map((e) => e.data.delta).join('');
+    const text = events
+      .filter((e) => e.event === 'response.output_text.delta')
+      .map((e) => e.data.delta)
+      .join('');
     expect(text).toBe('the quick brown fox jumps over');
     const done = events.at(-1)!.data.response;
     expect(done.id).toBe(events[0].data.response.id);
     expect(done.status).toBe('completed');
     expect(done.output).toEqual([
-      { id: expect.any(String), type: 'message', status: 'completed', role: 'assistant', content: [{ type: 'output_text', text, annotations: [] }] },
+      {
+        id: expect.any(String),
+        type: 'message',
+        status: 'completed',
+        role: 'assistant',
+        content: [{ type: 'output_text', text, annotations: [] }],
+      },
     ]);
     expect(done.usage).toEqual({
       input_tokens: expect.any(Number),
@@ -352,7 +381,9 @@ describe('Responses surface', () => {
       workdir: CWD,
     });
     // A chat request can carry the patch too (function apply_patch).
-    const c = await (await chat(chatBody('PATCH a.txt hi', { stream: false, tools: [{ type: 'function', function: { name: 'apply_patch' } }] }))).json();
+    const c = await (
+      await chat(chatBody('PATCH a.txt hi', { stream: false, tools: [{ type: 'function', function: { name: 'apply_patch' } }] }))
+    ).json();
     expect(JSON.parse(c.choices[0].message.tool_calls[0].function.arguments).input).toContain('*** Add File: a.txt');
   });
 
@@ -374,7 +405,10 @@ describe('Responses surface', () => {
     expect(events.filter((e) => e.event === 'response.output_text.delta').length).toBeGreaterThanOrEqual(1);
     const err = events.at(-2)!;
     expect(err.event).toBe('error');
-    expect(err.data).toMatchObject({ code: 'engine_overloaded_error', message: 'The engine is currently overloaded, please try again later' });
+    expect(err.data).toMatchObject({
+      code: 'engine_overloaded_error',
+      message: 'The engine is currently overloaded, please try again later',
+    });
     const failed = events.at(-1)!;
     expect(failed.event).toBe('response.failed');
     expect(failed.data.response).toMatchObject({ status: 'failed', error: { code: 'engine_overloaded_error' } });
@@ -455,7 +489,12 @@ describe('directives: CUT, SLOW, USAGE, FAILMID', () => {
     expect(last().servedUsage).toEqual(anthropicUsage);
 
     const cj = await (await chat(chatBody(task, { stream: false }))).json();
-    expect(cj.usage).toEqual({ prompt_tokens: 3300, completion_tokens: 400, total_tokens: 3700, prompt_tokens_details: { cached_tokens: 2000 } });
+    expect(cj.usage).toEqual({
+      prompt_tokens: 3300,
+      completion_tokens: 400,
+      total_tokens: 3700,
+      prompt_tokens_details: { cached_tokens: 2000 },
+    });
     const chatRec = last();
     expect(chatRec.servedUsage).toEqual(cj.usage);
     // kimi-k2.6 ($0.95 miss / $0.16 hit / $4.00 out per 1M): what a meter must charge for the chat answer.
@@ -490,7 +529,9 @@ describe('directives: CUT, SLOW, USAGE, FAILMID', () => {
     const ce = chatChunks(c.text.replace(/data: \{"error".*\n\n$/, ''));
     expect(ce.some((e) => e.data.choices?.[0]?.delta?.content)).toBe(true);
     const tail = parseSse(c.text).at(-1)!;
-    expect(tail.data).toEqual({ error: { type: 'engine_overloaded_error', message: 'The engine is currently overloaded, please try again later' } });
+    expect(tail.data).toEqual({
+      error: { type: 'engine_overloaded_error', message: 'The engine is currently overloaded, please try again later' },
+    });
     expect(c.text).not.toContain('[DONE]');
     expect(last()).toMatchObject({ kind: 'failmid', servedUsage: null });
 
@@ -580,7 +621,7 @@ describe('auth, models, balance, and the one-server layout', () => {
     expect(models.data[0]).toMatchObject({ id: 'kimi-k2.6', object: 'model', owned_by: 'moonshot', created: expect.any(Number) });
   });
 
-  it('serves the Anthropic surface too, with or without Moonshot\'s /anthropic prefix', async () => {
+  it("serves the Anthropic surface too, with or without Moonshot's /anthropic prefix", async () => {
     for (const base of [up.url, up.anthropicBaseUrl]) {
       const res = await post('/v1/messages?beta=true', anthropicBody('WRITE a.txt hi', false), AUTH, base);
       expect(res.status).toBe(200);

@@ -98,8 +98,7 @@ describe('stand-in Anthropic upstream', () => {
 
   it('answers "Done." once the tool_result is in the conversation', async () => {
     const first = parseSse(await (await post('/v1/messages', mainBody('WRITE a.txt x'))).text());
-    const toolUse = first.find((e) => e.event === 'content_block_start' && e.data.content_block.type === 'tool_use')!.data
-      .content_block;
+    const toolUse = first.find((e) => e.event === 'content_block_start' && e.data.content_block.type === 'tool_use')!.data.content_block;
     const extra = [
       { role: 'assistant', content: [{ type: 'tool_use', id: toolUse.id, name: 'Write', input: {} }] },
       { role: 'user', content: [{ type: 'tool_result', tool_use_id: toolUse.id, content: 'File created successfully' }] },

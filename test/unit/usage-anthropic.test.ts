@@ -114,13 +114,24 @@ describe('Anthropic SSE (captured from the stand-in upstream)', () => {
 
     // Cut before message_start completed: nothing known.
     const early = run(cap.long, undefined, [full.subarray(0, 40)]);
-    expect(early).toEqual<ParseResult>({ model: null, usage: null, complete: false, estimatedOutputTokens: 0, stopReason: null, error: null });
+    expect(early).toEqual<ParseResult>({
+      model: null,
+      usage: null,
+      complete: false,
+      estimatedOutputTokens: 0,
+      stopReason: null,
+      error: null,
+    });
   });
 
   it('first token fires once, at the first non-empty delta (not at message_start or ping)', () => {
     const frames = cap.say.bytes.toString('utf8').split(/(?<=\n\n)/);
     const log: string[] = [];
-    const p = createResponseParser('anthropic', { status: 200, contentType: 'text/event-stream', events: { onFirstToken: () => log.push('first') } });
+    const p = createResponseParser('anthropic', {
+      status: 200,
+      contentType: 'text/event-stream',
+      events: { onFirstToken: () => log.push('first') },
+    });
     for (const f of frames) {
       log.push(parseSse(f)[0]!.event!);
       p.push(Buffer.from(f));
@@ -133,7 +144,11 @@ describe('Anthropic SSE (captured from the stand-in upstream)', () => {
   it('onProgress: at most once per event, estimates non-decreasing, usage exact at the end; peek() mid-stream', () => {
     const frames = cap.long.bytes.toString('utf8').split(/(?<=\n\n)/);
     const progress: Array<{ usage: TokenCounts | null; estimatedOutputTokens: number }> = [];
-    const p = createResponseParser('anthropic', { status: 200, contentType: 'text/event-stream', events: { onProgress: (x) => progress.push(x) } });
+    const p = createResponseParser('anthropic', {
+      status: 200,
+      contentType: 'text/event-stream',
+      events: { onProgress: (x) => progress.push(x) },
+    });
     let mid: ParseResult | null = null;
     frames.forEach((f, i) => {
       const before = progress.length;
@@ -203,12 +218,20 @@ describe('Anthropic SSE (hand-written)', () => {
   it('a tool_use whose input arrives whole in content_block_start (no deltas) still gives its intent', () => {
     const frames = [
       { type: 'message_start', message: { model: 'm', usage: { input_tokens: 1, output_tokens: 1 } } },
-      { type: 'content_block_start', index: 0, content_block: { type: 'tool_use', id: 't', name: 'Write', input: { file_path: '/a/b.txt', content: 'x' } } },
+      {
+        type: 'content_block_start',
+        index: 0,
+        content_block: { type: 'tool_use', id: 't', name: 'Write', input: { file_path: '/a/b.txt', content: 'x' } },
+      },
       { type: 'content_block_stop', index: 0 },
       { type: 'message_stop' },
     ];
     const seen: string[] = [];
-    const p = createResponseParser('anthropic', { status: 200, contentType: 'text/event-stream', events: { onIntent: (i) => seen.push(i.path) } });
+    const p = createResponseParser('anthropic', {
+      status: 200,
+      contentType: 'text/event-stream',
+      events: { onIntent: (i) => seen.push(i.path) },
+    });
     p.push(Buffer.from(frames.map((f) => `event: ${f.type}\ndata: ${JSON.stringify(f)}\n\n`).join('')));
     expect(p.end().complete).toBe(true);
     expect(seen).toEqual(['/a/b.txt']);
@@ -236,8 +259,20 @@ describe('Anthropic SSE (hand-written)', () => {
   });
 
   it('compat-layer guard: trusts the wire by default; anthropicInputIncludesCache subtracts cache reads when input ≥ them', () => {
-    const body = { type: 'message', model: 'm', content: [], stop_reason: 'end_turn', usage: { input_tokens: 5000, cache_read_input_tokens: 4000, output_tokens: 7 } };
-    const s: Sample = { name: 'x', style: 'anthropic', status: 200, contentType: 'application/json', bytes: Buffer.from(JSON.stringify(body)) };
+    const body = {
+      type: 'message',
+      model: 'm',
+      content: [],
+      stop_reason: 'end_turn',
+      usage: { input_tokens: 5000, cache_read_input_tokens: 4000, output_tokens: 7 },
+    };
+    const s: Sample = {
+      name: 'x',
+      style: 'anthropic',
+      status: 200,
+      contentType: 'application/json',
+      bytes: Buffer.from(JSON.stringify(body)),
+    };
     expect(run(s).usage).toEqual({ inputTokens: 5000, cacheReadTokens: 4000, cacheWriteTokens: 0, outputTokens: 7 });
     expect(run(s, undefined, undefined, { anthropicInputIncludesCache: true }).usage).toEqual({
       inputTokens: 1000,
@@ -256,6 +291,10 @@ describe('Anthropic SSE (hand-written)', () => {
       'event: message_stop\ndata: {"type":"message_stop"}\n\n';
     const p = createResponseParser('anthropic', { status: 200, contentType: 'text/event-stream' });
     p.push(Buffer.from(s));
-    expect(p.end()).toMatchObject({ usage: { inputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, outputTokens: 9 }, stopReason: 'max_tokens', complete: true });
+    expect(p.end()).toMatchObject({
+      usage: { inputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, outputTokens: 9 },
+      stopReason: 'max_tokens',
+      complete: true,
+    });
   });
 });

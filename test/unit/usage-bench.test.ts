@@ -19,7 +19,9 @@ function bigStream(targetBytes: number): Buffer {
     if (++i % 50 === 0) parts.push('event: ping\ndata: {"type":"ping"}\n\n');
   }
   parts.push('event: content_block_stop\ndata: {"type":"content_block_stop","index":0}\n\n');
-  parts.push(`event: message_delta\ndata: {"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":${i * 4}}}\n\n`);
+  parts.push(
+    `event: message_delta\ndata: {"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":${i * 4}}}\n\n`,
+  );
   parts.push('event: message_stop\ndata: {"type":"message_stop"}\n\n');
   return Buffer.from(parts.join(''));
 }
@@ -47,7 +49,9 @@ describe('usage parser throughput', () => {
       }
       times.sort((a, b) => a - b);
       const median = times[2]!;
-      lines.push(`  ${String(chunkSize).padStart(6)} B chunks: ${(mb / (median / 1000)).toFixed(0)} MB/s median (best ${(mb / (times[0]! / 1000)).toFixed(0)} MB/s), ${median.toFixed(1)} ms`);
+      lines.push(
+        `  ${String(chunkSize).padStart(6)} B chunks: ${(mb / (median / 1000)).toFixed(0)} MB/s median (best ${(mb / (times[0]! / 1000)).toFixed(0)} MB/s), ${median.toFixed(1)} ms`,
+      );
       expect(out!.r.complete).toBe(true);
       expect(out!.r.estimatedOutputTokens).toBeGreaterThan(100_000);
     }

@@ -3,7 +3,12 @@ import { classifyUpstreamError, createResponseParser, type ApiStyle } from '../.
 
 type Case = [kind: string, status: number, type: string | null, message: string];
 const CASES: Case[] = [
-  ['rate_limited', 429, 'rate_limit_reached_error', 'Your account org-1 request reached organization max RPM: 3, please try again after 1 seconds'],
+  [
+    'rate_limited',
+    429,
+    'rate_limit_reached_error',
+    'Your account org-1 request reached organization max RPM: 3, please try again after 1 seconds',
+  ],
   ['rate_limited', 429, 'rate_limit_error', 'Number of request tokens has exceeded your per-minute rate limit'],
   ['rate_limited', 429, null, 'Too Many Requests'],
   ['overloaded', 429, 'engine_overloaded_error', 'The engine is currently overloaded, please try again later'],
@@ -61,11 +66,20 @@ describe('error envelopes through the parser, every classify case', () => {
       type: 'insufficient_quota',
       message: 'quota',
     });
-    expect(parse('openai', 500, JSON.stringify({ error: 'upstream exploded' })).error).toEqual({ status: 500, type: null, message: 'upstream exploded' });
+    expect(parse('openai', 500, JSON.stringify({ error: 'upstream exploded' })).error).toEqual({
+      status: 500,
+      type: null,
+      message: 'upstream exploded',
+    });
   });
 
   it('an error body under an event-stream content type is still read as JSON', () => {
-    const r = parse('anthropic', 429, JSON.stringify({ type: 'error', error: { type: 'rate_limit_reached_error', message: 'slow down' } }), 'text/event-stream');
+    const r = parse(
+      'anthropic',
+      429,
+      JSON.stringify({ type: 'error', error: { type: 'rate_limit_reached_error', message: 'slow down' } }),
+      'text/event-stream',
+    );
     expect(r.error).toEqual({ status: 429, type: 'rate_limit_reached_error', message: 'slow down' });
   });
 });

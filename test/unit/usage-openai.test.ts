@@ -49,7 +49,11 @@ describe('OpenAI chat completions', () => {
     const text = openaiTools().bytes.toString('utf8');
     const frames = text.split(/(?<=\n\n)/);
     const log: string[] = [];
-    const p = createResponseParser('openai', { status: 200, contentType: 'text/event-stream', events: { onIntent: (i) => log.push(`intent ${i.path}`) } });
+    const p = createResponseParser('openai', {
+      status: 200,
+      contentType: 'text/event-stream',
+      events: { onIntent: (i) => log.push(`intent ${i.path}`) },
+    });
     frames.forEach((f, n) => {
       log.push(`frame ${n}`);
       p.push(Buffer.from(f));
@@ -62,18 +66,46 @@ describe('OpenAI chat completions', () => {
 
     // A single call: its intent comes with the finish_reason chunk.
     const one =
-      chunk({ id: 'z', model: 'm', choices: [{ index: 0, delta: { tool_calls: [{ index: 0, id: 'c', function: { name: 'create_file', arguments: '' } }] }, finish_reason: null }] }) +
-      chunk({ id: 'z', model: 'm', choices: [{ index: 0, delta: { tool_calls: [{ index: 0, function: { arguments: '{"filePath":"a/b.ts","content":""}' } }] }, finish_reason: null }] });
+      chunk({
+        id: 'z',
+        model: 'm',
+        choices: [
+          {
+            index: 0,
+            delta: { tool_calls: [{ index: 0, id: 'c', function: { name: 'create_file', arguments: '' } }] },
+            finish_reason: null,
+          },
+        ],
+      }) +
+      chunk({
+        id: 'z',
+        model: 'm',
+        choices: [
+          {
+            index: 0,
+            delta: { tool_calls: [{ index: 0, function: { arguments: '{"filePath":"a/b.ts","content":""}' } }] },
+            finish_reason: null,
+          },
+        ],
+      });
     const fin = chunk({ id: 'z', model: 'm', choices: [{ index: 0, delta: {}, finish_reason: 'tool_calls' }] });
     const seen: string[] = [];
-    const q = createResponseParser('openai', { status: 200, contentType: 'text/event-stream', events: { onIntent: (i) => seen.push(i.path) } });
+    const q = createResponseParser('openai', {
+      status: 200,
+      contentType: 'text/event-stream',
+      events: { onIntent: (i) => seen.push(i.path) },
+    });
     q.push(Buffer.from(one));
     expect(seen).toEqual([]);
     q.push(Buffer.from(fin));
     expect(seen).toEqual(['a/b.ts']);
     // …and a cut stream (no finish, no [DONE]) gives none.
     const cutSeen: string[] = [];
-    const c = createResponseParser('openai', { status: 200, contentType: 'text/event-stream', events: { onIntent: (i) => cutSeen.push(i.path) } });
+    const c = createResponseParser('openai', {
+      status: 200,
+      contentType: 'text/event-stream',
+      events: { onIntent: (i) => cutSeen.push(i.path) },
+    });
     c.push(Buffer.from(one));
     c.end();
     expect(cutSeen).toEqual([]);
@@ -118,13 +150,33 @@ describe('OpenAI chat completions', () => {
       chunk({ id: 'x', model: 'kimi-k2.6', choices: [{ index: 0, delta: { content: 'Hi' }, finish_reason: null }] }) +
       chunk({ error: { message: 'The engine is currently overloaded, please try again later', type: 'engine_overloaded_error' } });
     const s: Sample = { name: 'mid', style: 'openai', status: 200, contentType: 'text/event-stream', bytes: Buffer.from(mid) };
-    expect(run(s).error).toEqual({ status: 200, type: 'engine_overloaded_error', message: 'The engine is currently overloaded, please try again later' });
+    expect(run(s).error).toEqual({
+      status: 200,
+      type: 'engine_overloaded_error',
+      message: 'The engine is currently overloaded, please try again later',
+    });
 
     const body = { error: { message: 'Invalid Authentication', type: 'invalid_authentication_error' } };
-    const e: Sample = { name: 'e', style: 'openai', status: 401, contentType: 'application/json', bytes: Buffer.from(JSON.stringify(body)) };
-    expect(run(e)).toMatchObject({ complete: true, usage: null, error: { status: 401, type: 'invalid_authentication_error', message: 'Invalid Authentication' } });
+    const e: Sample = {
+      name: 'e',
+      style: 'openai',
+      status: 401,
+      contentType: 'application/json',
+      bytes: Buffer.from(JSON.stringify(body)),
+    };
+    expect(run(e)).toMatchObject({
+      complete: true,
+      usage: null,
+      error: { status: 401, type: 'invalid_authentication_error', message: 'Invalid Authentication' },
+    });
 
-    const html: Sample = { name: 'h', style: 'openai', status: 502, contentType: 'text/html', bytes: Buffer.from('<html>Bad Gateway</html>') };
+    const html: Sample = {
+      name: 'h',
+      style: 'openai',
+      status: 502,
+      contentType: 'text/html',
+      bytes: Buffer.from('<html>Bad Gateway</html>'),
+    };
     expect(run(html).error).toEqual({ status: 502, type: null, message: '<html>Bad Gateway</html>' });
     const empty: Sample = { name: 'h', style: 'openai', status: 503, contentType: undefined, bytes: Buffer.alloc(0) };
     expect(run(empty).error).toEqual({ status: 503, type: null, message: 'HTTP 503' });
@@ -141,8 +193,18 @@ describe('OpenAI chat completions', () => {
     const m = 'kimi-k2.6';
     const text =
       chunk({ id: 'a', model: m, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }], usage: null }) +
-      chunk({ id: 'a', model: m, choices: [{ index: 0, delta: { content: 'say "usage": {"prompt_tokens": 9} and "finish_reason":"stop"' }, finish_reason: null }], usage: null }) +
-      chunk({ id: 'a', model: m, choices: [{ index: 0, delta: {}, finish_reason: 'length' }], usage: { prompt_tokens: 10, completion_tokens: 20 } }) +
+      chunk({
+        id: 'a',
+        model: m,
+        choices: [{ index: 0, delta: { content: 'say "usage": {"prompt_tokens": 9} and "finish_reason":"stop"' }, finish_reason: null }],
+        usage: null,
+      }) +
+      chunk({
+        id: 'a',
+        model: m,
+        choices: [{ index: 0, delta: {}, finish_reason: 'length' }],
+        usage: { prompt_tokens: 10, completion_tokens: 20 },
+      }) +
       'data: [DONE]\n\n';
     const r = run({ name: 'q', style: 'openai', status: 200, contentType: 'text/event-stream', bytes: Buffer.from(text) });
     expect(r).toEqual<ParseResult>({

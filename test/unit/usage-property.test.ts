@@ -78,9 +78,11 @@ describe('property: chunk boundaries never change the outcome', () => {
       for (let k = 0; k < SPLITS; k++) {
         let cuts: number[];
         const mode = k % 6;
-        if (k === 0) cuts = Array.from({ length: n }, (_, i) => i); // 1-byte pieces
+        if (k === 0)
+          cuts = Array.from({ length: n }, (_, i) => i); // 1-byte pieces
         else if (k === 1) cuts = [...inside, ...crlf];
-        else if (mode === 1 && inside.length > 0) cuts = Array.from({ length: 1 + Math.floor(rand() * 8) }, () => inside[Math.floor(rand() * inside.length)]!);
+        else if (mode === 1 && inside.length > 0)
+          cuts = Array.from({ length: 1 + Math.floor(rand() * 8) }, () => inside[Math.floor(rand() * inside.length)]!);
         else if (mode === 2) {
           // runs of 1-3 byte pieces around a random spot, the rest whole
           const at = Math.floor(rand() * n);

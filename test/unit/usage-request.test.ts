@@ -58,7 +58,19 @@ describe('inspectRequest', () => {
     expect(r.stream).toBe(true);
     expect(r.rewritten).toBeNull();
     // every string value counted once (type tags and names included), the base64 payload not
-    const strings = ['text', 'You are helpful.', 'Write', 'Write a file', 'object', 'user', 'text', 'héllo 🚀', 'image', 'base64', 'image/png'];
+    const strings = [
+      'text',
+      'You are helpful.',
+      'Write',
+      'Write a file',
+      'object',
+      'user',
+      'text',
+      'héllo 🚀',
+      'image',
+      'base64',
+      'image/png',
+    ];
     expect(r.promptChars).toBe(strings.join('').length);
   });
 
@@ -67,7 +79,11 @@ describe('inspectRequest', () => {
     expect(inspectRequest('anthropic', '/v1/messages', buf('not json'))).toEqual(none);
     expect(inspectRequest('openai', '/v1/chat/completions', Buffer.alloc(0))).toEqual(none);
     expect(inspectRequest('openai', '/v1/chat/completions', buf('[1,2]'))).toEqual(none);
-    expect(inspectRequest('openai', '/v1/chat/completions', buf({ stream: 'yes' }))).toMatchObject({ model: null, stream: false, rewritten: null });
+    expect(inspectRequest('openai', '/v1/chat/completions', buf({ stream: 'yes' }))).toMatchObject({
+      model: null,
+      stream: false,
+      rewritten: null,
+    });
   });
 
   it('reads the output limit each style names, for the budget reservation', () => {
@@ -78,7 +94,8 @@ describe('inspectRequest', () => {
   });
 
   it('OpenAI streaming without include_usage: inserts stream_options, every other byte unchanged', () => {
-    const raw = '{\n  "model": "kimi-k2.6",\n  "stream": true,\n  "temperature": 1.0,\n  "messages": [{"role": "user", "content": "héllo"}]\n}';
+    const raw =
+      '{\n  "model": "kimi-k2.6",\n  "stream": true,\n  "temperature": 1.0,\n  "messages": [{"role": "user", "content": "héllo"}]\n}';
     const r = inspectRequest('openai', '/v1/chat/completions', Buffer.from(raw));
     expect(r).toMatchObject({ model: 'kimi-k2.6', stream: true });
     expect(r.rewritten).not.toBeNull();
@@ -89,21 +106,47 @@ describe('inspectRequest', () => {
   });
 
   it('OpenAI: existing stream_options without include_usage → merged; include_usage already true → untouched', () => {
-    const a = inspectRequest('openai', '/v1/chat/completions', buf({ model: 'm', stream: true, stream_options: { include_obfuscation: false }, messages: [] }));
-    expect(JSON.parse(a.rewritten!.toString())).toEqual({ model: 'm', stream: true, stream_options: { include_obfuscation: false, include_usage: true }, messages: [] });
-    const b = inspectRequest('openai', '/v1/chat/completions', buf({ model: 'm', stream: true, stream_options: { include_usage: false }, messages: [] }));
+    const a = inspectRequest(
+      'openai',
+      '/v1/chat/completions',
+      buf({ model: 'm', stream: true, stream_options: { include_obfuscation: false }, messages: [] }),
+    );
+    expect(JSON.parse(a.rewritten!.toString())).toEqual({
+      model: 'm',
+      stream: true,
+      stream_options: { include_obfuscation: false, include_usage: true },
+      messages: [],
+    });
+    const b = inspectRequest(
+      'openai',
+      '/v1/chat/completions',
+      buf({ model: 'm', stream: true, stream_options: { include_usage: false }, messages: [] }),
+    );
     expect(JSON.parse(b.rewritten!.toString()).stream_options).toEqual({ include_usage: true });
     const c = inspectRequest('openai', '/v1/chat/completions', buf({ model: 'm', stream: true, stream_options: null, messages: [] }));
     expect(JSON.parse(c.rewritten!.toString()).stream_options).toEqual({ include_usage: true });
-    const d = inspectRequest('openai', '/v1/chat/completions', buf({ model: 'm', stream: true, stream_options: { include_usage: true }, messages: [] }));
+    const d = inspectRequest(
+      'openai',
+      '/v1/chat/completions',
+      buf({ model: 'm', stream: true, stream_options: { include_usage: true }, messages: [] }),
+    );
     expect(d.rewritten).toBeNull();
   });
 
   it('OpenAI: not streaming → not rewritten; Responses and Anthropic streams → not rewritten', () => {
     expect(inspectRequest('openai', '/v1/chat/completions', buf({ model: 'm', messages: [] })).rewritten).toBeNull();
     expect(inspectRequest('openai', '/v1/chat/completions', buf({ model: 'm', stream: false, messages: [] })).rewritten).toBeNull();
-    const resp = inspectRequest('responses', '/v1/responses', buf({ model: 'm', stream: true, instructions: 'Be brief.', input: [{ role: 'user', content: 'hi' }] }));
-    expect(resp).toMatchObject({ model: 'm', stream: true, rewritten: null, promptChars: 'Be brief.'.length + 'user'.length + 'hi'.length });
+    const resp = inspectRequest(
+      'responses',
+      '/v1/responses',
+      buf({ model: 'm', stream: true, instructions: 'Be brief.', input: [{ role: 'user', content: 'hi' }] }),
+    );
+    expect(resp).toMatchObject({
+      model: 'm',
+      stream: true,
+      rewritten: null,
+      promptChars: 'Be brief.'.length + 'user'.length + 'hi'.length,
+    });
     // A Responses path on a route styled 'openai' is still not given chat's stream_options.
     expect(inspectRequest('openai', '/v1/responses', buf({ model: 'm', stream: true, input: 'x' })).rewritten).toBeNull();
     expect(inspectRequest('anthropic', '/v1/messages', buf({ model: 'm', stream: true, messages: [] })).rewritten).toBeNull();

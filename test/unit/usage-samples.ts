@@ -75,7 +75,12 @@ export function anthropicThinking(): Sample {
     'message_start',
     {
       message: {
-        id: 'msg_1', type: 'message', role: 'assistant', model: 'kimi-k2-thinking', content: [], stop_reason: null,
+        id: 'msg_1',
+        type: 'message',
+        role: 'assistant',
+        model: 'kimi-k2-thinking',
+        content: [],
+        stop_reason: null,
         usage: { input_tokens: 120, cache_read_input_tokens: 4096, cache_creation_input_tokens: 64, output_tokens: 1 },
       },
     },
@@ -95,14 +100,30 @@ export function anthropicThinking(): Sample {
   // cumulative usage, three times; the last carries refreshed input/cache fields
   s += a('message_delta', { delta: { stop_reason: null }, usage: { output_tokens: 20 } }, E);
   // multi-line data (joined with \n: still the same JSON)
-  s += 'event: message_delta' + E + 'data: {"type":"message_delta",' + E + 'data: "delta":{"stop_reason":null},"usage":{"output_tokens":35}}' + E + E;
+  s +=
+    'event: message_delta' +
+    E +
+    'data: {"type":"message_delta",' +
+    E +
+    'data: "delta":{"stop_reason":null},"usage":{"output_tokens":35}}' +
+    E +
+    E;
   s += a(
     'message_delta',
-    { delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { output_tokens: 42, input_tokens: 121, cache_read_input_tokens: 4096, cache_creation_input_tokens: null } },
+    {
+      delta: { stop_reason: 'end_turn', stop_sequence: null },
+      usage: { output_tokens: 42, input_tokens: 121, cache_read_input_tokens: 4096, cache_creation_input_tokens: null },
+    },
     E,
   );
   s += a('message_stop', {}, E);
-  return { name: 'anthropic: thinking + text, CRLF, multi-line data', style: 'anthropic', status: 200, contentType: 'text/event-stream', bytes: Buffer.from(s) };
+  return {
+    name: 'anthropic: thinking + text, CRLF, multi-line data',
+    style: 'anthropic',
+    status: 200,
+    contentType: 'text/event-stream',
+    bytes: Buffer.from(s),
+  };
 }
 
 /** Tool uses naming files: MultiEdit, NotebookEdit, a Bash (no intent), JSON in many small pieces; no event: lines. */
@@ -127,7 +148,13 @@ export function anthropicTools(): Sample {
   s += tool(3, 'Write', { content: 'x'.repeat(300) + '"quoted" é', file_path: '/repo/late-key.txt' }, 64);
   s += d({ type: 'message_delta', delta: { stop_reason: 'tool_use' }, usage: { output_tokens: 180 } });
   s += d({ type: 'message_stop' });
-  return { name: 'anthropic: MultiEdit/NotebookEdit/Bash/Write, data-only frames', style: 'anthropic', status: 200, contentType: undefined, bytes: Buffer.from(s) };
+  return {
+    name: 'anthropic: MultiEdit/NotebookEdit/Bash/Write, data-only frames',
+    style: 'anthropic',
+    status: 200,
+    contentType: undefined,
+    bytes: Buffer.from(s),
+  };
 }
 
 const chunk = (id: string, model: string, choices: unknown[], extra: Record<string, unknown> = {}) =>
@@ -140,9 +167,17 @@ export function openaiStandard(): Sample {
   for (const t of ['Héllo', ' wörld ', '🚀 — "quoted"\n', 'done.'])
     s += chunk('c1', m, [{ index: 0, delta: { content: t }, finish_reason: null }], { usage: null });
   s += chunk('c1', m, [{ index: 0, delta: {}, finish_reason: 'stop' }], { usage: null });
-  s += chunk('c1', m, [], { usage: { prompt_tokens: 1200, completion_tokens: 9, total_tokens: 1209, prompt_tokens_details: { cached_tokens: 1024 } } });
+  s += chunk('c1', m, [], {
+    usage: { prompt_tokens: 1200, completion_tokens: 9, total_tokens: 1209, prompt_tokens_details: { cached_tokens: 1024 } },
+  });
   s += 'data: [DONE]\n\n';
-  return { name: 'openai: standard stream, include_usage chunk', style: 'openai', status: 200, contentType: 'text/event-stream; charset=utf-8', bytes: Buffer.from(s) };
+  return {
+    name: 'openai: standard stream, include_usage chunk',
+    style: 'openai',
+    status: 200,
+    contentType: 'text/event-stream; charset=utf-8',
+    bytes: Buffer.from(s),
+  };
 }
 
 /** Moonshot quirks: usage in choices[0].usage of the last chunk, cache hits in top-level usage.cached_tokens; reasoning_content. */
@@ -151,13 +186,23 @@ export function openaiMoonshot(): Sample {
   let s = chunk('m1', m, [{ index: 0, delta: { role: 'assistant', content: null, reasoning_content: '' }, finish_reason: null }]);
   for (const t of ['Thinking about é', ' and 日本語…'])
     s += chunk('m1', m, [{ index: 0, delta: { reasoning_content: t }, finish_reason: null }]);
-  for (const t of ['Ça ', 'va 👍'])
-    s += chunk('m1', m, [{ index: 0, delta: { content: t }, finish_reason: null }]);
+  for (const t of ['Ça ', 'va 👍']) s += chunk('m1', m, [{ index: 0, delta: { content: t }, finish_reason: null }]);
   s += chunk('m1', m, [
-    { index: 0, delta: {}, finish_reason: 'stop', usage: { prompt_tokens: 500, completion_tokens: 12, total_tokens: 512, cached_tokens: 300 } },
+    {
+      index: 0,
+      delta: {},
+      finish_reason: 'stop',
+      usage: { prompt_tokens: 500, completion_tokens: 12, total_tokens: 512, cached_tokens: 300 },
+    },
   ]);
   s += 'data: [DONE]\n\n';
-  return { name: 'openai: Moonshot choices[0].usage + cached_tokens', style: 'openai', status: 200, contentType: 'text/event-stream', bytes: Buffer.from(s) };
+  return {
+    name: 'openai: Moonshot choices[0].usage + cached_tokens',
+    style: 'openai',
+    status: 200,
+    contentType: 'text/event-stream',
+    bytes: Buffer.from(s),
+  };
 }
 
 export const PATCH = [
@@ -178,37 +223,71 @@ export function openaiTools(): Sample {
   const m = 'kimi-k2.6';
   let s = chunk('t1', m, [{ index: 0, delta: { role: 'assistant', content: 'Patching.' }, finish_reason: null }]);
   const call = (index: number, id: string, name: string, args: string, pieces: number) => {
-    let out = chunk('t1', m, [{ index: 0, delta: { tool_calls: [{ index, id, type: 'function', function: { name, arguments: '' } }] }, finish_reason: null }]);
+    let out = chunk('t1', m, [
+      { index: 0, delta: { tool_calls: [{ index, id, type: 'function', function: { name, arguments: '' } }] }, finish_reason: null },
+    ]);
     const size = Math.ceil(args.length / pieces);
     for (let i = 0; i < args.length; i += size)
-      out += chunk('t1', m, [{ index: 0, delta: { tool_calls: [{ index, function: { arguments: args.slice(i, i + size) } }] }, finish_reason: null }]);
+      out += chunk('t1', m, [
+        { index: 0, delta: { tool_calls: [{ index, function: { arguments: args.slice(i, i + size) } }] }, finish_reason: null },
+      ]);
     return out;
   };
   s += call(0, 'call_a', 'apply_patch', JSON.stringify({ input: PATCH }), 23);
   s += call(1, 'call_b', 'write_file', JSON.stringify({ path: 'notes/todo é.md', content: 'hello' }), 4);
   s += call(2, 'call_c', 'read_file', JSON.stringify({ path: 'README.md' }), 2);
   s += chunk('t1', m, [{ index: 0, delta: {}, finish_reason: 'tool_calls' }]);
-  s += chunk('t1', m, [], { usage: { prompt_tokens: 3000, completion_tokens: 150, total_tokens: 3150, prompt_tokens_details: { cached_tokens: 0 }, cached_tokens: 2048 } });
+  s += chunk('t1', m, [], {
+    usage: {
+      prompt_tokens: 3000,
+      completion_tokens: 150,
+      total_tokens: 3150,
+      prompt_tokens_details: { cached_tokens: 0 },
+      cached_tokens: 2048,
+    },
+  });
   s += 'data: [DONE]\n\n';
-  return { name: 'openai: tool_calls apply_patch + write_file', style: 'openai', status: 200, contentType: 'text/event-stream', bytes: Buffer.from(s) };
+  return {
+    name: 'openai: tool_calls apply_patch + write_file',
+    style: 'openai',
+    status: 200,
+    contentType: 'text/event-stream',
+    bytes: Buffer.from(s),
+  };
 }
 
 export function openaiJson(): Sample {
   const body = {
-    id: 'chatcmpl-x', object: 'chat.completion', created: 1, model: 'kimi-k2.6',
+    id: 'chatcmpl-x',
+    object: 'chat.completion',
+    created: 1,
+    model: 'kimi-k2.6',
     choices: [
       {
         index: 0,
         message: {
-          role: 'assistant', content: 'Writing it. é',
-          tool_calls: [{ id: 'c1', type: 'function', function: { name: 'edit_file', arguments: JSON.stringify({ file_path: 'src/x.ts', old: 'a', new: 'b' }) } }],
+          role: 'assistant',
+          content: 'Writing it. é',
+          tool_calls: [
+            {
+              id: 'c1',
+              type: 'function',
+              function: { name: 'edit_file', arguments: JSON.stringify({ file_path: 'src/x.ts', old: 'a', new: 'b' }) },
+            },
+          ],
         },
         finish_reason: 'tool_calls',
       },
     ],
     usage: { prompt_tokens: 800, completion_tokens: 40, total_tokens: 840, cached_tokens: 512 },
   };
-  return { name: 'openai: non-streaming with tool_calls (Moonshot cached_tokens)', style: 'openai', status: 200, contentType: 'application/json', bytes: Buffer.from(JSON.stringify(body)) };
+  return {
+    name: 'openai: non-streaming with tool_calls (Moonshot cached_tokens)',
+    style: 'openai',
+    status: 200,
+    contentType: 'application/json',
+    bytes: Buffer.from(JSON.stringify(body)),
+  };
 }
 
 const r = (type: string, rest: Record<string, unknown> = {}) => sse(type, { type, ...rest });
@@ -218,64 +297,136 @@ const rs = (type: string, rest: Record<string, unknown> = {}) => r(type, { ...re
 function responsesStream(final: 'completed' | 'incomplete' | 'failed'): string {
   seq = 0;
   const resp = (status: string, extra: Record<string, unknown> = {}) => ({
-    id: 'resp_1', object: 'response', created_at: 1, status, model: 'kimi-k2.6', output: [], instructions: 'You are Codex.', ...extra,
+    id: 'resp_1',
+    object: 'response',
+    created_at: 1,
+    status,
+    model: 'kimi-k2.6',
+    output: [],
+    instructions: 'You are Codex.',
+    ...extra,
   });
   let s = rs('response.created', { response: resp('in_progress') });
   s += rs('response.in_progress', { response: resp('in_progress') });
   s += rs('response.output_item.added', { output_index: 0, item: { id: 'rs_1', type: 'reasoning', summary: [] } });
   for (const t of ['**Planning** the é', ' change 🤔'])
     s += rs('response.reasoning_summary_text.delta', { item_id: 'rs_1', output_index: 0, summary_index: 0, delta: t });
-  s += rs('response.output_item.done', { output_index: 0, item: { id: 'rs_1', type: 'reasoning', summary: [{ type: 'summary_text', text: '**Planning** the é change 🤔' }] } });
-  s += rs('response.output_item.added', { output_index: 1, item: { id: 'msg_1', type: 'message', role: 'assistant', status: 'in_progress', content: [] } });
+  s += rs('response.output_item.done', {
+    output_index: 0,
+    item: { id: 'rs_1', type: 'reasoning', summary: [{ type: 'summary_text', text: '**Planning** the é change 🤔' }] },
+  });
+  s += rs('response.output_item.added', {
+    output_index: 1,
+    item: { id: 'msg_1', type: 'message', role: 'assistant', status: 'in_progress', content: [] },
+  });
   s += rs('response.content_part.added', { item_id: 'msg_1', output_index: 1, content_index: 0, part: { type: 'output_text', text: '' } });
   for (const t of ["I'll ", 'patch — "two" files ', '🚀'])
     s += rs('response.output_text.delta', { item_id: 'msg_1', output_index: 1, content_index: 0, delta: t });
-  s += rs('response.output_text.done', { item_id: 'msg_1', output_index: 1, content_index: 0, text: "I'll patch — \"two\" files 🚀" });
-  s += rs('response.output_item.done', { output_index: 1, item: { id: 'msg_1', type: 'message', role: 'assistant', content: [{ type: 'output_text', text: "I'll patch — \"two\" files 🚀" }] } });
+  s += rs('response.output_text.done', { item_id: 'msg_1', output_index: 1, content_index: 0, text: 'I\'ll patch — "two" files 🚀' });
+  s += rs('response.output_item.done', {
+    output_index: 1,
+    item: { id: 'msg_1', type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'I\'ll patch — "two" files 🚀' }] },
+  });
   // function_call apply_patch, arguments in deltas
   const args = JSON.stringify({ input: PATCH });
-  s += rs('response.output_item.added', { output_index: 2, item: { id: 'fc_1', type: 'function_call', call_id: 'call_1', name: 'apply_patch', arguments: '' } });
+  s += rs('response.output_item.added', {
+    output_index: 2,
+    item: { id: 'fc_1', type: 'function_call', call_id: 'call_1', name: 'apply_patch', arguments: '' },
+  });
   for (let i = 0; i < args.length; i += 17)
     s += rs('response.function_call_arguments.delta', { item_id: 'fc_1', output_index: 2, delta: args.slice(i, i + 17) });
   s += rs('response.function_call_arguments.done', { item_id: 'fc_1', output_index: 2, arguments: args });
-  s += rs('response.output_item.done', { output_index: 2, item: { id: 'fc_1', type: 'function_call', call_id: 'call_1', name: 'apply_patch', arguments: args } });
+  s += rs('response.output_item.done', {
+    output_index: 2,
+    item: { id: 'fc_1', type: 'function_call', call_id: 'call_1', name: 'apply_patch', arguments: args },
+  });
   // custom tool call apply_patch (freeform input)
   const patch2 = '*** Begin Patch\n*** Update File: README.md\n@@\n-old\n+new\n*** End Patch\n';
-  s += rs('response.output_item.added', { output_index: 3, item: { id: 'ctc_1', type: 'custom_tool_call', call_id: 'call_2', name: 'apply_patch', input: '' } });
+  s += rs('response.output_item.added', {
+    output_index: 3,
+    item: { id: 'ctc_1', type: 'custom_tool_call', call_id: 'call_2', name: 'apply_patch', input: '' },
+  });
   for (let i = 0; i < patch2.length; i += 11)
     s += rs('response.custom_tool_call_input.delta', { item_id: 'ctc_1', output_index: 3, delta: patch2.slice(i, i + 11) });
   s += rs('response.custom_tool_call_input.done', { item_id: 'ctc_1', output_index: 3, input: patch2 });
-  s += rs('response.output_item.done', { output_index: 3, item: { id: 'ctc_1', type: 'custom_tool_call', call_id: 'call_2', name: 'apply_patch', input: patch2 } });
-  const usage = { input_tokens: 2000, input_tokens_details: { cached_tokens: 1500 }, output_tokens: 300, output_tokens_details: { reasoning_tokens: 100 }, total_tokens: 2300 };
+  s += rs('response.output_item.done', {
+    output_index: 3,
+    item: { id: 'ctc_1', type: 'custom_tool_call', call_id: 'call_2', name: 'apply_patch', input: patch2 },
+  });
+  const usage = {
+    input_tokens: 2000,
+    input_tokens_details: { cached_tokens: 1500 },
+    output_tokens: 300,
+    output_tokens_details: { reasoning_tokens: 100 },
+    total_tokens: 2300,
+  };
   if (final === 'completed') s += rs('response.completed', { response: resp('completed', { usage }) });
-  else if (final === 'incomplete') s += rs('response.incomplete', { response: resp('incomplete', { usage, incomplete_details: { reason: 'max_output_tokens' } }) });
-  else s += rs('response.failed', { response: resp('failed', { usage, error: { code: 'server_error', message: 'The model failed to generate a response.' } }) });
+  else if (final === 'incomplete')
+    s += rs('response.incomplete', { response: resp('incomplete', { usage, incomplete_details: { reason: 'max_output_tokens' } }) });
+  else
+    s += rs('response.failed', {
+      response: resp('failed', { usage, error: { code: 'server_error', message: 'The model failed to generate a response.' } }),
+    });
   return s;
 }
 
 export function responsesSample(final: 'completed' | 'incomplete' | 'failed'): Sample {
-  return { name: `responses: ${final}`, style: 'responses', status: 200, contentType: 'text/event-stream', bytes: Buffer.from(responsesStream(final)) };
+  return {
+    name: `responses: ${final}`,
+    style: 'responses',
+    status: 200,
+    contentType: 'text/event-stream',
+    bytes: Buffer.from(responsesStream(final)),
+  };
 }
 
 export function responsesJson(): Sample {
   const body = {
-    id: 'resp_2', object: 'response', status: 'completed', model: 'kimi-k2.6',
+    id: 'resp_2',
+    object: 'response',
+    status: 'completed',
+    model: 'kimi-k2.6',
     output: [
       { id: 'msg', type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'Done ✓' }] },
-      { id: 'fc', type: 'function_call', name: 'apply_patch', call_id: 'c', arguments: JSON.stringify({ input: '*** Begin Patch\n*** Add File: a.txt\n+x\n*** End Patch' }) },
+      {
+        id: 'fc',
+        type: 'function_call',
+        name: 'apply_patch',
+        call_id: 'c',
+        arguments: JSON.stringify({ input: '*** Begin Patch\n*** Add File: a.txt\n+x\n*** End Patch' }),
+      },
     ],
-    usage: { input_tokens: 100, input_tokens_details: { cached_tokens: 60 }, output_tokens: 20, output_tokens_details: { reasoning_tokens: 0 } },
+    usage: {
+      input_tokens: 100,
+      input_tokens_details: { cached_tokens: 60 },
+      output_tokens: 20,
+      output_tokens_details: { reasoning_tokens: 0 },
+    },
   };
-  return { name: 'responses: non-streaming', style: 'responses', status: 200, contentType: 'application/json', bytes: Buffer.from(JSON.stringify(body)) };
+  return {
+    name: 'responses: non-streaming',
+    style: 'responses',
+    status: 200,
+    contentType: 'application/json',
+    bytes: Buffer.from(JSON.stringify(body)),
+  };
 }
 
 /** Anthropic error mid-stream (HTTP 200 SSE, `event: error`). */
 export function anthropicMidStreamError(): Sample {
-  let s = a('message_start', { message: { model: 'kimi-k2.6', usage: { input_tokens: 50, cache_read_input_tokens: 0, output_tokens: 1 } } });
+  let s = a('message_start', {
+    message: { model: 'kimi-k2.6', usage: { input_tokens: 50, cache_read_input_tokens: 0, output_tokens: 1 } },
+  });
   s += a('content_block_start', { index: 0, content_block: { type: 'text', text: '' } });
   s += a('content_block_delta', { index: 0, delta: { type: 'text_delta', text: 'partial answ' } });
   s += a('error', { error: { type: 'overloaded_error', message: 'Overloaded' } });
-  return { name: 'anthropic: error event mid-stream', style: 'anthropic', status: 200, contentType: 'text/event-stream', bytes: Buffer.from(s) };
+  return {
+    name: 'anthropic: error event mid-stream',
+    style: 'anthropic',
+    status: 200,
+    contentType: 'text/event-stream',
+    bytes: Buffer.from(s),
+  };
 }
 
 /** Hand-written samples (no network). */

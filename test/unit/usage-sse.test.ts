@@ -13,7 +13,9 @@ function read(pieces: Array<string | Uint8Array>): Array<[string | null, string]
 
 describe('SseReader', () => {
   it('LF, CRLF and CR line endings; blank line dispatches; comments and id/retry ignored', () => {
-    expect(read(['event: a\ndata: 1\n\n', 'event: b\r\ndata: 2\r\n\r\n', 'event: c\rdata: 3\r\r', ': comment\nid: 7\nretry: 10\ndata: 4\n\n'])).toEqual([
+    expect(
+      read(['event: a\ndata: 1\n\n', 'event: b\r\ndata: 2\r\n\r\n', 'event: c\rdata: 3\r\r', ': comment\nid: 7\nretry: 10\ndata: 4\n\n']),
+    ).toEqual([
       ['a', '1'],
       ['b', '2'],
       ['c', '3'],
@@ -59,7 +61,8 @@ describe('scanString', () => {
 
 describe('intents', () => {
   it('apply_patch paths in order, deduplicated, CRLF tolerated', () => {
-    const patch = '*** Begin Patch\r\n*** Update File: a.ts\r\n*** Move to: b.ts\r\n@@\r\n-*** Add File: not-a-header\r\n*** Update File: a.ts\r\n*** End Patch';
+    const patch =
+      '*** Begin Patch\r\n*** Update File: a.ts\r\n*** Move to: b.ts\r\n@@\r\n-*** Add File: not-a-header\r\n*** Update File: a.ts\r\n*** End Patch';
     expect(patchPaths(patch)).toEqual(['a.ts', 'b.ts']);
   });
 

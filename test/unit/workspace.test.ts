@@ -77,7 +77,10 @@ describe('repository facts', () => {
     expect((err as Error).message).toBe(
       `${plain} is not a git repository — run \`git init\` there, or point \`repo:\` / --repo at a repository`,
     );
-    await expect(repoToplevel(join(tmp, 'missing'))).rejects.toMatchObject({ code: 'not_a_repo', message: expect.stringMatching(/does not exist/) });
+    await expect(repoToplevel(join(tmp, 'missing'))).rejects.toMatchObject({
+      code: 'not_a_repo',
+      message: expect.stringMatching(/does not exist/),
+    });
   });
 
   it('resolves refs to full commit ids and explains bad ones', async () => {
@@ -117,7 +120,10 @@ describe('repository facts', () => {
     process.env.PATH = join(tmp, 'no-bin');
     try {
       expect(await gitVersion()).toBeNull();
-      await expect(repoToplevel(repo)).rejects.toMatchObject({ code: 'git_missing', message: expect.stringMatching(/git is not installed/) });
+      await expect(repoToplevel(repo)).rejects.toMatchObject({
+        code: 'git_missing',
+        message: expect.stringMatching(/git is not installed/),
+      });
     } finally {
       process.env.PATH = saved;
     }
@@ -211,9 +217,14 @@ describe('worktrees', () => {
     mkdirSync(root);
     writeFileSync(join(root, '7'), 'not a directory');
 
-    const err = await createWorktrees({ repo, baseCommit: base, slug: 'half-abcdef', slots: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], root, concurrency: 4 }).catch(
-      (e: unknown) => e,
-    );
+    const err = await createWorktrees({
+      repo,
+      baseCommit: base,
+      slug: 'half-abcdef',
+      slots: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+      root,
+      concurrency: 4,
+    }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(WorkspaceError);
     expect(err).toMatchObject({ code: 'worktree_failed', slot: 7 });
     expect((err as Error).message).toMatch(new RegExp(`^slot 7: could not create worktree at ${join(root, '7')}: .*already exists`));
@@ -231,7 +242,9 @@ describe('worktrees', () => {
     git(repo, 'branch', 'flotilla/dup-abcdef/7');
     const root = join(tmp, 'wt');
 
-    const err = await createWorktrees({ repo, baseCommit: base, slug: 'dup-abcdef', slots: [1, 2, 3, 4, 5, 6, 7, 8], root }).catch((e: unknown) => e);
+    const err = await createWorktrees({ repo, baseCommit: base, slug: 'dup-abcdef', slots: [1, 2, 3, 4, 5, 6, 7, 8], root }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toMatchObject({ code: 'worktree_failed', slot: 7 });
     expect((err as Error).message).toMatch(/^slot 7: could not create worktree at .*\/7: branch flotilla\/dup-abcdef\/7 already exists/);
     expect(worktreePaths(repo)).toEqual([repo]);
@@ -266,7 +279,9 @@ describe('worktrees', () => {
       code: 'worktree_failed',
       message: expect.stringMatching(/inside the repository/),
     });
-    await expect(createWorktrees({ repo, baseCommit: 'f'.repeat(40), slug: 's-abcdef', slots: [1], root: join(tmp, 'wt') })).rejects.toMatchObject({
+    await expect(
+      createWorktrees({ repo, baseCommit: 'f'.repeat(40), slug: 's-abcdef', slots: [1], root: join(tmp, 'wt') }),
+    ).rejects.toMatchObject({
       code: 'bad_ref',
     });
     expect(flotillaBranches(repo)).toEqual([]);

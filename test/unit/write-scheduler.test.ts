@@ -9,13 +9,17 @@ function harness(focused: string | null, o: { focusSlice?: number; backgroundSli
   const timers: { at: number; cb: () => void }[] = [];
   const writes: { id: string; bytes: number; done: () => void }[] = [];
   let t = 0;
-  const s = new WriteScheduler((id, data, done) => writes.push({ id, bytes: data.length, done }), () => focused, {
-    backgroundIntervalMs: 250,
-    ...o,
-    requestFrame: (cb) => frames.push(cb),
-    setTimer: (cb, ms) => timers.push({ at: t + ms, cb }),
-    now: () => t,
-  });
+  const s = new WriteScheduler(
+    (id, data, done) => writes.push({ id, bytes: data.length, done }),
+    () => focused,
+    {
+      backgroundIntervalMs: 250,
+      ...o,
+      requestFrame: (cb) => frames.push(cb),
+      setTimer: (cb, ms) => timers.push({ at: t + ms, cb }),
+      now: () => t,
+    },
+  );
   const step = () => frames.shift()?.();
   /** Moves the clock on, firing the timers that come due. */
   const advance = (ms: number) => {
@@ -86,14 +90,19 @@ describe('WriteScheduler', () => {
     h.advance(130);
     expect(h.frames).toHaveLength(1);
     h.step();
-    expect(h.writes.slice(1).map((w) => `${w.id}:${w.bytes}`).sort()).toEqual(['a:60', 'b:30', 'c:30']);
+    expect(
+      h.writes
+        .slice(1)
+        .map((w) => `${w.id}:${w.bytes}`)
+        .sort(),
+    ).toEqual(['a:60', 'b:30', 'c:30']);
     // A bulk of output does not wait for the tick.
     h.s.enqueue('b', bytes(BULK), () => {});
     h.writes.find((w) => w.id === 'b')!.done();
     expect(h.frames).toHaveLength(1);
   });
 
-  it('a keystroke\'s echo for the focused terminal is written at once while xterm is idle, not a frame later', () => {
+  it("a keystroke's echo for the focused terminal is written at once while xterm is idle, not a frame later", () => {
     const h = harness('f');
     h.s.enqueue('f', bytes(3), () => {});
     expect(h.writes.map((w) => w.bytes)).toEqual([3]);
@@ -147,7 +156,7 @@ describe('WriteScheduler', () => {
     expect(h.writes.at(-1)).toMatchObject({ id: 'bg', bytes: 70_000 });
   });
 
-  it('measures each terminal\'s rate over the last second', () => {
+  it("measures each terminal's rate over the last second", () => {
     const h = harness('f');
     h.s.enqueue('f', bytes(300_000), () => {});
     h.step();

@@ -89,9 +89,7 @@ export interface AnthropicUpstream {
 
 export const DEFAULT_MODELS = ['kimi-k2.6', 'kimi-k2.5', 'kimi-k2-thinking', 'kimi-k2-thinking-turbo', 'kimi-k2-turbo-preview'];
 
-type Block =
-  | { type: 'text'; text: string }
-  | { type: 'tool_use'; id: string; name: string; input: Record<string, unknown> };
+type Block = { type: 'text'; text: string } | { type: 'tool_use'; id: string; name: string; input: Record<string, unknown> };
 
 interface Plan {
   kind: string;
@@ -234,11 +232,14 @@ export function planResponse(body: any, failures?: Counters): Plan {
     role: typeof m?.role === 'string' ? m.role : '',
     typed: m?.role === 'user' ? typedText(m.content) : '',
     text: contentText(m?.content),
-    toolResults:
-      m?.role === 'user' && Array.isArray(m.content) ? m.content.filter((b: any) => b?.type === 'tool_result').length : 0,
+    toolResults: m?.role === 'user' && Array.isArray(m.content) ? m.content.filter((b: any) => b?.type === 'tool_result').length : 0,
     toolError: toolErrorIn(m),
   }));
-  const { decision, directives: d, cut } = planTurn(convo, {
+  const {
+    decision,
+    directives: d,
+    cut,
+  } = planTurn(convo, {
     canRun: (s) => toolNames.has(stepTool(s)),
     counters: failures,
     errorContext: { model: body?.model, promptTokens: promptTokens(body), maxTokens: body?.max_tokens },
@@ -248,7 +249,13 @@ export function planResponse(body: any, failures?: Counters): Plan {
     case 'error':
       return { kind: 'error', blocks: [], stopReason: 'end_turn', waitMs: d.waitMs, error: decision.error };
     case 'failmid':
-      return { kind: 'failmid', ...shaping, blocks: [{ type: 'text', text: decision.text }], stopReason: 'end_turn', failMid: decision.error };
+      return {
+        kind: 'failmid',
+        ...shaping,
+        blocks: [{ type: 'text', text: decision.text }],
+        stopReason: 'end_turn',
+        failMid: decision.error,
+      };
     case 'tool': {
       const { step, index } = decision;
       return {
@@ -256,7 +263,12 @@ export function planResponse(body: any, failures?: Counters): Plan {
         ...shaping,
         blocks: [
           { type: 'text', text: `I'll use ${stepTool(step)}.` },
-          { type: 'tool_use', id: `toolu_${idBase}${String(index).padStart(2, '0')}`, name: stepTool(step), input: toolInput(step, at, cwd) },
+          {
+            type: 'tool_use',
+            id: `toolu_${idBase}${String(index).padStart(2, '0')}`,
+            name: stepTool(step),
+            input: toolInput(step, at, cwd),
+          },
         ],
         stopReason: 'tool_use',
       };
@@ -458,7 +470,11 @@ function streamFrames(body: any, plan: Plan, msgId: string, usage: ReturnType<ty
     // An intermediate, cumulative usage report (Moonshot-style: several message_deltas; keep the last, never sum).
     if (i < plan.blocks.length - 1) {
       const soFar = { output_tokens: Math.min(estimateTokens(outSoFar), usage.output_tokens) };
-      content('message_delta', { type: 'message_delta', delta: { stop_reason: null, stop_sequence: null }, usage: soFar }, { usage: soFar });
+      content(
+        'message_delta',
+        { type: 'message_delta', delta: { stop_reason: null, stop_sequence: null }, usage: soFar },
+        { usage: soFar },
+      );
     }
   }
   // The final usage, repeated: the same cumulative totals twice (a consumer that sums would double count).

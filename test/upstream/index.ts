@@ -118,7 +118,9 @@ export async function startUpstream(opts: UpstreamOptions = {}): Promise<Upstrea
       const p = prefixed ? rec.path.slice('/anthropic'.length) : rec.path;
       // Which envelope speaks for this path: Anthropic's for its routes (and anything a Claude client sends), else OpenAI's.
       const anthropicStyle =
-        prefixed || p.startsWith('/v1/messages') || (p === '/v1/models' && (!!rec.headers['anthropic-version'] || !!rec.headers['x-api-key']));
+        prefixed ||
+        p.startsWith('/v1/messages') ||
+        (p === '/v1/models' && (!!rec.headers['anthropic-version'] || !!rec.headers['x-api-key']));
       const error = (status: number, type: string, message: string, kind: string) =>
         sendJson(rec, res, status, anthropicStyle ? errorBody(type, message) : openaiErrorBody(type, message), kind);
 
@@ -142,11 +144,16 @@ export async function startUpstream(opts: UpstreamOptions = {}): Promise<Upstrea
         sendJson(rec, res, 200, balanceBody(balance), 'balance');
         return;
       }
-      const isModel = method === 'POST' && (p.startsWith('/v1/messages') || p === '/v1/chat/completions' || p === '/v1/responses') && !p.includes('count_tokens');
+      const isModel =
+        method === 'POST' &&
+        (p.startsWith('/v1/messages') || p === '/v1/chat/completions' || p === '/v1/responses') &&
+        !p.includes('count_tokens');
       if (limiter && isModel) {
         const refusal = limiter.admit(rec.body, res);
         if (refusal) {
-          const body = anthropicStyle ? errorBody('rate_limit_reached_error', refusal.message) : openaiErrorBody('rate_limit_reached_error', refusal.message);
+          const body = anthropicStyle
+            ? errorBody('rate_limit_reached_error', refusal.message)
+            : openaiErrorBody('rate_limit_reached_error', refusal.message);
           sendJson(rec, res, 429, body, 'rate_limited', { 'retry-after': String(refusal.retryAfterS) });
           return;
         }

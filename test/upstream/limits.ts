@@ -37,18 +37,27 @@ export class RateLimiter {
     const secs = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
     if (this.l.concurrency !== undefined && this.inFlight >= this.l.concurrency) {
       this.refused.concurrency++;
-      return { message: `Your account request reached organization max concurrency: ${this.l.concurrency}, please try again after 1 seconds`, retryAfterS: 1 };
+      return {
+        message: `Your account request reached organization max concurrency: ${this.l.concurrency}, please try again after 1 seconds`,
+        retryAfterS: 1,
+      };
     }
     if (this.l.rpm !== undefined && this.starts.length >= this.l.rpm) {
       this.refused.rpm++;
       const wait = secs(this.starts[this.starts.length - this.l.rpm]! + win - now);
-      return { message: `Your account request reached organization max RPM: ${this.l.rpm}, please try again after ${wait} seconds`, retryAfterS: wait };
+      return {
+        message: `Your account request reached organization max RPM: ${this.l.rpm}, please try again after ${wait} seconds`,
+        retryAfterS: wait,
+      };
     }
     const used = this.tokens.reduce((a, t) => a + t.n, 0);
     if (this.l.tpm !== undefined && used > 0 && used + n > this.l.tpm) {
       this.refused.tpm++;
       const wait = secs(this.tokens[0]!.at + win - now);
-      return { message: `Your account request reached organization TPM rate limit: ${this.l.tpm}, please try again after ${wait} seconds`, retryAfterS: wait };
+      return {
+        message: `Your account request reached organization TPM rate limit: ${this.l.tpm}, please try again after ${wait} seconds`,
+        retryAfterS: wait,
+      };
     }
     this.inFlight++;
     this.starts.push(now);

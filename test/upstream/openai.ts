@@ -270,10 +270,16 @@ function answerFor(
     if (x?.role === 'assistant' || ASSISTANT_ITEMS.has(x?.type)) lastAssistant = i;
   });
   const prompt = estimateTokens(JSON.stringify(promptParts));
-  const cached = lastAssistant < 0 ? 0 : Math.min(prompt - 1, estimateTokens(JSON.stringify({ ...promptParts, m: m.slice(0, lastAssistant + 1) })));
+  const cached =
+    lastAssistant < 0 ? 0 : Math.min(prompt - 1, estimateTokens(JSON.stringify({ ...promptParts, m: m.slice(0, lastAssistant + 1) })));
   const sentOut = decision.type === 'failmid' ? halfText(text) : text + (call?.args ?? '');
   const numbers: Numbers = forced
-    ? { prompt: forced.input + forced.cacheRead + forced.cacheWrite, cached: forced.cacheRead, output: forced.output, reasoning: forced.reasoning }
+    ? {
+        prompt: forced.input + forced.cacheRead + forced.cacheWrite,
+        cached: forced.cacheRead,
+        output: forced.output,
+        reasoning: forced.reasoning,
+      }
     : { prompt, cached, output: estimateTokens(sentOut), reasoning: 0 };
   return { kind, decision, text, call, truncated, failMid: decision.type === 'failmid' ? decision.error : null, numbers };
 }
@@ -397,8 +403,22 @@ const messageItem = (m: { id: string; text: string }, status: string) => ({
 
 const callItem = (c: NonNullable<Items['call']>, done: boolean) =>
   c.kind === 'custom'
-    ? { id: c.id, type: 'custom_tool_call', status: done ? 'completed' : 'in_progress', name: c.name, call_id: c.callId, input: done ? c.args : '' }
-    : { id: c.id, type: 'function_call', status: done ? 'completed' : 'in_progress', name: c.name, call_id: c.callId, arguments: done ? c.args : '' };
+    ? {
+        id: c.id,
+        type: 'custom_tool_call',
+        status: done ? 'completed' : 'in_progress',
+        name: c.name,
+        call_id: c.callId,
+        input: done ? c.args : '',
+      }
+    : {
+        id: c.id,
+        type: 'function_call',
+        status: done ? 'completed' : 'in_progress',
+        name: c.name,
+        call_id: c.callId,
+        arguments: done ? c.args : '',
+      };
 
 function finalOutput(items: Items, a: Answer): unknown[] {
   const out: unknown[] = [];
@@ -429,7 +449,11 @@ function responsesFrames(body: any, id: string, items: Items, a: Answer): Frame[
       const usage = responsesUsage(a.numbers);
       const { type, message } = a.failMid;
       ev('error', { code: type, message, param: null }, { terminal: true });
-      ev('response.failed', { response: responseObject(body, id, 'failed', [], usage, { error: { code: type, message } }) }, { terminal: true, usage });
+      ev(
+        'response.failed',
+        { response: responseObject(body, id, 'failed', [], usage, { error: { code: type, message } }) },
+        { terminal: true, usage },
+      );
       return frames;
     }
     ev('response.output_text.done', { item_id, output_index, content_index: 0, text: m.text });
@@ -498,7 +522,11 @@ export async function handleOpenAI(ctx: OpenAIContext, rec: RecordedRequest, res
   const at = (rel: string) => (cwd ? path.resolve(cwd, rel) : rel);
   const tools = declaredTools(body);
   const promptParts = { s: system, m: items, t: body.tools ?? [] };
-  const { decision, directives: d, cut } = planTurn(convo, {
+  const {
+    decision,
+    directives: d,
+    cut,
+  } = planTurn(convo, {
     canRun: (s) => toolFor(s, tools) !== null,
     counters: ctx.counters,
     errorContext: { model: body.model, promptTokens: estimateTokens(JSON.stringify(promptParts)), maxTokens: outputLimit(body) ?? 0 },

@@ -40,7 +40,11 @@ Object.assign(env, {
 });
 const version = execFileSync(CLAUDE, ['--version'], { env, encoding: 'utf8' }).trim();
 await new Promise<void>((done, fail) => {
-  const child = spawn(CLAUDE, ['-p', 'SAY ok', '--model', 'kimi-k2.6', '--permission-mode', 'acceptEdits'], { cwd: join(dir, 'repo'), env, stdio: 'ignore' });
+  const child = spawn(CLAUDE, ['-p', 'SAY ok', '--model', 'kimi-k2.6', '--permission-mode', 'acceptEdits'], {
+    cwd: join(dir, 'repo'),
+    env,
+    stdio: 'ignore',
+  });
   child.on('error', fail);
   child.on('close', () => done());
 });
@@ -54,7 +58,8 @@ body.max_tokens = 16;
 body.metadata = { user_id: '{"device_id":"flotilla-probe","session_id":"00000000-0000-4000-8000-000000000000"}' };
 const messages = body.messages as { role: string; content: unknown }[];
 const user = messages.find((m) => m.role === 'user');
-if (user && Array.isArray(user.content)) user.content = [...user.content.slice(0, -1), { type: 'text', text: 'Reply with the single word: ok' }];
+if (user && Array.isArray(user.content))
+  user.content = [...user.content.slice(0, -1), { type: 'text', text: 'Reply with the single word: ok' }];
 const text = `${JSON.stringify(
   {
     comment:

@@ -82,7 +82,15 @@ export const stepTool = (s: Step): string => (s.tool === 'Call' ? s.name : s.too
 /** A CALL step's input with "$CWD" in every string replaced by the cwd the client stated (left as is when none). */
 export function callInput(step: Extract<Step, { tool: 'Call' }>, cwd: string | undefined): Record<string, unknown> {
   const sub = (v: unknown): unknown =>
-    typeof v === 'string' ? (cwd ? v.replaceAll('$CWD', cwd) : v) : Array.isArray(v) ? v.map(sub) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, sub(x)])) : v;
+    typeof v === 'string'
+      ? cwd
+        ? v.replaceAll('$CWD', cwd)
+        : v
+      : Array.isArray(v)
+        ? v.map(sub)
+        : v && typeof v === 'object'
+          ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, sub(x)]))
+          : v;
   return sub(step.input) as Record<string, unknown>;
 }
 
@@ -229,7 +237,8 @@ export function parseDirectives(text: string): Directives {
       } catch {
         input = null;
       }
-      if (input && typeof input === 'object' && !Array.isArray(input)) d.steps.push({ tool: 'Call', name: m[1], input: input as Record<string, unknown> });
+      if (input && typeof input === 'object' && !Array.isArray(input))
+        d.steps.push({ tool: 'Call', name: m[1], input: input as Record<string, unknown> });
     } else if ((m = line.match(/^SAY\s+(.+)$/))) {
       d.say = m[1];
     } else if ((m = line.match(/^LONG\s+(\d+)/))) {

@@ -40,7 +40,11 @@ export function strictMoonshotRejection(body: any, models: readonly string[], su
   }
   const tools = Array.isArray(body?.tools) ? body.tools : [];
   if (tools.length > MAX_TOOLS) {
-    return { status: 400, type: 'invalid_request_error', message: `Invalid request: a max of ${MAX_TOOLS} tools can be supported, got ${tools.length}` };
+    return {
+      status: 400,
+      type: 'invalid_request_error',
+      message: `Invalid request: a max of ${MAX_TOOLS} tools can be supported, got ${tools.length}`,
+    };
   }
   if (model.startsWith('kimi-k3') && tools.some((t: any) => hasRef(schemaOf(t)))) {
     return {
@@ -54,12 +58,14 @@ export function strictMoonshotRejection(body: any, models: readonly string[], su
     return { status: 400, type: 'invalid_request_error', message: 'invalid thinking: only type=enabled is allowed for this model' };
   }
   for (const b of blocks(body)) {
-    if (b?.type === 'tool_reference') return { status: 400, type: 'invalid_request_error', message: 'unsupported content type: tool_reference' };
+    if (b?.type === 'tool_reference')
+      return { status: 400, type: 'invalid_request_error', message: 'unsupported content type: tool_reference' };
     if (b?.type === 'document') {
       return {
         status: 400,
         type: 'invalid_request_error',
-        message: "Input tag 'document' found using 'type' does not match any of the expected tags: 'text', 'image', 'tool_use', 'tool_result'",
+        message:
+          "Input tag 'document' found using 'type' does not match any of the expected tags: 'text', 'image', 'tool_use', 'tool_result'",
       };
     }
   }

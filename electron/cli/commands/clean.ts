@@ -56,8 +56,13 @@ export const clean = defineCommand({
       }
       if (dirty.length && !values.yes) {
         const list = dirty.map((s) => `slot ${s.slot}`).join(', ');
-        if (!process.stdin.isTTY) fail(`${dirty.length} worktree(s) hold uncommitted work (${list}) — pass --yes to remove them anyway, or --dry-run to see them`, 1);
-        if (!(await confirm(`${dirty.length} worktree(s) hold uncommitted work (${list}). Remove them with the rest?`))) fail('nothing removed', 1);
+        if (!process.stdin.isTTY)
+          fail(
+            `${dirty.length} worktree(s) hold uncommitted work (${list}) — pass --yes to remove them anyway, or --dry-run to see them`,
+            1,
+          );
+        if (!(await confirm(`${dirty.length} worktree(s) hold uncommitted work (${list}). Remove them with the rest?`)))
+          fail('nothing removed', 1);
       }
       const r: CleanResult = await engine.call('cleanRun', { runId });
       process.stdout.write(`removed ${r.removedWorktrees} worktree(s) and ${r.removedBranches} branch(es)\n`);

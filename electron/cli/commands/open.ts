@@ -5,7 +5,11 @@ import { DATA_DIR, defineCommand, parsePort } from '../command.ts';
 /** The OS's way of opening a URL in the default browser; a failure only means the user opens it by hand. */
 function openBrowser(url: string): void {
   const [cmd, args] =
-    process.platform === 'darwin' ? ['open', [url]] : process.platform === 'win32' ? ['cmd', ['/c', 'start', '', url]] : ['xdg-open', [url]];
+    process.platform === 'darwin'
+      ? ['open', [url]]
+      : process.platform === 'win32'
+        ? ['cmd', ['/c', 'start', '', url]]
+        : ['xdg-open', [url]];
   try {
     const child = spawn(cmd, args as string[], { detached: true, stdio: 'ignore' });
     child.on('error', () => process.stderr.write(`could not open a browser (${cmd}); open the URL above by hand\n`));

@@ -6,7 +6,8 @@ export const probe = defineCommand({
   usage:
     'flotilla probe [template.yaml] [--provider P] [--model M] [--compat C] [--rules-on R,…] [--rules-off R,…]\n               [--base-url URL] [--key-env VAR] [--json]',
   args: '[template.yaml]',
-  about: "Send Claude Code's request shapes to the real provider, as sent and through the compatibility profile: which it\naccepts, which rules it needs, what the probe cost. Exit 0 when the profile makes every shape pass.",
+  about:
+    "Send Claude Code's request shapes to the real provider, as sent and through the compatibility profile: which it\naccepts, which rules it needs, what the probe cost. Exit 0 when the profile makes every shape pass.",
   options: {
     provider: { type: 'string', value: 'P', help: 'a provider preset (default moonshot)' },
     model: { type: 'string', value: 'M', help: 'the model to probe' },
@@ -50,8 +51,12 @@ export const probe = defineCommand({
     const log = (line: string) => process.stderr.write(`${line}\n`);
     const profileName = compatProfile(target.compat, target.rules).name;
     log(`probing ${target.baseUrl} with ${target.model}, profile ${profileName} …`);
-    const report = await runProbe({ baseUrl: target.baseUrl, key, model: target.model, profile: target.compat, rules: target.rules, prices }, (s) =>
-      log(`  ${s.shape.padEnd(12)} ${s.verdict}${s.asSent.accepted ? '' : ` — as sent: ${s.asSent.status} ${s.asSent.message?.slice(0, 120) ?? ''}`}`),
+    const report = await runProbe(
+      { baseUrl: target.baseUrl, key, model: target.model, profile: target.compat, rules: target.rules, prices },
+      (s) =>
+        log(
+          `  ${s.shape.padEnd(12)} ${s.verdict}${s.asSent.accepted ? '' : ` — as sent: ${s.asSent.status} ${s.asSent.message?.slice(0, 120) ?? ''}`}`,
+        ),
     );
     if (values.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     else {
@@ -60,7 +65,9 @@ export const probe = defineCommand({
         `${report.ok ? 'OK' : 'NOT ENOUGH'}: profile ${report.provider.profile} on ${report.provider.model} — ${report.requests} requests, ${cost}\n` +
           `  rules needed:     ${report.rules.needed.join(', ') || 'none'}\n` +
           `  rules not needed: ${report.rules.notNeeded.join(', ') || 'none'}\n` +
-          (report.rules.missing.length ? `  rules missing:    ${report.rules.missing.join(', ')} — use a profile that has them (provider.compat)\n` : ''),
+          (report.rules.missing.length
+            ? `  rules missing:    ${report.rules.missing.join(', ')} — use a profile that has them (provider.compat)\n`
+            : ''),
       );
     }
     process.exit(report.ok ? 0 : 1);

@@ -33,7 +33,8 @@ export const run = defineCommand({
     let count: number | undefined;
     if (values.count !== undefined) {
       count = Number(values.count);
-      if (!Number.isInteger(count)) failRun(new EngineError('bad_request', `--count ${values.count} is not a whole number (1–64)`, { field: 'count' }), 2);
+      if (!Number.isInteger(count))
+        failRun(new EngineError('bad_request', `--count ${values.count} is not a whole number (1–64)`, { field: 'count' }), 2);
     }
     const log = (line: string) => process.stderr.write(`${line}\n`);
     let dataDir: string;
@@ -68,7 +69,8 @@ export const run = defineCommand({
         if (live) live.session(s);
         else log(`[slot ${s.slot}] ${s.status}${s.statusDetail ? ` (${s.statusDetail})` : ''}`);
         // A held request waits for the user: say how to let it through from another terminal.
-        if (s.status === 'over_budget') say(`[slot ${s.slot}]   raise it: flotilla budget ${s.id} <usd>   or decline: flotilla budget ${s.id} --decline`);
+        if (s.status === 'over_budget')
+          say(`[slot ${s.slot}]   raise it: flotilla budget ${s.id} <usd>   or decline: flotilla budget ${s.id} --decline`);
       }
     });
     let runId: string | null = null;

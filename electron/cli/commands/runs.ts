@@ -32,7 +32,8 @@ export const runs = defineCommand({
     if (list.length === 0) return void process.stdout.write('no runs yet — start one with: flotilla run <template.yaml>\n');
     for (const r of list) {
       process.stdout.write(`${r.startedAt}  ${r.name}  ${r.state}  ${r.id}\n`);
-      for (const s of r.sessions) process.stdout.write(`    slot ${s.slot}  ${s.status}${isFinalStatus(s.status) ? '' : '*'}  ${s.worktree}\n`);
+      for (const s of r.sessions)
+        process.stdout.write(`    slot ${s.slot}  ${s.status}${isFinalStatus(s.status) ? '' : '*'}  ${s.worktree}\n`);
     }
   },
 });

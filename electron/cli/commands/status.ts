@@ -20,7 +20,9 @@ export const status = defineCommand({
       needYou = sessions.filter((s) => s.status === 'needs_you' || s.status === 'over_budget' || s.status === 'rejected').length;
     }
     if (o.json) {
-      const out = info ? { running: true, dataDir, pid: info.pid, since: info.startedAt, url: uiUrl(info), liveSessions: live, needYou } : { running: false, dataDir };
+      const out = info
+        ? { running: true, dataDir, pid: info.pid, since: info.startedAt, url: uiUrl(info), liveSessions: live, needYou }
+        : { running: false, dataDir };
       process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
     } else if (info) {
       process.stdout.write(

@@ -11,6 +11,8 @@ export const stop = defineCommand({
     const dataDir = await dataDirOf(o);
     process.stderr.write(`stopping the engine for ${dataDir} and its sessions…\n`);
     const stopped = await stopEngine(dataDir);
-    process.stdout.write(stopped ? `stopped the engine (pid ${stopped.pid}) and its sessions\n` : `no engine runs for ${dataDir}; nothing to stop\n`);
+    process.stdout.write(
+      stopped ? `stopped the engine (pid ${stopped.pid}) and its sessions\n` : `no engine runs for ${dataDir}; nothing to stop\n`,
+    );
   },
 });

@@ -156,8 +156,7 @@ export function createHandlers(p: EngineParts): Handlers {
 
 /** Validates `rawArgs` against the command's schema and runs its handler. Stream commands need a socket. */
 export async function dispatch(handlers: Handlers, cmd: string, rawArgs: unknown, stream: StreamContext | null): Promise<unknown> {
-  if (!isCommandName(cmd))
-    throw new EngineError('unknown_command', `unknown command '${cmd}' — known: ${COMMAND_NAMES.join(', ')}`);
+  if (!isCommandName(cmd)) throw new EngineError('unknown_command', `unknown command '${cmd}' — known: ${COMMAND_NAMES.join(', ')}`);
   const spec = Commands[cmd];
   if (spec.stream && !stream) throw new EngineError('bad_request', `${cmd} needs the WebSocket (/ws)`);
   const args: unknown = spec.args.parse(rawArgs ?? {});

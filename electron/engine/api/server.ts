@@ -98,9 +98,19 @@ export class ApiServer {
     return new Promise((resolve, reject) => {
       const onError = (err: NodeJS.ErrnoException) => {
         if (err.code === 'EADDRINUSE')
-          reject(new EngineError('port_in_use', `port ${this.opts.port} on ${this.opts.host} is in use — pass another --port, or 0 for a free one`));
+          reject(
+            new EngineError(
+              'port_in_use',
+              `port ${this.opts.port} on ${this.opts.host} is in use — pass another --port, or 0 for a free one`,
+            ),
+          );
         else if (err.code === 'EADDRNOTAVAIL' || err.code === 'EACCES')
-          reject(new EngineError('listen_failed', `cannot listen on ${this.opts.host}:${this.opts.port} (${err.code}) — use --host 127.0.0.1 and a port above 1024`));
+          reject(
+            new EngineError(
+              'listen_failed',
+              `cannot listen on ${this.opts.host}:${this.opts.port} (${err.code}) — use --host 127.0.0.1 and a port above 1024`,
+            ),
+          );
         else reject(err);
       };
       this.http.once('error', onError);
@@ -126,8 +136,7 @@ export class ApiServer {
     const allowedHosts = new Set([`127.0.0.1:${this.port}`, `localhost:${this.port}`, `[::1]:${this.port}`]);
     if (!allowedHosts.has(req.headers.host ?? '')) return `Host ${req.headers.host ?? '(none)'} is not this engine`;
     const origin = req.headers.origin;
-    if (origin && origin !== 'null' && !allowedHosts.has(origin.replace(/^https?:\/\//, '')))
-      return `Origin ${origin} is not allowed`;
+    if (origin && origin !== 'null' && !allowedHosts.has(origin.replace(/^https?:\/\//, ''))) return `Origin ${origin} is not allowed`;
     return null;
   }
 
@@ -161,7 +170,9 @@ export class ApiServer {
 
     if (url.pathname.startsWith('/api/')) {
       if (!sameToken(this.tokenOf(req, url), this.opts.token))
-        return sendJson(res, 401, { error: { code: 'unauthorized', message: 'missing or wrong token — use the URL flotilla serve printed' } });
+        return sendJson(res, 401, {
+          error: { code: 'unauthorized', message: 'missing or wrong token — use the URL flotilla serve printed' },
+        });
       const cmd = url.pathname.slice('/api/'.length);
       if (req.method === 'GET' && cmd === 'health') return sendJson(res, 200, { ok: true });
       if (req.method === 'GET' && cmd === 'ledger.csv') {

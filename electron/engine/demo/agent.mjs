@@ -174,9 +174,11 @@ async function callModel(messages) {
     }
   }
   stopSpinner();
-  const content = blocks.filter(Boolean).map((b) =>
-    b.type === 'text' ? { type: 'text', text: b.text ?? '' } : { type: 'tool_use', id: b.id, name: b.name, input: b.input ?? {} },
-  );
+  const content = blocks
+    .filter(Boolean)
+    .map((b) =>
+      b.type === 'text' ? { type: 'text', text: b.text ?? '' } : { type: 'tool_use', id: b.id, name: b.name, input: b.input ?? {} },
+    );
   return { content, usage, stopReason };
 }
 
@@ -208,7 +210,13 @@ async function runTool(call) {
       out(`  ${green('⏺ Write')} ${bold(rel)}\n`);
       await mkdir(dirname(abs), { recursive: true });
       await writeFile(abs, call.input.content ?? '');
-      showLines(String(call.input.content ?? '').trimEnd().split('\n'), green, '+');
+      showLines(
+        String(call.input.content ?? '')
+          .trimEnd()
+          .split('\n'),
+        green,
+        '+',
+      );
       return `Wrote ${rel}`;
     }
     case 'Edit': {
@@ -303,7 +311,9 @@ async function main() {
     }
     break;
   }
-  out(`\n${green('✔')} ${bold('done')} ${dim(`— ${spentIn} prompt tokens, ${spentOut} output tokens (simulated K2, metered by Flotilla)`)}\n`);
+  out(
+    `\n${green('✔')} ${bold('done')} ${dim(`— ${spentIn} prompt tokens, ${spentOut} output tokens (simulated K2, metered by Flotilla)`)}\n`,
+  );
 }
 
 main().then(

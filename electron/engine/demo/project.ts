@@ -134,7 +134,12 @@ export async function withRetry<T>(fn: () => Promise<T>): Promise<T> {
   {
     task: 'Tune retries for the batch importer',
     read: 'src/config.ts',
-    edit: { path: 'src/config.ts', old: '  maxRetries: 3,', new: '  maxRetries: 10, // the importer tolerates slow peers', why: 'let the importer retry up to 10 times' },
+    edit: {
+      path: 'src/config.ts',
+      old: '  maxRetries: 3,',
+      new: '  maxRetries: 10, // the importer tolerates slow peers',
+      why: 'let the importer retry up to 10 times',
+    },
     write: {
       path: 'src/importer.ts',
       content: `import { config } from './config.ts';

@@ -170,7 +170,16 @@ export async function startSimulatedProvider(opts: SimulatedProviderOptions = {}
     await sleep(opts.ttftMs ?? 350 + Math.random() * 550);
     send('message_start', {
       type: 'message_start',
-      message: { id, type: 'message', role: 'assistant', model: DEMO_MODEL, content: [], stop_reason: null, stop_sequence: null, usage: startUsage },
+      message: {
+        id,
+        type: 'message',
+        role: 'assistant',
+        model: DEMO_MODEL,
+        content: [],
+        stop_reason: null,
+        stop_sequence: null,
+        usage: startUsage,
+      },
     });
     send('content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } });
     send('ping', { type: 'ping' });

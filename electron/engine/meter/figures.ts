@@ -89,7 +89,7 @@ export interface RunState {
 export type LedgerTotals = ReturnType<SpendLedger['totals']>;
 
 export function cost(run: RunState, model: string | null, u: TokenCounts): { usd: number; priced: boolean } {
-return run.info.prices.cost(model, u);
+  return run.info.prices.cost(model, u);
 }
 
 /** Dollars of a session: settled ledger rows plus live estimates of requests still streaming. */
@@ -153,8 +153,18 @@ export function sessionSnapshot(s: SessionState): SessionSpend {
 
 export function runSnapshot(run: RunState): RunSpend {
   const parts = [...run.sessions].map((s) => sessionSnapshot(s));
-  const total = (k: 'usd' | 'estimateUsd' | 'inputTokens' | 'cacheReadTokens' | 'cacheWriteTokens' | 'outputTokens' | 'requests' | 'unpricedTokens' | 'referenceUsd') =>
-    parts.reduce((a, p) => a + p[k], 0);
+  const total = (
+    k:
+      | 'usd'
+      | 'estimateUsd'
+      | 'inputTokens'
+      | 'cacheReadTokens'
+      | 'cacheWriteTokens'
+      | 'outputTokens'
+      | 'requests'
+      | 'unpricedTokens'
+      | 'referenceUsd',
+  ) => parts.reduce((a, p) => a + p[k], 0);
   return {
     runId: run.info.runId,
     usd: total('usd'),

@@ -80,7 +80,18 @@ export class Governor extends EventEmitter<GovernorEvents> {
       k.limits = limits;
       this.dispatch(k);
     } else {
-      this.keys.set(id, { id, label, limits, inFlight: 0, starts: [], tokens: [], queues: new Map(), ring: [], pausedUntil: 0, timer: null });
+      this.keys.set(id, {
+        id,
+        label,
+        limits,
+        inFlight: 0,
+        starts: [],
+        tokens: [],
+        queues: new Map(),
+        ring: [],
+        pausedUntil: 0,
+        timer: null,
+      });
     }
     this.emit('changed');
   }

@@ -13,7 +13,7 @@ export type {
 export { DEFAULT_HOLD_MS, Meter } from './meter.ts';
 export { Governor, rateLimitPauseMs, type GovernorOptions, type Ticket } from './governor.ts';
 export { RESERVE_OUTPUT_CAP } from './budget.ts';
-export type { MeteredRun, MeteredSession, MeterOptions, MeterStatus } from './meter.ts';
+export type { MeteredRun, MeteredSession, MeterOptions } from './meter.ts';
 export { RejectedRequests, curlOf, type RejectedRecord } from './rejected.ts';
 export {
   DEFAULT_REFERENCE_MODEL,

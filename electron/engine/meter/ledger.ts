@@ -116,7 +116,9 @@ export class SpendLedger {
 
   /** A new 'open' row with zero figures; returns its id. */
   open(e: LedgerOpen): number {
-    return this.store.insertUsageUnchecked(emptyRow(e, { state: 'open', durationMs: null, httpStatus: null, errorType: null, endedAt: null }));
+    return this.store.insertUsageUnchecked(
+      emptyRow(e, { state: 'open', durationMs: null, httpStatus: null, errorType: null, endedAt: null }),
+    );
   }
 
   /**
@@ -168,7 +170,6 @@ export class SpendLedger {
       }),
     );
   }
-
 
   /** Open rows of a dead engine → 'interrupted' (see Store.interruptOpenUsage). Call once at engine start. */
   interruptOpen(): number {
@@ -244,7 +245,10 @@ const CSV_COLUMNS: readonly [string, (r: LedgerRow) => string][] = [
 
 /** Dollars to 12 decimals without trailing zeros: 9.499999999999999e-7 → 0.00000095. */
 export function usdCell(usd: number): string {
-  return usd.toFixed(12).replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, '');
+  return usd
+    .toFixed(12)
+    .replace(/(\.\d*?)0+$/, '$1')
+    .replace(/\.$/, '');
 }
 
 export function csvField(s: string): string {

@@ -4,17 +4,16 @@
 // upstream to include usage in a stream, which adds a final chunk the client's SDK ignores).
 import { EventEmitter } from 'node:events';
 import type http from 'node:http';
-import type {
-  BudgetAlert,
-  EngineEvent,
-  HeldInfo,
-  LedgerRow,
-  MeterVerdict,
-  RunSpend,
-  SessionSpend,
-  UpstreamErrorInfo,
-} from '../../shared/contract.ts';
-import { budgetBlock, budgetRefusalMessage, dueBudgetAlerts, heldDetail, reservationUsd, type BudgetBlock, type HoldEnd } from './budget.ts';
+import type { BudgetAlert, HeldInfo, LedgerRow, RunSpend, SessionSpend, UpstreamErrorInfo } from '../../shared/contract.ts';
+import {
+  budgetBlock,
+  budgetRefusalMessage,
+  dueBudgetAlerts,
+  heldDetail,
+  reservationUsd,
+  type BudgetBlock,
+  type HoldEnd,
+} from './budget.ts';
 import { ruleForRejection, type RuleFire } from './compat/index.ts';
 import { Governor, NO_TICKET, rateLimitPauseMs, type Ticket } from './governor.ts';
 import { BudgetHolds } from './holds.ts';
@@ -37,40 +36,13 @@ import {
   type RunState,
   type SessionState,
 } from './figures.ts';
-import {
-  createResponseParser,
-  inspectRequest,
-  isBillable,
-  tokensFromChars,
-  wireStyleForPath,
-} from './usage/index.ts';
+import { createResponseParser, inspectRequest, isBillable, tokensFromChars, wireStyleForPath } from './usage/index.ts';
 export type { MeteredRun, MeteredSession } from './figures.ts';
+export { DEFAULT_HOLD_MS, type MeterEvents, type MeterOptions } from './options.ts';
+import { DEFAULT_HOLD_MS, type MeterEvents, type MeterOptions } from './options.ts';
 
 /** An open ledger row gets the usage seen so far at most this often, so a crash loses little. */
 const LEDGER_PROGRESS_INTERVAL_MS = 1_000;
-/** A request over budget waits this long for a raise unless settings say otherwise. */
-export const DEFAULT_HOLD_MS = 15 * 60_000;
-
-export interface MeterOptions {
-  log?: (line: string) => void;
-  /** Where refused requests are saved for a bug report. */
-  rejected?: RejectedRequests | null;
-  /** How long a request over budget is held for a raise (read at each hold; default 15 min). */
-  holdTimeoutMs?: () => number;
-  /** The rate governor (one per engine: limits are per provider key, across runs). */
-  governor?: Governor;
-}
-
-/** The meter's view of a session's status (the contract's MeterVerdict). */
-export type MeterStatus = MeterVerdict;
-
-export type MeterEvents = {
-  /** What clients hear: spend, runSpend, budget, intent and upstreamError events, as the contract shapes them. */
-  event: [EngineEvent];
-  /** The meter's view of a session's status: over budget, rate limited, refused by the provider, or back to work. */
-  status: [string, MeterStatus, string | null];
-};
-
 export class Meter extends EventEmitter<MeterEvents> {
   private readonly sessions = new Map<string, SessionState>();
   private readonly runs = new Map<string, RunState>();
@@ -215,7 +187,8 @@ export class Meter extends EventEmitter<MeterEvents> {
     s.held = held;
     if (first) {
       const run = s.run;
-      if (first.scope === 'session' && !s.over) this.budgetAlert({ scope: 'session', id: sessionId, level: 100, usd: first.committedUsd, budgetUsd: first.budgetUsd });
+      if (first.scope === 'session' && !s.over)
+        this.budgetAlert({ scope: 'session', id: sessionId, level: 100, usd: first.committedUsd, budgetUsd: first.budgetUsd });
       if (first.scope === 'run' && !run.over) {
         run.over = true;
         this.budgetAlert({ scope: 'run', id: run.info.runId, level: 100, usd: first.committedUsd, budgetUsd: first.budgetUsd });
@@ -258,7 +231,12 @@ export class Meter extends EventEmitter<MeterEvents> {
    * Admits a request that could not go at once: waits for a raise while a budget cannot cover it, then for the
    * governor's slot, and checks the budget again (others may have reserved meanwhile). Rejects when `signal` aborts.
    */
-  private async admitLater(s: SessionState, tokens: number, reserve: number, signal: AbortSignal): Promise<{ ticket: Ticket } | { decision: RequestDecision }> {
+  private async admitLater(
+    s: SessionState,
+    tokens: number,
+    reserve: number,
+    signal: AbortSignal,
+  ): Promise<{ ticket: Ticket } | { decision: RequestDecision }> {
     const key = s.info.rateKey?.id ?? null;
     for (;;) {
       const block = budgetBlock(s, reserve);
@@ -283,14 +261,7 @@ export class Meter extends EventEmitter<MeterEvents> {
   private saveRejected(s: SessionState, info: UpstreamErrorInfo, request: { ctx: ProxyTapContext; body: Buffer | null }): string | null {
     if (!this.rejected) return null;
     try {
-      return this.rejected.save(
-        rejectedRecord(s.info, info, {
-          method: request.ctx.method,
-          url: `${request.ctx.route.upstreamBaseUrl}${request.ctx.path}`,
-          headers: request.ctx.requestHeaders,
-          body: request.body,
-        }),
-      );
+      return this.rejected.save(rejectedRecord(s.info, info, request.ctx, request.body));
     } catch (err) {
       this.log(`could not save the rejected request of session ${s.info.sessionId}: ${(err as Error).message}`);
       return null;
@@ -331,7 +302,12 @@ export class Meter extends EventEmitter<MeterEvents> {
     return {
       onRequestBody(body: Buffer): RequestDecision | void {
         const profile = s.info.compat ?? null;
-        const req = inspectRequest(style, ctx.path, body, profile?.rewriter(style, s.info.model, (fires) => meter.noteCompat(s, fires)));
+        const req = inspectRequest(
+          style,
+          ctx.path,
+          body,
+          profile?.rewriter(style, s.info.model, (fires) => meter.noteCompat(s, fires)),
+        );
         sent = req.rewritten ?? body;
         const model = req.model ?? s.info.model;
         const promptTokens = tokensFromChars(req.promptChars);
@@ -470,7 +446,10 @@ export class Meter extends EventEmitter<MeterEvents> {
 
     if (!failed) {
       noteSpeedAndContext(s, model, usage, ttftMs, f.firstTokenAt, endedAt);
-      if (s.lastError && (s.lastError.kind === 'rate_limited' || s.lastError.kind === 'overloaded' || isRejection(s.lastError.kind, s.lastError.status))) {
+      if (
+        s.lastError &&
+        (s.lastError.kind === 'rate_limited' || s.lastError.kind === 'overloaded' || isRejection(s.lastError.kind, s.lastError.status))
+      ) {
         this.emit('status', s.info.sessionId, 'working', null);
       }
       s.lastError = null;

@@ -4,7 +4,15 @@
 // Money: USD per million tokens in the table; a cost is (tokens × price) / 1e6 per kind of token, summed, in doubles.
 // Nothing is rounded here or in the ledger — a figure is rounded only when it is displayed — so sums over thousands of
 // requests stay within a micro-dollar of the exact decimal result.
-import { PRICE_OVERRIDE_FIELDS, PriceOverride, RATE_FIELDS, type PriceEntry, type PriceOverrides, type Settings, type TokenCounts } from '../../shared/contract.ts';
+import {
+  PRICE_OVERRIDE_FIELDS,
+  PriceOverride,
+  RATE_FIELDS,
+  type PriceEntry,
+  type PriceOverrides,
+  type Settings,
+  type TokenCounts,
+} from '../../shared/contract.ts';
 
 export class PriceError extends Error {
   /** engine/errors.ts turns a string `code` into the wire's error code. */
@@ -122,7 +130,12 @@ export interface UnpricedModel {
 
 const UNPRICED: readonly UnpricedModel[] = [
   { model: 'kimi-k3.1-pro', contextWindow: 1_048_576, asOf: LATE_2026_AS_OF, source: `${LATE_2026_SOURCE}; no official price found` },
-  { model: 'kimi-k2.7-code-highspeed', contextWindow: 262_144, asOf: LATE_2026_AS_OF, source: `${LATE_2026_SOURCE}; no official price found` },
+  {
+    model: 'kimi-k2.7-code-highspeed',
+    contextWindow: 262_144,
+    asOf: LATE_2026_AS_OF,
+    source: `${LATE_2026_SOURCE}; no official price found`,
+  },
 ];
 
 /** When the shipped table was read, and from where (for display next to the table). */

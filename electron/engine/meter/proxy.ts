@@ -11,7 +11,6 @@ import http from 'node:http';
 import https from 'node:https';
 import type { ApiStyle } from '../../shared/contract.ts';
 
-
 export interface ProxyRoute {
   sessionId: string;
   /** e.g. https://api.moonshot.ai/anthropic — the client's path after /s/<token> is appended to it. */
@@ -277,7 +276,9 @@ export class MeterProxy extends EventEmitter {
       const redacted = { ...headers };
       if (redacted['authorization']) redacted['authorization'] = 'Bearer [redacted]';
       if (redacted['x-api-key']) redacted['x-api-key'] = '[redacted]';
-      tap = safe(() => this.tapFactory!({ sessionId: route.sessionId, route, method, path: rest, requestHeaders: redacted, startedAt })) ?? null;
+      tap =
+        safe(() => this.tapFactory!({ sessionId: route.sessionId, route, method, path: rest, requestHeaders: redacted, startedAt })) ??
+        null;
     }
     let ended = false;
     const finish = (patch: Partial<ProxyRequestEvent>) => {
@@ -350,7 +351,8 @@ export class MeterProxy extends EventEmitter {
         };
         w.decision.then(
           (d) => resume(d ?? undefined),
-          (err: Error) => resume({ refuse: { status: 500, type: 'api_error', message: `Flotilla could not decide on this request: ${err.message}` } }),
+          (err: Error) =>
+            resume({ refuse: { status: 500, type: 'api_error', message: `Flotilla could not decide on this request: ${err.message}` } }),
         );
       };
       decide(safe(() => tap!.onRequestBody!(body)) ?? undefined);

@@ -5,6 +5,7 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RejectedRequest, UpstreamErrorInfo } from '../../shared/contract.ts';
+import type { ProxyTapContext } from './proxy.ts';
 
 export interface RejectedRecord {
   at: string;
@@ -21,7 +22,8 @@ export interface RejectedRecord {
 export function rejectedRecord(
   session: { sessionId: string; runId: string },
   info: UpstreamErrorInfo,
-  request: { method: string; url: string; headers: Parameters<typeof savedHeaders>[0]; body: Buffer | null },
+  ctx: Pick<ProxyTapContext, 'method' | 'path' | 'route' | 'requestHeaders'>,
+  body: Buffer | null,
 ): RejectedRecord {
   return {
     at: info.at,
@@ -31,7 +33,12 @@ export function rejectedRecord(
     errorType: info.type,
     message: info.message,
     fixRule: info.fixRule ?? null,
-    request: { method: request.method, url: request.url, headers: savedHeaders(request.headers), body: request.body ? savedBody(request.body) : null },
+    request: {
+      method: ctx.method,
+      url: `${ctx.route.upstreamBaseUrl}${ctx.path}`,
+      headers: savedHeaders(ctx.requestHeaders),
+      body: body ? savedBody(body) : null,
+    },
   };
 }
 

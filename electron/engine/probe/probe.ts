@@ -1,7 +1,15 @@
 // `flotilla probe`: sends Claude Code's request shapes to the real provider — each as Claude Code sends it, and as the
 // compatibility profile rewrites it — and reports which the provider accepts, which rules that takes, what it cost,
 // and whether the profile is enough. How a user with a real key checks their provider before launching ten sessions.
-import { RULES, compatProfile, createResponseParser, ruleForRejection, type CompatProfile, type PriceTable, type RuleTweak } from '../meter/index.ts';
+import {
+  RULES,
+  compatProfile,
+  createResponseParser,
+  ruleForRejection,
+  type CompatProfile,
+  type PriceTable,
+  type RuleTweak,
+} from '../meter/index.ts';
 import { EngineError } from '../errors.ts';
 import { CLAUDE_CODE_VERSION } from './claude-code-shape.ts';
 import { probeShapes } from './shapes.ts';
@@ -71,7 +79,12 @@ async function send(t: ProbeTarget, body: Record<string, unknown>): Promise<Sent
   try {
     res = await fetch(url, {
       method: 'POST',
-      headers: { authorization: `Bearer ${t.key}`, 'content-type': 'application/json', 'anthropic-version': '2023-06-01', 'anthropic-beta': 'claude-code-20250219' },
+      headers: {
+        authorization: `Bearer ${t.key}`,
+        'content-type': 'application/json',
+        'anthropic-version': '2023-06-01',
+        'anthropic-beta': 'claude-code-20250219',
+      },
       body: JSON.stringify(body),
       signal: AbortSignal.timeout(TIMEOUT_MS),
     });
@@ -83,15 +96,25 @@ async function send(t: ProbeTarget, body: Record<string, unknown>): Promise<Sent
   const r = parser.end();
   const accepted = res.status < 400 && !r.error;
   if (res.status === 401 || res.status === 403)
-    throw new EngineError('bad_key', `${url} refused the key (${res.status}: ${r.error?.message ?? 'unauthorized'}) — check the key variable`);
+    throw new EngineError(
+      'bad_key',
+      `${url} refused the key (${res.status}: ${r.error?.message ?? 'unauthorized'}) — check the key variable`,
+    );
   const cost = r.usage ? t.prices.cost(r.model ?? t.model, r.usage) : { usd: 0, priced: t.prices.get(t.model) !== null };
-  return { attempt: { status: res.status, accepted, message: accepted ? null : (r.error?.message ?? `HTTP ${res.status}`) }, usd: cost.usd, priced: cost.priced };
+  return {
+    attempt: { status: res.status, accepted, message: accepted ? null : (r.error?.message ?? `HTTP ${res.status}`) },
+    usd: cost.usd,
+    priced: cost.priced,
+  };
 }
 
 /** The body through these rules (a profile, plus extra rules by id); the ids that fired. */
 function rewrite(body: Record<string, any>, profile: CompatProfile, extra: string[] = []): { body: Record<string, any>; rules: string[] } {
   const copy = JSON.parse(JSON.stringify(body)) as Record<string, any>;
-  const fired = profile.apply(copy, 'anthropic', String(copy.model)).filter((f) => !f.note.startsWith('failed:')).map((f) => f.rule);
+  const fired = profile
+    .apply(copy, 'anthropic', String(copy.model))
+    .filter((f) => !f.note.startsWith('failed:'))
+    .map((f) => f.rule);
   for (const id of extra) {
     const rule = RULES.find((r) => r.id === id)!;
     if (rule.apply(copy, { style: 'anthropic', model: String(copy.model), options: profile.spec.options }) !== null) fired.push(id);

@@ -17,7 +17,11 @@ const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
 const TINY_PDF =
   'JVBERi0xLjQKMSAwIG9iago8PC9UeXBlL0NhdGFsb2cvUGFnZXMgMiAwIFI+PgplbmRvYmoKMiAwIG9iago8PC9UeXBlL1BhZ2VzL0tpZHNbMyAwIFJdL0NvdW50IDE+PgplbmRvYmoKMyAwIG9iago8PC9UeXBlL1BhZ2UvUGFyZW50IDIgMCBSL01lZGlhQm94WzAgMCAyMDAgMjAwXT4+CmVuZG9iagp0cmFpbGVyCjw8L1Jvb3QgMSAwIFI+PgolJUVPRgo=';
 
-function mcpTool(server: string, name: string, schema: Record<string, unknown> = { type: 'object', properties: { q: { type: 'string' } } }) {
+function mcpTool(
+  server: string,
+  name: string,
+  schema: Record<string, unknown> = { type: 'object', properties: { q: { type: 'string' } } },
+) {
   return { name: `mcp__${server}__${name}`, description: `${name} (an MCP tool)`, input_schema: schema };
 }
 
@@ -25,19 +29,33 @@ export function probeShapes(model: string): ProbeShape[] {
   const main = (): Record<string, any> => ({ ...clone(CLAUDE_CODE_MAIN_REQUEST), model });
   const shapes: ProbeShape[] = [];
 
-  shapes.push({ id: 'main', description: "a turn of Claude Code's main loop (thinking adaptive, 12 tools, a role system message)", body: main() });
+  shapes.push({
+    id: 'main',
+    description: "a turn of Claude Code's main loop (thinking adaptive, 12 tools, a role system message)",
+    body: main(),
+  });
 
   const side = main();
   delete side.thinking;
   delete side.tools;
   delete side.context_management;
-  side.output_config = { format: { type: 'json_schema', schema: { type: 'object', properties: { title: { type: 'string' } }, required: ['title'] } } };
+  side.output_config = {
+    format: { type: 'json_schema', schema: { type: 'object', properties: { title: { type: 'string' } }, required: ['title'] } },
+  };
   shapes.push({ id: 'side', description: 'a side request (session title, subagent): no thinking, structured output', body: side });
 
   const search = main();
   search.messages.push(
-    { role: 'assistant', content: [{ type: 'tool_use', id: 'toolu_probe_1', name: 'ToolSearch', input: { query: 'select:mcp__docs__lookup' } }] },
-    { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_probe_1', content: [{ type: 'tool_reference', tool_name: 'mcp__docs__lookup' }] }] },
+    {
+      role: 'assistant',
+      content: [{ type: 'tool_use', id: 'toolu_probe_1', name: 'ToolSearch', input: { query: 'select:mcp__docs__lookup' } }],
+    },
+    {
+      role: 'user',
+      content: [
+        { type: 'tool_result', tool_use_id: 'toolu_probe_1', content: [{ type: 'tool_reference', tool_name: 'mcp__docs__lookup' }] },
+      ],
+    },
   );
   shapes.push({ id: 'tool-search', description: 'tool search found a deferred MCP tool (tool_reference blocks)', body: search });
 
@@ -47,7 +65,11 @@ export function probeShapes(model: string): ProbeShape[] {
     {
       role: 'user',
       content: [
-        { type: 'tool_result', tool_use_id: 'toolu_probe_2', content: [{ type: 'document', source: { type: 'base64', media_type: 'application/pdf', data: TINY_PDF } }] },
+        {
+          type: 'tool_result',
+          tool_use_id: 'toolu_probe_2',
+          content: [{ type: 'document', source: { type: 'base64', media_type: 'application/pdf', data: TINY_PDF } }],
+        },
       ],
     },
   );

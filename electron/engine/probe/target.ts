@@ -36,23 +36,47 @@ export function resolveProbeTarget(o: ProbeTargetOptions): ProbeTargetChoice {
   if (o.template) {
     const t = o.template;
     const rules = t.provider.compatRules ?? { on: [], off: [] };
-    target = { baseUrl: t.provider.baseUrl, style: t.provider.style, apiKeyEnv: t.provider.apiKeyEnv, model: t.model, compat: compatOf(t), rules, prices: t.prices };
+    target = {
+      baseUrl: t.provider.baseUrl,
+      style: t.provider.style,
+      apiKeyEnv: t.provider.apiKeyEnv,
+      model: t.model,
+      compat: compatOf(t),
+      rules,
+      prices: t.prices,
+    };
   } else {
     const preset = o.provider ?? 'moonshot';
-    if (!(PROVIDER_PRESETS as readonly string[]).includes(preset)) throw bad(`--provider ${preset} is not a provider preset — use one of ${PROVIDER_PRESETS.join(', ')}`);
+    if (!(PROVIDER_PRESETS as readonly string[]).includes(preset))
+      throw bad(`--provider ${preset} is not a provider preset — use one of ${PROVIDER_PRESETS.join(', ')}`);
     const spec = providerSpec(preset as ProviderPresetName);
     const baseUrl = o.baseUrl ?? spec.baseUrl;
     if (!baseUrl) throw bad(`--provider ${preset} needs --base-url (the provider's Anthropic-style base URL)`);
-    target = { baseUrl, style: spec.style, apiKeyEnv: spec.apiKeyEnv, model: spec.defaultModel, compat: spec.compat, rules: { on: [], off: [] }, prices: undefined };
+    target = {
+      baseUrl,
+      style: spec.style,
+      apiKeyEnv: spec.apiKeyEnv,
+      model: spec.defaultModel,
+      compat: spec.compat,
+      rules: { on: [], off: [] },
+      prices: undefined,
+    };
   }
   if (o.model) target.model = o.model;
   if (o.compat) target.compat = o.compat;
   if (o.baseUrl) target.baseUrl = o.baseUrl;
   if (o.keyEnv) target.apiKeyEnv = o.keyEnv;
-  if (!COMPAT_PROFILES.includes(target.compat)) throw bad(`--compat ${target.compat} is not a compat profile — use one of ${COMPAT_PROFILES.join(', ')}`);
-  for (const [side, list] of [['on', o.rulesOn], ['off', o.rulesOff]] as const) {
+  if (!COMPAT_PROFILES.includes(target.compat))
+    throw bad(`--compat ${target.compat} is not a compat profile — use one of ${COMPAT_PROFILES.join(', ')}`);
+  for (const [side, list] of [
+    ['on', o.rulesOn],
+    ['off', o.rulesOff],
+  ] as const) {
     if (list === undefined) continue;
-    for (const id of list.split(',').map((r) => r.trim()).filter(Boolean)) {
+    for (const id of list
+      .split(',')
+      .map((r) => r.trim())
+      .filter(Boolean)) {
       if (!RULE_IDS.includes(id)) throw bad(`--rules-${side} ${id} is not a compat rule — use one of ${RULE_IDS.join(', ')}`);
       target.rules[side].push(id);
     }
@@ -60,6 +84,8 @@ export function resolveProbeTarget(o: ProbeTargetOptions): ProbeTargetChoice {
   const both = target.rules.on.find((id) => target.rules.off.includes(id));
   if (both) throw bad(`compat rule ${both} is both on and off — keep it in one of --rules-on / --rules-off`);
   if (target.style !== 'anthropic')
-    throw bad(`probe sends Claude Code's request shapes, so it needs an Anthropic-style provider (${target.baseUrl} is ${target.style}) — e.g. --provider moonshot`);
+    throw bad(
+      `probe sends Claude Code's request shapes, so it needs an Anthropic-style provider (${target.baseUrl} is ${target.style}) — e.g. --provider moonshot`,
+    );
   return target;
 }

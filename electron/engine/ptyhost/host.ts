@@ -287,7 +287,12 @@ export class RemoteSession extends EventEmitter implements SessionProcess {
   snapshot(): Promise<SnapshotData> {
     if (this.disposed) return Promise.reject(new Error(`session ${this.id} is disposed`));
     // The screen lived in the host that died: say so instead of showing nothing.
-    if (this.gone) return Promise.resolve({ cols: this.size.cols, rows: this.size.rows, data: `\x1b[2m── interrupted: ${this.goneReason ?? 'the pty host stopped'}; its screen is lost ──\x1b[0m\r\n` });
+    if (this.gone)
+      return Promise.resolve({
+        cols: this.size.cols,
+        rows: this.size.rows,
+        data: `\x1b[2m── interrupted: ${this.goneReason ?? 'the pty host stopped'}; its screen is lost ──\x1b[0m\r\n`,
+      });
     return this.host.call.snapshot(this.id);
   }
 

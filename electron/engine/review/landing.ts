@@ -15,12 +15,22 @@ export function draftMessage(s: Pick<SessionInfo, 'slot' | 'task'>, runName: str
   if (!task) return `${runName}: session ${s.slot}`;
   const [first, ...rest] = task.split('\n');
   const subject = first!.length > 72 ? `${first!.slice(0, 71).trimEnd()}…` : first!;
-  const body = [first!.length > 72 ? first : null, ...rest].filter((l) => l !== null).join('\n').trim();
+  const body = [first!.length > 72 ? first : null, ...rest]
+    .filter((l) => l !== null)
+    .join('\n')
+    .trim();
   return `${subject}\n\n${body ? `${body}\n\n` : ''}Flotilla run ${runName}, session ${s.slot}.`;
 }
 
 export class Landing {
-  constructor(private readonly d: { registry: RunRegistry; review: Review; sendFeedback(sessionId: string, text: string): Promise<void>; isAgent(sessionId: string): boolean }) {}
+  constructor(
+    private readonly d: {
+      registry: RunRegistry;
+      review: Review;
+      sendFeedback(sessionId: string, text: string): Promise<void>;
+      isAgent(sessionId: string): boolean;
+    },
+  ) {}
 
   async rebase(sessionId: string): Promise<RebaseResult> {
     const info = this.d.registry.sessionInfo(sessionId);
@@ -28,14 +38,19 @@ export class Landing {
     const base = await this.target(info.runId);
     const snap = await snapshotCommit(info.worktree);
     const m = await mergeTree(run.repo, base.commit, snap);
-    if (m.clean) return { mode: 'none', conflicts: [], message: `session ${info.slot} merges cleanly into ${base.branch}: nothing to rebase` };
+    if (m.clean)
+      return { mode: 'none', conflicts: [], message: `session ${info.slot} merges cleanly into ${base.branch}: nothing to rebase` };
     const paths = m.conflicts.join(', ');
     if (this.d.isAgent(sessionId)) {
       const prompt =
         `The base branch ${base.branch} has moved and your changes now conflict with it in ${paths}. ` +
         `Rebase your work onto it: commit what you have, run git rebase ${base.branch} in this directory, resolve the conflicts keeping both intents, and finish the rebase.`;
       await this.d.sendFeedback(sessionId, prompt);
-      return { mode: 'agent', conflicts: m.conflicts, message: `asked session ${info.slot}'s agent to rebase onto ${base.branch} (conflicts in ${paths})` };
+      return {
+        mode: 'agent',
+        conflicts: m.conflicts,
+        message: `asked session ${info.slot}'s agent to rebase onto ${base.branch} (conflicts in ${paths})`,
+      };
     }
     // No agent to ask: commit the work, rebase, and leave a stopped rebase for the user to finish.
     await commitSession(info.worktree, draftMessage(info, run.name));
@@ -51,9 +66,11 @@ export class Landing {
 
   private async target(runId: string): Promise<{ branch: string; commit: string; tree: string }> {
     const run = this.d.registry.runInfo(runId);
-    if (run.workspace !== 'worktree') throw new EngineError('shared', `run ${run.name} works in your checkout directly: there is nothing to merge`);
+    if (run.workspace !== 'worktree')
+      throw new EngineError('shared', `run ${run.name} works in your checkout directly: there is nothing to merge`);
     const branch = this.d.registry.liveRun(runId)?.baseBranch ?? (await baseBranchOf(run.repo, run.base));
-    if (!branch) throw new EngineError('no_target', `the run's base (${run.base}) is not a branch — merge sessions one by one with a target branch`);
+    if (!branch)
+      throw new EngineError('no_target', `the run's base (${run.base}) is not a branch — merge sessions one by one with a target branch`);
     const out = (await runGit(run.repo, ['rev-parse', `refs/heads/${branch}`, `refs/heads/${branch}^{tree}`])).stdout.trim().split('\n');
     return { branch, commit: out[0]!, tree: out[1]! };
   }
@@ -62,12 +79,22 @@ export class Landing {
     const run = this.d.registry.runInfo(runId);
     const all = this.d.registry.listSessions(runId);
     const unknown = (sessionIds ?? []).filter((id) => !all.some((s) => s.id === id));
-    if (unknown.length) throw new EngineError('not_found', `no session ${unknown.join(', ')} in run ${run.name} — list its sessions (flotilla runs)`, { field: 'sessionIds' });
+    if (unknown.length)
+      throw new EngineError('not_found', `no session ${unknown.join(', ')} in run ${run.name} — list its sessions (flotilla runs)`, {
+        field: 'sessionIds',
+      });
     const chosen = sessionIds ? all.filter((s) => sessionIds.includes(s.id)) : all.filter((s) => s.status === 'done');
     if (chosen.length === 0)
-      throw new EngineError('nothing_to_plan', `run ${run.name} has no done session to merge yet — wait for one to finish, or name the sessions to plan`);
+      throw new EngineError(
+        'nothing_to_plan',
+        `run ${run.name} has no done session to merge yet — wait for one to finish, or name the sessions to plan`,
+      );
     const base = await this.target(runId);
-    const facts = await planFacts(run.repo, base, chosen.map((s) => ({ sessionId: s.id, slot: s.slot, worktree: s.worktree })));
+    const facts = await planFacts(
+      run.repo,
+      base,
+      chosen.map((s) => ({ sessionId: s.id, slot: s.slot, worktree: s.worktree })),
+    );
     return planOrder(facts);
   }
 
@@ -88,7 +115,10 @@ export class Landing {
         continue;
       }
       if (step.blockedBy.length) {
-        skipped.push({ sessionId: step.sessionId, reason: `conflicts with session ${step.blockedBy.map(slotOf).join(', ')}, merged before it` });
+        skipped.push({
+          sessionId: step.sessionId,
+          reason: `conflicts with session ${step.blockedBy.map(slotOf).join(', ')}, merged before it`,
+        });
         continue;
       }
       try {
@@ -119,11 +149,18 @@ export class Landing {
       // No done session, or a base that is not a branch: nothing is planned.
       if (!(err instanceof EngineError)) throw err;
     }
-    const refs = (await runGit(run.repo, ['for-each-ref', '--format=%(refname) %(objectname)', 'refs/heads/flotilla/', 'refs/remotes/'])).stdout;
-    const at = new Map(refs.split('\n').filter(Boolean).map((l) => l.split(' ') as [string, string]));
+    const refs = (await runGit(run.repo, ['for-each-ref', '--format=%(refname) %(objectname)', 'refs/heads/flotilla/', 'refs/remotes/']))
+      .stdout;
+    const at = new Map(
+      refs
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split(' ') as [string, string]),
+    );
     for (const s of this.d.registry.listSessions(runId)) {
       const head = s.branch ? at.get(`refs/heads/${s.branch}`) : undefined;
-      const pushed = !!head && [...at].some(([ref, sha]) => ref.startsWith('refs/remotes/') && ref.endsWith(`/${s.branch}`) && sha === head);
+      const pushed =
+        !!head && [...at].some(([ref, sha]) => ref.startsWith('refs/remotes/') && ref.endsWith(`/${s.branch}`) && sha === head);
       const i = plan.steps.findIndex((x) => x.sessionId === s.id);
       out.set(s.id, { merged: plan.merged.includes(s.id), pushed, planPosition: i >= 0 ? i + 1 : null });
     }
@@ -134,7 +171,10 @@ export class Landing {
   async openPullRequest(sessionId: string, remote = 'origin', env: NodeJS.ProcessEnv = process.env): Promise<{ url: string }> {
     const gh = findOnPath('gh', env.PATH);
     if (!gh)
-      throw new EngineError('gh_missing', 'the GitHub CLI (gh) is not installed — install it (https://cli.github.com), run gh auth login, and try again; or push the branch and open the pull request on your forge');
+      throw new EngineError(
+        'gh_missing',
+        'the GitHub CLI (gh) is not installed — install it (https://cli.github.com), run gh auth login, and try again; or push the branch and open the pull request on your forge',
+      );
     const info = this.d.registry.sessionInfo(sessionId);
     const run = this.d.registry.runInfo(info.runId);
     const pushed = await this.push(sessionId, remote);
@@ -157,7 +197,8 @@ export class Landing {
     });
     if (r.code !== 0) {
       const why = r.err.trim() || r.out.trim();
-      if (/auth login|not logged|authentication/i.test(why)) throw new EngineError('gh_auth', `gh is not logged in: ${why.split('\n')[0]} — run gh auth login, then try again`);
+      if (/auth login|not logged|authentication/i.test(why))
+        throw new EngineError('gh_auth', `gh is not logged in: ${why.split('\n')[0]} — run gh auth login, then try again`);
       throw new EngineError('gh_failed', `gh pr create failed: ${why}`);
     }
     const url = /https?:\/\/\S+/.exec(r.out)?.[0];
@@ -168,7 +209,8 @@ export class Landing {
   async push(sessionId: string, remote = 'origin'): Promise<PushResult> {
     const info = this.d.registry.sessionInfo(sessionId);
     const run = this.d.registry.runInfo(info.runId);
-    if (run.workspace !== 'worktree' || !info.branch) throw new EngineError('shared', `session ${info.slot} works in your checkout: push from there`);
+    if (run.workspace !== 'worktree' || !info.branch)
+      throw new EngineError('shared', `session ${info.slot} works in your checkout: push from there`);
     const message = draftMessage(info, run.name);
     const { commit } = await commitSession(info.worktree, message);
     const pushed = await pushBranch(run.repo, info.branch, remote);

@@ -19,7 +19,8 @@ export const pairKey = (a: string, b: string) => (a < b ? `${a}|${b}` : `${b}|${
 
 export function planOrder(f: PlanFacts): MergePlan {
   const bySlot = [...f.sessions].filter((s) => !f.merged.has(s.sessionId)).sort((a, b) => a.slot - b.slot);
-  const conflictsWith = (id: string) => bySlot.filter((o) => o.sessionId !== id && f.conflicts.has(pairKey(id, o.sessionId))).map((o) => o.sessionId);
+  const conflictsWith = (id: string) =>
+    bySlot.filter((o) => o.sessionId !== id && f.conflicts.has(pairKey(id, o.sessionId))).map((o) => o.sessionId);
   const clean = (id: string) => f.cleanOnBase.get(id) === true;
   const lonely = bySlot.filter((s) => clean(s.sessionId) && conflictsWith(s.sessionId).length === 0);
   const taken = new Set(lonely.map((s) => s.sessionId));

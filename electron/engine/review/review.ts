@@ -2,7 +2,17 @@
 // path across sessions, commit, squash-merge into the base branch, discard, export a patch. Live runs are watched (see
 // run-review.ts); runs of earlier engines are answered from git directly.
 import { existsSync } from 'node:fs';
-import type { ChangedFile, CommandArgs, ConflictWarning, WatchFailure, EngineEvent, FileDiff, MergeResult, PathDiff, SessionInfo } from '../../shared/contract.ts';
+import type {
+  ChangedFile,
+  CommandArgs,
+  ConflictWarning,
+  WatchFailure,
+  EngineEvent,
+  FileDiff,
+  MergeResult,
+  PathDiff,
+  SessionInfo,
+} from '../../shared/contract.ts';
 import { EngineError } from '../errors.ts';
 import type { LiveRun, RunRegistry } from '../runs/index.ts';
 import { baseBranchOf, commitSession, exportPatch, fileDiff, removeWorktrees, sessionChanges, squashMerge } from '../workspace/index.ts';
@@ -145,7 +155,9 @@ export class Review {
     const run = this.d.registry.runInfo(info.runId);
     const target = args.target ?? this.d.registry.liveRun(info.runId)?.baseBranch ?? (await baseBranchOf(run.repo, run.base));
     if (!target)
-      throw new EngineError('no_target', `the run's base (${run.base}) is not a branch — pass a target branch to merge into`, { field: 'target' });
+      throw new EngineError('no_target', `the run's base (${run.base}) is not a branch — pass a target branch to merge into`, {
+        field: 'target',
+      });
     const message = args.message ?? `${run.name}: session ${info.slot}${info.task ? ` — ${info.task}` : ''}`;
     const r = await squashMerge({ repo: run.repo, target, worktree: info.worktree, message });
     // Every other session's overlap and drift is now measured against the new base.

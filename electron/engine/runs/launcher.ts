@@ -129,9 +129,18 @@ export class Launcher {
         });
         paths = new Map(entries.map((e) => [e.slot, { path: e.path, branch: e.branch }]));
         // What git does not track but the checkout has (.worktreeinclude: .env, local config…), into every worktree.
-        const included = await copyIncluded(repo, entries.map((e) => e.path));
+        const included = await copyIncluded(
+          repo,
+          entries.map((e) => e.path),
+        );
         if (included.length)
-          this.progress({ runId, phase: 'worktrees', done: entries.length, total: entries.length, message: `copied ${included.join(', ')} (.worktreeinclude) into each worktree` });
+          this.progress({
+            runId,
+            phase: 'worktrees',
+            done: entries.length,
+            total: entries.length,
+            message: `copied ${included.join(', ')} (.worktreeinclude) into each worktree`,
+          });
       } catch (err) {
         const message = err instanceof Error ? err.message : String(err);
         registry.updateRun(live, { state: 'failed', error: message, endedAt: now() });

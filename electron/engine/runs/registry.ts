@@ -2,13 +2,7 @@
 // the store. Lookups say "live, else stored" once, here; every change to a run or a session goes through here too, so
 // the store and the clients hear of it in the same step.
 import { randomBytes } from 'node:crypto';
-import {
-  type EngineEvent,
-  type RunInfo,
-  type SessionInfo,
-  type SessionStatus,
-  isFinalStatus,
-} from '../../shared/contract.ts';
+import { type EngineEvent, type RunInfo, type SessionInfo, type SessionStatus, isFinalStatus } from '../../shared/contract.ts';
 import { EngineError } from '../errors.ts';
 import { SessionTerminal } from '../sessions/index.ts';
 import type { Store } from '../store/index.ts';

@@ -6,6 +6,7 @@ import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import {
   type EngineEvent,
+  type MeterVerdict,
   type ProviderLimits,
   type SessionInfo,
   type SessionStatus,
@@ -14,7 +15,7 @@ import {
   isFinalStatus,
 } from '../../shared/contract.ts';
 import { EngineError } from '../errors.ts';
-import { type Meter, type MeterProxy, type MeterStatus, proxyUrl } from '../meter/index.ts';
+import { type Meter, type MeterProxy, proxyUrl } from '../meter/index.ts';
 import type { PtyHost } from '../ptyhost/index.ts';
 import type { OutputSink, PtySpec, SessionProcess, Subscription } from '../sessions/index.ts';
 import { agentPresetInfo, buildAgentLaunch, parseStoredTemplate, templateCompat } from '../templates/index.ts';
@@ -67,16 +68,20 @@ export class Scheduler {
     const room = run.template.concurrency - active;
     // A session being started has no agent yet (start awaits its files first): two schedules at once must not both
     // pick it (the second create would replace the first in the pty host).
-    const next = run.sessions.filter((s) => s.info.status === 'queued' && !s.terminal.agent && !this.starting.has(s)).slice(0, Math.max(0, room));
+    const next = run.sessions
+      .filter((s) => s.info.status === 'queued' && !s.terminal.agent && !this.starting.has(s))
+      .slice(0, Math.max(0, room));
     for (const s of next) this.starting.add(s);
     await Promise.all(
       next.map((s) =>
-        this.start(s, false).finally(() => this.starting.delete(s)).catch((err: Error) => {
-          // A session that cannot even be set up (its config files, say) fails alone; the rest of the run goes on.
-          this.d.registry.setStatus(s, 'failed', `could not start: ${err.message}`, { endedAt: now() });
-          this.d.registry.checkRunEnded(s.run);
-          return this.schedule(s.run);
-        }),
+        this.start(s, false)
+          .finally(() => this.starting.delete(s))
+          .catch((err: Error) => {
+            // A session that cannot even be set up (its config files, say) fails alone; the rest of the run goes on.
+            this.d.registry.setStatus(s, 'failed', `could not start: ${err.message}`, { endedAt: now() });
+            this.d.registry.checkRunEnded(s.run);
+            return this.schedule(s.run);
+          }),
       ),
     );
   }
@@ -134,8 +139,16 @@ export class Scheduler {
     });
     proxy.register(s.proxyToken, { sessionId: s.info.id, upstreamBaseUrl: t.provider.baseUrl, apiKey, style: t.provider.style });
     // The template's setup commands run first in the same terminal (not on a resume: the worktree is set up already).
-    const cmd = resume || !t.setup?.length ? { command: launch.command, args: launch.args } : withSetup(t.setup, launch.command, launch.args);
-    const spec: PtySpec = { command: cmd.command, args: cmd.args, env: launch.env, cwd: s.info.worktree, cols: s.info.cols, rows: s.info.rows };
+    const cmd =
+      resume || !t.setup?.length ? { command: launch.command, args: launch.args } : withSetup(t.setup, launch.command, launch.args);
+    const spec: PtySpec = {
+      command: cmd.command,
+      args: cmd.args,
+      env: launch.env,
+      cwd: s.info.worktree,
+      cols: s.info.cols,
+      rows: s.info.rows,
+    };
     // What ran, for inspection. Not the environment: it holds the session's proxy token. A resume rebuilds the launch
     // from the run's template anyway (the proxy port and tokens change with every engine).
     registry.store.setSessionLaunch(s.info.id, JSON.stringify({ command: launch.command, args: launch.args, cwd: spec.cwd, resume }));
@@ -144,10 +157,19 @@ export class Scheduler {
     s.terminal.attach(agent);
     agent.on('status', (status: SessionStatus, detail: string | null) => this.onAgentStatus(s, agent, status, detail));
     agent.on('exit', (e: { exitCode: number | null; signal: string | null }) => {
-      if (s.terminal.agent === agent) this.d.emit({ type: 'event', event: 'exit', sessionId: s.info.id, exitCode: e.exitCode, signal: e.signal });
+      if (s.terminal.agent === agent)
+        this.d.emit({ type: 'event', event: 'exit', sessionId: s.info.id, exitCode: e.exitCode, signal: e.signal });
     });
     await agent.start();
-    registry.patchSession(s, { command: launch.command, args: launch.args, pid: agent.pid, startedAt: now(), endedAt: null, exitCode: null, signal: null });
+    registry.patchSession(s, {
+      command: launch.command,
+      args: launch.args,
+      pid: agent.pid,
+      startedAt: now(),
+      endedAt: null,
+      exitCode: null,
+      signal: null,
+    });
   }
 
   private onAgentStatus(s: LiveSession, agent: SessionProcess, status: SessionStatus, detail: string | null): void {
@@ -169,7 +191,7 @@ export class Scheduler {
   }
 
   /** The meter's view of a session (over budget, rate limited, rejected, back to work), for its status machine. */
-  onMeterStatus(sessionId: string, status: MeterStatus, detail: string | null): void {
+  onMeterStatus(sessionId: string, status: MeterVerdict, detail: string | null): void {
     this.d.registry.liveSession(sessionId)?.terminal.agent?.applyMeterVerdict(status, detail);
   }
 
@@ -216,9 +238,12 @@ export class Scheduler {
     const agent = live?.terminal.agent;
     if (!live || !agent || isFinalStatus(live.info.status)) {
       const back = info.agentSessionId ? 'resume it (its conversation goes on)' : 'restart it';
-      throw new EngineError('not_running', `session ${info.slot} is ${info.status}, not running — ${back}, then send the feedback again`, { field: 'sessionId' });
+      throw new EngineError('not_running', `session ${info.slot} is ${info.status}, not running — ${back}, then send the feedback again`, {
+        field: 'sessionId',
+      });
     }
-    if (live.info.status === 'queued') throw new EngineError('queued', `session ${info.slot} is queued and has not started yet — send the feedback once it runs`);
+    if (live.info.status === 'queued')
+      throw new EngineError('queued', `session ${info.slot} is queued and has not started yet — send the feedback once it runs`);
     agent.write(text.replace(/\s*\r?\n\s*/g, ' ').trim());
     await new Promise((r) => setTimeout(r, FEEDBACK_ENTER_MS));
     if (live.terminal.agent === agent) agent.write('\r');

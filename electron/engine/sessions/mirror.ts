@@ -97,7 +97,11 @@ export class TerminalMirror {
   private sliceDone: (() => void) | null = null;
   private readonly waiters: { target: number; cb: () => void }[] = [];
 
-  constructor(cols: number, rows: number, readonly scrollback: number = Limits.MirrorScrollback) {
+  constructor(
+    cols: number,
+    rows: number,
+    readonly scrollback: number = Limits.MirrorScrollback,
+  ) {
     this.term = new HeadlessTerminal({ cols, rows, scrollback, allowProposedApi: true });
     this.serializer = new SerializeAddon();
     // The addon is typed against @xterm/xterm's Terminal; the headless one has the same buffer API it uses.

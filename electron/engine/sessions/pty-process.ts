@@ -32,8 +32,7 @@ const PAUSED_LIVENESS_POLL_MS = 50;
 // Leaves the alternate screen and mouse/paste modes and soft-resets attributes, so the old program's state cannot leak
 // into the new one; the history stays above the line.
 const RESTART_NOTICE = Buffer.from(
-  '\x1b[?1049l\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1006l\x1b[?2004l\x1b[!p\x1b[?25h\x1b[0m' +
-    '\r\n\x1b[2m── restarted ──\x1b[0m\r\n',
+  '\x1b[?1049l\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1006l\x1b[?2004l\x1b[!p\x1b[?25h\x1b[0m' + '\r\n\x1b[2m── restarted ──\x1b[0m\r\n',
   'utf8',
 );
 // What node-pty's forked child (Linux) or spawn helper (macOS) prints, then exits 1, when exec or chdir fails.

@@ -61,7 +61,11 @@ export class SessionStatusMachine {
         return f.prompt ? this.set('needs_you', 'waiting for an answer') : this.set('idle', null);
       case 'exited': {
         this.running = false;
-        if (f.stopped) return this.set('stopped', f.stopped.killedAfterMs === null ? null : `did not exit on SIGTERM within ${f.stopped.killedAfterMs} ms; killed`);
+        if (f.stopped)
+          return this.set(
+            'stopped',
+            f.stopped.killedAfterMs === null ? null : `did not exit on SIGTERM within ${f.stopped.killedAfterMs} ms; killed`,
+          );
         if (f.spawnFailure && f.exitCode === 1 && !f.signal) return this.set('failed', f.spawnFailure);
         const s = exitStatus(f.exitCode, f.signal);
         return this.set(s.status, s.detail);

@@ -14,7 +14,6 @@ export async function fetchBalance(baseUrl: string, key: string, preset: string)
   };
   const num = (v: unknown) => (typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : null);
   const available = num(body?.data?.available_balance);
-  if (available === null || Number.isNaN(available))
-    throw new EngineError('upstream', `${url} answered without data.available_balance`);
+  if (available === null || Number.isNaN(available)) throw new EngineError('upstream', `${url} answered without data.available_balance`);
   return { availableUsd: available, cashUsd: num(body?.data?.cash_balance), voucherUsd: num(body?.data?.voucher_balance) };
 }

@@ -15,7 +15,6 @@ export class SettingsError extends Error {
   }
 }
 
-
 const SETTINGS_FIELDS = ['prices', 'referenceModel', 'defaultBudget'];
 
 const SETTINGS_EXPECTED: Record<string, string> = {

@@ -1,6 +1,13 @@
 // What the engine knows about the user's setup: settings.json (prices, reference model, default budgets) and the
 // provider keys (the engine's environment first, then the data dir's keys.json or keys handed over in memory).
-import { KNOWN_PROVIDER_KEYS, type Balance, type ModelList, type PriceEntry, type Settings, type SettingsView } from '../../shared/contract.ts';
+import {
+  KNOWN_PROVIDER_KEYS,
+  type Balance,
+  type ModelList,
+  type PriceEntry,
+  type Settings,
+  type SettingsView,
+} from '../../shared/contract.ts';
 import { EngineError } from '../errors.ts';
 import { PriceTable, effectivePrices } from '../meter/index.ts';
 import { PROVIDER_PRESETS, providerSpec, type ProviderPresetName } from '../templates/index.ts';
@@ -73,7 +80,9 @@ export class EngineSettings {
   /** The models to offer for a provider preset: its own list when its key is set, else the shipped table. */
   async models(preset: string): Promise<ModelList> {
     if (!(PROVIDER_PRESETS as readonly string[]).includes(preset))
-      throw new EngineError('bad_request', `unknown provider preset '${preset}' — use one of ${PROVIDER_PRESETS.join(', ')}`, { field: 'provider' });
+      throw new EngineError('bad_request', `unknown provider preset '${preset}' — use one of ${PROVIDER_PRESETS.join(', ')}`, {
+        field: 'provider',
+      });
     const spec = providerSpec(preset as ProviderPresetName);
     const shipped = (note: string): ModelList => ({ source: 'shipped', models: shippedModels(), note });
     if (!spec.baseUrl) return shipped('a custom provider names its own base URL in the template; showing the shipped table');

@@ -113,7 +113,11 @@ export function rowToSession(row: Row): SessionInfo {
   return parseRow(SessionInfo, obj, `session ${String(row.id)}`);
 }
 
-function parseRow<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: Error } }, v: unknown, what: string): T {
+function parseRow<T>(
+  schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: Error } },
+  v: unknown,
+  what: string,
+): T {
   const r = schema.safeParse(v);
   if (!r.success) throw new StoreError(`stored ${what} does not match this version of Flotilla: ${r.error.message}`);
   return r.data;

@@ -23,9 +23,7 @@ export async function ensureDataDir(dir: string): Promise<string> {
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     const reason = e.code ? `${e.code}: ${e.message.replace(/^\w+: /, '')}` : e.message;
-    throw new StoreError(
-      `data dir ${abs} is not writable (${reason}) — pass --data-dir or set FLOTILLA_HOME to a writable folder`,
-    );
+    throw new StoreError(`data dir ${abs} is not writable (${reason}) — pass --data-dir or set FLOTILLA_HOME to a writable folder`);
   }
   return abs;
 }

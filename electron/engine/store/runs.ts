@@ -158,16 +158,20 @@ export function reconcileAfterRestart(db: StoreDb): { runs: number; sessions: nu
         .filter((r) => r.engine_pid === null || (Number(r.engine_pid) !== process.pid && !pidAlive(Number(r.engine_pid))))
         .map((r) => String(r.id)),
     );
-    const stale = db.allNow(`SELECT id, run_id FROM sessions WHERE status IN (${marks})`, NOT_FINAL).filter((row) =>
-      dead.has(String(row.run_id)),
-    );
+    const stale = db
+      .allNow(`SELECT id, run_id FROM sessions WHERE status IN (${marks})`, NOT_FINAL)
+      .filter((row) => dead.has(String(row.run_id)));
     for (const row of stale) {
       db.runNow("UPDATE sessions SET status = 'interrupted', status_detail = ?, ended_at = COALESCE(ended_at, ?) WHERE id = ?", [
         ENGINE_EXITED,
         at,
         String(row.id),
       ]);
-      db.runNow("INSERT INTO status_history (session_id, status, detail, at) VALUES (?, 'interrupted', ?, ?)", [String(row.id), ENGINE_EXITED, at]);
+      db.runNow("INSERT INTO status_history (session_id, status, detail, at) VALUES (?, 'interrupted', ?, ?)", [
+        String(row.id),
+        ENGINE_EXITED,
+        at,
+      ]);
     }
     for (const id of orphaned) db.runNow("UPDATE runs SET state = 'ended', ended_at = COALESCE(ended_at, ?) WHERE id = ?", [at, id]);
     return { runs: orphaned.length, sessions: stale.length };

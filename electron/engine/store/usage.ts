@@ -110,7 +110,10 @@ export function interruptOpenUsage(db: StoreDb): number {
   return db.transaction(() => {
     const open = db.allNow("SELECT u.id, r.engine_pid FROM usage u LEFT JOIN runs r ON r.id = u.run_id WHERE u.state = 'open'");
     const ids = open
-      .filter((r) => r.engine_pid === null || r.engine_pid === undefined || Number(r.engine_pid) === process.pid || !pidAlive(Number(r.engine_pid)))
+      .filter(
+        (r) =>
+          r.engine_pid === null || r.engine_pid === undefined || Number(r.engine_pid) === process.pid || !pidAlive(Number(r.engine_pid)),
+      )
       .map((r) => Number(r.id));
     for (const id of ids) db.runNow("UPDATE usage SET state = 'interrupted', ended_at = ? WHERE id = ? AND state = 'open'", [at, id]);
     return ids.length;

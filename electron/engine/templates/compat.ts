@@ -6,7 +6,9 @@ import type { Template } from './schema.ts';
 /** The compatibility profile a template's requests get: the one it names, else its provider preset's default. */
 export function compatOf(t: Pick<Template, 'provider'>): string {
   if (t.provider.compat) return t.provider.compat;
-  return (PROVIDER_PRESETS as readonly string[]).includes(t.provider.preset) ? providerSpec(t.provider.preset as ProviderPresetName).compat : 'none';
+  return (PROVIDER_PRESETS as readonly string[]).includes(t.provider.preset)
+    ? providerSpec(t.provider.preset as ProviderPresetName).compat
+    : 'none';
 }
 
 /** That profile with the template's rules on and off (provider.compatRules). */

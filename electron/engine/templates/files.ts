@@ -21,10 +21,9 @@ export async function loadTemplateFile(file: string, opts: TemplateOptions = {})
     const code = errCode(e);
     if (code === 'ENOENT' || code === 'ENOTDIR') {
       const repo = path.resolve(cwd, opts.repo ?? '.');
-      throw new TemplateError(
-        `Template not found: ${abs} — check the path, or list templates in ${path.join(repo, TEMPLATE_DIR)}/`,
-        { file: abs },
-      );
+      throw new TemplateError(`Template not found: ${abs} — check the path, or list templates in ${path.join(repo, TEMPLATE_DIR)}/`, {
+        file: abs,
+      });
     }
     if (code === 'EISDIR') {
       throw new TemplateError(`${abs} is a directory — give the path of a .yaml template file inside it`, { file: abs });
@@ -83,8 +82,7 @@ function isExecutableFile(p: string): boolean {
 /** Absolute path of `command` if it is an executable path itself or an executable on PATH; else null. */
 export function findOnPath(command: string, envPath: string | undefined = process.env.PATH): string | null {
   if (!command) return null;
-  const exts =
-    process.platform === 'win32' ? ['', ...(process.env.PATHEXT ?? '.EXE;.CMD;.BAT;.COM').split(';')] : [''];
+  const exts = process.platform === 'win32' ? ['', ...(process.env.PATHEXT ?? '.EXE;.CMD;.BAT;.COM').split(';')] : [''];
   if (command.includes('/') || (process.platform === 'win32' && command.includes('\\'))) {
     const abs = path.resolve(command);
     for (const ext of exts) if (isExecutableFile(abs + ext)) return abs + ext;

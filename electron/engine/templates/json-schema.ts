@@ -31,7 +31,12 @@ export function templateJsonSchema(): Record<string, unknown> {
   // io 'input': what the author writes (a YAML number where a string is taken is fine, as parseTemplate accepts it).
   const schema = z.toJSONSchema(TemplateSchema, { target: 'draft-7', io: 'input', unrepresentable: 'any' }) as JsonNode;
   describe(schema, []);
-  return { ...schema, $id: 'https://flotilla.dev/template.schema.json', title: 'Flotilla run template', description: 'A run: which agent, how many sessions, on which provider and model, with which budget and tasks.' };
+  return {
+    ...schema,
+    $id: 'https://flotilla.dev/template.schema.json',
+    title: 'Flotilla run template',
+    description: 'A run: which agent, how many sessions, on which provider and model, with which budget and tasks.',
+  };
 }
 
 export function templateJsonSchemaText(): string {

@@ -1,7 +1,14 @@
 // Turns a template and one session's context into the exact program, argv, environment and config files to start.
 import path from 'node:path';
 import { modelContextWindow } from './models.ts';
-import { claudeSettingsJson, claudeStateJson, codexConfigToml, OPENCODE_PROVIDER, opencodeConfigJson, qwenSettingsJson } from './agent-files.ts';
+import {
+  claudeSettingsJson,
+  claudeStateJson,
+  codexConfigToml,
+  OPENCODE_PROVIDER,
+  opencodeConfigJson,
+  qwenSettingsJson,
+} from './agent-files.ts';
 import { agentSpec, KNOWN_KEY_VARS } from './presets.ts';
 import { templateCompat } from './compat.ts';
 import type { Template } from './schema.ts';
@@ -39,10 +46,7 @@ export function slotTask(t: Template, slot: number): string | null {
   return t.tasks[slot - 1] || null;
 }
 
-export function renderPlaceholders(
-  s: string,
-  vars: { task: string | null; index: number; branch: string | null; name: string },
-): string {
+export function renderPlaceholders(s: string, vars: { task: string | null; index: number; branch: string | null; name: string }): string {
   return s.replace(/\{\{\s*([A-Za-z_]+)\s*\}\}/g, (whole, key: string) => {
     switch (key) {
       case 'task':
@@ -77,14 +81,12 @@ export const CLAUDE_CODE_MODEL_VARS: readonly string[] = [
   'CLAUDE_CODE_WORKFLOW_SUBAGENT_MODEL',
 ];
 
-
 /** Builds the argv, environment and files for one session. The agent only ever sees ctx.endpoint, never a real key. */
 export function buildAgentLaunch(t: Template, ctx: SessionContext, baseEnv: NodeJS.ProcessEnv): AgentLaunch {
   const vars = { task: ctx.task, index: ctx.slot, branch: ctx.branch, name: ctx.runName };
   // A positional "{{task}}" with no task (or when resuming) would start the agent on an empty prompt: drop it instead.
   const dropTask = ctx.task === null || ctx.resume;
-  const render = (args: string[]): string[] =>
-    args.filter((a) => !(dropTask && TASK_ARG.test(a))).map((a) => renderPlaceholders(a, vars));
+  const render = (args: string[]): string[] => args.filter((a) => !(dropTask && TASK_ARG.test(a))).map((a) => renderPlaceholders(a, vars));
 
   const env = agentEnv(t, ctx, baseEnv);
   const files: AgentLaunch['files'] = [];
@@ -198,7 +200,8 @@ export function buildAgentLaunch(t: Template, ctx: SessionContext, baseEnv: Node
       else if (batch) {
         env.QWEN_CODE_SUPPRESS_YOLO_WARNING = '1';
         args = [...head, ...render(t.agent.args ?? ['--approval-mode', 'yolo', '{{task}}'])];
-      } else args = [...head, ...render(t.agent.args ?? ['--approval-mode', 'auto-edit', ...(ctx.task === null ? [] : ['-i', '{{task}}'])])];
+      } else
+        args = [...head, ...render(t.agent.args ?? ['--approval-mode', 'auto-edit', ...(ctx.task === null ? [] : ['-i', '{{task}}'])])];
       break;
     }
 

@@ -48,7 +48,14 @@ export async function readLibraryTemplate(file: string, allowed: string[]): Prom
   if (!/\.ya?ml$/i.test(abs)) throw refuse();
   const target = await real(abs);
   const dirs = await Promise.all(allowed.map(real));
-  if (!dirs.includes(path.dirname(target)) || !allowed.map((d) => path.resolve(d)).concat(dirs).includes(path.dirname(abs))) throw refuse();
+  if (
+    !dirs.includes(path.dirname(target)) ||
+    !allowed
+      .map((d) => path.resolve(d))
+      .concat(dirs)
+      .includes(path.dirname(abs))
+  )
+    throw refuse();
   try {
     return { text: await readFile(target, 'utf8') };
   } catch (e) {
@@ -81,7 +88,11 @@ export async function saveLibraryTemplate(
   parseTemplate(args.text, file, opts);
   await mkdir(args.dir, { recursive: true });
   let overwritten = false;
-  if (args.overwrite) overwritten = await access(file).then(() => true, () => false);
+  if (args.overwrite)
+    overwritten = await access(file).then(
+      () => true,
+      () => false,
+    );
   // Editors complete and check the template from its first line (the schema is written beside the folder).
   const text = withSchemaLine(args.text, await ensureSchemaBeside(args.dir));
   try {

@@ -3,7 +3,10 @@ import type { PriceTable } from '../meter/index.ts';
 import { type Problem, closest } from './doc.ts';
 
 /** `prices:` entries for models the table does not know must be complete; the reference model must have a price. */
-export function priceProblems(raw: { prices?: Record<string, { inputUsd?: number; outputUsd?: number }> | undefined; referenceModel?: string | undefined }, known: PriceTable): Problem[] {
+export function priceProblems(
+  raw: { prices?: Record<string, { inputUsd?: number; outputUsd?: number }> | undefined; referenceModel?: string | undefined },
+  known: PriceTable,
+): Problem[] {
   const problems: Problem[] = [];
   const knownIds = known.entries().map((e) => e.model);
   for (const [model, p] of Object.entries(raw.prices ?? {})) {

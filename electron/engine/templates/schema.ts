@@ -4,8 +4,28 @@ import path from 'node:path';
 import { z } from 'zod';
 import { LineCounter, parseDocument } from 'yaml';
 import { priceProblems } from './price-checks.ts';
-import { type PathSeg, type Problem, closest, deepMerge, dropNulls, fieldName, fromOverrides, getAt, isPlainObject, lineOf, show } from './doc.ts';
-import { Limits, PRICE_OVERRIDE_FIELDS, PriceOverride, ProviderLimits, TIER_IDS, type ErrorIssue, type PriceOverrides } from '../../shared/contract.ts';
+import {
+  type PathSeg,
+  type Problem,
+  closest,
+  deepMerge,
+  dropNulls,
+  fieldName,
+  fromOverrides,
+  getAt,
+  isPlainObject,
+  lineOf,
+  show,
+} from './doc.ts';
+import {
+  Limits,
+  PRICE_OVERRIDE_FIELDS,
+  PriceOverride,
+  ProviderLimits,
+  TIER_IDS,
+  type ErrorIssue,
+  type PriceOverrides,
+} from '../../shared/contract.ts';
 import { COMPAT_PROFILES, PriceTable, RULE_IDS } from '../meter/index.ts';
 import {
   AGENT_PRESETS,
@@ -118,19 +138,7 @@ const stringish = z.union([z.string(), z.number(), z.boolean()]).transform(Strin
 const nonEmpty = z.string().trim().min(1);
 const usd = z.number().positive().finite();
 
-const TOP_KEYS = [
-  'name',
-  'repo',
-  'base',
-  'workspace',
-  'count',
-  'concurrency',
-  'agent',
-  'provider',
-  'model',
-  'budget',
-  'tasks',
-] as const;
+const TOP_KEYS = ['name', 'repo', 'base', 'workspace', 'count', 'concurrency', 'agent', 'provider', 'model', 'budget', 'tasks'] as const;
 
 /**
  * Top-level fields for pricing, accepted and suggested for typos but not listed in "expected one of" (that list is the
@@ -163,7 +171,10 @@ export const TemplateSchema = z.strictObject({
       apiKeyEnv: z.string().regex(ENV_NAME).optional(),
       compat: z.enum(COMPAT_PROFILES as [string, ...string[]]).optional(),
       compatRules: z
-        .strictObject({ on: z.array(z.enum(RULE_IDS as [string, ...string[]])).optional(), off: z.array(z.enum(RULE_IDS as [string, ...string[]])).optional() })
+        .strictObject({
+          on: z.array(z.enum(RULE_IDS as [string, ...string[]])).optional(),
+          off: z.array(z.enum(RULE_IDS as [string, ...string[]])).optional(),
+        })
         .optional(),
       limits: ProviderLimits.optional(),
     })
@@ -285,7 +296,10 @@ function problemsFromZod(issues: z.core.$ZodIssue[], raw: unknown): Problem[] {
       out.push({ path: p, text: `required — expected ${expected}` });
     } else if (pattern === 'provider.compat') {
       const hint = typeof value === 'string' ? closest(value, COMPAT_PROFILES) : null;
-      out.push({ path: p, text: `unknown compat profile ${show(value)}${hint ? ` — did you mean '${hint}'?` : ''} — expected ${expected}` });
+      out.push({
+        path: p,
+        text: `unknown compat profile ${show(value)}${hint ? ` — did you mean '${hint}'?` : ''} — expected ${expected}`,
+      });
     } else if (pattern === 'provider.compatRules.on.*' || pattern === 'provider.compatRules.off.*') {
       const hint = typeof value === 'string' ? closest(value, RULE_IDS) : null;
       out.push({ path: p, text: `unknown compat rule ${show(value)}${hint ? ` — did you mean '${hint}'?` : ''} — expected ${expected}` });
@@ -331,10 +345,10 @@ export function parseTemplate(text: string, file: string, opts: TemplateOptions 
   if (opts.repo !== undefined) overrides.repo = opts.repo;
 
   if (parsed !== null && parsed !== undefined && !isPlainObject(parsed)) {
-    throw new TemplateError(
-      `${label}:1: a template is a YAML mapping of fields (${TOP_KEYS.join(', ')}), not ${show(parsed)}`,
-      { file: label, line: 1 },
-    );
+    throw new TemplateError(`${label}:1: a template is a YAML mapping of fields (${TOP_KEYS.join(', ')}), not ${show(parsed)}`, {
+      file: label,
+      line: 1,
+    });
   }
   const merged = dropNulls(deepMerge(isPlainObject(parsed) ? parsed : {}, overrides));
 
@@ -386,17 +400,13 @@ function resolve(
   const style: ApiStyle =
     raw.provider?.style ??
     (providerPreset === 'custom'
-      ? agent.styles?.[0] ?? provider.style
+      ? (agent.styles?.[0] ?? provider.style)
       : provider.style === 'openai' && agent.styles?.includes('responses')
         ? 'responses'
         : provider.style);
   if (agent.styles && !agent.styles.includes(style)) {
     const fix = agent.styles.includes('anthropic') ? 'moonshot' : 'moonshot-openai';
-    const at: PathSeg[] = raw.provider?.style
-      ? ['provider', 'style']
-      : raw.provider?.preset
-        ? ['provider', 'preset']
-        : ['agent', 'preset'];
+    const at: PathSeg[] = raw.provider?.style ? ['provider', 'style'] : raw.provider?.preset ? ['provider', 'preset'] : ['agent', 'preset'];
     problems.push({
       path: at,
       text:
@@ -465,7 +475,9 @@ function resolve(
         style,
         apiKeyEnv: raw.provider?.apiKeyEnv ?? provider.apiKeyEnv,
         ...(raw.provider?.compat !== undefined ? { compat: raw.provider.compat } : {}),
-        ...(raw.provider?.compatRules !== undefined ? { compatRules: { on: raw.provider.compatRules.on ?? [], off: raw.provider.compatRules.off ?? [] } } : {}),
+        ...(raw.provider?.compatRules !== undefined
+          ? { compatRules: { on: raw.provider.compatRules.on ?? [], off: raw.provider.compatRules.off ?? [] } }
+          : {}),
         ...(raw.provider?.limits !== undefined ? { limits: raw.provider.limits } : {}),
       },
       model: raw.model ?? provider.defaultModel,

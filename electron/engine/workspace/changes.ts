@@ -198,7 +198,11 @@ export async function mergeTree(repo: string, a: string, b: string): Promise<{ c
   const tok = stdout.split('\0');
   const tree = /^[0-9a-f]{40,64}$/.test(tok[0] ?? '') ? tok[0]! : null;
   // Exit 1 without a tree is git refusing (e.g. "nope - not something we can merge"), not a conflict.
-  if (!tree) throw fromGit(new GitCommandError(args, repo, code, stderr || stdout, false), `merging ${a} with ${b} (both must be commits of ${repo})`);
+  if (!tree)
+    throw fromGit(
+      new GitCommandError(args, repo, code, stderr || stdout, false),
+      `merging ${a} with ${b} (both must be commits of ${repo})`,
+    );
   if (code === 0) return { clean: true, tree, conflicts: [] };
   const conflicts: string[] = [];
   for (let i = 1; i < tok.length && tok[i] !== ''; i++) if (!conflicts.includes(tok[i]!)) conflicts.push(tok[i]!);

@@ -23,7 +23,9 @@ export interface OverlapPair<S> {
 }
 
 /** Every pair of sessions that changed a path in common, with those paths (sessions in the order given). */
-export function overlappingPairs<S extends { id: string; paths: ReadonlySet<string> }>(sessions: readonly S[]): Map<string, OverlapPair<S>> {
+export function overlappingPairs<S extends { id: string; paths: ReadonlySet<string> }>(
+  sessions: readonly S[],
+): Map<string, OverlapPair<S>> {
   const holders = new Map<string, S[]>();
   for (const s of sessions) {
     for (const p of s.paths) {
@@ -79,7 +81,9 @@ export function gitWarnings(
   }
   for (const [id, conflicts] of drift) {
     for (const p of conflicts) {
-      out.push(draft('drift', p, [id], `${base.branch} moved (now ${base.tip?.slice(0, 10)}) and no longer merges with this session's changes`));
+      out.push(
+        draft('drift', p, [id], `${base.branch} moved (now ${base.tip?.slice(0, 10)}) and no longer merges with this session's changes`),
+      );
     }
   }
   return out;
@@ -124,7 +128,9 @@ export function intentWarnings(
         const otherHas = has(other, p);
         if (!otherHas && !editing(other, p)) continue;
         if (otherHas && has(id, p)) continue; // both changed it: that is an overlap or a conflict now
-        const detail = otherHas ? `${id} is editing (${it.tool}) a file ${other} has changed` : `${id} and ${other} are both editing this file`;
+        const detail = otherHas
+          ? `${id} is editing (${it.tool}) a file ${other} has changed`
+          : `${id} and ${other} are both editing this file`;
         out.push(draft('intent', p, [id, other], detail));
       }
     }

@@ -3,13 +3,21 @@
 // edit a file another one has changed or is editing (intent). Kept current from file watchers, hooks and the meter.
 // The detector gathers the facts (scans, snapshots, merge-tree through the git queue); conflict-rules.ts decides.
 import { EventEmitter } from 'node:events';
-import { isAbsolute, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { ChangedFile, ConflictWarning } from '../../shared/contract.ts';
 import { mergeTree, sessionChanges, snapshotCommit } from './changes.ts';
-import { type Draft, type Intent, gitWarnings, intentWarnings, nextIntentExpiry, overlappingPairs, stampWarnings } from './conflict-rules.ts';
+import {
+  type Draft,
+  type Intent,
+  gitWarnings,
+  intentWarnings,
+  nextIntentExpiry,
+  overlappingPairs,
+  stampWarnings,
+} from './conflict-rules.ts';
 import { git } from './git.ts';
 import { GitQueue, type GitStats } from './git-queue.ts';
-import { canonical, canonicalMaybeMissing, insideRel } from './paths.ts';
+import { canonical, worktreeRelPath } from './paths.ts';
 import { WorktreeWatcher } from './watcher.ts';
 
 export interface ConflictDetectorOptions {
@@ -159,7 +167,7 @@ export class ConflictDetector extends EventEmitter {
   noteIntent(sessionId: string, absPath: string, tool: string): void {
     const s = this.sessions.get(sessionId);
     if (!s || this.closed) return;
-    const rel = this.relPath(s, absPath);
+    const rel = worktreeRelPath(s.worktree, s.canon, absPath);
     if (rel === null) return;
     let m = this.intents.get(sessionId);
     if (!m) this.intents.set(sessionId, (m = new Map()));
@@ -448,23 +456,18 @@ export class ConflictDetector extends EventEmitter {
     this.intentTimer = null;
     const next = nextIntentExpiry(this.intents, now, this.intentTtlMs);
     if (next === null) return;
-    this.intentTimer = setTimeout(() => {
-      this.intentTimer = null;
-      this.publish();
-    }, Math.max(0, next - now) + 5);
+    this.intentTimer = setTimeout(
+      () => {
+        this.intentTimer = null;
+        this.publish();
+      },
+      Math.max(0, next - now) + 5,
+    );
     this.intentTimer.unref?.();
   }
 
   // -------------------------------------------------------------------------------------------------------------------
   // Helpers
-
-  private relPath(s: Session, absPath: string): string | null {
-    const abs = isAbsolute(absPath) ? resolve(absPath) : resolve(s.worktree, absPath);
-    const rel =
-      insideRel(resolve(s.worktree), abs) ?? insideRel(s.canon, abs) ?? insideRel(s.canon, canonicalMaybeMissing(abs));
-    if (rel === null || rel.split('/').includes('.git')) return null;
-    return rel;
-  }
 
   private isIdle(): boolean {
     if (this.closed) return true;

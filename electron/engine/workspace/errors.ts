@@ -2,7 +2,15 @@
 // what is wrong (not_a_repo, bad_ref, worktree_failed, git_missing, git_failed).
 import { GitCommandError, git } from './git.ts';
 
-export type WorkspaceErrorCode = 'not_a_repo' | 'bad_ref' | 'worktree_failed' | 'git_missing' | 'git_failed' | 'no_remote' | 'push_rejected' | 'push_auth';
+export type WorkspaceErrorCode =
+  | 'not_a_repo'
+  | 'bad_ref'
+  | 'worktree_failed'
+  | 'git_missing'
+  | 'git_failed'
+  | 'no_remote'
+  | 'push_rejected'
+  | 'push_auth';
 
 export class WorkspaceError extends Error {
   constructor(
@@ -23,7 +31,11 @@ export function fromGit(err: unknown, what?: string): WorkspaceError {
 }
 
 /** git's stdout; any failure as a WorkspaceError (prefixed with `what` when given). */
-export async function run(cwd: string, args: readonly string[], opts: { env?: NodeJS.ProcessEnv; input?: string; what?: string } = {}): Promise<string> {
+export async function run(
+  cwd: string,
+  args: readonly string[],
+  opts: { env?: NodeJS.ProcessEnv; input?: string; what?: string } = {},
+): Promise<string> {
   try {
     return (await git(cwd, args, { env: opts.env, input: opts.input })).stdout;
   } catch (err) {

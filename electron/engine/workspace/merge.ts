@@ -44,7 +44,9 @@ export async function fileDiff(worktree: string, baseCommit: string, path: strin
   const header = diff.split('\n@@', 1)[0]!;
   if (/^Binary files .* differ$/m.test(header)) {
     const shas = [entry.oldSha, entry.newSha];
-    const sizes = (await run(worktree, ['cat-file', '--batch-check=%(objectsize)'], { input: shas.filter((s) => !ZERO.test(s)).join('\n') + '\n' }))
+    const sizes = (
+      await run(worktree, ['cat-file', '--batch-check=%(objectsize)'], { input: shas.filter((s) => !ZERO.test(s)).join('\n') + '\n' })
+    )
       .split('\n')
       .filter(Boolean)
       .map(Number);
@@ -54,7 +56,8 @@ export async function fileDiff(worktree: string, baseCommit: string, path: strin
     return { path: entry.path, binary: true, truncated: false, note, diff };
   }
   const total = Buffer.byteLength(diff);
-  if (total <= maxBytes) return { path: entry.path, binary: false, truncated: false, note: null, diff, ...(await fullTexts(worktree, entry)) };
+  if (total <= maxBytes)
+    return { path: entry.path, binary: false, truncated: false, note: null, diff, ...(await fullTexts(worktree, entry)) };
   let cut = Buffer.from(diff).subarray(0, maxBytes).toString('utf8');
   const nl = cut.lastIndexOf('\n');
   cut = nl >= 0 ? cut.slice(0, nl + 1) : '';
@@ -71,12 +74,19 @@ export async function fileDiff(worktree: string, baseCommit: string, path: strin
 const MAX_FULL_TEXT = 256 * 1024;
 
 /** Both sides of a text file, for highlighting with context and expanding unchanged lines; {} when one is too large. */
-async function fullTexts(worktree: string, e: { oldSha: string; newSha: string }): Promise<{ oldText?: string | null; newText?: string | null }> {
+async function fullTexts(
+  worktree: string,
+  e: { oldSha: string; newSha: string },
+): Promise<{ oldText?: string | null; newText?: string | null }> {
   const shas = [e.oldSha, e.newSha].filter((s) => !ZERO.test(s));
   if (shas.length === 0) return {};
-  const sizes = (await run(worktree, ['cat-file', '--batch-check=%(objectsize)'], { input: `${shas.join('\n')}\n` })).split('\n').filter(Boolean).map(Number);
+  const sizes = (await run(worktree, ['cat-file', '--batch-check=%(objectsize)'], { input: `${shas.join('\n')}\n` }))
+    .split('\n')
+    .filter(Boolean)
+    .map(Number);
   if (sizes.some((n) => !(n <= MAX_FULL_TEXT))) return {};
-  const blob = (sha: string) => (ZERO.test(sha) ? Promise.resolve(null) : run(worktree, ['cat-file', 'blob', sha], { what: `file contents ${sha}` }));
+  const blob = (sha: string) =>
+    ZERO.test(sha) ? Promise.resolve(null) : run(worktree, ['cat-file', 'blob', sha], { what: `file contents ${sha}` });
   const [oldText, newText] = await Promise.all([blob(e.oldSha), blob(e.newSha)]);
   return { oldText, newText };
 }
@@ -93,7 +103,11 @@ export async function exportPatch(worktree: string, baseCommit: string): Promise
 const LOCKED = /index\.lock|Unable to create .*\.lock|Another git process seems to be running/i;
 
 /** An index-writing command; an agent's own git may hold index.lock for a moment. */
-async function runLocked(cwd: string, args: readonly string[], opts: { env?: NodeJS.ProcessEnv; input?: string; what: string }): Promise<string> {
+async function runLocked(
+  cwd: string,
+  args: readonly string[],
+  opts: { env?: NodeJS.ProcessEnv; input?: string; what: string },
+): Promise<string> {
   for (let i = 0; ; i++) {
     try {
       return (await git(cwd, args, { env: opts.env, input: opts.input })).stdout;
@@ -178,7 +192,12 @@ async function untrackedInTheWay(checkout: string, paths: string[]): Promise<str
  * on the target's tip. Everything is computed with merge-tree/commit-tree first; the branch then moves in one step
  * (a fast-forward of the checkout that has it, or update-ref when none does). Refusals throw MergeRefused.
  */
-export async function squashMerge(opts: { repo: string; target: string; worktree: string; message: string }): Promise<{ commit: string; files: number }> {
+export async function squashMerge(opts: {
+  repo: string;
+  target: string;
+  worktree: string;
+  message: string;
+}): Promise<{ commit: string; files: number }> {
   const { repo, worktree, message } = opts;
   const target = opts.target.replace(/^refs\/heads\//, '');
   if (!message.trim()) throw new WorkspaceError('git_failed', 'merge commit message is empty — write one');
@@ -189,13 +208,18 @@ export async function squashMerge(opts: { repo: string; target: string; worktree
   const [tipOut, repoCommon, wtCommon, checkout] = await Promise.all([
     tryRun(repo, ['rev-parse', '--verify', '--quiet', `refs/heads/${target}^{commit}`]),
     run(repo, ['rev-parse', '--path-format=absolute', '--git-common-dir'], { what: `${repo} must be a git repository` }),
-    run(worktree, ['rev-parse', '--path-format=absolute', '--git-common-dir'], { what: `session worktree ${worktree} must be a git worktree` }),
+    run(worktree, ['rev-parse', '--path-format=absolute', '--git-common-dir'], {
+      what: `session worktree ${worktree} must be a git worktree`,
+    }),
     checkoutOf(repo, target),
   ]);
   const oldTip = tipOut?.trim();
   if (!oldTip) throw notBranch(`'${target}' is not a branch of ${repo} — pass an existing local branch (git branch)`);
   if (canonical(repoCommon.trim()) !== canonical(wtCommon.trim())) {
-    throw new WorkspaceError('git_failed', `session worktree ${worktree} does not belong to the repository ${repo} — merge it into its own repository`);
+    throw new WorkspaceError(
+      'git_failed',
+      `session worktree ${worktree} does not belong to the repository ${repo} — merge it into its own repository`,
+    );
   }
   if (checkout && canonical(checkout) === canonical(worktree)) {
     throw notBranch(`'${target}' is the session's own branch (checked out in ${worktree}) — pick the branch to merge into, e.g. main`);
@@ -218,7 +242,9 @@ export async function squashMerge(opts: { repo: string; target: string; worktree
   const changed = parseRaw(await run(repo, ['diff-tree', '-r', '-z', '-M', '--raw', tipTree, merged.tree]));
 
   if (checkout) {
-    const status = await run(checkout, ['status', '--porcelain=v1', '-z', '--untracked-files=no'], { what: `checking ${checkout} for uncommitted changes` });
+    const status = await run(checkout, ['status', '--porcelain=v1', '-z', '--untracked-files=no'], {
+      what: `checking ${checkout} for uncommitted changes`,
+    });
     const dirty: string[] = [];
     const tok = status.split('\0');
     for (let i = 0; i < tok.length; i++) {
@@ -234,7 +260,10 @@ export async function squashMerge(opts: { repo: string; target: string; worktree
         dirty,
       );
     }
-    const inTheWay = await untrackedInTheWay(checkout, changed.filter((e) => e.status !== 'D').map((e) => e.path));
+    const inTheWay = await untrackedInTheWay(
+      checkout,
+      changed.filter((e) => e.status !== 'D').map((e) => e.path),
+    );
     if (inTheWay.length) {
       throw new MergeRefused(
         'dirty',
@@ -245,7 +274,13 @@ export async function squashMerge(opts: { repo: string; target: string; worktree
   }
 
   const env = await identityEnv(repo);
-  const commit = (await run(repo, ['commit-tree', merged.tree, '-p', oldTip, '-F', '-'], { env, input: message, what: `creating the merge commit in ${repo}` })).trim();
+  const commit = (
+    await run(repo, ['commit-tree', merged.tree, '-p', oldTip, '-F', '-'], {
+      env,
+      input: message,
+      what: `creating the merge commit in ${repo}`,
+    })
+  ).trim();
 
   if (checkout) {
     try {

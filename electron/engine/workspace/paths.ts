@@ -43,3 +43,14 @@ export function insideRel(base: string, abs: string): string | null {
   if (!rel || isAbsolute(rel) || rel === '..' || rel.startsWith(`..${sep}`)) return null;
   return rel.split(sep).join('/');
 }
+
+/**
+ * A path an agent named (absolute, or relative to its worktree) as a path inside the worktree — through its canonical
+ * path too (symlinked temp dirs), even for a file not written yet; null outside it or inside .git.
+ */
+export function worktreeRelPath(worktree: string, canon: string, absPath: string): string | null {
+  const abs = isAbsolute(absPath) ? resolve(absPath) : resolve(worktree, absPath);
+  const rel = insideRel(resolve(worktree), abs) ?? insideRel(canon, abs) ?? insideRel(canon, canonicalMaybeMissing(abs));
+  if (rel === null || rel.split('/').includes('.git')) return null;
+  return rel;
+}

@@ -4,7 +4,10 @@ import { GitCommandError, git } from './git.ts';
 import { WorkspaceError, run } from './errors.ts';
 
 export async function remotes(repo: string): Promise<string[]> {
-  return (await run(repo, ['remote'], { what: `listing the remotes of ${repo}` })).split('\n').map((l) => l.trim()).filter(Boolean);
+  return (await run(repo, ['remote'], { what: `listing the remotes of ${repo}` }))
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
 }
 
 /** Pushes refs/heads/<branch> to <remote> (same name there); answers the pushed commit. */
@@ -24,9 +27,15 @@ export async function pushBranch(repo: string, branch: string, remote = 'origin'
     if (!(err instanceof GitCommandError) || err.missing) throw err;
     const why = err.stderr.trim();
     if (/rejected|non-fast-forward|fetch first/i.test(why))
-      throw new WorkspaceError('push_rejected', `${remote} refused ${branch}: ${why.split('\n').find((l) => /rejected|!/.test(l)) ?? why} — the remote branch has other commits; pull them into the session, or push under another name`);
+      throw new WorkspaceError(
+        'push_rejected',
+        `${remote} refused ${branch}: ${why.split('\n').find((l) => /rejected|!/.test(l)) ?? why} — the remote branch has other commits; pull them into the session, or push under another name`,
+      );
     if (/could not read (Username|Password)|Authentication failed|Permission denied|terminal prompts disabled|403/i.test(why))
-      throw new WorkspaceError('push_auth', `no credentials to push to ${remote}: ${why.split('\n')[0]} — set up a credential helper, an SSH key or a token for it (git push from a terminal once)`);
+      throw new WorkspaceError(
+        'push_auth',
+        `no credentials to push to ${remote}: ${why.split('\n')[0]} — set up a credential helper, an SSH key or a token for it (git push from a terminal once)`,
+      );
     throw new WorkspaceError('git_failed', `pushing ${branch} to ${remote} failed: ${why}`);
   }
   return commit;

@@ -47,15 +47,9 @@ export async function resolveRef(repo: string, ref: string): Promise<string> {
   const anyRef = await tryRun(repo, ['for-each-ref', '--count=1', '--format=%(refname)']);
   if (anyRef === null) await repoToplevel(repo); // throws the helpful not_a_repo
   if ((await tryRun(repo, ['rev-parse', '--verify', '--quiet', 'HEAD'])) === null && !anyRef?.trim()) {
-    throw new WorkspaceError(
-      'bad_ref',
-      `${repo} has no commits yet — commit something first (base '${ref}' must be a commit)`,
-    );
+    throw new WorkspaceError('bad_ref', `${repo} has no commits yet — commit something first (base '${ref}' must be a commit)`);
   }
-  throw new WorkspaceError(
-    'bad_ref',
-    `base '${ref}' is not a commit in ${repo} — use a branch, tag or commit that exists (git branch -a)`,
-  );
+  throw new WorkspaceError('bad_ref', `base '${ref}' is not a commit in ${repo} — use a branch, tag or commit that exists (git branch -a)`);
 }
 
 export async function currentBranch(repo: string): Promise<string | null> {

@@ -24,7 +24,8 @@ export async function includedPaths(repo: string): Promise<string[]> {
 export async function copyIncluded(repo: string, worktrees: readonly string[]): Promise<string[]> {
   const paths = await includedPaths(repo);
   for (const wt of worktrees)
-    for (const p of paths) await cp(join(repo, p), join(wt, p), { recursive: true, force: false, errorOnExist: false, verbatimSymlinks: true });
+    for (const p of paths)
+      await cp(join(repo, p), join(wt, p), { recursive: true, force: false, errorOnExist: false, verbatimSymlinks: true });
   return paths;
 }
 
@@ -32,7 +33,7 @@ const SCRIPT = [
   'n=$1; shift; i=0',
   'while [ "$i" -lt "$n" ]; do',
   '  i=$((i+1)); c=$1; shift',
-  "  printf '\\033[2m── setup %s/%s: %s ──\\033[0m\\r\\n' \"$i\" \"$n\" \"$c\"",
+  '  printf \'\\033[2m── setup %s/%s: %s ──\\033[0m\\r\\n\' "$i" "$n" "$c"',
   '  sh -c "$c" || { code=$?;',
   `    printf '\\r\\n\\033[31m── setup failed: %s exited %s — the agent was not started ──\\033[0m\\r\\n' "$c" "$code"; exit ${SETUP_FAILED_EXIT}; }`,
   'done',

@@ -19,7 +19,11 @@ export function runSlug(name: string, runId: string): string {
     .replace(/^-+|-+$/g, '');
   base = base.slice(0, SLUG_MAX).replace(/-+$/, '');
   if (!base) base = 'run';
-  const id = runId.toLowerCase().replace(/[^a-z0-9]/g, '').slice(0, 6) || '000000';
+  const id =
+    runId
+      .toLowerCase()
+      .replace(/[^a-z0-9]/g, '')
+      .slice(0, 6) || '000000';
   return `${base}-${id}`;
 }
 
@@ -78,7 +82,12 @@ async function sleep(ms: number): Promise<void> {
 }
 
 /** Runs fn over items with at most `limit` in flight; stops starting new ones once `stop()` says so. */
-async function pool<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>, stop: () => boolean = () => false): Promise<void> {
+async function pool<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<void>,
+  stop: () => boolean = () => false,
+): Promise<void> {
   let next = 0;
   const workers = Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, async () => {
     while (next < items.length && !stop()) {
@@ -290,7 +299,8 @@ export async function cleanRun(repo: string, slug: string, root: string): Promis
       else if (existsSync(w.path) && isInside(w.path, absRoot)) {
         await rm(w.path, { recursive: true, force: true });
         removedWorktrees++;
-      } else if (!existsSync(w.path)) removedWorktrees++; // registered but already deleted; prune drops it
+      } else if (!existsSync(w.path))
+        removedWorktrees++; // registered but already deleted; prune drops it
       else problems.push(`could not remove worktree ${w.path}`);
     });
     await tryRun(top, ['worktree', 'prune']);

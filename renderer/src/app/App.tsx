@@ -50,7 +50,10 @@ function Header() {
         </div>
       )}
       {budgetUsed != null && (
-        <div className={`budget${budgetUsed >= 1 ? ' over' : budgetUsed >= 0.8 ? ' warn' : ''}`} title={`Run budget ${usd(spend!.budgetUsd!)}`}>
+        <div
+          className={`budget${budgetUsed >= 1 ? ' over' : budgetUsed >= 0.8 ? ' warn' : ''}`}
+          title={`Run budget ${usd(spend!.budgetUsd!)}`}
+        >
           budget {pct(budgetUsed)}
           <span className="bar">
             <span style={{ width: `${Math.min(100, budgetUsed * 100)}%` }} />
@@ -59,7 +62,11 @@ function Header() {
       )}
       <div className="total-spend" data-testid="header-spend" title={spend ? `${spend.requests} requests` : undefined}>
         {usd(spend?.usd ?? 0)}
-        {spend && spend.estimateUsd > 0 && <span className="estimate-mark" title={`${usd(spend.estimateUsd)} still streaming — an estimate`}>est.</span>}
+        {spend && spend.estimateUsd > 0 && (
+          <span className="estimate-mark" title={`${usd(spend.estimateUsd)} still streaming — an estimate`}>
+            est.
+          </span>
+        )}
       </div>
       {connection.state !== 'open' && (
         <div className="conn" title={connection.error ?? undefined}>
@@ -76,7 +83,12 @@ function Header() {
       >
         ⌘
       </button>
-      <button className="btn primary" data-testid="launch-button" onClick={() => setLaunchOpen(true)} title={`Launch a run (${currentKeymap().keysOf('run.launch') ?? ''})`}>
+      <button
+        className="btn primary"
+        data-testid="launch-button"
+        onClick={() => setLaunchOpen(true)}
+        title={`Launch a run (${currentKeymap().keysOf('run.launch') ?? ''})`}
+      >
         Launch
       </button>
     </header>

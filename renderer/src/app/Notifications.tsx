@@ -47,8 +47,8 @@ function describe(s: SessionInfo, runName: string | undefined): { title: string;
         : s.status === 'over_budget'
           ? `Session ${who} is over budget: its next request is held until you raise it`
           : s.status === 'done'
-          ? `Session ${who} is done`
-          : `Session ${who} failed`;
+            ? `Session ${who} is done`
+            : `Session ${who} failed`;
   const body = [runName, s.statusDetail].filter(Boolean).join(' · ');
   return { title, body };
 }

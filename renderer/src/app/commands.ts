@@ -23,7 +23,12 @@ export function appCommands(): AppCommandDef[] {
     ...sessionCommands(),
     ...terminalCommands(),
     ...runCommands(),
-    ...PANELS.map((p) => ({ id: `panel.${p.id}`, title: `${p.label} panel`, category: 'View', run: () => useStore.getState().togglePanel(p.id) })),
+    ...PANELS.map((p) => ({
+      id: `panel.${p.id}`,
+      title: `${p.label} panel`,
+      category: 'View',
+      run: () => useStore.getState().togglePanel(p.id),
+    })),
     logsCommand,
   ];
 }

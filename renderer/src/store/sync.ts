@@ -95,7 +95,10 @@ async function loadAll(): Promise<void> {
   await Promise.all([
     runs.list().then((list) => st().loadRuns(list, [])),
     runs.sessions().then((list) => st().loadRuns([], list)),
-    spend.governor().then((keys) => st().setGovernor(keys), () => {}),
+    spend.governor().then(
+      (keys) => st().setGovernor(keys),
+      () => {},
+    ),
   ]);
   const { currentRunId, changes } = useStore.getState();
   // Changes pushed while we were away were missed: fetch again what the panels show.

@@ -50,7 +50,10 @@ export class CompatProfile {
   constructor(readonly spec: CompatProfileSpec) {
     this.rules = spec.rules.map((id) => {
       const r = ruleById(id);
-      if (!r) throw new Error(`compat profile ${spec.name} names rule '${id}', which does not exist — known: ${RULES.map((x) => x.id).join(', ')}`);
+      if (!r)
+        throw new Error(
+          `compat profile ${spec.name} names rule '${id}', which does not exist — known: ${RULES.map((x) => x.id).join(', ')}`,
+        );
       return r;
     });
   }

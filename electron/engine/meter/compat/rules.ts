@@ -58,7 +58,8 @@ const thinkingEnabled: CompatRule = {
   apply(body, ctx) {
     const before = body.thinking;
     const budget = ctx.options.thinkingBudgetTokens;
-    if (before && typeof before === 'object' && before.type === 'enabled' && (budget === null || typeof before.budget_tokens === 'number')) return null;
+    if (before && typeof before === 'object' && before.type === 'enabled' && (budget === null || typeof before.budget_tokens === 'number'))
+      return null;
     const next: Record<string, unknown> = { type: 'enabled' };
     if (budget !== null) {
       const max = typeof body.max_tokens === 'number' ? body.max_tokens : budget + 1;
@@ -134,7 +135,9 @@ const documentAsText: CompatRule = {
       return `[Flotilla removed a document here (${title}, ${what}): ${ctx.model} does not take document blocks. Read the file as text instead, e.g. with pdftotext.]`;
     });
     if (!n) return null;
-    return dropped.length ? `${n} document block(s) → text (${dropped.length} binary dropped: ${dropped.join(', ')})` : `${n} document block(s) → text`;
+    return dropped.length
+      ? `${n} document block(s) → text (${dropped.length} binary dropped: ${dropped.join(', ')})`
+      : `${n} document block(s) → text`;
   },
 };
 
@@ -219,7 +222,8 @@ function inline(schema: any, defs: Record<string, any>, depth: number): any {
     const target = m ? defs[decodeURIComponent(m[1]!)] : undefined;
     const { $ref: _ref, ...rest } = schema;
     // A recursive schema cannot be inlined forever: past a depth, say what was cut.
-    if (target === undefined || depth >= REF_DEPTH) return { ...rest, description: `${rest.description ?? ''} (schema ${schema.$ref} not expanded)`.trim() };
+    if (target === undefined || depth >= REF_DEPTH)
+      return { ...rest, description: `${rest.description ?? ''} (schema ${schema.$ref} not expanded)`.trim() };
     return { ...inline(target, defs, depth + 1), ...inline(rest, defs, depth) };
   }
   const out: Record<string, any> = {};
@@ -255,7 +259,10 @@ const inlineSchemaRefs: CompatRule = {
 function textOf(content: unknown): string {
   if (typeof content === 'string') return content;
   if (!Array.isArray(content)) return '';
-  return content.map((b: any) => (typeof b?.text === 'string' ? b.text : '')).filter(Boolean).join('\n');
+  return content
+    .map((b: any) => (typeof b?.text === 'string' ? b.text : ''))
+    .filter(Boolean)
+    .join('\n');
 }
 
 const foldSystemMessages: CompatRule = {
@@ -270,7 +277,10 @@ const foldSystemMessages: CompatRule = {
     const folded = body.messages.filter((m: any) => m?.role === 'system');
     if (!folded.length) return null;
     body.messages = body.messages.filter((m: any) => m?.role !== 'system');
-    const text = folded.map((m: any) => textOf(m.content)).filter(Boolean).join('\n\n');
+    const text = folded
+      .map((m: any) => textOf(m.content))
+      .filter(Boolean)
+      .join('\n\n');
     if (text) {
       if (Array.isArray(body.system)) body.system = [...body.system, { type: 'text', text }];
       else body.system = typeof body.system === 'string' && body.system ? `${body.system}\n\n${text}` : text;
@@ -280,7 +290,14 @@ const foldSystemMessages: CompatRule = {
 };
 
 /** Every rule, in the order they run. */
-export const RULES: readonly CompatRule[] = [thinkingEnabled, toolReferenceAsText, documentAsText, toolsMax, inlineSchemaRefs, foldSystemMessages];
+export const RULES: readonly CompatRule[] = [
+  thinkingEnabled,
+  toolReferenceAsText,
+  documentAsText,
+  toolsMax,
+  inlineSchemaRefs,
+  foldSystemMessages,
+];
 
 export const RULE_IDS: readonly string[] = RULES.map((r) => r.id);
 

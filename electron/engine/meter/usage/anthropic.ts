@@ -57,7 +57,8 @@ export class AnthropicHandler implements Handler {
     else if (data.startsWith('input_json_delta"', at)) {
       key = '"partial_json":';
       json = true;
-    } else if (data.startsWith('signature_delta"', at)) return true; // opaque, not output text
+    } else if (data.startsWith('signature_delta"', at))
+      return true; // opaque, not output text
     else return false;
     const start = stringValueStart(data, key, at);
     if (start < 0) return false;

@@ -29,7 +29,16 @@
 // (data:, event:, :, id:, retry:); a body starting with `{` or `[` is JSON whatever the content-type says.
 // Errors: an HTTP status ≥ 400 always yields `error` (from the envelope, else the body text or "HTTP <status>");
 // an SSE error event mid-stream yields `error` with the HTTP status of the response (usually 200) and the provider type.
-export type { ApiStyle, TokenCounts, RequestInfo, ParserEvents, ParseResult, ParsedError, ResponseParser, ResponseParserOptions } from './types.ts';
+export type {
+  ApiStyle,
+  TokenCounts,
+  RequestInfo,
+  ParserEvents,
+  ParseResult,
+  ParsedError,
+  ResponseParser,
+  ResponseParserOptions,
+} from './types.ts';
 export { tokensFromChars, CHARS_PER_TOKEN } from './estimate.ts';
 export { inspectRequest, isBillable, spliceMember, wireStyleForPath, type RewriteOutcome } from './request.ts';
 export { createResponseParser } from './parser.ts';

@@ -21,7 +21,12 @@ export function chatUsage(u: unknown): TokenCounts | null {
   const p = prompt ?? 0;
   const cacheRead = Math.min(cached, p);
   const cacheWrite = Math.min(written, p - cacheRead);
-  return { inputTokens: p - cacheRead - cacheWrite, cacheReadTokens: cacheRead, cacheWriteTokens: cacheWrite, outputTokens: completion ?? 0 };
+  return {
+    inputTokens: p - cacheRead - cacheWrite,
+    cacheReadTokens: cacheRead,
+    cacheWriteTokens: cacheWrite,
+    outputTokens: completion ?? 0,
+  };
 }
 
 interface ToolCall {

@@ -64,14 +64,20 @@ export function spliceMember(raw: Buffer, key: string, before: unknown, after: u
   return Buffer.concat([raw.subarray(0, at), next, raw.subarray(at + old.length)]);
 }
 
-export function inspectRequest(style: ApiStyle, path: string, body: Buffer, rewrite?: (o: Record<string, any>) => RewriteOutcome): RequestInfo {
+export function inspectRequest(
+  style: ApiStyle,
+  path: string,
+  body: Buffer,
+  rewrite?: (o: Record<string, any>) => RewriteOutcome,
+): RequestInfo {
   let o: any;
   try {
     o = JSON.parse(body.toString('utf8'));
   } catch {
     return { model: null, stream: false, rewritten: null, promptChars: 0, maxTokens: null };
   }
-  if (typeof o !== 'object' || o === null || Array.isArray(o)) return { model: null, stream: false, rewritten: null, promptChars: 0, maxTokens: null };
+  if (typeof o !== 'object' || o === null || Array.isArray(o))
+    return { model: null, stream: false, rewritten: null, promptChars: 0, maxTokens: null };
   const outcome = rewrite ? rewrite(o) : false;
   const changed = outcome !== false;
   const model = typeof o.model === 'string' && o.model ? o.model : null;
@@ -109,7 +115,11 @@ export function inspectRequest(style: ApiStyle, path: string, body: Buffer, rewr
 /** Characters of the prompt's text: string values under the prompt keys, without inline base64 data (images, files). */
 function promptChars(style: ApiStyle, o: Record<string, any>): number {
   const keys =
-    style === 'anthropic' ? ['system', 'messages', 'tools'] : style === 'openai' ? ['messages', 'tools', 'functions'] : ['instructions', 'input', 'tools'];
+    style === 'anthropic'
+      ? ['system', 'messages', 'tools']
+      : style === 'openai'
+        ? ['messages', 'tools', 'functions']
+        : ['instructions', 'input', 'tools'];
   let n = 0;
   for (const k of keys) if (k in o) n += textChars(o[k], 0);
   return n;

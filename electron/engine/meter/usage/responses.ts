@@ -134,7 +134,11 @@ export class ResponsesHandler implements Handler {
     const reason = isObj(r.incomplete_details) ? str(r.incomplete_details.reason) : null;
     core.stopReason = reason ?? str(r.status) ?? core.stopReason;
     if (isObj(r.error)) {
-      core.setError({ status: core.status, type: str(r.error.code) ?? str(r.error.type), message: str(r.error.message) ?? 'response failed' });
+      core.setError({
+        status: core.status,
+        type: str(r.error.code) ?? str(r.error.type),
+        message: str(r.error.message) ?? 'response failed',
+      });
     }
     // Tool items the stream never closed with output_item.done (a terse provider).
     if (Array.isArray(r.output)) r.output.forEach((it: unknown, i: number) => isObj(it) && this.toolItem(it, `#${i}`));

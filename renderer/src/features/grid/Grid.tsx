@@ -73,7 +73,11 @@ export function Grid() {
       style={{ gridTemplateColumns: `repeat(${cols}, minmax(0, 1fr))`, gridTemplateRows: `repeat(${rows}, minmax(0, 1fr))` }}
     >
       {ids.map((id) => (
-        <Tile key={id} sessionId={id} onDropBefore={runId ? (dragged) => useStore.getState().moveTile(runId, ids, dragged, id) : undefined} />
+        <Tile
+          key={id}
+          sessionId={id}
+          onDropBefore={runId ? (dragged) => useStore.getState().moveTile(runId, ids, dragged, id) : undefined}
+        />
       ))}
     </div>
   );

@@ -33,15 +33,27 @@ export function HeldActions({ session, held, where }: { session: SessionInfo; he
     <div className={`held held-${where}`} data-testid={id} onMouseDown={(e) => e.stopPropagation()}>
       {where === 'panel' && (
         <span className="held-text">
-          Held since {new Date(held.since).toLocaleTimeString()}: the {whose} budget of {usd(held.budgetUsd)} ({usd(held.committedUsd)} spent and reserved)
-          cannot cover the next request (~{usd(held.neededUsd)}). Nothing was sent; if nobody decides, the agent gets the budget error at{' '}
-          {new Date(held.until).toLocaleTimeString()}.
+          Held since {new Date(held.since).toLocaleTimeString()}: the {whose} budget of {usd(held.budgetUsd)} ({usd(held.committedUsd)}{' '}
+          spent and reserved) cannot cover the next request (~{usd(held.neededUsd)}). Nothing was sent; if nobody decides, the agent gets
+          the budget error at {new Date(held.until).toLocaleTimeString()}.
         </span>
       )}
-      <button className="btn primary" data-testid={`${id}-raise`} disabled={busy} onClick={() => void act('raise')} title={`Set the ${whose} budget to ${usd(target)}`}>
+      <button
+        className="btn primary"
+        data-testid={`${id}-raise`}
+        disabled={busy}
+        onClick={() => void act('raise')}
+        title={`Set the ${whose} budget to ${usd(target)}`}
+      >
         Raise {whose} to {usd(target)}
       </button>
-      <button className="btn" data-testid={`${id}-decline`} disabled={busy} onClick={() => void act('decline')} title="The agent gets the budget error now">
+      <button
+        className="btn"
+        data-testid={`${id}-decline`}
+        disabled={busy}
+        onClick={() => void act('decline')}
+        title="The agent gets the budget error now"
+      >
         Decline
       </button>
       {error && <span className="held-error">{error}</span>}

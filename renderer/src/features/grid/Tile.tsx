@@ -22,7 +22,15 @@ function useOutputRate(sessionId: string): number {
   return rate;
 }
 
-export function Tile({ sessionId, compact = false, onDropBefore }: { sessionId: string; compact?: boolean; onDropBefore?: (dragged: string) => void }) {
+export function Tile({
+  sessionId,
+  compact = false,
+  onDropBefore,
+}: {
+  sessionId: string;
+  compact?: boolean;
+  onDropBefore?: (dragged: string) => void;
+}) {
   const [dropping, setDropping] = useState(false);
   const rate = useOutputRate(sessionId);
   const session = useStore((s) => s.sessions.get(sessionId));
@@ -94,19 +102,30 @@ export function Tile({ sessionId, compact = false, onDropBefore }: { sessionId: 
           {title}
         </span>
         {conflictCount > 0 && (
-          <span className="conflict-badge" data-testid={`tile-conflicts-${slot}`} title={`${conflictCount} conflict warning(s) involve this session`}>
+          <span
+            className="conflict-badge"
+            data-testid={`tile-conflicts-${slot}`}
+            title={`${conflictCount} conflict warning(s) involve this session`}
+          >
             ⚠ {conflictCount}
           </span>
         )}
         {rate > FLOOD_BYTES_PER_SEC && (
-          <span className="flood-badge" data-testid={`tile-flood-${slot}`} title="This terminal is receiving a lot of output; background tiles draw it in turns">
+          <span
+            className="flood-badge"
+            data-testid={`tile-flood-${slot}`}
+            title="This terminal is receiving a lot of output; background tiles draw it in turns"
+          >
             ⇶ {(rate / 1024 / 1024).toFixed(1)} MB/s
           </span>
         )}
         <span className="metric" title="Output tokens per second (last request)">
           {spend?.tokensPerSec != null ? `${spend.tokensPerSec.toFixed(0)} t/s` : '— t/s'}
         </span>
-        <span className="metric" title={spend?.contextTokens != null ? `${spend.contextTokens} of ${spend.contextWindow ?? '?'} tokens` : 'Context window fill'}>
+        <span
+          className="metric"
+          title={spend?.contextTokens != null ? `${spend.contextTokens} of ${spend.contextWindow ?? '?'} tokens` : 'Context window fill'}
+        >
           ctx {spend?.contextFill != null ? pct(spend.contextFill) : '—'}
         </span>
         <span className={`metric spend${spend && spend.estimateUsd > 0 ? ' estimate' : ''}`} data-testid={`tile-spend-${slot}`}>
@@ -128,12 +147,17 @@ export function Tile({ sessionId, compact = false, onDropBefore }: { sessionId: 
           </button>
         )}
       </header>
-      {session.statusDetail && (status === 'needs_you' || status === 'rejected' || status === 'failed' || status === 'over_budget' || status === 'rate_limited') && (
-        <div className="tile-detail">
-          {session.statusDetail}
-          {spend?.held && <HeldActions session={session} held={spend.held} where="tile" />}
-        </div>
-      )}
+      {session.statusDetail &&
+        (status === 'needs_you' ||
+          status === 'rejected' ||
+          status === 'failed' ||
+          status === 'over_budget' ||
+          status === 'rate_limited') && (
+          <div className="tile-detail">
+            {session.statusDetail}
+            {spend?.held && <HeldActions session={session} held={spend.held} where="tile" />}
+          </div>
+        )}
       {watchFailure && !compact && (
         <div className="tile-detail tile-watch" data-testid={`tile-watch-${slot}`} role="status">
           Edits are not watched live: {watchFailure.message}

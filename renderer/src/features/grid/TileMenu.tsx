@@ -16,7 +16,12 @@ function items(s: SessionInfo): Item[] {
     { id: 'restart', label: 'Restart', enabled: true },
     { id: 'resume', label: 'Resume (its conversation goes on)', enabled: canResume(s) },
     { id: 'raiseBudget', label: 'Raise budget…', enabled: true },
-    { id: 'pin', label: useStore.getState().layoutByRun[s.runId]?.pinned.includes(s.id) ? 'Unpin' : 'Pin to the front', enabled: true, separatorBefore: true },
+    {
+      id: 'pin',
+      label: useStore.getState().layoutByRun[s.runId]?.pinned.includes(s.id) ? 'Unpin' : 'Pin to the front',
+      enabled: true,
+      separatorBefore: true,
+    },
     { id: 'review', label: 'Review', enabled: true },
     { id: 'openEditor', label: 'Open in editor', enabled: true },
     { id: 'openTerminal', label: 'Open terminal here', enabled: true },
@@ -66,40 +71,48 @@ export function TileMenu({ session }: { session: SessionInfo }) {
         aria-expanded={open !== null}
         onClick={() => {
           const r = button.current!.getBoundingClientRect();
-          setOpen((o) => (o ? null : { right: Math.max(4, window.innerWidth - r.right), top: Math.min(r.bottom + 2, window.innerHeight - 320) }));
+          setOpen((o) =>
+            o ? null : { right: Math.max(4, window.innerWidth - r.right), top: Math.min(r.bottom + 2, window.innerHeight - 320) },
+          );
         }}
       >
         ⋯
       </button>
       {open &&
         createPortal(
-        <div
-          ref={menu}
-          style={{ position: 'fixed', right: open.right, top: open.top }}
-          className="menu"
-          role="menu"
-          aria-label={`Session ${session.slot}`}
-          data-testid={`tile-menu-list-${session.slot}`}
-          onKeyDown={(e) => {
-            if (e.key === 'ArrowDown') move(1);
-            else if (e.key === 'ArrowUp') move(-1);
-            else if (e.key === 'Escape') {
-              setOpen(null);
-              button.current?.focus();
-            } else return;
-            e.preventDefault();
-            e.stopPropagation();
-          }}
-        >
-          {list.map((it) => (
-            <span key={it.id}>
-              {it.separatorBefore && <hr />}
-              <button role="menuitem" className="menu-item" data-testid={`tile-menu-${it.id}`} disabled={!it.enabled} onClick={() => pick(it)}>
-                {it.label}
-              </button>
-            </span>
-          ))}
-        </div>,
+          <div
+            ref={menu}
+            style={{ position: 'fixed', right: open.right, top: open.top }}
+            className="menu"
+            role="menu"
+            aria-label={`Session ${session.slot}`}
+            data-testid={`tile-menu-list-${session.slot}`}
+            onKeyDown={(e) => {
+              if (e.key === 'ArrowDown') move(1);
+              else if (e.key === 'ArrowUp') move(-1);
+              else if (e.key === 'Escape') {
+                setOpen(null);
+                button.current?.focus();
+              } else return;
+              e.preventDefault();
+              e.stopPropagation();
+            }}
+          >
+            {list.map((it) => (
+              <span key={it.id}>
+                {it.separatorBefore && <hr />}
+                <button
+                  role="menuitem"
+                  className="menu-item"
+                  data-testid={`tile-menu-${it.id}`}
+                  disabled={!it.enabled}
+                  onClick={() => pick(it)}
+                >
+                  {it.label}
+                </button>
+              </span>
+            ))}
+          </div>,
           document.body,
         )}
     </span>

@@ -38,7 +38,14 @@ export function gridCommands(): AppCommandDef[] {
         focusSession(next.id);
       },
     },
-    { id: 'view.grid', title: 'Back to the grid', category: 'View', keys: 'Mod+Shift+G', enabled: () => useStore.getState().focusMode, run: backToGrid },
+    {
+      id: 'view.grid',
+      title: 'Back to the grid',
+      category: 'View',
+      keys: 'Mod+Shift+G',
+      enabled: () => useStore.getState().focusMode,
+      run: backToGrid,
+    },
     {
       id: 'view.focusMode',
       title: 'Focus mode for this session',

@@ -1,109 +1,12 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
-import { parse as parseYaml } from 'yaml';
 import type { ModelList, TemplateEntry } from '../../../../electron/shared/contract.ts';
-import { EngineRequestError } from '../../../../electron/shared/client.ts';
 import { models as modelApi, runs, templates as templateApi } from '../../api/index.ts';
 import { focusSession } from '../grid/focus.ts';
 import { platform } from '../../platform/index.ts';
 import { openModal } from '../../ui/modal.ts';
 import { useStore } from '../../store/index.ts';
 import { loadRun } from '../../store/sync.ts';
-
-const SAMPLE = `# A Flotilla run: one session per task, each in its own git worktree.
-name: tidy-up
-repo: .
-agent:
-  preset: claude-code
-provider:
-  preset: moonshot
-model: kimi-k2.6
-budget:
-  perSessionUsd: 2
-tasks:
-  - Fix the flaky test in the parser suite
-  - Add input validation to the users endpoint
-  - Document the CLI flags in README.md
-`;
-
-type Field = 'count' | 'tasks' | 'model' | 'budget';
-const FIELDS: readonly string[] = ['count', 'tasks', 'model', 'budget'];
-
-interface Problem {
-  message: string;
-  /** The form field it is about, when it is one the dialog has. */
-  field: Field | null;
-}
-
-/** The form field an engine error names (its `field`, e.g. "budget.perSessionUsd" or "tasks[2]"). */
-function formField(field: string | null | undefined): Field | null {
-  const top = field?.split(/[.[]/, 1)[0] ?? '';
-  return FIELDS.includes(top) ? (top as Field) : null;
-}
-
-/** An engine error as the dialog lists it: one line per problem, each routed to its field. */
-function problemsOf(err: unknown): Problem[] {
-  if (err instanceof EngineRequestError && err.issues?.length) return err.issues.map((i) => ({ message: i.message, field: formField(i.field) }));
-  const message = (err as Error).message ?? String(err);
-  const field = err instanceof EngineRequestError ? formField(err.field) : null;
-  return message
-    .split('\n')
-    .map((l) => l.trim())
-    .filter(Boolean)
-    .map((m) => ({ message: m, field }));
-}
-
-function slugOf(name: string): string {
-  const s = name
-    .normalize('NFKD')
-    .replace(/[\u0300-\u036f]/g, '')
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-+|-+$/g, '')
-    .slice(0, 40)
-    .replace(/-+$/, '');
-  return s || 'run';
-}
-
-interface Preview {
-  name: string | null;
-  /** The template's provider preset, for the model list (moonshot when it names none). */
-  provider: string;
-  rows: { slot: number; task: string | null }[];
-  note: string | null;
-}
-
-function computePreview(source: 'yaml' | 'path', yamlText: string, count: string, tasksText: string): Preview {
-  let name: string | null = null;
-  let provider = 'moonshot';
-  let fileTasks: string[] = [];
-  let fileCount: number | null = null;
-  let note: string | null = null;
-  if (source === 'yaml') {
-    try {
-      const doc = parseYaml(yamlText) as Record<string, unknown> | null;
-      if (doc && typeof doc === 'object') {
-        if (typeof doc.name === 'string') name = doc.name;
-        const p = doc.provider as { preset?: unknown } | undefined;
-        if (p && typeof p.preset === 'string') provider = p.preset;
-        if (Array.isArray(doc.tasks)) fileTasks = doc.tasks.map((t) => String(t));
-        if (typeof doc.count === 'number') fileCount = doc.count;
-      }
-    } catch (err) {
-      note = `YAML does not parse yet: ${(err as Error).message.split('\n')[0]}`;
-    }
-  } else {
-    note = 'Name, count and tasks not set here are read from the file at launch.';
-  }
-  const overrideTasks = tasksText
-    .split('\n')
-    .map((t) => t.trim())
-    .filter(Boolean);
-  const tasks = overrideTasks.length ? overrideTasks : fileTasks;
-  const n = count.trim() ? Number(count) : (fileCount ?? Math.max(1, Math.min(tasks.length, 64)));
-  const total = Number.isInteger(n) && n > 0 ? Math.min(n, 64) : 0;
-  const rows = Array.from({ length: total }, (_, i) => ({ slot: i + 1, task: tasks[i] ?? null }));
-  return { name, provider, rows, note };
-}
+import { type Field, type Problem, SAMPLE, computePreview, problemsOf, slugOf } from './form.ts';
 
 export function LaunchDialog() {
   const setLaunchOpen = useStore((s) => s.setLaunchOpen);
@@ -210,7 +113,8 @@ export function LaunchDialog() {
     const local: Problem[] = [];
     if (count.trim()) {
       const n = Number(count);
-      if (!Number.isInteger(n) || n < 1) local.push({ message: `count: ${count} is not a whole number of sessions of at least 1`, field: 'count' });
+      if (!Number.isInteger(n) || n < 1)
+        local.push({ message: `count: ${count} is not a whole number of sessions of at least 1`, field: 'count' });
       else overrides.count = n;
     }
     const tasks = tasksText
@@ -325,7 +229,12 @@ export function LaunchDialog() {
             ) : (
               <label className="field">
                 <span>Template path</span>
-                <input data-testid="launch-path" value={path} placeholder="/path/to/repo/.flotilla/templates/run.yaml" onChange={(e) => setPath(e.target.value)} />
+                <input
+                  data-testid="launch-path"
+                  value={path}
+                  placeholder="/path/to/repo/.flotilla/templates/run.yaml"
+                  onChange={(e) => setPath(e.target.value)}
+                />
               </label>
             )}
             {errors.length > 0 && (
@@ -342,7 +251,12 @@ export function LaunchDialog() {
                 placeholder={preview.name ? `template name (${preview.name})` : 'template name'}
                 onChange={(e) => setSaveName(e.target.value)}
               />
-              <select className="select" data-testid="launch-save-where" value={saveWhere} onChange={(e) => setSaveWhere(e.target.value as 'repo' | 'data')}>
+              <select
+                className="select"
+                data-testid="launch-save-where"
+                value={saveWhere}
+                onChange={(e) => setSaveWhere(e.target.value as 'repo' | 'data')}
+              >
                 <option value="data">data dir</option>
                 <option value="repo">repo</option>
               </select>
@@ -351,7 +265,11 @@ export function LaunchDialog() {
               </button>
             </div>
             {saveResult && (
-              <div className={saveResult.ok ? 'save-result dim small' : 'save-result field-error'} data-testid="launch-save-result" data-ok={saveResult.ok ? 'true' : 'false'}>
+              <div
+                className={saveResult.ok ? 'save-result dim small' : 'save-result field-error'}
+                data-testid="launch-save-result"
+                data-ok={saveResult.ok ? 'true' : 'false'}
+              >
                 {saveResult.text}
               </div>
             )}
@@ -371,11 +289,23 @@ export function LaunchDialog() {
             <div className="row">
               <label className={`field${fieldErrors.has('count') ? ' has-error' : ''}`}>
                 <span>Count</span>
-                <input data-testid="launch-count" inputMode="numeric" value={count} placeholder="from template" onChange={(e) => setCount(e.target.value)} />
+                <input
+                  data-testid="launch-count"
+                  inputMode="numeric"
+                  value={count}
+                  placeholder="from template"
+                  onChange={(e) => setCount(e.target.value)}
+                />
               </label>
               <label className={`field${fieldErrors.has('budget') ? ' has-error' : ''}`}>
                 <span>Budget / session $</span>
-                <input data-testid="launch-budget" inputMode="decimal" value={budget} placeholder="from template" onChange={(e) => setBudget(e.target.value)} />
+                <input
+                  data-testid="launch-budget"
+                  inputMode="decimal"
+                  value={budget}
+                  placeholder="from template"
+                  onChange={(e) => setBudget(e.target.value)}
+                />
               </label>
             </div>
             {(fieldErrors.get('count') ?? []).concat(fieldErrors.get('budget') ?? []).map((e, i) => (
@@ -385,7 +315,13 @@ export function LaunchDialog() {
             ))}
             <label className={`field${fieldErrors.has('model') ? ' has-error' : ''}`}>
               <span>Model</span>
-              <input data-testid="launch-model" list="launch-models" value={model} placeholder="from template" onChange={(e) => setModel(e.target.value)} />
+              <input
+                data-testid="launch-model"
+                list="launch-models"
+                value={model}
+                placeholder="from template"
+                onChange={(e) => setModel(e.target.value)}
+              />
               <datalist id="launch-models" data-testid="launch-models">
                 {modelList?.models
                   .filter((m) => !m.retiredOn)

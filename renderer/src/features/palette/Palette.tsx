@@ -17,11 +17,7 @@ function titleOf(c: AppCommandDef, tasks: Map<number, string>): string {
 
 function Highlighted({ text, at }: { text: string; at: number[] }) {
   const marks = new Set(at);
-  return (
-    <>
-      {[...text].map((ch, i) => (marks.has(i) ? <mark key={i}>{ch}</mark> : <span key={i}>{ch}</span>))}
-    </>
-  );
+  return <>{[...text].map((ch, i) => (marks.has(i) ? <mark key={i}>{ch}</mark> : <span key={i}>{ch}</span>))}</>;
 }
 
 export function Palette() {
@@ -99,7 +95,12 @@ export function Palette() {
           e.preventDefault();
         }}
       />
-      <ul className={`palette-list${sheet ? ' sheet' : ''}`} id="palette-list" role="listbox" data-testid={sheet ? 'shortcut-sheet' : 'palette-list'}>
+      <ul
+        className={`palette-list${sheet ? ' sheet' : ''}`}
+        id="palette-list"
+        role="listbox"
+        data-testid={sheet ? 'shortcut-sheet' : 'palette-list'}
+      >
         {items.length === 0 && <li className="palette-empty">No command matches “{query}”</li>}
         {items.map(({ item, match }, i) => {
           const label = `${titleOf(item, tasks)} · ${item.category}`;

@@ -28,7 +28,19 @@ function useTheme(): 'light' | 'dark' {
   return theme;
 }
 
-function View({ path, hunks, oldText, newText, mode }: { path: string; hunks: string[]; oldText?: string | null; newText?: string | null; mode: DiffMode }) {
+function View({
+  path,
+  hunks,
+  oldText,
+  newText,
+  mode,
+}: {
+  path: string;
+  hunks: string[];
+  oldText?: string | null;
+  newText?: string | null;
+  mode: DiffMode;
+}) {
   const theme = useTheme();
   return (
     <GitDiffView
@@ -58,7 +70,19 @@ function mountSoon(mount: () => void): void {
 }
 
 /** One chunk of a large diff: a placeholder of its height until it comes near the viewport, then the diff. */
-function LazyChunk({ path, diff, lines, mode, root }: { path: string; diff: string; lines: number; mode: DiffMode; root: React.RefObject<HTMLDivElement | null> }) {
+function LazyChunk({
+  path,
+  diff,
+  lines,
+  mode,
+  root,
+}: {
+  path: string;
+  diff: string;
+  lines: number;
+  mode: DiffMode;
+  root: React.RefObject<HTMLDivElement | null>;
+}) {
   const ref = useRef<HTMLDivElement>(null);
   const [near, setNear] = useState(false);
   useEffect(() => {
@@ -100,9 +124,13 @@ export function DiffView({ diff, mode = 'unified', testId }: { diff: FileDiff; m
       {diff.note && <div className="review-note">{diff.note}</div>}
       {diff.truncated && <div className="review-note">Diff truncated — export the patch for the whole change.</div>}
       {!diff.binary && !diff.diff && !diff.note && <div className="review-note">No changes.</div>}
-      {hasText && !chunks && <View key={mode} path={diff.path} hunks={[diff.diff]} oldText={diff.oldText} newText={diff.newText} mode={mode} />}
+      {hasText && !chunks && (
+        <View key={mode} path={diff.path} hunks={[diff.diff]} oldText={diff.oldText} newText={diff.newText} mode={mode} />
+      )}
       {hasText &&
-        chunks?.map((c, i) => <LazyChunk key={`${mode}-${i}`} path={diff.path} diff={c} lines={c.split('\n').length} mode={mode} root={box} />)}
+        chunks?.map((c, i) => (
+          <LazyChunk key={`${mode}-${i}`} path={diff.path} diff={c} lines={c.split('\n').length} mode={mode} root={box} />
+        ))}
     </div>
   );
 }

@@ -15,7 +15,12 @@ export function MergeQueue({ runId, onPick }: { runId: string; onPick(sessionId:
   const sessions = useStore((s) => s.sessions);
   const slotOf = (id: string) => sessions.get(id)?.slot ?? '?';
   // Asked again when a session of the run changes status or the run's warnings change.
-  const doneKey = useStore((s) => [...s.sessions.values()].filter((x) => x.runId === runId && x.status === 'done').map((x) => x.id).join(','));
+  const doneKey = useStore((s) =>
+    [...s.sessions.values()]
+      .filter((x) => x.runId === runId && x.status === 'done')
+      .map((x) => x.id)
+      .join(','),
+  );
   const warnings = useStore((s) => s.conflicts.get(runId));
 
   const load = useCallback(() => {
@@ -65,7 +70,12 @@ export function MergeQueue({ runId, onPick }: { runId: string; onPick(sessionId:
       {plan && plan.steps.length === 0 && <p className="dim small">Everything done is merged.</p>}
       <ol className="merge-steps">
         {plan?.steps.map((s) => (
-          <li key={s.sessionId} className="merge-step" data-testid={`merge-step-${s.slot}`} data-state={!s.clean ? 'conflict' : s.blockedBy.length ? 'blocked' : 'clean'}>
+          <li
+            key={s.sessionId}
+            className="merge-step"
+            data-testid={`merge-step-${s.slot}`}
+            data-state={!s.clean ? 'conflict' : s.blockedBy.length ? 'blocked' : 'clean'}
+          >
             <button className="link" onClick={() => onPick(s.sessionId)} title="Review this session">
               #{s.slot} {sessions.get(s.sessionId)?.task ?? ''}
             </button>

@@ -152,7 +152,13 @@ export function ReviewPanel() {
     <div className="review-panel" data-testid="review-panel">
       <MergeQueue runId={current.runId} onPick={setPicked} />
       <div className="review-picker">
-        <button className="btn" data-testid="review-prev" disabled={queue.length === 0} onClick={() => step(-1)} title="Previous done session">
+        <button
+          className="btn"
+          data-testid="review-prev"
+          disabled={queue.length === 0}
+          onClick={() => step(-1)}
+          title="Previous done session"
+        >
           ‹ Prev
         </button>
         <select data-testid="review-session" value={current.id} onChange={(e) => setPicked(e.target.value)}>
@@ -202,7 +208,11 @@ export function ReviewPanel() {
           <div className="review-diff-head">
             <span className="mono small">{path}</span>
             <span className="spacer" />
-            <button className={`btn${mode === 'unified' ? ' active' : ''}`} data-testid="review-mode-unified" onClick={() => setMode('unified')}>
+            <button
+              className={`btn${mode === 'unified' ? ' active' : ''}`}
+              data-testid="review-mode-unified"
+              onClick={() => setMode('unified')}
+            >
               Unified
             </button>
             <button className={`btn${mode === 'split' ? ' active' : ''}`} data-testid="review-mode-split" onClick={() => setMode('split')}>
@@ -233,10 +243,22 @@ export function ReviewPanel() {
           <button className="btn" data-testid="review-export" disabled={busy} onClick={exportPatch}>
             Export patch
           </button>
-          <button className="btn" data-testid="review-push" disabled={busy} onClick={push} title="Commit (message from the task) and push the session's branch to origin">
+          <button
+            className="btn"
+            data-testid="review-push"
+            disabled={busy}
+            onClick={push}
+            title="Commit (message from the task) and push the session's branch to origin"
+          >
             Push branch
           </button>
-          <button className="btn" data-testid="review-pr" disabled={busy} onClick={pullRequest} title="Push, then open a pull request with the GitHub CLI (gh)">
+          <button
+            className="btn"
+            data-testid="review-pr"
+            disabled={busy}
+            onClick={pullRequest}
+            title="Push, then open a pull request with the GitHub CLI (gh)"
+          >
             Open pull request
           </button>
           <button className="btn" data-testid="review-open" disabled={busy} onClick={openFolder}>
@@ -276,7 +298,13 @@ export function ReviewPanel() {
           </p>
         )}
         {folder && (
-          <input className="review-folder mono" data-testid="review-folder" readOnly value={folder} onFocus={(e) => e.currentTarget.select()} />
+          <input
+            className="review-folder mono"
+            data-testid="review-folder"
+            readOnly
+            value={folder}
+            onFocus={(e) => e.currentTarget.select()}
+          />
         )}
       </div>
     </div>

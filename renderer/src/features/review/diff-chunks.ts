@@ -47,4 +47,3 @@ export function chunkDiff(diff: string, size = CHUNK): string[] {
   }
   return out;
 }
-

@@ -25,12 +25,19 @@ export const canResume = (s: SessionInfo) => s.agentSessionId !== null;
 
 export const sessionActions = {
   /** Immediate: Restart or Resume brings it back. */
-  stop: (s: SessionInfo) => attempt(`Cannot stop session ${s.slot}`, () => runs.stop(s.id), `Stopped session ${s.slot} — Restart or Resume brings it back`),
+  stop: (s: SessionInfo) =>
+    attempt(`Cannot stop session ${s.slot}`, () => runs.stop(s.id), `Stopped session ${s.slot} — Restart or Resume brings it back`),
   restart: (s: SessionInfo) => attempt(`Cannot restart session ${s.slot}`, () => runs.restart(s.id), `Restarted session ${s.slot}`),
   resume: (s: SessionInfo) =>
     canResume(s)
-      ? attempt(`Cannot resume session ${s.slot}`, () => runs.resume(s.id), `Resumed session ${s.slot}: the agent carries on its conversation`)
-      : Promise.resolve(say(`Session ${s.slot} cannot be resumed: only Claude Code sessions carry their conversation on — Restart it instead`, 'error')),
+      ? attempt(
+          `Cannot resume session ${s.slot}`,
+          () => runs.resume(s.id),
+          `Resumed session ${s.slot}: the agent carries on its conversation`,
+        )
+      : Promise.resolve(
+          say(`Session ${s.slot} cannot be resumed: only Claude Code sessions carry their conversation on — Restart it instead`, 'error'),
+        ),
   async raiseBudget(s: SessionInfo): Promise<void> {
     const sp = useStore.getState().spend.get(s.id);
     const spent = sp?.usd ?? 0;
@@ -46,8 +53,10 @@ export const sessionActions = {
     if (!Number.isFinite(n) || n <= 0) return say(`'${a}' is not a budget — type a positive number of dollars, e.g. 2.50`, 'error');
     await attempt(`Cannot raise the budget of session ${s.slot}`, () => spend.raiseBudget(s.id, n), `Session ${s.slot}: budget ${usd(n)}`);
   },
-  openEditor: (s: SessionInfo) => attempt('Cannot open the editor', async () => say(`Opened ${(await runs.openIn(s.id, 'editor')).command}`)),
-  openTerminal: (s: SessionInfo) => attempt('Cannot open a terminal', async () => say(`Opened ${(await runs.openIn(s.id, 'terminal')).command}`)),
+  openEditor: (s: SessionInfo) =>
+    attempt('Cannot open the editor', async () => say(`Opened ${(await runs.openIn(s.id, 'editor')).command}`)),
+  openTerminal: (s: SessionInfo) =>
+    attempt('Cannot open a terminal', async () => say(`Opened ${(await runs.openIn(s.id, 'terminal')).command}`)),
   openFolder: (s: SessionInfo) =>
     attempt('Cannot open the folder', async () => {
       const r = await review.openFolder(s.id);

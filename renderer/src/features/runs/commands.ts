@@ -7,7 +7,12 @@ import { openLogs, runActions, sessionActions } from './actions.ts';
 
 const currentRun = () => useStore.getState().currentRunId;
 
-function onFocused(title: string, id: string, f: (typeof sessionActions)[keyof typeof sessionActions], extra: Partial<AppCommandDef> = {}): AppCommandDef {
+function onFocused(
+  title: string,
+  id: string,
+  f: (typeof sessionActions)[keyof typeof sessionActions],
+  extra: Partial<AppCommandDef> = {},
+): AppCommandDef {
   return {
     id,
     title,
@@ -23,7 +28,9 @@ function onFocused(title: string, id: string, f: (typeof sessionActions)[keyof t
 
 export function sessionCommands(): AppCommandDef[] {
   return [
-    onFocused('Stop session', 'session.stop', sessionActions.stop, { enabled: () => !!focusedSession() && !isFinalStatus(focusedSession()!.status) }),
+    onFocused('Stop session', 'session.stop', sessionActions.stop, {
+      enabled: () => !!focusedSession() && !isFinalStatus(focusedSession()!.status),
+    }),
     onFocused('Restart session', 'session.restart', sessionActions.restart),
     onFocused('Resume session (Claude Code: its conversation goes on)', 'session.resume', sessionActions.resume, {
       enabled: () => !!focusedSession()?.agentSessionId,
@@ -40,8 +47,20 @@ export function sessionCommands(): AppCommandDef[] {
 
 export function runCommands(): AppCommandDef[] {
   return [
-    { id: 'run.stop', title: 'Stop run…', category: 'Run', enabled: () => currentRun() !== null, run: () => runActions.stop(currentRun()!) },
-    { id: 'run.clean', title: 'Clean run (remove worktrees)…', category: 'Run', enabled: () => currentRun() !== null, run: () => runActions.clean(currentRun()!) },
+    {
+      id: 'run.stop',
+      title: 'Stop run…',
+      category: 'Run',
+      enabled: () => currentRun() !== null,
+      run: () => runActions.stop(currentRun()!),
+    },
+    {
+      id: 'run.clean',
+      title: 'Clean run (remove worktrees)…',
+      category: 'Run',
+      enabled: () => currentRun() !== null,
+      run: () => runActions.clean(currentRun()!),
+    },
     {
       id: 'run.pick',
       title: 'Switch run…',

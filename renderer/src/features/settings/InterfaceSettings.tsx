@@ -35,7 +35,8 @@ export function InterfaceSettings({ settings, busy, save }: { settings: Settings
     const int = (text: string, label: string, min: number, max: number) => {
       if (!text.trim()) return undefined;
       const n = Number(text);
-      if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${label}: '${text}' must be a whole number from ${min} to ${max} (or empty for the default)`);
+      if (!Number.isInteger(n) || n < min || n > max)
+        throw new Error(`${label}: '${text}' must be a whole number from ${min} to ${max} (or empty for the default)`);
       return n;
     };
     next.terminalFontSize = int(font, 'Terminal font size', 8, 32);
@@ -62,7 +63,13 @@ export function InterfaceSettings({ settings, busy, save }: { settings: Settings
       <h3>Interface</h3>
       <label className="settings-field">
         <span>Terminal font size (px)</span>
-        <input inputMode="numeric" placeholder="12" value={font} data-testid="settings-font-size" onChange={(e) => setFont(e.target.value)} />
+        <input
+          inputMode="numeric"
+          placeholder="12"
+          value={font}
+          data-testid="settings-font-size"
+          onChange={(e) => setFont(e.target.value)}
+        />
       </label>
       <label className="settings-field">
         <span>Theme</span>
@@ -76,7 +83,10 @@ export function InterfaceSettings({ settings, busy, save }: { settings: Settings
         <input type="checkbox" checked={reader} data-testid="settings-screen-reader" onChange={(e) => setReader(e.target.checked)} />
         <span>Screen-reader mode in terminals</span>
       </label>
-      <label className="settings-field" title="WebGL is fastest on a GPU; with software GL (no GPU, VMs, remote desktops) the DOM renderer costs far less">
+      <label
+        className="settings-field"
+        title="WebGL is fastest on a GPU; with software GL (no GPU, VMs, remote desktops) the DOM renderer costs far less"
+      >
         <span>Terminal renderer</span>
         <select value={renderer} data-testid="settings-renderer" onChange={(e) => setRenderer(e.target.value as typeof renderer)}>
           <option value="auto">auto: {rendererNote()}</option>
@@ -86,15 +96,35 @@ export function InterfaceSettings({ settings, busy, save }: { settings: Settings
       </label>
       <label className="settings-field" title="Lines a grid tile keeps; the focused tile keeps 10 000 and the engine the rest">
         <span>Grid scrollback (lines)</span>
-        <input inputMode="numeric" placeholder="1000" value={scrollback} data-testid="settings-scrollback" onChange={(e) => setScrollback(e.target.value)} />
+        <input
+          inputMode="numeric"
+          placeholder="1000"
+          value={scrollback}
+          data-testid="settings-scrollback"
+          onChange={(e) => setScrollback(e.target.value)}
+        />
       </label>
-      <label className="settings-field" title="How often tiles other than the focused one draw small outputs (spinners, streamed text); a flood and the focused tile are drawn at once. Higher is lighter.">
+      <label
+        className="settings-field"
+        title="How often tiles other than the focused one draw small outputs (spinners, streamed text); a flood and the focused tile are drawn at once. Higher is lighter."
+      >
         <span>Background tiles refresh (ms)</span>
-        <input inputMode="numeric" placeholder="500" value={refresh} data-testid="settings-background-refresh" onChange={(e) => setRefresh(e.target.value)} />
+        <input
+          inputMode="numeric"
+          placeholder="500"
+          value={refresh}
+          data-testid="settings-background-refresh"
+          onChange={(e) => setRefresh(e.target.value)}
+        />
       </label>
       <label className="settings-field" title="The worktree's path is appended; default $VISUAL, $EDITOR, then code">
         <span>Editor command</span>
-        <input placeholder="$VISUAL / $EDITOR / code" value={editor} data-testid="settings-editor" onChange={(e) => setEditor(e.target.value)} />
+        <input
+          placeholder="$VISUAL / $EDITOR / code"
+          value={editor}
+          data-testid="settings-editor"
+          onChange={(e) => setEditor(e.target.value)}
+        />
       </label>
       <label className="settings-field" title="Run in the worktree; default $TERMINAL, then the desktop's terminal">
         <span>Terminal command</span>
@@ -102,7 +132,13 @@ export function InterfaceSettings({ settings, busy, save }: { settings: Settings
       </label>
       <label className="settings-field wide">
         <span>Keybindings (command.id: Ctrl+Shift+K, or none)</span>
-        <textarea rows={3} value={keys} data-testid="settings-keybindings" placeholder="session.stop: Ctrl+Shift+X" onChange={(e) => setKeys(e.target.value)} />
+        <textarea
+          rows={3}
+          value={keys}
+          data-testid="settings-keybindings"
+          placeholder="session.stop: Ctrl+Shift+X"
+          onChange={(e) => setKeys(e.target.value)}
+        />
       </label>
       {problems.length > 0 && (
         <ul className="error" data-testid="settings-key-problems">

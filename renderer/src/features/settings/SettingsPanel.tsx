@@ -79,7 +79,13 @@ export function SettingsPanel() {
   if (!view) {
     return (
       <div className="settings-panel" data-testid="settings-panel">
-        {loadError ? <p className="error" data-testid="settings-result">{loadError}</p> : <p className="dim">Loading settings…</p>}
+        {loadError ? (
+          <p className="error" data-testid="settings-result">
+            {loadError}
+          </p>
+        ) : (
+          <p className="dim">Loading settings…</p>
+        )}
       </div>
     );
   }
@@ -116,7 +122,8 @@ export function SettingsPanel() {
           const text = fields[f].trim();
           if (text === '') continue;
           const n = Number(text);
-          if (!Number.isFinite(n) || n < 0) throw new Error(`${model} ${RATE_LABEL[f]}: '${text}' is not a price (US dollars per million tokens, 0 or more)`);
+          if (!Number.isFinite(n) || n < 0)
+            throw new Error(`${model} ${RATE_LABEL[f]}: '${text}' is not a price (US dollars per million tokens, 0 or more)`);
           if (base && base[f] === n) continue;
           kept[f] = n;
           changed = true;
@@ -138,7 +145,8 @@ export function SettingsPanel() {
       const budget = (text: string, label: string): number | null => {
         if (text.trim() === '') return null;
         const n = Number(text);
-        if (!Number.isFinite(n) || n <= 0) throw new Error(`${label}: '${text}' must be a positive number of US dollars (or empty for none)`);
+        if (!Number.isFinite(n) || n <= 0)
+          throw new Error(`${label}: '${text}' must be a positive number of US dollars (or empty for none)`);
         return n;
       };
       const { defaultBudget: _b, referenceModel: _r, budgetHoldMinutes: _h, ...rest } = view.settings;
@@ -148,7 +156,8 @@ export function SettingsPanel() {
       if (perSessionUsd != null || runUsd != null) settings.defaultBudget = { perSessionUsd, runUsd };
       if (holdMinutes.trim() !== '') {
         const m = Number(holdMinutes);
-        if (!Number.isFinite(m) || m <= 0 || m > 1440) throw new Error(`Hold over budget for: '${holdMinutes}' must be minutes above 0, at most 1440 (or empty for 15)`);
+        if (!Number.isFinite(m) || m <= 0 || m > 1440)
+          throw new Error(`Hold over budget for: '${holdMinutes}' must be minutes above 0, at most 1440 (or empty for 15)`);
         settings.budgetHoldMinutes = m;
       }
       if (reference) settings.referenceModel = reference;
@@ -252,7 +261,10 @@ export function SettingsPanel() {
                       placeholder={numText(shipped.get(p.model)?.[f] ?? effective.get(p.model)?.[f])}
                       value={prices[p.model]?.[f] ?? ''}
                       onChange={(e) =>
-                        setPrices((d) => ({ ...d, [p.model]: { ...(d[p.model] ?? { inputUsd: '', cacheReadUsd: '', outputUsd: '' }), [f]: e.target.value } }))
+                        setPrices((d) => ({
+                          ...d,
+                          [p.model]: { ...(d[p.model] ?? { inputUsd: '', cacheReadUsd: '', outputUsd: '' }), [f]: e.target.value },
+                        }))
                       }
                     />
                   </td>
@@ -275,15 +287,33 @@ export function SettingsPanel() {
         <h3>Defaults for new runs</h3>
         <label className="settings-field">
           <span>Budget per session (USD)</span>
-          <input inputMode="decimal" placeholder="none" value={perSession} data-testid="settings-budget-session" onChange={(e) => setPerSession(e.target.value)} />
+          <input
+            inputMode="decimal"
+            placeholder="none"
+            value={perSession}
+            data-testid="settings-budget-session"
+            onChange={(e) => setPerSession(e.target.value)}
+          />
         </label>
         <label className="settings-field">
           <span>Budget per run (USD)</span>
-          <input inputMode="decimal" placeholder="none" value={perRun} data-testid="settings-budget-run" onChange={(e) => setPerRun(e.target.value)} />
+          <input
+            inputMode="decimal"
+            placeholder="none"
+            value={perRun}
+            data-testid="settings-budget-run"
+            onChange={(e) => setPerRun(e.target.value)}
+          />
         </label>
         <label className="settings-field" title="How long a request over budget waits for a raise before the agent gets the budget error">
           <span>Hold over budget for (minutes)</span>
-          <input inputMode="decimal" placeholder="15" value={holdMinutes} data-testid="settings-hold-minutes" onChange={(e) => setHoldMinutes(e.target.value)} />
+          <input
+            inputMode="decimal"
+            placeholder="15"
+            value={holdMinutes}
+            data-testid="settings-hold-minutes"
+            onChange={(e) => setHoldMinutes(e.target.value)}
+          />
         </label>
         <label className="settings-field">
           <span>Reference model (savings)</span>

@@ -20,7 +20,9 @@ function KeyRow({ g }: { g: GovernorKey }) {
       <span className={g.queued > 0 ? 'spend-warn-text' : 'dim'} data-testid={`governor-queued-${g.key}`}>
         {g.queued} waiting
       </span>
-      {g.pausedUntil && <span className="spend-warn-text">paused by the provider until {new Date(g.pausedUntil).toLocaleTimeString()}</span>}
+      {g.pausedUntil && (
+        <span className="spend-warn-text">paused by the provider until {new Date(g.pausedUntil).toLocaleTimeString()}</span>
+      )}
       {!limited && <span className="dim">no limits set (provider.limits, or settings limits.{g.key})</span>}
     </div>
   );

@@ -81,5 +81,7 @@ export function SpendChart({ sessions }: { sessions: SessionInfo[] }) {
   });
 
   if (series.length === 0) return <div className="spend-chart-empty dim">No spend yet.</div>;
-  return <div className="spend-chart-plot" data-testid="spend-chart" ref={box} role="img" aria-label="Cumulative spend per session over time" />;
+  return (
+    <div className="spend-chart-plot" data-testid="spend-chart" ref={box} role="img" aria-label="Cumulative spend per session over time" />
+  );
 }

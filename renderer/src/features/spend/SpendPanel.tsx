@@ -12,7 +12,6 @@ import { HeldActions } from '../grid/Held.tsx';
 import { GovernorKeys } from './GovernorKeys.tsx';
 import { COLORS, SpendChart } from './SpendChart.tsx';
 
-
 function tokens(n: number): string {
   if (n >= 1e6) return `${(n / 1e6).toFixed(n >= 1e7 ? 1 : 2)}M`;
   if (n >= 1e3) return `${(n / 1e3).toFixed(n >= 1e4 ? 0 : 1)}k`;
@@ -149,7 +148,9 @@ function SessionRow({ session }: { session: SessionInfo }) {
               saved {usd(spend.savingsUsd)} <span className="dim">vs {spend.referenceModel}</span>
             </span>
             <span title="Time to first token, last request">TTFT {spend.ttftMs != null ? `${Math.round(spend.ttftMs)} ms` : '—'}</span>
-            <span title="Output tokens per second, last request">{spend.tokensPerSec != null ? `${spend.tokensPerSec.toFixed(0)} t/s` : '— t/s'}</span>
+            <span title="Output tokens per second, last request">
+              {spend.tokensPerSec != null ? `${spend.tokensPerSec.toFixed(0)} t/s` : '— t/s'}
+            </span>
             {spend.unpricedTokens > 0 && <span className="spend-warn-text">{tokens(spend.unpricedTokens)} unpriced tokens</span>}
           </div>
           {spend.budgetUsd != null && (
@@ -159,7 +160,11 @@ function SessionRow({ session }: { session: SessionInfo }) {
               </span>
               <span className="spend-budget-text">
                 {pct(used ?? 0)} of {usd(spend.budgetUsd)}
-                {over ? <strong className="spend-over"> over budget</strong> : level === 'warn' ? <span className="spend-warn-text"> near budget</span> : null}
+                {over ? (
+                  <strong className="spend-over"> over budget</strong>
+                ) : level === 'warn' ? (
+                  <span className="spend-warn-text"> near budget</span>
+                ) : null}
               </span>
               {over && <RaiseBudget session={session} spend={spend} />}
             </div>
@@ -171,7 +176,11 @@ function SessionRow({ session }: { session: SessionInfo }) {
             </div>
           )}
           {spend.lastError && (
-            <div className={`spend-error spend-error-${spend.lastError.kind}`} data-testid={`spend-error-${slot}`} title={spend.lastError.at}>
+            <div
+              className={`spend-error spend-error-${spend.lastError.kind}`}
+              data-testid={`spend-error-${slot}`}
+              title={spend.lastError.at}
+            >
               <span className="spend-error-kind">
                 {spend.lastError.kind.replace(/_/g, ' ')} · {spend.lastError.status}
               </span>{' '}
@@ -226,7 +235,8 @@ export function SpendPanel() {
         <span>Total</span>
         {run && (
           <span className="dim">
-            {tokens(run.inputTokens)} in · {tokens(run.cacheReadTokens + run.cacheWriteTokens)} cache · {tokens(run.outputTokens)} out · {run.requests} req
+            {tokens(run.inputTokens)} in · {tokens(run.cacheReadTokens + run.cacheWriteTokens)} cache · {tokens(run.outputTokens)} out ·{' '}
+            {run.requests} req
           </span>
         )}
         <span className="spend-usd">

@@ -1,6 +1,13 @@
 // Spend per session and per run, and each session's spend over time (the Spend panel's chart): seeded from the
 // run's ledger when the run is loaded — so it survives a reload — then appended to by every live spend update.
-import { BILLED_USAGE_STATES, type BudgetAlert, type GovernorKey, type LedgerRow, type RunSpend, type SessionSpend } from '../../../../electron/shared/contract.ts';
+import {
+  BILLED_USAGE_STATES,
+  type BudgetAlert,
+  type GovernorKey,
+  type LedgerRow,
+  type RunSpend,
+  type SessionSpend,
+} from '../../../../electron/shared/contract.ts';
 import type { SliceCreator } from '../../store/slice.ts';
 
 export interface SpendPoint {

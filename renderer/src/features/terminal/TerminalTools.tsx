@@ -72,15 +72,17 @@ export function TerminalContextMenu({ sessionId, at, onClose }: { sessionId: str
     return () => document.removeEventListener('mousedown', away, true);
   }, []);
   const say = useStore.getState().say;
-  const act = (f: () => unknown | Promise<unknown>, refocus = true) => async () => {
-    onClose();
-    try {
-      await f();
-    } catch (err) {
-      say((err as Error).message, 'error');
-    }
-    if (refocus) terminals.focus(sessionId);
-  };
+  const act =
+    (f: () => unknown | Promise<unknown>, refocus = true) =>
+    async () => {
+      onClose();
+      try {
+        await f();
+      } catch (err) {
+        say((err as Error).message, 'error');
+      }
+      if (refocus) terminals.focus(sessionId);
+    };
   return createPortal(
     <div
       ref={ref}
@@ -97,10 +99,18 @@ export function TerminalContextMenu({ sessionId, at, onClose }: { sessionId: str
         }
       }}
     >
-      <button role="menuitem" className="menu-item" onClick={act(async () => (await terminals.copySelection(sessionId)) || say('Nothing selected'))}>
+      <button
+        role="menuitem"
+        className="menu-item"
+        onClick={act(async () => (await terminals.copySelection(sessionId)) || say('Nothing selected'))}
+      >
         Copy
       </button>
-      <button role="menuitem" className="menu-item" onClick={act(async () => terminals.paste(sessionId, await navigator.clipboard.readText()))}>
+      <button
+        role="menuitem"
+        className="menu-item"
+        onClick={act(async () => terminals.paste(sessionId, await navigator.clipboard.readText()))}
+      >
         Paste
       </button>
       <button role="menuitem" className="menu-item" onClick={act(() => terminals.selectAll(sessionId))}>

@@ -34,7 +34,14 @@ async function pasteFocused(): Promise<void> {
 
 export function terminalCommands(): AppCommandDef[] {
   return [
-    { id: 'terminal.copy', title: 'Copy selection', category: 'Terminal', keys: 'Mod+Shift+C', enabled: hasFocused, run: () => copyFocused() },
+    {
+      id: 'terminal.copy',
+      title: 'Copy selection',
+      category: 'Terminal',
+      keys: 'Mod+Shift+C',
+      enabled: hasFocused,
+      run: () => copyFocused(),
+    },
     // The browser's own paste (Ctrl+Shift+V pastes plain text) reaches the terminal: the key only has to pass xterm.
     { id: 'terminal.paste', title: 'Paste', category: 'Terminal', keys: 'Mod+Shift+V', enabled: hasFocused, run: () => pasteFocused() },
     {
@@ -53,7 +60,13 @@ export function terminalCommands(): AppCommandDef[] {
       enabled: hasFocused,
       run: () => terminals.selectAll(focusedSession()!.id),
     },
-    { id: 'terminal.clear', title: 'Clear terminal', category: 'Terminal', enabled: hasFocused, run: () => terminals.clear(focusedSession()!.id) },
+    {
+      id: 'terminal.clear',
+      title: 'Clear terminal',
+      category: 'Terminal',
+      enabled: hasFocused,
+      run: () => terminals.clear(focusedSession()!.id),
+    },
     { id: 'terminal.fontBigger', title: 'Bigger terminal font', category: 'Terminal', keys: 'Mod+Shift+=', run: () => fontSize(1) },
     { id: 'terminal.fontSmaller', title: 'Smaller terminal font', category: 'Terminal', keys: 'Mod+Shift+-', run: () => fontSize(-1) },
     { id: 'terminal.fontReset', title: 'Reset terminal font size', category: 'Terminal', keys: 'Mod+Shift+0', run: () => fontSize(null) },

@@ -41,53 +41,53 @@ export interface EntryOptions {
 }
 
 export function createEntry(sessionId: string, o: EntryOptions): Entry {
-    const term = new Terminal({
-      fontFamily: FONT_FAMILY,
-      fontSize: o.fontSize,
-      lineHeight: LINE_HEIGHT,
-      theme: themeOf(o.theme),
-      scrollback: o.scrollback,
-      screenReaderMode: o.screenReader,
-      cursorBlink: false,
-      // The unicode and search-decoration APIs of the addons below are "proposed" in xterm 6.
-      allowProposedApi: true,
-      // Agents draw their own UIs; a bell per tile is noise.
-      macOptionIsMeta: true,
-    });
-    const fitter = new FitAddon();
-    const search = new SearchAddon();
-    term.loadAddon(fitter);
-    term.loadAddon(search);
-    // Claude Code draws with glyphs whose widths Unicode 11 gets right (the default tables are Unicode 6).
-    term.loadAddon(new Unicode11Addon());
-    term.unicode.activeVersion = '11';
-    // Links open in the OS browser through the platform's safe opener (http(s) only).
-    term.loadAddon(
-      new WebLinksAddon((event, uri) => {
-        event.preventDefault();
-        if (/^https?:\/\//i.test(uri)) o.openLink(uri);
-      }),
-    );
-    const host = document.createElement('div');
-    host.className = 'xterm-host';
-    return {
-      sessionId,
-      term,
-      fitter,
-      search,
-      host,
-      opened: false,
-      container: null,
-      visible: false,
-      gen: 0,
-      unsubscribe: null,
-      resizeTimer: null,
-      io: null,
-      ro: null,
-      lastSent: null,
-      webgl: null,
-      webglFailed: false,
-    };
+  const term = new Terminal({
+    fontFamily: FONT_FAMILY,
+    fontSize: o.fontSize,
+    lineHeight: LINE_HEIGHT,
+    theme: themeOf(o.theme),
+    scrollback: o.scrollback,
+    screenReaderMode: o.screenReader,
+    cursorBlink: false,
+    // The unicode and search-decoration APIs of the addons below are "proposed" in xterm 6.
+    allowProposedApi: true,
+    // Agents draw their own UIs; a bell per tile is noise.
+    macOptionIsMeta: true,
+  });
+  const fitter = new FitAddon();
+  const search = new SearchAddon();
+  term.loadAddon(fitter);
+  term.loadAddon(search);
+  // Claude Code draws with glyphs whose widths Unicode 11 gets right (the default tables are Unicode 6).
+  term.loadAddon(new Unicode11Addon());
+  term.unicode.activeVersion = '11';
+  // Links open in the OS browser through the platform's safe opener (http(s) only).
+  term.loadAddon(
+    new WebLinksAddon((event, uri) => {
+      event.preventDefault();
+      if (/^https?:\/\//i.test(uri)) o.openLink(uri);
+    }),
+  );
+  const host = document.createElement('div');
+  host.className = 'xterm-host';
+  return {
+    sessionId,
+    term,
+    fitter,
+    search,
+    host,
+    opened: false,
+    container: null,
+    visible: false,
+    gen: 0,
+    unsubscribe: null,
+    resizeTimer: null,
+    io: null,
+    ro: null,
+    lastSent: null,
+    webgl: null,
+    webglFailed: false,
+  };
 }
 
 /**

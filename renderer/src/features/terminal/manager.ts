@@ -9,7 +9,7 @@ import type { EngineClient, EngineConnection } from '../../transport/index.ts';
 import { bufferText, installDebugHooks } from './debug.ts';
 import { type Entry, createEntry, scheduleFit } from './entry.ts';
 import { themeOf } from './themes.ts';
-import { WebglLease, glKindOf, probeGlRenderer, wantsWebgl, type TerminalRenderer, } from './webgl.ts';
+import { WebglLease, glKindOf, probeGlRenderer, wantsWebgl, type TerminalRenderer } from './webgl.ts';
 import { DEFAULT_BACKGROUND_MS, WriteScheduler } from './scheduler.ts';
 
 /** Scrollback of the focused terminal (a tile's is the grid's setting; the engine's mirror keeps the rest). */
@@ -35,7 +35,14 @@ export interface TerminalManagerOptions {
 export class TerminalManager {
   private readonly entries = new Map<string, Entry>();
   private client: EngineClient | null = null;
-  private prefs: TerminalPrefs = { fontSize: TerminalLimits.FontSize.default, screenReader: false, gridScrollback: TerminalLimits.GridScrollback.default, theme: 'dark', renderer: 'auto', backgroundRefreshMs: DEFAULT_BACKGROUND_MS };
+  private prefs: TerminalPrefs = {
+    fontSize: TerminalLimits.FontSize.default,
+    screenReader: false,
+    gridScrollback: TerminalLimits.GridScrollback.default,
+    theme: 'dark',
+    renderer: 'auto',
+    backgroundRefreshMs: DEFAULT_BACKGROUND_MS,
+  };
   /** The terminal shown large (focus mode): full scrollback. */
   private bigId: string | null = null;
   /** Every terminal's output goes through one frame scheduler (focused first; background tiles coalesced). */
@@ -154,7 +161,15 @@ export class TerminalManager {
   find(sessionId: string, query: string, backwards = false): boolean {
     const e = this.entries.get(sessionId);
     if (!e || !query) return false;
-    const opts = { incremental: !backwards, decorations: { matchOverviewRuler: '#e0af68', activeMatchColorOverviewRuler: '#ff9e64', matchBackground: '#5a4a1f', activeMatchBackground: '#9a6a1f' } };
+    const opts = {
+      incremental: !backwards,
+      decorations: {
+        matchOverviewRuler: '#e0af68',
+        activeMatchColorOverviewRuler: '#ff9e64',
+        matchBackground: '#5a4a1f',
+        activeMatchBackground: '#9a6a1f',
+      },
+    };
     return backwards ? e.search.findPrevious(query, opts) : e.search.findNext(query, opts);
   }
 
