@@ -64,7 +64,16 @@ describe('provider.compatRules', () => {
     expect(t.provider.compatRules).toEqual({ on: ['fold-system-messages'], off: ['inline-schema-refs', 'tools-max'] });
     const p = templateCompat(t);
     expect(p.name).toBe('moonshot+fold-system-messages-inline-schema-refs-tools-max');
-    expect(p.rules.map((r) => r.id)).toEqual(['thinking-enabled', 'tool-reference-as-text', 'document-as-text', 'fold-system-messages']);
+    expect(p.rules.map((r) => r.id)).toEqual([
+      'thinking-enabled',
+      'tool-reference-as-text',
+      'document-as-text',
+      'fold-system-messages',
+      'k2-tool-call-ids',
+      'k2-reasoning-content',
+      'k2-fixed-sampling',
+      'k2-tool-choice-auto',
+    ]);
     // Claude Code's environment is the profile's.
     expect(p.spec.claudeCodeEnv).toEqual({ ENABLE_TOOL_SEARCH: 'false' });
     expect(templateCompat(parse('')).name).toBe('moonshot');
@@ -76,7 +85,8 @@ describe('provider.compatRules', () => {
   it('an unknown rule id names the line, the closest and the known ones; one rule both on and off is refused', () => {
     expect(parseError('provider:\n  compatRules:\n    off: [thinking-enable]\n').message).toBe(
       "run.yaml:4: provider.compatRules.off[0]: unknown compat rule 'thinking-enable' — did you mean 'thinking-enabled'? — expected one of " +
-        'thinking-enabled, tool-reference-as-text, document-as-text, tools-max, inline-schema-refs, fold-system-messages',
+        'thinking-enabled, tool-reference-as-text, document-as-text, tools-max, inline-schema-refs, fold-system-messages, ' +
+        'k2-tool-call-ids, k2-reasoning-content, k2-fixed-sampling, k2-tool-choice-auto',
     );
     expect(parseError('provider:\n  compatRules: { on: [tools-max], off: [tools-max] }\n').message).toMatch(
       /provider\.compatRules\.off: rule 'tools-max' is both on and off — keep it in one list/,

@@ -14,6 +14,7 @@ import {
   parseTemplate,
   renderPlaceholders,
   slotTask,
+  translatesToChat,
   type SessionContext,
   type Template,
 } from '../../electron/engine/templates/index.ts';
@@ -284,9 +285,15 @@ describe('parseTemplate: errors name file, line, field and what is expected', ()
   });
 
   it('an agent paired with a provider it cannot speak to', () => {
-    expect(parseError('name: x\nagent: { preset: claude-code }\nprovider:\n  preset: moonshot-openai\n').message).toBe(
-      'lint.yaml:4: provider.preset: agent claude-code speaks the anthropic API but provider moonshot-openai is openai-style — use provider.preset: moonshot, or set provider.style to anthropic if the endpoint serves it',
+    expect(parseError('name: x\nagent: { preset: codex }\nprovider:\n  preset: moonshot\n').message).toBe(
+      'lint.yaml:4: provider.preset: agent codex speaks the responses API but provider moonshot is anthropic-style — use provider.preset: moonshot-openai, or set provider.style to responses if the endpoint serves it',
     );
+  });
+
+  it('Claude Code on an OpenAI-style host is translated by the meter, not refused', () => {
+    const t = parseTemplate('name: x\nagent: { preset: claude-code }\nprovider:\n  preset: moonshot-openai\n', 'lint.yaml');
+    expect([t.agent.preset, t.provider.style, translatesToChat(t)]).toEqual(['claude-code', 'openai', true]);
+    expect(translatesToChat(parseTemplate('name: x\nagent: { preset: claude-code }\n', 'lint.yaml'))).toBe(false);
   });
 
   it('batch preset without a task for every slot', () => {

@@ -10,6 +10,15 @@ import { EventEmitter } from 'node:events';
 import http from 'node:http';
 import https from 'node:https';
 import type { ApiStyle } from '../../shared/contract.ts';
+import {
+  type ResponseWriter,
+  type TranslatedBody,
+  anthropicErrorType,
+  answerLocally,
+  translateBody,
+  translatePath,
+  translatingWriter,
+} from './translate/index.ts';
 
 export interface ProxyRoute {
   sessionId: string;
@@ -23,7 +32,15 @@ export interface ProxyRoute {
    * 'x-api-key' for hosts that want Anthropic's header (e.g. the Kimi Code subscription), 'both' sends both.
    */
   auth?: 'bearer' | 'x-api-key' | 'both';
+  /**
+   * The agent speaks Anthropic Messages and the host only OpenAI Chat Completions (`style` is then 'openai'): requests
+   * are translated before the tap sees them, answers after (see translate/). `model`: the host's id for the model.
+   */
+  translate?: { model?: string };
 }
+
+/** The API the agent speaks: errors the proxy answers itself are in its format. */
+const clientStyle = (route: ProxyRoute): ApiStyle => (route.translate ? 'anthropic' : route.style);
 
 /** One finished (or aborted / failed) proxied request. */
 export interface ProxyRequestEvent {
@@ -225,7 +242,11 @@ export class MeterProxy extends EventEmitter {
       res.destroy();
       return;
     }
-    const body = errorBody(style, type, message);
+    const body = errorBody(
+      style,
+      style === 'anthropic' && !type.endsWith('_error') && type !== 'error' ? anthropicErrorType(status, type, message) : type,
+      message,
+    );
     res.writeHead(status, { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
     res.end(body);
   }
@@ -233,20 +254,26 @@ export class MeterProxy extends EventEmitter {
   private forward(req: http.IncomingMessage, res: http.ServerResponse, route: ProxyRoute, rest: string): void {
     const startedAt = Date.now();
     const method = req.method ?? 'GET';
+    const style = clientStyle(route);
+    if (route.translate) {
+      const where = translatePath(method, rest);
+      if (where.kind !== 'upstream') return answerLocally(req, res, where);
+      rest = where.path;
+    }
     const base = route.upstreamBaseUrl.replace(/\/+$/, '');
     let target: URL;
     try {
       target = new URL(base + rest);
     } catch {
       req.resume();
-      this.sendError(res, route.style, 400, 'invalid_request_error', `Malformed path: ${rest}`);
+      this.sendError(res, style, 400, 'invalid_request_error', `Malformed path: ${rest}`);
       return;
     }
     const basePath = new URL(base).pathname.replace(/\/+$/, '');
     // `..` segments are resolved by URL(): never let a client climb out of the provider's base path.
     if (basePath && target.pathname !== basePath && !target.pathname.startsWith(basePath + '/')) {
       req.resume();
-      this.sendError(res, route.style, 400, 'invalid_request_error', `Path escapes the upstream base: ${rest}`);
+      this.sendError(res, style, 400, 'invalid_request_error', `Path escapes the upstream base: ${rest}`);
       return;
     }
 
@@ -289,12 +316,13 @@ export class MeterProxy extends EventEmitter {
       this.emit('request', { ...ev });
     };
 
+    let translated: TranslatedBody | null = null;
     const connect = (body: Buffer | null) => {
       if (body) {
         delete headers['transfer-encoding'];
         headers['content-length'] = String(body.length);
       }
-      const upstreamReq = this.connect(target, method, headers, res, route, ev, tap, finish, () => ended);
+      const upstreamReq = this.connect(target, method, headers, res, route, ev, tap, finish, () => ended, translated);
       if (body) {
         if (tap?.onRequestChunk) safe(() => tap!.onRequestChunk!(body));
         upstreamReq.end(body);
@@ -311,7 +339,7 @@ export class MeterProxy extends EventEmitter {
       req.on('error', () => upstreamReq.destroy());
     };
 
-    if (!tap?.onRequestBody) return connect(null);
+    if (!tap?.onRequestBody && !route.translate) return connect(null);
     const chunks: Buffer[] = [];
     let size = 0;
     let tooLarge = false;
@@ -323,15 +351,26 @@ export class MeterProxy extends EventEmitter {
     req.on('error', () => finish({ aborted: true }));
     req.on('end', () => {
       if (tooLarge) {
-        this.sendError(res, route.style, 413, 'request_too_large', `request body over ${MAX_BUFFERED_REQUEST} bytes`);
+        this.sendError(res, style, 413, 'request_too_large', `request body over ${MAX_BUFFERED_REQUEST} bytes`);
         return finish({ status: 413 });
       }
-      const body = Buffer.concat(chunks, size);
+      let body: Buffer = Buffer.concat(chunks, size);
+      if (route.translate) {
+        try {
+          translated = translateBody(body, route.translate.model);
+        } catch (err) {
+          const message = `Flotilla could not translate this request for ${target.origin}: ${(err as Error).message}`;
+          this.sendError(res, style, 400, 'invalid_request_error', message);
+          return finish({ status: 400, error: message });
+        }
+        body = translated.body;
+        headers['content-type'] = 'application/json';
+      }
       const decide = (decision: RequestDecision | undefined): void => {
         if (decision?.wait) return hold(decision.wait);
         if (decision?.refuse) {
           const r = decision.refuse;
-          this.sendError(res, route.style, r.status, r.type, r.message, r.headers);
+          this.sendError(res, style, r.status, r.type, r.message, r.headers);
           return finish({ status: r.status, error: r.message });
         }
         connect(decision?.body ?? body);
@@ -355,7 +394,7 @@ export class MeterProxy extends EventEmitter {
             resume({ refuse: { status: 500, type: 'api_error', message: `Flotilla could not decide on this request: ${err.message}` } }),
         );
       };
-      decide(safe(() => tap!.onRequestBody!(body)) ?? undefined);
+      decide(tap?.onRequestBody ? (safe(() => tap!.onRequestBody!(body)) ?? undefined) : undefined);
     });
   }
 
@@ -369,6 +408,7 @@ export class MeterProxy extends EventEmitter {
     tap: ProxyTap | null,
     finish: (patch: Partial<ProxyRequestEvent>) => void,
     isEnded: () => boolean,
+    translated: TranslatedBody | null,
   ): http.ClientRequest {
     const isHttps = target.protocol === 'https:';
     const upstreamReq = (isHttps ? https : http).request({
@@ -393,7 +433,8 @@ export class MeterProxy extends EventEmitter {
       if (isEnded()) return;
       if (!res.headersSent) {
         const message = `Flotilla proxy could not reach the upstream ${target.origin}${target.pathname}: ${err.code ?? err.message}`;
-        this.sendError(res, route.style, 502, route.style === 'anthropic' ? 'api_error' : 'upstream_error', message);
+        const style = clientStyle(route);
+        this.sendError(res, style, 502, style === 'anthropic' ? 'api_error' : 'upstream_error', message);
         finish({ status: 502, error: message });
       } else {
         // Mid-stream failure: cut the client's stream so it sees the truncation, as it would from the provider.
@@ -405,21 +446,21 @@ export class MeterProxy extends EventEmitter {
     upstreamReq.on('response', (upRes) => {
       ev.status = upRes.statusCode ?? 502;
       if (tap?.onResponse) safe(() => tap!.onResponse!(ev.status!, upRes.headers));
-      const resHeaders = filterHeaders(upRes.headers);
-      res.writeHead(ev.status, upRes.statusMessage, resHeaders);
-      res.flushHeaders();
       res.socket?.setNoDelay(true);
+      const out: ResponseWriter = translated
+        ? translatingWriter(res, ev.status, upRes.headers, translated)
+        : passThrough(res, ev.status, upRes);
       upRes.on('data', (chunk: Buffer) => {
         if (ev.firstByteAt === null) ev.firstByteAt = Date.now();
         ev.bytes += chunk.length;
         if (tap?.onResponseChunk) safe(() => tap!.onResponseChunk!(chunk));
-        if (!res.write(chunk)) {
+        if (!out.write(chunk)) {
           upRes.pause();
           res.once('drain', () => upRes.resume());
         }
       });
       upRes.on('end', () => {
-        res.end();
+        out.end();
         finish({});
       });
       upRes.on('error', () => {
@@ -435,6 +476,13 @@ export class MeterProxy extends EventEmitter {
     });
     return upstreamReq;
   }
+}
+
+/** The host's answer to the agent byte for byte (headers filtered, flushed at once for SSE). */
+function passThrough(res: http.ServerResponse, status: number, upRes: http.IncomingMessage): ResponseWriter {
+  res.writeHead(status, upRes.statusMessage, filterHeaders(upRes.headers));
+  res.flushHeaders();
+  return { write: (chunk) => res.write(chunk), end: () => res.end() };
 }
 
 function safe<T>(fn: () => T): T | undefined {

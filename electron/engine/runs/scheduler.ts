@@ -18,7 +18,7 @@ import { EngineError } from '../errors.ts';
 import { type Meter, type MeterProxy, proxyUrl } from '../meter/index.ts';
 import type { PtyHost } from '../ptyhost/index.ts';
 import type { OutputSink, PtySpec, SessionProcess, Subscription } from '../sessions/index.ts';
-import { agentPresetInfo, buildAgentLaunch, parseStoredTemplate, templateCompat } from '../templates/index.ts';
+import { agentPresetInfo, buildAgentLaunch, parseStoredTemplate, templateCompat, translatesToChat } from '../templates/index.ts';
 import { SETUP_FAILED_EXIT, withSetup } from '../workspace/index.ts';
 import type { LiveRun, LiveSession, RunRegistry } from './registry.ts';
 
@@ -137,7 +137,13 @@ export class Scheduler {
           }
         : null,
     });
-    proxy.register(s.proxyToken, { sessionId: s.info.id, upstreamBaseUrl: t.provider.baseUrl, apiKey, style: t.provider.style });
+    proxy.register(s.proxyToken, {
+      sessionId: s.info.id,
+      upstreamBaseUrl: t.provider.baseUrl,
+      apiKey,
+      style: t.provider.style,
+      ...(translatesToChat(t) ? { translate: { model } } : {}),
+    });
     // The template's setup commands run first in the same terminal (not on a resume: the worktree is set up already).
     const cmd =
       resume || !t.setup?.length ? { command: launch.command, args: launch.args } : withSetup(t.setup, launch.command, launch.args);

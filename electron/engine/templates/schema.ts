@@ -404,7 +404,8 @@ function resolve(
       : provider.style === 'openai' && agent.styles?.includes('responses')
         ? 'responses'
         : provider.style);
-  if (agent.styles && !agent.styles.includes(style)) {
+  // An Anthropic-speaking agent (Claude Code) on an OpenAI Chat host is translated by the meter (meter/translate).
+  if (agent.styles && !agent.styles.includes(style) && !(agent.styles.includes('anthropic') && style === 'openai')) {
     const fix = agent.styles.includes('anthropic') ? 'moonshot' : 'moonshot-openai';
     const at: PathSeg[] = raw.provider?.style ? ['provider', 'style'] : raw.provider?.preset ? ['provider', 'preset'] : ['agent', 'preset'];
     problems.push({

@@ -13,13 +13,16 @@ export interface CompatProfileSpec {
   claudeCodeEnv: Record<string, string>;
 }
 
+/** K2's rules on OpenAI-style hosts (they apply to Chat requests only: the Anthropic surface needs none of them). */
+const K2_CHAT = ['k2-tool-call-ids', 'k2-reasoning-content', 'k2-fixed-sampling', 'k2-tool-choice-auto'];
+
 const DEFAULT_OPTIONS: CompatOptions = { thinkingBudgetTokens: null, maxTools: 128 };
 
 const SPECS: readonly CompatProfileSpec[] = [
   {
     name: 'moonshot',
     summary: "Moonshot's Kimi K2/K3 endpoints, as their reported rejections describe them (late 2026)",
-    rules: ['thinking-enabled', 'tool-reference-as-text', 'document-as-text', 'tools-max', 'inline-schema-refs'],
+    rules: ['thinking-enabled', 'tool-reference-as-text', 'document-as-text', 'tools-max', 'inline-schema-refs', ...K2_CHAT],
     options: DEFAULT_OPTIONS,
     // Tool search sends tool_reference blocks (Kimi-K2#118): off, so the rewrite is a safety net, not the rule.
     claudeCodeEnv: { ENABLE_TOOL_SEARCH: 'false' },
@@ -27,7 +30,15 @@ const SPECS: readonly CompatProfileSpec[] = [
   {
     name: 'moonshot-strict',
     summary: 'moonshot, and role "system" messages folded into the system prompt (for an endpoint that refuses them)',
-    rules: ['thinking-enabled', 'tool-reference-as-text', 'document-as-text', 'tools-max', 'inline-schema-refs', 'fold-system-messages'],
+    rules: [
+      'thinking-enabled',
+      'tool-reference-as-text',
+      'document-as-text',
+      'tools-max',
+      'inline-schema-refs',
+      'fold-system-messages',
+      ...K2_CHAT,
+    ],
     options: DEFAULT_OPTIONS,
     claudeCodeEnv: { ENABLE_TOOL_SEARCH: 'false' },
   },

@@ -4,6 +4,7 @@
 // what it names; nothing is stripped blindly. Rules run on the proxy's path: they look before they touch, and a body
 // none of them touches is forwarded byte for byte.
 import type { ApiStyle } from '../../../shared/contract.ts';
+import { K2_CHAT_RULES } from './k2-chat-rules.ts';
 
 /** The request body as JSON.parse gave it (ours to change in place). */
 export type Body = Record<string, any>;
@@ -297,6 +298,7 @@ export const RULES: readonly CompatRule[] = [
   toolsMax,
   inlineSchemaRefs,
   foldSystemMessages,
+  ...K2_CHAT_RULES,
 ];
 
 export const RULE_IDS: readonly string[] = RULES.map((r) => r.id);

@@ -5,3 +5,12 @@ export { anthropicToChat, type TranslatedRequest, type TranslateRequestOptions }
 export { ChatToAnthropicStream, anthropicErrorType, stopReason } from './stream.ts';
 export { chatErrorToAnthropic, chatJsonToAnthropic } from './response.ts';
 export { anthropicUsage, estimateTokensOfJson, type AnthropicUsage } from './usage.ts';
+export {
+  answerLocally,
+  translateBody,
+  translatePath,
+  translatingWriter,
+  type ResponseWriter,
+  type TranslatedBody,
+  type TranslatedPath,
+} from './exchange.ts';
