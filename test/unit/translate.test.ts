@@ -8,6 +8,7 @@ import {
   chatJsonToAnthropic,
 } from '../../electron/engine/meter/translate/index.ts';
 import { createResponseParser } from '../../electron/engine/meter/usage/index.ts';
+import { compatProfile } from '../../electron/engine/meter/index.ts';
 
 const chunk = (o: object) => `data: ${JSON.stringify(o)}\n\n`;
 
@@ -256,5 +257,48 @@ describe('whole answers and errors', () => {
     expect(overflow.error.type).toBe('invalid_request_error');
     expect(overflow.error.message).toMatch(/^prompt is too long: This model's maximum context length/);
     expect(chatErrorToAnthropic(401, '{"error":"bad key"}').error).toEqual({ type: 'authentication_error', message: 'bad key' });
+  });
+});
+
+describe("K2's rules on a Chat host (the moonshot profile, Chat requests)", () => {
+  it('renames foreign tool-call ids with one counter, adds reasoning_content, drops sampling, downgrades tool_choice', () => {
+    const body: any = {
+      model: 'accounts/fireworks/models/kimi-k2p7-code',
+      temperature: 0.2,
+      top_p: 0.9,
+      tool_choice: 'required',
+      messages: [
+        { role: 'user', content: 'go' },
+        {
+          role: 'assistant',
+          content: null,
+          tool_calls: [{ id: 'toolu_01', type: 'function', function: { name: 'Read', arguments: '{}' } }],
+        },
+        { role: 'tool', tool_call_id: 'toolu_01', content: 'x' },
+        {
+          role: 'assistant',
+          content: null,
+          reasoning_content: 'kept',
+          tool_calls: [{ id: 'functions.Bash:1', type: 'function', function: { name: 'Bash', arguments: '{}' } }],
+        },
+        { role: 'tool', tool_call_id: 'functions.Bash:1', content: 'y' },
+      ],
+    };
+    const fires = compatProfile('moonshot').apply(body, 'openai', body.model);
+    expect(fires.map((f) => f.rule)).toEqual(['k2-tool-call-ids', 'k2-reasoning-content', 'k2-fixed-sampling', 'k2-tool-choice-auto']);
+    expect(body.messages[1].tool_calls[0].id).toBe('functions.Read:0');
+    expect(body.messages[2].tool_call_id).toBe('functions.Read:0');
+    expect(body.messages[3].tool_calls[0].id).toBe('functions.Bash:1');
+    expect([body.messages[1].reasoning_content, body.messages[3].reasoning_content]).toEqual([' ', 'kept']);
+    expect(body).not.toHaveProperty('temperature');
+    expect(body).not.toHaveProperty('top_p');
+    expect(body.tool_choice).toBe('auto');
+    // Nothing to do on a conforming request, and none of them touches the Anthropic surface.
+    expect(compatProfile('moonshot').apply(body, 'openai', body.model)).toEqual([]);
+    expect(
+      compatProfile('moonshot')
+        .apply({ model: 'kimi-k2.6', temperature: 0.5 }, 'anthropic', 'kimi-k2.6')
+        .map((f) => f.rule),
+    ).toEqual([]);
   });
 });

@@ -234,6 +234,8 @@ interface Answer {
   truncated: boolean;
   failMid: ErrorSpec | null;
   numbers: Numbers;
+  /** K2's reasoning, streamed as `reasoning_content` before the text (strict K2 models that always reason). */
+  reasoning?: string;
 }
 
 function answerFor(
@@ -307,6 +309,7 @@ function chatFrames(body: any, id: string, a: Answer, quirks: OpenAIQuirks): Fra
   const chunk = (delta: unknown, finish: string | null = null, extra: Record<string, unknown> = {}) =>
     sseFrame(null, { ...base, choices: [{ index: 0, delta, finish_reason: finish, ...extra }] });
   frames.push({ text: chunk({ role: 'assistant', content: '' }) });
+  if (a.reasoning) for (const piece of textPieces(a.reasoning)) frames.push({ text: chunk({ reasoning_content: piece }) });
   if (a.failMid) {
     for (const piece of halfPieces(a.text)) frames.push({ text: chunk({ content: piece }) });
     frames.push({ text: sseFrame(null, openaiErrorBody(a.failMid.type, a.failMid.message)), terminal: true });
@@ -335,6 +338,7 @@ function chatFrames(body: any, id: string, a: Answer, quirks: OpenAIQuirks): Fra
 
 function chatMessage(body: any, id: string, a: Answer, quirks: OpenAIQuirks) {
   const message: Record<string, unknown> = { role: 'assistant', content: a.text };
+  if (a.reasoning) message.reasoning_content = a.reasoning;
   if (a.call) message.tool_calls = [{ id: a.call.callId, type: 'function', function: { name: a.call.name, arguments: a.call.args } }];
   return {
     id,
@@ -483,6 +487,24 @@ function responsesFrames(body: any, id: string, items: Items, a: Answer): Frame[
   return frames;
 }
 
+// ───────────────────────────── K2 on a Chat host ─────────────────────────────
+
+/**
+ * What a strict K2 host sends: tool-call ids in K2's own form, `functions.<name>:<n>` with one counter across the
+ * conversation (n = the calls already in it), and for models that always reason, their reasoning as
+ * `reasoning_content` (which they then want back on later turns: strict.ts refuses a turn without it).
+ */
+function k2Answer(body: any, a: Answer): void {
+  if (a.call) {
+    const before = (body.messages as any[]).reduce(
+      (n, m) => n + (m?.role === 'assistant' && Array.isArray(m.tool_calls) ? m.tool_calls.length : 0),
+      0,
+    );
+    a.call.callId = `functions.${a.call.name}:${before}`;
+  }
+  if (/kimi-k3|kimi-k2\.7-code/.test(String(body.model))) a.reasoning = 'The task says what to do next; doing it.';
+}
+
 // ───────────────────────────── serving ─────────────────────────────
 
 /** Serve POST /v1/chat/completions and POST /v1/responses. False when `p` is neither. Authorization is the caller's. */
@@ -545,6 +567,7 @@ export async function handleOpenAI(ctx: OpenAIContext, rec: RecordedRequest, res
     fail(statusForType(a.failMid.type), a.failMid.type, a.failMid.message, a.kind);
     return true;
   }
+  if (chat && opts.strict === 'moonshot') k2Answer(body, a);
   const id = chat ? `chatcmpl-${hash(rec.rawBody, 24)}` : `resp_${hash(rec.rawBody, 24)}`;
   const respItems = chat ? null : responseItems(rec.rawBody, a);
 

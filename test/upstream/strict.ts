@@ -53,7 +53,7 @@ export function strictMoonshotRejection(body: any, models: readonly string[], su
       message: 'Invalid request: tools.function.parameters is not a valid moonshot flavored json schema, details: <$ref is not supported>',
     };
   }
-  if (surface === 'openai') return null;
+  if (surface === 'openai') return strictK2ChatRejection(body, model);
   if (model.startsWith('kimi-k2.7-code') && body?.thinking?.type !== 'enabled') {
     return { status: 400, type: 'invalid_request_error', message: 'invalid thinking: only type=enabled is allowed for this model' };
   }
@@ -68,6 +68,36 @@ export function strictMoonshotRejection(body: any, models: readonly string[], su
           "Input tag 'document' found using 'type' does not match any of the expected tags: 'text', 'image', 'tool_use', 'tool_result'",
       };
     }
+  }
+  return null;
+}
+
+const K2_ID = /^functions\.[A-Za-z0-9_.-]+:\d+$/;
+
+/**
+ * K2's rules on a Chat host (k2-and-agents.md §12): ids in K2's own form, reasoning_content back on every assistant
+ * tool-call turn (kimi-k3, kimi-k2.7-code), fixed sampling (no temperature but 1), no tool_choice "required".
+ */
+function strictK2ChatRejection(body: any, model: string): StrictRejection | null {
+  const bad = (message: string): StrictRejection => ({ status: 400, type: 'invalid_request_error', message });
+  const messages: any[] = Array.isArray(body?.messages) ? body.messages : [];
+  for (const [i, m] of messages.entries()) {
+    for (const c of m?.role === 'assistant' && Array.isArray(m.tool_calls) ? m.tool_calls : [])
+      if (!K2_ID.test(String(c?.id)))
+        return bad(`Invalid request: tool call id ${JSON.stringify(c?.id)} in message ${i} is not a valid tool call id`);
+    if (m?.role === 'tool' && !K2_ID.test(String(m.tool_call_id)))
+      return bad(`Invalid request: tool_call_id ${JSON.stringify(m.tool_call_id)} in message ${i} is not a valid tool call id`);
+    if (
+      /^kimi-k3|^kimi-k2\.7-code/.test(model) &&
+      m?.role === 'assistant' &&
+      m.tool_calls?.length &&
+      typeof m.reasoning_content !== 'string'
+    )
+      return bad(`thinking is enabled but reasoning_content is missing in assistant tool call message at index ${i}`);
+  }
+  if (/^kimi-k3|^kimi-k2\.[67]/.test(model)) {
+    if (body.temperature !== undefined && body.temperature !== 1) return bad(`invalid temperature: only 1 is allowed for this model`);
+    if (body.tool_choice === 'required' && !model.startsWith('kimi-k3')) return bad(`tool_choice 'required' is not supported by ${model}`);
   }
   return null;
 }

@@ -10,7 +10,7 @@ import {
   qwenSettingsJson,
 } from './agent-files.ts';
 import { agentSpec, KNOWN_KEY_VARS } from './presets.ts';
-import { templateCompat } from './compat.ts';
+import { templateCompat, translatesToChat } from './compat.ts';
 import type { Template } from './schema.ts';
 
 export interface SessionContext {
@@ -253,7 +253,8 @@ function agentEnv(t: Template, ctx: SessionContext, baseEnv: NodeJS.ProcessEnv):
     env[k] = v;
   }
 
-  if (t.provider.style === 'anthropic') {
+  // The agent's own API: Claude Code on an OpenAI-style host still speaks Anthropic (the meter translates).
+  if (t.provider.style === 'anthropic' || translatesToChat(t)) {
     env.ANTHROPIC_BASE_URL = ctx.endpoint.baseUrl;
     env.ANTHROPIC_AUTH_TOKEN = ctx.endpoint.token;
   } else {
