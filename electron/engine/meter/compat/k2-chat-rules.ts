@@ -2,7 +2,7 @@
 // run on what goes upstream — after the Anthropic ⇄ Chat translation for Claude Code, or on an OpenAI agent's own
 // requests. Model ids differ per host (`kimi-k2.6`, `moonshotai/kimi-k2.6`, `accounts/fireworks/models/kimi-k2p7-code`):
 // the patterns match the family's name wherever it stands.
-import type { Body, CompatRule } from './rules.ts';
+import type { Body, CompatRule } from './types.ts';
 
 const K2_FAMILY = /kimi-k[23]/i;
 /** Models that reason always and want their reasoning back on later turns. */
