@@ -93,6 +93,13 @@ describe('spend panel', () => {
     expect(await panel.getByTestId('spend-error-1').count()).toBe(0);
     await expect.poll(() => dollars(page, 'spend-total'), { timeout: 10_000 }).toBe(await dollars(page, 'header-spend'));
     await expect.poll(() => panel.getByTestId('spend-chart').count(), { timeout: 10_000 }).toBe(1);
+    // The run picker shows the live run's spend as the header does (it showed the ledger's $0 until the run ended).
+    const pickerUsd = async () => {
+      const m = /\$\s*([\d,]*\.?\d+)/.exec((await page.getByTestId('run-picker').locator('option:checked').textContent()) ?? '');
+      return m ? Number(m[1]!.replace(/,/g, '')) : Number.NaN;
+    };
+    await expect.poll(pickerUsd, { timeout: 10_000 }).toBe(await dollars(page, 'header-spend'));
+    expect(await pickerUsd()).toBeGreaterThan(0);
     await screenshot(page, 'spend-1-over-budget');
 
     // Raise the session's budget to $1 inline: the held request goes on by itself and the agent exits 0.

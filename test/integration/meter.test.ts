@@ -69,15 +69,16 @@ describe('the meter', () => {
     // WAIT keeps the first request open long enough to read the agent's environment from /proc.
     const { run, sessions } = await e.call('launch', { templateText: claudeTemplate(repo, ['WAIT 1500\nWRITE a.txt metered']) });
     const id = sessions[0]!.id;
+    // Read once the agent has exec'd: between node-pty's fork and the exec, /proc shows the engine's own environment.
     let environ = '';
-    for (let i = 0; i < 100 && !environ; i++) {
+    for (let i = 0; i < 100 && !environ.includes('FLOTILLA_SESSION_ID='); i++) {
       const pid = e.registry.listSessions(run.id)[0]!.pid;
       try {
         if (pid) environ = readFileSync(`/proc/${pid}/environ`, 'utf8');
       } catch {
         /* not yet */
       }
-      if (!environ) await new Promise((r) => setTimeout(r, 20));
+      if (!environ.includes('FLOTILLA_SESSION_ID=')) await new Promise((r) => setTimeout(r, 20));
     }
     await e.waitForRun(run.id);
     const s = e.registry.listSessions(run.id)[0]!;

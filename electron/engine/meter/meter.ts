@@ -21,7 +21,7 @@ import type { MeterProxy, ProxyRequestEvent, ProxyTap, ProxyTapContext, RequestD
 import { type RejectedRequests, rejectedRecord } from './rejected.ts';
 import { ThrottledEvents } from './spend-events.ts';
 import type { SpendLedger } from './ledger.ts';
-import { isRejection, noteSpeedAndContext, requestOutcome, upstreamErrorOf } from './outcome.ts';
+import { isRejection, noteLiveSpeed, noteSpeedAndContext, requestOutcome, upstreamErrorOf } from './outcome.ts';
 import {
   addToTotals,
   cost,
@@ -365,6 +365,7 @@ export class Meter extends EventEmitter<MeterEvents> {
               f.estimatedOutputTokens = p.estimatedOutputTokens;
               const now = Date.now();
               if (f.rowId !== null && (first || now - f.lastProgressAt >= LEDGER_PROGRESS_INTERVAL_MS)) meter.writeProgress(s, f, now);
+              noteLiveSpeed(s, f, now);
               meter.events.spend(s);
             },
             onIntent: (i) =>

@@ -1,7 +1,7 @@
 // What a finished model request comes to, as pure functions over what the proxy saw: the ledger state and the token
 // counts to bill, the session's speed and context figures, and the provider's error in the contract's words.
 import { type LedgerRow, type UpstreamErrorInfo, type UpstreamErrorKind, zeroTokens } from '../../shared/contract.ts';
-import type { SessionState } from './figures.ts';
+import type { InFlight, SessionState } from './figures.ts';
 import { type TokenCounts, classifyUpstreamError, type createResponseParser } from './usage/index.ts';
 
 type ParseResult = ReturnType<ReturnType<typeof createResponseParser>['end']>;
@@ -42,6 +42,19 @@ export function noteSpeedAndContext(
     s.contextTokens = prompt;
     s.contextWindow = s.run.info.prices.contextWindow(model ?? s.info.model) ?? s.contextWindow;
   }
+}
+
+/** How long a response must have streamed before its live rate is shown (a rate over a few tokens is noise). */
+const LIVE_RATE_AFTER_MS = 500;
+
+/**
+ * The output rate while a response streams (estimated tokens since the first one), so a tile shows speed from the
+ * first half second of a long answer instead of only after it ends; the exact figure replaces it when it settles.
+ */
+export function noteLiveSpeed(s: SessionState, f: InFlight, now: number): void {
+  if (f.firstTokenAt === null || f.estimatedOutputTokens <= 0) return;
+  const ms = now - f.firstTokenAt;
+  if (ms >= LIVE_RATE_AFTER_MS) s.tokensPerSec = f.estimatedOutputTokens / (ms / 1000);
 }
 
 /** The provider's error (from the body, else the status alone), classified. */

@@ -28,6 +28,9 @@ export function RunPicker() {
   const current = useStore((s) => s.currentRunId);
   const setCurrentRun = useStore((s) => s.setCurrentRun);
   const [totals, setTotals] = useState(new Map<string, number>());
+  // A live run's spend as the header shows it (the engine's runSpend events); the ledger's totals for the others.
+  const runSpend = useStore((s) => s.runSpend);
+  const spentOf = (r: RunInfo): number | undefined => (live(r) ? runSpend.get(r.id)?.usd : undefined) ?? totals.get(r.id);
 
   // The ledger's figures, fetched when the list changes (a run started or ended).
   const key = runs.map((r) => `${r.id}:${r.state}`).join(',');
@@ -53,7 +56,7 @@ export function RunPicker() {
       >
         {runs.map((r) => (
           <option key={r.id} value={r.id} data-testid={`run-option-${r.id}`}>
-            {r.name} · {r.state} · {totals.has(r.id) ? usd(totals.get(r.id)!) : '…'} · {age(r.startedAt)}
+            {r.name} · {r.state} · {spentOf(r) === undefined ? '…' : usd(spentOf(r)!)} · {age(r.startedAt)}
           </option>
         ))}
       </select>
