@@ -176,7 +176,12 @@ export async function runProbe(t: ProbeTarget, onShape?: (r: ShapeReport) => voi
     shapes,
     requests,
     usd: priced ? usd : null,
-    rules: { needed: [...needed], notNeeded: profile.spec.rules.filter((r) => !needed.has(r)), missing: [...missing] },
+    // Rules for other wire styles (K2's Chat-host rules) cannot fire on Claude Code's Anthropic shapes: not listed.
+    rules: {
+      needed: [...needed],
+      notNeeded: profile.rules.filter((r) => r.styles.includes('anthropic') && !needed.has(r.id)).map((r) => r.id),
+      missing: [...missing],
+    },
     ok: shapes.every((s) => s.verdict === 'accepted' || s.verdict === 'needs the profile'),
   };
 }
