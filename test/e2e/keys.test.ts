@@ -122,6 +122,8 @@ describe('keys, palette, tile menu, runs', () => {
     await page.getByTestId('run-picker').selectOption(first.id);
     // Its tiles come back with their last screens (the session ended; nothing follows).
     await waitForTerminal(page, 3, 'remember me', 15_000);
+    // Each tile restores its own screen when it comes into view: wait for tile 1's too (CI saw it a moment later).
+    await waitForTerminal(page, 1, 'cat 1 ready', 15_000);
     expect(await terminalText(page, 1)).toContain('cat 1 ready');
     await page.getByTestId('panel-button-review').click();
     await page.getByTestId('panel-review').waitFor({ state: 'visible' });

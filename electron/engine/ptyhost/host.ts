@@ -258,7 +258,8 @@ export class RemoteSession extends EventEmitter implements SessionProcess {
   }
 
   write(data: string): void {
-    if (this.gone || !this._running) return;
+    if (this.gone) return;
+    // The host writes only to a running pty; keys sent just before its `started` fact arrives still reach it.
     this.machine.input();
     this.host.call.write(this.id, data);
   }
