@@ -33,7 +33,8 @@ const TASK = [
   'EDIT notes.txt hello => howdy',
   'CALL Read {"file_path":"$CWD/notes.txt"}',
   'BASH cat notes.txt > copy.txt',
-  'SAY all done',
+  // One word: the raw screen draws a space as a cursor move.
+  'SAY all-done',
 ].join('\n');
 
 describe('Claude Code on an OpenAI-style K2 host', () => {
@@ -102,7 +103,7 @@ tasks: ${JSON.stringify([TASK.replaceAll('notes.txt', 'live.txt')])}
       return x && x.status === 'idle' && existsSync(join(x.worktree, 'copy.txt')) ? x : null;
     }, 'the interactive session to finish its turn and wait');
     expect(readFileSync(join(s.worktree, 'live.txt'), 'utf8')).toBe('howdy\nworld');
-    expect((await e.call('snapshot', { sessionId: s.id })).data).toContain('all done');
+    await waitFor(async () => (await e.call('snapshot', { sessionId: s.id })).data.includes('all-done'), 'the final answer on its screen');
     await e.call('stopRun', { runId: run.id });
   });
 });
