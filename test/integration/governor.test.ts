@@ -15,14 +15,15 @@ beforeAll(async () => {
 });
 afterAll(() => up?.close());
 
-// Each answer takes 300 ms, so six sessions' requests overlap.
-const template = (limits: string) => `
+// Each answer takes waitMs, so six sessions' requests overlap (1.5 s when the test needs them to: six Claude Code
+// processes start staggered on a loaded 2-core machine, and 300 ms answers were once all served two at a time).
+const template = (limits: string, waitMs = 300) => `
 name: governed
 repo: ${makeRepo()}
 agent: { preset: claude-code-batch }
 provider: { preset: custom, baseUrl: "${up.url}", style: anthropic, apiKeyEnv: GOV_KEY${limits} }
 model: kimi-k2.6
-tasks: ${JSON.stringify(Array.from({ length: 6 }, (_, i) => `WAIT 300\nWRITE f${i + 1}.txt slot ${i + 1}`))}
+tasks: ${JSON.stringify(Array.from({ length: 6 }, (_, i) => `WAIT ${waitMs}\nWRITE f${i + 1}.txt slot ${i + 1}`))}
 `;
 
 describe('rate governor', () => {
@@ -38,7 +39,7 @@ describe('rate governor', () => {
         waited.add(ev.session.id);
     });
     const before = up.rateRefused().concurrency;
-    const { run } = await e.call('launch', { templateText: template(', limits: { concurrency: 2 }') });
+    const { run } = await e.call('launch', { templateText: template(', limits: { concurrency: 2 }', 1500) });
     await e.waitForRun(run.id);
     const sessions = e.registry.listSessions(run.id);
     expect(sessions.map((s) => s.status)).toEqual(Array(6).fill('done'));
