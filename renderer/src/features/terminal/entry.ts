@@ -22,6 +22,8 @@ export interface Entry extends WebglHolder {
   opened: boolean;
   container: HTMLElement | null;
   visible: boolean;
+  /** The terminal had the keyboard when it was taken out of its container: the next attach gives it back. */
+  refocus: boolean;
   /** Bumped on every subscribe/unsubscribe decision so a late reply can tell it is stale. */
   gen: number;
   unsubscribe: (() => Promise<void>) | null;
@@ -79,6 +81,7 @@ export function createEntry(sessionId: string, o: EntryOptions): Entry {
     opened: false,
     container: null,
     visible: false,
+    refocus: false,
     gen: 0,
     unsubscribe: null,
     resizeTimer: null,

@@ -108,6 +108,9 @@ export class TerminalManager {
       e.term.open(e.host);
       e.opened = true;
     }
+    // Moving an element blurs it: focus mode re-parents a terminal after (or before) focusSession gave it the keys.
+    if (e.refocus) e.term.focus();
+    e.refocus = false;
     e.io = new IntersectionObserver((records) => {
       const r = records[records.length - 1];
       if (r) this.setVisible(e, r.isIntersecting);
@@ -291,7 +294,10 @@ export class TerminalManager {
     e.ro = null;
     if (e.resizeTimer) clearTimeout(e.resizeTimer);
     e.resizeTimer = null;
-    if (e.host.parentElement === e.container) e.host.remove();
+    if (e.host.parentElement === e.container) {
+      e.refocus = e.host.contains(document.activeElement);
+      e.host.remove();
+    }
     e.container = null;
     this.setVisible(e, false);
   }
