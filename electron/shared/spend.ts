@@ -77,6 +77,10 @@ export const LedgerRow = TokenCounts.extend({
   errorType: z.string().nullable(),
   startedAt: z.string(),
   endedAt: z.string().nullable(),
+  /** The provider that served it (its name in the run's `providers:`); null for a run of one provider. */
+  provider: z.string().nullable(),
+  /** It failed before the first byte and the request went on to another provider (the agent never saw this one). */
+  failedOver: z.boolean(),
 });
 export type LedgerRow = z.infer<typeof LedgerRow>;
 
@@ -134,6 +138,8 @@ export const SessionSpend = SpendTotals.extend({
   held: HeldInfo.nullable(),
   /** Requests waiting for the rate governor, and how many of other sessions are ahead; null when none waits. */
   waiting: z.object({ requests: z.number().int(), ahead: z.number().int() }).nullable(),
+  /** The provider serving the session (runs of several providers; absent or null otherwise). */
+  provider: z.string().nullable().optional(),
 });
 export type SessionSpend = z.infer<typeof SessionSpend>;
 

@@ -148,14 +148,18 @@ describe('qwen-code', () => {
 });
 
 describe('presets and providers', () => {
-  it('default to the OpenAI-style Moonshot endpoint; the Anthropic one is refused', () => {
+  it('default to the OpenAI-style Moonshot endpoint; the moonshot preset sends them to its OpenAI surface; a host without their API is refused', () => {
     for (const p of ['opencode', 'opencode-batch', 'qwen-code', 'qwen-code-batch']) {
       expect(parseTemplate(`name: x\ntasks: [t]\nagent: { preset: ${p} }\n`, 'x.yaml').provider, p).toMatchObject({
         preset: 'moonshot-openai',
         style: 'openai',
       });
     }
-    expect(() => parseTemplate('name: x\nagent: { preset: qwen-code }\nprovider: { preset: moonshot }\n', 'x.yaml')).toThrow(TemplateError);
+    expect(parseTemplate('name: x\nagent: { preset: qwen-code }\nprovider: { preset: moonshot }\n', 'x.yaml').provider).toMatchObject({
+      style: 'openai',
+      baseUrl: 'https://api.moonshot.ai/v1',
+    });
+    expect(() => parseTemplate('name: x\nagent: { preset: codex }\nprovider: { preset: cerebras }\n', 'x.yaml')).toThrow(TemplateError);
   });
 
   it('a batch preset needs a task in every slot', () => {

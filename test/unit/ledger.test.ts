@@ -102,14 +102,14 @@ function openLedger(opts: { exclusive?: boolean } = {}): SpendLedger {
 }
 
 describe('usage table migration', () => {
-  it("adds the usage table with its indexes as migration 3 (and the sessions' last screens as 4)", () => {
+  it("adds the usage table with its indexes as migration 3 (the sessions' last screens as 4, who served each request as 5)", () => {
     openLedger();
     store!.close();
     store = null;
     const db = new sqlite.Database(join(dir, 'data', 'flotilla.db'));
     try {
-      expect(SCHEMA_VERSION).toBe(4);
-      expect(db.get('PRAGMA user_version')).toEqual({ user_version: 4 });
+      expect(SCHEMA_VERSION).toBe(5);
+      expect(db.get('PRAGMA user_version')).toEqual({ user_version: 5 });
       expect((db.all('PRAGMA table_info(session_screens)') as { name: string }[]).map((c) => c.name)).toEqual([
         'session_id',
         'cols',
@@ -136,6 +136,8 @@ describe('usage table migration', () => {
         'error_type',
         'started_at',
         'ended_at',
+        'provider',
+        'failed_over',
       ]);
       const idx = db.all("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'usage'") as {
         name: string;
@@ -187,6 +189,8 @@ describe('SpendLedger rows', () => {
       errorType: null,
       startedAt: T0,
       endedAt: null,
+      provider: null,
+      failedOver: false,
     });
 
     expect(ledger.progress(id, { ...usage(1000, 20_000, 0, 50), usd: 0.0042, priced: true })).toBe(true);

@@ -77,6 +77,7 @@ describe('parseTemplate: valid templates', () => {
         env: { EXAMPLE: '1', NUMBER: '2' },
       },
       provider: {
+        name: 'moonshot',
         preset: 'moonshot',
         baseUrl: 'https://api.moonshot.ai/anthropic',
         style: 'anthropic',
@@ -100,6 +101,7 @@ describe('parseTemplate: valid templates', () => {
       concurrency: 1,
       agent: { preset: 'claude-code', command: 'claude', args: null, env: {} },
       provider: {
+        name: 'moonshot',
         preset: 'moonshot',
         baseUrl: 'https://api.moonshot.ai/anthropic',
         style: 'anthropic',
@@ -144,10 +146,16 @@ describe('parseTemplate: valid templates', () => {
   it('resolves openrouter and custom providers', () => {
     const or = parseTemplate('name: x\nagent: { preset: aider }\nprovider: { preset: openrouter }\n', 'x.yaml');
     expect(or.provider).toEqual({
+      name: 'openrouter',
       preset: 'openrouter',
       baseUrl: 'https://openrouter.ai/api/v1',
       style: 'openai',
       apiKeyEnv: 'OPENROUTER_API_KEY',
+    });
+    // Claude Code goes to OpenRouter's Anthropic endpoint.
+    expect(parseTemplate('name: x\nprovider: { preset: openrouter }\n', 'x.yaml').provider).toMatchObject({
+      baseUrl: 'https://openrouter.ai/api',
+      style: 'anthropic',
     });
     const custom = parseTemplate('name: x\nprovider: { preset: custom, baseUrl: "http://127.0.0.1:9000/anthropic/" }\n', 'x.yaml');
     expect(custom.provider).toMatchObject({ preset: 'custom', baseUrl: 'http://127.0.0.1:9000/anthropic', style: 'anthropic' });
@@ -232,7 +240,7 @@ describe('parseTemplate: errors name file, line, field and what is expected', ()
 
   it('unknown provider preset suggests the near miss', () => {
     expect(parseError('name: x\nprovider: { preset: moonshoot }\n').message).toBe(
-      "lint.yaml:2: provider.preset: unknown provider preset 'moonshoot' — did you mean 'moonshot'? — expected one of moonshot, moonshot-openai, openrouter, custom",
+      "lint.yaml:2: provider.preset: unknown provider preset 'moonshoot' — did you mean 'moonshot'? — expected one of moonshot, moonshot-openai, openrouter, novita, vercel, groq, cerebras, fireworks, together, deepinfra, baseten, vllm, sglang, custom",
     );
   });
 
@@ -285,8 +293,8 @@ describe('parseTemplate: errors name file, line, field and what is expected', ()
   });
 
   it('an agent paired with a provider it cannot speak to', () => {
-    expect(parseError('name: x\nagent: { preset: codex }\nprovider:\n  preset: moonshot\n').message).toBe(
-      'lint.yaml:4: provider.preset: agent codex speaks the responses API but provider moonshot is anthropic-style — use provider.preset: moonshot-openai, or set provider.style to responses if the endpoint serves it',
+    expect(parseError('name: x\nagent: { preset: codex }\nprovider:\n  preset: cerebras\n').message).toBe(
+      'lint.yaml:4: provider.preset: agent codex speaks the responses API but provider cerebras is openai-style — use provider.preset: moonshot-openai, or set provider.style to responses if the endpoint serves it',
     );
   });
 

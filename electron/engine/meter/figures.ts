@@ -31,6 +31,18 @@ export interface MeteredSession {
   compat?: CompatProfile | null;
   /** The provider account its requests count against in the rate governor (null: not governed). */
   rateKey?: { id: string; label: string; limits: EffectiveLimits } | null;
+  /**
+   * A run of several providers: each one's wire style, profile and account by its name (the proxy's route names the
+   * provider of each request). Absent: every request is metered with the fields above.
+   */
+  providers?: Record<string, MeteredProvider>;
+}
+
+export interface MeteredProvider {
+  preset: string;
+  style: ApiStyle;
+  compat: CompatProfile | null;
+  rateKey: { id: string; label: string; limits: EffectiveLimits } | null;
 }
 
 export interface MeteredRun {
@@ -41,6 +53,8 @@ export interface MeteredRun {
 }
 
 export interface InFlight {
+  /** The provider serving it: its name and preset (prices are looked up by both); null for a run of one provider. */
+  provider: readonly string[] | null;
   /** Null for the one tick between forwarding and writing the row (the write is kept off the request's path). */
   rowId: number | null;
   settled: boolean;
@@ -76,6 +90,8 @@ export interface SessionState {
   /** Requests held for a budget (holds.ts), and waiting for the rate governor. */
   held: HeldInfo | null;
   waiting: { requests: number; ahead: number } | null;
+  /** The provider that served its last answer (runs of several providers). */
+  provider?: string | null;
 }
 
 export interface RunState {
@@ -88,14 +104,15 @@ export interface RunState {
 
 export type LedgerTotals = ReturnType<SpendLedger['totals']>;
 
-export function cost(run: RunState, model: string | null, u: TokenCounts): { usd: number; priced: boolean } {
-  return run.info.prices.cost(model, u);
+/** Dollars at the price of the provider that served it (`provider`: its name and preset; none: the model's price). */
+export function cost(run: RunState, model: string | null, u: TokenCounts, provider?: readonly string[]): { usd: number; priced: boolean } {
+  return provider ? run.info.prices.costFor(provider, model, u) : run.info.prices.cost(model, u);
 }
 
 /** Dollars of a session: settled ledger rows plus live estimates of requests still streaming. */
 export function liveUsd(s: SessionState): { usd: number; estimateUsd: number } {
   let estimateUsd = 0;
-  for (const f of s.inFlight) estimateUsd += cost(s.run, f.model, estimateUsage(f)).usd;
+  for (const f of s.inFlight) estimateUsd += cost(s.run, f.model, estimateUsage(f), f.provider ?? undefined).usd;
   return { usd: s.settled.usd + estimateUsd, estimateUsd };
 }
 
@@ -148,6 +165,7 @@ export function sessionSnapshot(s: SessionState): SessionSpend {
     reservedUsd: [...s.inFlight].reduce((a, f) => a + f.reservedUsd, 0),
     held: s.held,
     waiting: s.waiting,
+    ...(s.provider ? { provider: s.provider } : {}),
   };
 }
 
@@ -218,9 +236,16 @@ export function countCompatFires(s: SessionState, fires: readonly RuleFire[]): R
 }
 
 /** A request admitted now (held or queued time before this is not the provider's latency). */
-export function newFlight(model: string | null, promptTokensEstimate: number, reservedUsd: number, ticket: Ticket): InFlight {
+export function newFlight(
+  model: string | null,
+  promptTokensEstimate: number,
+  reservedUsd: number,
+  ticket: Ticket,
+  provider: readonly string[] | null = null,
+): InFlight {
   const now = Date.now();
   return {
+    provider,
     rowId: null,
     settled: false,
     model,

@@ -141,6 +141,11 @@ export class Governor extends EventEmitter<GovernorEvents> {
     this.dispatch(k);
   }
 
+  /** Until when the provider's own 429 pauses this key (0: not paused). */
+  pausedUntil(id: string): number {
+    return this.keys.get(id)?.pausedUntil ?? 0;
+  }
+
   views(): GovernorKey[] {
     const now = this.now();
     return [...this.keys.values()].map((k) => {

@@ -2,7 +2,9 @@
 // face of the folder.
 export { MeterProxy, proxyUrl, errorBody } from './proxy.ts';
 export type {
+  FailoverCause,
   MeterProxyOptions,
+  ProviderChoice,
   ProxyRequestEvent,
   ProxyRoute,
   ProxyTap,
@@ -26,6 +28,15 @@ export {
   referenceCost,
 } from './prices.ts';
 export { SpendLedger } from './ledger.ts';
+export {
+  ProviderRouter,
+  TYPICAL_TURN,
+  speedKey,
+  turnSeconds,
+  type RouteKind,
+  type RoutedProvider,
+  type Speed,
+} from './routing.ts';
 export { createResponseParser } from './usage/index.ts';
 export {
   COMPAT_PROFILES,

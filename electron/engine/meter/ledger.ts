@@ -12,6 +12,8 @@ export interface LedgerOpen {
   model: string | null;
   /** ISO time the request arrived at the proxy. */
   startedAt: string;
+  /** The provider it went to (runs of several providers). */
+  provider?: string | null;
 }
 
 /** The usage seen so far on an open request, and what it costs (the meter prices it). */
@@ -36,6 +38,8 @@ export interface LedgerClose {
   model?: string | null;
   /** Default: now. */
   endedAt?: string;
+  /** It failed before the first byte and went on to another provider. */
+  failedOver?: boolean;
 }
 
 export interface LedgerRefusal extends LedgerOpen {
@@ -90,7 +94,7 @@ function optFinite(v: number | null, what: string, int = false): number | null {
 
 /** A row with no tokens and no dollars yet: what `open` and `refuse` write. */
 function emptyRow(
-  e: { sessionId: string; runId: string; model: string | null; startedAt: string },
+  e: { sessionId: string; runId: string; model: string | null; startedAt: string; provider?: string | null },
   rest: Pick<LedgerRow, 'state' | 'durationMs' | 'httpStatus' | 'errorType' | 'endedAt'>,
 ): Omit<LedgerRow, 'id'> {
   return {
@@ -105,6 +109,8 @@ function emptyRow(
     priced: true,
     ttftMs: null,
     startedAt: e.startedAt,
+    provider: e.provider ?? null,
+    failedOver: false,
     ...rest,
   };
 }
@@ -154,6 +160,7 @@ export class SpendLedger {
       errorType: f.errorType,
       endedAt: f.endedAt ?? new Date().toISOString(),
       ...(f.model !== undefined ? { model: f.model } : {}),
+      ...(f.failedOver ? { failedOver: true } : {}),
     });
     if (!changed) throw new Error(`ledger: no usage row ${id}`);
   }

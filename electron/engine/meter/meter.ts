@@ -17,6 +17,7 @@ import {
 import { ruleForRejection, type RuleFire } from './compat/index.ts';
 import { Governor, NO_TICKET, rateLimitPauseMs, type Ticket } from './governor.ts';
 import { BudgetHolds } from './holds.ts';
+import { ProviderRouter, speedKey } from './routing.ts';
 import type { MeterProxy, ProxyRequestEvent, ProxyTap, ProxyTapContext, RequestDecision } from './proxy.ts';
 import { type RejectedRequests, rejectedRecord } from './rejected.ts';
 import { ThrottledEvents } from './spend-events.ts';
@@ -50,6 +51,8 @@ export class Meter extends EventEmitter<MeterEvents> {
   private readonly log: (line: string) => void;
   private readonly rejected: RejectedRequests | null;
   readonly governor: Governor;
+  /** Which provider serves a request of a run of several (speeds measured here, cool-downs, sessions' providers). */
+  readonly router: ProviderRouter;
   private readonly holds: BudgetHolds;
   /** Spend, run spend and governor events, each at most every few hundred ms. */
   private readonly events = new ThrottledEvents(
@@ -66,6 +69,7 @@ export class Meter extends EventEmitter<MeterEvents> {
     this.log = opts.log ?? (() => {});
     this.rejected = opts.rejected ?? null;
     this.governor = opts.governor ?? new Governor();
+    this.router = new ProviderRouter(Date.now, (key) => this.governor.pausedUntil(key));
     this.holds = new BudgetHolds({
       timeoutMs: opts.holdTimeoutMs ?? (() => DEFAULT_HOLD_MS),
       answer: (sessionId, block, end) => this.answerHold(sessionId, block, end),
@@ -82,13 +86,18 @@ export class Meter extends EventEmitter<MeterEvents> {
     else this.runs.set(info.runId, { info, sessions: new Set(), warned80: false, over: false, emitTimer: null });
   }
 
+  /** The prices a run is metered at (null: no such run). */
+  runPrices(runId: string): MeteredRun['prices'] | null {
+    return this.runs.get(runId)?.info.prices ?? null;
+  }
+
   addSession(info: MeteredSession): void {
     const run = this.runs.get(info.runId);
     if (!run) throw new Error(`meter: run ${info.runId} was not added before its session`);
     const prior = this.sessions.get(info.sessionId);
     if (prior) {
       prior.info = info;
-      if (info.rateKey) this.governor.configure(info.rateKey.id, info.rateKey.label, info.rateKey.limits);
+      this.configureKeys(info);
       return;
     }
     const s: SessionState = {
@@ -110,7 +119,13 @@ export class Meter extends EventEmitter<MeterEvents> {
     };
     run.sessions.add(s);
     this.sessions.set(info.sessionId, s);
-    if (info.rateKey) this.governor.configure(info.rateKey.id, info.rateKey.label, info.rateKey.limits);
+    this.configureKeys(info);
+  }
+
+  /** Every provider account the session may use, in the governor. */
+  private configureKeys(info: MeteredSession): void {
+    const keys = [info.rateKey, ...Object.values(info.providers ?? {}).map((p) => p.rateKey)];
+    for (const k of keys) if (k) this.governor.configure(k.id, k.label, k.limits);
   }
 
   /**
@@ -233,11 +248,11 @@ export class Meter extends EventEmitter<MeterEvents> {
    */
   private async admitLater(
     s: SessionState,
+    key: string | null,
     tokens: number,
     reserve: number,
     signal: AbortSignal,
   ): Promise<{ ticket: Ticket } | { decision: RequestDecision }> {
-    const key = s.info.rateKey?.id ?? null;
     for (;;) {
       const block = budgetBlock(s, reserve);
       if (block) {
@@ -287,9 +302,17 @@ export class Meter extends EventEmitter<MeterEvents> {
 
   private tap(ctx: ProxyTapContext): ProxyTap | null {
     const s = this.sessions.get(ctx.sessionId);
-    if (!s || !isBillable(s.info.style, ctx.method, ctx.path)) return null;
+    if (!s) return null;
+    // A run of several providers: the route names the one this request goes to, and it is metered as that one.
+    const name = ctx.route.provider;
+    const p = name !== undefined ? s.info.providers?.[name] : undefined;
+    const wire = p?.style ?? s.info.style;
+    if (!isBillable(wire, ctx.method, ctx.path)) return null;
+    const rateKey = p ? p.rateKey : (s.info.rateKey ?? null);
+    const profile = p ? p.compat : (s.info.compat ?? null);
+    const priceKeys = p && name !== undefined ? [name, p.preset] : null;
     // The path decides the wire format (an OpenAI-style agent may use /responses as well as /chat/completions).
-    const style = wireStyleForPath(ctx.path) ?? s.info.style;
+    const style = wireStyleForPath(ctx.path) ?? wire;
     let flight: InFlight | null = null;
     let parser: ReturnType<typeof createResponseParser> | null = null;
     let status = 0;
@@ -301,7 +324,6 @@ export class Meter extends EventEmitter<MeterEvents> {
 
     return {
       onRequestBody(body: Buffer): RequestDecision | void {
-        const profile = s.info.compat ?? null;
         const req = inspectRequest(
           style,
           ctx.path,
@@ -313,7 +335,7 @@ export class Meter extends EventEmitter<MeterEvents> {
         const promptTokens = tokensFromChars(req.promptChars);
         const reserve = reservationUsd(s.run, model, promptTokens, req.maxTokens);
         const admit = (ticket: Ticket): RequestDecision | void => {
-          const f = newFlight(model, promptTokens, reserve, ticket);
+          const f = newFlight(model, promptTokens, reserve, ticket, priceKeys);
           flight = f;
           // The ledger row is written right after the request goes upstream (next check phase), not before: a
           // synchronous SQLite write would sit on the time to first byte. A crash in between loses at most that one tick.
@@ -324,14 +346,14 @@ export class Meter extends EventEmitter<MeterEvents> {
         };
         // Most requests: the budgets cover the reservation and the key has room — forwarded in this tick. Tokens per
         // minute count the body's bytes / 4: on the high side of what a provider can count at the start.
-        const key = s.info.rateKey?.id ?? null;
+        const key = rateKey?.id ?? null;
         const rateTokens = Math.ceil(sent.length / 4);
         if (!budgetBlock(s, reserve)) {
           const ticket = key ? meter.governor.tryAcquire(key, rateTokens) : NO_TICKET;
           if (ticket) return admit(ticket);
         }
         const abort = new AbortController();
-        const decision = meter.admitLater(s, rateTokens, reserve, abort.signal).then(
+        const decision = meter.admitLater(s, key, rateTokens, reserve, abort.signal).then(
           (r) => ('ticket' in r ? admit(r.ticket) : r.decision),
           (err: Error): RequestDecision | undefined => {
             if (abort.signal.aborted) return undefined; // the client went away: nothing to answer
@@ -346,9 +368,10 @@ export class Meter extends EventEmitter<MeterEvents> {
         status = st;
         const f = flight;
         if (!f) return;
-        if (st === 429 && s.info.rateKey) {
+        if (name !== undefined && st < 400) s.provider = name;
+        if (st === 429 && rateKey) {
           pausedMs = rateLimitPauseMs(headers);
-          meter.governor.pause(s.info.rateKey.id, pausedMs);
+          meter.governor.pause(rateKey.id, pausedMs);
         }
         parser = createResponseParser(style, {
           status: st,
@@ -384,7 +407,7 @@ export class Meter extends EventEmitter<MeterEvents> {
         const f = flight;
         if (!f) return;
         s.inFlight.delete(f);
-        meter.settle(s, f, e, status, parser?.end() ?? null, { ctx, body: sent }, pausedMs);
+        meter.settle(s, f, e, status, parser?.end() ?? null, { ctx, body: sent }, pausedMs, rateKey?.label ?? null);
       },
     };
   }
@@ -396,6 +419,7 @@ export class Meter extends EventEmitter<MeterEvents> {
       runId: s.info.runId,
       model: f.model,
       startedAt: new Date(f.startedAt).toISOString(),
+      provider: f.provider?.[0] ?? null,
     });
     // Usage that arrived before the row existed (a fast first event) must not wait for the next progress write.
     if (f.usage) this.writeProgress(s, f, Date.now());
@@ -406,7 +430,7 @@ export class Meter extends EventEmitter<MeterEvents> {
     if (f.rowId === null) return;
     f.lastProgressAt = now;
     const u = estimateUsage(f);
-    const c = cost(s.run, f.model, u);
+    const c = cost(s.run, f.model, u, f.provider ?? undefined);
     this.ledger.progress(f.rowId, { ...u, usd: c.usd, priced: c.priced });
   }
 
@@ -418,11 +442,12 @@ export class Meter extends EventEmitter<MeterEvents> {
     result: ReturnType<ReturnType<typeof createResponseParser>['end']> | null,
     request: { ctx: ProxyTapContext; body: Buffer | null },
     pausedMs: number | null,
+    rateLabel: string | null,
   ): void {
     const model = result?.model ?? f.model;
     const failed = status >= 400 || status === 0 || Boolean(result?.error);
     const { state, usage } = requestOutcome(status, result, f.promptTokensEstimate);
-    const c = cost(s.run, model, usage);
+    const c = cost(s.run, model, usage, f.provider ?? undefined);
     const endedAt = e.endedAt;
     const ttftMs = f.firstTokenAt !== null ? f.firstTokenAt - f.startedAt : null;
     const errType = result?.error?.type ?? (failed ? (e.error ? 'connection' : null) : null);
@@ -438,6 +463,7 @@ export class Meter extends EventEmitter<MeterEvents> {
       durationMs: endedAt - f.startedAt,
       httpStatus: status || e.status,
       errorType: errType,
+      ...(e.failedOver ? { failedOver: true } : {}),
     });
     // Totals kept in memory, added to as each row closes: re-summing the ledger per request grows with the session's
     // history (45 ms at 10 000 rows) and would stall every stream. The ledger stays the record; addSession reads it.
@@ -445,8 +471,19 @@ export class Meter extends EventEmitter<MeterEvents> {
     // The governor counts what the request really used against the key's tokens per minute.
     f.ticket.release(usage.inputTokens + usage.cacheReadTokens + usage.cacheWriteTokens + usage.outputTokens || null);
 
+    // Another provider took the request over before a byte reached the agent: counted, never shown as its error.
+    if (e.failedOver) {
+      this.events.spend(s);
+      return;
+    }
     if (!failed) {
       noteSpeedAndContext(s, model, usage, ttftMs, f.firstTokenAt, endedAt);
+      if (e.provider !== undefined) {
+        s.provider = e.provider;
+        const streamed = f.firstTokenAt !== null && endedAt > f.firstTokenAt && usage.outputTokens > 0;
+        const tps = streamed ? usage.outputTokens / ((endedAt - f.firstTokenAt!) / 1000) : null;
+        this.router.observe(speedKey(e.provider, s.info.model), ttftMs, tps);
+      }
       if (
         s.lastError &&
         (s.lastError.kind === 'rate_limited' || s.lastError.kind === 'overloaded' || isRejection(s.lastError.kind, s.lastError.status))
@@ -463,8 +500,8 @@ export class Meter extends EventEmitter<MeterEvents> {
         const hint = fix ? ` — the compat rule ${fix.id} is the known fix (provider.compat: moonshot)` : '';
         this.emit('status', s.info.sessionId, 'rejected', `provider rejected (${code}): ${err.message.slice(0, 200)}${hint}`);
       }
-      if (pausedMs !== null && s.info.rateKey) {
-        info.note = `Flotilla holds new requests on ${s.info.rateKey.label} for ${(pausedMs / 1000).toFixed(pausedMs < 10_000 ? 1 : 0)} s (the provider's rate limit)`;
+      if (pausedMs !== null && rateLabel !== null) {
+        info.note = `Flotilla holds new requests on ${rateLabel} for ${(pausedMs / 1000).toFixed(pausedMs < 10_000 ? 1 : 0)} s (the provider's rate limit)`;
       }
       s.lastError = info;
       this.upstreamError(s.info.sessionId, info);

@@ -66,6 +66,20 @@ function claude(model: string, input: number, cacheRead: number, cacheWrite: num
   };
 }
 
+/** A host's price for K2 weights (late 2026, as reported; cache reads at input price where the host lists no discount). */
+function host(key: string, input: number, cacheRead: number, output: number, contextWindow: number, source: string): PriceEntry {
+  return {
+    model: key,
+    inputUsd: input,
+    cacheReadUsd: cacheRead,
+    cacheWriteUsd: input,
+    outputUsd: output,
+    contextWindow,
+    asOf: LATE_2026_AS_OF,
+    source,
+  };
+}
+
 const SHIPPED: readonly PriceEntry[] = [
   //   model                      cache hit  miss  output  context
   k2('kimi-k2-0711-preview', 0.15, 0.6, 2.5, 131_072, K2_RETIRED),
@@ -109,6 +123,13 @@ const SHIPPED: readonly PriceEntry[] = [
     asOf: K2_AS_OF,
     source: 'Groq list price for moonshotai/kimi-k2-instruct-0905',
   },
+  // Hosts' own prices for the same weights, keyed `<provider>:<model id>` (the model-only rows are the fallback).
+  host('groq:kimi-k2-instruct-0905', 1.0, 0.5, 3.0, 262_144, 'Groq list price for moonshotai/kimi-k2-instruct-0905'),
+  host('fireworks:kimi-k2p7-code', 0.95, 0.95, 4.0, 262_144, 'Fireworks list price for kimi-k2p7-code (k2-and-agents.md §11)'),
+  host('fireworks:kimi-k3', 3.0, 0.3, 15.0, 1_048_576, 'Fireworks list price for kimi-k3 (k2-and-agents.md §11)'),
+  host('novita:kimi-k3', 3.0, 0.3, 15.0, 1_048_576, 'Novita list price for moonshotai/kimi-k3 (k2-and-agents.md §11)'),
+  host('together:kimi-k2-thinking', 1.2, 1.2, 4.0, 262_144, 'Together list price for moonshotai/Kimi-K2-Thinking (k2-and-agents.md §11)'),
+  host('vercel:kimi-k3-fast', 4.5, 4.5, 22.5, 1_048_576, 'Vercel AI Gateway list price for moonshotai/kimi-k3-fast (k2-and-agents.md §11)'),
   //      model                input  cache read  cache write  output
   claude('claude-opus-4-1', 15, 1.5, 18.75, 75),
   claude('claude-opus-4', 15, 1.5, 18.75, 75),
@@ -213,7 +234,8 @@ export class PriceTable {
       }
       const o = parsed.data;
       const named = PRICE_OVERRIDE_FIELDS.filter((f) => o[f] !== undefined);
-      const base = this.get(model);
+      // `<provider>:<model>` (a host's own price) starts from the model's row when it overrides only some fields.
+      const base = this.get(model) ?? (model.includes(':') ? this.get(model.slice(model.indexOf(':') + 1)) : null);
       if (base) {
         const allPrices = RATE_FIELDS.every((f) => o[f] !== undefined);
         entries.set(model, {
@@ -270,6 +292,28 @@ export class PriceTable {
     return null;
   }
 
+  /**
+   * The price a provider charges for a model: its own row (`<provider>:<model>`, the first of `providers` that has one,
+   * the host's id and the id after its last `/` both tried), else the model's row. `providers` are the provider's name
+   * and its preset.
+   */
+  getFor(providers: readonly string[], model: string): PriceEntry | null {
+    const id = normalize(model);
+    const tail = id.slice(id.lastIndexOf('/') + 1);
+    for (const p of providers) {
+      for (const m of tail === id ? [id] : [id, tail]) {
+        const own = this.byKey.get(`${normalize(p)}:${m}`);
+        if (own) return { ...own };
+      }
+    }
+    return this.get(model);
+  }
+
+  /** Dollars at the provider's price (see getFor); like cost() for a model without one. */
+  costFor(providers: readonly string[], model: string | null, u: TokenCounts): { usd: number; priced: boolean } {
+    return dollars(model === null ? null : this.getFor(providers, model), u);
+  }
+
   contextWindow(model: string): number | null {
     const priced = this.get(model);
     if (priced) return priced.contextWindow;
@@ -292,15 +336,18 @@ export class PriceTable {
    * as unpriced, never as $0. Not rounded.
    */
   cost(model: string | null, u: TokenCounts): { usd: number; priced: boolean } {
-    const e = model === null ? null : this.get(model);
-    if (!e) return { usd: 0, priced: false };
-    const usd =
-      (u.inputTokens * e.inputUsd) / 1e6 +
-      (u.cacheReadTokens * e.cacheReadUsd) / 1e6 +
-      (u.cacheWriteTokens * e.cacheWriteUsd) / 1e6 +
-      (u.outputTokens * e.outputUsd) / 1e6;
-    return { usd, priced: true };
+    return dollars(model === null ? null : this.get(model), u);
   }
+}
+
+function dollars(e: PriceEntry | null, u: TokenCounts): { usd: number; priced: boolean } {
+  if (!e) return { usd: 0, priced: false };
+  const usd =
+    (u.inputTokens * e.inputUsd) / 1e6 +
+    (u.cacheReadTokens * e.cacheReadUsd) / 1e6 +
+    (u.cacheWriteTokens * e.cacheWriteUsd) / 1e6 +
+    (u.outputTokens * e.outputUsd) / 1e6;
+  return { usd, priced: true };
 }
 
 /** What the same tokens would cost on the reference model (for "saved vs Claude"); 0 when that model has no price. */

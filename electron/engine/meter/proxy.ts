@@ -37,7 +37,38 @@ export interface ProxyRoute {
    * are translated before the tap sees them, answers after (see translate/). `model`: the host's id for the model.
    */
   translate?: { model?: string };
+  /** The provider this route reaches (its name in the run's `providers:`); absent for a run of one provider. */
+  provider?: string;
+  /** The host's id for the model: a JSON request's `model` is rewritten to it (a providers list names one model many ways). */
+  model?: string;
+  /** Fields added to every JSON request body (OpenRouter's `provider` routing preferences). */
+  bodyFields?: Record<string, unknown>;
 }
+
+/** Why an attempt on one provider gave way to the next, before any byte reached the agent. */
+export interface FailoverCause {
+  /** The provider's status (5xx, 429, 529), or null when it could not be reached (refused, reset, timed out). */
+  status: number | null;
+  /** The provider's `retry-after` in ms, when it sent one. */
+  retryAfterMs: number | null;
+  error: string;
+}
+
+/**
+ * Several providers behind one token: the proxy tries them in `plan()` order and moves on only before the first byte
+ * (connection refused or reset, 5xx, 429, 529); a failure mid-stream reaches the agent as it is.
+ */
+export interface ProviderChoice {
+  /** The routes to try for this request, best first. */
+  plan(): ProxyRoute[];
+  /** That attempt failed before anything reached the agent; the next route is tried (when there is one). */
+  failed(route: ProxyRoute, cause: FailoverCause, at: number): void;
+  /** That route's answer is going to the agent. */
+  served(route: ProxyRoute): void;
+}
+
+/** Statuses that send a request on to the next provider: the host could not serve it now, another may. */
+const FAILOVER_STATUSES = new Set([429, 500, 502, 503, 504, 529]);
 
 /** The API the agent speaks: errors the proxy answers itself are in its format. */
 const clientStyle = (route: ProxyRoute): ApiStyle => (route.translate ? 'anthropic' : route.style);
@@ -60,6 +91,10 @@ export interface ProxyRequestEvent {
   aborted: boolean;
   /** Why it failed, if it did (upstream unreachable, upstream reset mid-stream …). */
   error?: string;
+  /** The provider that answered (routes of a providers list). */
+  provider?: string;
+  /** This attempt failed before the first byte and the request went on to another provider: the agent never saw it. */
+  failedOver?: boolean;
 }
 
 /** Context handed to a tap factory for each proxied request. */
@@ -160,6 +195,7 @@ export function errorBody(style: ApiStyle, type: string, message: string): strin
 
 export class MeterProxy extends EventEmitter {
   private readonly routes = new Map<string, ProxyRoute>();
+  private readonly choices = new Map<string, ProviderChoice>();
   private tapFactory: ProxyTapFactory | null;
   private readonly httpAgent: http.Agent;
   private readonly httpsAgent: https.Agent;
@@ -183,16 +219,20 @@ export class MeterProxy extends EventEmitter {
     return super.once(event, listener);
   }
 
-  register(token: string, route: ProxyRoute): void {
+  /** `route` serves the token; with `choice`, each request is sent to the routes it plans, in order, until one answers. */
+  register(token: string, route: ProxyRoute, choice?: ProviderChoice): void {
     if (!token) throw new Error('MeterProxy.register: empty token');
     // Validate the URL now rather than on the first request.
     const u = new URL(route.upstreamBaseUrl);
     if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error(`Unsupported upstream protocol: ${u.protocol}`);
     this.routes.set(token, { ...route });
+    if (choice) this.choices.set(token, choice);
+    else this.choices.delete(token);
   }
 
   unregister(token: string): void {
     this.routes.delete(token);
+    this.choices.delete(token);
   }
 
   /** The route registered under a token (undefined if none). */
@@ -226,8 +266,44 @@ export class MeterProxy extends EventEmitter {
       this.sendError(res, 'anthropic', 401, 'authentication_error', 'Invalid or unknown Flotilla session token');
       return true;
     }
-    this.forward(req, res, route, rest || '/');
+    const choice = this.choices.get(token);
+    if (choice) this.failover(req, res, choice, rest || '/');
+    else this.forward(req, res, route, rest || '/', null);
     return true;
+  }
+
+  /** Reads the request once, then tries each planned route until one answers (or the last one's answer is the agent's). */
+  private failover(req: http.IncomingMessage, res: http.ServerResponse, choice: ProviderChoice, rest: string): void {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_BUFFERED_REQUEST) chunks.push(chunk);
+    });
+    req.on('error', () => res.destroy());
+    req.on('end', () => {
+      const plan = choice.plan();
+      if (size > MAX_BUFFERED_REQUEST) {
+        this.sendError(res, clientStyle(plan[0]!), 413, 'request_too_large', `request body over ${MAX_BUFFERED_REQUEST} bytes`);
+        return;
+      }
+      const body = Buffer.concat(chunks, size);
+      const next = (i: number): void => {
+        const route = plan[i]!;
+        const last = i === plan.length - 1;
+        this.forward(req, res, route, rest, {
+          body,
+          served: () => choice.served(route),
+          failed: last
+            ? null
+            : (cause) => {
+                choice.failed(route, cause, Date.now());
+                if (!res.destroyed && !res.headersSent) next(i + 1);
+              },
+        });
+      };
+      next(0);
+    });
   }
 
   private sendError(
@@ -251,7 +327,7 @@ export class MeterProxy extends EventEmitter {
     res.end(body);
   }
 
-  private forward(req: http.IncomingMessage, res: http.ServerResponse, route: ProxyRoute, rest: string): void {
+  private forward(req: http.IncomingMessage, res: http.ServerResponse, route: ProxyRoute, rest: string, attempt: Attempt | null): void {
     const startedAt = Date.now();
     const method = req.method ?? 'GET';
     const style = clientStyle(route);
@@ -297,6 +373,7 @@ export class MeterProxy extends EventEmitter {
       endedAt: startedAt,
       bytes: 0,
       aborted: false,
+      ...(route.provider !== undefined ? { provider: route.provider } : {}),
     };
     let tap: ProxyTap | null = null;
     if (this.tapFactory) {
@@ -322,7 +399,7 @@ export class MeterProxy extends EventEmitter {
         delete headers['transfer-encoding'];
         headers['content-length'] = String(body.length);
       }
-      const upstreamReq = this.connect(target, method, headers, res, route, ev, tap, finish, () => ended, translated);
+      const upstreamReq = this.connect(target, method, headers, res, route, ev, tap, finish, () => ended, translated, attempt);
       if (body) {
         if (tap?.onRequestChunk) safe(() => tap!.onRequestChunk!(body));
         upstreamReq.end(body);
@@ -339,22 +416,10 @@ export class MeterProxy extends EventEmitter {
       req.on('error', () => upstreamReq.destroy());
     };
 
-    if (!tap?.onRequestBody && !route.translate) return connect(null);
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let tooLarge = false;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BUFFERED_REQUEST) tooLarge = true;
-      else chunks.push(chunk);
-    });
-    req.on('error', () => finish({ aborted: true }));
-    req.on('end', () => {
-      if (tooLarge) {
-        this.sendError(res, style, 413, 'request_too_large', `request body over ${MAX_BUFFERED_REQUEST} bytes`);
-        return finish({ status: 413 });
-      }
-      let body: Buffer = Buffer.concat(chunks, size);
+    const rewrites = route.translate || route.model !== undefined || route.bodyFields !== undefined;
+    if (!attempt && !tap?.onRequestBody && !rewrites) return connect(null);
+    const withBody = (received: Buffer): void => {
+      let body = route.model !== undefined || route.bodyFields !== undefined ? rewriteJson(received, route) : received;
       if (route.translate) {
         try {
           translated = translateBody(body, route.translate.model);
@@ -395,6 +460,23 @@ export class MeterProxy extends EventEmitter {
         );
       };
       decide(tap?.onRequestBody ? (safe(() => tap!.onRequestBody!(body)) ?? undefined) : undefined);
+    };
+    if (attempt) return withBody(attempt.body);
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = false;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BUFFERED_REQUEST) tooLarge = true;
+      else chunks.push(chunk);
+    });
+    req.on('error', () => finish({ aborted: true }));
+    req.on('end', () => {
+      if (tooLarge) {
+        this.sendError(res, style, 413, 'request_too_large', `request body over ${MAX_BUFFERED_REQUEST} bytes`);
+        return finish({ status: 413 });
+      }
+      withBody(Buffer.concat(chunks, size));
     });
   }
 
@@ -409,6 +491,7 @@ export class MeterProxy extends EventEmitter {
     finish: (patch: Partial<ProxyRequestEvent>) => void,
     isEnded: () => boolean,
     translated: TranslatedBody | null,
+    attempt: Attempt | null,
   ): http.ClientRequest {
     const isHttps = target.protocol === 'https:';
     const upstreamReq = (isHttps ? https : http).request({
@@ -431,6 +514,12 @@ export class MeterProxy extends EventEmitter {
 
     upstreamReq.on('error', (err: NodeJS.ErrnoException) => {
       if (isEnded()) return;
+      if (!res.headersSent && attempt?.failed && ev.status === null) {
+        const error = `could not reach ${target.origin}: ${err.code ?? err.message}`;
+        finish({ error, failedOver: true });
+        attempt.failed({ status: null, retryAfterMs: null, error });
+        return;
+      }
       if (!res.headersSent) {
         const message = `Flotilla proxy could not reach the upstream ${target.origin}${target.pathname}: ${err.code ?? err.message}`;
         const style = clientStyle(route);
@@ -446,6 +535,23 @@ export class MeterProxy extends EventEmitter {
     upstreamReq.on('response', (upRes) => {
       ev.status = upRes.statusCode ?? 502;
       if (tap?.onResponse) safe(() => tap!.onResponse!(ev.status!, upRes.headers));
+      if (attempt?.failed && FAILOVER_STATUSES.has(ev.status)) {
+        // Read the refusal for the ledger (the tap parses it), tell the agent nothing, and go on to the next provider.
+        const failed = attempt.failed;
+        upRes.on('data', (chunk: Buffer) => {
+          if (tap?.onResponseChunk) safe(() => tap!.onResponseChunk!(chunk));
+        });
+        const done = () => {
+          if (isEnded()) return;
+          const error = `${target.origin} answered ${ev.status}`;
+          finish({ error, failedOver: true });
+          failed({ status: ev.status, retryAfterMs: retryAfterMs(upRes.headers), error });
+        };
+        upRes.on('end', done);
+        upRes.on('close', done);
+        return;
+      }
+      attempt?.served();
       res.socket?.setNoDelay(true);
       const out: ResponseWriter = translated
         ? translatingWriter(res, ev.status, upRes.headers, translated)
@@ -476,6 +582,40 @@ export class MeterProxy extends EventEmitter {
     });
     return upstreamReq;
   }
+}
+
+/** One try of a request on one of several providers (see MeterProxy.failover). */
+interface Attempt {
+  /** The request body, read once for every try. */
+  body: Buffer;
+  served: () => void;
+  /** Go on to the next provider; null on the last one (its answer, whatever it is, is the agent's). */
+  failed: ((cause: FailoverCause) => void) | null;
+}
+
+/** `retry-after` in ms (seconds or an HTTP date), null when absent or unreadable. */
+function retryAfterMs(headers: http.IncomingHttpHeaders): number | null {
+  const v = headers['retry-after'];
+  if (typeof v !== 'string' || !v.trim()) return null;
+  const secs = Number(v);
+  if (Number.isFinite(secs)) return Math.max(0, secs * 1000);
+  const at = Date.parse(v);
+  return Number.isFinite(at) ? Math.max(0, at - Date.now()) : null;
+}
+
+/** A JSON body with the route's model id and extra fields; a body that is not a JSON object goes as it came. */
+function rewriteJson(body: Buffer, route: ProxyRoute): Buffer {
+  let obj: unknown;
+  try {
+    obj = JSON.parse(body.toString('utf8'));
+  } catch {
+    return body;
+  }
+  if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) return body;
+  const o = obj as Record<string, unknown>;
+  if (route.model !== undefined && typeof o.model === 'string') o.model = route.model;
+  if (route.bodyFields) Object.assign(o, route.bodyFields);
+  return Buffer.from(JSON.stringify(o));
 }
 
 /** The host's answer to the agent byte for byte (headers filtered, flushed at once for SSE). */

@@ -1,7 +1,7 @@
 // Running sessions: starting queued ones while the run has room under its concurrency, building each agent's launch
 // (its config files, the meter route, the pty), following the process's status, and the lifecycle commands (stop,
 // restart, resume, stop a run). Terminal I/O goes to the session's terminal, which outlives the process.
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import {
@@ -11,14 +11,14 @@ import {
   type SessionInfo,
   type SessionStatus,
   type SnapshotResult,
-  effectiveLimits,
   isFinalStatus,
 } from '../../shared/contract.ts';
 import { EngineError } from '../errors.ts';
-import { type Meter, type MeterProxy, proxyUrl } from '../meter/index.ts';
+import { type Meter, type MeterProxy, PriceTable, proxyUrl } from '../meter/index.ts';
 import type { PtyHost } from '../ptyhost/index.ts';
 import type { OutputSink, PtySpec, SessionProcess, Subscription } from '../sessions/index.ts';
-import { agentPresetInfo, buildAgentLaunch, parseStoredTemplate, templateCompat, translatesToChat } from '../templates/index.ts';
+import { agentPresetInfo, buildAgentLaunch, parseStoredTemplate } from '../templates/index.ts';
+import { sessionRoutes } from './provider-routes.ts';
 import { SETUP_FAILED_EXIT, withSetup } from '../workspace/index.ts';
 import type { LiveRun, LiveSession, RunRegistry } from './registry.ts';
 
@@ -120,30 +120,19 @@ export class Scheduler {
       await writeFile(f.path, f.content, { mode: f.mode ?? 0o600 });
       if (f.mode) await chmod(f.path, f.mode);
     }
-    const apiKey = this.d.providerKey(t.provider.apiKeyEnv) ?? null;
+    const routes = sessionRoutes(t, s.info.id, model, meter.runPrices(s.run.info.id) ?? PriceTable.shipped(), this.d);
     meter.addSession({
       sessionId: s.info.id,
       runId: s.run.info.id,
-      style: t.provider.style,
       model,
       budgetUsd: this.sessionBudget(s),
-      compat: templateCompat(t).rules.length ? templateCompat(t) : null,
-      // One governor entry per provider account: the key itself (hashed, never shown) shared by every run using it.
-      rateKey: apiKey
-        ? {
-            id: createHash('sha256').update(`${t.provider.baseUrl}\n${apiKey}`).digest('hex').slice(0, 16),
-            label: t.provider.apiKeyEnv,
-            limits: effectiveLimits(t.provider.limits ?? this.d.accountLimits(t.provider.apiKeyEnv)),
-          }
-        : null,
+      ...routes.metered,
     });
-    proxy.register(s.proxyToken, {
-      sessionId: s.info.id,
-      upstreamBaseUrl: t.provider.baseUrl,
-      apiKey,
-      style: t.provider.style,
-      ...(translatesToChat(t) ? { translate: { model } } : {}),
-    });
+    proxy.register(
+      s.proxyToken,
+      routes.route,
+      routes.several ? meter.router.choice(s.info.id, routes.several.providers, routes.several.kind) : undefined,
+    );
     // The template's setup commands run first in the same terminal (not on a resume: the worktree is set up already).
     const cmd =
       resume || !t.setup?.length ? { command: launch.command, args: launch.args } : withSetup(t.setup, launch.command, launch.args);

@@ -8,7 +8,11 @@ import { getProviderJson } from './provider-http.ts';
 /** The shipped table's models (priced and known-unpriced), newest families first as the table lists them. */
 export function shippedModels(): ModelChoice[] {
   const t = PriceTable.shipped();
-  const priced = t.entries().map((e) => ({ id: e.model, priced: true, contextWindow: e.contextWindow, retiredOn: e.retiredOn ?? null }));
+  // A host's own price (`groq:…`) is not a model to pick.
+  const priced = t
+    .entries()
+    .filter((e) => !e.model.includes(':'))
+    .map((e) => ({ id: e.model, priced: true, contextWindow: e.contextWindow, retiredOn: e.retiredOn ?? null }));
   const unpriced = PriceTable.unpriced().map((u) => ({ id: u.model, priced: false, contextWindow: u.contextWindow, retiredOn: null }));
   return [...priced, ...unpriced];
 }

@@ -77,6 +77,8 @@ export const USAGE_FIELDS: Record<keyof LedgerRow, Column> = {
   errorType: plain('error_type'),
   startedAt: plain('started_at'),
   endedAt: plain('ended_at'),
+  provider: plain('provider'),
+  failedOver: { col: 'failed_over', put: (v) => (v ? 1 : 0), get: (row) => Number(row.failed_over) !== 0 },
 };
 
 export function toParam(c: Column, v: unknown): Param {

@@ -96,6 +96,11 @@ export const MIGRATIONS: readonly string[] = [
     at TEXT NOT NULL
   );
   `,
+  // Runs of several providers: who served each request, and the attempts that gave way to another provider.
+  `
+  ALTER TABLE usage ADD COLUMN provider TEXT;
+  ALTER TABLE usage ADD COLUMN failed_over INTEGER NOT NULL DEFAULT 0;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,4 +1,5 @@
 // Turns a template and one session's context into the exact program, argv, environment and config files to start.
+import { providersOf } from './provider-list.ts';
 import path from 'node:path';
 import { modelContextWindow } from './models.ts';
 import {
@@ -242,7 +243,7 @@ export function buildAgentLaunch(t: Template, ctx: SessionContext, baseEnv: Node
 }
 
 function agentEnv(t: Template, ctx: SessionContext, baseEnv: NodeJS.ProcessEnv): Record<string, string> {
-  const keyVars = new Set([...KNOWN_KEY_VARS, t.provider.apiKeyEnv].map((k) => k.toUpperCase()));
+  const keyVars = new Set([...KNOWN_KEY_VARS, ...providersOf(t).map((p) => p.apiKeyEnv)].map((k) => k.toUpperCase()));
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(baseEnv)) {
     if (v === undefined) continue;

@@ -1,8 +1,18 @@
 // The agents and API providers a template can name, and what each needs.
 
 import { API_STYLES, type ApiStyle } from '../../shared/contract.ts';
+import type { ProviderPresetName } from './providers.ts';
 
 export { API_STYLES, type ApiStyle };
+export {
+  DEFAULT_MODEL,
+  KNOWN_KEY_VARS,
+  PROVIDER_PRESETS,
+  type ProviderPresetName,
+  type ProviderPresetSpec,
+  hostModelId,
+  providerSpec,
+} from './providers.ts';
 
 export type AgentPresetName =
   | 'claude-code'
@@ -29,9 +39,6 @@ export const AGENT_PRESETS: readonly AgentPresetName[] = [
   'aider',
   'shell',
 ];
-
-export type ProviderPresetName = 'moonshot' | 'moonshot-openai' | 'openrouter' | 'custom';
-export const PROVIDER_PRESETS: readonly ProviderPresetName[] = ['moonshot', 'moonshot-openai', 'openrouter', 'custom'];
 
 interface AgentPresetSpec {
   command: string;
@@ -131,57 +138,3 @@ export function agentPresetInfo(preset: AgentPresetName): { command: string; ins
   const spec = AGENTS[preset];
   return { command: defaultAgentCommand(preset), installHint: spec.installHint, supportsHooks: spec.supportsHooks };
 }
-
-interface ProviderPresetSpec {
-  baseUrl: string | null;
-  style: ApiStyle;
-  apiKeyEnv: string;
-  /** The compatibility profile its requests get unless the template names one (meter/compat). */
-  compat: string;
-  /** Hosts other than Moonshot name the model with a vendor prefix. */
-  defaultModel: string;
-}
-
-export const DEFAULT_MODEL = 'kimi-k2.6';
-
-const PROVIDERS: Record<ProviderPresetName, ProviderPresetSpec> = {
-  moonshot: {
-    baseUrl: 'https://api.moonshot.ai/anthropic',
-    style: 'anthropic',
-    apiKeyEnv: 'MOONSHOT_API_KEY',
-    compat: 'moonshot',
-    defaultModel: DEFAULT_MODEL,
-  },
-  'moonshot-openai': {
-    baseUrl: 'https://api.moonshot.ai/v1',
-    style: 'openai',
-    apiKeyEnv: 'MOONSHOT_API_KEY',
-    compat: 'moonshot',
-    defaultModel: DEFAULT_MODEL,
-  },
-  openrouter: {
-    baseUrl: 'https://openrouter.ai/api/v1',
-    style: 'openai',
-    apiKeyEnv: 'OPENROUTER_API_KEY',
-    compat: 'none',
-    defaultModel: `moonshotai/${DEFAULT_MODEL}`,
-  },
-  // The key variable is engine-side only: FLOTILLA_* never reaches an agent.
-  // Custom providers choose their profile (provider.compat); none by default.
-  custom: { baseUrl: null, style: 'anthropic', apiKeyEnv: 'FLOTILLA_API_KEY', defaultModel: DEFAULT_MODEL, compat: 'none' },
-};
-
-export function providerSpec(preset: ProviderPresetName): ProviderPresetSpec {
-  return PROVIDERS[preset];
-}
-
-/** Variables that may hold a real provider key: stripped from every agent's environment. */
-export const KNOWN_KEY_VARS: readonly string[] = [
-  'MOONSHOT_API_KEY',
-  'OPENROUTER_API_KEY',
-  'KIMI_API_KEY',
-  'GROQ_API_KEY',
-  'FIREWORKS_API_KEY',
-  'TOGETHER_API_KEY',
-  'DEEPSEEK_API_KEY',
-];

@@ -17,27 +17,27 @@ import {
   lineOf,
   show,
 } from './doc.ts';
-import {
-  Limits,
-  PRICE_OVERRIDE_FIELDS,
-  PriceOverride,
-  ProviderLimits,
-  TIER_IDS,
-  type ErrorIssue,
-  type PriceOverrides,
-} from '../../shared/contract.ts';
+import { Limits, PRICE_OVERRIDE_FIELDS, PriceOverride, TIER_IDS, type ErrorIssue, type PriceOverrides } from '../../shared/contract.ts';
 import { COMPAT_PROFILES, PriceTable, RULE_IDS } from '../meter/index.ts';
 import {
   AGENT_PRESETS,
-  API_STYLES,
+  DEFAULT_MODEL,
   PROVIDER_PRESETS,
   agentSpec,
   defaultAgentCommand,
   providerSpec,
   type AgentPresetName,
-  type ApiStyle,
-  type ProviderPresetName,
 } from './presets.ts';
+import {
+  PROVIDER_EXPECTED,
+  PROVIDER_KEYS,
+  ProviderEntrySchema,
+  ROUTES,
+  type ProviderConfig,
+  type Route,
+  resolveProvider,
+} from './provider-entry.ts';
+import { listProblems } from './provider-list.ts';
 
 export class TemplateError extends Error {
   readonly code = 'template_invalid';
@@ -74,18 +74,12 @@ export interface Template {
     args: string[] | null;
     env: Record<string, string>;
   };
-  provider: {
-    preset: string;
-    baseUrl: string;
-    style: ApiStyle;
-    apiKeyEnv: string;
-    /** The compatibility profile the template names (meter/compat); absent: the preset's default (see compatOf). */
-    compat?: string;
-    /** Rules turned on or off on top of that profile. */
-    compatRules?: { on: string[]; off: string[] };
-    /** The account's rate limits for the governor (a Moonshot tier and/or numbers); absent: settings', else none. */
-    limits?: ProviderLimits;
-  };
+  /** The provider (the first of `providers:` when the template gives a list). */
+  provider: ProviderConfig;
+  /** Every provider when the template gives a list (`providers:`), best first for `route: ordered`; absent: `provider` only. */
+  providers?: ProviderConfig[];
+  /** How a session picks among `providers` (default ordered); absent for a single provider. */
+  route?: Route;
   model: string;
   /** Per-slot models (index slot − 1) where the template gives some; a slot without one runs `model`. */
   models?: (string | null)[];
@@ -124,21 +118,14 @@ export interface TemplateOptions {
 const MAX_COUNT = Limits.MaxSessionsPerRun;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-function isHttpUrl(s: string): boolean {
-  try {
-    const u = new URL(s);
-    return u.protocol === 'http:' || u.protocol === 'https:';
-  } catch {
-    return false;
-  }
-}
-
 // YAML turns `EXAMPLE: 1` and `- 5` into numbers; for env values and argv that is never what the author meant.
 const stringish = z.union([z.string(), z.number(), z.boolean()]).transform(String);
 const nonEmpty = z.string().trim().min(1);
 const usd = z.number().positive().finite();
 
 const TOP_KEYS = ['name', 'repo', 'base', 'workspace', 'count', 'concurrency', 'agent', 'provider', 'model', 'budget', 'tasks'] as const;
+/** The providers list and its route: accepted and suggested for typos like the pricing fields. */
+const PROVIDERS_KEYS = ['providers', 'route'] as const;
 
 /**
  * Top-level fields for pricing, accepted and suggested for typos but not listed in "expected one of" (that list is the
@@ -163,22 +150,9 @@ export const TemplateSchema = z.strictObject({
       env: z.record(z.string().regex(ENV_NAME), stringish).optional(),
     })
     .optional(),
-  provider: z
-    .strictObject({
-      preset: z.enum(PROVIDER_PRESETS as [ProviderPresetName, ...ProviderPresetName[]]).optional(),
-      baseUrl: z.string().trim().refine(isHttpUrl).optional(),
-      style: z.enum(API_STYLES as [ApiStyle, ...ApiStyle[]]).optional(),
-      apiKeyEnv: z.string().regex(ENV_NAME).optional(),
-      compat: z.enum(COMPAT_PROFILES as [string, ...string[]]).optional(),
-      compatRules: z
-        .strictObject({
-          on: z.array(z.enum(RULE_IDS as [string, ...string[]])).optional(),
-          off: z.array(z.enum(RULE_IDS as [string, ...string[]])).optional(),
-        })
-        .optional(),
-      limits: ProviderLimits.optional(),
-    })
-    .optional(),
+  provider: ProviderEntrySchema.optional(),
+  providers: z.array(ProviderEntrySchema).min(1).optional(),
+  route: z.enum(ROUTES).optional(),
   model: nonEmpty.optional(),
   budget: z.strictObject({ perSessionUsd: usd.optional(), runUsd: usd.optional() }).optional(),
   tasks: z.array(nonEmpty).optional(),
@@ -193,9 +167,12 @@ type RawTemplate = z.infer<typeof TemplateSchema>;
 const SUB_KEYS: Record<string, readonly string[]> = {
   '': TOP_KEYS,
   agent: ['preset', 'command', 'args', 'env'],
-  provider: ['preset', 'baseUrl', 'style', 'apiKeyEnv', 'compat', 'compatRules', 'limits'],
+  provider: PROVIDER_KEYS,
   'provider.compatRules': ['on', 'off'],
   'provider.limits': ['tier', 'concurrency', 'rpm', 'tpm'],
+  'providers.*': PROVIDER_KEYS,
+  'providers.*.compatRules': ['on', 'off'],
+  'providers.*.limits': ['tier', 'concurrency', 'rpm', 'tpm'],
   'slots.*': ['model', 'task'],
   budget: ['perSessionUsd', 'runUsd'],
   'prices.*': PRICE_OVERRIDE_FIELDS,
@@ -216,22 +193,12 @@ export const EXPECTED: Record<string, string> = {
   'agent.args.*': 'a string',
   'agent.env': 'a mapping of VARIABLE: "value"',
   'agent.env.*': 'a string',
-  provider: 'a mapping with preset, baseUrl, style, apiKeyEnv',
-  'provider.preset': `one of ${PROVIDER_PRESETS.join(', ')}`,
-  'provider.baseUrl': 'an http(s) URL, e.g. https://api.moonshot.ai/anthropic',
-  'provider.style': `one of ${API_STYLES.join(', ')}`,
-  'provider.apiKeyEnv': 'an environment variable name, e.g. MOONSHOT_API_KEY',
-  'provider.compat': `one of ${COMPAT_PROFILES.join(', ')}`,
-  'provider.compatRules': 'a mapping with on and/or off, each a list of rule ids',
-  'provider.compatRules.on': 'a list of rule ids',
-  'provider.compatRules.off': 'a list of rule ids',
-  'provider.compatRules.on.*': `one of ${RULE_IDS.join(', ')}`,
-  'provider.compatRules.off.*': `one of ${RULE_IDS.join(', ')}`,
-  'provider.limits': 'a mapping with tier and/or concurrency, rpm, tpm',
+  ...Object.fromEntries(Object.entries(PROVIDER_EXPECTED).map(([k, v]) => [k ? `provider.${k}` : 'provider', v])),
+  ...Object.fromEntries(Object.entries(PROVIDER_EXPECTED).map(([k, v]) => [k ? `providers.*.${k}` : 'providers.*', v])),
   'provider.limits.tier': `a Moonshot tier: one of ${TIER_IDS.join(', ')}`,
-  'provider.limits.concurrency': 'a whole number of requests in flight, at least 1',
-  'provider.limits.rpm': 'a whole number of requests per minute, at least 1',
-  'provider.limits.tpm': 'a whole number of tokens per minute, at least 1',
+  'providers.*.limits.tier': `a Moonshot tier: one of ${TIER_IDS.join(', ')}`,
+  providers: 'a list of providers serving the same model, e.g. [{preset: cerebras}, {preset: moonshot}]',
+  route: `how a session picks a provider: one of ${ROUTES.join(', ')}`,
   slots: 'a list of per-slot settings, e.g. [{model: kimi-k3}, {model: kimi-k2.6, task: "…"}]',
   'slots.*': 'a mapping with model and/or task',
   'slots.*.model': 'a non-empty model id, e.g. kimi-k3',
@@ -262,6 +229,9 @@ export const EXPECTED: Record<string, string> = {
 function patternOf(p: PathSeg[]): string {
   // agent.env.<NAME> and prices.<model> are map entries, not fields; tasks[i] a list item: all look up as `*`.
   const isMapKey = (i: number) => (i === 2 && p[0] === 'agent' && p[1] === 'env') || (i === 1 && p[0] === 'prices');
+  // A provider's preferences are passed through as they are: anything under them is their key.
+  const pref = p.indexOf('preferences');
+  if (pref >= 0) p = p.slice(0, pref + 1);
   return p.map((seg, i) => (typeof seg === 'number' || isMapKey(i) ? '*' : seg)).join('.');
 }
 
@@ -273,7 +243,7 @@ function problemsFromZod(issues: z.core.$ZodIssue[], raw: unknown): Problem[] {
       const pattern = patternOf(p);
       const allowed = SUB_KEYS[pattern] ?? [];
       for (const key of issue.keys) {
-        const hint = closest(key, pattern === '' ? [...allowed, ...PRICING_KEYS, ...SLOT_KEYS] : allowed);
+        const hint = closest(key, pattern === '' ? [...allowed, ...PRICING_KEYS, ...SLOT_KEYS, ...PROVIDERS_KEYS] : allowed);
         out.push({
           path: [...p, key],
           text: `unknown field '${key}'${hint ? ` — did you mean '${hint}'?` : ''} — expected one of ${allowed.join(', ')}`,
@@ -294,16 +264,16 @@ function problemsFromZod(issues: z.core.$ZodIssue[], raw: unknown): Problem[] {
     const value = getAt(raw, p);
     if (value === undefined) {
       out.push({ path: p, text: `required — expected ${expected}` });
-    } else if (pattern === 'provider.compat') {
+    } else if (pattern === 'provider.compat' || pattern === 'providers.*.compat') {
       const hint = typeof value === 'string' ? closest(value, COMPAT_PROFILES) : null;
       out.push({
         path: p,
         text: `unknown compat profile ${show(value)}${hint ? ` — did you mean '${hint}'?` : ''} — expected ${expected}`,
       });
-    } else if (pattern === 'provider.compatRules.on.*' || pattern === 'provider.compatRules.off.*') {
+    } else if (/^providers?(\.\*)?\.compatRules\.(on|off)\.\*$/.test(pattern)) {
       const hint = typeof value === 'string' ? closest(value, RULE_IDS) : null;
       out.push({ path: p, text: `unknown compat rule ${show(value)}${hint ? ` — did you mean '${hint}'?` : ''} — expected ${expected}` });
-    } else if (pattern === 'agent.preset' || pattern === 'provider.preset') {
+    } else if (pattern === 'agent.preset' || pattern === 'provider.preset' || pattern === 'providers.*.preset') {
       const kind = pattern === 'agent.preset' ? 'agent' : 'provider';
       const choices = kind === 'agent' ? AGENT_PRESETS : PROVIDER_PRESETS;
       const hint = typeof value === 'string' ? closest(value, choices) : null;
@@ -373,49 +343,47 @@ export function parseTemplate(text: string, file: string, opts: TemplateOptions 
   if (!result.success) return fail(problemsFromZod(result.error.issues, merged));
   const raw = result.data;
 
-  const resolved = resolve(raw, { cwd, absFile, overrides, knownPrices: opts.knownPrices ?? PriceTable.shipped() });
+  const resolved = resolve(raw, {
+    cwd,
+    absFile,
+    overrides,
+    knownPrices: opts.knownPrices ?? PriceTable.shipped(),
+    lineOf: (p) => (fromOverrides(overrides, p) ? null : lineOf(doc, lc, p)),
+  });
   if ('problems' in resolved) return fail(resolved.problems);
   return resolved.template;
 }
 
 function resolve(
   raw: RawTemplate,
-  ctx: { cwd: string; absFile: string | null; overrides: Record<string, unknown>; knownPrices: PriceTable },
+  ctx: {
+    cwd: string;
+    absFile: string | null;
+    overrides: Record<string, unknown>;
+    knownPrices: PriceTable;
+    lineOf: (p: PathSeg[]) => number | null;
+  },
 ): { template: Template } | { problems: Problem[] } {
   const problems: Problem[] = [];
   const agentPreset = raw.agent?.preset ?? 'claude-code';
   const agent = agentSpec(agentPreset);
-  const providerPreset = raw.provider?.preset ?? agent.defaultProvider;
-  const provider = providerSpec(providerPreset);
-
-  const baseUrl = raw.provider?.baseUrl ?? provider.baseUrl;
-  if (baseUrl === null) {
+  const listed = raw.providers;
+  if (raw.provider !== undefined && listed !== undefined) {
     problems.push({
-      path: ['provider', 'baseUrl'],
-      text: `required when provider.preset is ${providerPreset} — the API base URL, e.g. https://my-gateway.example/v1`,
+      path: ['providers'],
+      text: 'give either provider: (one) or providers: (a list), not both — move provider into the list',
     });
   }
-
-  // An openai-style host usually serves the Responses API too, which is the only one Codex speaks.
-  const style: ApiStyle =
-    raw.provider?.style ??
-    (providerPreset === 'custom'
-      ? (agent.styles?.[0] ?? provider.style)
-      : provider.style === 'openai' && agent.styles?.includes('responses')
-        ? 'responses'
-        : provider.style);
-  // An Anthropic-speaking agent (Claude Code) on an OpenAI Chat host is translated by the meter (meter/translate).
-  if (agent.styles && !agent.styles.includes(style) && !(agent.styles.includes('anthropic') && style === 'openai')) {
-    const fix = agent.styles.includes('anthropic') ? 'moonshot' : 'moonshot-openai';
-    const at: PathSeg[] = raw.provider?.style ? ['provider', 'style'] : raw.provider?.preset ? ['provider', 'preset'] : ['agent', 'preset'];
-    problems.push({
-      path: at,
-      text:
-        `agent ${agentPreset} speaks the ${agent.styles.join('/')} API but provider ${providerPreset} is ${style}-style` +
-        ` — use provider.preset: ${fix}, or set provider.style to ${agent.styles[0]} if the endpoint serves it`,
-    });
+  const firstPreset = (listed?.[0] ?? raw.provider)?.preset ?? agent.defaultProvider;
+  const model = raw.model ?? (listed ? DEFAULT_MODEL : providerSpec(firstPreset).defaultModel);
+  const providers: ProviderConfig[] = [];
+  for (const [i, entry] of (listed ?? [raw.provider ?? {}]).entries()) {
+    const at: PathSeg[] = listed ? ['providers', i] : ['provider'];
+    const r = resolveProvider(entry, { agentPreset, at, model, inList: !!listed, knownPrices: ctx.knownPrices });
+    if ('problems' in r) problems.push(...r.problems);
+    else providers.push({ ...r.provider, ...(listed ? { line: ctx.lineOf(at) } : {}) });
   }
-
+  if (listed) problems.push(...listProblems(providers, raw.route ?? 'ordered', model, raw, ctx.knownPrices));
   // A slot's own task (slots[i].task) wins over tasks[i]; slots and models give per-slot models.
   const slots = raw.slots ?? [];
   const tasks = [...(raw.tasks ?? [])];
@@ -445,9 +413,6 @@ function resolve(
         ' — add tasks, lower count, or give agent.args with a fixed prompt',
     });
   }
-  const tweak = raw.provider?.compatRules;
-  const both = tweak?.on?.find((id) => tweak.off?.includes(id));
-  if (both) problems.push({ path: ['provider', 'compatRules', 'off'], text: `rule '${both}' is both on and off — keep it in one list` });
   problems.push(...priceProblems(raw, ctx.knownPrices));
   if (problems.length > 0) return { problems };
 
@@ -470,18 +435,9 @@ function resolve(
         args: raw.agent?.args ?? null,
         env: raw.agent?.env ?? {},
       },
-      provider: {
-        preset: providerPreset,
-        baseUrl: baseUrl!.replace(/\/+$/, ''),
-        style,
-        apiKeyEnv: raw.provider?.apiKeyEnv ?? provider.apiKeyEnv,
-        ...(raw.provider?.compat !== undefined ? { compat: raw.provider.compat } : {}),
-        ...(raw.provider?.compatRules !== undefined
-          ? { compatRules: { on: raw.provider.compatRules.on ?? [], off: raw.provider.compatRules.off ?? [] } }
-          : {}),
-        ...(raw.provider?.limits !== undefined ? { limits: raw.provider.limits } : {}),
-      },
-      model: raw.model ?? provider.defaultModel,
+      provider: providers[0]!,
+      ...(listed ? { providers, route: raw.route ?? 'ordered' } : {}),
+      model,
       ...(perSlot.some((m) => m !== null) ? { models: perSlot } : {}),
       budget: { perSessionUsd: raw.budget?.perSessionUsd ?? null, runUsd: raw.budget?.runUsd ?? null },
       tasks: Array.from(tasks, (t) => t ?? ''),

@@ -4,7 +4,27 @@ import { z } from 'zod';
 import { ApiStyle, PriceOverrides, ProviderLimits, WorkspaceMode } from '../../shared/contract.ts';
 import { EngineError } from '../errors.ts';
 import { AGENT_PRESETS, type AgentPresetName } from './presets.ts';
+import { ROUTES } from './provider-entry.ts';
 import type { Template } from './schema.ts';
+
+const StoredProvider = z
+  .object({
+    // Absent in runs stored before provider lists: the preset names it.
+    name: z.string().optional(),
+    preset: z.string(),
+    baseUrl: z.string(),
+    style: ApiStyle,
+    apiKeyEnv: z.string(),
+    keyRequired: z.boolean().optional(),
+    // Absent (runs stored before profiles existed, or a template that names none): the preset's default, as at launch.
+    compat: z.string().optional(),
+    compatRules: z.object({ on: z.array(z.string()), off: z.array(z.string()) }).optional(),
+    limits: ProviderLimits.optional(),
+    model: z.string().optional(),
+    preferences: z.record(z.string(), z.unknown()).optional(),
+    line: z.number().int().nullable().optional(),
+  })
+  .transform((p) => ({ ...p, name: p.name ?? p.preset }));
 
 const StoredTemplateSchema = z.object({
   name: z.string(),
@@ -20,16 +40,9 @@ const StoredTemplateSchema = z.object({
     args: z.array(z.string()).nullable(),
     env: z.record(z.string(), z.string()),
   }),
-  provider: z.object({
-    preset: z.string(),
-    baseUrl: z.string(),
-    style: ApiStyle,
-    apiKeyEnv: z.string(),
-    // Absent (runs stored before profiles existed, or a template that names none): the preset's default, as at launch.
-    compat: z.string().optional(),
-    compatRules: z.object({ on: z.array(z.string()), off: z.array(z.string()) }).optional(),
-    limits: ProviderLimits.optional(),
-  }),
+  provider: StoredProvider,
+  providers: z.array(StoredProvider).min(1).optional(),
+  route: z.enum(ROUTES).optional(),
   model: z.string(),
   models: z.array(z.string().nullable()).optional(),
   budget: z.object({ perSessionUsd: z.number().nullable(), runUsd: z.number().nullable() }),
