@@ -124,6 +124,7 @@ export class Engine extends EventEmitter<EngineEvents> implements CommandCaller 
       watchRun: (run) => this.review.watch(run),
       emit,
       closing: () => this.closing,
+      router: this.meter.router,
     });
     this.templates = new TemplateLibrary(dataDir, () => ({ knownPrices: effectivePrices(settings.current) }));
 

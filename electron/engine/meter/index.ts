@@ -38,6 +38,7 @@ export {
   type Speed,
 } from './routing.ts';
 export { createResponseParser } from './usage/index.ts';
+export { anthropicToChat } from './translate/index.ts';
 export {
   COMPAT_PROFILES,
   CompatProfile,

@@ -12,7 +12,8 @@ import {
   Limits,
 } from '../../shared/contract.ts';
 import { EngineError } from '../errors.ts';
-import type { PriceTable } from '../meter/index.ts';
+import type { PriceTable, ProviderRouter } from '../meter/index.ts';
+import { checkProviders } from './provider-checks.ts';
 import type { EngineSettings } from '../settings/index.ts';
 import {
   type Template,
@@ -40,6 +41,8 @@ export interface LauncherDeps {
   watchRun: (run: LiveRun) => void;
   emit: (e: EngineEvent) => void;
   closing: () => boolean;
+  /** Picks among a run's providers (its speeds are what `route: fastest` ranks by). */
+  router: ProviderRouter;
 }
 
 const now = () => new Date().toISOString();
@@ -72,6 +75,10 @@ export class Launcher {
         { field: 'agent.command' },
       );
     }
+    await checkProviders(template, {
+      providerKey: (name) => this.d.settings.providerKey(name),
+      router: this.d.router,
+    });
     let repo = template.repo;
     let baseCommit: string | null = null;
     if (template.workspace === 'worktree') {

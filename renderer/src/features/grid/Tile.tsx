@@ -119,6 +119,11 @@ export function Tile({
             ⇶ {(rate / 1024 / 1024).toFixed(1)} MB/s
           </span>
         )}
+        {spend?.provider && (
+          <span className="metric provider-name" data-testid={`tile-provider-${slot}`} title="The provider serving this session">
+            {spend.provider}
+          </span>
+        )}
         <span className="metric" title="Output tokens per second (last request)">
           {spend?.tokensPerSec != null ? `${spend.tokensPerSec.toFixed(0)} t/s` : '— t/s'}
         </span>

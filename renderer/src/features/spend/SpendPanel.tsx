@@ -10,6 +10,7 @@ import { selectCurrentSessions } from '../runs/slice.ts';
 import { STATUS_LABEL, pct, usd } from '../../ui/format.ts';
 import { HeldActions } from '../grid/Held.tsx';
 import { GovernorKeys } from './GovernorKeys.tsx';
+import { ProvidersTable } from './ProvidersTable.tsx';
 import { COLORS, SpendChart } from './SpendChart.tsx';
 
 function tokens(n: number): string {
@@ -249,6 +250,7 @@ export function SpendPanel() {
           saved {usd(run.savingsUsd)} vs {run.referenceModel} ({usd(run.referenceUsd)})
         </div>
       )}
+      <ProvidersTable runId={runId} />
       <GovernorKeys />
       <div className="spend-actions">
         {csvHref ? (
