@@ -143,8 +143,11 @@ export async function timedRequest(t: TimedTarget, o: TimedOptions = {}): Promis
   });
   const chunks: Buffer[] = [];
   try {
-    for await (const chunk of res.body ?? []) {
-      const b = Buffer.from(chunk as Uint8Array);
+    const reader = res.body?.getReader();
+    for (;;) {
+      const next = await reader?.read();
+      if (!next || next.done) break;
+      const b = Buffer.from(next.value);
       chunks.push(b);
       parser.push(b);
     }
