@@ -2,9 +2,10 @@
 // every shape passes and the report names the rules this provider needs; with none it says what is missing and exits 1;
 // no key and an unreachable provider are clear errors naming the input.
 import { spawn } from 'node:child_process';
-import { resolve } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ProbeReport } from '../../electron/engine/probe/index.ts';
+import type { ProbeReport, ProvidersReport } from '../../electron/engine/probe/index.ts';
 import { tempDir } from '../fixtures/repo.ts';
 import { startUpstream, type Upstream } from '../upstream/index.ts';
 
@@ -112,5 +113,43 @@ describe('flotilla probe', () => {
     const gone = await probe(['--provider', 'custom', '--base-url', 'http://127.0.0.1:9', '--key-env', 'PROBE_KEY', '--json']);
     expect(gone.code).not.toBe(0);
     expect(gone.stderr).toMatch(/cannot reach http:\/\/127\.0\.0\.1:9\/v1\/messages.*check the provider's base URL/);
+  });
+
+  it('--providers: each provider of a template ranked, with speed, the price of a turn, its rules and a valid tool call', async () => {
+    const slow = await startUpstream({ apiKey: KEY, strict: 'moonshot', chunkDelayMs: 30 });
+    const dir = tempDir('flotilla-probe-providers-');
+    const file = join(dir, 'providers.yaml');
+    writeFileSync(
+      file,
+      `name: probe-providers
+model: kimi-k2.7-code
+route: fastest
+providers:
+  - { preset: custom, name: slow-anthropic, baseUrl: "${slow.url}", apiKeyEnv: PROBE_KEY, compat: moonshot }
+  - { preset: custom, name: quick-chat, baseUrl: "${strict.openaiBaseUrl}", style: openai, apiKeyEnv: PROBE_KEY, compat: moonshot }
+`,
+    );
+    try {
+      const r = await probe([file, '--providers', '--json']);
+      expect(r.code, r.stderr).toBe(0);
+      const report = JSON.parse(r.stdout) as ProvidersReport;
+      expect(report.route).toBe('fastest');
+      expect(report.providers.map((p) => p.provider)).toEqual(['quick-chat', 'slow-anthropic']);
+      for (const p of report.providers) {
+        expect(p.error).toBeNull();
+        expect(p.toolCall).toMatchObject({ valid: true });
+        expect(p.shapes?.ok).toBe(true);
+        expect(p.turnUsd).toBeGreaterThan(0);
+        expect(p.tokensPerSec).toBeGreaterThan(0);
+      }
+      expect(report.providers[0]!.tokensPerSec!).toBeGreaterThan(report.providers[1]!.tokensPerSec!);
+      // The Chat host needed K2's Chat rules on the translated shapes; the Anthropic host the Anthropic-side ones.
+      expect(report.providers[0]!.shapes!.needed).toContain('k2-reasoning-content');
+      const table = await probe([file, '--providers']);
+      expect(table.stdout).toMatch(/ranked by route: fastest\n#\s+provider\s+TTFT\s+tok\/s\s+\$\/turn\s+tool call/);
+      expect(table.stdout).toMatch(/1\s+quick-chat\s+\d+ ms/);
+    } finally {
+      await slow.close();
+    }
   });
 });

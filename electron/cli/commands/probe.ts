@@ -4,10 +4,10 @@ import { DATA_DIR, defineCommand, fail } from '../command.ts';
 export const probe = defineCommand({
   name: 'probe',
   usage:
-    'flotilla probe [template.yaml] [--provider P] [--model M] [--compat C] [--rules-on R,…] [--rules-off R,…]\n               [--base-url URL] [--key-env VAR] [--json]',
+    'flotilla probe [template.yaml] [--provider P] [--model M] [--compat C] [--rules-on R,…] [--rules-off R,…]\n               [--base-url URL] [--key-env VAR] [--json]\n       flotilla probe template.yaml --providers [--json]',
   args: '[template.yaml]',
   about:
-    "Send Claude Code's request shapes to the real provider, as sent and through the compatibility profile: which it\naccepts, which rules it needs, what the probe cost. Exit 0 when the profile makes every shape pass.",
+    "Send Claude Code's request shapes to the real provider, as sent and through the compatibility profile: which it\naccepts, which rules it needs, what the probe cost. Exit 0 when the profile makes every shape pass.\nWith --providers (or a template with providers:): every provider of the template, ranked — time to first token,\ntokens/s, the price of a typical turn, the rules it needs, whether a tool call comes back valid.",
   options: {
     provider: { type: 'string', value: 'P', help: 'a provider preset (default moonshot)' },
     model: { type: 'string', value: 'M', help: 'the model to probe' },
@@ -17,6 +17,7 @@ export const probe = defineCommand({
     'base-url': { type: 'string', value: 'URL', help: "the provider's Anthropic-style base URL" },
     'key-env': { type: 'string', value: 'VAR', help: 'the environment variable holding the key' },
     'data-dir': DATA_DIR,
+    providers: { type: 'boolean', default: false, help: "every provider of the template's providers: list, ranked" },
     json: { type: 'boolean', default: false, help: 'the report as one JSON document on stdout' },
   },
   example: 'flotilla probe --provider moonshot --model kimi-k2.7-code',
@@ -28,6 +29,24 @@ export const probe = defineCommand({
     const { EngineSettings } = await import('../../engine/settings/index.ts');
     const { loadTemplateFile } = await import('../../engine/templates/index.ts');
     const template = positionals[0] ? await loadTemplateFile(resolve(positionals[0])) : undefined;
+    if (values.providers || template?.providers) {
+      if (!template) fail('--providers needs a template with providers: — flotilla probe my-template.yaml --providers');
+      const { probeProviders, providersTable } = await import('../../engine/probe/index.ts');
+      const settings = await EngineSettings.load(await dataDirOf(values), process.env);
+      const log = (line: string) => process.stderr.write(`${line}\n`);
+      const report = await probeProviders(template, {
+        providerKey: (name) => settings.providerKey(name),
+        prices: effectivePrices(settings.current, template.prices),
+        onProvider: (p) =>
+          log(
+            `  ${p.provider}: ${p.error ? `error — ${p.error}` : `TTFT ${Math.round(p.ttftMs ?? 0)} ms, ${p.tokensPerSec?.toFixed(0) ?? '—'} tok/s`}`,
+          ),
+      });
+      if (values.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+      else process.stdout.write(`${providersTable(report)}\n`);
+      const good = report.providers.every((p) => !p.error && p.toolCall?.valid && (p.shapes?.ok ?? true));
+      process.exit(good ? 0 : 1);
+    }
     let target: ReturnType<typeof resolveProbeTarget>;
     try {
       target = resolveProbeTarget({

@@ -3,6 +3,7 @@
 // and whether the profile is enough. How a user with a real key checks their provider before launching ten sessions.
 import {
   RULES,
+  anthropicToChat,
   compatProfile,
   createResponseParser,
   ruleForRejection,
@@ -15,8 +16,13 @@ import { CLAUDE_CODE_VERSION } from './claude-code-shape.ts';
 import { probeShapes } from './shapes.ts';
 
 export interface ProbeTarget {
-  /** Anthropic-style base URL, e.g. https://api.moonshot.ai/anthropic. */
+  /** The base URL of `style`'s API, e.g. https://api.moonshot.ai/anthropic. */
   baseUrl: string;
+  /**
+   * The host's API (default anthropic). On an OpenAI Chat host each shape is translated as the meter translates Claude
+   * Code's requests, and the profile's rules are those for Chat bodies.
+   */
+  style?: 'anthropic' | 'openai';
   key: string;
   model: string;
   /** The profile to check (a template's, or --compat). */
@@ -74,7 +80,8 @@ interface Sent {
 }
 
 async function send(t: ProbeTarget, body: Record<string, unknown>): Promise<Sent> {
-  const url = `${t.baseUrl.replace(/\/+$/, '')}/v1/messages?beta=true`;
+  const chat = t.style === 'openai';
+  const url = `${t.baseUrl.replace(/\/+$/, '')}${chat ? '/chat/completions' : '/v1/messages?beta=true'}`;
   let res: Response;
   try {
     res = await fetch(url, {
@@ -91,7 +98,10 @@ async function send(t: ProbeTarget, body: Record<string, unknown>): Promise<Sent
   } catch (err) {
     throw new EngineError('upstream', `cannot reach ${url} (${(err as Error).message}) — check the provider's base URL and your network`);
   }
-  const parser = createResponseParser('anthropic', { status: res.status, contentType: res.headers.get('content-type') ?? undefined });
+  const parser = createResponseParser(chat ? 'openai' : 'anthropic', {
+    status: res.status,
+    contentType: res.headers.get('content-type') ?? undefined,
+  });
   parser.push(new Uint8Array(await res.arrayBuffer()));
   const r = parser.end();
   const accepted = res.status < 400 && !r.error;
@@ -108,16 +118,28 @@ async function send(t: ProbeTarget, body: Record<string, unknown>): Promise<Sent
   };
 }
 
-/** The body through these rules (a profile, plus extra rules by id); the ids that fired. */
-function rewrite(body: Record<string, any>, profile: CompatProfile, extra: string[] = []): { body: Record<string, any>; rules: string[] } {
+/** The shape as the host gets it: as Claude Code sends it, or translated for a Chat host (as the meter does). */
+function onWire(t: ProbeTarget, body: Record<string, any>): Record<string, any> {
   const copy = JSON.parse(JSON.stringify(body)) as Record<string, any>;
+  return t.style === 'openai' ? (anthropicToChat(copy, { model: t.model }).body as Record<string, any>) : copy;
+}
+
+/** The body through these rules (a profile, plus extra rules by id); the ids that fired. */
+function rewrite(
+  t: ProbeTarget,
+  body: Record<string, any>,
+  profile: CompatProfile,
+  extra: string[] = [],
+): { body: Record<string, any>; rules: string[] } {
+  const style = t.style ?? 'anthropic';
+  const copy = onWire(t, body);
   const fired = profile
-    .apply(copy, 'anthropic', String(copy.model))
+    .apply(copy, style, String(copy.model))
     .filter((f) => !f.note.startsWith('failed:'))
     .map((f) => f.rule);
   for (const id of extra) {
     const rule = RULES.find((r) => r.id === id)!;
-    if (rule.apply(copy, { style: 'anthropic', model: String(copy.model), options: profile.spec.options }) !== null) fired.push(id);
+    if (rule.apply(copy, { style, model: String(copy.model), options: profile.spec.options }) !== null) fired.push(id);
   }
   return { body: copy, rules: fired };
 }
@@ -137,8 +159,8 @@ export async function runProbe(t: ProbeTarget, onShape?: (r: ShapeReport) => voi
 
   const shapes: ShapeReport[] = [];
   for (const shape of probeShapes(t.model)) {
-    const asSent = await attempt(shape.body, []);
-    const profiled = rewrite(shape.body, profile);
+    const asSent = await attempt(onWire(t, shape.body), []);
+    const profiled = rewrite(t, shape.body, profile);
     const withProfile = profiled.rules.length ? await attempt(profiled.body, profiled.rules) : null;
     // Not enough: follow the provider's words — add the rule that is the known fix for each refusal, one at a time.
     const extra: ShapeReport['extra'] = [];
@@ -148,7 +170,7 @@ export async function runProbe(t: ProbeTarget, onShape?: (r: ShapeReport) => voi
       const fix = ruleForRejection(last.message ?? '');
       if (!fix || profile.spec.rules.includes(fix.id) || added.includes(fix.id)) break;
       added.push(fix.id);
-      const more = rewrite(shape.body, profile, added);
+      const more = rewrite(t, shape.body, profile, added);
       last = await attempt(more.body, more.rules);
       extra.push({ rule: fix.id, ...last });
     }
@@ -176,10 +198,10 @@ export async function runProbe(t: ProbeTarget, onShape?: (r: ShapeReport) => voi
     shapes,
     requests,
     usd: priced ? usd : null,
-    // Rules for other wire styles (K2's Chat-host rules) cannot fire on Claude Code's Anthropic shapes: not listed.
+    // Rules for the other wire style (K2's Chat-host rules on an Anthropic host, and the reverse) cannot fire: not listed.
     rules: {
       needed: [...needed],
-      notNeeded: profile.rules.filter((r) => r.styles.includes('anthropic') && !needed.has(r.id)).map((r) => r.id),
+      notNeeded: profile.rules.filter((r) => r.styles.includes(t.style ?? 'anthropic') && !needed.has(r.id)).map((r) => r.id),
       missing: [...missing],
     },
     ok: shapes.every((s) => s.verdict === 'accepted' || s.verdict === 'needs the profile'),

@@ -3,7 +3,7 @@
 // differ there). What `route: fastest` measures a provider with when it has no speed data yet, and what
 // `flotilla probe --providers` ranks providers by.
 import type { ApiStyle, TokenCounts } from '../../shared/contract.ts';
-import { anthropicToChat, createResponseParser } from '../meter/index.ts';
+import { type CompatProfile, anthropicToChat, createResponseParser } from '../meter/index.ts';
 
 export interface TimedTarget {
   /** The base URL of the API `style` (e.g. https://api.cerebras.ai/v1, https://api.moonshot.ai/anthropic). */
@@ -14,6 +14,8 @@ export interface TimedTarget {
   model: string;
   /** Fields added to the body (OpenRouter's `provider` preferences). */
   bodyFields?: Record<string, unknown>;
+  /** The provider's compatibility profile: the body goes through it as a session's would. */
+  compat?: CompatProfile | null;
 }
 
 export interface TimedResult {
@@ -102,6 +104,7 @@ function checkTool(style: ApiStyle, text: string): { valid: boolean; detail: str
 
 export async function timedRequest(t: TimedTarget, o: TimedOptions = {}): Promise<TimedResult> {
   const { url, body } = request(t, o);
+  t.compat?.apply(body, t.style, t.model);
   const started = performance.now();
   let firstAt: number | null = null;
   const fail = (status: number | null, error: string): TimedResult => ({

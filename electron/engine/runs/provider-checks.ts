@@ -5,7 +5,7 @@ import type { ErrorIssue } from '../../shared/contract.ts';
 import { EngineError } from '../errors.ts';
 import { type ProviderRouter, speedKey } from '../meter/index.ts';
 import { timedRequest } from '../probe/timed.ts';
-import type { Template } from '../templates/index.ts';
+import { type Template, providerCompat } from '../templates/index.ts';
 
 export interface ProviderCheckDeps {
   providerKey: (name: string) => string | undefined;
@@ -59,6 +59,7 @@ export async function checkProviders(t: Template, d: ProviderCheckDeps): Promise
           style: p.style,
           key: d.providerKey(p.apiKeyEnv) ?? null,
           model: p.model ?? t.model,
+          compat: providerCompat(p),
           ...(p.preferences ? { bodyFields: { provider: p.preferences } } : {}),
         },
         { maxTokens: 128, timeoutMs: d.timeoutMs ?? 20_000 },
