@@ -297,4 +297,24 @@ tasks: ["WRITE out.txt mixed-1\\nSAY fine-1"]
       await first.close();
     }
   }, 240_000);
+
+  it("each host gets its own id for the model and its routing preferences; the row is priced by the model's row", async () => {
+    const e = await env.engine();
+    const templateText = `
+name: ids
+repo: ${makeRepo()}
+agent: { preset: claude-code-batch }
+model: kimi-k2.6
+providers:
+  - { preset: openrouter, baseUrl: "${second.anthropicBaseUrl}", apiKeyEnv: FO_KEY, preferences: { sort: throughput } }
+tasks: ["WRITE out.txt ids-1\\nSAY fine-1"]
+`;
+    const { run } = await e.call('launch', { templateText });
+    await e.waitForRun(run.id);
+    const got = servedFor(second, 'ids');
+    expect(got.length).toBeGreaterThan(0);
+    expect(got.every((r) => r.body.model === 'moonshotai/kimi-k2.6' && r.body.provider?.sort === 'throughput')).toBe(true);
+    const rows = e.ledger.rows(run.id);
+    expect(rows.every((r) => r.provider === 'openrouter' && r.priced && r.usd > 0)).toBe(true);
+  }, 240_000);
 });
