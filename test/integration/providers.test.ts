@@ -135,7 +135,9 @@ tasks: ["WRITE out.txt base-1\\nSAY fine-1"]
           expect.objectContaining({ provider: 'first', requests: 0, failovers: passed.length, errors: 0 }),
           expect.objectContaining({ provider: 'second', requests: answered.length, failovers: 0, errors: 0 }),
         ]);
-        for (const s of sessions) expect(e.meter.sessionSpend(s.id)?.provider).toBe('second');
+        for (const s of sessions) expect(e.meter.sessionSpend(s.id)).toMatchObject({ provider: 'second', requests: perSession });
+        // Every attempt gave its governor slot back, the passed-on ones too.
+        expect(e.meter.governorView().map((k) => k.inFlight)).toEqual([0, 0]);
       } finally {
         await first.close();
       }

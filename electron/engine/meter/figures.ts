@@ -203,8 +203,16 @@ export function runSnapshot(run: RunState): RunSpend {
 const BILLED: ReadonlySet<LedgerRow['state']> = new Set(BILLED_USAGE_STATES);
 
 /** What closing one row adds to the ledger's totals (the same sums SpendLedger.totals computes in SQL). */
-export function addToTotals(t: LedgerTotals, state: LedgerRow['state'], u: TokenCounts, usd: number, priced: boolean): void {
-  t.requests += 1;
+/** `request`: false for an attempt that went on to another provider (the agent made one request, not two). */
+export function addToTotals(
+  t: LedgerTotals,
+  state: LedgerRow['state'],
+  u: TokenCounts,
+  usd: number,
+  priced: boolean,
+  request = true,
+): void {
+  if (request) t.requests += 1;
   if (!BILLED.has(state)) return;
   t.usd += usd;
   t.inputTokens += u.inputTokens;

@@ -467,7 +467,7 @@ export class Meter extends EventEmitter<MeterEvents> {
     });
     // Totals kept in memory, added to as each row closes: re-summing the ledger per request grows with the session's
     // history (45 ms at 10 000 rows) and would stall every stream. The ledger stays the record; addSession reads it.
-    addToTotals(s.settled, state, usage, c.usd, c.priced);
+    addToTotals(s.settled, state, usage, c.usd, c.priced, !e.failedOver);
     // The governor counts what the request really used against the key's tokens per minute.
     f.ticket.release(usage.inputTokens + usage.cacheReadTokens + usage.cacheWriteTokens + usage.outputTokens || null);
 

@@ -44,7 +44,7 @@ function usageTotalsSql(col: 'run_id' | 'session_id'): string {
         ${sumIf(`${billed} AND priced <> 0`, 'cache_read_tokens')} AS priced_cache_read_tokens,
         ${sumIf(`${billed} AND priced <> 0`, 'cache_write_tokens')} AS priced_cache_write_tokens,
         ${sumIf(`${billed} AND priced <> 0`, 'output_tokens')} AS priced_output_tokens,
-        ${sumIf("state <> 'refused'", '1')} AS requests,
+        ${sumIf("state <> 'refused' AND failed_over = 0", '1')} AS requests,
         ${sumIf("state = 'open'", '1')} AS open_requests,
         TOTAL(CASE WHEN state = 'open' THEN usd END) AS open_usd,
         ${sumIf("state = 'refused'", '1')} AS refused

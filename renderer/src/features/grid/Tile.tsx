@@ -124,7 +124,7 @@ export function Tile({
             {spend.provider}
           </span>
         )}
-        <span className="metric" title="Output tokens per second (last request)">
+        <span className="metric" data-testid={`tile-rate-${slot}`} title="Output tokens per second (live while a response streams)">
           {spend?.tokensPerSec != null ? `${spend.tokensPerSec.toFixed(0)} t/s` : '— t/s'}
         </span>
         <span
