@@ -73,7 +73,7 @@ model: kimi-k2.6
           if (r !== null) seen.add(r);
           return seen.size;
         },
-        { timeout: 30_000, intervals: [100] },
+        { timeout: 30_000, interval: 100 },
       )
       .toBeGreaterThanOrEqual(2);
     await screenshot(page, 'providers-1-streaming');
