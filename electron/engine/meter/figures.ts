@@ -267,3 +267,24 @@ export function newFlight(
     ticket,
   };
 }
+
+/** A session's state when the meter first sees it: its totals so far from the ledger, nothing in flight. */
+export function newSessionState(info: MeteredSession, run: RunState, settled: LedgerTotals): SessionState {
+  return {
+    info,
+    run,
+    inFlight: new Set(),
+    settled,
+    ttftMs: null,
+    tokensPerSec: null,
+    contextTokens: null,
+    contextWindow: run.info.prices.contextWindow(info.model),
+    lastError: null,
+    compat: new Map(),
+    warned80: false,
+    over: false,
+    emitTimer: null,
+    held: null,
+    waiting: null,
+  };
+}

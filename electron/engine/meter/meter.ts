@@ -28,6 +28,7 @@ import {
   cost,
   countCompatFires,
   newFlight,
+  newSessionState,
   estimateUsage,
   runSnapshot,
   sessionSnapshot,
@@ -100,23 +101,7 @@ export class Meter extends EventEmitter<MeterEvents> {
       this.configureKeys(info);
       return;
     }
-    const s: SessionState = {
-      info,
-      run,
-      inFlight: new Set(),
-      settled: this.ledger.totals({ sessionId: info.sessionId }),
-      ttftMs: null,
-      tokensPerSec: null,
-      contextTokens: null,
-      contextWindow: run.info.prices.contextWindow(info.model),
-      lastError: null,
-      compat: new Map(),
-      warned80: false,
-      over: false,
-      emitTimer: null,
-      held: null,
-      waiting: null,
-    };
+    const s = newSessionState(info, run, this.ledger.totals({ sessionId: info.sessionId }));
     run.sessions.add(s);
     this.sessions.set(info.sessionId, s);
     this.configureKeys(info);
