@@ -126,7 +126,7 @@ export class Engine extends EventEmitter<EngineEvents> implements CommandCaller 
       closing: () => this.closing,
       router: this.meter.router,
     });
-    this.templates = new TemplateLibrary(dataDir, () => ({ knownPrices: effectivePrices(settings.current) }));
+    this.templates = new TemplateLibrary(dataDir, () => ({ knownPrices: effectivePrices(settings.current), defaults: settings.current }));
 
     // The meter's events go to the clients as they are; an edit intent also feeds the collision warnings.
     this.meter.on('event', (e) => {

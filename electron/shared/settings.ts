@@ -70,6 +70,12 @@ export const Settings = z.strictObject({
     .optional(),
   /** Account-wide rate limits per provider key (named like its variable, e.g. MOONSHOT_API_KEY); a template's win. */
   limits: z.record(z.string().regex(/^[A-Z_][A-Z0-9_]*$/), ProviderLimits).optional(),
+  /**
+   * Providers for every template that names none (`provider:` or `providers:`), in a template's `providers:` shape —
+   * checked when a template uses them — and how to pick among them.
+   */
+  providers: z.array(z.record(z.string(), z.unknown())).min(1).optional(),
+  route: z.enum(['ordered', 'fastest', 'cheapest']).optional(),
   ui: UiSettings.optional(),
 });
 export type Settings = z.infer<typeof Settings>;

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { PriceTable, ProviderRouter, type RoutedProvider } from '../../electron/engine/meter/index.ts';
 import { TemplateError, hostModelId, parseTemplate } from '../../electron/engine/templates/index.ts';
 import { providerTable } from '../../electron/shared/provider-table.ts';
-import type { LedgerRow } from '../../electron/shared/contract.ts';
+import { type LedgerRow, Settings } from '../../electron/shared/contract.ts';
 
 const parse = (body: string) => parseTemplate(`name: x\n${body}`, 'p.yaml');
 const error = (body: string): string => {
@@ -62,6 +62,16 @@ describe('providers: in a template', () => {
     // Preferences pass through as they are (OpenRouter's own keys).
     const t = parse('providers:\n  - { preset: openrouter, preferences: { sort: throughput, only: [groq] } }\n');
     expect(t.providers![0]!.preferences).toEqual({ sort: 'throughput', only: ['groq'] });
+  });
+
+  it("settings.json's providers serve a template that names none; a template's own provider wins", () => {
+    const defaults = Settings.parse({ providers: [{ preset: 'moonshot' }, { preset: 'openrouter' }], route: 'cheapest' });
+    const t = parseTemplate('name: x\n', 'p.yaml', { defaults });
+    expect([t.route, t.providers!.map((p) => p.name)]).toEqual(['cheapest', ['moonshot', 'openrouter']]);
+    expect(parseTemplate('name: x\nprovider: { preset: vllm }\n', 'p.yaml', { defaults }).providers).toBeUndefined();
+    expect(() => parseTemplate('name: x\n', 'p.yaml', { defaults: { providers: [{ preset: 'cerebras' }] } })).toThrow(
+      'p.yaml: providers[0].preset (override): cerebras has no known id for kimi-k2.6',
+    );
   });
 
   it('prices a provider by its own row, the model row as the fallback', () => {

@@ -42,7 +42,12 @@ export const run = defineCommand({
       dataDir = await dataDirOf(values);
       // The template is checked before anything starts (no engine, no URL, no worktree for a template that cannot run).
       const settings = await EngineSettings.load(dataDir, process.env);
-      await loadTemplateFile(resolve(templatePath), { repo: values.repo, count, knownPrices: effectivePrices(settings.current) });
+      await loadTemplateFile(resolve(templatePath), {
+        repo: values.repo,
+        count,
+        knownPrices: effectivePrices(settings.current),
+        defaults: settings.current,
+      });
     } catch (err) {
       failRun(err);
     }

@@ -55,7 +55,14 @@ export class Launcher {
   }
 
   private async template(args: CommandArgs<'launch'>): Promise<Template> {
-    const topts = { cwd: process.cwd(), repo: args.repo, count: args.count, overrides: args.overrides, knownPrices: this.d.knownPrices() };
+    const topts = {
+      cwd: process.cwd(),
+      repo: args.repo,
+      count: args.count,
+      overrides: args.overrides,
+      knownPrices: this.d.knownPrices(),
+      defaults: this.d.settings.current,
+    };
     if (args.templatePath) return loadTemplateFile(args.templatePath, topts);
     if (args.templateText) return parseTemplate(args.templateText, '<template>', topts);
     throw new EngineError('bad_request', 'launch needs templatePath or templateText', { field: 'templatePath' });

@@ -110,6 +110,8 @@ export interface TemplateOptions {
    * the reference model must have a price). Default: the shipped table; the engine passes shipped ← settings.json.
    */
   knownPrices?: PriceTable;
+  /** settings.json's providers (and route): used by a template that names no provider; its problems say "(override)". */
+  defaults?: { providers?: Record<string, unknown>[] | undefined; route?: string | undefined };
 }
 
 // ---------------------------------------------------------------------------------------------------------------------
@@ -311,6 +313,11 @@ export function parseTemplate(text: string, file: string, opts: TemplateOptions 
 
   const parsed: unknown = doc.toJS({ maxAliasCount: 1000 });
   const overrides: Record<string, unknown> = { ...(opts.overrides ?? {}) };
+  const own = isPlainObject(parsed) ? parsed : {};
+  if (opts.defaults?.providers && own.provider === undefined && own.providers === undefined && overrides.provider === undefined) {
+    overrides.providers ??= opts.defaults.providers;
+    if (own.route === undefined && opts.defaults.route !== undefined) overrides.route ??= opts.defaults.route;
+  }
   if (opts.count !== undefined) overrides.count = opts.count;
   if (opts.repo !== undefined) overrides.repo = opts.repo;
 
