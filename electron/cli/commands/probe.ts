@@ -71,7 +71,15 @@ export const probe = defineCommand({
     const profileName = compatProfile(target.compat, target.rules).name;
     log(`probing ${target.baseUrl} with ${target.model}, profile ${profileName} …`);
     const report = await runProbe(
-      { baseUrl: target.baseUrl, key, model: target.model, profile: target.compat, rules: target.rules, prices },
+      {
+        baseUrl: target.baseUrl,
+        style: target.style === 'openai' ? 'openai' : 'anthropic',
+        key,
+        model: target.model,
+        profile: target.compat,
+        rules: target.rules,
+        prices,
+      },
       (s) =>
         log(
           `  ${s.shape.padEnd(12)} ${s.verdict}${s.asSent.accepted ? '' : ` — as sent: ${s.asSent.status} ${s.asSent.message?.slice(0, 120) ?? ''}`}`,

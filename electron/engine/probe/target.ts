@@ -50,11 +50,13 @@ export function resolveProbeTarget(o: ProbeTargetOptions): ProbeTargetChoice {
     if (!(PROVIDER_PRESETS as readonly string[]).includes(preset))
       throw bad(`--provider ${preset} is not a provider preset — use one of ${PROVIDER_PRESETS.join(', ')}`);
     const spec = providerSpec(preset as ProviderPresetName);
-    const baseUrl = o.baseUrl ?? spec.baseUrl;
+    // Claude Code's shapes go to the host's Anthropic endpoint when it has one, else through the translation.
+    const style = spec.surfaces.anthropic ? 'anthropic' : spec.style;
+    const baseUrl = o.baseUrl ?? spec.surfaces[style] ?? spec.baseUrl;
     if (!baseUrl) throw bad(`--provider ${preset} needs --base-url (the provider's Anthropic-style base URL)`);
     target = {
       baseUrl,
-      style: spec.style,
+      style,
       apiKeyEnv: spec.apiKeyEnv,
       model: spec.defaultModel,
       compat: spec.compat,
@@ -83,9 +85,10 @@ export function resolveProbeTarget(o: ProbeTargetOptions): ProbeTargetChoice {
   }
   const both = target.rules.on.find((id) => target.rules.off.includes(id));
   if (both) throw bad(`compat rule ${both} is both on and off — keep it in one of --rules-on / --rules-off`);
-  if (target.style !== 'anthropic')
+  // A Chat host is probed through the translation, as the meter serves Claude Code there; Responses is Codex's API only.
+  if (target.style === 'responses')
     throw bad(
-      `probe sends Claude Code's request shapes, so it needs an Anthropic-style provider (${target.baseUrl} is ${target.style}) — e.g. --provider moonshot`,
+      `probe sends Claude Code's request shapes, which go to an Anthropic or OpenAI Chat endpoint (${target.baseUrl} is responses-style) — e.g. --provider moonshot`,
     );
   return target;
 }
