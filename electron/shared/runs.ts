@@ -141,5 +141,19 @@ export const RunReport = z.object({
   ),
   conflicts: z.array(z.object({ path: z.string(), sessions: z.array(z.string()), kind: ConflictKind })),
   totals: z.object({ usd: z.number(), requests: z.number().int() }),
+  /** Runs of several providers: who served what (see provider-table.ts); absent for a run of one provider. */
+  providers: z
+    .array(
+      z.object({
+        provider: z.string(),
+        requests: z.number().int(),
+        ttftP50Ms: z.number().nullable(),
+        tokensPerSecP50: z.number().nullable(),
+        usd: z.number(),
+        errors: z.number().int(),
+        failovers: z.number().int(),
+      }),
+    )
+    .optional(),
 });
 export type RunReport = z.infer<typeof RunReport>;

@@ -379,13 +379,15 @@ describe('SpendLedger csv', () => {
       'error_type',
       'started_at',
       'ended_at',
+      'provider',
+      'failed_over',
     ]);
     expect(rows).toHaveLength(4);
     expect(rows[1]!.slice(3, 6)).toEqual(['weird "model", v2', 'error', 'false']);
     expect(rows[1]![10]).toBe(''); // unpriced: dollars unknown, not $0
     expect(rows[1]![14]).toBe('invalid_request_error,\r\nsecond line');
     expect(rows[2]!.slice(0, 11)).toEqual([String(b), 's-1', 'run-1', 'kimi-k2.6', 'exact', 'true', '1', '0', '0', '0', '0.00000095']);
-    expect(rows[2]!.slice(11)).toEqual(['420', '1800', '200', '', T0, '2026-01-01T10:00:01.000Z']);
+    expect(rows[2]!.slice(11)).toEqual(['420', '1800', '200', '', T0, '2026-01-01T10:00:01.000Z', '', 'false']);
     expect(rows[3]!.slice(4, 6)).toEqual(['open', 'true']);
     expect(rows[3]![10]).toBe('');
     expect(rows[3]![16]).toBe('');

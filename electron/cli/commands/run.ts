@@ -107,6 +107,10 @@ export const run = defineCommand({
         process.stdout.write(
           `  slot ${s.slot}  ${paint(out, s.status === 'done' ? 'green' : 'red', s.status.padEnd(8))}  exit ${s.exitCode ?? '-'}  $${s.spend.usd.toFixed(4)}  ${s.branch ?? ''}  ${s.worktree}\n`,
         );
+      for (const p of report.providers ?? [])
+        process.stdout.write(
+          `  provider ${p.provider}: ${p.requests} request(s), TTFT p50 ${p.ttftP50Ms === null ? '—' : `${Math.round(p.ttftP50Ms)} ms`}, ${p.tokensPerSecP50 === null ? '—' : p.tokensPerSecP50.toFixed(0)} tok/s, $${p.usd.toFixed(4)}, ${p.errors} error(s), ${p.failovers} failover(s)\n`,
+        );
     }
     const allDone = report.sessions.length > 0 && report.sessions.every((s) => s.status === 'done');
     process.exit(interrupted ? 130 : allDone ? 0 : 1);

@@ -248,6 +248,8 @@ const CSV_COLUMNS: readonly [string, (r: LedgerRow) => string][] = [
   ['error_type', (r) => r.errorType ?? ''],
   ['started_at', (r) => r.startedAt],
   ['ended_at', (r) => r.endedAt ?? ''],
+  ['provider', (r) => r.provider ?? ''],
+  ['failed_over', (r) => (r.failedOver ? 'true' : 'false')],
 ];
 
 /** Dollars to 12 decimals without trailing zeros: 9.499999999999999e-7 → 0.00000095. */

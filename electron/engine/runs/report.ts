@@ -1,5 +1,6 @@
 // The `flotilla run --json` report: each session's final state, spend and changed files, the run's warnings and totals.
 import type { RunReport } from '../../shared/contract.ts';
+import { providerTable } from '../../shared/provider-table.ts';
 import type { Meter, SpendLedger } from '../meter/index.ts';
 import type { RunRegistry } from './registry.ts';
 import { slotModel } from './scheduler.ts';
@@ -55,5 +56,6 @@ export async function runReport(src: ReportSources, runId: string): Promise<RunR
     ),
     conflicts: src.review.conflicts(runId).map((w) => ({ path: w.path, sessions: w.sessions, kind: w.kind })),
     totals: { usd: totals.usd, requests: totals.requests },
+    ...(template.providers ? { providers: providerTable(src.ledger.rows(runId)) } : {}),
   };
 }
