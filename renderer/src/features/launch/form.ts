@@ -78,7 +78,8 @@ export function computePreview(source: 'yaml' | 'path', yamlText: string, count:
       const doc = parseYaml(yamlText) as Record<string, unknown> | null;
       if (doc && typeof doc === 'object') {
         if (typeof doc.name === 'string') name = doc.name;
-        const p = doc.provider as { preset?: unknown } | undefined;
+        // A providers list offers the first provider's models (they all serve the one model).
+        const p = (Array.isArray(doc.providers) ? doc.providers[0] : doc.provider) as { preset?: unknown } | undefined;
         if (p && typeof p.preset === 'string') provider = p.preset;
         if (Array.isArray(doc.tasks)) fileTasks = doc.tasks.map((t) => String(t));
         if (typeof doc.count === 'number') fileCount = doc.count;
