@@ -140,6 +140,16 @@ export const SessionSpend = SpendTotals.extend({
   waiting: z.object({ requests: z.number().int(), ahead: z.number().int() }).nullable(),
   /** The provider serving the session (runs of several providers; absent or null otherwise). */
   provider: z.string().nullable().optional(),
+  /** The model's window: a compaction asked for and not done yet, overflows answered before the round trip, compactions. */
+  window: z
+    .object({
+      compacting: z.boolean(),
+      localOverflows: z.number().int(),
+      /** Compaction requests that had their oldest tool results left out to fit the window. */
+      trimmed: z.number().int(),
+      compactions: z.array(z.object({ at: z.string(), beforeTokens: z.number().int(), afterTokens: z.number().int().nullable() })),
+    })
+    .optional(),
 });
 export type SessionSpend = z.infer<typeof SessionSpend>;
 

@@ -106,7 +106,7 @@ describe('flotilla probe', () => {
     expect(noKey.code).not.toBe(0);
     expect(noKey.stderr).toMatch(/PROBE_KEY is not set — export PROBE_KEY=/);
     const badProfile = await probe(against('kimi-k2.6', 'moonshoot'));
-    expect(badProfile.stderr).toMatch(/--compat moonshoot is not a compat profile — use one of moonshot, moonshot-strict, none/);
+    expect(badProfile.stderr).toMatch(/--compat moonshoot is not a compat profile — use one of moonshot, moonshot-strict, gateway, none/);
     const badRule = await probe([...against('kimi-k2.6', 'moonshot'), '--rules-off', 'tools-max,tool-max']);
     expect(badRule.code).not.toBe(0);
     expect(badRule.stderr).toMatch(/--rules-off tool-max is not a compat rule — use one of thinking-enabled, .*tools-max/);

@@ -37,11 +37,12 @@ const CLAUDE_CODE_BODY = {
 };
 
 describe('the compat rules', () => {
-  it('every rule has an id, a summary, the report it answers, and a known rejection it fixes', () => {
+  it('every rule has an id, a summary, the report it answers, and a known rejection it fixes (a cost rule fixes none)', () => {
     for (const r of RULES) {
       expect(r.id).toMatch(/^[a-z0-9-]+$/);
       expect(r.summary.length).toBeGreaterThan(20);
       expect(r.report).toMatch(/#\d+/);
+      expect(r.cost === true).toBe(r.id === 'stable-cache-prefix');
     }
     // The strict stand-in's words (Moonshot's, as reported) → the rule that fixes each.
     const said = (body: object) => strictRun(body)!.message;
@@ -57,8 +58,10 @@ describe('the compat rules', () => {
       'fold-system-messages',
     );
     expect(ruleForRejection('Invalid Authentication')).toBeNull();
-    expect(COMPAT_PROFILES).toEqual(['moonshot', 'moonshot-strict', 'none']);
-    expect(() => compatProfile('moonshoot')).toThrow(/unknown compat profile 'moonshoot' — use one of moonshot, moonshot-strict, none/);
+    expect(COMPAT_PROFILES).toEqual(['moonshot', 'moonshot-strict', 'gateway', 'none']);
+    expect(() => compatProfile('moonshoot')).toThrow(
+      /unknown compat profile 'moonshoot' — use one of moonshot, moonshot-strict, gateway, none/,
+    );
   });
 
   it('thinking-enabled: adaptive or missing thinking on kimi-k2.7-code becomes enabled; other models are left alone', () => {

@@ -41,10 +41,11 @@ const ctx: SessionContext = {
 };
 
 describe('provider.compat', () => {
-  it('defaults to the preset’s profile: moonshot for the Moonshot presets, none for the others', () => {
+  it('defaults to the preset’s profile: moonshot for the hosts of K2, gateway for OpenRouter, none for a custom one', () => {
     expect(compatOf(parse(''))).toBe('moonshot');
     expect(compatOf(parse('agent: { preset: codex }\nprovider: { preset: moonshot-openai }'))).toBe('moonshot');
-    expect(compatOf(parse('provider: { preset: openrouter }\nagent: { preset: aider }'))).toBe('none');
+    expect(compatOf(parse('provider: { preset: openrouter }\nagent: { preset: aider }'))).toBe('gateway');
+    expect(compatOf(parse('provider: { preset: groq, model: x }'))).toBe('moonshot');
     expect(compatOf(parse('provider: { preset: custom, baseUrl: "http://x" }'))).toBe('none');
     expect(compatOf(parse('provider: { preset: custom, baseUrl: "http://x", compat: moonshot-strict }'))).toBe('moonshot-strict');
     // A template that names none keeps the field out of its parsed form.
@@ -53,7 +54,7 @@ describe('provider.compat', () => {
 
   it('an unknown profile names the line, the known ones and the closest', () => {
     expect(parseError('provider:\n  compat: moonshoot\n').message).toBe(
-      "run.yaml:3: provider.compat: unknown compat profile 'moonshoot' — did you mean 'moonshot'? — expected one of moonshot, moonshot-strict, none",
+      "run.yaml:3: provider.compat: unknown compat profile 'moonshoot' — did you mean 'moonshot'? — expected one of moonshot, moonshot-strict, gateway, none",
     );
   });
 });
@@ -73,9 +74,17 @@ describe('provider.compatRules', () => {
       'k2-reasoning-content',
       'k2-fixed-sampling',
       'k2-tool-choice-auto',
+      'stable-cache-prefix',
     ]);
-    // Claude Code's environment is the profile's.
-    expect(p.spec.claudeCodeEnv).toEqual({ ENABLE_TOOL_SEARCH: 'false' });
+    // Claude Code's environment: the profile's and its rules'; a rule turned off takes its variables along.
+    expect(p.claudeCodeEnv).toEqual({
+      ENABLE_TOOL_SEARCH: 'false',
+      CLAUDE_CODE_ATTRIBUTION_HEADER: '0',
+      CLAUDE_CODE_DISABLE_AUTO_MEMORY: '1',
+    });
+    expect(templateCompat(parse('provider:\n  compatRules: { off: [stable-cache-prefix] }\n')).claudeCodeEnv).toEqual({
+      ENABLE_TOOL_SEARCH: 'false',
+    });
     expect(templateCompat(parse('')).name).toBe('moonshot');
     expect(
       templateCompat(parse('provider: { preset: custom, baseUrl: "http://x", compatRules: { on: [tools-max] } }')).rules.map((r) => r.id),
@@ -86,7 +95,7 @@ describe('provider.compatRules', () => {
     expect(parseError('provider:\n  compatRules:\n    off: [thinking-enable]\n').message).toBe(
       "run.yaml:4: provider.compatRules.off[0]: unknown compat rule 'thinking-enable' — did you mean 'thinking-enabled'? — expected one of " +
         'thinking-enabled, tool-reference-as-text, document-as-text, tools-max, inline-schema-refs, fold-system-messages, ' +
-        'k2-tool-call-ids, k2-reasoning-content, k2-fixed-sampling, k2-tool-choice-auto',
+        'k2-tool-call-ids, k2-reasoning-content, k2-fixed-sampling, k2-tool-choice-auto, stable-cache-prefix',
     );
     expect(parseError('provider:\n  compatRules: { on: [tools-max], off: [tools-max] }\n').message).toMatch(
       /provider\.compatRules\.off: rule 'tools-max' is both on and off — keep it in one list/,

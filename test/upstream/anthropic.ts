@@ -63,6 +63,15 @@ export interface AnthropicUpstreamOptions {
   pingEvery?: number;
   /** Fraction of the prompt reported as cache_read_input_tokens (default 0.5; deterministic). */
   cacheReadRatio?: number;
+  /**
+   * Cache reads as a host with automatic prefix caching counts them (Moonshot, vLLM, SGLang): the longest prefix of the
+   * prompt — system, tools, then messages, as serialised — that this stand-in has served before. Wins over cacheReadRatio.
+   */
+  prefixCache?: boolean;
+  /** Count every prompt token as this many (usage and `window` alike): a long conversation without megabytes. */
+  tokenScale?: number;
+  /** The model's window: a prompt over it (counted as usage is) is refused in Moonshot's words, before any answer. */
+  window?: number;
   /** Model ids listed by GET /v1/models. */
   models?: string[];
   /**
@@ -212,6 +221,14 @@ export function planResponse(body: any, failures?: Counters): Plan {
   const at = (rel: string) => (cwd ? path.resolve(cwd, rel) : rel);
   const idBase = hash(JSON.stringify(messages), 16);
 
+  // Claude Code's compaction request (2.1.332: its last message says this): a summary, as text.
+  if (JSON.stringify(messages.at(-1) ?? '').includes('CRITICAL: Respond with TEXT ONLY')) {
+    return {
+      kind: 'compaction',
+      blocks: [{ type: 'text', text: '<analysis>Scripted steps so far.</analysis>\n<summary>The scripted task ran its steps.</summary>' }],
+      stopReason: 'end_turn',
+    };
+  }
   const isMain = toolNames.has('Write') || toolNames.has('Bash') || toolNames.has('Edit');
   if (!isMain) {
     // A side request (title / topic / summary / quota probe). Answer harmlessly; JSON when JSON is asked for.
@@ -305,6 +322,31 @@ function blockOutputText(b: Block): string {
 export interface AnthropicContext {
   opts: AnthropicUpstreamOptions;
   counters: Counters;
+  /** Prompts served so far (prefixCache). */
+  prefixes?: string[];
+}
+
+/** The prompt in the order a prefix cache sees it. */
+const prefixText = (body: any) => JSON.stringify([body?.system ?? null, body?.tools ?? [], body?.messages ?? []]);
+
+function commonPrefix(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  let i = 0;
+  while (i < n && a.charCodeAt(i) === b.charCodeAt(i)) i++;
+  return i;
+}
+
+/** The usage with cache reads from the prefixes served before (see AnthropicUpstreamOptions.prefixCache). */
+function withPrefixCache(ctx: AnthropicContext, body: any, usage: ReturnType<typeof usageFor>): void {
+  const text = prefixText(body);
+  const seen = (ctx.prefixes ??= []);
+  let best = 0;
+  for (const s of seen) best = Math.max(best, commonPrefix(s, text));
+  seen.push(text);
+  const prompt = usage.input_tokens + usage.cache_read_input_tokens;
+  const read = Math.min(prompt, best === 0 ? 0 : estimateTokens(text.slice(0, best)));
+  usage.cache_read_input_tokens = read;
+  usage.input_tokens = prompt - read;
 }
 
 /** GET /v1/models as this stand-in has always answered it (Anthropic's and OpenAI's fields together). */
@@ -342,6 +384,15 @@ export async function handleAnthropic(ctx: AnthropicContext, rec: RecordedReques
     sendJson(rec, res, 400, errorBody('invalid_request_error', msg), 'rejected_system');
     return true;
   }
+  const scale = opts.tokenScale ?? 1;
+  if (opts.window !== undefined) {
+    const n = Math.round(promptTokens(body) * scale);
+    if (n > opts.window) {
+      const msg = `Your request exceeded model token limit: ${opts.window} (requested: ${n})`;
+      sendJson(rec, res, 400, errorBody('invalid_request_error', msg), 'over_window');
+      return true;
+    }
+  }
   if (opts.strict === 'moonshot') {
     const r = strictMoonshotRejection(body, opts.models ?? STRICT_MODELS, 'anthropic');
     if (r) {
@@ -369,7 +420,12 @@ export async function handleAnthropic(ctx: AnthropicContext, rec: RecordedReques
     return true;
   }
   const outText = plan.blocks.map(blockOutputText).join('');
-  const usage = usageFor(body, outText, opts.cacheReadRatio ?? 0.5, plan.usage);
+  const usage = usageFor(body, outText, opts.prefixCache ? 0 : (opts.cacheReadRatio ?? 0.5), plan.usage);
+  if (opts.prefixCache && !plan.usage) withPrefixCache(ctx, body, usage);
+  if (scale !== 1 && !plan.usage) {
+    usage.input_tokens = Math.round(usage.input_tokens * scale);
+    usage.cache_read_input_tokens = Math.round(usage.cache_read_input_tokens * scale);
+  }
   const msgId = `msg_${hash(rec.rawBody, 24)}`;
   if (!body.stream) {
     const message = {

@@ -1,6 +1,7 @@
 // The meter's in-memory state per session and run, and the figures computed from it: live dollars (settled ledger rows
 // plus estimates of what streams now), the spend snapshots clients get, and what closing a row adds to the totals.
 // Pure: no I/O, no timers (the Meter owns those).
+import { type WindowState, newWindowState } from './window.ts';
 import {
   BILLED_USAGE_STATES,
   type ApiStyle,
@@ -53,6 +54,8 @@ export interface MeteredRun {
 }
 
 export interface InFlight {
+  /** Claude Code's compaction request. */
+  compaction: boolean;
   /** The provider serving it: its name and preset (prices are looked up by both); null for a run of one provider. */
   provider: readonly string[] | null;
   /** Null for the one tick between forwarding and writing the row (the write is kept off the request's path). */
@@ -92,6 +95,8 @@ export interface SessionState {
   waiting: { requests: number; ahead: number } | null;
   /** The provider that served its last answer (runs of several providers). */
   provider?: string | null;
+  /** The model's window: the estimate's correction, compactions, overflows answered here (window.ts). */
+  window: WindowState;
 }
 
 export interface RunState {
@@ -166,6 +171,12 @@ export function sessionSnapshot(s: SessionState): SessionSpend {
     held: s.held,
     waiting: s.waiting,
     ...(s.provider ? { provider: s.provider } : {}),
+    window: {
+      compacting: s.window.compacting,
+      localOverflows: s.window.localOverflows,
+      trimmed: s.window.trimmed,
+      compactions: s.window.compactions,
+    },
   };
 }
 
@@ -253,6 +264,7 @@ export function newFlight(
 ): InFlight {
   const now = Date.now();
   return {
+    compaction: false,
     provider,
     rowId: null,
     settled: false,
@@ -286,5 +298,6 @@ export function newSessionState(info: MeteredSession, run: RunState, settled: Le
     emitTimer: null,
     held: null,
     waiting: null,
+    window: newWindowState(),
   };
 }

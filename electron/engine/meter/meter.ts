@@ -4,7 +4,7 @@
 // upstream to include usage in a stream, which adds a final chunk the client's SDK ignores).
 import { EventEmitter } from 'node:events';
 import type http from 'node:http';
-import type { BudgetAlert, HeldInfo, LedgerRow, RunSpend, SessionSpend, UpstreamErrorInfo } from '../../shared/contract.ts';
+import type { ApiStyle, BudgetAlert, HeldInfo, LedgerRow, RunSpend, SessionSpend, UpstreamErrorInfo } from '../../shared/contract.ts';
 import {
   budgetBlock,
   budgetRefusalMessage,
@@ -18,6 +18,7 @@ import { ruleForRejection, type RuleFire } from './compat/index.ts';
 import { Governor, NO_TICKET, rateLimitPauseMs, type Ticket } from './governor.ts';
 import { BudgetHolds } from './holds.ts';
 import { ProviderRouter, speedKey } from './routing.ts';
+import { fitCompaction, noteSettled, overflowRefusal, windowVerdict } from './window.ts';
 import type { MeterProxy, ProxyRequestEvent, ProxyTap, ProxyTapContext, RequestDecision } from './proxy.ts';
 import { type RejectedRequests, rejectedRecord } from './rejected.ts';
 import { ThrottledEvents } from './spend-events.ts';
@@ -214,6 +215,32 @@ export class Meter extends EventEmitter<MeterEvents> {
     return { refuse: { status: 402, type: s?.info.style === 'anthropic' ? 'billing_error' : 'budget_exceeded', message } };
   }
 
+  /**
+   * A request the window cannot take (or one that should wait for a compaction): one row in the ledger, counted, and
+   * the answer the agent compacts on.
+   */
+  private answerWindow(s: SessionState, kind: 'overflow' | 'compact', tokens: number, agentStyle: ApiStyle): RequestDecision {
+    const window = s.contextWindow!;
+    const refusal = overflowRefusal(agentStyle, tokens, window);
+    this.ledger.refuse({
+      sessionId: s.info.sessionId,
+      runId: s.info.runId,
+      model: s.info.model,
+      startedAt: new Date().toISOString(),
+      httpStatus: 400,
+      errorType: 'context_window',
+    });
+    s.settled.refused += 1;
+    s.window.localOverflows += 1;
+    s.window.compacting = true;
+    if (kind === 'compact') s.window.asked = true;
+    this.log(
+      `session ${s.info.sessionId}: ~${tokens} prompt tokens against a ${window}-token window — answered here, so the agent compacts`,
+    );
+    this.events.spend(s);
+    return { refuse: refusal };
+  }
+
   /** A session's place in the governor's queue: shown as *rate limited — waiting (n ahead)*, back to work once through. */
   private queueChanged(sessionId: string, ahead: number | null, requests: number): void {
     const s = this.sessions.get(sessionId);
@@ -317,17 +344,31 @@ export class Meter extends EventEmitter<MeterEvents> {
         );
         sent = req.rewritten ?? body;
         const model = req.model ?? s.info.model;
-        const promptTokens = tokensFromChars(req.promptChars);
+        let promptTokens = tokensFromChars(req.promptChars);
+        // A compaction over the window leaves its oldest tool results out, so the conversation survives.
+        const fitted = req.compaction ? fitCompaction(sent, style, s.contextWindow, s.window.scale, promptTokens) : null;
+        if (fitted) {
+          sent = fitted.body;
+          promptTokens = Math.round(fitted.tokens / (s.window.scale ?? 1));
+          s.window.trimmed += 1;
+          meter.log(`session ${s.info.sessionId}: ${fitted.elided} tool result(s) left out of a compaction so it fits the window`);
+        }
+        // A request that cannot fit the window (or should compact first) is answered here: no upload, no round trip.
+        const agentStyle = ctx.route.translate ? 'anthropic' : style;
+        const fit = windowVerdict(s.window, s.contextWindow, promptTokens, req.compaction === true, agentStyle === 'anthropic');
+        if (fit.kind !== 'send') return meter.answerWindow(s, fit.kind, fit.tokens, agentStyle);
         const reserve = reservationUsd(s.run, model, promptTokens, req.maxTokens);
         const admit = (ticket: Ticket): RequestDecision | void => {
           const f = newFlight(model, promptTokens, reserve, ticket, priceKeys);
+          f.compaction = req.compaction === true;
           flight = f;
           // The ledger row is written right after the request goes upstream (next check phase), not before: a
           // synchronous SQLite write would sit on the time to first byte. A crash in between loses at most that one tick.
           setImmediate(() => meter.openRow(s, f));
           s.inFlight.add(f);
           meter.events.spend(s);
-          return req.rewritten ? { body: req.rewritten } : undefined;
+          const out = fitted?.body ?? req.rewritten;
+          return out ? { body: out } : undefined;
         };
         // Most requests: the budgets cover the reservation and the key has room — forwarded in this tick. Tokens per
         // minute count the body's bytes / 4: on the high side of what a provider can count at the start.
@@ -463,6 +504,9 @@ export class Meter extends EventEmitter<MeterEvents> {
     }
     if (!failed) {
       noteSpeedAndContext(s, model, usage, ttftMs, f.firstTokenAt, endedAt);
+      const prompt = usage.inputTokens + usage.cacheReadTokens + usage.cacheWriteTokens;
+      if (state === 'exact')
+        noteSettled(s.window, s.contextWindow, f.promptTokensEstimate, prompt, f.compaction, new Date(endedAt).toISOString());
       if (e.provider !== undefined) {
         s.provider = e.provider;
         const streamed = f.firstTokenAt !== null && endedAt > f.firstTokenAt && usage.outputTokens > 0;

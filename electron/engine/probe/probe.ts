@@ -6,6 +6,7 @@ import {
   anthropicToChat,
   compatProfile,
   createResponseParser,
+  ruleById,
   ruleForRejection,
   type CompatProfile,
   type PriceTable,
@@ -189,7 +190,8 @@ export async function runProbe(t: ProbeTarget, onShape?: (r: ShapeReport) => voi
   const needed = new Set<string>();
   const missing = new Set<string>();
   for (const s of shapes) {
-    if (s.verdict === 'needs the profile') for (const r of s.withProfile!.rules) needed.add(r);
+    // A cost rule (one cache prefix) fires on Claude Code's shapes too, but no refusal needs it.
+    if (s.verdict === 'needs the profile') for (const r of s.withProfile!.rules) if (!ruleById(r)?.cost) needed.add(r);
     if (s.verdict === 'needs more rules') for (const x of s.extra) missing.add(x.rule);
   }
   return {
@@ -201,7 +203,7 @@ export async function runProbe(t: ProbeTarget, onShape?: (r: ShapeReport) => voi
     // Rules for the other wire style (K2's Chat-host rules on an Anthropic host, and the reverse) cannot fire: not listed.
     rules: {
       needed: [...needed],
-      notNeeded: profile.rules.filter((r) => r.styles.includes(t.style ?? 'anthropic') && !needed.has(r.id)).map((r) => r.id),
+      notNeeded: profile.rules.filter((r) => !r.cost && r.styles.includes(t.style ?? 'anthropic') && !needed.has(r.id)).map((r) => r.id),
       missing: [...missing],
     },
     ok: shapes.every((s) => s.verdict === 'accepted' || s.verdict === 'needs the profile'),

@@ -110,7 +110,7 @@ export function buildAgentLaunch(t: Template, ctx: SessionContext, baseEnv: Node
       // Without it Claude Code assumes a window for a model id it does not know and compacts too late.
       if (window !== null) env.CLAUDE_CODE_MAX_CONTEXT_TOKENS = String(window);
       // What the provider's compatibility profile wants of Claude Code (e.g. tool search off for Moonshot).
-      Object.assign(env, templateCompat(t).spec.claudeCodeEnv);
+      Object.assign(env, templateCompat(t).claudeCodeEnv);
       files.push(
         { path: path.join(configDir, '.claude.json'), content: claudeStateJson(ctx.cwd), mode: 0o600 },
         { path: settingsPath, content: claudeSettingsJson(ctx.hookUrl), mode: 0o600 },

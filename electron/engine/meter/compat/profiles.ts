@@ -16,13 +16,16 @@ export interface CompatProfileSpec {
 /** K2's rules on OpenAI-style hosts (they apply to Chat requests only: the Anthropic surface needs none of them). */
 const K2_CHAT = ['k2-tool-call-ids', 'k2-reasoning-content', 'k2-fixed-sampling', 'k2-tool-choice-auto'];
 
+/** One prompt-cache prefix across a run's sessions (non-Anthropic hosts: their caches key on the exact prefix). */
+const CACHE = ['stable-cache-prefix'];
+
 const DEFAULT_OPTIONS: CompatOptions = { thinkingBudgetTokens: null, maxTools: 128 };
 
 const SPECS: readonly CompatProfileSpec[] = [
   {
     name: 'moonshot',
     summary: "Moonshot's Kimi K2/K3 endpoints, as their reported rejections describe them (late 2026)",
-    rules: ['thinking-enabled', 'tool-reference-as-text', 'document-as-text', 'tools-max', 'inline-schema-refs', ...K2_CHAT],
+    rules: ['thinking-enabled', 'tool-reference-as-text', 'document-as-text', 'tools-max', 'inline-schema-refs', ...K2_CHAT, ...CACHE],
     options: DEFAULT_OPTIONS,
     // Tool search sends tool_reference blocks (Kimi-K2#118): off, so the rewrite is a safety net, not the rule.
     claudeCodeEnv: { ENABLE_TOOL_SEARCH: 'false' },
@@ -38,9 +41,17 @@ const SPECS: readonly CompatProfileSpec[] = [
       'inline-schema-refs',
       'fold-system-messages',
       ...K2_CHAT,
+      ...CACHE,
     ],
     options: DEFAULT_OPTIONS,
     claudeCodeEnv: { ENABLE_TOOL_SEARCH: 'false' },
+  },
+  {
+    name: 'gateway',
+    summary: 'a gateway to other hosts (OpenRouter, Vercel): one prompt-cache prefix for every session, nothing else',
+    rules: [...CACHE],
+    options: DEFAULT_OPTIONS,
+    claudeCodeEnv: {},
   },
   { name: 'none', summary: 'requests pass as the agent sent them', rules: [], options: DEFAULT_OPTIONS, claudeCodeEnv: {} },
 ];
@@ -71,6 +82,11 @@ export class CompatProfile {
 
   get name(): string {
     return this.spec.name;
+  }
+
+  /** What Claude Code's environment gets for this profile: the profile's own variables and its rules'. */
+  get claudeCodeEnv(): Record<string, string> {
+    return Object.assign({}, this.spec.claudeCodeEnv, ...this.rules.map((r) => r.claudeCodeEnv ?? {}));
   }
 
   /** The rules that apply to a request of this style and model (before looking at the body). */

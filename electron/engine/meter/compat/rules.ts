@@ -4,6 +4,7 @@
 // what it names; nothing is stripped blindly. Rules run on the proxy's path: they look before they touch, and a body
 // none of them touches is forwarded byte for byte.
 import type { ApiStyle } from '../../../shared/contract.ts';
+import { CACHE_RULES } from './cache-rules.ts';
 import { K2_CHAT_RULES } from './k2-chat-rules.ts';
 
 export type { Body, CompatOptions, CompatRule, RuleContext } from './types.ts';
@@ -265,6 +266,7 @@ export const RULES: readonly CompatRule[] = [
   inlineSchemaRefs,
   foldSystemMessages,
   ...K2_CHAT_RULES,
+  ...CACHE_RULES,
 ];
 
 export const RULE_IDS: readonly string[] = RULES.map((r) => r.id);

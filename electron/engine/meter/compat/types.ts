@@ -35,6 +35,10 @@ export interface CompatRule {
   styles: readonly ApiStyle[];
   /** The provider's rejection messages this rule is the known fix for. */
   fixes: RegExp;
+  /** A cost rule: it fixes no refusal (a request goes without it), it saves money (`flotilla probe` does not list it). */
+  cost?: boolean;
+  /** Set in Claude Code's environment while the rule is on (it asks Claude Code for the shape the rule makes). */
+  claudeCodeEnv?: Record<string, string>;
   /** Changes the body in place; returns what it did (one line), or null when it had nothing to do. */
   apply(body: Body, ctx: RuleContext): string | null;
 }

@@ -1,4 +1,5 @@
 // Requests: which calls are billable, and what a request body says (model, stream, prompt size); the include_usage rewrite.
+import { isCompactionRequest } from '../window.ts';
 import type { RequestInfo, ApiStyle } from './types.ts';
 
 function bare(path: string): string {
@@ -109,7 +110,7 @@ export function inspectRequest(
   }
   const limit = o.max_tokens ?? o.max_output_tokens ?? o.max_completion_tokens;
   const maxTokens = typeof limit === 'number' && Number.isFinite(limit) && limit > 0 ? limit : null;
-  return { model, stream, rewritten, promptChars: promptChars(wire, o), maxTokens };
+  return { model, stream, rewritten, promptChars: promptChars(wire, o), maxTokens, compaction: isCompactionRequest(o) };
 }
 
 /** Characters of the prompt's text: string values under the prompt keys, without inline base64 data (images, files). */

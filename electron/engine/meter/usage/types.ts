@@ -12,6 +12,8 @@ export interface RequestInfo {
   promptChars: number;
   /** The output limit the request asks for (max_tokens / max_output_tokens / max_completion_tokens), or null. */
   maxTokens: number | null;
+  /** Claude Code's compaction request (see meter/window.ts); absent: not one, or not parsed. */
+  compaction?: boolean;
 }
 
 export interface ParserEvents {
