@@ -3,32 +3,23 @@
 // provider key has room (governor.ts), and reports speed, context fill, upstream errors and edit intents per session. The bytes an agent receives are never changed (the one exception is asking an OpenAI-style
 // upstream to include usage in a stream, which adds a final chunk the client's SDK ignores).
 import { EventEmitter } from 'node:events';
-import type http from 'node:http';
 import type { ApiStyle, BudgetAlert, HeldInfo, LedgerRow, RunSpend, SessionSpend, UpstreamErrorInfo } from '../../shared/contract.ts';
-import {
-  budgetBlock,
-  budgetRefusalMessage,
-  dueBudgetAlerts,
-  heldDetail,
-  reservationUsd,
-  type BudgetBlock,
-  type HoldEnd,
-} from './budget.ts';
+import { budgetBlock, budgetRefusalMessage, dueBudgetAlerts, heldDetail, type BudgetBlock, type HoldEnd } from './budget.ts';
 import { ruleForRejection, type RuleFire } from './compat/index.ts';
-import { Governor, NO_TICKET, rateLimitPauseMs, type Ticket } from './governor.ts';
+import { Governor, NO_TICKET, type Ticket } from './governor.ts';
 import { BudgetHolds } from './holds.ts';
 import { ProviderRouter, speedKey } from './routing.ts';
-import { fitCompaction, noteSettled, overflowRefusal, windowVerdict } from './window.ts';
+import { noteSettled, overflowRefusal } from './window.ts';
+import { createTap } from './tap.ts';
 import type { MeterProxy, ProxyRequestEvent, ProxyTap, ProxyTapContext, RequestDecision } from './proxy.ts';
 import { type RejectedRequests, rejectedRecord } from './rejected.ts';
 import { ThrottledEvents } from './spend-events.ts';
 import type { SpendLedger } from './ledger.ts';
-import { isRejection, noteLiveSpeed, noteSpeedAndContext, requestOutcome, upstreamErrorOf } from './outcome.ts';
+import { isRejection, noteSpeedAndContext, requestOutcome, upstreamErrorOf } from './outcome.ts';
 import {
   addToTotals,
   cost,
   countCompatFires,
-  newFlight,
   newSessionState,
   estimateUsage,
   runSnapshot,
@@ -39,25 +30,25 @@ import {
   type RunState,
   type SessionState,
 } from './figures.ts';
-import { createResponseParser, inspectRequest, isBillable, tokensFromChars, wireStyleForPath } from './usage/index.ts';
+import type { createResponseParser } from './usage/index.ts';
 export type { MeteredRun, MeteredSession } from './figures.ts';
 export { DEFAULT_HOLD_MS, type MeterEvents, type MeterOptions } from './options.ts';
 import { DEFAULT_HOLD_MS, type MeterEvents, type MeterOptions } from './options.ts';
 
-/** An open ledger row gets the usage seen so far at most this often, so a crash loses little. */
-const LEDGER_PROGRESS_INTERVAL_MS = 1_000;
 export class Meter extends EventEmitter<MeterEvents> {
   private readonly sessions = new Map<string, SessionState>();
   private readonly runs = new Map<string, RunState>();
 
-  private readonly log: (line: string) => void;
+  /** @internal */
+  readonly log: (line: string) => void;
   private readonly rejected: RejectedRequests | null;
   readonly governor: Governor;
   /** Which provider serves a request of a run of several (speeds measured here, cool-downs, sessions' providers). */
   readonly router: ProviderRouter;
   private readonly holds: BudgetHolds;
   /** Spend, run spend and governor events, each at most every few hundred ms. */
-  private readonly events = new ThrottledEvents(
+  /** Spend, run spend and governor events, each at most every few hundred ms. @internal */
+  readonly events = new ThrottledEvents(
     (e) => this.emit('event', e),
     () => this.governor.views(),
   );
@@ -219,7 +210,8 @@ export class Meter extends EventEmitter<MeterEvents> {
    * A request the window cannot take (or one that should wait for a compaction): one row in the ledger, counted, and
    * the answer the agent compacts on.
    */
-  private answerWindow(s: SessionState, kind: 'overflow' | 'compact', tokens: number, agentStyle: ApiStyle): RequestDecision {
+  /** @internal the tap's */
+  answerWindow(s: SessionState, kind: 'overflow' | 'compact', tokens: number, agentStyle: ApiStyle): RequestDecision {
     const window = s.contextWindow!;
     const refusal = overflowRefusal(agentStyle, tokens, window);
     this.ledger.refuse({
@@ -258,7 +250,8 @@ export class Meter extends EventEmitter<MeterEvents> {
    * Admits a request that could not go at once: waits for a raise while a budget cannot cover it, then for the
    * governor's slot, and checks the budget again (others may have reserved meanwhile). Rejects when `signal` aborts.
    */
-  private async admitLater(
+  /** @internal the tap's */
+  async admitLater(
     s: SessionState,
     key: string | null,
     tokens: number,
@@ -279,7 +272,8 @@ export class Meter extends EventEmitter<MeterEvents> {
   }
 
   /** Counts the rules that rewrote a request; a rule that failed is logged (the request went as sent). */
-  private noteCompat(s: SessionState, fires: RuleFire[]): void {
+  /** @internal the tap's */
+  noteCompat(s: SessionState, fires: RuleFire[]): void {
     for (const f of countCompatFires(s, fires))
       this.log(`compat rule ${f.rule} ${f.note} (session ${s.info.sessionId}); the request went as the agent sent it`);
   }
@@ -314,131 +308,11 @@ export class Meter extends EventEmitter<MeterEvents> {
 
   private tap(ctx: ProxyTapContext): ProxyTap | null {
     const s = this.sessions.get(ctx.sessionId);
-    if (!s) return null;
-    // A run of several providers: the route names the one this request goes to, and it is metered as that one.
-    const name = ctx.route.provider;
-    const p = name !== undefined ? s.info.providers?.[name] : undefined;
-    const wire = p?.style ?? s.info.style;
-    if (!isBillable(wire, ctx.method, ctx.path)) return null;
-    const rateKey = p ? p.rateKey : (s.info.rateKey ?? null);
-    const profile = p ? p.compat : (s.info.compat ?? null);
-    const priceKeys = p && name !== undefined ? [name, p.preset] : null;
-    // The path decides the wire format (an OpenAI-style agent may use /responses as well as /chat/completions).
-    const style = wireStyleForPath(ctx.path) ?? wire;
-    let flight: InFlight | null = null;
-    let parser: ReturnType<typeof createResponseParser> | null = null;
-    let status = 0;
-    /** The body as it went upstream (kept to save it if the provider refuses it). */
-    let sent: Buffer | null = null;
-    /** How long the provider's 429 paused the key (for the session's error line). */
-    let pausedMs: number | null = null;
-    const meter = this;
-
-    return {
-      onRequestBody(body: Buffer): RequestDecision | void {
-        const req = inspectRequest(
-          style,
-          ctx.path,
-          body,
-          profile?.rewriter(style, s.info.model, (fires) => meter.noteCompat(s, fires)),
-        );
-        sent = req.rewritten ?? body;
-        const model = req.model ?? s.info.model;
-        let promptTokens = tokensFromChars(req.promptChars);
-        // A compaction over the window leaves its oldest tool results out, so the conversation survives.
-        const fitted = req.compaction ? fitCompaction(sent, style, s.contextWindow, s.window.scale, promptTokens) : null;
-        if (fitted) {
-          sent = fitted.body;
-          promptTokens = Math.round(fitted.tokens / (s.window.scale ?? 1));
-          s.window.trimmed += 1;
-          meter.log(`session ${s.info.sessionId}: ${fitted.elided} tool result(s) left out of a compaction so it fits the window`);
-        }
-        // A request that cannot fit the window (or should compact first) is answered here: no upload, no round trip.
-        const agentStyle = ctx.route.translate ? 'anthropic' : style;
-        const fit = windowVerdict(s.window, s.contextWindow, promptTokens, req.compaction === true, agentStyle === 'anthropic');
-        if (fit.kind !== 'send') return meter.answerWindow(s, fit.kind, fit.tokens, agentStyle);
-        const reserve = reservationUsd(s.run, model, promptTokens, req.maxTokens);
-        const admit = (ticket: Ticket): RequestDecision | void => {
-          const f = newFlight(model, promptTokens, reserve, ticket, priceKeys);
-          f.compaction = req.compaction === true;
-          flight = f;
-          // The ledger row is written right after the request goes upstream (next check phase), not before: a
-          // synchronous SQLite write would sit on the time to first byte. A crash in between loses at most that one tick.
-          setImmediate(() => meter.openRow(s, f));
-          s.inFlight.add(f);
-          meter.events.spend(s);
-          const out = fitted?.body ?? req.rewritten;
-          return out ? { body: out } : undefined;
-        };
-        // Most requests: the budgets cover the reservation and the key has room — forwarded in this tick. Tokens per
-        // minute count the body's bytes / 4: on the high side of what a provider can count at the start.
-        const key = rateKey?.id ?? null;
-        const rateTokens = Math.ceil(sent.length / 4);
-        if (!budgetBlock(s, reserve)) {
-          const ticket = key ? meter.governor.tryAcquire(key, rateTokens) : NO_TICKET;
-          if (ticket) return admit(ticket);
-        }
-        const abort = new AbortController();
-        const decision = meter.admitLater(s, key, rateTokens, reserve, abort.signal).then(
-          (r) => ('ticket' in r ? admit(r.ticket) : r.decision),
-          (err: Error): RequestDecision | undefined => {
-            if (abort.signal.aborted) return undefined; // the client went away: nothing to answer
-            // The governor closed (shutdown) while it waited.
-            const message = `Flotilla is shutting down: this request was not sent (${err.message})`;
-            return { refuse: { status: 503, type: style === 'anthropic' ? 'api_error' : 'server_error', message } };
-          },
-        );
-        return { wait: { decision, abandon: () => abort.abort() } };
-      },
-      onResponse(st: number, headers: http.IncomingHttpHeaders) {
-        status = st;
-        const f = flight;
-        if (!f) return;
-        if (name !== undefined && st < 400) s.provider = name;
-        if (st === 429 && rateKey) {
-          pausedMs = rateLimitPauseMs(headers);
-          meter.governor.pause(rateKey.id, pausedMs);
-        }
-        parser = createResponseParser(style, {
-          status: st,
-          contentType: headers['content-type'],
-          events: {
-            onFirstToken: () => {
-              f.firstTokenAt = Date.now();
-            },
-            onProgress: (p) => {
-              // The first usage (Anthropic's message_start: the input tokens) is written at once, so a crash in the
-              // first second of a response still leaves them in the ledger; later figures at most once a second.
-              const first = f.usage === null && p.usage !== null;
-              f.usage = p.usage;
-              f.estimatedOutputTokens = p.estimatedOutputTokens;
-              const now = Date.now();
-              if (f.rowId !== null && (first || now - f.lastProgressAt >= LEDGER_PROGRESS_INTERVAL_MS)) meter.writeProgress(s, f, now);
-              noteLiveSpeed(s, f, now);
-              meter.events.spend(s);
-            },
-            onIntent: (i) =>
-              meter.emit('event', {
-                type: 'event',
-                event: 'intent',
-                intent: { sessionId: s.info.sessionId, path: i.path, tool: i.tool, at: new Date().toISOString() },
-              }),
-          },
-        });
-      },
-      onResponseChunk(chunk: Buffer) {
-        parser?.push(chunk);
-      },
-      onEnd(e: ProxyRequestEvent) {
-        const f = flight;
-        if (!f) return;
-        s.inFlight.delete(f);
-        meter.settle(s, f, e, status, parser?.end() ?? null, { ctx, body: sent }, pausedMs, rateKey?.label ?? null);
-      },
-    };
+    return s ? createTap(this, s, ctx) : null;
   }
 
-  private openRow(s: SessionState, f: InFlight): void {
+  /** @internal the tap's */
+  openRow(s: SessionState, f: InFlight): void {
     if (f.rowId !== null || f.settled) return;
     f.rowId = this.ledger.open({
       sessionId: s.info.sessionId,
@@ -452,7 +326,8 @@ export class Meter extends EventEmitter<MeterEvents> {
   }
 
   /** The usage seen so far on an open request, to its ledger row (a durable write). */
-  private writeProgress(s: SessionState, f: InFlight, now: number): void {
+  /** @internal the tap's */
+  writeProgress(s: SessionState, f: InFlight, now: number): void {
     if (f.rowId === null) return;
     f.lastProgressAt = now;
     const u = estimateUsage(f);
@@ -460,7 +335,8 @@ export class Meter extends EventEmitter<MeterEvents> {
     this.ledger.progress(f.rowId, { ...u, usd: c.usd, priced: c.priced });
   }
 
-  private settle(
+  /** @internal the tap's */
+  settle(
     s: SessionState,
     f: InFlight,
     e: ProxyRequestEvent,
