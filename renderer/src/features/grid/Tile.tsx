@@ -22,6 +22,9 @@ function useOutputRate(sessionId: string): number {
   return rate;
 }
 
+/** The context fill at which the tile's ctx turns amber. */
+const CONTEXT_WARN = 0.8;
+
 export function Tile({
   sessionId,
   compact = false,
@@ -128,11 +131,21 @@ export function Tile({
           {spend?.tokensPerSec != null ? `${spend.tokensPerSec.toFixed(0)} t/s` : '— t/s'}
         </span>
         <span
-          className="metric"
+          className={`metric${spend?.contextFill != null && spend.contextFill >= CONTEXT_WARN ? ' ctx-warn' : ''}`}
+          data-testid={`tile-ctx-${slot}`}
           title={spend?.contextTokens != null ? `${spend.contextTokens} of ${spend.contextWindow ?? '?'} tokens` : 'Context window fill'}
         >
           ctx {spend?.contextFill != null ? pct(spend.contextFill) : '—'}
         </span>
+        {spend?.window?.compacting && (
+          <span
+            className="badge badge-compacting"
+            data-testid={`tile-compacting-${slot}`}
+            title="The context is full: the agent is compacting"
+          >
+            context full — compacting
+          </span>
+        )}
         <span className={`metric spend${spend && spend.estimateUsd > 0 ? ' estimate' : ''}`} data-testid={`tile-spend-${slot}`}>
           {usd(spend?.usd ?? 0)}
         </span>

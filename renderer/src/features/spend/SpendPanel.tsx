@@ -195,6 +195,23 @@ function SessionRow({ session }: { session: SessionInfo }) {
               {spend.lastError.savedAs && <CopyAsCurl session={session} />}
             </div>
           )}
+          {spend.window && (spend.window.compactions.length > 0 || spend.window.localOverflows > 0) && (
+            <div className="spend-window" data-testid={`spend-window-${slot}`}>
+              <span className="dim">context:</span>{' '}
+              {spend.window.compactions.map((c) => (
+                <span key={c.at} className="spend-compaction" title={c.at}>
+                  compacted {new Date(c.at).toLocaleTimeString()} · {tokens(c.beforeTokens)} →{' '}
+                  {c.afterTokens === null ? '…' : tokens(c.afterTokens)}
+                </span>
+              ))}
+              {spend.window.localOverflows > 0 && (
+                <span title="Requests over the window (or past 88 % of it) answered by Flotilla instead of uploaded: the agent compacts on the answer">
+                  {spend.window.localOverflows} answered before the upload
+                </span>
+              )}
+              {spend.window.trimmed > 0 && <span>{spend.window.trimmed} compaction(s) trimmed to fit</span>}
+            </div>
+          )}
           {spend.compat.length > 0 && (
             <div className="spend-compat" data-testid={`spend-compat-${slot}`}>
               <span className="dim">rewritten to fit the model:</span>
