@@ -94,7 +94,12 @@ export const LaunchProgress = z.object({
 });
 export type LaunchProgress = z.infer<typeof LaunchProgress>;
 
-export const LaunchResult = z.object({ run: RunInfo, sessions: z.array(SessionInfo) });
+export const LaunchResult = z.object({
+  run: RunInfo,
+  sessions: z.array(SessionInfo),
+  /** What the user should know about this launch (e.g. a model with no known window and what is assumed). */
+  notices: z.array(z.string()).optional(),
+});
 export type LaunchResult = z.infer<typeof LaunchResult>;
 
 /** A session's screen, serialized by the engine's headless mirror: write `data` into a terminal of cols × rows. */

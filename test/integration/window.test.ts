@@ -173,3 +173,21 @@ tasks: ${JSON.stringify([task])}
     }
   }, 240_000);
 });
+
+describe("K2's window: models whose window Claude Code cannot work with", () => {
+  it('a model with no known window launches with a notice saying what is assumed and how to set it; one too small is refused', async () => {
+    const e = await env.engine();
+    const base = `name: w\nrepo: ${makeRepo()}\nagent: { preset: claude-code-batch }\nprovider: { preset: custom, baseUrl: "${host.anthropicBaseUrl}", apiKeyEnv: WIN_KEY }\ntasks: ["SAY hi"]\n`;
+    const unknown = await e.call('launch', {
+      templateText: `${base}model: mystery-1\nprices: { mystery-1: { inputUsd: 1, outputUsd: 2 } }\n`,
+    });
+    expect(unknown.notices).toEqual([
+      'model mystery-1 has no known window: Claude Code assumes 200000 tokens and Flotilla answers no overflow for it — set prices: {"mystery-1": {contextWindow: <tokens>}} in the template or settings.json',
+    ]);
+    await e.call('stopRun', { runId: unknown.run.id });
+    await expect(
+      e.call('launch', { templateText: `${base}model: tiny-1\nprices: { tiny-1: { inputUsd: 1, outputUsd: 2, contextWindow: 8000 } }\n` }),
+    ).rejects.toThrow(/model tiny-1's window of 8000 tokens is too small for Claude Code: .*\(at least 40000\)/);
+    expect(e.registry.listRuns().map((r) => r.id)).toEqual([unknown.run.id]);
+  });
+});

@@ -90,6 +90,7 @@ export const run = defineCommand({
     try {
       const launched = await engine.call('launch', { templatePath: resolve(templatePath), repo: values.repo, count });
       runId = launched.run.id;
+      for (const n of launched.notices ?? []) process.stderr.write(`flotilla: note: ${n}\n`);
       await engine.waitForRun(runId);
       report = await engine.call('report', { runId: launched.run.id });
     } catch (err) {

@@ -14,6 +14,7 @@ import {
 import { EngineError } from '../errors.ts';
 import type { PriceTable, ProviderRouter } from '../meter/index.ts';
 import { checkProviders } from './provider-checks.ts';
+import { windowNotices } from './window-checks.ts';
 import type { EngineSettings } from '../settings/index.ts';
 import {
   type Template,
@@ -82,6 +83,7 @@ export class Launcher {
         { field: 'agent.command' },
       );
     }
+    const notices = windowNotices(template, this.d.knownPrices().withOverrides(template.prices ?? {}, 'template'));
     await checkProviders(template, {
       providerKey: (name) => this.d.settings.providerKey(name),
       router: this.d.router,
@@ -199,6 +201,6 @@ export class Launcher {
     this.progress({ runId, phase: 'starting', done: 0, total: template.count, message: 'starting sessions' });
     await this.d.scheduler.schedule(live);
     this.progress({ runId, phase: 'done', done: template.count, total: template.count, message: 'launched' });
-    return { run: live.info, sessions: live.sessions.map((s) => s.info) };
+    return { run: live.info, sessions: live.sessions.map((s) => s.info), ...(notices.length ? { notices } : {}) };
   }
 }

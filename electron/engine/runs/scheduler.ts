@@ -112,6 +112,7 @@ export class Scheduler {
         hookUrl: `${origin}/hooks/${s.hookToken}`,
         agentSessionId: s.info.agentSessionId ?? randomUUID(),
         resume,
+        contextWindow: meter.runPrices(s.run.info.id)?.contextWindow(model) ?? null,
       },
       this.d.env,
     );

@@ -32,6 +32,8 @@ export interface SessionContext {
   agentSessionId: string;
   /** Continue that agent session instead of starting one: no task prompt. */
   resume: boolean;
+  /** The model's window as the run is metered (settings' and the template's prices count); absent: the shipped table's. */
+  contextWindow?: number | null;
 }
 
 export interface AgentLaunch {
@@ -92,7 +94,7 @@ export function buildAgentLaunch(t: Template, ctx: SessionContext, baseEnv: Node
   const env = agentEnv(t, ctx, baseEnv);
   const files: AgentLaunch['files'] = [];
   let args: string[];
-  const window = modelContextWindow(t.model);
+  const window = ctx.contextWindow ?? modelContextWindow(t.model);
   // A batch preset runs its task and exits; resumed, or with no task, it is the agent's interactive UI.
   const batch = agentSpec(t.agent.preset).batch !== null && !ctx.resume && ctx.task !== null;
 

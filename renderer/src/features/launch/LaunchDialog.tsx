@@ -148,6 +148,7 @@ export function LaunchDialog() {
       setLaunchOpen(false);
       const first = result.sessions.sort((a, b) => a.slot - b.slot)[0];
       if (first) focusSession(first.id);
+      for (const n of result.notices ?? []) st.say(n);
     } catch (err) {
       setBusy(false);
       setErrors(problemsOf(err));
