@@ -67,29 +67,26 @@ describe("K2's window: one prompt-cache prefix", () => {
   }, 240_000);
 });
 
-/** Six files of 100 lines (a Read each adds ~1 770 tokens) and one of 340 lines. */
+/** Eight files of 100 lines (a Read each adds ~1 780 tokens) and one of 1 060 lines (~19 000). */
 const FILES = {
   ...Object.fromEntries(
-    [1, 2, 3, 4, 5, 6].map((i) => [
+    [1, 2, 3, 4, 5, 6, 7, 8].map((i) => [
       `part${i}.txt`,
       Array.from({ length: 100 }, (_, l) => `line ${l} of part ${i}: the quick brown fox jumps over the lazy dog`).join('\n'),
     ]),
   ),
-  'big.txt': Array.from({ length: 340 }, (_, l) => `line ${l} of the big file: the quick brown fox jumps over the lazy dog`).join('\n'),
+  'big.txt': Array.from({ length: 1060 }, (_, l) => `line ${l} of the big file: the quick brown fox jumps over the lazy dog`).join('\n'),
 };
 
 describe("K2's window: overflow and compaction", () => {
-  it('a turn that jumps past a 262 144 window is answered before the upload: the stand-in never gets a request over it', async () => {
-    // Each prompt token counts as ten: Claude Code's own system prompt and tools are then ~197 000 of the window.
-    const wall = await startUpstream({ apiKey: KEY, tokenScale: 10, window: 262_144 });
+  it('a turn that jumps past a 262 144 window is answered before the upload; the session compacts and goes on', async () => {
+    // Each prompt token counts as five: eight small reads bring the conversation to ~167 000, the big one would take it
+    // to ~276 000 — past the window in one turn, below where Claude Code (and Flotilla) would compact first.
+    const wall = await startUpstream({ apiKey: KEY, tokenScale: 5, window: 262_144 });
     try {
-      const task = [
-        'CALL Read {"file_path":"$CWD/part1.txt"}',
-        'CALL Read {"file_path":"$CWD/big.txt"}',
-        'WRITE done.txt yes',
-        'SAY fin',
-      ].join('\n');
-      // Straight at the stand-in: the turn goes up and is refused, twice (before and after Claude Code compacts).
+      const reads = [1, 2, 3, 4, 5, 6, 7, 8].map((i) => `CALL Read {"file_path":"$CWD/part${i}.txt"}`);
+      const task = [...reads, 'CALL Read {"file_path":"$CWD/big.txt"}', 'WRITE done.txt yes', 'SAY fin'].join('\n');
+      // Straight at the stand-in: the turn is uploaded and refused; Claude Code then compacts and retries.
       const direct = await claudeDirect({
         baseUrl: wall.anthropicBaseUrl,
         key: KEY,
@@ -98,9 +95,8 @@ describe("K2's window: overflow and compaction", () => {
         prompt: task,
         env: { ENABLE_TOOL_SEARCH: 'false' },
       });
-      const overDirect = wall.modelRequests().filter((r) => r.kind === 'over_window').length;
-      expect(overDirect).toBeGreaterThanOrEqual(1);
-      expect(direct.output).toMatch(/Prompt is too long/);
+      expect(direct.code).toBe(0);
+      expect(wall.modelRequests().filter((r) => r.kind === 'over_window').length).toBeGreaterThanOrEqual(1);
 
       const before = wall.modelRequests().length;
       const e = await env.engine();
@@ -116,13 +112,15 @@ tasks: ${JSON.stringify([task])}
       await e.waitForRun(run.id);
       const mine = wall.modelRequests().slice(before);
       const s = e.registry.listSessions(run.id)[0]!;
-      // Nothing over the window was uploaded; the overflows were answered here, and Claude Code compacted on them.
+      // Nothing over the window was uploaded: the turn was answered here, Claude Code compacted and carried on.
       expect(mine.filter((r) => r.kind === 'over_window')).toEqual([]);
-      expect(mine.some((r) => r.kind === 'compaction')).toBe(true);
+      expect(mine.filter((r) => r.kind === 'compaction')).toHaveLength(1);
+      expect(s.status).toBe('done');
       const w = e.meter.sessionSpend(s.id)!.window!;
-      expect(w.localOverflows).toBeGreaterThanOrEqual(1);
-      expect(w.compactions.length).toBeGreaterThanOrEqual(1);
-      expect(e.ledger.rows(run.id).filter((r) => r.errorType === 'context_window').length).toBe(w.localOverflows);
+      expect(w.localOverflows).toBe(1);
+      expect(w.compactions).toHaveLength(1);
+      expect(w.compactions[0]!.afterTokens).not.toBeNull();
+      expect(e.ledger.rows(run.id).filter((r) => r.errorType === 'context_window').length).toBe(1);
     } finally {
       await wall.close();
     }

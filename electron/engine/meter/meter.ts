@@ -211,7 +211,7 @@ export class Meter extends EventEmitter<MeterEvents> {
    * the answer the agent compacts on.
    */
   /** @internal the tap's */
-  answerWindow(s: SessionState, kind: 'overflow' | 'compact', tokens: number, agentStyle: ApiStyle): RequestDecision {
+  answerWindow(s: SessionState, _kind: 'overflow' | 'compact', tokens: number, agentStyle: ApiStyle): RequestDecision {
     const window = s.contextWindow!;
     const refusal = overflowRefusal(agentStyle, tokens, window);
     this.ledger.refuse({
@@ -225,7 +225,8 @@ export class Meter extends EventEmitter<MeterEvents> {
     s.settled.refused += 1;
     s.window.localOverflows += 1;
     s.window.compacting = true;
-    if (kind === 'compact') s.window.asked = true;
+    // The agent compacts on either answer: its retry is not asked again (only a sure overflow is answered).
+    s.window.asked = true;
     this.log(
       `session ${s.info.sessionId}: ~${tokens} prompt tokens against a ${window}-token window — answered here, so the agent compacts`,
     );
