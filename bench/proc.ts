@@ -4,20 +4,40 @@ import { readFileSync, readdirSync, readlinkSync, realpathSync } from 'node:fs';
 /** USER_HZ on Linux: /proc's CPU times are in these ticks. */
 export const TICKS_PER_SEC = 100;
 
-/** Every process running the Chromium binary (only the bench's browser runs here; its zygote children included). */
+/**
+ * The bench's Chromium processes: descendants of this process whose binary is Chromium's (by the resolved path, or by
+ * name: Debian's /usr/bin/chromium is a script that execs /usr/lib/chromium/chromium, and the zygote and renderers are
+ * started as /proc/self/exe). Throws when there are none: a bench that cannot measure must say so, not print zeros.
+ */
 export function chromiumPids(exe: string): number[] {
   const realExe = realpathSync(exe);
-  return readdirSync('/proc')
-    .filter((d) => /^\d+$/.test(d))
-    .map(Number)
-    .filter((pid) => {
-      try {
-        // The zygote and renderers are started as /proc/self/exe: compare the binary, not argv[0].
-        return readlinkSync(`/proc/${pid}/exe`) === realExe;
-      } catch {
-        return false;
-      }
-    });
+  const parent = new Map<number, number>();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      // /proc/<pid>/stat: "pid (comm) state ppid …" — comm may hold spaces and parentheses: read after the last ')'.
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      parent.set(Number(d), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      // gone
+    }
+  }
+  const mine = (pid: number): boolean => {
+    for (let p = parent.get(pid), hops = 0; p !== undefined && hops < 64; p = parent.get(p), hops++) if (p === process.pid) return true;
+    return false;
+  };
+  const pids = [...parent.keys()].filter((pid) => {
+    if (!mine(pid)) return false;
+    try {
+      const bin = readlinkSync(`/proc/${pid}/exe`);
+      return bin === realExe || /(?:^|\/)(?:chromium|chrome|headless_shell)[^/]*$/.test(bin);
+    } catch {
+      return false;
+    }
+  });
+  if (pids.length === 0)
+    throw new Error(`no Chromium process found under this bench (looked for ${realExe} and chromium/chrome binaries) — cannot measure`);
+  return pids;
 }
 
 /** Proportional set size of the processes, in MB (/proc/<pid>/smaps_rollup). */

@@ -177,12 +177,15 @@ tasks: ["WRITE notes.txt before the crash"]
 
     const before = upstream.requests.length;
     await api.call('resume', { sessionId: id });
-    const t0 = Date.now();
-    let screen = '';
-    while (!/accept edits on/.test(screen) && Date.now() - t0 < 60_000) {
-      screen = (await api.call('snapshot', { sessionId: id })).data;
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    // The raw screen draws a run of spaces as a cursor move (`accept\x1b[1Cedits`): read it with the spaces back.
+    await waitFor(
+      async () =>
+        /accept edits on/.test(
+          (await api.call('snapshot', { sessionId: id })).data.replace(/\x1b\[(\d*)C/g, (_, n: string) => ' '.repeat(Number(n || 1))),
+        ),
+      "the resumed Claude Code's prompt (accept edits on)",
+      60_000,
+    );
     await api.call('input', { sessionId: id, data: 'SAY resumed after the crash' });
     await new Promise((r) => setTimeout(r, 300));
     await api.call('input', { sessionId: id, data: '\r' });
@@ -211,6 +214,8 @@ tasks: ["WRITE notes.txt before the crash"]
     const ro = join(parent, 'ro');
     mkdirSync(ro);
     chmodSync(ro, 0o500);
+    // As root the directory is writable after all and an engine starts: it is stopped after the test like the others.
+    dataDirs.push(join(ro, 'data'));
     const r = flotilla(['open', '--no-browser', '--data-dir', join(ro, 'data')]);
     chmodSync(ro, 0o700);
     if (process.getuid?.() !== 0) {
