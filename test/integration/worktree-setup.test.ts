@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { git, makeRepo } from '../fixtures/repo.ts';
 import { useEngines } from '../fixtures/engine.ts';
+import type { EngineEvent } from '../../electron/shared/contract.ts';
 
 const { engine: newEngine } = useEngines({ key: 'unused', keyEnv: 'UNUSED_KEY', upstream: false });
 
@@ -52,5 +53,26 @@ provider: { preset: custom, baseUrl: "http://127.0.0.1:9" }
     expect(await screen(sessions[1]!.id)).not.toContain('agent sees');
     // The included files are untracked in each worktree, never committed by the session.
     expect(git(sessions[0]!.worktree, 'status', '--porcelain', '--ignored')).toMatch(/!! \.env/);
+  });
+
+  it('a listed file the worktree would not ignore (its .gitignore is not committed) is not copied, and the launch says why', async () => {
+    const repo = makeRepo({ '.worktreeinclude': '.env\n', 'README.md': '# r\n' });
+    // Ignored in the checkout only, by a .gitignore that is not committed: a worktree would see .env as the agent's work.
+    writeFileSync(join(repo, '.gitignore'), '.env\n');
+    writeFileSync(join(repo, '.env'), 'SECRET=1\n');
+    const engine = await newEngine();
+    const said: string[] = [];
+    engine.on('event', (e: EngineEvent) => {
+      if (e.event === 'launchProgress') said.push(e.progress.message);
+    });
+    const { run, sessions } = await engine.call('launch', {
+      templateText: `name: secrets\nrepo: ${repo}\nagent: { preset: shell, command: "true" }\nprovider: { preset: custom, baseUrl: "http://127.0.0.1:9" }\n`,
+    });
+    await engine.waitForRun(run.id);
+    expect(existsSync(join(sessions[0]!.worktree, '.env'))).toBe(false);
+    expect(said).toContain(
+      "skipped .env: listed in .worktreeinclude but not ignored by the .gitignore at HEAD — in a worktree it would be part of the session's changes (committed, merged, pushed); commit a .gitignore that ignores it",
+    );
+    expect(git(sessions[0]!.worktree, 'status', '--porcelain')).toBe('');
   });
 });

@@ -149,14 +149,14 @@ export class Launcher {
           repo,
           entries.map((e) => e.path),
         );
-        if (included.length)
-          this.progress({
-            runId,
-            phase: 'worktrees',
-            done: entries.length,
-            total: entries.length,
-            message: `copied ${included.join(', ')} (.worktreeinclude) into each worktree`,
-          });
+        const said: string[] = [];
+        if (included.copied.length) said.push(`copied ${included.copied.join(', ')} (.worktreeinclude) into each worktree`);
+        if (included.skipped.length)
+          said.push(
+            `skipped ${included.skipped.join(', ')}: listed in .worktreeinclude but not ignored by the .gitignore at ${template.base}` +
+              " — in a worktree it would be part of the session's changes (committed, merged, pushed); commit a .gitignore that ignores it",
+          );
+        for (const message of said) this.progress({ runId, phase: 'worktrees', done: entries.length, total: entries.length, message });
       } catch (err) {
         const message = err instanceof Error ? err.message : String(err);
         registry.updateRun(live, { state: 'failed', error: message, endedAt: now() });

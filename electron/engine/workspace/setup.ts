@@ -5,7 +5,8 @@
 import { existsSync } from 'node:fs';
 import { cp } from 'node:fs/promises';
 import { join } from 'node:path';
-import { run } from './errors.ts';
+import { fromGit, run } from './errors.ts';
+import { GitCommandError, git } from './git.ts';
 
 export const INCLUDE_FILE = '.worktreeinclude';
 /** The wrapper's exit code when a setup command failed (the agent never ran). */
@@ -20,13 +21,31 @@ export async function includedPaths(repo: string): Promise<string[]> {
   return out.split('\0').filter(Boolean);
 }
 
-/** Copies the included untracked files into each worktree (symlinks kept as links); answers what was copied. */
-export async function copyIncluded(repo: string, worktrees: readonly string[]): Promise<string[]> {
+/**
+ * Copies the included untracked files into each worktree (symlinks kept as links) — only those the worktree itself
+ * ignores (Claude Code's rule: listed *and* ignored). A listed file ignored only by the checkout's uncommitted
+ * .gitignore would be untracked in the worktree: part of the session's changes, committed, merged and pushed (a `.env`
+ * with secrets). Answers what was copied and what was skipped.
+ */
+export async function copyIncluded(repo: string, worktrees: readonly string[]): Promise<{ copied: string[]; skipped: string[] }> {
   const paths = await includedPaths(repo);
+  if (paths.length === 0 || worktrees.length === 0) return { copied: [], skipped: [] };
+  // Every worktree is at the same commit: its ignore rules are the same. check-ignore exits 1 when none is ignored.
+  const probe = worktrees[0]!;
+  let out = '';
+  try {
+    out = (await git(probe, ['check-ignore', '-z', '--stdin'], { input: paths.join('\0') })).stdout;
+  } catch (err) {
+    if (!(err instanceof GitCommandError && err.exitCode === 1))
+      throw fromGit(err, `checking which ${INCLUDE_FILE} files ${probe} ignores`);
+  }
+  const ignored = new Set(out.split('\0').filter(Boolean));
+  const copied = paths.filter((p) => ignored.has(p) || ignored.has(p.replace(/\/$/, '')));
+  const skipped = paths.filter((p) => !copied.includes(p));
   for (const wt of worktrees)
-    for (const p of paths)
+    for (const p of copied)
       await cp(join(repo, p), join(wt, p), { recursive: true, force: false, errorOnExist: false, verbatimSymlinks: true });
-  return paths;
+  return { copied, skipped };
 }
 
 const SCRIPT = [
