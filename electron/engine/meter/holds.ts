@@ -5,7 +5,7 @@
 import type { HeldInfo } from '../../shared/contract.ts';
 import type { BudgetBlock, HoldEnd } from './budget.ts';
 import { AbortedError } from './governor.ts';
-import type { RequestDecision } from './proxy.ts';
+import type { RequestDecision } from './proxy-types.ts';
 
 interface Hold {
   sessionId: string;

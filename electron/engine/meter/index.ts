@@ -1,6 +1,7 @@
 // The meter: the per-session proxy, usage parsing, prices, the spend ledger, budgets and the rate governor. The public
 // face of the folder.
-export { MeterProxy, proxyUrl, errorBody } from './proxy.ts';
+export { MeterProxy, proxyUrl } from './proxy.ts';
+export { errorBody } from './proxy-wire.ts';
 export type {
   FailoverCause,
   MeterProxyOptions,
@@ -11,7 +12,7 @@ export type {
   ProxyTapContext,
   ProxyTapFactory,
   RequestDecision,
-} from './proxy.ts';
+} from './proxy-types.ts';
 export { DEFAULT_HOLD_MS, Meter } from './meter.ts';
 export { Governor, rateLimitPauseMs, type GovernorOptions, type Ticket } from './governor.ts';
 export { RESERVE_OUTPUT_CAP } from './budget.ts';

@@ -48,20 +48,6 @@ export function proxyUrl(origin: string, token: string): string {
 
 const PREFIX = '/s/';
 
-export type {
-  FailoverCause,
-  MeterProxyOptions,
-  ProviderChoice,
-  ProxyRequestEvent,
-  ProxyRoute,
-  ProxyTap,
-  ProxyTapContext,
-  ProxyTapFactory,
-  RequestDecision,
-} from './proxy-types.ts';
-export { MAX_BUFFERED_REQUEST } from './proxy-types.ts';
-export { errorBody } from './proxy-wire.ts';
-
 export class MeterProxy extends EventEmitter {
   private readonly routes = new Map<string, ProxyRoute>();
   private readonly choices = new Map<string, ProviderChoice>();

@@ -5,7 +5,7 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RejectedRequest, UpstreamErrorInfo } from '../../shared/contract.ts';
-import type { ProxyTapContext } from './proxy.ts';
+import type { ProxyTapContext } from './proxy-types.ts';
 
 export interface RejectedRecord {
   at: string;

@@ -2,7 +2,7 @@
 // (by the price of a typical Claude Code turn, cache hits included). A session sticks to the provider that served it
 // (its prompt cache lives there) and moves only when that one fails; a failed provider cools down for its retry-after,
 // else a backoff, and one the governor holds (its own 429) goes last. The proxy does the trying (proxy.ts failover).
-import type { FailoverCause, ProviderChoice, ProxyRoute } from './proxy.ts';
+import type { FailoverCause, ProviderChoice, ProxyRoute } from './proxy-types.ts';
 
 export type RouteKind = 'ordered' | 'fastest' | 'cheapest';
 

@@ -9,7 +9,7 @@ import { type InFlight, type SessionState, newFlight } from './figures.ts';
 import { type Governor, NO_TICKET, rateLimitPauseMs, type Ticket } from './governor.ts';
 import type { MeterEvents } from './options.ts';
 import { noteLiveSpeed } from './outcome.ts';
-import type { ProxyRequestEvent, ProxyTap, ProxyTapContext, RequestDecision } from './proxy.ts';
+import type { ProxyRequestEvent, ProxyTap, ProxyTapContext, RequestDecision } from './proxy-types.ts';
 import type { ThrottledEvents } from './spend-events.ts';
 import { createResponseParser, inspectRequest, isBillable, tokensFromChars, wireStyleForPath } from './usage/index.ts';
 import { fitCompaction, windowVerdict } from './window.ts';

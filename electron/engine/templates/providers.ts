@@ -92,28 +92,26 @@ function selfHosted(root: string, apiKeyEnv: string): ProviderPresetSpec {
   };
 }
 
+const MOONSHOT: ProviderPresetSpec = {
+  baseUrl: MOONSHOT_ANTHROPIC,
+  style: 'anthropic',
+  surfaces: { anthropic: MOONSHOT_ANTHROPIC, openai: MOONSHOT_OPENAI, responses: MOONSHOT_OPENAI },
+  apiKeyEnv: 'MOONSHOT_API_KEY',
+  keyRequired: true,
+  compat: 'moonshot',
+  defaultModel: DEFAULT_MODEL,
+  ids: {},
+  prefix: '',
+};
+
 const PROVIDERS: Record<ProviderPresetName, ProviderPresetSpec> = {
-  moonshot: {
-    baseUrl: MOONSHOT_ANTHROPIC,
-    style: 'anthropic',
-    surfaces: { anthropic: MOONSHOT_ANTHROPIC, openai: MOONSHOT_OPENAI, responses: MOONSHOT_OPENAI },
-    apiKeyEnv: 'MOONSHOT_API_KEY',
-    keyRequired: true,
-    compat: 'moonshot',
-    defaultModel: DEFAULT_MODEL,
-    ids: {},
-    prefix: '',
-  },
+  moonshot: MOONSHOT,
+  // Moonshot's OpenAI surface only.
   'moonshot-openai': {
+    ...MOONSHOT,
     baseUrl: MOONSHOT_OPENAI,
     style: 'openai',
     surfaces: { openai: MOONSHOT_OPENAI, responses: MOONSHOT_OPENAI },
-    apiKeyEnv: 'MOONSHOT_API_KEY',
-    keyRequired: true,
-    compat: 'moonshot',
-    defaultModel: DEFAULT_MODEL,
-    ids: {},
-    prefix: '',
   },
   // A gateway: its Anthropic endpoint for Claude Code; the template's `preferences:` go out as OpenRouter's `provider`.
   openrouter: {
