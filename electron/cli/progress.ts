@@ -33,6 +33,7 @@ const STATUS_COLOUR: Partial<Record<SessionStatus, keyof typeof SGR>> = {
   needs_you: 'yellow',
   over_budget: 'yellow',
   rate_limited: 'yellow',
+  held: 'yellow',
   rejected: 'red',
   failed: 'red',
   stopped: 'magenta',

@@ -3,11 +3,12 @@
 // as `flotilla serve`, in-process for `flotilla run` and the tests, and as the desktop app's child.
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
-import type { CommandArgs, CommandCaller, CommandName, CommandResult, EngineEvent } from '../shared/contract.ts';
+import type { CommandArgs, CommandCaller, CommandName, CommandResult, EngineEvent, EngineHealth } from '../shared/contract.ts';
 import { ApiServer, createHandlers, dispatch, type Handlers } from './api/index.ts';
 import { removeEngineFile, writeEngineFile } from './daemon.ts';
 import { DemoHost } from './demo/index.ts';
 import { EngineError } from './errors.ts';
+import { DiskWatch } from './health/index.ts';
 import {
   DEFAULT_HOLD_MS,
   type Governor,
@@ -57,6 +58,8 @@ export class Engine extends EventEmitter<EngineEvents> implements CommandCaller 
   readonly templates: TemplateLibrary;
   /** Every session's pty, mirror and flow control, on a worker thread (a flood there does not stall the API or meter). */
   readonly ptyHost: PtyHost;
+  /** Free space under the data dir; while the disk is full spend is held and record writes wait in memory. */
+  readonly disk: DiskWatch;
   private readonly handlers: Handlers;
   private readonly log: (line: string) => void;
   private server!: ApiServer;
@@ -80,6 +83,7 @@ export class Engine extends EventEmitter<EngineEvents> implements CommandCaller 
     const log = this.log;
 
     this.ledger = new SpendLedger(store);
+    this.disk = new DiskWatch({ dataDir, store, log });
     this.registry = new RunRegistry(store, emit);
     const rejected = new RejectedRequests(
       join(dataDir, 'rejected'),
@@ -134,6 +138,12 @@ export class Engine extends EventEmitter<EngineEvents> implements CommandCaller 
       if (e.event === 'intent') this.review.noteEdit(e.intent.sessionId, e.intent.path, e.intent.tool, true);
     });
     this.meter.on('status', (sessionId, status, detail) => this.scheduler.onMeterStatus(sessionId, status, detail));
+    // A full disk holds spend (nothing goes upstream unmetered) and tells every client; room again lets it go.
+    this.disk.heldRequests = () => this.meter.spendHeldRequests;
+    this.disk.on('changed', (disk) => {
+      this.meter.holdSpend(disk.full ? disk.message : null);
+      emit({ type: 'event', event: 'health', health: { disk } });
+    });
 
     this.handlers = createHandlers({
       dataDir,
@@ -155,6 +165,7 @@ export class Engine extends EventEmitter<EngineEvents> implements CommandCaller 
       rejected,
       env,
       demo: (count) => this.demo(count),
+      health: () => this.health(),
     });
   }
 
@@ -186,6 +197,7 @@ export class Engine extends EventEmitter<EngineEvents> implements CommandCaller 
       store.close();
       throw err;
     }
+    engine.disk.start();
     engine.startedAt = new Date().toISOString();
     await writeEngineFile(dataDir, { pid: process.pid, origin: engine.origin, token: engine.token, startedAt: engine.startedAt, dataDir });
     return engine;
@@ -208,6 +220,10 @@ export class Engine extends EventEmitter<EngineEvents> implements CommandCaller 
   /** Any command of the contract, in-process: the same validation and handlers as over the wire. */
   call<C extends CommandName>(cmd: C, args: CommandArgs<C>): Promise<CommandResult<C>> {
     return dispatch(this.handlers, cmd, args, null) as Promise<CommandResult<C>>;
+  }
+
+  health(): EngineHealth {
+    return { disk: this.disk.state() };
   }
 
   /** Resolves when every session of the run has ended. */
@@ -248,6 +264,14 @@ export class Engine extends EventEmitter<EngineEvents> implements CommandCaller 
     await this.demoHost?.close();
     this.meter.close();
     this.proxy.destroy();
+    // Writes still kept for a full disk get one last try; what cannot be written is said in the log.
+    this.disk.close();
+    if (this.store.pendingWrites().writes > 0 && this.store.flushPending()) {
+      const p = this.store.pendingWrites();
+      this.log(
+        `the disk is still full: ${p.writes} record write(s) (${p.ledgerWrites} of the ledger) could not be written before the engine stopped`,
+      );
+    }
     this.store.close();
   }
 }

@@ -81,6 +81,15 @@ export class RotatingLog {
  * credential-looking environment, the provider keys saved in the data dir, and whatever `more()` adds (the engine's
  * token once it exists).
  */
+/**
+ * A detached engine's stdout and stderr are its engine.log, on the data dir's disk: when that disk is full a write
+ * there fails asynchronously, and an 'error' event nobody listens to ends the process (measured: exit 1, every agent
+ * interrupted). Those writes are only a copy of the rotating log's, so their errors are ignored.
+ */
+function surviveStdioErrors(): void {
+  for (const s of [process.stdout, process.stderr]) if (s.listenerCount('error') === 0) s.on('error', () => {});
+}
+
 export function engineLogger(
   dataDir: string,
   name: string,
@@ -96,6 +105,7 @@ export function engineLogger(
   }
   const secrets = () => [...fixed, ...more()];
   const file = new RotatingLog(dataDir, name, secrets);
+  surviveStdioErrors();
   return (line) => {
     file.write(line);
     process.stderr.write(`${redact(line, secrets())}\n`);

@@ -21,6 +21,7 @@ import {
 } from './review.ts';
 import { LaunchResult, RunInfo, RunReport, SavedTemplate, SessionInfo, SnapshotResult, TemplateEntry, TemplateText } from './runs.ts';
 import { GovernorKey } from './governor.ts';
+import { EngineHealth } from './health.ts';
 import { TerminalLimits } from './limits.ts';
 import { Settings, SettingsView } from './settings.ts';
 import { Balance, LedgerRow, ModelList, PriceEntry, RejectedRequest, SpendOverview } from './spend.ts';
@@ -148,6 +149,8 @@ export const Commands = {
     z.object({ sessionId: z.string(), app: z.enum(['editor', 'terminal']) }),
     z.object({ command: z.string(), path: z.string() }),
   ),
+  /** The engine's own health: whether it can write to its data dir's disk, and what is held meanwhile. */
+  health: command(noArgs, EngineHealth),
   /** Where the engine keeps its data and its logs (Open logs, the About box). */
   paths: command(noArgs, z.object({ dataDir: z.string(), logs: z.string() })),
 

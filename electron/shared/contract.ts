@@ -7,6 +7,7 @@ export * from './spend.ts';
 export * from './review.ts';
 export * from './settings.ts';
 export * from './governor.ts';
+export * from './health.ts';
 export * from './errors.ts';
 export * from './commands.ts';
 export * from './events.ts';

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { ChangedFile, ConflictWarning, WatchFailure } from './review.ts';
 import { LaunchProgress, RunInfo, SessionInfo } from './runs.ts';
 import { GovernorKey } from './governor.ts';
+import { EngineHealth } from './health.ts';
 import { BudgetAlert, EditIntent, RunSpend, SessionSpend, UpstreamErrorInfo } from './spend.ts';
 
 const ev = <E extends string, S extends z.ZodRawShape>(event: E, shape: S) =>
@@ -24,6 +25,8 @@ export const EngineEvent = z.discriminatedUnion('event', [
   /** A session's worktree stopped being watched (it is rescanned every few seconds instead). */
   ev('watchFailed', { failure: WatchFailure }),
   ev('upstreamError', { sessionId: z.string(), error: UpstreamErrorInfo }),
+  /** The engine's health changed (its disk filled up or has room again). */
+  ev('health', { health: EngineHealth }),
   ev('exit', { sessionId: z.string(), exitCode: z.number().nullable(), signal: z.string().nullable() }),
 ]);
 export type EngineEvent = z.infer<typeof EngineEvent>;

@@ -14,6 +14,8 @@ export const SessionStatus = z.enum([
   'stopped',
   'over_budget',
   'rate_limited',
+  /** Its requests are held because their spend cannot be recorded (the data dir's disk is full); they go on by themselves. */
+  'held',
   /** The provider refused a request (a 4xx other than a rate limit): the user has something to fix. */
   'rejected',
   /** Its engine or pty host died while it ran: Resume (Claude Code) or Restart brings it back. */
@@ -26,7 +28,7 @@ export const FINAL_STATUSES: readonly SessionStatus[] = ['done', 'failed', 'stop
 export const isFinalStatus = (s: SessionStatus): boolean => FINAL_STATUSES.includes(s);
 
 /** The statuses the meter sets on a session (and so may lift: `working`). */
-export const METER_STATUSES = ['over_budget', 'rate_limited', 'rejected'] as const satisfies readonly SessionStatus[];
+export const METER_STATUSES = ['over_budget', 'rate_limited', 'held', 'rejected'] as const satisfies readonly SessionStatus[];
 /** The meter's verdict on a session: one of its statuses, or back to work. */
 export type MeterVerdict = (typeof METER_STATUSES)[number] | 'working';
 

@@ -4,6 +4,7 @@
 import {
   type CommandName,
   type CommandResult,
+  type EngineHealth,
   type LaunchResult,
   type ParsedArgs,
   type SpendOverview,
@@ -55,6 +56,8 @@ export interface EngineParts {
   /** The user's environment (PATH for their editor and terminal). */
   env: NodeJS.ProcessEnv;
   demo(count: number | undefined): Promise<LaunchResult>;
+  /** The engine's own health (its disk). */
+  health(): EngineHealth;
 }
 
 /** A run's spend and each session's: live figures for a run of this engine, `run: null` for older ones. */
@@ -115,6 +118,7 @@ export function createHandlers(p: EngineParts): Handlers {
       return null;
     },
     governor: () => p.meter.governorView(),
+    health: () => p.health(),
     prices: () => p.settings.prices(),
     balance: (a) => p.settings.balance(registry.template(a.runId).provider),
     rejectedRequest: (a) => p.rejected.latest(registry.sessionInfo(a.sessionId).id),

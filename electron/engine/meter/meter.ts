@@ -8,6 +8,7 @@ import { budgetBlock, budgetRefusalMessage, dueBudgetAlerts, heldDetail, type Bu
 import { ruleForRejection, type RuleFire } from './compat/index.ts';
 import { Governor, NO_TICKET, type Ticket } from './governor.ts';
 import { BudgetHolds } from './holds.ts';
+import { SpendHold, type SpendHoldEnd } from './spend-hold.ts';
 import { ProviderRouter, speedKey } from './routing.ts';
 import { noteSettled, overflowRefusal } from './window.ts';
 import { createTap } from './tap.ts';
@@ -47,6 +48,8 @@ export class Meter extends EventEmitter<MeterEvents> {
   /** Which provider serves a request of a run of several (speeds measured here, cool-downs, sessions' providers). */
   readonly router: ProviderRouter;
   private readonly holds: BudgetHolds;
+  /** Requests held while their spend cannot be recorded (a full disk). */
+  private readonly spendHold = new SpendHold({ changed: (id, detail) => this.spendHoldChanged(id, detail) });
   /** Spend, run spend and governor events, each at most every few hundred ms. */
   /** Spend, run spend and governor events, each at most every few hundred ms. @internal */
   readonly events = new ThrottledEvents(
@@ -139,6 +142,25 @@ export class Meter extends EventEmitter<MeterEvents> {
   /** The session is being stopped: its held requests are answered, not left hanging. */
   endSession(sessionId: string): void {
     this.holds.answer(sessionId, 'stopped');
+    this.spendHold.end(sessionId, 'stopped');
+  }
+
+  /**
+   * While spend cannot be recorded (`reason`: the disk is full, in words), every new request is held; null lets the
+   * held ones go upstream.
+   */
+  holdSpend(reason: string | null): void {
+    this.spendHold.set(reason);
+  }
+
+  /** Why new requests are held (null: they are not). @internal the tap's */
+  get spendHeld(): string | null {
+    return this.spendHold.held;
+  }
+
+  /** Requests held now because spend cannot be recorded. */
+  get spendHeldRequests(): number {
+    return this.spendHold.count;
   }
 
   governorView(): ReturnType<Governor['views']> {
@@ -162,6 +184,7 @@ export class Meter extends EventEmitter<MeterEvents> {
   /** Shutdown, first step: every held request is answered (the agents see why) and every wait for the governor ends. */
   answerAll(): void {
     this.holds.answer(null, 'shutdown');
+    this.spendHold.end(null, 'shutdown');
     this.governor.close();
   }
 
@@ -190,6 +213,21 @@ export class Meter extends EventEmitter<MeterEvents> {
       this.emit('status', sessionId, 'over_budget', heldDetail(first));
     }
     this.events.spend(s);
+  }
+
+  /** A session's first request held for the disk (its status says why), or its last one went on. */
+  private spendHoldChanged(sessionId: string, detail: string | null): void {
+    const s = this.sessions.get(sessionId);
+    if (!s) return;
+    if (detail !== null) this.emit('status', sessionId, 'held', detail);
+    else if (!s.held && !s.over && !s.waiting) this.emit('status', sessionId, 'working', null);
+  }
+
+  /** A request held for the disk that is answered instead (session stopped, shutdown): it was never sent. */
+  private answerSpendHold(s: SessionState, end: Exclude<SpendHoldEnd, 'retry'>): RequestDecision {
+    const why = end === 'stopped' ? 'the session was stopped' : 'Flotilla is shutting down';
+    const message = `${why} while this request was held (its spend could not be recorded: ${this.spendHold.held ?? 'the disk was full'}); it was not sent`;
+    return { refuse: { status: 503, type: s.info.style === 'anthropic' ? 'api_error' : 'server_error', message } };
   }
 
   /** A hold that ends without a raise: one refusal in the ledger, the error the agent shows (a 402 it does not retry). */
@@ -261,6 +299,11 @@ export class Meter extends EventEmitter<MeterEvents> {
     signal: AbortSignal,
   ): Promise<{ ticket: Ticket } | { decision: RequestDecision }> {
     for (;;) {
+      if (this.spendHold.held !== null) {
+        const end = await this.spendHold.wait(s.info.sessionId, signal);
+        if (end !== 'retry') return { decision: this.answerSpendHold(s, end) };
+        continue;
+      }
       const block = budgetBlock(s, reserve);
       if (block) {
         const r = await this.holds.wait(s.info.sessionId, block, signal);
@@ -268,7 +311,7 @@ export class Meter extends EventEmitter<MeterEvents> {
         continue;
       }
       const ticket = key ? await this.governor.acquire(key, s.info.sessionId, tokens, signal) : NO_TICKET;
-      if (!budgetBlock(s, reserve)) return { ticket };
+      if (!budgetBlock(s, reserve) && this.spendHold.held === null) return { ticket };
       ticket.release(null);
     }
   }

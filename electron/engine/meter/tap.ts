@@ -21,6 +21,8 @@ const LEDGER_PROGRESS_INTERVAL_MS = 1_000;
 export interface TapHost {
   readonly governor: Governor;
   readonly events: ThrottledEvents;
+  /** Why new requests are held (a full disk), or null. */
+  readonly spendHeld: string | null;
   log(line: string): void;
   emit(event: 'event', e: MeterEvents['event'][0]): boolean;
   noteCompat(s: SessionState, fires: RuleFire[]): void;
@@ -105,7 +107,7 @@ export function createTap(meter: TapHost, s: SessionState, ctx: ProxyTapContext)
       // minute count the body's bytes / 4: on the high side of what a provider can count at the start.
       const key = rateKey?.id ?? null;
       const rateTokens = Math.ceil(sent.length / 4);
-      if (!budgetBlock(s, reserve)) {
+      if (!budgetBlock(s, reserve) && meter.spendHeld === null) {
         const ticket = key ? meter.governor.tryAcquire(key, rateTokens) : NO_TICKET;
         if (ticket) return admit(ticket);
       }

@@ -1,7 +1,19 @@
 // The SQLite connection under the store: the WASM database (nothing to rebuild per platform or Electron version), its
 // file lock and WAL handling, cached statements, transactions and migrations. Every write is its own transaction and is
 // on disk when the call returns. The repositories (runs.ts, usage.ts) only speak SQL through this.
-import { closeSync, mkdirSync, openSync, readSync, readdirSync, rmdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  constants as fsConstants,
+  closeSync,
+  copyFileSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  readdirSync,
+  rmdirSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { open as openAsync } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import sqlite from 'node-sqlite3-wasm';
@@ -110,6 +122,17 @@ function isWalFile(path: string): boolean {
   }
 }
 
+/** A copy of an unreadable database beside it (flotilla.db.unreadable-<time>), before anyone moves it; null if none. */
+function backupBeside(path: string): string | null {
+  const copy = `${path}.unreadable-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+  try {
+    copyFileSync(path, copy, fsConstants.COPYFILE_EXCL);
+    return copy;
+  } catch {
+    return null;
+  }
+}
+
 // ---------------------------------------------------------------------------------------------------------------------
 
 export interface StoreOptions {
@@ -196,8 +219,11 @@ export class StoreDb {
       store.close();
       if (err instanceof StoreError) throw err;
       const msg = (err as Error).message;
-      if (/not a database|malformed/i.test(msg)) {
-        throw new StoreError(`${path} is not a readable Flotilla database (${msg}) — move it away, or pass --data-dir`);
+      if (/not a database|malformed|file is encrypted/i.test(msg)) {
+        const copy = backupBeside(path);
+        throw new StoreError(
+          `${path} is not a readable Flotilla database (${msg})${copy ? `; a copy of it is at ${copy}` : ''} — move flotilla.db away to start a new one (the copy keeps the old), or pass --data-dir`,
+        );
       }
       throw new StoreError(`cannot open ${path}: ${msg}`);
     }

@@ -53,10 +53,7 @@ function usageTotalsSql(col: 'run_id' | 'session_id'): string {
 
 const USAGE_TOTALS_SQL = { run_id: usageTotalsSql('run_id'), session_id: usageTotalsSql('session_id') };
 
-/** Appends a ledger row; returns its id. */
-export function insertUsage(db: StoreDb, row: Omit<LedgerRow, 'id'>): number {
-  return insertUsageUnchecked(db, NewUsage.parse(row));
-}
+export { NewUsage, UsagePatch, UsageState };
 
 /**
  * insertUsage without validating the row against the contract schema: for the spend ledger (meter/ledger.ts), whose
@@ -71,14 +68,10 @@ export function insertUsageUnchecked(db: StoreDb, row: Omit<LedgerRow, 'id'>): n
 }
 
 /**
- * Changes the fields a patch names. With `onlyIfState`, only while the row is in that state (a late progress write
- * must not undo a close). Returns whether a row changed.
+ * Changes the fields a patch names (unchecked: callers parse with UsagePatch first, or are the spend ledger). With
+ * `onlyIfState`, only while the row is in that state (a late progress write must not undo a close). Returns whether a
+ * row changed.
  */
-export function updateUsage(db: StoreDb, id: number, patch: Partial<LedgerRow>, onlyIfState?: UsageState): boolean {
-  return updateUsageUnchecked(db, id, UsagePatch.parse(patch), onlyIfState === undefined ? undefined : UsageState.parse(onlyIfState));
-}
-
-/** updateUsage without validating the patch: for the spend ledger only (see insertUsageUnchecked). */
 export function updateUsageUnchecked(db: StoreDb, id: number, patch: Partial<LedgerRow>, onlyIfState?: UsageState): boolean {
   const { sql, values } = setClause(USAGE_FIELDS, patch);
   if (!sql) return false;

@@ -11,6 +11,12 @@ export function request<C extends CommandName>(cmd: C, args: CommandArgs<C>): Pr
   return client.call(cmd, args);
 }
 
+/** The engine itself. */
+export const engineApi = {
+  /** Whether it can write to its data dir's disk, and what is held meanwhile. */
+  health: () => request('health', {}),
+};
+
 export const runs = {
   launch: (args: CommandArgs<'launch'>) => request('launch', args),
   demo: () => request('demo', {}),

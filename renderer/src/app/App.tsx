@@ -164,6 +164,22 @@ function EngineDown() {
   );
 }
 
+/** The engine's disk is full: what is held, and what to do (it resumes by itself once space returns). */
+function DiskFull() {
+  const disk = useStore((s) => s.health?.disk);
+  if (!disk?.full) return null;
+  const kept = disk.pendingWrites > 0 ? ` ${disk.pendingWrites} record write(s) wait in memory.` : '';
+  const held = disk.heldRequests > 0 ? ` ${disk.heldRequests} model request(s) held.` : '';
+  return (
+    <div className="engine-down disk-full" data-testid="disk-full" role="alert">
+      <span>
+        {disk.message}.{held}
+        {kept} Free some space there: everything resumes by itself.
+      </span>
+    </div>
+  );
+}
+
 export function App() {
   const count = useStore((s) => selectCurrentSessions(s).length);
   const waiting = useStore((s) => {
@@ -211,6 +227,7 @@ export function App() {
       <div className="app-body">
         <main className="main">
           <EngineDown />
+          <DiskFull />
           {count > 0 && <InterruptedBar />}
           {count > 0 ? <Grid /> : <EmptyState />}
         </main>

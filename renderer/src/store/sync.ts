@@ -2,7 +2,7 @@
 // everything the engine knows about the runs, the current run's spend (its ledger seeds the spend chart), its warnings
 // and the changed files the panels were showing.
 import type { EngineEvent, RunSpend, SessionSpend } from '../../../electron/shared/contract.ts';
-import { review, runs, spend } from '../api/index.ts';
+import { engineApi, review, runs, spend } from '../api/index.ts';
 import type { EngineConnection } from '../transport/index.ts';
 import { useStore } from './index.ts';
 
@@ -57,6 +57,8 @@ function onEngineEvent(e: EngineEvent): void {
       return st.setWatchFailures([e.failure]);
     case 'governor':
       return st.setGovernor(e.keys);
+    case 'health':
+      return st.setHealth(e.health);
     case 'budget':
       return st.noteBudgetAlert({ scope: e.scope, id: e.id, level: e.level, usd: e.usd, budgetUsd: e.budgetUsd });
     default:
@@ -97,6 +99,10 @@ async function loadAll(): Promise<void> {
     runs.sessions().then((list) => st().loadRuns([], list)),
     spend.governor().then(
       (keys) => st().setGovernor(keys),
+      () => {},
+    ),
+    engineApi.health().then(
+      (h) => st().setHealth(h),
       () => {},
     ),
   ]);

@@ -21,6 +21,7 @@ export const STATUS_LABEL: Record<SessionStatus, string> = {
   stopped: 'stopped',
   over_budget: 'over budget',
   rate_limited: 'rate limited',
+  held: 'held — disk full',
   rejected: 'provider rejected',
   interrupted: 'interrupted',
 };
@@ -33,6 +34,7 @@ export const STATUS_ORDER: SessionStatus[] = [
   'queued',
   'idle',
   'rate_limited',
+  'held',
   'over_budget',
   'done',
   'failed',

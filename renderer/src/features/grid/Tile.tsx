@@ -170,7 +170,8 @@ export function Tile({
           status === 'rejected' ||
           status === 'failed' ||
           status === 'over_budget' ||
-          status === 'rate_limited') && (
+          status === 'rate_limited' ||
+          status === 'held') && (
           <div className="tile-detail">
             {session.statusDetail}
             {spend?.held && <HeldActions session={session} held={spend.held} where="tile" />}
