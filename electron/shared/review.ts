@@ -15,6 +15,13 @@ export const ChangedFile = z.object({
   binary: z.boolean(),
   /** Shared workspace mode: the sessions whose tool calls touched the path (empty = unattributed). */
   sessions: z.array(z.string()).optional(),
+  /** The name looks like a secret (`.env*`, `*.pem`, `id_*`, `*.key`): look before committing or pushing it. */
+  secret: z.boolean().optional(),
+  /**
+   * A file Flotilla copied in (.worktreeinclude) that the agent changed: git ignores it there, so it is in no commit,
+   * merge, patch or push — the change stays in the worktree.
+   */
+  copied: z.boolean().optional(),
 });
 export type ChangedFile = z.infer<typeof ChangedFile>;
 

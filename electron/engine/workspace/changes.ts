@@ -1,6 +1,7 @@
 // What a session changed since its base commit, measured without touching the session's index or files: the worktree's
 // current state is written into a throwaway index (a copy in a temp dir) and compared tree-to-tree with git's plumbing.
 import { copyFile, mkdtemp, rm, stat, utimes } from 'node:fs/promises';
+import { changedCopies, flagSecrets } from './copied.ts';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { ChangeStatus, ChangedFile } from '../../shared/contract.ts';
@@ -176,6 +177,9 @@ export async function sessionChanges(worktree: string, baseCommit: string): Prom
   const untracked = new Set(untrackedOut.split('\0').filter(Boolean));
   const files = await diffTrees(worktree, baseCommit, snap.tree);
   for (const f of files) if (f.status === 'added' && untracked.has(f.path)) f.status = 'untracked';
+  const tracked = new Set(files.map((f) => f.path));
+  for (const c of changedCopies(worktree)) if (!tracked.has(c.path)) files.push(c);
+  flagSecrets(files);
   return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 

@@ -350,7 +350,8 @@ export class ConflictDetector extends EventEmitter {
     s.scanned = true;
     const changed = JSON.stringify(files) !== JSON.stringify(s.changes);
     s.changes = files;
-    s.paths = new Set(files.flatMap((f) => (f.oldPath ? [f.path, f.oldPath] : [f.path])));
+    // A copied file (.worktreeinclude) never merges: two sessions editing their own copies do not collide.
+    s.paths = new Set(files.flatMap((f) => (f.copied ? [] : f.oldPath ? [f.path, f.oldPath] : [f.path])));
     if (changed) this.safeEmit('changes', s.id, files);
     // Take the snapshot now, in the same turn on this worktree, when the evaluation is going to need it.
     if (s.paths.size && this.needsSnapshot(s)) await this.ensureSnapshot(s).catch(() => {});

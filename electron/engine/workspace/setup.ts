@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { cp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fromGit, run } from './errors.ts';
+import { recordCopied } from './copied.ts';
 import { GitCommandError, git } from './git.ts';
 
 export const INCLUDE_FILE = '.worktreeinclude';
@@ -42,9 +43,11 @@ export async function copyIncluded(repo: string, worktrees: readonly string[]): 
   const ignored = new Set(out.split('\0').filter(Boolean));
   const copied = paths.filter((p) => ignored.has(p) || ignored.has(p.replace(/\/$/, '')));
   const skipped = paths.filter((p) => !copied.includes(p));
-  for (const wt of worktrees)
+  for (const wt of worktrees) {
     for (const p of copied)
       await cp(join(repo, p), join(wt, p), { recursive: true, force: false, errorOnExist: false, verbatimSymlinks: true });
+    recordCopied(wt, copied);
+  }
   return { copied, skipped };
 }
 

@@ -192,6 +192,24 @@ export function ReviewPanel() {
           >
             <span className={`review-status review-status-${f.status}`}>{f.status}</span>
             <span className="review-path mono">{f.path}</span>
+            {f.secret && (
+              <span
+                className="review-secret small"
+                data-testid={`review-secret-${f.path}`}
+                title="This name looks like a secret (.env, a key): check it before you commit, merge or push"
+              >
+                ⚠ secret?
+              </span>
+            )}
+            {f.copied && (
+              <span
+                className="dim small"
+                data-testid={`review-copied-${f.path}`}
+                title="Flotilla copied this file in (.worktreeinclude); git ignores it, so the agent's change stays in the worktree: it is in no commit, merge, patch or push"
+              >
+                copied in · not committed
+              </span>
+            )}
             {f.binary ? (
               <span className="dim small">binary</span>
             ) : (
