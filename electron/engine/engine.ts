@@ -14,6 +14,7 @@ import {
   type Governor,
   Meter,
   MeterProxy,
+  type MeterProxyOptions,
   RejectedRequests,
   SpendLedger,
   effectivePrices,
@@ -40,6 +41,8 @@ export interface EngineOptions {
   log?: (line: string) => void;
   /** The rate governor (default: one with a 60 s window; benches pass a faster clock). */
   governor?: Governor;
+  /** The proxy's limits on a host's answer (defaults in meter/proxy.ts; tests pass small ones). */
+  proxy?: Pick<MeterProxyOptions, 'idleTimeoutMs' | 'maxResponseBytes'>;
 }
 
 export { ENGINE_FILE } from './daemon.ts';
@@ -48,7 +51,7 @@ type EngineEvents = { event: [EngineEvent]; hook: [sessionId: string, body: Hook
 
 export class Engine extends EventEmitter<EngineEvents> implements CommandCaller {
   readonly token: string;
-  readonly proxy = new MeterProxy();
+  readonly proxy: MeterProxy;
   readonly ledger: SpendLedger;
   readonly meter: Meter;
   readonly registry: RunRegistry;
@@ -78,6 +81,7 @@ export class Engine extends EventEmitter<EngineEvents> implements CommandCaller 
   ) {
     super();
     this.token = opts.token ?? secret();
+    this.proxy = new MeterProxy(opts.proxy);
     this.log = opts.log ?? (() => {});
     const emit = (e: EngineEvent) => this.emit('event', e);
     const log = this.log;

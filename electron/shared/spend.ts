@@ -28,6 +28,10 @@ export const UpstreamErrorKind = z.enum([
   'unknown_model',
   'context_overflow',
   'budget',
+  /** The host could not be reached, reset the connection or went quiet: the request did not finish. */
+  'unreachable',
+  /** The host's answer could not be used: malformed, or past the size limit. */
+  'bad_response',
   'other',
 ]);
 export type UpstreamErrorKind = z.infer<typeof UpstreamErrorKind>;

@@ -253,13 +253,13 @@ model: kimi-k2.6
     expect(chat.body.stream_options).toEqual({ include_usage: true });
   });
 
-  it('records a stream cut mid-way as partial, with what was seen', async () => {
+  it('records a stream cut mid-way as partial, with what was seen; the agent reads an error as the last event', async () => {
     const repo = makeRepo();
     const e = await engine();
     const agent = [
       "fetch(process.env.OPENAI_BASE_URL + '/chat/completions', { method: 'POST', headers: { authorization: 'Bearer ' + process.env.OPENAI_API_KEY, 'content-type': 'application/json' },",
       "  body: JSON.stringify({ model: 'kimi-k2.6', stream: true, messages: [{ role: 'user', content: 'CUT 5\\nLONG 400' }] }) })",
-      "  .then((r) => r.text()).then(() => console.log('whole'), (err) => console.log('cut:', err.cause?.code || err.message));",
+      '  .then((r) => r.text()).then((t) => console.log(/data: \\{"error":\\{"message":"[^"]*closed the connection mid-answer/.test(t) ? \'error-event\' : \'whole\'), (err) => console.log(\'cut:\', err.cause?.code || err.message));',
     ].join('\n');
     const { run } = await e.call('launch', {
       templateText: `
@@ -271,7 +271,7 @@ model: kimi-k2.6
 `,
     });
     await e.waitForRun(run.id);
-    expect((await e.call('snapshot', { sessionId: e.registry.listSessions(run.id)[0]!.id })).data).toContain('cut:');
+    expect((await e.call('snapshot', { sessionId: e.registry.listSessions(run.id)[0]!.id })).data).toContain('error-event');
     const [row] = e.ledger.rows(run.id);
     expect(row!.state).toBe('partial');
     expect(row!.outputTokens).toBeGreaterThan(0);

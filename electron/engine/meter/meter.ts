@@ -17,7 +17,7 @@ import type { ProxyRequestEvent, ProxyTap, ProxyTapContext, RequestDecision } fr
 import { type RejectedRequests, rejectedRecord } from './rejected.ts';
 import { ThrottledEvents } from './spend-events.ts';
 import type { SpendLedger } from './ledger.ts';
-import { isRejection, noteSpeedAndContext, requestOutcome, upstreamErrorOf } from './outcome.ts';
+import { brokenAnswer, isRejection, noteSpeedAndContext, requestOutcome, upstreamErrorOf } from './outcome.ts';
 import {
   addToTotals,
   cost,
@@ -392,7 +392,10 @@ export class Meter extends EventEmitter<MeterEvents> {
     rateLabel: string | null,
   ): void {
     const model = result?.model ?? f.model;
-    const failed = status >= 400 || status === 0 || Boolean(result?.error);
+    // A host that failed mid-answer (reset, silent, too large) or whose stream could not be read failed too.
+    const malformed = (result?.malformed ?? 0) > 0 && !result?.complete;
+    const broken = !e.aborted && !e.failedOver && (e.error !== undefined || malformed);
+    const failed = status >= 400 || status === 0 || Boolean(result?.error) || broken;
     const { state, usage } = requestOutcome(status, result, f.promptTokensEstimate);
     const c = cost(s.run, model, usage, f.provider ?? undefined);
     const endedAt = e.endedAt;
@@ -456,6 +459,10 @@ export class Meter extends EventEmitter<MeterEvents> {
       s.lastError = info;
       this.upstreamError(s.info.sessionId, info);
       if (kind === 'rate_limited' || kind === 'overloaded') this.emit('status', s.info.sessionId, 'rate_limited', err.message);
+    } else if (broken) {
+      const info = brokenAnswer(e, result);
+      s.lastError = info;
+      this.upstreamError(s.info.sessionId, info);
     }
     for (const alert of dueBudgetAlerts(s)) this.budgetAlert(alert);
     this.events.spend(s);

@@ -57,6 +57,18 @@ export function noteLiveSpeed(s: SessionState, f: InFlight, now: number): void {
   if (ms >= LIVE_RATE_AFTER_MS) s.tokensPerSec = f.estimatedOutputTokens / (ms / 1000);
 }
 
+/** A request the host did not finish (refused, reset, silent, too large) or whose stream could not be read, in words. */
+export function brokenAnswer(e: { status: number | null; error?: string }, result: ParseResult | null): UpstreamErrorInfo {
+  const at = new Date().toISOString();
+  if (e.error !== undefined) {
+    const bad = /passed \d+ MB/.test(e.error);
+    return { kind: bad ? 'bad_response' : 'unreachable', status: e.status ?? 0, type: null, message: e.error, at };
+  }
+  const n = result?.malformed ?? 0;
+  const message = `the host's stream could not be read (${n} malformed event${n === 1 ? '' : 's'}) and ended without its usage — recorded as seen`;
+  return { kind: 'bad_response', status: e.status ?? 0, type: null, message, at };
+}
+
 /** The provider's error (from the body, else the status alone), classified. */
 export function upstreamErrorOf(status: number, result: ParseResult | null) {
   const err = result?.error ?? { status, type: null, message: `HTTP ${status}` };

@@ -126,4 +126,8 @@ export interface MeterProxyOptions {
   httpsAgent?: https.Agent;
   /** Agent for http upstreams (default: a keep-alive agent). */
   httpAgent?: http.Agent;
+  /** A host silent this long is given up on (default UPSTREAM_IDLE_MS, proxy.ts). */
+  idleTimeoutMs?: number;
+  /** An answer past this many bytes is cut off (default MAX_RESPONSE_BYTES, proxy.ts). */
+  maxResponseBytes?: number;
 }

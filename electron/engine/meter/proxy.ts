@@ -24,7 +24,17 @@ import type {
   RequestDecision,
 } from './proxy-types.ts';
 import { MAX_BUFFERED_REQUEST } from './proxy-types.ts';
-import { STRIP_REQUEST, errorBody, filterHeaders, passThrough, retryAfterMs, rewriteJson, safe } from './proxy-wire.ts';
+import {
+  STRIP_REQUEST,
+  errorBody,
+  errorRewriter,
+  filterHeaders,
+  isNonJsonError,
+  passThrough,
+  retryAfterMs,
+  rewriteJson,
+  safe,
+} from './proxy-wire.ts';
 import {
   type ResponseWriter,
   type TranslatedBody,
@@ -37,6 +47,16 @@ import {
 
 /** Statuses that send a request on to the next provider: the host could not serve it now, another may. */
 const FAILOVER_STATUSES = new Set([429, 500, 502, 503, 504, 529]);
+
+/**
+ * A host that sends no byte for this long (before its answer or in the middle of it) is given up on: the agent gets an
+ * error in its format instead of waiting out its own timeout (Claude Code's is 600 s, set by Flotilla). Long enough
+ * for K2 to read a full window before its first token (minutes on a slow host), short enough to say so well before
+ * the agent would.
+ */
+export const UPSTREAM_IDLE_MS = 300_000;
+/** An answer larger than this is cut off (a sane answer is a few MB: 32 000 output tokens stream as ~10 MB of SSE). */
+export const MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
 
 /** The API the agent speaks: errors the proxy answers itself are in its format. */
 const clientStyle = (route: ProxyRoute): ApiStyle => (route.translate ? 'anthropic' : route.style);
@@ -54,9 +74,13 @@ export class MeterProxy extends EventEmitter {
   private tapFactory: ProxyTapFactory | null;
   private readonly httpAgent: http.Agent;
   private readonly httpsAgent: https.Agent;
+  private readonly idleMs: number;
+  private readonly maxResponseBytes: number;
 
   constructor(opts: MeterProxyOptions = {}) {
     super();
+    this.idleMs = opts.idleTimeoutMs ?? UPSTREAM_IDLE_MS;
+    this.maxResponseBytes = opts.maxResponseBytes ?? MAX_RESPONSE_BYTES;
     this.tapFactory = opts.tap ?? null;
     this.httpAgent = opts.httpAgent ?? new http.Agent({ keepAlive: true });
     this.httpsAgent = opts.httpsAgent ?? new https.Agent({ keepAlive: true });
@@ -359,6 +383,20 @@ export class MeterProxy extends EventEmitter {
       agent: isHttps ? this.httpsAgent : this.httpAgent,
     });
     upstreamReq.setNoDelay(true);
+    const style = clientStyle(route);
+    /** What went wrong on the proxy's side (the host went quiet, the answer grew too large): said to the agent. */
+    let fault: string | null = null;
+    let out: ResponseWriter | null = null;
+    upstreamReq.setTimeout(this.idleMs, () => {
+      fault = `no byte from ${target.origin} for ${Math.round(this.idleMs / 1000)} s — Flotilla gave up on it`;
+      upstreamReq.destroy(new Error(fault));
+    });
+    /** The answer had started: end it with an error the agent reads (or cut it), and record why. */
+    const failMidway = (error: string) => {
+      if (out) safe(() => out!.fail(error));
+      else res.destroy();
+      finish({ error });
+    };
 
     // The client going away (before the response is complete) aborts the upstream request.
     res.on('close', () => {
@@ -369,22 +407,19 @@ export class MeterProxy extends EventEmitter {
 
     upstreamReq.on('error', (err: NodeJS.ErrnoException) => {
       if (isEnded()) return;
+      const why = fault ?? err.code ?? err.message;
       if (!res.headersSent && attempt?.failed && ev.status === null) {
-        const error = `could not reach ${target.origin}: ${err.code ?? err.message}`;
+        const error = `could not reach ${target.origin}: ${why}`;
         finish({ error, failedOver: true });
         attempt.failed({ status: null, retryAfterMs: null, error });
         return;
       }
       if (!res.headersSent) {
-        const message = `Flotilla proxy could not reach the upstream ${target.origin}${target.pathname}: ${err.code ?? err.message}`;
-        const style = clientStyle(route);
-        this.sendError(res, style, 502, style === 'anthropic' ? 'api_error' : 'upstream_error', message);
-        finish({ status: 502, error: message });
-      } else {
-        // Mid-stream failure: cut the client's stream so it sees the truncation, as it would from the provider.
-        res.destroy();
-        finish({ error: `upstream connection failed mid-response: ${err.code ?? err.message}` });
-      }
+        const message = fault ?? `Flotilla proxy could not reach the upstream ${target.origin}${target.pathname}: ${why}`;
+        const status = fault ? 504 : 502;
+        this.sendError(res, style, status, style === 'anthropic' ? 'api_error' : 'upstream_error', message);
+        finish({ status, error: message });
+      } else failMidway(fault ?? `the connection to ${target.origin} failed mid-answer: ${why}`);
     });
 
     upstreamReq.on('response', (upRes) => {
@@ -408,20 +443,33 @@ export class MeterProxy extends EventEmitter {
       }
       attempt?.served();
       res.socket?.setNoDelay(true);
-      const out: ResponseWriter = translated
+      // An error page that is not JSON (a 500 from a load balancer) reaches the agent and the tap as an API error.
+      const rewrite = !translated && isNonJsonError(ev.status, upRes.headers);
+      const writer: ResponseWriter = translated
         ? translatingWriter(res, ev.status, upRes.headers, translated)
-        : passThrough(res, ev.status, upRes);
+        : rewrite
+          ? errorRewriter(res, ev.status, upRes.headers, style, target.origin, (json) => tap?.onResponseChunk?.(json))
+          : passThrough(res, ev.status, upRes, style);
+      out = writer;
       upRes.on('data', (chunk: Buffer) => {
         if (ev.firstByteAt === null) ev.firstByteAt = Date.now();
         ev.bytes += chunk.length;
-        if (tap?.onResponseChunk) safe(() => tap!.onResponseChunk!(chunk));
-        if (!out.write(chunk)) {
+        if (ev.bytes > this.maxResponseBytes) {
+          if (isEnded()) return;
+          fault = `the answer from ${target.origin} passed ${Math.round(this.maxResponseBytes / 1024 / 1024)} MB — Flotilla cut it off`;
+          upRes.destroy();
+          upstreamReq.destroy();
+          return failMidway(fault);
+        }
+        if (!rewrite && tap?.onResponseChunk) safe(() => tap!.onResponseChunk!(chunk));
+        if (!writer.write(chunk)) {
           upRes.pause();
           res.once('drain', () => upRes.resume());
         }
       });
       upRes.on('end', () => {
-        out.end();
+        if (isEnded()) return;
+        writer.end();
         finish({});
       });
       upRes.on('error', () => {
@@ -429,10 +477,7 @@ export class MeterProxy extends EventEmitter {
       });
       upRes.on('close', () => {
         // The upstream connection closed before the response was complete: cut the client's stream too.
-        if (!upRes.complete && !isEnded()) {
-          res.destroy();
-          finish({ error: 'upstream closed the connection mid-response' });
-        }
+        if (!upRes.complete && !isEnded()) failMidway(fault ?? `${target.origin} closed the connection mid-answer`);
       });
     });
     return upstreamReq;

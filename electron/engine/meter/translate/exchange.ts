@@ -82,6 +82,8 @@ export interface ResponseWriter {
   /** False when the agent's socket is full (the caller pauses the host's response until 'drain'). */
   write(chunk: Buffer): boolean;
   end(): void;
+  /** The host failed before the answer was whole: end it with an error the agent reads (`message`: what happened). */
+  fail(message: string): void;
 }
 
 const HEADERS_KEPT = ['retry-after', 'x-request-id', 'request-id'];
@@ -106,6 +108,8 @@ export function translatingWriter(
         return out ? res.write(out) : true;
       },
       end: () => res.end(tr.end()),
+      // The translator writes whole events only, so an error event can follow whatever was sent.
+      fail: (message) => res.end(`event: error\ndata: ${JSON.stringify({ type: 'error', error: { type: 'api_error', message } })}\n\n`),
     };
   }
   // A whole answer or an error: collected, then sent translated.
@@ -125,6 +129,12 @@ export function translatingWriter(
         }
       }
       res.writeHead(status, { ...kept, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+      res.end(body);
+    },
+    fail: (message) => {
+      if (res.headersSent) return void res.destroy();
+      const body = JSON.stringify({ type: 'error', error: { type: 'api_error', message } });
+      res.writeHead(502, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
       res.end(body);
     },
   };

@@ -1,4 +1,5 @@
 // A whole Chat Completions answer (not streamed) or a host's error, in Anthropic's shape.
+import { describeBody } from '../body-text.ts';
 import { TRANSLATED_SIGNATURE, anthropicErrorType, stopReason } from './stream.ts';
 import { anthropicUsage } from './usage.ts';
 
@@ -54,7 +55,8 @@ export function chatErrorToAnthropic(status: number, bodyText: string): Json {
       type = e.type ?? e.code ?? null;
     }
   } catch {
-    /* not JSON: the text is the message */
+    // Not JSON: the text is the message; an HTML page (a load balancer's) says only its title.
+    if (/<html|<!doctype/i.test(bodyText)) message = `the host answered ${status} with ${describeBody(bodyText)} instead of an API error`;
   }
   if (CONTEXT_OVERFLOW.test(message) && !/prompt is too long/i.test(message)) message = `prompt is too long: ${message}`;
   return { type: 'error', error: { type: anthropicErrorType(status, type, message), message } };

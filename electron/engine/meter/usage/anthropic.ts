@@ -40,7 +40,7 @@ export class AnthropicHandler implements Handler {
       return;
     }
     const o = tryParse(data);
-    if (!isObj(o)) return;
+    if (!isObj(o)) return void (o === undefined && data.trim() !== '' && this.core.malformed++);
     this.onObject(typeof o.type === 'string' ? o.type : type, o);
     this.core.flush();
   }

@@ -11,6 +11,8 @@ export class Core {
   chars = 0;
   stopReason: string | null = null;
   error: ParsedError | null = null;
+  /** SSE events whose data was not JSON (a malformed stream). */
+  malformed = 0;
   private firstToken = false;
   private reported = 0;
   private usageChanged = false;
@@ -101,6 +103,7 @@ export class Core {
       estimatedOutputTokens: tokensFromChars(this.chars),
       stopReason: this.stopReason,
       error: this.error,
+      ...(this.malformed > 0 ? { malformed: this.malformed } : {}),
     };
   }
 }

@@ -58,7 +58,7 @@ export class OpenAIChatHandler implements Handler {
       return;
     }
     const o = tryParse(data);
-    if (!isObj(o)) return;
+    if (!isObj(o)) return void (o === undefined && data.trim() !== '' && this.core.malformed++);
     this.onChunk(o);
     core.flush();
   }

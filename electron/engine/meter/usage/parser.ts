@@ -86,8 +86,12 @@ class Parser implements ResponseParser {
     if (this.final) return this.final;
     const core = this.core;
     let text = '';
-    if (this.mode === 'sse') this.sse!.end();
-    else if (this.mode === 'json' && !this.jsonTooBig) {
+    if (this.mode === 'sse') {
+      // A cut stream's last, half-sent event is truncated, not malformed.
+      const malformed = core.malformed;
+      this.sse!.end();
+      core.malformed = malformed;
+    } else if (this.mode === 'json' && !this.jsonTooBig) {
       text = new TextDecoder('utf-8').decode(this.json.length === 1 ? this.json[0] : Buffer.concat(this.json));
       this.json = [];
       const body = text.length > 0 ? tryParse(text) : undefined;

@@ -42,6 +42,8 @@ export interface ParseResult {
   stopReason: string | null;
   /** An error envelope in the body (HTTP error, or an SSE error event mid-stream). */
   error: ParsedError | null;
+  /** SSE events whose data could not be read as JSON: the stream was malformed. */
+  malformed?: number;
 }
 
 export interface ResponseParser {

@@ -177,6 +177,11 @@ export function Tile({
             {spend?.held && <HeldActions session={session} held={spend.held} where="tile" />}
           </div>
         )}
+      {spend?.lastError && status === 'working' && !compact && (
+        <div className="tile-detail tile-upstream-error" data-testid={`tile-error-${slot}`} role="status" title={spend.lastError.at}>
+          Last request failed: {spend.lastError.message}
+        </div>
+      )}
       {watchFailure && !compact && (
         <div className="tile-detail tile-watch" data-testid={`tile-watch-${slot}`} role="status">
           Edits are not watched live: {watchFailure.message}
