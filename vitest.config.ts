@@ -6,6 +6,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Fails a test file that leaves a process running (an engine, an agent, a browser): see the file.
+    setupFiles: ['test/setup/process-guard.ts'],
     // Tests spawn real ptys, git, Claude Code and Chromium; two cores on CI.
     maxWorkers: 2,
     reporters: ['default'],

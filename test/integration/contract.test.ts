@@ -41,6 +41,7 @@ describe('the contract, end to end', () => {
       const editor = `${JSON.stringify(process.execPath)} -e "require('fs').writeFileSync(process.argv[1] + '/opened-by-editor', 'x')"`;
       await call('saveSettings', { settings: { defaultBudget: { runUsd: 50 }, ui: { editor } } });
       expect((await call('paths', {})).logs).toMatch(/logs$/);
+      expect((await call('health', {})).disk).toMatchObject({ full: false, message: null, pendingWrites: 0 });
       await call('setProviderKey', { name: 'UNUSED_KEY', value: 'sk-unused', persist: false });
       expect((await call('prices', {})).length).toBeGreaterThan(5);
       const repo = makeRepo({ 'README.md': '# demo\n', 'src/app.ts': 'one\ntwo\n' });

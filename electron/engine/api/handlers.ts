@@ -58,6 +58,8 @@ export interface EngineParts {
   demo(count: number | undefined): Promise<LaunchResult>;
   /** The engine's own health (its disk). */
   health(): EngineHealth;
+  /** A run that ended and was cleaned leaves the engine's memory (see Engine.forgetRun). */
+  forgetRun(runId: string): void;
 }
 
 /** A run's spend and each session's: live figures for a run of this engine, `run: null` for older ones. */
@@ -106,7 +108,11 @@ export function createHandlers(p: EngineParts): Handlers {
     restart: async (a) => (await scheduler.restart(a.sessionId), null),
     resume: async (a) => (await scheduler.resume(a.sessionId), null),
     stopRun: async (a) => (await scheduler.stopRun(a.runId), null),
-    cleanRun: (a) => cleanRun(registry, p.dataDir, a.runId),
+    cleanRun: async (a) => {
+      const cleaned = await cleanRun(registry, p.dataDir, a.runId);
+      p.forgetRun(a.runId);
+      return cleaned;
+    },
     report: (a) => runReport({ registry, ledger: p.ledger, meter: p.meter, review, landing: p.landing }, a.runId),
 
     spend: (a) => spendOverview(p, a.runId),

@@ -146,6 +146,12 @@ export class Governor extends EventEmitter<GovernorEvents> {
     return this.keys.get(id)?.pausedUntil ?? 0;
   }
 
+  /** Whether a session still waits on any key. */
+  hasSession(sessionId: string): boolean {
+    for (const k of this.keys.values()) if (k.queues.has(sessionId)) return true;
+    return false;
+  }
+
   views(): GovernorKey[] {
     const now = this.now();
     return [...this.keys.values()].map((k) => {

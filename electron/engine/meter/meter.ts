@@ -139,6 +139,27 @@ export class Meter extends EventEmitter<MeterEvents> {
     return this.holds.answer(sessionId, 'declined');
   }
 
+  /**
+   * A run that ended and was cleaned: its figures leave memory (the ledger keeps them). Its sessions' holds are
+   * answered first, in case one is still waiting.
+   */
+  removeRun(runId: string): void {
+    const run = this.runs.get(runId);
+    if (!run) return;
+    for (const s of run.sessions) {
+      this.endSession(s.info.sessionId);
+      this.sessions.delete(s.info.sessionId);
+      this.router.forget(s.info.sessionId);
+    }
+    this.events.forget(run);
+    this.runs.delete(runId);
+  }
+
+  /** Whether any of the meter's maps still holds this run or session id (a cleaned run leaves nothing). */
+  retains(id: string): boolean {
+    return this.runs.has(id) || this.sessions.has(id) || this.router.stuckTo(id) !== null || this.governor.hasSession(id);
+  }
+
   /** The session is being stopped: its held requests are answered, not left hanging. */
   endSession(sessionId: string): void {
     this.holds.answer(sessionId, 'stopped');

@@ -126,8 +126,18 @@ export interface MeterProxyOptions {
   httpsAgent?: https.Agent;
   /** Agent for http upstreams (default: a keep-alive agent). */
   httpAgent?: http.Agent;
-  /** A host silent this long is given up on (default UPSTREAM_IDLE_MS, proxy.ts). */
+  /** A host silent this long is given up on (default UPSTREAM_IDLE_MS). */
   idleTimeoutMs?: number;
-  /** An answer past this many bytes is cut off (default MAX_RESPONSE_BYTES, proxy.ts). */
+  /** An answer past this many bytes is cut off (default MAX_RESPONSE_BYTES). */
   maxResponseBytes?: number;
 }
+
+/**
+ * A host that sends no byte for this long (before its answer or in the middle of it) is given up on: the agent gets an
+ * error in its format instead of waiting out its own timeout (Claude Code's is 600 s, set by Flotilla). Long enough
+ * for K2 to read a full window before its first token (minutes on a slow host), short enough to say so well before
+ * the agent would.
+ */
+export const UPSTREAM_IDLE_MS = 300_000;
+/** An answer larger than this is cut off (a sane answer is a few MB: 32 000 output tokens stream as ~10 MB of SSE). */
+export const MAX_RESPONSE_BYTES = 256 * 1024 * 1024;

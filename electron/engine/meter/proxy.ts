@@ -23,7 +23,7 @@ import type {
   ProxyTapFactory,
   RequestDecision,
 } from './proxy-types.ts';
-import { MAX_BUFFERED_REQUEST } from './proxy-types.ts';
+import { MAX_BUFFERED_REQUEST, MAX_RESPONSE_BYTES, UPSTREAM_IDLE_MS } from './proxy-types.ts';
 import {
   STRIP_REQUEST,
   errorBody,
@@ -47,16 +47,6 @@ import {
 
 /** Statuses that send a request on to the next provider: the host could not serve it now, another may. */
 const FAILOVER_STATUSES = new Set([429, 500, 502, 503, 504, 529]);
-
-/**
- * A host that sends no byte for this long (before its answer or in the middle of it) is given up on: the agent gets an
- * error in its format instead of waiting out its own timeout (Claude Code's is 600 s, set by Flotilla). Long enough
- * for K2 to read a full window before its first token (minutes on a slow host), short enough to say so well before
- * the agent would.
- */
-export const UPSTREAM_IDLE_MS = 300_000;
-/** An answer larger than this is cut off (a sane answer is a few MB: 32 000 output tokens stream as ~10 MB of SSE). */
-export const MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
 
 /** The API the agent speaks: errors the proxy answers itself are in its format. */
 const clientStyle = (route: ProxyRoute): ApiStyle => (route.translate ? 'anthropic' : route.style);
@@ -112,6 +102,12 @@ export class MeterProxy extends EventEmitter {
   unregister(token: string): void {
     this.routes.delete(token);
     this.choices.delete(token);
+  }
+
+  /** Whether any token still routes a session's requests. */
+  routesSession(sessionId: string): boolean {
+    for (const r of this.routes.values()) if (r.sessionId === sessionId) return true;
+    return false;
   }
 
   /** The route registered under a token (undefined if none). */

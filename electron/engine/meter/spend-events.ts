@@ -42,6 +42,13 @@ export class ThrottledEvents {
     }, SPEND_EVENT_INTERVAL_MS);
   }
 
+  /** A run leaves the meter: its pending events are dropped (its figures are final; clients have them). */
+  forget(run: RunState): void {
+    for (const s of run.sessions) if (s.emitTimer) clearTimeout(s.emitTimer), (s.emitTimer = null);
+    if (run.emitTimer) clearTimeout(run.emitTimer);
+    run.emitTimer = null;
+  }
+
   close(sessions: Iterable<SessionState>, runs: Iterable<RunState>): void {
     for (const s of sessions) if (s.emitTimer) clearTimeout(s.emitTimer);
     for (const r of runs) if (r.emitTimer) clearTimeout(r.emitTimer);

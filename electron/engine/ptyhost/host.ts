@@ -127,6 +127,11 @@ export class PtyHost {
     this.sessions.delete(id);
   }
 
+  /** Whether a session's process is still known here. */
+  has(id: string): boolean {
+    return this.sessions.has(id);
+  }
+
   private ensure(): void {
     if (this.worker) return;
     const gen = ++this.generation;

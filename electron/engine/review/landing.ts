@@ -1,5 +1,6 @@
 // The end of the review loop for a run: the merge plan (which sessions, in which order, which would conflict), merging
 // every clean step at once, and pushing a session's branch. Merges go through Review.merge (refused, never half done).
+import { existsSync } from 'node:fs';
 import type { MergeAllResult, MergePlan, PushResult, RebaseResult, SessionInfo } from '../../shared/contract.ts';
 import { spawn } from 'node:child_process';
 import { EngineError } from '../errors.ts';
@@ -83,7 +84,10 @@ export class Landing {
       throw new EngineError('not_found', `no session ${unknown.join(', ')} in run ${run.name} — list its sessions (flotilla runs)`, {
         field: 'sessionIds',
       });
-    const chosen = sessionIds ? all.filter((s) => sessionIds.includes(s.id)) : all.filter((s) => s.status === 'done');
+    // A cleaned session (its worktree removed) has nothing left to merge.
+    const chosen = (sessionIds ? all.filter((s) => sessionIds.includes(s.id)) : all.filter((s) => s.status === 'done')).filter(
+      (s) => sessionIds !== undefined || existsSync(s.worktree),
+    );
     if (chosen.length === 0)
       throw new EngineError(
         'nothing_to_plan',

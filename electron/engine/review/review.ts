@@ -59,6 +59,17 @@ export class Review {
     }
   }
 
+  /** Stops watching a run (it was cleaned: its worktrees are gone). */
+  unwatch(runId: string): void {
+    this.runs.get(runId)?.close();
+    this.runs.delete(runId);
+  }
+
+  /** Whether a run is still watched. */
+  watches(runId: string): boolean {
+    return this.runs.has(runId);
+  }
+
   private ofSession(sessionId: string): RunReview | undefined {
     const runId = this.d.registry.liveSession(sessionId)?.run.info.id;
     return runId ? this.runs.get(runId) : undefined;

@@ -52,6 +52,28 @@ export class RunRegistry {
     return run;
   }
 
+  /**
+   * A run that ended and was cleaned leaves memory: its sessions' terminals are let go and it is answered from the
+   * store from now on (its screens were stored when each session ended). Returns the sessions it held.
+   */
+  forgetEnded(runId: string): LiveSession[] {
+    const run = this.runs.get(runId);
+    if (!run) return [];
+    for (const s of run.sessions) {
+      s.terminal.detach();
+      this.sessions.delete(s.info.id);
+      this.byHookToken.delete(s.hookToken);
+    }
+    this.runs.delete(runId);
+    run.resolveEnded();
+    return run.sessions;
+  }
+
+  /** Whether the registry still holds this run or session id. */
+  holds(id: string): boolean {
+    return this.runs.has(id) || this.sessions.has(id);
+  }
+
   /** A run that failed to launch: it is no longer live. */
   forgetRun(run: LiveRun): void {
     this.runs.delete(run.info.id);

@@ -213,8 +213,11 @@ export class Scheduler {
     }
   }
 
+  /** The screen now; for a session no longer live (an earlier engine's, or a cleaned run's), its last stored screen. */
   snapshot(sessionId: string): Promise<SnapshotResult> {
-    return this.d.registry.live(sessionId).terminal.snapshot();
+    const live = this.d.registry.liveSession(sessionId);
+    if (live) return live.terminal.snapshot();
+    return this.subscribe(sessionId, { send: () => {} }).snapshot;
   }
 
   input(sessionId: string, data: string): void {
