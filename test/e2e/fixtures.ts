@@ -144,8 +144,8 @@ export function useE2E(name: string, opts: { upstream?: boolean } = {}) {
       if (!upstream) throw new Error('useE2E: started without { upstream: true }');
       return upstream;
     },
-    async engine(): Promise<Engine> {
-      const e = await startEngine();
+    async engine(dataDir?: string): Promise<Engine> {
+      const e = await startEngine(dataDir);
       engines.push(e);
       return e;
     },

@@ -177,7 +177,7 @@ export function Tile({
             {spend?.held && <HeldActions session={session} held={spend.held} where="tile" />}
           </div>
         )}
-      {spend?.lastError && status === 'working' && !compact && (
+      {spend?.lastError && (status === 'working' || status === 'idle') && !compact && (
         <div className="tile-detail tile-upstream-error" data-testid={`tile-error-${slot}`} role="status" title={spend.lastError.at}>
           Last request failed: {spend.lastError.message}
         </div>
