@@ -1,5 +1,7 @@
 // A full disk under the store: writes the disk refuses are kept in memory in order and written when space returns
 // (real SQLite on a real, full tmpfs), and the engine's disk watch holds and resumes on the free space it sees.
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { LedgerRow } from '../../electron/shared/contract.ts';
 import { DiskWatch } from '../../electron/engine/health/index.ts';
@@ -226,5 +228,30 @@ describe('DiskWatch', () => {
     // Nothing kept: the next look writes nothing and finds room.
     watch.check();
     expect(watch.state().full).toBe(false);
+  });
+});
+
+describe('a store that cannot be opened', () => {
+  it('corrupt or truncated: a message saying what to do and a copy beside it, never a stack', () => {
+    for (const damage of ['corrupt', 'truncated'] as const) {
+      const dir = tempDir('flotilla-bad-store-');
+      const s = Store.open(dir);
+      for (let i = 0; i < 20; i++) s.insertUsage(row(i));
+      s.close();
+      const file = join(dir, 'flotilla.db');
+      const bytes = readFileSync(file);
+      if (damage === 'corrupt') writeFileSync(file, Buffer.concat([Buffer.from('this is not sqlite at all'), bytes.subarray(25)]));
+      else writeFileSync(file, bytes.subarray(0, Math.floor(bytes.length / 3)));
+      let err: Error | null = null;
+      try {
+        Store.open(dir).close();
+      } catch (e) {
+        err = e as Error;
+      }
+      expect(err?.name, damage).toBe('StoreError');
+      expect(err!.message).toMatch(/is not a readable Flotilla database .*; a copy of it is at .*flotilla\.db\.unreadable-.* — move flotilla\.db away/);
+      const copy = readdirSync(dir).find((f) => f.startsWith('flotilla.db.unreadable-'))!;
+      expect(readFileSync(join(dir, copy)).equals(readFileSync(file))).toBe(true);
+    }
   });
 });
