@@ -16,6 +16,7 @@ import { existsSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type Browser, chromium } from 'playwright-core';
+import WebSocket from 'ws';
 import { HttpEngineClient } from '../electron/shared/client.ts';
 import { type SessionInfo, isFinalStatus } from '../electron/shared/contract.ts';
 import { CHROMIUM_ARGS, resolveChromium } from '../test/fixtures/chromium.ts';
@@ -60,6 +61,8 @@ async function cleanup(): Promise<void> {
 
 interface Sample {
   label: string;
+  /** The engine's V8 heap in use after a full GC (through its inspector): what it really keeps. */
+  heapMb: number;
   rssMb: number;
   fds: number;
   threads: number;
@@ -78,11 +81,43 @@ function dirMb(dir: string, match: (f: string) => boolean = () => true): number 
   return bytes / 1024 / 1024;
 }
 
-function sample(label: string, pid: number, dataDir: string, chromiumExe: string | null): Sample {
+/** The engine's inspector (loopback): a full GC, then the heap in use. */
+class Inspector {
+  private next = 1;
+  private readonly waiting = new Map<number, (r: any) => void>();
+  private constructor(private readonly ws: WebSocket) {
+    ws.on('message', (d) => {
+      const m = JSON.parse(String(d)) as { id?: number; result?: unknown };
+      if (m.id !== undefined) this.waiting.get(m.id)?.(m.result);
+    });
+  }
+  static async connect(url: string): Promise<Inspector> {
+    const ws = new WebSocket(url);
+    await new Promise((r, j) => ws.once('open', r).once('error', j));
+    cleanups.push(() => ws.close());
+    return new Inspector(ws);
+  }
+  call(method: string): Promise<any> {
+    const id = this.next++;
+    return new Promise((r) => {
+      this.waiting.set(id, r);
+      this.ws.send(JSON.stringify({ id, method }));
+    });
+  }
+  async heapAfterGcMb(): Promise<number> {
+    await this.call('HeapProfiler.collectGarbage');
+    return (await this.call('Runtime.getHeapUsage')).usedSize / 1024 / 1024;
+  }
+}
+
+async function sample(label: string, engine: Engine, dataDir: string, chromiumExe: string | null): Promise<Sample> {
+  const heapMb = await engine.inspector.heapAfterGcMb();
+  const pid = engine.child.pid!;
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? 0);
   return {
     label,
+    heapMb,
     rssMb: kb('VmRSS') / 1024,
     fds: readdirSync(`/proc/${pid}/fd`).length,
     threads: kb('Threads'),
@@ -95,11 +130,11 @@ function sample(label: string, pid: number, dataDir: string, chromiumExe: string
 function printTable(samples: Sample[]): void {
   const f = (n: number) => n.toFixed(1).padStart(7);
   console.log(
-    `${'sample'.padEnd(12)} ${'RSS MB'.padStart(7)} ${'fds'.padStart(5)} ${'thr'.padStart(4)} ${'store'.padStart(7)} ${'logs'.padStart(7)} ${'Chr PSS'.padStart(8)}`,
+    `${'sample'.padEnd(12)} ${'heap MB'.padStart(7)} ${'RSS MB'.padStart(7)} ${'fds'.padStart(5)} ${'thr'.padStart(4)} ${'store'.padStart(7)} ${'logs'.padStart(7)} ${'Chr PSS'.padStart(8)}`,
   );
   for (const s of samples)
     console.log(
-      `${s.label.padEnd(12)} ${f(s.rssMb)} ${String(s.fds).padStart(5)} ${String(s.threads).padStart(4)} ${f(s.storeMb)} ${f(s.logsMb)} ${s.chromiumMb === null ? '       —' : f(s.chromiumMb).padStart(8)}`,
+      `${s.label.padEnd(12)} ${f(s.heapMb)} ${f(s.rssMb)} ${String(s.fds).padStart(5)} ${String(s.threads).padStart(4)} ${f(s.storeMb)} ${f(s.logsMb)} ${s.chromiumMb === null ? '       —' : f(s.chromiumMb).padStart(8)}`,
     );
 }
 
@@ -118,18 +153,33 @@ function slope(xs: number[], ys: number[]): number {
   return den === 0 ? 0 : num / den;
 }
 
-/** `flotilla serve` from the bundle (built if missing), its URL and token from its first line. */
-async function startEngine(dataDir: string, env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; origin: string; token: string }> {
+interface Engine {
+  child: ChildProcess;
+  origin: string;
+  token: string;
+  inspector: Inspector;
+}
+
+/** `flotilla serve` from the bundle (built if missing) with its inspector on loopback; its URL and token from its first line. */
+async function startEngine(dataDir: string, env: NodeJS.ProcessEnv): Promise<Engine> {
   if (!existsSync(join(ROOT, 'dist/electron/cli.mjs')))
     execFileSync(process.execPath, [join(ROOT, 'build/build.mjs')], { stdio: 'inherit' });
-  const child = spawn(process.execPath, [join(ROOT, 'bin/flotilla.js'), 'serve', '--data-dir', dataDir], {
+  const child = spawn(process.execPath, ['--inspect=127.0.0.1:0', join(ROOT, 'bin/flotilla.js'), 'serve', '--data-dir', dataDir], {
     env: { ...env, FLOTILLA_CLI: 'bundle' },
-    stdio: ['ignore', 'pipe', 'ignore'],
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   cleanups.push(async () => {
     child.kill('SIGTERM');
     await exited;
+  });
+  const inspectorUrl = new Promise<string>((res) => {
+    let err = '';
+    child.stderr!.on('data', (d) => {
+      err += d;
+      const m = /Debugger listening on (ws:\/\/\S+)/.exec(err);
+      if (m) res(m[1]!);
+    });
   });
   const url = await new Promise<URL>((res, rej) => {
     let out = '';
@@ -140,7 +190,7 @@ async function startEngine(dataDir: string, env: NodeJS.ProcessEnv): Promise<{ c
     });
     child.once('exit', (code) => rej(new Error(`flotilla serve exited ${code} before it answered`)));
   });
-  return { child, origin: url.origin, token: url.searchParams.get('token')! };
+  return { child, origin: url.origin, token: url.searchParams.get('token')!, inspector: await Inspector.connect(await inspectorUrl) };
 }
 
 function engineEnv(): NodeJS.ProcessEnv {
@@ -181,7 +231,7 @@ async function soakRuns(): Promise<boolean> {
     values.agent === 'claude'
       ? { preset: 'claude-code-batch' }
       : { preset: 'shell', command: 'sh', args: ['-c', 'echo soak-$FLOTILLA_SLOT; sleep 0.2'] };
-  const samples: Sample[] = [sample('start', engine.child.pid!, dataDir, null)];
+  const samples: Sample[] = [await sample('start', engine, dataDir, null)];
   console.log(
     `bench/soak runs: ${RUNS} runs of ${N} ${values.agent} sessions, each cleaned after it ends (engine pid ${engine.child.pid})`,
   );
@@ -201,20 +251,26 @@ async function soakRuns(): Promise<boolean> {
     if (bad.length)
       console.log(`  run ${i}: ${bad.length} session(s) ended ${bad.map((s) => `${s.status} (${s.statusDetail})`).join(', ')}`);
     await api.call('cleanRun', { runId: run.id });
-    samples.push(sample(`run ${i}`, engine.child.pid!, dataDir, null));
-    if (i % 5 === 0 || i === 1) console.log(`  after run ${i}: RSS ${samples.at(-1)!.rssMb.toFixed(1)} MB, ${samples.at(-1)!.fds} fds`);
+    samples.push(await sample(`run ${i}`, engine, dataDir, null));
+    const at = samples.at(-1)!;
+    if (i % 5 === 0 || i === 1)
+      console.log(`  after run ${i}: heap ${at.heapMb.toFixed(1)} MB, RSS ${at.rssMb.toFixed(1)} MB, ${at.fds} fds`);
   }
   printTable(samples.filter((_, i) => i <= 1 || i % 5 === 0 || i === samples.length - 1));
   const first = samples[1]!;
   const last = samples.at(-1)!;
   const half = samples.slice(Math.ceil(samples.length / 2));
+  const heapPerRun = slope(
+    half.map((_, i) => i),
+    half.map((s) => s.heapMb),
+  );
   const perRun = slope(
     half.map((_, i) => i),
     half.map((s) => s.rssMb),
   );
   console.log(
     `RSS after run 1: ${first.rssMb.toFixed(1)} MB, after run ${RUNS}: ${last.rssMb.toFixed(1)} MB (${(last.rssMb - first.rssMb).toFixed(1)} MB; goal ≤ ${RSS_LIMIT_MB}); ` +
-      `second half ${perRun.toFixed(2)} MB per run; fds ${first.fds} → ${last.fds}; store ${last.storeMb.toFixed(2)} MB, logs ${last.logsMb.toFixed(2)} MB`,
+      `second half ${perRun.toFixed(2)} MB RSS and ${heapPerRun.toFixed(3)} MB heap per run (heap after GC ${first.heapMb.toFixed(1)} → ${last.heapMb.toFixed(1)} MB); fds ${first.fds} → ${last.fds}; store ${last.storeMb.toFixed(2)} MB, logs ${last.logsMb.toFixed(2)} MB`,
   );
   return last.rssMb - first.rssMb <= RSS_LIMIT_MB && last.fds - first.fds <= FD_LIMIT;
 }
@@ -251,7 +307,7 @@ async function soakLive(): Promise<boolean> {
   const flood = floodCommand(5 * 1024 * 1024);
   const started = Date.now();
   const minute = () => (Date.now() - started) / 60_000;
-  const samples: Sample[] = [sample('0 min', engine.child.pid!, dataDir, chrome.path)];
+  const samples: Sample[] = [await sample('0 min', engine, dataDir, chrome.path)];
   let nextSample = 1;
   let nextReload = Number(values['reload-every']);
   let nextFlood = Number(values['flood-every']);
@@ -289,7 +345,7 @@ async function soakLive(): Promise<boolean> {
       await page.reload();
     }
     if (minute() >= nextSample) {
-      samples.push(sample(`${nextSample} min`, engine.child.pid!, dataDir, chrome.path));
+      samples.push(await sample(`${nextSample} min`, engine, dataDir, chrome.path));
       if (nextSample % 5 === 0) console.log(`  ${nextSample} min: RSS ${samples.at(-1)!.rssMb.toFixed(1)} MB, ${prompts} prompts`);
       nextSample++;
     }
@@ -299,6 +355,10 @@ async function soakLive(): Promise<boolean> {
   printTable(samples.filter((_, i) => i % 5 === 0 || i === samples.length - 1));
   const half = samples.slice(Math.floor(samples.length / 2));
   const hours = half.map((_, i) => (Math.floor(samples.length / 2) + i) / 60);
+  const heapPerHour = slope(
+    hours,
+    half.map((s) => s.heapMb),
+  );
   const rssPerHour = slope(
     hours,
     half.map((s) => s.rssMb),
@@ -310,7 +370,7 @@ async function soakLive(): Promise<boolean> {
   const first = samples[0]!;
   const last = samples.at(-1)!;
   console.log(
-    `${prompts} prompts; second half: engine RSS ${rssPerHour.toFixed(1)} MB/h (goal < ${RSS_LIMIT_MB}), Chromium PSS ${chrPerHour.toFixed(1)} MB/h; ` +
+    `${prompts} prompts; second half: engine RSS ${rssPerHour.toFixed(1)} MB/h (goal < ${RSS_LIMIT_MB}), heap after GC ${heapPerHour.toFixed(1)} MB/h, Chromium PSS ${chrPerHour.toFixed(1)} MB/h; ` +
       `fds ${first.fds} → ${last.fds}; store ${last.storeMb.toFixed(2)} MB, logs ${last.logsMb.toFixed(2)} MB`,
   );
   return rssPerHour < RSS_LIMIT_MB && last.fds - first.fds <= FD_LIMIT;
