@@ -249,7 +249,9 @@ describe('a store that cannot be opened', () => {
         err = e as Error;
       }
       expect(err?.name, damage).toBe('StoreError');
-      expect(err!.message).toMatch(/is not a readable Flotilla database .*; a copy of it is at .*flotilla\.db\.unreadable-.* — move flotilla\.db away/);
+      expect(err!.message).toMatch(
+        /is not a readable Flotilla database .*; a copy of it is at .*flotilla\.db\.unreadable-.* — move flotilla\.db away/,
+      );
       const copy = readdirSync(dir).find((f) => f.startsWith('flotilla.db.unreadable-'))!;
       expect(readFileSync(join(dir, copy)).equals(readFileSync(file))).toBe(true);
     }
