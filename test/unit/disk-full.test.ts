@@ -8,6 +8,7 @@ import { DiskWatch } from '../../electron/engine/health/index.ts';
 import { Store } from '../../electron/engine/store/index.ts';
 import { isDiskFull } from '../../electron/engine/store/disk.ts';
 import { PendingWrites } from '../../electron/engine/store/pending.ts';
+import { writePrivateFile } from '../../electron/engine/settings/private-file.ts';
 import { tempDir } from '../fixtures/repo.ts';
 import { cannotMount, smallDisk, type SmallDisk } from '../fixtures/small-disk.ts';
 
@@ -150,6 +151,22 @@ describe.skipIf(cannotMount !== null)(`a store on a full tmpfs${cannotMount ? ` 
     expect(store.getUsage(last)).toMatchObject({ state: 'exact', inputTokens: 7 });
     // Later writes go straight to disk again.
     expect(store.insertUsageUnchecked(row(99))).toBeGreaterThan(0);
+  });
+
+  it('a settings file is not half-written: the save is refused with words and the previous version kept', async () => {
+    disk = smallDisk('1m');
+    cleanups.push(() => disk.unmount());
+    const file = join(disk.dir, 'settings.json');
+    await writePrivateFile(file, '{"v":1}\n');
+    disk.fill();
+    await expect(writePrivateFile(file, JSON.stringify({ v: 2, pad: 'x'.repeat(200_000) }))).rejects.toMatchObject({
+      code: 'disk_full',
+      message: expect.stringMatching(
+        /settings\.json was not saved: the disk is full .* — free some space and save again; the previous version is kept/,
+      ),
+    });
+    expect(readFileSync(file, 'utf8')).toBe('{"v":1}\n');
+    expect(readdirSync(disk.dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 
   it('a new run is refused with what to do, not a stack', () => {

@@ -2,6 +2,8 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { EngineError } from '../errors.ts';
+import { isDiskFull } from '../store/disk.ts';
 
 export async function writePrivateFile(file: string, text: string): Promise<void> {
   await mkdir(dirname(file), { recursive: true });
@@ -18,6 +20,12 @@ export async function writePrivateFile(file: string, text: string): Promise<void
     await rename(tmp, file);
   } catch (err) {
     await rm(tmp, { force: true });
+    // The old file is untouched (atomic write): say so, and what to do.
+    if (isDiskFull(err))
+      throw new EngineError(
+        'disk_full',
+        `${file} was not saved: the disk is full (${(err as Error).message}) — free some space and save again; the previous version is kept`,
+      );
     throw err;
   }
 }
