@@ -5,6 +5,7 @@ import { budget } from './budget.ts';
 import { clean } from './clean.ts';
 import { demo } from './demo.ts';
 import { doctor } from './doctor.ts';
+import { hosts } from './hosts.ts';
 import { logs } from './logs.ts';
 import { open } from './open.ts';
 import { probe } from './probe.ts';
@@ -14,4 +15,4 @@ import { serve } from './serve.ts';
 import { status } from './status.ts';
 import { stop } from './stop.ts';
 
-export const COMMANDS: readonly Command[] = [open, status, stop, serve, demo, run, runs, clean, doctor, budget, logs, probe];
+export const COMMANDS: readonly Command[] = [open, status, stop, serve, demo, run, runs, clean, doctor, budget, logs, probe, hosts];
