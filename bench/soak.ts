@@ -376,6 +376,13 @@ async function soakLive(): Promise<boolean> {
   return rssPerHour < RSS_LIMIT_MB && last.fds - first.fds <= FD_LIMIT;
 }
 
+// A bug in the bench must not leave the engine, its agents or the browser running.
+for (const ev of ['uncaughtException', 'unhandledRejection'] as const)
+  process.on(ev, (err) => {
+    console.error(`bench/soak: ${err instanceof Error ? err.stack : String(err)}`);
+    void cleanup().finally(() => process.exit(2));
+  });
+
 let ok = false;
 try {
   ok = MODE === 'runs' ? await soakRuns() : await soakLive();
