@@ -217,16 +217,23 @@ async function waitRun(api: HttpEngineClient, runId: string, timeoutMs: number):
   }
 }
 
-async function soakRuns(): Promise<boolean> {
-  const RUNS = Number(values.runs);
-  const upstream = await startUpstream({ apiKey: KEY, chunkDelayMs: 5 });
+/** A stand-in paced at `chunkDelayMs` per event, a data dir, a repository and the engine, each removed on the way out. */
+async function setUp(
+  chunkDelayMs: number,
+): Promise<{ upstream: Upstream; dataDir: string; repo: string; engine: Engine; api: HttpEngineClient }> {
+  const upstream = await startUpstream({ apiKey: KEY, chunkDelayMs });
   cleanups.push(() => upstream.close());
   const dataDir = tempDir('flotilla-soak-data-');
   cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
   const repo = makeRepo();
   cleanups.push(() => rmSync(repo, { recursive: true, force: true }));
   const engine = await startEngine(dataDir, engineEnv());
-  const api = new HttpEngineClient({ origin: engine.origin, token: engine.token }, fetch);
+  return { upstream, dataDir, repo, engine, api: new HttpEngineClient({ origin: engine.origin, token: engine.token }, fetch) };
+}
+
+async function soakRuns(): Promise<boolean> {
+  const RUNS = Number(values.runs);
+  const { upstream, dataDir, repo, engine, api } = await setUp(5);
   const agent =
     values.agent === 'claude'
       ? { preset: 'claude-code-batch' }
@@ -278,14 +285,7 @@ async function soakRuns(): Promise<boolean> {
 async function soakLive(): Promise<boolean> {
   const MINUTES = Number(values.minutes);
   ensureUiBuilt();
-  const upstream: Upstream = await startUpstream({ apiKey: KEY, chunkDelayMs: 30 });
-  cleanups.push(() => upstream.close());
-  const dataDir = tempDir('flotilla-soak-data-');
-  cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
-  const repo = makeRepo();
-  cleanups.push(() => rmSync(repo, { recursive: true, force: true }));
-  const engine = await startEngine(dataDir, engineEnv());
-  const api = new HttpEngineClient({ origin: engine.origin, token: engine.token }, fetch);
+  const { upstream, dataDir, repo, engine, api } = await setUp(30);
   const chrome = await resolveChromium();
   const browser: Browser = await chromium.launch({ executablePath: chrome.path, args: CHROMIUM_ARGS });
   cleanups.push(() => browser.close());
