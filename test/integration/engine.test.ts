@@ -207,6 +207,16 @@ provider: { preset: custom, baseUrl: "http://127.0.0.1:9" }
     const wsForeign = new WebSocket(engine.wsUrl, { origin: 'https://evil.example' });
     const code2 = await new Promise<number>((resolve) => wsForeign.on('unexpected-response', (_req, res) => resolve(res.statusCode!)));
     expect(code2).toBe(403);
+    // DNS rebinding: a page of another site names its own host; a loopback name on another port is an SSH tunnel's.
+    const rebound = new WebSocket(engine.wsUrl, { headers: { host: 'evil.example:80' } });
+    const code3 = await new Promise<number>((resolve) => rebound.on('unexpected-response', (_req, res) => resolve(res.statusCode!)));
+    expect(code3).toBe(403);
+    const tunnelled = new WebSocket(engine.wsUrl, { headers: { host: '127.0.0.1:1' } });
+    await new Promise<void>((resolve, reject) => {
+      tunnelled.once('open', () => resolve());
+      tunnelled.once('unexpected-response', (_req, res) => reject(new Error(`refused: ${res.statusCode}`)));
+    });
+    tunnelled.close();
 
     // Bad arguments name the field.
     const bad = await fetch(`${engine.origin}/api/resize?token=${engine.token}`, {

@@ -131,10 +131,15 @@ export class ApiServer {
     });
   }
 
-  /** Host must name this loopback port (DNS rebinding); Origin, when a browser sends one, must be ours. */
+  /**
+   * Host must name a loopback address (DNS rebinding: a page of another site names its own host) — on any port, since a
+   * desktop reaches a host's engine through an SSH tunnel whose local port is its own; the token is checked after.
+   * Origin, when a browser sends one, must be this engine's.
+   */
   private trustedPeer(req: http.IncomingMessage): string | null {
     const allowedHosts = new Set([`127.0.0.1:${this.port}`, `localhost:${this.port}`, `[::1]:${this.port}`]);
-    if (!allowedHosts.has(req.headers.host ?? '')) return `Host ${req.headers.host ?? '(none)'} is not this engine`;
+    if (!/^(127\.0\.0\.1|localhost|\[::1\]):\d{1,5}$/.test(req.headers.host ?? ''))
+      return `Host ${req.headers.host ?? '(none)'} is not this engine`;
     const origin = req.headers.origin;
     if (origin && origin !== 'null' && !allowedHosts.has(origin.replace(/^https?:\/\//, ''))) return `Origin ${origin} is not allowed`;
     return null;

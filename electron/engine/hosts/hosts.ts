@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EngineError } from '../errors.ts';
 import { writePrivateFile } from '../settings/private-file.ts';
-import { closeConnection, destinationArgs, runSsh } from './ssh.ts';
+import { closeConnection, destinationArgs, loginShellCommand, runSsh } from './ssh.ts';
 
 export const HOSTS_FILE = 'hosts.json';
 /** The oldest Node.js the engine runs on. */
@@ -27,6 +27,8 @@ export interface HostCheck {
   /** `uname -sm` there, e.g. "Linux x86_64". */
   platform: string | null;
   node: string | null;
+  /** $HOME there (where the engine is installed: ~/.flotilla/server/<version>). */
+  home: string | null;
   /** What to do, in words (null when ok). */
   message: string | null;
 }
@@ -103,11 +105,13 @@ function unknownHost(name: string, hosts: HostEntry[]): string {
 }
 
 /** What the login shell there sees: its platform and its Node (nothing is installed or started). */
-const PROBE = `exec "\${SHELL:-/bin/sh}" -ilc 'echo "flotilla-probe platform=$(uname -sm 2>/dev/null)"; echo "flotilla-probe node=$(node -v 2>/dev/null || echo none)"' </dev/null`;
+const PROBE = loginShellCommand(
+  'echo "flotilla-probe platform=$(uname -sm 2>/dev/null)"; echo "flotilla-probe node=$(node -v 2>/dev/null || echo none)"; echo "flotilla-probe home=$HOME"',
+);
 
 export async function checkHost(dataDir: string, host: HostEntry, env: NodeJS.ProcessEnv): Promise<HostCheck> {
   const r = await runSsh(dataDir, host.destination, PROBE, env);
-  const base = { name: host.name, destination: host.destination, platform: null, node: null };
+  const base = { name: host.name, destination: host.destination, platform: null, node: null, home: null };
   const field = (k: string) => new RegExp(`^flotilla-probe ${k}=(.*)$`, 'm').exec(r.stdout)?.[1]?.trim() || null;
   if (r.code === 255 || (r.code !== 0 && !field('node'))) {
     const err = r.stderr.trim().split('\n').filter(Boolean).at(-1) ?? `ssh exited ${r.code}`;
@@ -141,5 +145,5 @@ export async function checkHost(dataDir: string, host: HostEntry, env: NodeJS.Pr
       state: 'old_node',
       message: `${host.destination} has Node.js ${node}; the engine needs ${MIN_NODE_MAJOR} or newer — upgrade it there`,
     };
-  return { ...base, platform, node, state: 'ok', message: null };
+  return { ...base, platform, node, home: field('home'), state: 'ok', message: null };
 }

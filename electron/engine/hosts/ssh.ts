@@ -4,6 +4,7 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 
 /**
  * The options every connection gets (after the user's config, which `-o` overrides only for these). `persist`: become
@@ -40,6 +41,24 @@ export function destinationArgs(destination: string): string[] {
   return [...(port ? ['-p', port] : []), `${user ? `${user}@` : ''}${host}`];
 }
 
+/** A word for any POSIX shell, single-quoted (no backslashes: fish reads those inside quotes too). */
+export function shQuote(s: string): string {
+  return `'${s.replace(/'/g, `'"'"'`)}'`;
+}
+
+/** A POSIX script as one remote command, whatever the user's login shell is (bash, zsh, fish…): `sh -c '…'`. */
+export function posixCommand(script: string): string {
+  return `sh -c ${shQuote(script)}`;
+}
+
+/**
+ * `inner` run by the user's login shell, interactive (`$SHELL -ilc`): the environment a terminal there has, so nvm's
+ * Node and the agents on the user's PATH are found (non-interactive SSH skips .bashrc). Keep `inner` to plain words.
+ */
+export function loginShellCommand(inner: string): string {
+  return posixCommand(`exec "\${SHELL:-/bin/sh}" -ilc ${shQuote(inner)} </dev/null`);
+}
+
 export interface SshResult {
   code: number | null;
   stdout: string;
@@ -52,7 +71,7 @@ export function runSsh(
   destination: string,
   command: string,
   env: NodeJS.ProcessEnv,
-  opts: { timeoutMs?: number; extra?: string[]; persist?: boolean } = {},
+  opts: { timeoutMs?: number; extra?: string[]; persist?: boolean; input?: Readable } = {},
 ): Promise<SshResult> {
   const args = [
     ...sshOptions(dataDir, env, opts.persist),
@@ -61,11 +80,15 @@ export function runSsh(
     ...(command ? [command] : []),
   ];
   return new Promise((resolve) => {
-    const child = spawn('ssh', args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('ssh', args, { env, stdio: [opts.input ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
+    if (opts.input && child.stdin) {
+      child.stdin.on('error', () => {}); // ssh gone early: its exit says why
+      opts.input.pipe(child.stdin);
+    }
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
+    child.stdout?.on('data', (d) => (stdout += d));
+    child.stderr?.on('data', (d) => (stderr += d));
     const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 30_000);
     child.on('error', (err) => {
       clearTimeout(timer);

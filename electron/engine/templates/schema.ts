@@ -94,6 +94,8 @@ export interface Template {
   referenceModel?: string | null;
   /** Shell commands run in each worktree, in order, before its agent first starts (`setup:`); absent: none. */
   setup?: string[];
+  /** The host (flotilla hosts) the run goes to; absent: this machine. Read by clients; a host's engine ignores it. */
+  host?: string;
 }
 
 export interface TemplateOptions {
@@ -135,7 +137,7 @@ const PROVIDERS_KEYS = ['providers', 'route'] as const;
  */
 const PRICING_KEYS = ['prices', 'referenceModel'] as const;
 /** Per-slot fields and worktree setup, accepted like the pricing ones (and not listed among the everyday fields either). */
-const SLOT_KEYS = ['slots', 'models', 'setup'] as const;
+const SLOT_KEYS = ['slots', 'models', 'setup', 'host'] as const;
 
 export const TemplateSchema = z.strictObject({
   name: nonEmpty,
@@ -163,6 +165,10 @@ export const TemplateSchema = z.strictObject({
   prices: z.record(z.string(), PriceOverride).optional(),
   referenceModel: nonEmpty.optional(),
   setup: z.union([nonEmpty, z.array(nonEmpty).min(1)]).optional(),
+  host: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]{0,31}$/)
+    .optional(),
 });
 type RawTemplate = z.infer<typeof TemplateSchema>;
 
@@ -223,6 +229,7 @@ export const EXPECTED: Record<string, string> = {
   referenceModel: 'a non-empty model id with a price, e.g. claude-sonnet-4-5',
   setup: 'a shell command, or a list of them, run in each worktree before its agent starts (e.g. npm ci)',
   'setup.*': 'a non-empty shell command',
+  host: 'the name of a host added with flotilla hosts add (lower-case letters, digits, dashes)',
 };
 
 // ---------------------------------------------------------------------------------------------------------------------
@@ -451,6 +458,7 @@ function resolve(
       ...(raw.prices && Object.keys(raw.prices).length > 0 ? { prices: raw.prices } : {}),
       ...(raw.referenceModel !== undefined ? { referenceModel: raw.referenceModel } : {}),
       ...(raw.setup !== undefined ? { setup: typeof raw.setup === 'string' ? [raw.setup] : raw.setup } : {}),
+      ...(raw.host !== undefined ? { host: raw.host } : {}),
     },
   };
 }
