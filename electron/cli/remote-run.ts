@@ -3,21 +3,14 @@
 // that engine over the tunnel and stay in its memory: they are never written to the host's disk.
 import { readFile } from 'node:fs/promises';
 import type { EngineClient } from '../shared/client.ts';
-import { type CommandCaller, type RunReport, isFinalStatus } from '../shared/contract.ts';
+import { type RunReport, isFinalStatus } from '../shared/contract.ts';
 import { findHost } from '../engine/hosts/index.ts';
 import { HostLink } from '../engine/hosts/link.ts';
+import { handKeys } from '../engine/hosts/relay.ts';
 import { EngineSettings } from '../engine/settings/index.ts';
 import { type Template, providersOf } from '../engine/templates/index.ts';
 import { root } from './engine-access.ts';
 import { printReport, runOutput } from './run-output.ts';
-
-/** Hands each named key this machine has to the host's engine, in memory only (persist: false). */
-export async function handKeys(client: CommandCaller, names: string[], settings: EngineSettings): Promise<void> {
-  for (const name of new Set(names)) {
-    const value = settings.providerKey(name);
-    if (value) await client.call('setProviderKey', { name, value, persist: false });
-  }
-}
 
 export interface HostRun {
   dataDir: string;

@@ -17,6 +17,8 @@ import { removeEngineFile, writeEngineFile } from './daemon.ts';
 import { DemoHost } from './demo/index.ts';
 import { EngineError } from './errors.ts';
 import { DiskWatch } from './health/index.ts';
+import { HostRelay } from './hosts/relay.ts';
+import { routeToHosts } from './hosts/routed.ts';
 import {
   DEFAULT_HOLD_MS,
   type Governor,
@@ -72,6 +74,8 @@ export class Engine extends EventEmitter<EngineEvents> implements CommandCaller 
   /** Free space under the data dir; while the disk is full spend is held and record writes wait in memory. */
   readonly disk: DiskWatch;
   private readonly handlers: Handlers;
+  /** Other machines' engines (flotilla hosts): their runs in this engine's lists, their commands forwarded. */
+  readonly relay: HostRelay;
   private readonly log: (line: string) => void;
   private server!: ApiServer;
   private closing = false;
@@ -157,7 +161,8 @@ export class Engine extends EventEmitter<EngineEvents> implements CommandCaller 
       emit({ type: 'event', event: 'health', health: { disk } });
     });
 
-    this.handlers = createHandlers({
+    this.relay = new HostRelay({ dataDir, env, settings, emit, log });
+    const own = createHandlers({
       dataDir,
       registry: this.registry,
       scheduler: this.scheduler,
@@ -179,7 +184,9 @@ export class Engine extends EventEmitter<EngineEvents> implements CommandCaller 
       demo: (count) => this.demo(count),
       health: () => this.health(),
       forgetRun: (runId) => this.forgetRun(runId),
+      relay: this.relay,
     });
+    this.handlers = routeToHosts(own, this.relay, { env, settings });
   }
 
   static async create(opts: EngineOptions): Promise<Engine> {
@@ -211,6 +218,7 @@ export class Engine extends EventEmitter<EngineEvents> implements CommandCaller 
       throw err;
     }
     engine.disk.start();
+    engine.relay.start();
     engine.startedAt = new Date().toISOString();
     await writeEngineFile(dataDir, { pid: process.pid, origin: engine.origin, token: engine.token, startedAt: engine.startedAt, dataDir });
     return engine;
@@ -297,6 +305,7 @@ export class Engine extends EventEmitter<EngineEvents> implements CommandCaller 
     this.closing = true;
     // Held and queued requests are answered first: the agents show why, and no connection keeps the server open.
     this.meter.answerAll();
+    await this.relay.close(); // the hosts' sessions carry on there
     await this.scheduler.close();
     await this.ptyHost.close();
     this.review.close();

@@ -112,6 +112,29 @@ export function editorLaunch(dir: string, o: OpenEnv & { configured?: string; te
   return { command: command!, args: [...own, dir], cwd: dir };
 }
 
+/**
+ * A worktree on a host (flotilla hosts): VS Code's Remote-SSH opens it where `code` is here (vscode-remote URI); a
+ * terminal runs `ssh -t <destination>` into it. Otherwise the error says what to run.
+ */
+export function remoteLaunch(destination: string, dir: string, app: 'editor' | 'terminal', o: OpenEnv & { terminal?: string }): Launch {
+  const has = hasOf(o);
+  const home = o.env.HOME ?? '/';
+  if (app === 'editor') {
+    if (!has('code'))
+      throw new EngineError(
+        'no_editor',
+        `the worktree is on ${destination} — open it with VS Code's Remote-SSH (code --remote ssh-remote+${destination} ${dir}), or in a terminal: ssh -t ${destination} 'cd ${dir} && exec $SHELL -l'`,
+      );
+    return { command: 'code', args: ['--folder-uri', `vscode-remote://ssh-remote+${destination}${dir}`], cwd: home };
+  }
+  return terminalLaunch(home, { ...o, configured: o.terminal }, [
+    'ssh',
+    '-t',
+    destination,
+    `cd '${dir.replace(/'/g, `'"'"'`)}' && exec "$SHELL" -l`,
+  ]);
+}
+
 /** The user's environment for their own tools, without the provider keys and tokens the engine holds. */
 export function appEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const out: NodeJS.ProcessEnv = {};

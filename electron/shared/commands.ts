@@ -21,6 +21,7 @@ import {
 } from './review.ts';
 import { LaunchResult, RunInfo, RunReport, SavedTemplate, SessionInfo, SnapshotResult, TemplateEntry, TemplateText } from './runs.ts';
 import { GovernorKey } from './governor.ts';
+import { HostView } from './hosts.ts';
 import { EngineHealth } from './health.ts';
 import { TerminalLimits } from './limits.ts';
 import { Settings, SettingsView } from './settings.ts';
@@ -52,6 +53,8 @@ export const LaunchArgs = z.object({
   count: z.number().int().optional(),
   /** Overrides of template fields (validated like the template itself). */
   overrides: z.record(z.string(), z.unknown()).optional(),
+  /** A host (flotilla hosts) to run on instead of this machine; default: the template's `host:`. */
+  host: z.string().optional(),
 });
 
 export const Commands = {
@@ -151,6 +154,12 @@ export const Commands = {
   ),
   /** The engine's own health: whether it can write to its data dir's disk, and what is held meanwhile. */
   health: command(noArgs, EngineHealth),
+  /** The hosts whose engines this one relays (Settings → Hosts), with their connection states. */
+  listHosts: command(noArgs, z.array(HostView)),
+  /** Adds a host (name, SSH destination) and connects to it when an engine runs there. */
+  addHost: command(z.object({ name: z.string(), destination: z.string() }), HostView),
+  /** Removes a host: its connection closes; its engine and sessions there carry on. */
+  removeHost: command(z.object({ name: z.string() }), none),
   /** Where the engine keeps its data and its logs (Open logs, the About box). */
   paths: command(noArgs, z.object({ dataDir: z.string(), logs: z.string() })),
 

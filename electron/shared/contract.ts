@@ -8,6 +8,7 @@ export * from './review.ts';
 export * from './settings.ts';
 export * from './governor.ts';
 export * from './health.ts';
+export * from './hosts.ts';
 export * from './errors.ts';
 export * from './commands.ts';
 export * from './events.ts';

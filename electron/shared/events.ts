@@ -4,6 +4,7 @@ import { ChangedFile, ConflictWarning, WatchFailure } from './review.ts';
 import { LaunchProgress, RunInfo, SessionInfo } from './runs.ts';
 import { GovernorKey } from './governor.ts';
 import { EngineHealth } from './health.ts';
+import { HostView } from './hosts.ts';
 import { BudgetAlert, EditIntent, RunSpend, SessionSpend, UpstreamErrorInfo } from './spend.ts';
 
 const ev = <E extends string, S extends z.ZodRawShape>(event: E, shape: S) =>
@@ -27,6 +28,8 @@ export const EngineEvent = z.discriminatedUnion('event', [
   ev('upstreamError', { sessionId: z.string(), error: UpstreamErrorInfo }),
   /** The engine's health changed (its disk filled up or has room again). */
   ev('health', { health: EngineHealth }),
+  /** A host's connection changed (connected, reconnecting (n), …): on connected again, re-subscribe its sessions. */
+  ev('host', { host: HostView }),
   ev('exit', { sessionId: z.string(), exitCode: z.number().nullable(), signal: z.string().nullable() }),
 ]);
 export type EngineEvent = z.infer<typeof EngineEvent>;

@@ -53,6 +53,8 @@ export const SessionInfo = z.object({
   endedAt: z.string().nullable(),
   cols: z.number().int(),
   rows: z.number().int(),
+  /** The host it runs on (flotilla hosts); absent: this machine. Set by the engine that relays a host's sessions. */
+  host: z.string().optional(),
 });
 export type SessionInfo = z.infer<typeof SessionInfo>;
 
@@ -84,6 +86,8 @@ export const RunInfo = z.object({
   startedAt: z.string(),
   endedAt: z.string().nullable(),
   error: z.string().nullable(),
+  /** The host it runs on; absent: this machine. */
+  host: z.string().optional(),
 });
 export type RunInfo = z.infer<typeof RunInfo>;
 

@@ -11,9 +11,9 @@ import { findHost } from '../../electron/engine/hosts/index.ts';
 import { HostLink } from '../../electron/engine/hosts/link.ts';
 import { PriceTable } from '../../electron/engine/meter/index.ts';
 import type { RunReport } from '../../electron/shared/contract.ts';
-import { gitEnv, tempDir } from '../fixtures/repo.ts';
+import { tempDir } from '../fixtures/repo.ts';
 import { waitFor } from '../fixtures/wait.ts';
-import { type RemoteUser, type TestSshd, cannotRunSshd, startSshd } from '../fixtures/sshd.ts';
+import { type RemoteUser, type TestSshd, cannotRunSshd, filesHolding, remoteRepo, startSshd } from '../fixtures/sshd.ts';
 import { type AnthropicUpstream, type RecordedRequest, startAnthropicUpstream } from '../upstream/index.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -54,21 +54,6 @@ async function flotilla(dataDir: string, args: string[]): Promise<{ code: number
   return { code, out: r.out, err: r.err };
 }
 
-/** A repository in the host user's HOME, owned by that user (git refuses repositories of another owner). */
-function remoteRepo(u: RemoteUser): string {
-  const repo = join(u.home, 'proj');
-  const as = (...args: string[]) =>
-    execFileSync('runuser', ['-u', u.name, '--', ...args], { cwd: u.home, env: { ...process.env, ...gitEnv, HOME: u.home } });
-  as('git', 'init', '-q', '-b', 'main', repo);
-  writeFileSync(join(repo, 'README.md'), '# on the host\n');
-  execFileSync('chown', [`${u.name}:${u.name}`, join(repo, 'README.md')]);
-  as('git', '-C', repo, 'add', '-A');
-  as('git', '-C', repo, '-c', 'commit.gpgsign=false', 'commit', '-q', '-m', 'initial');
-  writeFileSync(join(u.home, '.gitconfig'), '[user]\n\tname = Host User\n\temail = host@flotilla.invalid\n');
-  execFileSync('chown', [`${u.name}:${u.name}`, join(u.home, '.gitconfig')]);
-  return repo;
-}
-
 function servedUsd(r: RecordedRequest): number {
   const u = r.servedUsage as Record<string, number>;
   return (
@@ -78,14 +63,6 @@ function servedUsd(r: RecordedRequest): number {
       u.output_tokens! * K26.outputUsd) /
     1e6
   );
-}
-
-function filesHolding(dir: string, needle: string): string[] {
-  try {
-    return execFileSync('grep', ['-rlsF', needle, dir], { encoding: 'utf8' }).trim().split('\n').filter(Boolean);
-  } catch {
-    return []; // grep: nothing found
-  }
 }
 
 describe.skipIf(cannotRunSshd !== null)(`engines on a host over SSH${cannotRunSshd ? ` (skipped: ${cannotRunSshd})` : ''}`, () => {

@@ -22,6 +22,7 @@ import type { Landing, Review } from '../review/index.ts';
 import { type Launcher, type RunRegistry, type Scheduler, cleanRun, raiseBudget, runReport } from '../runs/index.ts';
 import type { Subscription } from '../sessions/index.ts';
 import type { EngineSettings } from '../settings/index.ts';
+import type { HostRelay } from '../hosts/relay.ts';
 import type { TemplateLibrary } from '../templates/index.ts';
 
 /** What a stream command (subscribe / unsubscribe) gets: the socket's subscriptions and a way to send it output. */
@@ -60,6 +61,8 @@ export interface EngineParts {
   health(): EngineHealth;
   /** A run that ended and was cleaned leaves the engine's memory (see Engine.forgetRun). */
   forgetRun(runId: string): void;
+  /** The hosts' engines this one relays. */
+  relay: HostRelay;
 }
 
 /** A run's spend and each session's: live figures for a run of this engine, `run: null` for older ones. */
@@ -153,6 +156,9 @@ export function createHandlers(p: EngineParts): Handlers {
       return openWorktree(wt.path, a.app, { platform: process.platform, env: p.env, editor: ui.editor, terminal: ui.terminal });
     },
     paths: () => ({ dataDir: p.dataDir, logs: join(p.dataDir, LOG_DIR) }),
+    listHosts: () => p.relay.list(),
+    addHost: (a) => p.relay.add(a.name, a.destination),
+    removeHost: async (a) => (await p.relay.remove(a.name), null),
 
     settings: () => p.settings.view(),
     saveSettings: (a) => p.settings.save(a.settings),

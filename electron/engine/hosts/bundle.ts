@@ -6,9 +6,18 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Readable } from 'node:stream';
 import { EngineError } from '../errors.ts';
+
+/** The checkout or installed app this code runs from: the nearest folder up with bin/flotilla.js and package.json. */
+export function flotillaRoot(from = dirname(fileURLToPath(import.meta.url))): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'bin', 'flotilla.js')) && existsSync(join(dir, 'package.json'))) return dir;
+    if (dirname(dir) === dir) throw new EngineError('not_built', `cannot find Flotilla's folder above ${from} (bin/flotilla.js)`);
+  }
+}
 
 export interface ServerBundle {
   /** The install's directory name on the host: `<package version>-<12 hex of the files' hash>`. */

@@ -25,6 +25,8 @@ export interface HostLinkOptions {
   onConnect?: (client: EngineClient, engine: RemoteEngineInfo) => Promise<void>;
   /** Longest wait between two attempts (default 10 s). */
   maxBackoffMs?: number;
+  /** Install and start the host's engine when none runs (default true); false: only reach one that runs. */
+  start?: boolean;
 }
 
 export interface HostLink {
@@ -47,6 +49,11 @@ export class HostLink extends EventEmitter {
     super();
   }
 
+  /** The connected client, or null while connecting or reconnecting. */
+  get connected(): EngineClient | null {
+    return this.current.state === 'connected' && this.client && !this.client.isClosed ? this.client : null;
+  }
+
   get state(): LinkState {
     return this.current;
   }
@@ -54,6 +61,11 @@ export class HostLink extends EventEmitter {
   private set(s: LinkState): void {
     this.current = s;
     this.emit('state', s);
+  }
+
+  /** From now on, attempts install and start the host's engine when none runs (a launch there). */
+  allowStart(): void {
+    this.o.start = true;
   }
 
   /** The first connection: its failure is the caller's (a bad host, a refused key — nothing to retry). */
@@ -75,8 +87,14 @@ export class HostLink extends EventEmitter {
   }
 
   private async attempt(): Promise<void> {
-    const engine = await ensureRemoteEngine(this.dataDir, this.host, { root: this.o.root, env: this.o.env, progress: this.o.progress });
-    if (!engine) throw new EngineError('host_engine_start', `no engine runs on ${this.host.name}`);
+    const engine = await ensureRemoteEngine(this.dataDir, this.host, {
+      root: this.o.root,
+      env: this.o.env,
+      progress: this.o.progress,
+      findOnly: this.o.start === false,
+    });
+    if (!engine)
+      throw new EngineError('no_engine', `no engine runs on ${this.host.name} yet — one starts with the first run launched there`);
     const tunnel = await Tunnel.open(this.dataDir, this.host, engine.port, engine.token, this.o.env);
     let client: EngineClient;
     try {

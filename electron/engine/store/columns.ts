@@ -19,7 +19,8 @@ const json = (col: string): Column => ({
   get: (row) => JSON.parse(String(row[col])),
 });
 
-export const RUN_FIELDS: Record<Exclude<keyof RunInfo, 'budget'>, Column> = {
+/** `host` is never stored: a relaying engine sets it on what it passes on. */
+export const RUN_FIELDS: Record<Exclude<keyof RunInfo, 'budget' | 'host'>, Column> = {
   id: plain('id'),
   name: plain('name'),
   slug: plain('slug'),
@@ -38,7 +39,7 @@ export const RUN_FIELDS: Record<Exclude<keyof RunInfo, 'budget'>, Column> = {
   error: plain('error'),
 };
 
-export const SESSION_FIELDS: Record<keyof SessionInfo, Column> = {
+export const SESSION_FIELDS: Record<Exclude<keyof SessionInfo, 'host'>, Column> = {
   id: plain('id'),
   runId: plain('run_id'),
   slot: plain('slot'),

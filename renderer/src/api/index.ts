@@ -17,6 +17,13 @@ export const engineApi = {
   health: () => request('health', {}),
 };
 
+/** Other machines whose engines this one relays (Settings → Hosts). */
+export const hosts = {
+  list: () => request('listHosts', {}),
+  add: (name: string, destination: string) => request('addHost', { name, destination }),
+  remove: (name: string) => request('removeHost', { name }),
+};
+
 export const runs = {
   launch: (args: CommandArgs<'launch'>) => request('launch', args),
   demo: () => request('demo', {}),
@@ -30,7 +37,7 @@ export const runs = {
   stopRun: (runId: string) => request('stopRun', { runId }),
   clean: (runId: string) => request('cleanRun', { runId }),
   report: (runId: string) => request('report', { runId }),
-  /** The worktree in the user's editor or a terminal there (started by the engine, on its machine). */
+  /** The worktree in the user's editor or a terminal there (a host's: VS Code Remote-SSH, or ssh -t in a terminal). */
   openIn: (sessionId: string, app: 'editor' | 'terminal') => request('openIn', { sessionId, app }),
   paths: () => request('paths', {}),
 };

@@ -2,7 +2,7 @@
 // everything the engine knows about the runs, the current run's spend (its ledger seeds the spend chart), its warnings
 // and the changed files the panels were showing.
 import type { EngineEvent, RunSpend, SessionSpend } from '../../../electron/shared/contract.ts';
-import { engineApi, review, runs, spend } from '../api/index.ts';
+import { engineApi, hosts, review, runs, spend } from '../api/index.ts';
 import type { EngineConnection } from '../transport/index.ts';
 import { useStore } from './index.ts';
 
@@ -59,6 +59,8 @@ function onEngineEvent(e: EngineEvent): void {
       return st.setGovernor(e.keys);
     case 'health':
       return st.setHealth(e.health);
+    case 'host':
+      return st.upsertHost(e.host);
     case 'budget':
       return st.noteBudgetAlert({ scope: e.scope, id: e.id, level: e.level, usd: e.usd, budgetUsd: e.budgetUsd });
     default:
@@ -103,6 +105,10 @@ async function loadAll(): Promise<void> {
     ),
     engineApi.health().then(
       (h) => st().setHealth(h),
+      () => {},
+    ),
+    hosts.list().then(
+      (list) => st().setHosts(list),
       () => {},
     ),
   ]);

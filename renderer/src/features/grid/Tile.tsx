@@ -48,6 +48,8 @@ export function Tile({
     return list ? list.filter((w) => w.sessions.includes(sessionId)).length : 0;
   });
   const watchFailure = useStore((s) => s.watchFailures.get(sessionId));
+  const hostName = session?.host;
+  const host = useStore((s) => (hostName ? s.hosts.get(hostName) : undefined));
   const termRef = useRef<HTMLDivElement>(null);
   const [menuAt, setMenuAt] = useState<{ x: number; y: number } | null>(null);
 
@@ -99,6 +101,11 @@ export function Tile({
         {pinned && (
           <span className="pin" title="Pinned to the front" aria-label="pinned">
             📌
+          </span>
+        )}
+        {hostName && (
+          <span className="host-label" data-testid={`tile-host-${slot}`} title={`Runs on ${hostName} (${host?.destination ?? 'a host'})`}>
+            {hostName}
           </span>
         )}
         <span className="task" title={title}>
@@ -177,6 +184,13 @@ export function Tile({
             {spend?.held && <HeldActions session={session} held={spend.held} where="tile" />}
           </div>
         )}
+      {host && host.state !== 'connected' && (
+        <div className="tile-detail tile-host-away" data-testid={`tile-host-away-${slot}`} role="status">
+          {host.state === 'reconnecting'
+            ? `${host.name} unreachable — reconnecting (${host.attempt ?? 1}); the session goes on there`
+            : (host.message ?? `${host.name}: ${host.state}`)}
+        </div>
+      )}
       {spend?.lastError && (status === 'working' || status === 'idle') && !compact && (
         <div className="tile-detail tile-upstream-error" data-testid={`tile-error-${slot}`} role="status" title={spend.lastError.at}>
           Last request failed: {spend.lastError.message}

@@ -1,4 +1,5 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
+import { useShallow } from 'zustand/react/shallow';
 import type { ModelList, TemplateEntry } from '../../../../electron/shared/contract.ts';
 import { models as modelApi, runs, templates as templateApi } from '../../api/index.ts';
 import { focusSession } from '../grid/focus.ts';
@@ -17,6 +18,8 @@ export function LaunchDialog() {
   const [yamlText, setYamlText] = useState(SAMPLE);
   const [path, setPath] = useState('');
   const [repo, setRepo] = useState('');
+  const [host, setHost] = useState('');
+  const hostList = useStore(useShallow((s) => [...s.hosts.values()]));
   const [count, setCount] = useState('');
   const [tasksText, setTasksText] = useState('');
   const [model, setModel] = useState('');
@@ -136,6 +139,7 @@ export function LaunchDialog() {
       const result = await runs.launch({
         ...(source === 'yaml' ? { templateText: yamlText } : { templatePath: path.trim() }),
         ...(repo.trim() ? { repo: repo.trim() } : {}),
+        ...(host ? { host } : {}),
         ...(Object.keys(overrides).length ? { overrides } : {}),
       });
       const st = useStore.getState();
@@ -276,8 +280,24 @@ export function LaunchDialog() {
             )}
           </div>
           <div className="col-right">
+            {hostList.length > 0 && (
+              <label className="field">
+                <span>Where it runs</span>
+                <select data-testid="launch-host" value={host} onChange={(e) => setHost(e.target.value)}>
+                  <option value="">the template's host: (else this machine)</option>
+                  {hostList.map((h) => (
+                    <option key={h.name} value={h.name} data-testid={`launch-host-${h.name}`}>
+                      {h.name} — {h.destination}
+                      {h.state === 'connected' ? '' : ` (${h.state.replace('_', ' ')})`}
+                    </option>
+                  ))}
+                </select>
+              </label>
+            )}
             <label className="field">
-              <span>Repository (overrides the template's repo)</span>
+              <span>
+                {host ? `Repository on ${host} (absolute, or relative to its home)` : "Repository (overrides the template's repo)"}
+              </span>
               <div className="row">
                 <input data-testid="launch-repo" value={repo} placeholder="template's repo:" onChange={(e) => setRepo(e.target.value)} />
                 {pickFolder && (

@@ -43,6 +43,9 @@ export function RunPicker() {
 
   if (runs.length === 0) return null;
   const run = runs.find((r) => r.id === current);
+  // With runs on other machines: what each machine's runs spent, and all of them together.
+  const perHost = new Map<string, number>();
+  for (const r of runs) perHost.set(r.host ?? 'this machine', (perHost.get(r.host ?? 'this machine') ?? 0) + (spentOf(r) ?? 0));
   return (
     <div className="run-picker">
       <select
@@ -56,10 +59,16 @@ export function RunPicker() {
       >
         {runs.map((r) => (
           <option key={r.id} value={r.id} data-testid={`run-option-${r.id}`}>
-            {r.name} · {r.state} · {spentOf(r) === undefined ? '…' : usd(spentOf(r)!)} · {age(r.startedAt)}
+            {r.name}
+            {r.host ? ` on ${r.host}` : ''} · {r.state} · {spentOf(r) === undefined ? '…' : usd(spentOf(r)!)} · {age(r.startedAt)}
           </option>
         ))}
       </select>
+      {runs.some((r) => r.host) && (
+        <span className="dim small host-spend" data-testid="host-spend" title="Spend of the runs listed, per machine">
+          {[...perHost].map(([h, v]) => `${h} ${usd(v)}`).join(' · ')} · total {usd([...perHost.values()].reduce((a, b) => a + b, 0))}
+        </span>
+      )}
       {run && live(run) && (
         <button className="btn small" data-testid="run-stop" onClick={() => void runActions.stop(run.id)}>
           Stop run

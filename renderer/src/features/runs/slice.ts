@@ -1,5 +1,5 @@
 // Runs and their sessions, as the engine last reported them.
-import type { RunInfo, SessionInfo } from '../../../../electron/shared/contract.ts';
+import type { HostView, RunInfo, SessionInfo } from '../../../../electron/shared/contract.ts';
 import type { SliceCreator } from '../../store/slice.ts';
 
 export interface RunsSlice {
@@ -12,12 +12,19 @@ export interface RunsSlice {
   setCurrentRun(runId: string | null): void;
   /** Everything the engine knows, after a (re)connect: the current run stays current if it still exists. */
   loadRuns(runs: RunInfo[], sessions: SessionInfo[]): void;
+  /** Other machines whose runs are in the grid (Settings → Hosts), by name, with their connection states. */
+  hosts: Map<string, HostView>;
+  setHosts(list: HostView[]): void;
+  upsertHost(host: HostView): void;
 }
 
 export const createRunsSlice: SliceCreator<RunsSlice> = (set) => ({
   runs: new Map(),
   sessions: new Map(),
   currentRunId: null,
+  hosts: new Map(),
+  setHosts: (list) => set({ hosts: new Map(list.map((h) => [h.name, h])) }),
+  upsertHost: (host) => set((s) => ({ hosts: new Map(s.hosts).set(host.name, host) })),
   upsertRun: (run) =>
     set((s) => {
       const isNew = !s.runs.has(run.id);

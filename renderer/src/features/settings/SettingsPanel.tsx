@@ -2,6 +2,7 @@
 // shipped prices), default budgets and the reference model. Everything goes through the engine's `settings`,
 // `saveSettings` and `setProviderKey` commands; in the desktop app a key is also handed to the bridge (kept encrypted).
 import { useCallback, useEffect, useState } from 'react';
+import { HostsSettings } from './HostsSettings.tsx';
 import { InterfaceSettings } from './InterfaceSettings.tsx';
 import { applyUi } from './prefs.ts';
 import { KNOWN_PROVIDER_KEYS, type Settings, type SettingsView } from '../../../../electron/shared/contract.ts';
@@ -332,6 +333,7 @@ export function SettingsPanel() {
           </button>
         </div>
       </section>
+      <HostsSettings />
       <InterfaceSettings
         settings={view.settings}
         busy={busy}

@@ -77,6 +77,10 @@ export class TerminalManager {
     });
     useStore.subscribe((s, prev) => {
       if (s.focusedId !== prev.focusedId) this.repace(prev.focusedId, s.focusedId);
+      // A host connected again: its sessions' screens come back from its mirror (output meanwhile was not relayed).
+      if (s.hosts !== prev.hosts)
+        for (const h of s.hosts.values())
+          if (h.state === 'connected' && prev.hosts.get(h.name) && prev.hosts.get(h.name)?.state !== 'connected') this.reattachHost(h.name);
     });
     installDebugHooks({
       terminalText: (key: string | number) => this.terminalText(key),
@@ -96,6 +100,20 @@ export class TerminalManager {
       for (const x of this.entries.values()) if (el && x.container === el) e = x;
     }
     return e ? bufferText(e.term) : '';
+  }
+
+  private reattachHost(host: string): void {
+    for (const e of this.entries.values()) {
+      if (useStore.getState().sessions.get(e.sessionId)?.host !== host) continue;
+      this.out.drop(e.sessionId);
+      const unsub = e.unsubscribe;
+      e.unsubscribe = null;
+      e.gen++;
+      e.lastSent = null;
+      void (unsub ? unsub().catch(() => {}) : Promise.resolve()).then(() => {
+        if (e.visible) void this.subscribe(e);
+      });
+    }
   }
 
   /** Puts the session's terminal into `container` (opening it the first time). Returns the detach function. */
