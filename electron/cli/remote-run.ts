@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import type { EngineClient } from '../shared/client.ts';
 import { type RunReport, isFinalStatus } from '../shared/contract.ts';
-import { findHost } from '../engine/hosts/index.ts';
+import { findHost, noteDesktop } from '../engine/hosts/index.ts';
 import { HostLink } from '../engine/hosts/link.ts';
 import { handKeys } from '../engine/hosts/relay.ts';
 import { EngineSettings } from '../engine/settings/index.ts';
@@ -37,7 +37,10 @@ export async function runOnHost(r: HostRun): Promise<never> {
     root,
     env: process.env,
     progress: out.say,
-    onConnect: (client) => handKeys(client, keyNames, settings),
+    onConnect: async (client) => {
+      await handKeys(client, keyNames, settings, entry);
+      await noteDesktop(r.dataDir, entry, process.env).catch(() => []);
+    },
   });
   link.on('event', out.event);
   let runId: string | null = null;

@@ -17,7 +17,7 @@ import { removeEngineFile, writeEngineFile } from './daemon.ts';
 import { DemoHost } from './demo/index.ts';
 import { EngineError } from './errors.ts';
 import { DiskWatch } from './health/index.ts';
-import { HostRelay } from './hosts/relay.ts';
+import { HostRelay, onHost } from './hosts/relay.ts';
 import { routeToHosts } from './hosts/routed.ts';
 import {
   DEFAULT_HOLD_MS,
@@ -128,6 +128,7 @@ export class Engine extends EventEmitter<EngineEvents> implements CommandCaller 
       origin: () => this.origin,
       providerKey: (name) => settings.providerKey(name),
       accountLimits: (name) => settings.current.limits?.[name],
+      keysFromDesktop: onHost(env),
       meterRun,
       emit,
       log,
@@ -185,6 +186,12 @@ export class Engine extends EventEmitter<EngineEvents> implements CommandCaller 
       health: () => this.health(),
       forgetRun: (runId) => this.forgetRun(runId),
       relay: this.relay,
+      keySet: (name) =>
+        this.proxy.updateRoutes((r) => {
+          if (r.awaitKey !== name) return;
+          r.apiKey = settings.providerKey(name) ?? null;
+          if (r.apiKey) delete r.awaitKey;
+        }),
     });
     this.handlers = routeToHosts(own, this.relay, { env, settings });
   }

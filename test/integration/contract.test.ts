@@ -42,6 +42,11 @@ describe('the contract, end to end', () => {
       await call('saveSettings', { settings: { defaultBudget: { runUsd: 50 }, ui: { editor } } });
       expect((await call('paths', {})).logs).toMatch(/logs$/);
       expect((await call('health', {})).disk).toMatchObject({ full: false, message: null, pendingWrites: 0 });
+      // Hosts: nothing listens on port 1, so the host is added but not reached; removing it closes its link.
+      expect(await call('listHosts', {})).toEqual([]);
+      expect(await call('addHost', { name: 'nowhere', destination: 'ssh://nobody@127.0.0.1:1' })).toMatchObject({ name: 'nowhere' });
+      expect((await call('listHosts', {})).map((h) => h.name)).toEqual(['nowhere']);
+      await call('removeHost', { name: 'nowhere' });
       await call('setProviderKey', { name: 'UNUSED_KEY', value: 'sk-unused', persist: false });
       expect((await call('prices', {})).length).toBeGreaterThan(5);
       const repo = makeRepo({ 'README.md': '# demo\n', 'src/app.ts': 'one\ntwo\n' });

@@ -166,4 +166,39 @@ describe.skipIf(cannotRunSshd !== null)(`engines on a host over SSH${cannotRunSs
     expect(report.sessions.map((s) => s.status)).toEqual(['done']);
     expect(readFileSync(join(report.sessions[0]!.worktree, 'late.txt'), 'utf8')).toBe('finished while the tunnel was down');
   }, 300_000);
+
+  it('bad input: an unknown host, a refused key, an install dir it cannot write, a second desktop — each says what to do', async () => {
+    const mine = tempDir('flotilla-local-');
+    const tpl = template('SAY hello');
+    const unknown = await flotilla(mine, ['run', tpl, '--host', 'nobody']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.err).toMatch(/no host named nobody — add it first: flotilla hosts add nobody <user@host>/);
+
+    const locked = sshd.addUser({ authorized: false });
+    await flotilla(mine, ['hosts', 'add', 'locked', locked.alias]);
+    const refused = await flotilla(mine, ['run', tpl, '--host', 'locked']);
+    expect(refused.code).toBe(1);
+    expect(refused.err).toMatch(/refused the key \(.*Permission denied.*\) — add yours there \(ssh-copy-id /);
+
+    // ~/.flotilla belongs to root there: nothing can be installed under it.
+    const stuck = sshd.addUser();
+    execFileSync('mkdir', ['-p', join(stuck.home, '.flotilla')]);
+    const ro = await flotilla(mine, ['hosts', 'add', 'stuck', stuck.alias]);
+    expect(ro.out).toMatch(/^added stuck/);
+    const denied = await flotilla(mine, ['run', tpl, '--host', 'stuck']);
+    expect(denied.code).toBe(1);
+    expect(denied.err).toMatch(
+      new RegExp(
+        `cannot install Flotilla on stuck: ${stuck.home}/\\.flotilla/server is not writable for .* — fix its owner or permissions there`,
+      ),
+    );
+
+    // A second desktop (another data dir) adding the host the first one uses is told they share its engine.
+    const second = tempDir('flotilla-other-desktop-');
+    const shared = await flotilla(second, ['hosts', 'add', 'box', u.alias]);
+    expect(shared.out).toMatch(/^added box/);
+    expect(shared.err).toMatch(
+      new RegExp(`note: box is also used by another desktop: .*\\(data dir ${data}, last connected .*\\) — you share its engine there`),
+    );
+  }, 120_000);
 });

@@ -63,6 +63,8 @@ export interface EngineParts {
   forgetRun(runId: string): void;
   /** The hosts' engines this one relays. */
   relay: HostRelay;
+  /** A provider key was set: routes waiting for it (a host's engine) get it. */
+  keySet(name: string): void;
 }
 
 /** A run's spend and each session's: live figures for a run of this engine, `run: null` for older ones. */
@@ -162,7 +164,11 @@ export function createHandlers(p: EngineParts): Handlers {
 
     settings: () => p.settings.view(),
     saveSettings: (a) => p.settings.save(a.settings),
-    setProviderKey: async (a) => (await p.settings.setProviderKey(a.name, a.value, a.persist ?? true), null),
+    setProviderKey: async (a) => {
+      await p.settings.setProviderKey(a.name, a.value, a.persist ?? true);
+      p.keySet(a.name);
+      return null;
+    },
 
     listTemplates: (a) => p.templates.list(a.repo),
     readTemplate: (a) => p.templates.read(a.path, a.repo),

@@ -52,7 +52,10 @@ export function serverBundle(root: string, platform: string, local = `${process.
   if (!existsSync(join(dist, 'cli.mjs')))
     throw new EngineError('not_built', `${join(dist, 'cli.mjs')} is missing — build Flotilla first (npm run build), then try again`);
   const files = ['package.json', join('bin', 'flotilla.js')];
-  walk(root, join('dist', 'electron'), (f) => /(^|\/)(cli[^/]*\.mjs|pty-host\.mjs|demo\/agent\.mjs)$/.test(f), files);
+  // The CLI and the chunks it loads (found through its imports: dist/ may hold chunks of earlier builds), the pty host.
+  const chunks = new Set(['cli.mjs']);
+  for (const c of chunks) for (const m of readFileSync(join(dist, c), 'utf8').matchAll(/["']\.\/(cli-[\w-]+\.mjs)["']/g)) chunks.add(m[1]!);
+  files.push(...[...chunks, 'pty-host.mjs', join('demo', 'agent.mjs')].map((f) => join('dist', 'electron', f)));
   const pty = join('node_modules', 'node-pty');
   files.push(join(pty, 'package.json'));
   walk(root, join(pty, 'lib'), (f) => f.endsWith('.js') && !f.endsWith('.test.js'), files);

@@ -1,11 +1,13 @@
 // The hosts Flotilla can run engines on: a name and an SSH destination each, in <data dir>/hosts.json (0600). A host
 // is checked over SSH with the user's login-shell environment (`$SHELL -ilc`, as a desktop sees it locally, so nvm's
 // Node is found): reachable, its platform, and a Node.js the engine can run on.
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { EngineError } from '../errors.ts';
 import { writePrivateFile } from '../settings/private-file.ts';
-import { closeConnection, destinationArgs, loginShellCommand, runSsh } from './ssh.ts';
+import { closeConnection, destinationArgs, loginShellCommand, posixCommand, runSsh, shQuote } from './ssh.ts';
 
 export const HOSTS_FILE = 'hosts.json';
 /** The oldest Node.js the engine runs on. */
@@ -16,6 +18,11 @@ export interface HostEntry {
   name: string;
   destination: string;
   addedAt: string;
+  /**
+   * Keep the provider keys on that host's disk too (its data dir's keys.json, 0600), so its engine can resume sessions
+   * after a restart before a desktop reconnects. Default (absent): memory only — keys never touch the host's disk.
+   */
+  storeKeys?: boolean;
 }
 
 export type HostState = 'ok' | 'unreachable' | 'auth' | 'no_node' | 'old_node';
@@ -51,7 +58,7 @@ export function readHosts(dataDir: string): HostEntry[] {
   }
 }
 
-export async function addHost(dataDir: string, name: string, destination: string): Promise<HostEntry> {
+export async function addHost(dataDir: string, name: string, destination: string, storeKeys = false): Promise<HostEntry> {
   if (!NAME.test(name))
     throw new EngineError(
       'bad_request',
@@ -71,7 +78,7 @@ export async function addHost(dataDir: string, name: string, destination: string
       `a host named ${name} is already added (${same.destination}) — pick another name, or remove it first: flotilla hosts remove ${name}`,
       { field: 'name' },
     );
-  const entry = { name, destination, addedAt: new Date().toISOString() };
+  const entry: HostEntry = { name, destination, addedAt: new Date().toISOString(), ...(storeKeys ? { storeKeys: true } : {}) };
   await writePrivateFile(join(dataDir, HOSTS_FILE), `${JSON.stringify([...hosts, entry], null, 2)}\n`);
   return entry;
 }
@@ -146,4 +153,32 @@ export async function checkHost(dataDir: string, host: HostEntry, env: NodeJS.Pr
       message: `${host.destination} has Node.js ${node}; the engine needs ${MIN_NODE_MAJOR} or newer — upgrade it there`,
     };
   return { ...base, platform, node, home: field('home'), state: 'ok', message: null };
+}
+
+/** Which desktop this is, to the hosts it uses: the machine and its data dir, hashed (the same on every connection). */
+export function desktopId(dataDir: string): string {
+  return createHash('sha256').update(`${hostname()}\n${dataDir}`).digest('hex').slice(0, 12);
+}
+
+const DESKTOPS = '.flotilla/remote/desktops';
+
+/**
+ * Notes on the host that this desktop uses it (its machine name and data dir, no secret), and answers the other
+ * desktops noted there: they share the host's engine and see its runs.
+ */
+export async function noteDesktop(dataDir: string, host: HostEntry, env: NodeJS.ProcessEnv): Promise<string[]> {
+  const me = JSON.stringify({ machine: hostname(), dataDir, at: new Date().toISOString() });
+  const script = [
+    `mkdir -p "$HOME/${DESKTOPS}" && printf '%s\\n' ${shQuote(me)} > "$HOME/${DESKTOPS}/${desktopId(dataDir)}.json"`,
+    `for f in "$HOME/${DESKTOPS}"/*.json; do [ "$f" = "$HOME/${DESKTOPS}/${desktopId(dataDir)}.json" ] || cat "$f"; done 2>/dev/null`,
+  ].join('\n');
+  const r = await runSsh(dataDir, host.destination, posixCommand(script), env);
+  return r.stdout.split('\n').flatMap((line) => {
+    try {
+      const d = JSON.parse(line) as { machine?: string; dataDir?: string; at?: string };
+      return d.machine ? [`${d.machine} (data dir ${d.dataDir ?? '?'}, last connected ${d.at ?? '?'})`] : [];
+    } catch {
+      return [];
+    }
+  });
 }

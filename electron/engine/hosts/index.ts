@@ -7,6 +7,8 @@ export {
   MIN_NODE_MAJOR,
   addHost,
   checkHost,
+  desktopId,
+  noteDesktop,
   findHost,
   readHosts,
   removeHost,

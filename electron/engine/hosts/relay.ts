@@ -10,16 +10,24 @@ import { EngineError } from '../errors.ts';
 import type { EngineSettings } from '../settings/index.ts';
 import { parseTemplate, providersOf } from '../templates/index.ts';
 import { flotillaRoot } from './bundle.ts';
-import { type HostEntry, addHost, readHosts, removeHost } from './hosts.ts';
+import { type HostEntry, addHost, noteDesktop, readHosts, removeHost } from './hosts.ts';
 import { HostLink, type LinkState } from './link.ts';
+import { ON_HOST_ENV } from './remote.ts';
 
-/** Hands each named key this machine has to a host's engine, in memory only (persist: false). */
-export async function handKeys(client: EngineClient | { call: EngineClient['call'] }, names: Iterable<string>, settings: EngineSettings) {
+/** Hands each named key this machine has to a host's engine: in its memory only, unless the host stores keys. */
+export async function handKeys(
+  client: { call: EngineClient['call'] },
+  names: Iterable<string>,
+  settings: EngineSettings,
+  host: HostEntry,
+): Promise<void> {
   for (const name of new Set(names)) {
     const value = settings.providerKey(name);
-    if (value) await client.call('setProviderKey', { name, value, persist: false });
+    if (value) await client.call('setProviderKey', { name, value, persist: host.storeKeys === true });
   }
 }
+
+export const onHost = (env: NodeJS.ProcessEnv) => env[ON_HOST_ENV] === '1';
 
 interface Host {
   entry: HostEntry;
@@ -101,7 +109,8 @@ export class HostRelay {
         start,
         progress: (line) => this.o.log(`${host.entry.name}: ${line}`),
         onConnect: async (client) => {
-          await handKeys(client, host.keys, this.o.settings);
+          await handKeys(client, host.keys, this.o.settings, host.entry);
+          await noteDesktop(this.o.dataDir, host.entry, this.o.env).catch(() => []);
           await this.resync(host, client);
         },
       });
@@ -223,7 +232,8 @@ export class HostRelay {
     if (args.host === undefined && args.templatePath === undefined && args.templateText === undefined) return null;
     const text = args.templateText ?? (args.templatePath ? await readFile(args.templatePath, 'utf8').catch(() => null) : null);
     let host = args.host;
-    if (host === undefined && text !== null) host = /^host:\s*([a-z0-9-]+)\s*$/m.exec(text)?.[1];
+    // The template's `host:` names where the run goes from a desktop; the host's own engine is that place.
+    if (host === undefined && text !== null && !onHost(this.o.env)) host = /^host:\s*([a-z0-9-]+)\s*$/m.exec(text)?.[1];
     if (!host) return null;
     if (!this.hosts.has(host)) {
       const known = [...this.hosts.keys()];
@@ -250,7 +260,7 @@ export class HostRelay {
     const t = parseTemplate(text, '', { defaults: this.o.settings.current, count: args.count, repo: args.repo ?? '.' });
     for (const p of providersOf(t)) host.keys.add(p.apiKeyEnv);
     const client = await this.connect(host, true);
-    await handKeys(client, host.keys, this.o.settings);
+    await handKeys(client, host.keys, this.o.settings, host.entry);
     const launched = await client.call('launch', { templateText: text, repo: args.repo, count: args.count, overrides: args.overrides });
     const run = { ...launched.run, host: name };
     const sessions = launched.sessions.map((s) => ({ ...s, host: name }));

@@ -6,6 +6,9 @@ import { type ServerBundle, bundleStream, nodePlatformOf, serverBundle } from '.
 import { type HostEntry, checkHost } from './hosts.ts';
 import { loginShellCommand, posixCommand, runSsh, shQuote } from './ssh.ts';
 
+/** Set in the environment of an engine a desktop started on a host: it takes keys from desktops, ignores `host:`. */
+export const ON_HOST_ENV = 'FLOTILLA_ON_HOST';
+
 /** Under the host user's HOME. */
 export const REMOTE_SERVER_DIR = '.flotilla/server';
 export const REMOTE_DATA_DIR = '.flotilla/remote';
@@ -127,7 +130,7 @@ export async function ensureRemoteEngine(dataDir: string, host: HostEntry, o: Re
     dataDir,
     host.destination,
     loginShellCommand(
-      `node ${shQuote(`${paths.installDir}/bin/flotilla.js`)} open --no-browser --data-dir ${shQuote(paths.dataDir)} >/dev/null`,
+      `env ${ON_HOST_ENV}=1 node ${shQuote(`${paths.installDir}/bin/flotilla.js`)} open --no-browser --data-dir ${shQuote(paths.dataDir)} >/dev/null`,
     ),
     o.env,
     { timeoutMs: 90_000 },

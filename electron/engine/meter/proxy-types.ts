@@ -10,6 +10,11 @@ export interface ProxyRoute {
   upstreamBaseUrl: string;
   /** The real provider key; null = send no credentials upstream. */
   apiKey: string | null;
+  /**
+   * A host's engine waits for this key from a desktop: until it arrives (MeterProxy.updateRoutes), requests are answered
+   * 503 saying so (agents retry those), nothing goes upstream.
+   */
+  awaitKey?: string;
   style: ApiStyle;
   /**
    * How the key is sent. Default 'bearer' (`Authorization: Bearer <key>`, what Moonshot takes on both surfaces);
@@ -141,3 +146,8 @@ export interface MeterProxyOptions {
 export const UPSTREAM_IDLE_MS = 300_000;
 /** An answer larger than this is cut off (a sane answer is a few MB: 32 000 output tokens stream as ~10 MB of SSE). */
 export const MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
+
+/** What an agent is told while its host's engine waits for a key from a desktop. */
+export function awaitingKey(name: string): string {
+  return `waiting for the key from the desktop: ${name} has not been handed to this host's engine yet (keys stay in its memory and an engine that restarted has none) — open Flotilla on your desktop; it hands the key over when it connects`;
+}

@@ -23,7 +23,7 @@ import type {
   ProxyTapFactory,
   RequestDecision,
 } from './proxy-types.ts';
-import { MAX_BUFFERED_REQUEST, MAX_RESPONSE_BYTES, UPSTREAM_IDLE_MS } from './proxy-types.ts';
+import { MAX_BUFFERED_REQUEST, MAX_RESPONSE_BYTES, UPSTREAM_IDLE_MS, awaitingKey } from './proxy-types.ts';
 import {
   STRIP_REQUEST,
   errorBody,
@@ -110,6 +110,11 @@ export class MeterProxy extends EventEmitter {
     return false;
   }
 
+  /** Changes every registered route in place (a key handed over after the sessions started). */
+  updateRoutes(fn: (route: ProxyRoute) => void): void {
+    for (const r of this.routes.values()) fn(r);
+  }
+
   /** The route registered under a token (undefined if none). */
   route(token: string): ProxyRoute | undefined {
     return this.routes.get(token);
@@ -141,6 +146,8 @@ export class MeterProxy extends EventEmitter {
       this.sendError(res, 'anthropic', 401, 'authentication_error', 'Invalid or unknown Flotilla session token');
       return true;
     }
+    if (route.awaitKey)
+      return (req.resume(), this.sendError(res, clientStyle(route), 503, 'overloaded_error', awaitingKey(route.awaitKey)), true);
     const choice = this.choices.get(token);
     if (choice) this.failover(req, res, choice, rest || '/');
     else this.forward(req, res, route, rest || '/', null);

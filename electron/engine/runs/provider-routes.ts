@@ -16,6 +16,8 @@ import { type ProviderConfig, type Template, hostModelId, providerCompat, provid
 export interface ProviderAccess {
   providerKey: (name: string) => string | undefined;
   accountLimits: (name: string) => ProviderLimits | undefined;
+  /** A host's engine: a key not here yet comes from a desktop (requests wait for it, see MeterProxy awaitKey). */
+  keysFromDesktop?: boolean;
 }
 
 export interface SessionRoutes {
@@ -53,6 +55,7 @@ export function sessionRoutes(t: Template, sessionId: string, model: string, pri
       sessionId,
       upstreamBaseUrl: p.baseUrl,
       apiKey,
+      ...(apiKey === null && access.keysFromDesktop && p.keyRequired !== false ? { awaitKey: p.apiKeyEnv } : {}),
       style: p.style,
       ...(translates(t.agent.preset, p) ? { translate: { model: hostModel } } : {}),
       ...(several ? { provider: p.name } : {}),

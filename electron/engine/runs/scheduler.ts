@@ -35,6 +35,8 @@ export interface SchedulerDeps {
   providerKey: (name: string) => string | undefined;
   /** Account-wide rate limits for a provider key from settings (a template's provider.limits win). */
   accountLimits: (name: string) => ProviderLimits | undefined;
+  /** A host's engine: keys come from a desktop (see ProviderAccess). */
+  keysFromDesktop?: boolean;
   /** Prices, reference model and budgets a run is metered with (settings ← template). */
   meterRun: (run: LiveRun) => void;
   emit: (e: EngineEvent) => void;
