@@ -86,7 +86,15 @@ export class HostLink extends EventEmitter {
     throw new EngineError('closed', `the connection to ${this.host.name} was closed`);
   }
 
+  /** The engine reached last: a reconnection tries its tunnel first (no checks, no reading engine.json over SSH). */
+  private last: RemoteEngineInfo | null = null;
+
   private async attempt(): Promise<void> {
+    if (this.last) {
+      const last = this.last;
+      const quick = await Tunnel.open(this.dataDir, this.host, last.port, last.token, this.o.env, 5000).catch(() => null);
+      if (quick) return this.attached(last, quick);
+    }
     const engine = await ensureRemoteEngine(this.dataDir, this.host, {
       root: this.o.root,
       env: this.o.env,
@@ -95,7 +103,10 @@ export class HostLink extends EventEmitter {
     });
     if (!engine)
       throw new EngineError('no_engine', `no engine runs on ${this.host.name} yet — one starts with the first run launched there`);
-    const tunnel = await Tunnel.open(this.dataDir, this.host, engine.port, engine.token, this.o.env);
+    return this.attached(engine, await Tunnel.open(this.dataDir, this.host, engine.port, engine.token, this.o.env));
+  }
+
+  private async attached(engine: RemoteEngineInfo, tunnel: Tunnel): Promise<void> {
     let client: EngineClient;
     try {
       client = await EngineClient.connect(wsUrlOf({ origin: tunnel.origin, token: engine.token }), WebSocket as unknown as WebSocketCtor);
@@ -111,6 +122,7 @@ export class HostLink extends EventEmitter {
     }
     this.tunnel = tunnel;
     this.client = client;
+    this.last = engine;
     client.onEvent((e) => this.emit('event', e));
     const dropped = () => void this.dropped(client, tunnel);
     client.onClose(dropped);
