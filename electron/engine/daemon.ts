@@ -24,6 +24,8 @@ export interface EngineFile {
   /** ISO time the engine started listening. */
   startedAt: string;
   dataDir: string;
+  /** The folder the engine runs from (on a host: ~/.flotilla/server/<version>), so a desktop can tell its build. */
+  root?: string;
 }
 
 export async function writeEngineFile(dataDir: string, info: EngineFile): Promise<void> {

@@ -17,6 +17,7 @@ import { removeEngineFile, writeEngineFile } from './daemon.ts';
 import { DemoHost } from './demo/index.ts';
 import { EngineError } from './errors.ts';
 import { DiskWatch } from './health/index.ts';
+import { flotillaRoot } from './hosts/bundle.ts';
 import { HostRelay, onHost } from './hosts/relay.ts';
 import { routeToHosts } from './hosts/routed.ts';
 import {
@@ -227,7 +228,14 @@ export class Engine extends EventEmitter<EngineEvents> implements CommandCaller 
     engine.disk.start();
     engine.relay.start();
     engine.startedAt = new Date().toISOString();
-    await writeEngineFile(dataDir, { pid: process.pid, origin: engine.origin, token: engine.token, startedAt: engine.startedAt, dataDir });
+    await writeEngineFile(dataDir, {
+      pid: process.pid,
+      origin: engine.origin,
+      token: engine.token,
+      startedAt: engine.startedAt,
+      dataDir,
+      root: flotillaRootOrNull(),
+    });
     return engine;
   }
 
@@ -330,5 +338,13 @@ export class Engine extends EventEmitter<EngineEvents> implements CommandCaller 
       );
     }
     this.store.close();
+  }
+}
+
+function flotillaRootOrNull(): string | undefined {
+  try {
+    return flotillaRoot();
+  } catch {
+    return undefined;
   }
 }

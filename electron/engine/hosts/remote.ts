@@ -49,7 +49,7 @@ async function readRemoteEngine(dataDir: string, host: HostEntry, paths: RemoteP
   const file = shQuote(`${paths.dataDir}/engine.json`);
   const r = await runSsh(dataDir, host.destination, posixCommand(`cat ${file} 2>/dev/null || true`), env);
   if (r.code !== 0) throw unreachable(host, r.stderr);
-  let info: { pid?: unknown; origin?: unknown; token?: unknown; startedAt?: unknown };
+  let info: { pid?: unknown; origin?: unknown; token?: unknown; startedAt?: unknown; root?: unknown };
   try {
     info = JSON.parse(r.stdout) as typeof info;
   } catch {
@@ -59,7 +59,9 @@ async function readRemoteEngine(dataDir: string, host: HostEntry, paths: RemoteP
   if (typeof info.pid !== 'number' || typeof info.token !== 'string' || !port) return null;
   const alive = await runSsh(dataDir, host.destination, posixCommand(`kill -0 ${info.pid} 2>/dev/null && echo alive`), env);
   if (!alive.stdout.includes('alive')) return null;
-  return { pid: info.pid, token: info.token, port, startedAt: String(info.startedAt ?? '') };
+  // The build it runs: its install folder's name (an engine of an earlier build keeps running until it is stopped).
+  const version = /\/\.flotilla\/server\/([^/]+)\/?$/.exec(String(info.root ?? ''))?.[1] ?? 'unknown';
+  return { pid: info.pid, token: info.token, port, startedAt: String(info.startedAt ?? ''), version };
 }
 
 function unreachable(host: HostEntry, stderr: string): EngineError {
@@ -122,7 +124,7 @@ export async function ensureRemoteEngine(dataDir: string, host: HostEntry, o: Re
   const bundle = serverBundle(o.root, platform);
   const paths = remotePaths(check.home, bundle.version);
   const running = await readRemoteEngine(dataDir, host, paths, o.env);
-  if (running) return { host, paths, version: bundle.version, ...running };
+  if (running) return { host, paths, ...running };
   if (o.findOnly) return null;
   await install(dataDir, host, paths, bundle, o);
   o.progress?.(`starting the engine on ${host.name}…`);
@@ -141,5 +143,5 @@ export async function ensureRemoteEngine(dataDir: string, host: HostEntry, o: Re
       'host_engine_start',
       `the engine on ${host.name} did not start (${start.stderr.trim().split('\n').filter(Boolean).slice(-2).join(' | ') || `exit ${start.code}`}) — see ${paths.dataDir}/logs/engine.stdio.log there`,
     );
-  return { host, paths, version: bundle.version, ...started };
+  return { host, paths, ...started };
 }
