@@ -13,6 +13,7 @@ import { flotillaRoot } from './bundle.ts';
 import { type HostEntry, addHost, noteDesktop, readHosts, removeHost } from './hosts.ts';
 import { HostLink, type LinkState } from './link.ts';
 import { ON_HOST_ENV } from './remote.ts';
+import { SHARE_ENV, closeConnection } from './ssh.ts';
 
 /** Hands each named key this machine has to a host's engine: in its memory only, unless the host stores keys. */
 export async function handKeys(
@@ -54,7 +55,12 @@ export class HostRelay {
   private readonly hosts = new Map<string, Host>();
   private closed = false;
 
-  constructor(private readonly o: RelayOptions) {}
+  /** ssh calls of a long-lived engine share one connection per host (ControlMaster; ended on close). */
+  private readonly sshEnv: NodeJS.ProcessEnv;
+
+  constructor(private readonly o: RelayOptions) {
+    this.sshEnv = { ...o.env, [SHARE_ENV]: '1' };
+  }
 
   /** Connects to every added host that runs an engine (nothing is started there until a launch). */
   start(): void {
@@ -105,12 +111,12 @@ export class HostRelay {
       host.link ??
       new HostLink(this.o.dataDir, host.entry, {
         root: flotillaRoot(),
-        env: this.o.env,
+        env: this.sshEnv,
         start,
         progress: (line) => this.o.log(`${host.entry.name}: ${line}`),
         onConnect: async (client) => {
           await handKeys(client, host.keys, this.o.settings, host.entry);
-          await noteDesktop(this.o.dataDir, host.entry, this.o.env).catch(() => []);
+          await noteDesktop(this.o.dataDir, host.entry, this.sshEnv).catch(() => []);
           await this.resync(host, client);
         },
       });
@@ -212,7 +218,7 @@ export class HostRelay {
   }
 
   async remove(name: string): Promise<void> {
-    await removeHost(this.o.dataDir, name, this.o.env);
+    await removeHost(this.o.dataDir, name, this.o.env); // ends its shared connection too
     const host = this.hosts.get(name);
     if (!host) return;
     this.hosts.delete(name);
@@ -271,9 +277,12 @@ export class HostRelay {
 
   async close(): Promise<void> {
     this.closed = true;
-    for (const h of this.hosts.values()) {
-      if (h.retry) clearTimeout(h.retry);
-      await h.link?.close();
-    }
+    await Promise.all(
+      [...this.hosts.values()].map(async (h) => {
+        if (h.retry) clearTimeout(h.retry);
+        await h.link?.close();
+        if (h.link) await closeConnection(this.o.dataDir, h.entry.destination, this.o.env);
+      }),
+    );
   }
 }

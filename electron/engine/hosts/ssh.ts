@@ -6,12 +6,15 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 
+/** In the environment given to ssh calls: share one connection per host (the engine's links set it; the CLI does not). */
+export const SHARE_ENV = 'FLOTILLA_SSH_SHARE';
+
 /**
  * The options every connection gets (after the user's config, which `-o` overrides only for these). `persist`: become
- * (or reuse) the host's shared connection and keep it 60 s after the last use — for a long-lived engine; a short
- * command (the CLI) only reuses one that is up, so nothing it starts outlives it.
+ * (or reuse) the host's shared connection and keep it 60 s after the last use — for a long-lived engine ($FLOTILLA_SSH_SHARE
+ * in the env given); a short command (the CLI) only reuses one that is up, so nothing it starts outlives it.
  */
-export function sshOptions(dataDir: string, env: NodeJS.ProcessEnv, persist = false): string[] {
+export function sshOptions(dataDir: string, env: NodeJS.ProcessEnv, persist: boolean | 'own' = env[SHARE_ENV] === '1'): string[] {
   const dir = join(dataDir, 'ssh');
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const config = env.FLOTILLA_SSH_CONFIG ? ['-F', env.FLOTILLA_SSH_CONFIG] : [];
@@ -19,9 +22,13 @@ export function sshOptions(dataDir: string, env: NodeJS.ProcessEnv, persist = fa
   return [
     ...config,
     ...o('BatchMode=yes', 'ConnectTimeout=10', 'ServerAliveInterval=5', 'ServerAliveCountMax=3'),
-    // %C: a hash of the connection (host, port, user): short enough for a Unix socket path.
-    ...o(`ControlMaster=${persist ? 'auto' : 'no'}`, `ControlPath=${join(dir, 'cm-%C')}`),
-    ...(persist ? o('ControlPersist=60') : []),
+    // 'own': a connection of its own (a tunnel: killing it must drop that tunnel only). ssh takes the first value of
+    // an option, so this is decided here, not overridden later. %C: a hash of (host, port, user), short enough for a
+    // Unix socket path.
+    ...(persist === 'own'
+      ? o('ControlMaster=no', 'ControlPath=none')
+      : o(`ControlMaster=${persist ? 'auto' : 'no'}`, `ControlPath=${join(dir, 'cm-%C')}`)),
+    ...(persist === true ? o('ControlPersist=60') : []),
   ];
 }
 

@@ -54,8 +54,8 @@ export class Tunnel {
   ): Promise<Tunnel> {
     const port = await freePort();
     const args = [
-      ...sshOptions(dataDir, env),
-      ...['-o', 'ControlPath=none', '-o', 'ExitOnForwardFailure=yes', '-N'],
+      ...sshOptions(dataDir, env, 'own'),
+      ...['-o', 'ExitOnForwardFailure=yes', '-N'],
       ...['-L', `127.0.0.1:${port}:127.0.0.1:${remotePort}`],
       ...destinationArgs(host.destination),
     ];
