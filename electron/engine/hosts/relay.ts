@@ -39,6 +39,8 @@ interface Host {
   /** Keys handed to its engine (again on every reconnection: an engine that restarted has none). */
   keys: Set<string>;
   retry: NodeJS.Timeout | null;
+  /** A launch there waits for its connection: progress goes to the launch dialog. */
+  launching: boolean;
 }
 
 export interface RelayOptions {
@@ -83,6 +85,7 @@ export class HostRelay {
       sessions: new Map(),
       keys: new Set(),
       retry: null,
+      launching: false,
     };
     this.hosts.set(entry.name, host);
     void this.connect(host, false).catch(() => {});
@@ -113,7 +116,16 @@ export class HostRelay {
         root: flotillaRoot(),
         env: this.sshEnv,
         start,
-        progress: (line) => this.o.log(`${host.entry.name}: ${line}`),
+        progress: (line) => {
+          this.o.log(`${host.entry.name}: ${line}`);
+          // A launch waiting for the host (checked, installed, started) shows each step in the dialog.
+          if (host.launching)
+            this.o.emit({
+              type: 'event',
+              event: 'launchProgress',
+              progress: { runId: '', phase: 'validating', done: 0, total: 0, message: line },
+            });
+        },
         onConnect: async (client) => {
           await handKeys(client, host.keys, this.o.settings, host.entry);
           await noteDesktop(this.o.dataDir, host.entry, this.sshEnv).catch(() => []);
@@ -265,7 +277,8 @@ export class HostRelay {
     const host = this.hosts.get(name) as Host;
     const t = parseTemplate(text, '', { defaults: this.o.settings.current, count: args.count, repo: args.repo ?? '.' });
     for (const p of providersOf(t)) host.keys.add(p.apiKeyEnv);
-    const client = await this.connect(host, true);
+    host.launching = true;
+    const client = await this.connect(host, true).finally(() => (host.launching = false));
     await handKeys(client, host.keys, this.o.settings, host.entry);
     const launched = await client.call('launch', { templateText: text, repo: args.repo, count: args.count, overrides: args.overrides });
     const run = { ...launched.run, host: name };
