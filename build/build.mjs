@@ -48,6 +48,9 @@ const results = await Promise.all([
 // What the engine loads at run time besides its code: the demo agent (a plain script each demo session runs with node).
 mkdirSync(join(out, 'demo'), { recursive: true });
 copyFileSync(join(root, 'electron/engine/demo/agent.mjs'), join(out, 'demo', 'agent.mjs'));
+// The forwarder a meter-only container runs (its one way out: loopback → the meter's socket).
+mkdirSync(join(out, 'sandbox'), { recursive: true });
+copyFileSync(join(root, 'electron/engine/sandbox/forwarder.mjs'), join(out, 'sandbox', 'forwarder.mjs'));
 // The window's and the tray's images (npm run icons makes them from build/icon.svg); Electron picks tray@2x on HiDPI.
 copyFileSync(join(root, 'build/icons/512x512.png'), join(out, 'icon.png'));
 copyFileSync(join(root, 'build/icons/16x16.png'), join(out, 'tray.png'));
@@ -72,7 +75,7 @@ for (const r of results)
         missing.add(`${name} (imported by ${file}: only the Electron main process may)`);
       else if (!runtime.has(name)) missing.add(`${name} (imported by ${file} at run time, not in package.json dependencies)`);
     }
-for (const asset of ['demo/agent.mjs', 'pty-host.mjs', 'engine-host.mjs', 'cli.mjs', 'icon.png', 'tray.png'])
+for (const asset of ['demo/agent.mjs', 'sandbox/forwarder.mjs', 'pty-host.mjs', 'engine-host.mjs', 'cli.mjs', 'icon.png', 'tray.png'])
   if (!existsSync(join(out, asset))) missing.add(`dist/electron/${asset} (loaded at run time, not built)`);
 if (missing.size > 0) {
   console.error(`build: the packaged layout would miss:\n  ${[...missing].join('\n  ')}`);

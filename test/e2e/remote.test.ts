@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PriceTable } from '../../electron/engine/meter/index.ts';
 import { type TestSshd, cannotRunSshd, filesHolding, remoteRepo, startSshd } from '../fixtures/sshd.ts';
 import type { RecordedRequest } from '../upstream/index.ts';
+import { anthropicServedUsd } from '../upstream/served.ts';
 import { BIN_DIR, KEY, KEY_VAR, dollars, screenshot, terminalText, useE2E } from './fixtures.ts';
 
 const e2e = useE2E('remote', { upstream: true });
@@ -28,15 +29,7 @@ afterAll(async () => {
   await sshd?.stop(); // the host user's engine and agents end with the user
 });
 
-function servedUsd(r: RecordedRequest): number {
-  const u = r.servedUsage as Record<string, number>;
-  const cost =
-    u.input_tokens! * K26.inputUsd +
-    (u.cache_read_input_tokens ?? 0) * K26.cacheReadUsd +
-    (u.cache_creation_input_tokens ?? 0) * K26.cacheWriteUsd +
-    u.output_tokens! * K26.outputUsd;
-  return cost / 1e6;
-}
+const servedUsd = (r: RecordedRequest) => anthropicServedUsd(r, K26);
 
 describe.skipIf(cannotRunSshd !== null)(`a host in the cockpit${cannotRunSshd ? ` (skipped: ${cannotRunSshd})` : ''}`, () => {
   it('adds a host, launches Claude Code there, survives a dropped tunnel, reviews and merges on the host', async () => {

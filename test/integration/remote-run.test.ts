@@ -15,6 +15,7 @@ import { tempDir } from '../fixtures/repo.ts';
 import { waitFor } from '../fixtures/wait.ts';
 import { type RemoteUser, type TestSshd, cannotRunSshd, filesHolding, remoteRepo, startSshd } from '../fixtures/sshd.ts';
 import { type AnthropicUpstream, type RecordedRequest, startAnthropicUpstream } from '../upstream/index.ts';
+import { anthropicServedUsd } from '../upstream/served.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const BIN = join(ROOT, 'bin/flotilla.js');
@@ -54,16 +55,7 @@ async function flotilla(dataDir: string, args: string[]): Promise<{ code: number
   return { code, out: r.out, err: r.err };
 }
 
-function servedUsd(r: RecordedRequest): number {
-  const u = r.servedUsage as Record<string, number>;
-  return (
-    (u.input_tokens! * K26.inputUsd +
-      (u.cache_read_input_tokens ?? 0) * K26.cacheReadUsd +
-      (u.cache_creation_input_tokens ?? 0) * K26.cacheWriteUsd +
-      u.output_tokens! * K26.outputUsd) /
-    1e6
-  );
-}
+const servedUsd = (r: RecordedRequest) => anthropicServedUsd(r, K26);
 
 describe.skipIf(cannotRunSshd !== null)(`engines on a host over SSH${cannotRunSshd ? ` (skipped: ${cannotRunSshd})` : ''}`, () => {
   let u: RemoteUser;

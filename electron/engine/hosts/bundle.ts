@@ -55,7 +55,9 @@ export function serverBundle(root: string, platform: string, local = `${process.
   // The CLI and the chunks it loads (found through its imports: dist/ may hold chunks of earlier builds), the pty host.
   const chunks = new Set(['cli.mjs']);
   for (const c of chunks) for (const m of readFileSync(join(dist, c), 'utf8').matchAll(/["']\.\/(cli-[\w-]+\.mjs)["']/g)) chunks.add(m[1]!);
-  files.push(...[...chunks, 'pty-host.mjs', join('demo', 'agent.mjs')].map((f) => join('dist', 'electron', f)));
+  files.push(
+    ...[...chunks, 'pty-host.mjs', join('demo', 'agent.mjs'), join('sandbox', 'forwarder.mjs')].map((f) => join('dist', 'electron', f)),
+  );
   const pty = join('node_modules', 'node-pty');
   files.push(join(pty, 'package.json'));
   walk(root, join(pty, 'lib'), (f) => f.endsWith('.js') && !f.endsWith('.test.js'), files);

@@ -19,6 +19,7 @@ import type { PtyHost } from '../ptyhost/index.ts';
 import type { OutputSink, PtySpec, SessionProcess, Subscription } from '../sessions/index.ts';
 import { agentPresetInfo, buildAgentLaunch, parseStoredTemplate } from '../templates/index.ts';
 import { sessionRoutes } from './provider-routes.ts';
+import { type PreparedSandbox, prepareSandbox } from '../sandbox/index.ts';
 import { SETUP_FAILED_EXIT, withSetup } from '../workspace/index.ts';
 import type { LiveRun, LiveSession, RunRegistry } from './registry.ts';
 
@@ -63,6 +64,8 @@ export class Scheduler {
   /** Starts queued sessions while the run has room under its concurrency. */
   /** Sessions whose start is under way (between being picked from the queue and their agent attached). */
   private readonly starting = new Set<LiveSession>();
+  /** Sandboxed sessions' host side (the meter's socket), closed when the session ends. */
+  private readonly sandboxes = new Map<string, PreparedSandbox>();
 
   async schedule(run: LiveRun): Promise<void> {
     if (this.closing) return;
@@ -139,7 +142,7 @@ export class Scheduler {
     // The template's setup commands run first in the same terminal (not on a resume: the worktree is set up already).
     const cmd =
       resume || !t.setup?.length ? { command: launch.command, args: launch.args } : withSetup(t.setup, launch.command, launch.args);
-    const spec: PtySpec = {
+    let spec: PtySpec = {
       command: cmd.command,
       args: cmd.args,
       env: launch.env,
@@ -147,6 +150,18 @@ export class Scheduler {
       cols: s.info.cols,
       rows: s.info.rows,
     };
+    if (t.sandbox) {
+      // The pty runs the container; its meter-only network's one way out is a socket to this engine's port.
+      await this.sandboxes.get(s.info.id)?.close();
+      const box = await prepareSandbox(spec, t.sandbox, {
+        sessionId: s.info.id,
+        runId: s.run.info.id,
+        sessionDir,
+        enginePort: Number(new URL(origin).port),
+      });
+      this.sandboxes.set(s.info.id, box);
+      spec = box.spec;
+    }
     // What ran, for inspection. Not the environment: it holds the session's proxy token. A resume rebuilds the launch
     // from the run's template anyway (the proxy port and tokens change with every engine).
     registry.store.setSessionLaunch(s.info.id, JSON.stringify({ command: launch.command, args: launch.args, cwd: spec.cwd, resume }));
@@ -180,6 +195,9 @@ export class Scheduler {
       detail = 'setup failed — its output is in the tile; fix the setup command (or the repo) and Restart';
     registry.setStatus(s, status, detail, patch);
     if (final) {
+      const box = this.sandboxes.get(s.info.id);
+      this.sandboxes.delete(s.info.id);
+      void box?.close();
       void this.keepScreen(s);
       void this.schedule(s.run).catch((err) => this.d.log(`could not start a queued session: ${err.message}`));
       registry.checkRunEnded(s.run);
@@ -328,5 +346,7 @@ export class Scheduler {
       }),
     );
     for (const run of registry.liveRuns()) registry.checkRunEnded(run);
+    await Promise.all([...this.sandboxes.values()].map((b) => b.close()));
+    this.sandboxes.clear();
   }
 }

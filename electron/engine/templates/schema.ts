@@ -38,6 +38,7 @@ import {
   resolveProvider,
 } from './provider-entry.ts';
 import { listProblems } from './provider-list.ts';
+import type { SandboxConfig } from '../sandbox/command.ts';
 
 export class TemplateError extends Error {
   readonly code = 'template_invalid';
@@ -96,6 +97,8 @@ export interface Template {
   setup?: string[];
   /** The host (flotilla hosts) the run goes to; absent: this machine. Read by clients; a host's engine ignores it. */
   host?: string;
+  /** Each session in a container (sandbox/command.ts); absent: sessions run as the user, on the host. */
+  sandbox?: SandboxConfig & { mounts?: string[] };
 }
 
 export interface TemplateOptions {
@@ -137,7 +140,7 @@ const PROVIDERS_KEYS = ['providers', 'route'] as const;
  */
 const PRICING_KEYS = ['prices', 'referenceModel'] as const;
 /** Per-slot fields and worktree setup, accepted like the pricing ones (and not listed among the everyday fields either). */
-const SLOT_KEYS = ['slots', 'models', 'setup', 'host'] as const;
+const SLOT_KEYS = ['slots', 'models', 'setup', 'host', 'sandbox'] as const;
 
 export const TemplateSchema = z.strictObject({
   name: nonEmpty,
@@ -169,6 +172,21 @@ export const TemplateSchema = z.strictObject({
     .string()
     .regex(/^[a-z0-9][a-z0-9-]{0,31}$/)
     .optional(),
+  sandbox: z
+    .strictObject({
+      engine: z.enum(['docker', 'podman']).optional(),
+      image: nonEmpty,
+      cpus: z.number().positive().max(256).optional(),
+      memory: z
+        .string()
+        .regex(/^\d+[bkmg]?$/i)
+        .optional(),
+      network: z.enum(['meter-only', 'none', 'host']).optional(),
+      runtime: nonEmpty.optional(),
+      ulimits: z.record(z.string().regex(/^[a-z]+$/), z.string().regex(/^-?\d+(:-?\d+)?$/)).optional(),
+      mounts: z.array(z.string().regex(/^\//)).optional(),
+    })
+    .optional(),
 });
 type RawTemplate = z.infer<typeof TemplateSchema>;
 
@@ -183,6 +201,7 @@ const SUB_KEYS: Record<string, readonly string[]> = {
   'providers.*.limits': ['tier', 'concurrency', 'rpm', 'tpm'],
   'slots.*': ['model', 'task'],
   budget: ['perSessionUsd', 'runUsd'],
+  sandbox: ['engine', 'image', 'cpus', 'memory', 'network', 'runtime', 'ulimits', 'mounts'],
   'prices.*': PRICE_OVERRIDE_FIELDS,
 };
 
@@ -230,6 +249,17 @@ export const EXPECTED: Record<string, string> = {
   setup: 'a shell command, or a list of them, run in each worktree before its agent starts (e.g. npm ci)',
   'setup.*': 'a non-empty shell command',
   host: 'the name of a host added with flotilla hosts add (lower-case letters, digits, dashes)',
+  sandbox: 'a mapping with image (required), engine, cpus, memory, network, runtime, ulimits, mounts',
+  'sandbox.engine': 'one of docker, podman',
+  'sandbox.image': 'an image reference, e.g. node:20-bookworm',
+  'sandbox.cpus': 'a positive number of CPUs, e.g. 2 or 0.5',
+  'sandbox.memory': 'a memory limit like 256m or 2g',
+  'sandbox.network': 'one of meter-only (default: only the model, through the meter), none, host',
+  'sandbox.runtime': 'an OCI runtime name, e.g. runc',
+  'sandbox.ulimits': 'a mapping of limit: "soft:hard", e.g. nofile: "1024:2048"',
+  'sandbox.ulimits.*': 'a "soft:hard" pair of whole numbers, e.g. "1024:2048"',
+  'sandbox.mounts': 'a list of absolute host paths mounted read-only at the same place',
+  'sandbox.mounts.*': 'an absolute path',
 };
 
 // ---------------------------------------------------------------------------------------------------------------------
@@ -237,7 +267,8 @@ export const EXPECTED: Record<string, string> = {
 
 function patternOf(p: PathSeg[]): string {
   // agent.env.<NAME> and prices.<model> are map entries, not fields; tasks[i] a list item: all look up as `*`.
-  const isMapKey = (i: number) => (i === 2 && p[0] === 'agent' && p[1] === 'env') || (i === 1 && p[0] === 'prices');
+  const isMapKey = (i: number) =>
+    (i === 2 && (p[0] === 'agent' || p[0] === 'sandbox') && (p[1] === 'env' || p[1] === 'ulimits')) || (i === 1 && p[0] === 'prices');
   // A provider's preferences are passed through as they are: anything under them is their key.
   const pref = p.indexOf('preferences');
   if (pref >= 0) p = p.slice(0, pref + 1);
@@ -459,6 +490,9 @@ function resolve(
       ...(raw.referenceModel !== undefined ? { referenceModel: raw.referenceModel } : {}),
       ...(raw.setup !== undefined ? { setup: typeof raw.setup === 'string' ? [raw.setup] : raw.setup } : {}),
       ...(raw.host !== undefined ? { host: raw.host } : {}),
+      ...(raw.sandbox
+        ? { sandbox: { ...raw.sandbox, engine: raw.sandbox.engine ?? 'podman', network: raw.sandbox.network ?? 'meter-only' } }
+        : {}),
     },
   };
 }

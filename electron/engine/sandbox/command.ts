@@ -1,0 +1,118 @@
+// A sandboxed session's terminal is the container's TTY: the session's pty runs `<docker|podman> run -it …` instead of
+// the agent, so resize, Ctrl-C, flow control, the mirror and restore work as for any session. This file is the plain
+// decision of that command line: what is mounted (the worktree and the agent's private config dir at the same paths,
+// the meter's socket, nothing else of the host's home), the limits, the network, the labels that find it again.
+import { join } from 'node:path';
+import type { PtySpec } from '../sessions/process.ts';
+
+export type SandboxNetwork = 'meter-only' | 'none' | 'host';
+
+export interface SandboxConfig {
+  engine: 'docker' | 'podman';
+  image: string;
+  /** CPUs (e.g. 2, 0.5); absent: no limit. */
+  cpus?: number;
+  /** Memory limit as the engine takes it (e.g. 256m, 2g); absent: no limit. */
+  memory?: string;
+  network: SandboxNetwork;
+  /** The OCI runtime (e.g. runc where the default crun refuses a cgroups-hybrid host). */
+  runtime?: string;
+  /** Open-file and process limits (soft:hard), e.g. {nofile: '1024:2048'}; some hosts need them set. */
+  ulimits?: Record<string, string>;
+}
+
+export interface SandboxContext {
+  sessionId: string;
+  runId: string;
+  /** The session's private dir on the host (agent config, env file, meter socket): mounted at the same path. */
+  sessionDir: string;
+  /** The engine's port: inside a meter-only container the forwarder listens on the same port on loopback, so the
+   *  agent's URLs (proxy and hooks, http://127.0.0.1:<port>/…) stay as they are. */
+  enginePort: number;
+  /** The forwarder script on the host (mounted read-only) and the Node that runs it inside (mounted read-only). */
+  forwarder: string;
+  node: string;
+  /** Read-only mounts the image needs from the host (e.g. /usr, /lib for an image that borrows the host's Node). */
+  readOnly?: string[];
+  /** Who runs inside: 'keep-id' (rootless podman maps the user in), 'uid:gid', or null (the image's user). */
+  user?: string | null;
+}
+
+export const LABEL_SESSION = 'dev.flotilla.session';
+export const LABEL_RUN = 'dev.flotilla.run';
+/** Where the session's dir holds the meter's socket (bound to the engine's port on the host side). */
+export const meterSocket = (sessionDir: string) => join(sessionDir, 'meter.sock');
+/** The session's environment, handed to the container in a file (0600), never on a command line. */
+export const envFile = (sessionDir: string) => join(sessionDir, 'container.env');
+
+export const containerName = (sessionId: string) => `flotilla-${sessionId}`;
+/** Inside the container: the forwarder creates this once it listens. */
+export const FORWARDER_READY = '/tmp/.flotilla-meter-ready';
+
+/** The environment file's text: one KEY=value per line (values with a newline cannot be passed this way: dropped). */
+export function envFileText(env: Record<string, string>): string {
+  return Object.entries(env)
+    .filter(([k, v]) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(k) && !/[\r\n]/.test(v))
+    .map(([k, v]) => `${k}=${v}`)
+    .join('\n')
+    .concat('\n');
+}
+
+/**
+ * The pty spec that runs `spec` (the agent as it would run on the host) inside a container. The container's own
+ * environment comes from the env file (see envFileText); its PATH and HOME are the agent's.
+ */
+export function containerSpec(spec: PtySpec, cfg: SandboxConfig, ctx: SandboxContext): PtySpec {
+  const mount = (src: string, dst = src, ro = false) => ['--volume', `${src}:${dst}${ro ? ':ro' : ''}`];
+  const args = [
+    'run',
+    '--rm',
+    '--interactive',
+    '--tty',
+    '--name',
+    containerName(ctx.sessionId),
+    '--label',
+    `${LABEL_SESSION}=${ctx.sessionId}`,
+    '--label',
+    `${LABEL_RUN}=${ctx.runId}`,
+    ...(cfg.runtime ? ['--runtime', cfg.runtime] : []),
+    ...(ctx.user === 'keep-id' ? ['--userns', 'keep-id'] : ctx.user ? ['--user', ctx.user] : []),
+    ...Object.entries(cfg.ulimits ?? {}).flatMap(([k, v]) => ['--ulimit', `${k}=${v}`]),
+    ...(cfg.cpus !== undefined ? ['--cpus', String(cfg.cpus)] : []),
+    ...(cfg.memory ? ['--memory', cfg.memory, '--memory-swap', cfg.memory] : []),
+    '--network',
+    cfg.network === 'host' ? 'host' : 'none',
+    '--env-file',
+    envFile(ctx.sessionDir),
+    '--workdir',
+    spec.cwd,
+    ...mount(spec.cwd),
+    ...mount(ctx.sessionDir),
+    ...(ctx.readOnly ?? []).flatMap((p) => mount(p, p, true)),
+    ...(cfg.network === 'meter-only' ? mount(ctx.forwarder, ctx.forwarder, true) : []),
+    cfg.image,
+  ];
+  const inner = [spec.command, ...spec.args];
+  if (cfg.network !== 'meter-only') return { ...spec, command: cfg.engine, args: [...args, ...inner] };
+  // meter-only: the forwarder (loopback:<engine port> → the meter's socket) starts in the background and says when it
+  // listens; the agent then runs as the container's main process, so its exit ends the container.
+  const wrapper =
+    'f="$1" n="$2" p="$3" s="$4"; shift 4; "$n" "$f" "$p" "$s" & ' +
+    `i=0; while [ ! -e ${FORWARDER_READY} ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done; exec "$@"`;
+  return {
+    ...spec,
+    command: cfg.engine,
+    args: [
+      ...args,
+      '/bin/sh',
+      '-c',
+      wrapper,
+      'flotilla-sandbox',
+      ctx.forwarder,
+      ctx.node,
+      String(ctx.enginePort),
+      meterSocket(ctx.sessionDir),
+      ...inner,
+    ],
+  };
+}

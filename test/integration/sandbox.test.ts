@@ -1,0 +1,128 @@
+// Sessions in containers (issue 25, first part): the session's terminal is a podman container's TTY, the worktree and
+// the session's dir are mounted at the same paths, and in the default `meter-only` network the container's one way out
+// is the meter's socket. A real Claude Code session writes its file from inside (seen on the host), spend exact; a
+// probe in another container reaches its model through the meter but not another port of the host, not a public
+// address, not the container engine's socket. Image and limits: test/fixtures/podman.ts.
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Engine } from '../../electron/engine/engine.ts';
+import { PriceTable } from '../../electron/engine/meter/index.ts';
+import { LABEL_RUN } from '../../electron/engine/sandbox/index.ts';
+import {
+  HOST_MOUNTS,
+  MACHINE_SANDBOX,
+  cannotRunPodman,
+  containersWith,
+  ensureTestImage,
+  removeContainersWith,
+} from '../fixtures/podman.ts';
+import { makeRepo, tempDir } from '../fixtures/repo.ts';
+import { waitFor } from '../fixtures/wait.ts';
+import { type AnthropicUpstream, type RecordedRequest, startAnthropicUpstream } from '../upstream/index.ts';
+import { anthropicServedUsd } from '../upstream/served.ts';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const BIN_DIR = join(ROOT, 'node_modules/.bin');
+const KEY = 'sk-sandbox-key-stays-outside';
+const K26 = PriceTable.shipped().get('kimi-k2.6')!;
+
+let upstream: AnthropicUpstream;
+let engine: Engine | null = null;
+const runs: string[] = [];
+beforeAll(async () => {
+  if (cannotRunPodman) return;
+  ensureTestImage();
+  upstream = await startAnthropicUpstream({ apiKey: KEY });
+}, 120_000);
+afterAll(async () => {
+  await engine?.close();
+  for (const r of runs) removeContainersWith(`${LABEL_RUN}=${r}`);
+  await upstream?.close();
+});
+
+function sandbox(): string {
+  return JSON.stringify({
+    image: 'localhost/flotilla-test:busybox',
+    ...MACHINE_SANDBOX,
+    mounts: [...HOST_MOUNTS, join(ROOT, 'node_modules')],
+  });
+}
+
+const servedUsd = (r: RecordedRequest) => anthropicServedUsd(r, K26);
+
+/** From inside: the meter (its base URL), another port of the host, a public address, the container engine's sockets. */
+const PROBE = [
+  'const t = (u) => fetch(u, { signal: AbortSignal.timeout(3000) }).then((r) => "reached " + r.status, (e) => "blocked " + (e.cause?.code ?? e.name));',
+  '(async () => {',
+  '  const meter = await fetch(process.env.ANTHROPIC_BASE_URL + "/v1/messages", { method: "POST", headers: { authorization: "Bearer " + process.env.ANTHROPIC_AUTH_TOKEN, "content-type": "application/json", "anthropic-version": "2023-06-01" }, body: JSON.stringify({ model: "kimi-k2.6", max_tokens: 32, messages: [{ role: "user", content: "SAY inside" }] }) }).then((r) => r.status, (e) => "error " + e.message);',
+  '  console.log("meter: " + meter);',
+  '  console.log("host port: " + (await t(process.env.PROBE_HOST_URL)));',
+  '  console.log("public: " + (await t("http://1.1.1.1/")));',
+  '  const fs = require("fs");',
+  '  console.log("engine sockets: " + ["/var/run/docker.sock", "/run/podman/podman.sock", "/run/docker.sock"].filter((p) => fs.existsSync(p)).length);',
+  '  console.log("probe done");',
+  '})();',
+].join('\n');
+
+describe.skipIf(cannotRunPodman !== null)(`sandboxed sessions${cannotRunPodman ? ` (skipped: ${cannotRunPodman})` : ''}`, () => {
+  it('Claude Code in a container writes its file into the worktree; spend exact; its only way out is the meter', async () => {
+    const dataDir = tempDir('flotilla-sandbox-data-');
+    engine = await Engine.create({
+      dataDir,
+      env: { ...process.env, PATH: `${BIN_DIR}:${process.env.PATH}`, HOME: tempDir('flotilla-home-'), SANDBOX_KEY: KEY },
+    });
+    const before = upstream.requests.length;
+    const { run } = await engine.call('launch', {
+      templateText: `name: sandboxed
+repo: ${makeRepo()}
+agent: { preset: claude-code-batch }
+provider: { preset: custom, baseUrl: "${upstream.url}", style: anthropic, apiKeyEnv: SANDBOX_KEY }
+model: kimi-k2.6
+tasks: ["WRITE boxed.txt written inside the container"]
+sandbox: ${sandbox()}
+`,
+    });
+    runs.push(run.id);
+    // It runs in a container labelled with its run.
+    await waitFor(
+      () => containersWith(`${LABEL_RUN}=${run.id}`).length > 0 || engine!.registry.listSessions(run.id)[0]!.status === 'done',
+      'the container',
+    );
+    await engine.waitForRun(run.id);
+    const s = engine.registry.listSessions(run.id)[0]!;
+    const screen = (await engine.call('snapshot', { sessionId: s.id })).data;
+    expect(s.status, screen).toBe('done');
+    expect(readFileSync(join(s.worktree, 'boxed.txt'), 'utf8')).toBe('written inside the container');
+    const served = upstream.requests.slice(before).filter((q) => q.path === '/v1/messages' && q.servedUsage);
+    expect(served.length).toBeGreaterThanOrEqual(2);
+    const spend = await engine.call('spend', { runId: run.id });
+    expect(spend.run!.usd).toBeCloseTo(
+      served.reduce((a, q) => a + servedUsd(q), 0),
+      9,
+    );
+    // The session's container is gone with it; its socket too.
+    await waitFor(() => containersWith(`${LABEL_RUN}=${run.id}`).length === 0, 'the container removed');
+    expect(existsSync(join(dataDir, 'sessions', s.id, 'meter.sock'))).toBe(false);
+
+    // The network: the meter yes; nothing else.
+    const probe = await engine.call('launch', {
+      templateText: `name: probe
+repo: ${makeRepo()}
+agent: { preset: shell, command: node, args: ["-e", ${JSON.stringify(PROBE)}], env: { PROBE_HOST_URL: "${upstream.url}/v1/models" } }
+provider: { preset: custom, baseUrl: "${upstream.url}", style: anthropic, apiKeyEnv: SANDBOX_KEY }
+model: kimi-k2.6
+sandbox: ${sandbox()}
+`,
+    });
+    runs.push(probe.run.id);
+    const id = probe.sessions[0]!.id;
+    const text = async () => (await engine!.call('snapshot', { sessionId: id })).data;
+    await waitFor(async () => (await text()).includes('probe done'), 'the probe', 60_000);
+    const out = await text();
+    expect(out).toMatch(/meter: 200/);
+    expect(out).toMatch(/host port: blocked/);
+    expect(out).toMatch(/public: blocked/);
+    expect(out).toMatch(/engine sockets: 0/);
+  }, 240_000);
+});
