@@ -103,7 +103,7 @@ sandbox: ${sandbox()}
     );
     // The session's container is gone with it; its socket too.
     await waitFor(() => containersWith(`${LABEL_RUN}=${run.id}`).length === 0, 'the container removed');
-    expect(existsSync(join(dataDir, 'sessions', s.id, 'meter.sock'))).toBe(false);
+    await waitFor(() => !existsSync(join(dataDir, 'sessions', s.id, 'meter.sock')), 'its meter socket closed');
 
     // The network: the meter yes; nothing else.
     const probe = await engine.call('launch', {
@@ -125,4 +125,40 @@ sandbox: ${sandbox()}
     expect(out).toMatch(/public: blocked/);
     expect(out).toMatch(/engine sockets: 0/);
   }, 240_000);
+
+  it('a memory hog is killed by its limit and says out of memory; its neighbour finishes; a stopped one leaves no container', async () => {
+    engine ??= await Engine.create({ dataDir: tempDir('flotilla-sandbox-data-'), env: { ...process.env, SANDBOX_KEY: KEY } });
+    const AGENT =
+      'if (process.argv[1] === "HOG") { const a = []; setInterval(() => { for (let i = 0; i < 8; i++) a.push(Buffer.alloc(16 << 20, 1)); console.log(a.length * 16 + " MB"); }, 50); }' +
+      ' else if (process.argv[1] === "WAIT") setInterval(() => {}, 1000); else setTimeout(() => console.log("fine under the limit"), 1500);';
+    const { run, sessions } = await engine.call('launch', {
+      templateText: `name: limits
+repo: ${makeRepo()}
+workspace: shared
+agent: { preset: shell, command: node, args: ["-e", ${JSON.stringify(AGENT)}, "{{task}}"] }
+provider: { preset: custom, baseUrl: "${upstream.url}", style: anthropic, apiKeyEnv: SANDBOX_KEY }
+model: kimi-k2.6
+tasks: [HOG, CALM, WAIT]
+sandbox: ${JSON.stringify({ ...JSON.parse(sandbox()), memory: '256m', cpus: 1 })}
+`,
+    });
+    runs.push(run.id);
+    const [hog, calm, wait] = sessions.map((x) => x.id) as [string, string, string];
+    const info = (id: string) => engine!.registry.sessionInfo(id);
+    await waitFor(
+      () => info(hog).status === 'failed' && /out of memory/.test(info(hog).statusDetail ?? ''),
+      'the hog failed — out of memory',
+      60_000,
+    );
+    expect(info(hog).statusDetail).toBe(
+      'out of memory — the container was killed at its memory limit (256m); raise sandbox.memory in the template, or give the task less to hold',
+    );
+    await waitFor(() => info(calm).status === 'done', 'the neighbour done', 60_000);
+    expect((await engine.call('snapshot', { sessionId: calm })).data).toContain('fine under the limit');
+
+    await waitFor(() => containersWith(`${LABEL_RUN}=${run.id}`).length === 1, 'only the waiting one left');
+    await engine.call('stop', { sessionId: wait });
+    await waitFor(() => containersWith(`${LABEL_RUN}=${run.id}`).length === 0, 'no container left after stop', 60_000);
+    expect(info(wait).status).toBe('stopped');
+  }, 180_000);
 });

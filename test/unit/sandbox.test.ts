@@ -29,7 +29,7 @@ describe('sandbox command', () => {
     );
     expect(out.command).toBe('podman');
     const a = out.args.join(' ');
-    expect(a).toContain('run --rm --interactive --tty --name flotilla-s1 --label dev.flotilla.session=s1 --label dev.flotilla.run=r1');
+    expect(a).toContain('run --interactive --tty --name flotilla-s1 --label dev.flotilla.session=s1 --label dev.flotilla.run=r1');
     expect(a).toContain('--runtime runc --ulimit nofile=1024:2048 --cpus 2 --memory 256m --memory-swap 256m --network none');
     expect(a).toContain(
       '--env-file /data/sessions/s1/container.env --workdir /wt/slot-1 --volume /wt/slot-1:/wt/slot-1 --volume /data/sessions/s1:/data/sessions/s1 --volume /usr:/usr:ro --volume /app/forwarder.mjs:/app/forwarder.mjs:ro img /bin/sh -c',

@@ -19,7 +19,7 @@ import type { PtyHost } from '../ptyhost/index.ts';
 import type { OutputSink, PtySpec, SessionProcess, Subscription } from '../sessions/index.ts';
 import { agentPresetInfo, buildAgentLaunch, parseStoredTemplate } from '../templates/index.ts';
 import { sessionRoutes } from './provider-routes.ts';
-import { type PreparedSandbox, prepareSandbox } from '../sandbox/index.ts';
+import { type PreparedSandbox, prepareSandbox, sandboxEndDetail } from '../sandbox/index.ts';
 import { SETUP_FAILED_EXIT, withSetup } from '../workspace/index.ts';
 import type { LiveRun, LiveSession, RunRegistry } from './registry.ts';
 
@@ -152,7 +152,7 @@ export class Scheduler {
     };
     if (t.sandbox) {
       // The pty runs the container; its meter-only network's one way out is a socket to this engine's port.
-      await this.sandboxes.get(s.info.id)?.close();
+      await this.sandboxes.get(s.info.id)?.finish();
       const box = await prepareSandbox(spec, t.sandbox, {
         sessionId: s.info.id,
         runId: s.run.info.id,
@@ -195,15 +195,25 @@ export class Scheduler {
       detail = 'setup failed — its output is in the tile; fix the setup command (or the repo) and Restart';
     registry.setStatus(s, status, detail, patch);
     if (final) {
-      const box = this.sandboxes.get(s.info.id);
-      this.sandboxes.delete(s.info.id);
-      void box?.close();
+      this.finishSandbox(s, status, agent.exitCode);
       void this.keepScreen(s);
       void this.schedule(s.run).catch((err) => this.d.log(`could not start a queued session: ${err.message}`));
       registry.checkRunEnded(s.run);
     } else {
       registry.reopenRun(s.run);
     }
+  }
+
+  /** A sandboxed session ended: its container says how (out of memory?) and is removed. */
+  private finishSandbox(s: LiveSession, status: SessionStatus, exitCode: number | null): void {
+    const box = this.sandboxes.get(s.info.id);
+    const cfg = s.run.template.sandbox;
+    if (!box || !cfg) return;
+    this.sandboxes.delete(s.info.id);
+    void box.finish().then((end) => {
+      const detail = status === 'failed' ? sandboxEndDetail(cfg, exitCode, end?.oomKilled ?? false) : null;
+      if (detail && s.info.status === 'failed') this.d.registry.setStatus(s, 'failed', detail, {});
+    });
   }
 
   /** The meter's view of a session (over budget, rate limited, rejected, back to work), for its status machine. */
@@ -346,7 +356,7 @@ export class Scheduler {
       }),
     );
     for (const run of registry.liveRuns()) registry.checkRunEnded(run);
-    await Promise.all([...this.sandboxes.values()].map((b) => b.close()));
+    await Promise.all([...this.sandboxes.values()].map((b) => b.finish()));
     this.sandboxes.clear();
   }
 }

@@ -66,7 +66,7 @@ export function containerSpec(spec: PtySpec, cfg: SandboxConfig, ctx: SandboxCon
   const mount = (src: string, dst = src, ro = false) => ['--volume', `${src}:${dst}${ro ? ':ro' : ''}`];
   const args = [
     'run',
-    '--rm',
+    // Not --rm: once it ends, the engine reads how (out of memory?) and then removes it (sandbox/index.ts).
     '--interactive',
     '--tty',
     '--name',

@@ -1,9 +1,10 @@
 // Sessions in containers (issue 25): the session's pty runs the container (command.ts), whose one way out in the
 // default `meter-only` network is the meter's socket (meter-socket.ts + forwarder.mjs).
+import { execFile } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PtySpec } from '../sessions/process.ts';
-import { type SandboxConfig, containerSpec, envFile, envFileText, meterSocket } from './command.ts';
+import { type SandboxConfig, containerName, containerSpec, envFile, envFileText, meterSocket } from './command.ts';
 import { MeterSocket, forwarderScript } from './meter-socket.ts';
 
 export { LABEL_RUN, LABEL_SESSION, containerName, containerSpec, type SandboxConfig } from './command.ts';
@@ -11,8 +12,27 @@ export { MeterSocket, forwarderScript } from './meter-socket.ts';
 
 export interface PreparedSandbox {
   spec: PtySpec;
-  /** Ends what the container needed on the host (the meter's socket). */
-  close(): Promise<void>;
+  /**
+   * The session ended: how its container ended (killed for memory?), then the container removed (`keep`: left for
+   * inspection) and the meter's socket closed. Never throws.
+   */
+  finish(opts?: { keep?: boolean }): Promise<{ oomKilled: boolean } | null>;
+}
+
+/** Runs the container engine's CLI; resolves with its exit code and output (never rejects). */
+function engineCli(engine: string, args: string[]): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve) => {
+    execFile(engine, args, { timeout: 30_000 }, (err, stdout, stderr) =>
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: `${stdout}${stderr}` }),
+    );
+  });
+}
+
+/** How a session that ran in a container ended, in words, when its container says more than its exit code. */
+export function sandboxEndDetail(cfg: SandboxConfig, exitCode: number | null, oomKilled: boolean): string | null {
+  // Under cgroups v1 (runc) the OOM flag is not always set: a SIGKILL (137) we did not send, with a limit, is the kernel's.
+  if (!oomKilled && !(cfg.memory && exitCode === 137)) return null;
+  return `out of memory — the container was killed at its memory limit${cfg.memory ? ` (${cfg.memory})` : ''}; raise sandbox.memory in the template, or give the task less to hold`;
 }
 
 /**
@@ -39,6 +59,12 @@ export async function prepareSandbox(
       // Files the agent writes belong to the user: rootless podman maps the user in (keep-id), docker runs as them.
       user: uid === 0 ? null : cfg.engine === 'podman' ? 'keep-id' : `${uid}:${gid}`,
     }),
-    close: async () => socket?.close(),
+    finish: async (opts = {}) => {
+      const name = containerName(s.sessionId);
+      const state = await engineCli(cfg.engine, ['inspect', '--format', '{{.State.OOMKilled}}', name]);
+      if (!opts.keep) await engineCli(cfg.engine, ['rm', '--force', name]);
+      await socket?.close();
+      return state.code === 0 ? { oomKilled: state.out.trim() === 'true' } : null;
+    },
   };
 }
