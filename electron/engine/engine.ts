@@ -18,6 +18,10 @@ import { DemoHost } from './demo/index.ts';
 import { EngineError } from './errors.ts';
 import { DiskWatch } from './health/index.ts';
 import { flotillaRoot } from './hosts/bundle.ts';
+import { reapContainers } from './sandbox/index.ts';
+
+const REAPED =
+  'interrupted — its engine stopped; its container was still running and was removed (Resume continues the conversation in a new one)';
 import { HostRelay, onHost } from './hosts/relay.ts';
 import { routeToHosts } from './hosts/routed.ts';
 import {
@@ -207,6 +211,9 @@ export class Engine extends EventEmitter<EngineEvents> implements CommandCaller 
     const reconciled = store.reconcileAfterRestart();
     const engine = new Engine(store, dataDir, settings, env, opts);
     if (reconciled.sessions > 0) engine.log(`${reconciled.sessions} session(s) of an earlier engine were marked interrupted`);
+    // Containers the engine before this one left running: removed, and their sessions say so (Resume starts a new one).
+    for (const id of await reapContainers(dataDir))
+      if (id && store.getSession(id)?.status === 'interrupted') store.updateSession(id, { statusDetail: REAPED });
     const interrupted = engine.ledger.interruptOpen();
     if (interrupted > 0) engine.log(`${interrupted} model request(s) open when an earlier engine died were recorded as interrupted`);
     engine.server = new ApiServer(

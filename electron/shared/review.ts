@@ -123,5 +123,10 @@ export type RebaseResult = z.infer<typeof RebaseResult>;
 export const PushResult = z.object({ remote: z.string(), branch: z.string(), commit: z.string().nullable(), message: z.string() });
 export type PushResult = z.infer<typeof PushResult>;
 
-export const CleanResult = z.object({ removedWorktrees: z.number().int(), removedBranches: z.number().int() });
+export const CleanResult = z.object({
+  removedWorktrees: z.number().int(),
+  removedBranches: z.number().int(),
+  /** Containers of the run's sandboxed sessions that were left (kept for inspection, or orphaned by a crash). */
+  removedContainers: z.number().int().optional(),
+});
 export type CleanResult = z.infer<typeof CleanResult>;

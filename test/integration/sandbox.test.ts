@@ -3,10 +3,13 @@
 // is the meter's socket. A real Claude Code session writes its file from inside (seen on the host), spend exact; a
 // probe in another container reaches its model through the meter but not another port of the host, not a public
 // address, not the container engine's socket. Image and limits: test/fixtures/podman.ts.
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readEngineFile } from '../../electron/engine/daemon.ts';
 import { Engine } from '../../electron/engine/engine.ts';
+import { HttpEngineClient } from '../../electron/shared/client.ts';
 import { PriceTable } from '../../electron/engine/meter/index.ts';
 import { LABEL_RUN } from '../../electron/engine/sandbox/index.ts';
 import {
@@ -161,4 +164,41 @@ sandbox: ${JSON.stringify({ ...JSON.parse(sandbox()), memory: '256m', cpus: 1 })
     await waitFor(() => containersWith(`${LABEL_RUN}=${run.id}`).length === 0, 'no container left after stop', 60_000);
     expect(info(wait).status).toBe('stopped');
   }, 180_000);
+
+  it('an engine killed with a sandboxed session running: the next engine on the data dir removes its container and says so', async () => {
+    const data = tempDir('flotilla-sandbox-kill-');
+    const serve = spawn(process.execPath, [join(ROOT, 'bin/flotilla.js'), 'serve', '--data-dir', data], { stdio: 'ignore' });
+    try {
+      const info = await waitFor(() => readEngineFile(data), 'the engine up', 60_000);
+      const client = new HttpEngineClient({ origin: info.origin, token: info.token }, fetch);
+      const { run } = await client.call('launch', {
+        templateText: `name: killed
+repo: ${makeRepo()}
+agent: { preset: shell, command: node, args: ["-e", "setInterval(() => {}, 1000)"] }
+provider: { preset: custom, baseUrl: "${upstream.url}", style: anthropic, apiKeyEnv: SANDBOX_KEY }
+model: kimi-k2.6
+sandbox: ${sandbox()}
+`,
+      });
+      runs.push(run.id);
+      await waitFor(() => containersWith(`${LABEL_RUN}=${run.id}`).length === 1, 'its container');
+      serve.kill('SIGKILL');
+      await new Promise((r) => serve.once('exit', r));
+      expect(containersWith(`${LABEL_RUN}=${run.id}`)).toHaveLength(1); // the container outlives its engine
+
+      const next = await Engine.create({ dataDir: data });
+      try {
+        expect(containersWith(`${LABEL_RUN}=${run.id}`)).toHaveLength(0);
+        const [s] = next.registry.listSessions(run.id);
+        expect([s!.status, s!.statusDetail]).toEqual([
+          'interrupted',
+          'interrupted — its engine stopped; its container was still running and was removed (Resume continues the conversation in a new one)',
+        ]);
+      } finally {
+        await next.close();
+      }
+    } finally {
+      serve.kill('SIGKILL');
+    }
+  }, 120_000);
 });

@@ -65,7 +65,9 @@ export const clean = defineCommand({
           fail('nothing removed', 1);
       }
       const r: CleanResult = await engine.call('cleanRun', { runId });
-      process.stdout.write(`removed ${r.removedWorktrees} worktree(s) and ${r.removedBranches} branch(es)\n`);
+      process.stdout.write(
+        `removed ${r.removedWorktrees} worktree(s) and ${r.removedBranches} branch(es)${r.removedContainers ? ` and ${r.removedContainers} container(s)` : ''}\n`,
+      );
     });
   },
 });

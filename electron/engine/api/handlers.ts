@@ -23,6 +23,7 @@ import { type Launcher, type RunRegistry, type Scheduler, cleanRun, raiseBudget,
 import type { Subscription } from '../sessions/index.ts';
 import type { EngineSettings } from '../settings/index.ts';
 import type { HostRelay } from '../hosts/relay.ts';
+import { LABEL_RUN, removeContainers } from '../sandbox/index.ts';
 import type { TemplateLibrary } from '../templates/index.ts';
 
 /** What a stream command (subscribe / unsubscribe) gets: the socket's subscriptions and a way to send it output. */
@@ -114,7 +115,10 @@ export function createHandlers(p: EngineParts): Handlers {
     resume: async (a) => (await scheduler.resume(a.sessionId), null),
     stopRun: async (a) => (await scheduler.stopRun(a.runId), null),
     cleanRun: async (a) => {
+      const sandboxed = registry.template(a.runId).sandbox !== undefined;
       const cleaned = await cleanRun(registry, p.dataDir, a.runId);
+      const containers = sandboxed ? await removeContainers(p.dataDir, `${LABEL_RUN}=${a.runId}`) : [];
+      if (containers.length) cleaned.removedContainers = containers.length;
       p.forgetRun(a.runId);
       return cleaned;
     },

@@ -158,6 +158,7 @@ export class Scheduler {
         runId: s.run.info.id,
         sessionDir,
         enginePort: Number(new URL(origin).port),
+        dataDir: this.d.dataDir,
       });
       this.sandboxes.set(s.info.id, box);
       spec = box.spec;

@@ -24,6 +24,8 @@ export interface SandboxConfig {
 export interface SandboxContext {
   sessionId: string;
   runId: string;
+  /** A hash of the engine's data dir (LABEL_DATA). */
+  dataLabel?: string;
   /** The session's private dir on the host (agent config, env file, meter socket): mounted at the same path. */
   sessionDir: string;
   /** The engine's port: inside a meter-only container the forwarder listens on the same port on loopback, so the
@@ -40,6 +42,8 @@ export interface SandboxContext {
 
 export const LABEL_SESSION = 'dev.flotilla.session';
 export const LABEL_RUN = 'dev.flotilla.run';
+/** Which engine's (data dir's) containers these are: an engine only ever removes its own. */
+export const LABEL_DATA = 'dev.flotilla.data';
 /** Where the session's dir holds the meter's socket (bound to the engine's port on the host side). */
 export const meterSocket = (sessionDir: string) => join(sessionDir, 'meter.sock');
 /** The session's environment, handed to the container in a file (0600), never on a command line. */
@@ -75,6 +79,7 @@ export function containerSpec(spec: PtySpec, cfg: SandboxConfig, ctx: SandboxCon
     `${LABEL_SESSION}=${ctx.sessionId}`,
     '--label',
     `${LABEL_RUN}=${ctx.runId}`,
+    ...(ctx.dataLabel ? ['--label', `${LABEL_DATA}=${ctx.dataLabel}`] : []),
     ...(cfg.runtime ? ['--runtime', cfg.runtime] : []),
     ...(ctx.user === 'keep-id' ? ['--userns', 'keep-id'] : ctx.user ? ['--user', ctx.user] : []),
     ...Object.entries(cfg.ulimits ?? {}).flatMap(([k, v]) => ['--ulimit', `${k}=${v}`]),

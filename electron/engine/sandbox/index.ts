@@ -1,13 +1,68 @@
 // Sessions in containers (issue 25): the session's pty runs the container (command.ts), whose one way out in the
 // default `meter-only` network is the meter's socket (meter-socket.ts + forwarder.mjs).
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PtySpec } from '../sessions/process.ts';
-import { type SandboxConfig, containerName, containerSpec, envFile, envFileText, meterSocket } from './command.ts';
+import {
+  LABEL_DATA,
+  LABEL_SESSION,
+  type SandboxConfig,
+  containerName,
+  containerSpec,
+  envFile,
+  envFileText,
+  meterSocket,
+} from './command.ts';
 import { MeterSocket, forwarderScript } from './meter-socket.ts';
 
-export { LABEL_RUN, LABEL_SESSION, containerName, containerSpec, type SandboxConfig } from './command.ts';
+export { LABEL_DATA, LABEL_RUN, LABEL_SESSION, containerName, containerSpec, type SandboxConfig } from './command.ts';
+
+/** In the data dir once a session ran in a container: an engine that starts looks for containers left behind. */
+export const SANDBOX_USED = 'sandbox-used';
+
+/**
+ * An engine starting: containers of its sessions still there (the engine before it was killed) are removed, and each
+ * of those sessions says so. Answers the session ids.
+ */
+export async function reapContainers(dataDir: string): Promise<string[]> {
+  if (!existsSync(join(dataDir, SANDBOX_USED))) return [];
+  return removeContainers(dataDir, LABEL_SESSION);
+}
+
+/** The label value naming an engine's data dir. */
+export const dataLabel = (dataDir: string) => createHash('sha256').update(dataDir).digest('hex').slice(0, 16);
+
+/**
+ * Removes containers of this data dir's engine carrying `label` (e.g. dev.flotilla.run=<id>), with either engine that
+ * is installed; answers the session ids of those removed. Never throws (no engine installed: nothing to remove).
+ */
+export async function removeContainers(dataDir: string, label: string): Promise<string[]> {
+  const removed: string[] = [];
+  for (const engine of ['podman', 'docker']) {
+    const ps = await engineCli(engine, [
+      'ps',
+      '--all',
+      '--filter',
+      `label=${LABEL_DATA}=${dataLabel(dataDir)}`,
+      '--filter',
+      `label=${label}`,
+      '--format',
+      `{{.ID}} {{index .Labels "${LABEL_SESSION}"}}`,
+    ]);
+    if (ps.code !== 0) continue;
+    const rows = ps.out
+      .split('\n')
+      .map((l) => l.trim().split(' '))
+      .filter((r) => /^[0-9a-f]{6,}$/.test(r[0] ?? ''));
+    if (rows.length === 0) continue;
+    await engineCli(engine, ['rm', '--force', ...rows.map((r) => r[0]!)]);
+    removed.push(...rows.map((r) => r[1] ?? ''));
+  }
+  return removed;
+}
 export { MeterSocket, forwarderScript } from './meter-socket.ts';
 
 export interface PreparedSandbox {
@@ -42,8 +97,9 @@ export function sandboxEndDetail(cfg: SandboxConfig, exitCode: number | null, oo
 export async function prepareSandbox(
   spec: PtySpec,
   cfg: SandboxConfig & { mounts?: string[] },
-  s: { sessionId: string; runId: string; sessionDir: string; enginePort: number },
+  s: { sessionId: string; runId: string; sessionDir: string; enginePort: number; dataDir: string },
 ): Promise<PreparedSandbox> {
+  await writeFile(join(s.dataDir, SANDBOX_USED), '');
   const home = join(s.sessionDir, 'home');
   await mkdir(home, { recursive: true });
   await writeFile(envFile(s.sessionDir), envFileText({ ...spec.env, HOME: home }), { mode: 0o600 });
@@ -53,6 +109,7 @@ export async function prepareSandbox(
   return {
     spec: containerSpec(spec, cfg, {
       ...s,
+      dataLabel: dataLabel(s.dataDir),
       forwarder: forwarderScript(),
       node: 'node',
       readOnly: cfg.mounts,
