@@ -201,4 +201,33 @@ sandbox: ${sandbox()}
       serve.kill('SIGKILL');
     }
   }, 120_000);
+
+  it('launch says what is missing: an image that is not here, a runtime that is not installed, an agent not in the image', async () => {
+    engine ??= await Engine.create({ dataDir: tempDir('flotilla-sandbox-data-'), env: { ...process.env, SANDBOX_KEY: KEY } });
+    const launch = (sandboxFields: Record<string, unknown>, command = 'node') =>
+      engine!
+        .call('launch', {
+          templateText: `name: refused
+repo: ${makeRepo()}
+agent: { preset: shell, command: ${command} }
+provider: { preset: custom, baseUrl: "${upstream.url}", style: anthropic, apiKeyEnv: SANDBOX_KEY }
+model: kimi-k2.6
+sandbox: ${JSON.stringify({ ...JSON.parse(sandbox()), ...sandboxFields })}
+`,
+        })
+        .then(
+          () => 'launched',
+          (err: Error) => err.message,
+        );
+    // No registry can be reached here: the pull fails, and the message says what to do.
+    expect(await launch({ image: 'localhost/flotilla-none:nope' })).toMatch(
+      /^sandbox: the image localhost\/flotilla-none:nope is not here and cannot be pulled \(.+\) — pull or build it first \(podman pull/,
+    );
+    expect(await launch({ runtime: 'no-such-runtime' })).toMatch(
+      /^sandbox: the container runtime no-such-runtime is not installed \(.*\) — install it, or name one that is: sandbox: \{ runtime: runc \}/,
+    );
+    expect(await launch({}, 'no-such-agent')).toBe(
+      'sandbox: the image localhost/flotilla-test:busybox has no no-such-agent on its PATH — install the agent in the image, or mount it read-only (sandbox.mounts)',
+    );
+  }, 180_000);
 });

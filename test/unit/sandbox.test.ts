@@ -1,6 +1,7 @@
 // The container command line for a sandboxed session: mounts at the same paths, limits, labels, the network, the
 // environment in a file (never on the command line), the forwarder in front of the agent for meter-only.
 import { describe, expect, it } from 'vitest';
+import { checkSandbox } from '../../electron/engine/sandbox/checks.ts';
 import { containerSpec, envFileText } from '../../electron/engine/sandbox/command.ts';
 
 const spec = {
@@ -53,5 +54,50 @@ describe('sandbox command', () => {
 
   it('writes the environment one KEY=value per line, dropping what a file cannot carry', () => {
     expect(envFileText({ A: '1', B: 'two words', 'BAD-NAME': 'x', MULTI: 'a\nb' })).toBe('A=1\nB=two words\n');
+  });
+});
+
+describe('sandbox checks: each missing piece in words', () => {
+  const cfg = { engine: 'podman' as const, image: 'img', network: 'meter-only' as const };
+  const agent = { command: 'claude', path: '/usr/bin' };
+  /** A container engine that answers `version`, `image inspect` and the trial `run` as scripted. */
+  const fake =
+    (answers: Partial<Record<'version' | 'image' | 'pull' | 'run', { code: number | null; out: string; missing?: boolean }>>) =>
+    async (args: string[]) => {
+      const a = answers[args[0] as 'version' | 'image' | 'pull' | 'run'] ?? { code: 0, out: '' };
+      return { code: a.code, out: a.out, missing: a.missing ?? false };
+    };
+  const message = (c: Parameters<typeof checkSandbox>[0], cli: ReturnType<typeof fake>) =>
+    checkSandbox(c, agent, cli).then(
+      () => 'ok',
+      (e: Error) => e.message,
+    );
+
+  it('says how to install, start or be allowed to use the engine', async () => {
+    expect(await message(cfg, fake({ version: { code: null, out: '', missing: true } }))).toMatch(
+      /^sandbox: podman is not installed here — install it \(Debian\/Ubuntu: apt-get install podman runc\), or use engine: docker$/,
+    );
+    expect(
+      await message(
+        { ...cfg, engine: 'docker' },
+        fake({ version: { code: 1, out: 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock' } }),
+      ),
+    ).toMatch(/docker does not answer \(Cannot connect.*\) — start its daemon \(systemctl start docker\), or use engine: podman/);
+    expect(
+      await message({ ...cfg, engine: 'docker' }, fake({ version: { code: 1, out: 'permission denied while trying to connect' } })),
+    ).toMatch(/docker refuses this user .* add yourself to the docker group/);
+  });
+
+  it('says which runtime or limit this machine refuses', async () => {
+    expect(
+      await message(
+        cfg,
+        fake({ run: { code: 126, out: 'Error: crun: cgroups in hybrid mode not supported, drop all controllers from cgroupv2' } }),
+      ),
+    ).toMatch(/the container runtime refuses this machine \(.*hybrid mode.*\) — use runc: sandbox: \{ runtime: runc \}/);
+    expect(await message(cfg, fake({ run: { code: 126, out: 'Error: setrlimit `RLIMIT_NPROC`: Operation not permitted' } }))).toMatch(
+      /the container's limits are refused here .* ulimits: \{ nofile: "1024:2048", nproc: "1024:2048" \}/,
+    );
+    expect(await message(cfg, fake({}))).toBe('ok');
   });
 });

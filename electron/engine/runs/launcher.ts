@@ -14,6 +14,7 @@ import {
 import { EngineError } from '../errors.ts';
 import type { PriceTable, ProviderRouter } from '../meter/index.ts';
 import { checkProviders } from './provider-checks.ts';
+import { checkSandbox } from '../sandbox/checks.ts';
 import { windowNotices } from './window-checks.ts';
 import type { EngineSettings } from '../settings/index.ts';
 import {
@@ -74,7 +75,18 @@ export class Launcher {
     const { registry } = this.d;
     const template = await this.template(args);
 
-    const command = findOnPath(template.agent.command, this.d.env.PATH);
+    // A sandboxed run's agent lives in its image: the containers are checked instead (engine, image, runtime, agent).
+    if (template.sandbox) {
+      this.progress({
+        runId: '',
+        phase: 'validating',
+        done: 0,
+        total: template.count,
+        message: `checking the sandbox (${template.sandbox.image})`,
+      });
+      await checkSandbox(template.sandbox, { command: template.agent.command, path: this.d.env.PATH ?? '/usr/bin:/bin' });
+    }
+    const command = template.sandbox ? template.agent.command : findOnPath(template.agent.command, this.d.env.PATH);
     if (!command) {
       const info = agentPresetInfo(template.agent.preset);
       throw new EngineError(
