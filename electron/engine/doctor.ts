@@ -1,4 +1,5 @@
 // `flotilla doctor`: what this machine has for running agents, and what to do about what it lacks.
+import { execFile } from 'node:child_process';
 import { AGENT_PRESETS, agentPresetInfo, findOnPath } from './templates/index.ts';
 import { gitVersion } from './workspace/index.ts';
 import { ProviderKeys } from './settings/index.ts';
@@ -69,6 +70,7 @@ export async function runDoctor(opts: { dataDir: string; env: NodeJS.ProcessEnv 
       required: false,
       detail: `${others.length} more saved in the data dir: ${others.join(', ')}`,
     });
+  checks.push(await containerCheck(opts.env));
   try {
     const dir = await ensureDataDir(opts.dataDir);
     checks.push({ name: 'data dir', ok: true, required: true, detail: `${dir} is writable` });
@@ -76,4 +78,33 @@ export async function runDoctor(opts: { dataDir: string; env: NodeJS.ProcessEnv 
     checks.push({ name: 'data dir', ok: false, required: true, detail: (err as Error).message });
   }
   return checks;
+}
+
+/** Sandboxed sessions (template `sandbox:`) need podman or docker: which is here, and podman's runtime. Advice only. */
+async function containerCheck(env: NodeJS.ProcessEnv): Promise<DoctorCheck> {
+  const name = 'containers (sandbox:)';
+  const podman = findOnPath('podman', env.PATH);
+  const docker = findOnPath('docker', env.PATH);
+  if (!podman && !docker)
+    return {
+      name,
+      ok: false,
+      required: false,
+      detail: 'neither podman nor docker on PATH — sandboxed sessions need one: apt-get install podman runc (no daemon needed)',
+    };
+  if (!podman) return { name, ok: true, required: false, detail: `docker at ${docker} (its daemon must be running)` };
+  const info = await new Promise<string>((resolve) =>
+    execFile(podman, ['info', '--format', '{{.Version.Version}} {{.Host.OCIRuntime.Name}}'], { timeout: 20_000 }, (err, out, errOut) =>
+      resolve(err ? `error ${(errOut || err.message).trim().split('\n').at(-1)}` : out.trim()),
+    ),
+  );
+  if (info.startsWith('error '))
+    return { name, ok: false, required: false, detail: `podman does not answer (${info.slice(6)}) — run \`podman info\` to see why` };
+  const [version, runtime] = info.split(' ');
+  return {
+    name,
+    ok: true,
+    required: false,
+    detail: `podman ${version}, runtime ${runtime}${runtime === 'crun' ? ' (if containers fail with "cgroups in hybrid mode", set sandbox: { runtime: runc })' : ''}`,
+  };
 }
