@@ -230,4 +230,62 @@ sandbox: ${JSON.stringify({ ...JSON.parse(sandbox()), ...sandboxFields })}
       'sandbox: the image localhost/flotilla-test:busybox has no no-such-agent on its PATH — install the agent in the image, or mount it read-only (sandbox.mounts)',
     );
   }, 180_000);
+
+  it('resume: Claude Code carries its conversation on in a new container', async () => {
+    const dataDir = tempDir('flotilla-sandbox-resume-');
+    const env = { ...process.env, PATH: `${BIN_DIR}:${process.env.PATH}`, HOME: tempDir('flotilla-home-'), SANDBOX_KEY: KEY };
+    const first = await Engine.create({ dataDir, env });
+    let second: Engine | null = null;
+    try {
+      const { run, sessions } = await first.call('launch', {
+        templateText: `name: resumed
+repo: ${makeRepo()}
+agent: { preset: claude-code-batch }
+provider: { preset: custom, baseUrl: "${upstream.url}", style: anthropic, apiKeyEnv: SANDBOX_KEY }
+model: kimi-k2.6
+tasks: ["WRITE notes.txt first turn in a box"]
+sandbox: ${sandbox()}
+`,
+      });
+      runs.push(run.id);
+      await first.waitForRun(run.id);
+      await first.close();
+      second = await Engine.create({ dataDir, env });
+      const id = sessions[0]!.id;
+      const before = upstream.requests.length;
+      await second.call('resume', { sessionId: id });
+      await waitFor(() => containersWith(`${LABEL_RUN}=${run.id}`).length === 1, 'its new container').catch(async (err) => {
+        const s = second!.registry.sessionInfo(id);
+        throw new Error(
+          `${err.message}: ${s.status} ${s.statusDetail} ${(await second!.call('snapshot', { sessionId: id })).data.slice(-800)}`,
+        );
+      });
+      // The screen as text: cursor-forward becomes spaces, other escape sequences go.
+      const screen = async () =>
+        (await second!.call('snapshot', { sessionId: id })).data
+          .replace(/\x1b\[(\d*)C/g, (_m, n: string) => ' '.repeat(Number(n || 1)))
+          .replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
+      await waitFor(
+        async () => /first turn in a box/.test(await screen()) && /accept edits on/.test(await screen()),
+        'the resumed conversation',
+        60_000,
+      );
+      second.scheduler.input(id, 'SAY resumed in a box');
+      await waitFor(async () => (await screen()).includes('resumed in a box'), 'the typed text').catch(async (err) => {
+        throw new Error(`${err.message}: ${JSON.stringify((await screen()).slice(-1500))}`);
+      });
+      second.scheduler.input(id, '\r');
+      const turn = await waitFor(
+        () => upstream.requests.slice(before).find((r) => JSON.stringify(r.body?.messages ?? []).includes('resumed in a box')),
+        'the new turn',
+        60_000,
+      );
+      expect(JSON.stringify(turn.body.messages)).toContain('WRITE notes.txt first turn in a box');
+      await second.call('stop', { sessionId: id });
+      await waitFor(() => containersWith(`${LABEL_RUN}=${run.id}`).length === 0, 'no container after stop', 60_000);
+    } finally {
+      await first.close();
+      await second?.close();
+    }
+  }, 240_000);
 });

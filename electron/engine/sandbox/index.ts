@@ -100,6 +100,8 @@ export async function prepareSandbox(
   s: { sessionId: string; runId: string; sessionDir: string; enginePort: number; dataDir: string },
 ): Promise<PreparedSandbox> {
   await writeFile(join(s.dataDir, SANDBOX_USED), '');
+  // The name is the session's: one left by its previous run (still being removed, or kept) makes way.
+  await engineCli(cfg.engine, ['rm', '--force', containerName(s.sessionId)]);
   const home = join(s.sessionDir, 'home');
   await mkdir(home, { recursive: true });
   await writeFile(envFile(s.sessionDir), envFileText({ ...spec.env, HOME: home }), { mode: 0o600 });

@@ -50,6 +50,20 @@ const StoredTemplateSchema = z.object({
   prices: PriceOverrides.optional(),
   referenceModel: z.string().nullable().optional(),
   setup: z.array(z.string()).optional(),
+  host: z.string().optional(),
+  // A resumed or restarted session must run where it ran: in its container, never on the host.
+  sandbox: z
+    .object({
+      engine: z.enum(['docker', 'podman']),
+      image: z.string(),
+      cpus: z.number().optional(),
+      memory: z.string().optional(),
+      network: z.enum(['meter-only', 'none', 'host']),
+      runtime: z.string().optional(),
+      ulimits: z.record(z.string(), z.string()).optional(),
+      mounts: z.array(z.string()).optional(),
+    })
+    .optional(),
 }) satisfies z.ZodType<Template>;
 
 export function storedTemplateJson(t: Template): string {
