@@ -88,6 +88,8 @@ export const RunInfo = z.object({
   error: z.string().nullable(),
   /** The host it runs on; absent: this machine. */
   host: z.string().optional(),
+  /** How its sessions are contained, e.g. "podman · 2 CPUs · 2g · meter-only" (live runs; absent: not sandboxed). */
+  sandbox: z.string().optional(),
 });
 export type RunInfo = z.infer<typeof RunInfo>;
 

@@ -146,6 +146,7 @@ sandbox: ${JSON.stringify({ ...JSON.parse(sandbox()), memory: '256m', cpus: 1 })
 `,
     });
     runs.push(run.id);
+    expect(run.sandbox).toBe('podman · 1 CPU · 256m · meter-only'); // what its tiles show
     const [hog, calm, wait] = sessions.map((x) => x.id) as [string, string, string];
     const info = (id: string) => engine!.registry.sessionInfo(id);
     await waitFor(

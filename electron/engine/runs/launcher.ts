@@ -15,6 +15,7 @@ import { EngineError } from '../errors.ts';
 import type { PriceTable, ProviderRouter } from '../meter/index.ts';
 import { checkProviders } from './provider-checks.ts';
 import { checkSandbox } from '../sandbox/checks.ts';
+import { sandboxLabel } from '../sandbox/index.ts';
 import { windowNotices } from './window-checks.ts';
 import type { EngineSettings } from '../settings/index.ts';
 import {
@@ -126,6 +127,7 @@ export class Launcher {
       model: template.model,
       agentPreset: template.agent.preset,
       providerPreset: template.provider.preset,
+      ...(template.sandbox ? { sandbox: sandboxLabel(template.sandbox) } : {}),
       budget: {
         perSessionUsd: template.budget.perSessionUsd ?? defaults?.perSessionUsd ?? null,
         runUsd: template.budget.runUsd ?? defaults?.runUsd ?? null,

@@ -66,6 +66,8 @@ export class Scheduler {
   private readonly starting = new Set<LiveSession>();
   /** Sandboxed sessions' host side (the meter's socket), closed when the session ends. */
   private readonly sandboxes = new Map<string, PreparedSandbox>();
+  /** Containers of ended sessions being read and removed (close waits for them: the store is still open then). */
+  private readonly finishing = new Set<Promise<void>>();
 
   async schedule(run: LiveRun): Promise<void> {
     if (this.closing) return;
@@ -211,10 +213,15 @@ export class Scheduler {
     const cfg = s.run.template.sandbox;
     if (!box || !cfg) return;
     this.sandboxes.delete(s.info.id);
-    void box.finish().then((end) => {
-      const detail = status === 'failed' ? sandboxEndDetail(cfg, exitCode, end?.oomKilled ?? false) : null;
-      if (detail && s.info.status === 'failed') this.d.registry.setStatus(s, 'failed', detail, {});
-    });
+    const done = box
+      .finish()
+      .then((end) => {
+        const detail = status === 'failed' ? sandboxEndDetail(cfg, exitCode, end?.oomKilled ?? false) : null;
+        if (detail && s.info.status === 'failed') this.d.registry.setStatus(s, 'failed', detail, {});
+      })
+      .catch((err: Error) => this.d.log(`sandbox of session ${s.info.id}: ${err.message}`))
+      .finally(() => this.finishing.delete(done));
+    this.finishing.add(done);
   }
 
   /** The meter's view of a session (over budget, rate limited, rejected, back to work), for its status machine. */
@@ -359,5 +366,6 @@ export class Scheduler {
     for (const run of registry.liveRuns()) registry.checkRunEnded(run);
     await Promise.all([...this.sandboxes.values()].map((b) => b.finish()));
     this.sandboxes.clear();
+    await Promise.all([...this.finishing]);
   }
 }

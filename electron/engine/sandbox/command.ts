@@ -49,6 +49,12 @@ export const meterSocket = (sessionDir: string) => join(sessionDir, 'meter.sock'
 /** The session's environment, handed to the container in a file (0600), never on a command line. */
 export const envFile = (sessionDir: string) => join(sessionDir, 'container.env');
 
+/** What a tile says about a sandboxed session: engine, limits, network. */
+export function sandboxLabel(cfg: SandboxConfig): string {
+  const cpus = cfg.cpus !== undefined ? `${cfg.cpus} CPU${cfg.cpus === 1 ? '' : 's'}` : null;
+  return [cfg.engine, cpus, cfg.memory ?? null, cfg.network].filter(Boolean).join(' · ');
+}
+
 export const containerName = (sessionId: string) => `flotilla-${sessionId}`;
 /** Inside the container: the forwarder creates this once it listens. */
 export const FORWARDER_READY = '/tmp/.flotilla-meter-ready';

@@ -18,7 +18,7 @@ import {
 } from './command.ts';
 import { MeterSocket, forwarderScript } from './meter-socket.ts';
 
-export { LABEL_DATA, LABEL_RUN, LABEL_SESSION, containerName, containerSpec, type SandboxConfig } from './command.ts';
+export { LABEL_DATA, LABEL_RUN, LABEL_SESSION, containerName, containerSpec, sandboxLabel, type SandboxConfig } from './command.ts';
 
 /** In the data dir once a session ran in a container: an engine that starts looks for containers left behind. */
 export const SANDBOX_USED = 'sandbox-used';

@@ -19,8 +19,8 @@ const json = (col: string): Column => ({
   get: (row) => JSON.parse(String(row[col])),
 });
 
-/** `host` is never stored: a relaying engine sets it on what it passes on. */
-export const RUN_FIELDS: Record<Exclude<keyof RunInfo, 'budget' | 'host'>, Column> = {
+/** `host` and `sandbox` are never stored: the relaying engine, or the live run's template, sets them. */
+export const RUN_FIELDS: Record<Exclude<keyof RunInfo, 'budget' | 'host' | 'sandbox'>, Column> = {
   id: plain('id'),
   name: plain('name'),
   slug: plain('slug'),

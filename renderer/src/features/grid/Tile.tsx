@@ -49,6 +49,7 @@ export function Tile({
   });
   const watchFailure = useStore((s) => s.watchFailures.get(sessionId));
   const hostName = session?.host;
+  const sandbox = useStore((s) => (runId ? s.runs.get(runId)?.sandbox : undefined));
   const host = useStore((s) => (hostName ? s.hosts.get(hostName) : undefined));
   const termRef = useRef<HTMLDivElement>(null);
   const [menuAt, setMenuAt] = useState<{ x: number; y: number } | null>(null);
@@ -106,6 +107,11 @@ export function Tile({
         {hostName && (
           <span className="host-label" data-testid={`tile-host-${slot}`} title={`Runs on ${hostName} (${host?.destination ?? 'a host'})`}>
             {hostName}
+          </span>
+        )}
+        {sandbox && !compact && (
+          <span className="sandbox-label" data-testid={`tile-sandbox-${slot}`} title={`In a container: ${sandbox}`}>
+            {sandbox}
           </span>
         )}
         <span className="task" title={title}>
