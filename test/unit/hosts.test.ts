@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { nodePlatformOf, serverBundle } from '../../electron/engine/hosts/bundle.ts';
 import { destinationArgs, posixCommand, shQuote, sshOptions } from '../../electron/engine/hosts/ssh.ts';
+import { templateHost } from '../../electron/engine/hosts/relay.ts';
 import { remoteLaunch } from '../../electron/engine/open-in.ts';
 import { tempDir } from '../fixtures/repo.ts';
 
@@ -83,5 +84,12 @@ describe('hosts: plain decisions', () => {
     const term = remoteLaunch('me@box', '/srv/wt', 'terminal', { platform: 'linux', env, has: (p) => p === 'xterm' });
     expect(term.command).toBe('xterm');
     expect(term.args).toEqual(['-e', 'ssh', '-t', 'me@box', `cd '/srv/wt' && exec "$SHELL" -l`]);
+  });
+
+  it("reads a template's host: from YAML and JSON alike", () => {
+    expect(templateHost('name: x\nhost: box\n')).toBe('box');
+    expect(templateHost('{"name": "x", "host": "box"}')).toBe('box');
+    expect(templateHost('name: x\n')).toBeUndefined();
+    expect(templateHost('name: [unclosed')).toBeUndefined();
   });
 });

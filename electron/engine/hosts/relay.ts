@@ -4,6 +4,7 @@
 // the page's acknowledgements carried back so flow control holds end to end. A launch on a host starts its engine
 // there (installed first when needed) and hands it the provider keys the template names, into memory only.
 import { readFile } from 'node:fs/promises';
+import { parse as parseYaml } from 'yaml';
 import type { EngineClient } from '../../shared/client.ts';
 import type { EngineEvent, HostView, LaunchResult, RunInfo, SessionInfo } from '../../shared/contract.ts';
 import { EngineError } from '../errors.ts';
@@ -25,6 +26,16 @@ export async function handKeys(
   for (const name of new Set(names)) {
     const value = settings.providerKey(name);
     if (value) await client.call('setProviderKey', { name, value, persist: host.storeKeys === true });
+  }
+}
+
+/** A template's `host:` (YAML or JSON text), if it names one; text that does not parse names none (launch says why). */
+export function templateHost(text: string): string | undefined {
+  try {
+    const doc = parseYaml(text) as { host?: unknown } | null;
+    return typeof doc?.host === 'string' ? doc.host : undefined;
+  } catch {
+    return undefined;
   }
 }
 
@@ -251,7 +262,7 @@ export class HostRelay {
     const text = args.templateText ?? (args.templatePath ? await readFile(args.templatePath, 'utf8').catch(() => null) : null);
     let host = args.host;
     // The template's `host:` names where the run goes from a desktop; the host's own engine is that place.
-    if (host === undefined && text !== null && !onHost(this.o.env)) host = /^host:\s*([a-z0-9-]+)\s*$/m.exec(text)?.[1];
+    if (host === undefined && text !== null && !onHost(this.o.env)) host = templateHost(text);
     if (!host) return null;
     if (!this.hosts.has(host)) {
       const known = [...this.hosts.keys()];
