@@ -70,7 +70,7 @@ export function envFileText(env: Record<string, string>): string {
 
 /**
  * The pty spec that runs `spec` (the agent as it would run on the host) inside a container. The container's own
- * environment comes from the env file (see envFileText); its PATH and HOME are the agent's.
+ * environment comes from the env file (see envFileText): the agent's, with HOME a folder of the session's dir.
  */
 export function containerSpec(spec: PtySpec, cfg: SandboxConfig, ctx: SandboxContext): PtySpec {
   const mount = (src: string, dst = src, ro = false) => ['--volume', `${src}:${dst}${ro ? ':ro' : ''}`];
