@@ -134,6 +134,7 @@ export class Engine extends EventEmitter<EngineEvents> implements CommandCaller 
       providerKey: (name) => settings.providerKey(name),
       accountLimits: (name) => settings.current.limits?.[name],
       keysFromDesktop: onHost(env),
+      keepContainers: () => settings.current.keepContainers === true,
       meterRun,
       emit,
       log,

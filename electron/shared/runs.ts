@@ -90,6 +90,8 @@ export const RunInfo = z.object({
   host: z.string().optional(),
   /** How its sessions are contained, e.g. "podman · 2 CPUs · 2g · meter-only" (live runs; absent: not sandboxed). */
   sandbox: z.string().optional(),
+  /** Per slot (index = slot - 1) when a template's slots are contained differently; null: that slot runs on the host. */
+  sandboxes: z.array(z.string().nullable()).optional(),
 });
 export type RunInfo = z.infer<typeof RunInfo>;
 

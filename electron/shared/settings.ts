@@ -76,6 +76,8 @@ export const Settings = z.strictObject({
    */
   providers: z.array(z.record(z.string(), z.unknown())).min(1).optional(),
   route: z.enum(['ordered', 'fastest', 'cheapest']).optional(),
+  /** A sandboxed session's container is kept after it ends, for inspection (default: removed); flotilla clean removes it. */
+  keepContainers: z.boolean().optional(),
   ui: UiSettings.optional(),
 });
 export type Settings = z.infer<typeof Settings>;

@@ -121,7 +121,7 @@ describe('per-slot models', () => {
   it('both forms at once, or a bad entry, are refused by field and line', () => {
     expect(parseError('slots: [{ model: kimi-k3 }]\nmodels: [kimi-k3]\n').message).toMatch(/models: give per-slot models either as slots/);
     expect(parseError('slots:\n  - { modle: kimi-k3 }\n').message).toBe(
-      "run.yaml:3: slots[0].modle: unknown field 'modle' — did you mean 'model'? — expected one of model, task",
+      "run.yaml:3: slots[0].modle: unknown field 'modle' — did you mean 'model'? — expected one of model, task, sandbox",
     );
   });
 });

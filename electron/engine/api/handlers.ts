@@ -115,7 +115,8 @@ export function createHandlers(p: EngineParts): Handlers {
     resume: async (a) => (await scheduler.resume(a.sessionId), null),
     stopRun: async (a) => (await scheduler.stopRun(a.runId), null),
     cleanRun: async (a) => {
-      const sandboxed = registry.template(a.runId).sandbox !== undefined;
+      const t = registry.template(a.runId);
+      const sandboxed = t.sandbox !== undefined || (t.slotSandboxes ?? []).some(Boolean);
       const cleaned = await cleanRun(registry, p.dataDir, a.runId);
       const containers = sandboxed ? await removeContainers(p.dataDir, `${LABEL_RUN}=${a.runId}`) : [];
       if (containers.length) cleaned.removedContainers = containers.length;

@@ -14,8 +14,7 @@ import {
 import { EngineError } from '../errors.ts';
 import type { PriceTable, ProviderRouter } from '../meter/index.ts';
 import { checkProviders } from './provider-checks.ts';
-import { checkSandbox } from '../sandbox/checks.ts';
-import { sandboxLabel } from '../sandbox/index.ts';
+import { anyOnHost, anySandboxed, prepareRunSandboxes } from './sandbox-launch.ts';
 import { windowNotices } from './window-checks.ts';
 import type { EngineSettings } from '../settings/index.ts';
 import {
@@ -76,18 +75,8 @@ export class Launcher {
     const { registry } = this.d;
     const template = await this.template(args);
 
-    // A sandboxed run's agent lives in its image: the containers are checked instead (engine, image, runtime, agent).
-    if (template.sandbox) {
-      this.progress({
-        runId: '',
-        phase: 'validating',
-        done: 0,
-        total: template.count,
-        message: `checking the sandbox (${template.sandbox.image})`,
-      });
-      await checkSandbox(template.sandbox, { command: template.agent.command, path: this.d.env.PATH ?? '/usr/bin:/bin' });
-    }
-    const command = template.sandbox ? template.agent.command : findOnPath(template.agent.command, this.d.env.PATH);
+    // A sandboxed slot's agent lives in its image (checked with its container, below); a slot on the host needs it here.
+    const command = anyOnHost(template) ? findOnPath(template.agent.command, this.d.env.PATH) : template.agent.command;
     if (!command) {
       const info = agentPresetInfo(template.agent.preset);
       throw new EngineError(
@@ -111,6 +100,13 @@ export class Launcher {
       baseCommit = await resolveRef(repo, template.base).catch(() => null);
     }
 
+    // The sandbox's image found or built, its containers tried, before anything is recorded.
+    const sandboxed = anySandboxed(template)
+      ? await prepareRunSandboxes(template, repo, { command: template.agent.command, path: this.d.env.PATH ?? '/usr/bin:/bin' }, (message) =>
+          this.progress({ runId: '', phase: 'validating', done: 0, total: template.count, message }),
+        )
+      : template;
+
     const runId = randomUUID();
     const slug = runSlug(template.name, runId);
     const defaults = this.d.settings.current.defaultBudget;
@@ -127,7 +123,6 @@ export class Launcher {
       model: template.model,
       agentPreset: template.agent.preset,
       providerPreset: template.provider.preset,
-      ...(template.sandbox ? { sandbox: sandboxLabel(template.sandbox) } : {}),
       budget: {
         perSessionUsd: template.budget.perSessionUsd ?? defaults?.perSessionUsd ?? null,
         runUsd: template.budget.runUsd ?? defaults?.runUsd ?? null,
@@ -137,11 +132,11 @@ export class Launcher {
       endedAt: null,
       error: null,
     };
-    const resolved: Template = { ...template, repo };
+    const resolved: Template = { ...sandboxed, repo };
     const live = registry.registerRun(run, resolved);
     this.d.meterRun(live);
     registry.store.insertRun(run, storedTemplateJson(resolved));
-    this.d.emit({ type: 'event', event: 'run', run });
+    this.d.emit({ type: 'event', event: 'run', run: live.info });
     this.progress({ runId, phase: 'validating', done: 0, total: template.count, message: `launching ${template.count} session(s)` });
 
     const slots = Array.from({ length: template.count }, (_, i) => i + 1);

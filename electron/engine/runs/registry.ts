@@ -6,6 +6,7 @@ import { type EngineEvent, type RunInfo, type SessionInfo, type SessionStatus, i
 import { EngineError } from '../errors.ts';
 import { SessionTerminal } from '../sessions/index.ts';
 import type { Store } from '../store/index.ts';
+import { sandboxLabels } from '../sandbox/command.ts';
 import { parseStoredTemplate, type Template } from '../templates/index.ts';
 
 export interface LiveRun {
@@ -47,7 +48,8 @@ export class RunRegistry {
   registerRun(info: RunInfo, template: Template): LiveRun {
     let resolveEnded!: () => void;
     const ended = new Promise<void>((r) => (resolveEnded = r));
-    const run: LiveRun = { info, template, baseBranch: null, sessions: [], ended, resolveEnded };
+    // How its sessions are contained is the template's to say (never stored): a run resumed by a later engine says it too.
+    const run: LiveRun = { info: { ...info, ...sandboxLabels(template) }, template, baseBranch: null, sessions: [], ended, resolveEnded };
     this.runs.set(info.id, run);
     return run;
   }

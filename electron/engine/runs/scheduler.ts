@@ -19,7 +19,7 @@ import type { PtyHost } from '../ptyhost/index.ts';
 import type { OutputSink, PtySpec, SessionProcess, Subscription } from '../sessions/index.ts';
 import { agentPresetInfo, buildAgentLaunch, parseStoredTemplate } from '../templates/index.ts';
 import { sessionRoutes } from './provider-routes.ts';
-import { type PreparedSandbox, prepareSandbox, sandboxEndDetail } from '../sandbox/index.ts';
+import { type PreparedSandbox, prepareSandbox, sandboxEndDetail, slotSandbox } from '../sandbox/index.ts';
 import { SETUP_FAILED_EXIT, withSetup } from '../workspace/index.ts';
 import type { LiveRun, LiveSession, RunRegistry } from './registry.ts';
 
@@ -38,6 +38,8 @@ export interface SchedulerDeps {
   accountLimits: (name: string) => ProviderLimits | undefined;
   /** A host's engine: keys come from a desktop (see ProviderAccess). */
   keysFromDesktop?: boolean;
+  /** Settings' keepContainers: an ended sandboxed session's container is left for inspection (flotilla clean removes it). */
+  keepContainers?: () => boolean;
   /** Prices, reference model and budgets a run is metered with (settings ← template). */
   meterRun: (run: LiveRun) => void;
   emit: (e: EngineEvent) => void;
@@ -141,9 +143,11 @@ export class Scheduler {
       routes.route,
       routes.several ? meter.router.choice(s.info.id, routes.several.providers, routes.several.kind) : undefined,
     );
-    // The template's setup commands run first in the same terminal (not on a resume: the worktree is set up already).
-    const cmd =
-      resume || !t.setup?.length ? { command: launch.command, args: launch.args } : withSetup(t.setup, launch.command, launch.args);
+    // The template's setup commands run first in the same terminal (not on a resume: the worktree is set up already);
+    // in a container, the image's own (its devcontainer.json's create commands) before them.
+    const box = slotSandbox(t, s.info.slot);
+    const setup = [...(box?.setup ?? []), ...(t.setup ?? [])];
+    const cmd = resume || !setup.length ? { command: launch.command, args: launch.args } : withSetup(setup, launch.command, launch.args);
     let spec: PtySpec = {
       command: cmd.command,
       args: cmd.args,
@@ -152,18 +156,18 @@ export class Scheduler {
       cols: s.info.cols,
       rows: s.info.rows,
     };
-    if (t.sandbox) {
+    if (box) {
       // The pty runs the container; its meter-only network's one way out is a socket to this engine's port.
       await this.sandboxes.get(s.info.id)?.finish();
-      const box = await prepareSandbox(spec, t.sandbox, {
+      const prepared = await prepareSandbox(spec, box, {
         sessionId: s.info.id,
         runId: s.run.info.id,
         sessionDir,
         enginePort: Number(new URL(origin).port),
         dataDir: this.d.dataDir,
       });
-      this.sandboxes.set(s.info.id, box);
-      spec = box.spec;
+      this.sandboxes.set(s.info.id, prepared);
+      spec = prepared.spec;
     }
     // What ran, for inspection. Not the environment: it holds the session's proxy token. A resume rebuilds the launch
     // from the run's template anyway (the proxy port and tokens change with every engine).
@@ -207,14 +211,14 @@ export class Scheduler {
     }
   }
 
-  /** A sandboxed session ended: its container says how (out of memory?) and is removed. */
+  /** A sandboxed session ended: its container says how (out of memory?) and is removed (or kept, by the setting). */
   private finishSandbox(s: LiveSession, status: SessionStatus, exitCode: number | null): void {
     const box = this.sandboxes.get(s.info.id);
-    const cfg = s.run.template.sandbox;
+    const cfg = slotSandbox(s.run.template, s.info.slot);
     if (!box || !cfg) return;
     this.sandboxes.delete(s.info.id);
     const done = box
-      .finish()
+      .finish({ keep: this.d.keepContainers?.() ?? false })
       .then((end) => {
         const detail = status === 'failed' ? sandboxEndDetail(cfg, exitCode, end?.oomKilled ?? false) : null;
         if (detail && s.info.status === 'failed') this.d.registry.setStatus(s, 'failed', detail, {});

@@ -19,6 +19,33 @@ export interface SandboxConfig {
   runtime?: string;
   /** Open-file and process limits (soft:hard), e.g. {nofile: '1024:2048'}; some hosts need them set. */
   ulimits?: Record<string, string>;
+  /** Host paths mounted read-only at the same place (e.g. /usr for an image that borrows the host's Node). */
+  mounts?: string[];
+  /** Set in the container (a devcontainer.json's containerEnv); never a key: the agent's own environment wins. */
+  env?: Record<string, string>;
+  /** The image's own setup (a devcontainer.json's create commands), run in the container before the template's. */
+  setup?: string[];
+}
+
+/**
+ * `sandbox:` as a template gives it: the image named, or built (`build:` a Dockerfile or a devcontainer.json), or
+ * neither (the repo's devcontainer.json). The launch resolves it to a SandboxConfig (sandbox/image.ts).
+ */
+export interface SandboxSpec extends Omit<SandboxConfig, 'image'> {
+  image?: string;
+  /** A Dockerfile or a devcontainer.json, relative to the repo. */
+  build?: string;
+}
+
+/** What a slot may change (`slots: [{sandbox: …}]`): its own image, limits, network; or `false`: runs on the host. */
+export type SlotSandbox = Partial<Pick<SandboxConfig, 'image' | 'cpus' | 'memory' | 'network'>> | false;
+
+/** The sandbox a slot (1-based) runs in: the template's with the slot's fields over it, or null (on the host). */
+export function slotSandbox<T extends SandboxSpec>(t: { sandbox?: T; slotSandboxes?: (SlotSandbox | null)[] }, slot: number): T | null {
+  const own = t.slotSandboxes?.[slot - 1] ?? null;
+  if (own === false) return null;
+  if (!t.sandbox && !own) return null;
+  return { ...(t.sandbox ?? ({ engine: 'podman', network: 'meter-only' } as T)), ...(own ?? {}) };
 }
 
 export interface SandboxContext {
@@ -50,9 +77,23 @@ export const meterSocket = (sessionDir: string) => join(sessionDir, 'meter.sock'
 export const envFile = (sessionDir: string) => join(sessionDir, 'container.env');
 
 /** What a tile says about a sandboxed session: engine, limits, network. */
-export function sandboxLabel(cfg: SandboxConfig): string {
+export function sandboxLabel(cfg: Pick<SandboxSpec, 'engine' | 'cpus' | 'memory' | 'network'>): string {
   const cpus = cfg.cpus !== undefined ? `${cfg.cpus} CPU${cfg.cpus === 1 ? '' : 's'}` : null;
   return [cfg.engine, cpus, cfg.memory ?? null, cfg.network].filter(Boolean).join(' · ');
+}
+
+/** A run's labels (RunInfo.sandbox, and .sandboxes per slot when its slots differ); {} when nothing is contained. */
+export function sandboxLabels(t: { count: number; sandbox?: SandboxSpec; slotSandboxes?: (SlotSandbox | null)[] }): {
+  sandbox?: string;
+  sandboxes?: (string | null)[];
+} {
+  const out: { sandbox?: string; sandboxes?: (string | null)[] } = t.sandbox ? { sandbox: sandboxLabel(t.sandbox) } : {};
+  if (t.slotSandboxes)
+    out.sandboxes = Array.from({ length: t.count }, (_, i) => {
+      const cfg = slotSandbox(t, i + 1);
+      return cfg ? sandboxLabel(cfg) : null;
+    });
+  return out;
 }
 
 export const containerName = (sessionId: string) => `flotilla-${sessionId}`;

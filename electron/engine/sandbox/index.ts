@@ -10,15 +10,18 @@ import {
   LABEL_DATA,
   LABEL_SESSION,
   type SandboxConfig,
+  type SandboxSpec,
   containerName,
   containerSpec,
   envFile,
   envFileText,
   meterSocket,
 } from './command.ts';
+import { EngineError } from '../errors.ts';
+import { expandContainerEnv } from './image.ts';
 import { MeterSocket, forwarderScript } from './meter-socket.ts';
 
-export { LABEL_DATA, LABEL_RUN, LABEL_SESSION, containerName, containerSpec, sandboxLabel, type SandboxConfig } from './command.ts';
+export { LABEL_DATA, LABEL_RUN, LABEL_SESSION, containerName, containerSpec, sandboxLabel, slotSandbox, type SandboxConfig } from './command.ts';
 
 /** In the data dir once a session ran in a container: an engine that starts looks for containers left behind. */
 export const SANDBOX_USED = 'sandbox-used';
@@ -84,7 +87,7 @@ function engineCli(engine: string, args: string[]): Promise<{ code: number | nul
 }
 
 /** How a session that ran in a container ended, in words, when its container says more than its exit code. */
-export function sandboxEndDetail(cfg: SandboxConfig, exitCode: number | null, oomKilled: boolean): string | null {
+export function sandboxEndDetail(cfg: Pick<SandboxConfig, 'memory'>, exitCode: number | null, oomKilled: boolean): string | null {
   // Under cgroups v1 (runc) the OOM flag is not always set: a SIGKILL (137) we did not send, with a limit, is the kernel's.
   if (!oomKilled && !(cfg.memory && exitCode === 137)) return null;
   return `out of memory — the container was killed at its memory limit${cfg.memory ? ` (${cfg.memory})` : ''}; raise sandbox.memory in the template, or give the task less to hold`;
@@ -96,15 +99,17 @@ export function sandboxEndDetail(cfg: SandboxConfig, exitCode: number | null, oo
  */
 export async function prepareSandbox(
   spec: PtySpec,
-  cfg: SandboxConfig & { mounts?: string[] },
+  spec0: SandboxSpec,
   s: { sessionId: string; runId: string; sessionDir: string; enginePort: number; dataDir: string },
 ): Promise<PreparedSandbox> {
+  if (!spec0.image) throw new EngineError('sandbox', 'sandbox: no image was resolved for this session — launch the run again');
+  const cfg: SandboxConfig = { ...spec0, image: spec0.image };
   await writeFile(join(s.dataDir, SANDBOX_USED), '');
   // The name is the session's: one left by its previous run (still being removed, or kept) makes way.
   await engineCli(cfg.engine, ['rm', '--force', containerName(s.sessionId)]);
   const home = join(s.sessionDir, 'home');
   await mkdir(home, { recursive: true });
-  await writeFile(envFile(s.sessionDir), envFileText({ ...spec.env, HOME: home }), { mode: 0o600 });
+  await writeFile(envFile(s.sessionDir), envFileText({ ...expandContainerEnv(cfg.env ?? {}, spec.cwd), ...spec.env, HOME: home }), { mode: 0o600 });
   const socket = cfg.network === 'meter-only' ? await MeterSocket.listen(meterSocket(s.sessionDir), s.enginePort) : null;
   const uid = process.getuid?.() ?? 0;
   const gid = process.getgid?.() ?? 0;

@@ -19,8 +19,8 @@ const json = (col: string): Column => ({
   get: (row) => JSON.parse(String(row[col])),
 });
 
-/** `host` and `sandbox` are never stored: the relaying engine, or the live run's template, sets them. */
-export const RUN_FIELDS: Record<Exclude<keyof RunInfo, 'budget' | 'host' | 'sandbox'>, Column> = {
+/** `host` and `sandbox(es)` are never stored: the relaying engine, or the live run's template, sets them. */
+export const RUN_FIELDS: Record<Exclude<keyof RunInfo, 'budget' | 'host' | 'sandbox' | 'sandboxes'>, Column> = {
   id: plain('id'),
   name: plain('name'),
   slug: plain('slug'),

@@ -38,7 +38,8 @@ import {
   resolveProvider,
 } from './provider-entry.ts';
 import { listProblems } from './provider-list.ts';
-import type { SandboxConfig } from '../sandbox/command.ts';
+import type { SandboxSpec, SlotSandbox } from '../sandbox/command.ts';
+import { SANDBOX_EXPECTED, SANDBOX_KEYS, SLOT_SANDBOX_KEYS, SandboxSchema, SlotSandboxSchema, resolveSandbox } from './sandbox-schema.ts';
 
 export class TemplateError extends Error {
   readonly code = 'template_invalid';
@@ -98,7 +99,9 @@ export interface Template {
   /** The host (flotilla hosts) the run goes to; absent: this machine. Read by clients; a host's engine ignores it. */
   host?: string;
   /** Each session in a container (sandbox/command.ts); absent: sessions run as the user, on the host. */
-  sandbox?: SandboxConfig & { mounts?: string[] };
+  sandbox?: SandboxSpec;
+  /** Slots' own sandbox (index = slot - 1): fields over `sandbox`, or false (on the host); absent: all as `sandbox`. */
+  slotSandboxes?: (SlotSandbox | null)[];
 }
 
 export interface TemplateOptions {
@@ -163,7 +166,7 @@ export const TemplateSchema = z.strictObject({
   model: nonEmpty.optional(),
   budget: z.strictObject({ perSessionUsd: usd.optional(), runUsd: usd.optional() }).optional(),
   tasks: z.array(nonEmpty).optional(),
-  slots: z.array(z.strictObject({ model: nonEmpty.optional(), task: nonEmpty.optional() })).optional(),
+  slots: z.array(z.strictObject({ model: nonEmpty.optional(), task: nonEmpty.optional(), sandbox: SlotSandboxSchema.optional() })).optional(),
   models: z.array(nonEmpty).optional(),
   prices: z.record(z.string(), PriceOverride).optional(),
   referenceModel: nonEmpty.optional(),
@@ -172,21 +175,7 @@ export const TemplateSchema = z.strictObject({
     .string()
     .regex(/^[a-z0-9][a-z0-9-]{0,31}$/)
     .optional(),
-  sandbox: z
-    .strictObject({
-      engine: z.enum(['docker', 'podman']).optional(),
-      image: nonEmpty,
-      cpus: z.number().positive().max(256).optional(),
-      memory: z
-        .string()
-        .regex(/^\d+[bkmg]?$/i)
-        .optional(),
-      network: z.enum(['meter-only', 'none', 'host']).optional(),
-      runtime: nonEmpty.optional(),
-      ulimits: z.record(z.string().regex(/^[a-z]+$/), z.string().regex(/^-?\d+(:-?\d+)?$/)).optional(),
-      mounts: z.array(z.string().regex(/^\//)).optional(),
-    })
-    .optional(),
+  sandbox: SandboxSchema.optional(),
 });
 type RawTemplate = z.infer<typeof TemplateSchema>;
 
@@ -199,9 +188,10 @@ const SUB_KEYS: Record<string, readonly string[]> = {
   'providers.*': PROVIDER_KEYS,
   'providers.*.compatRules': ['on', 'off'],
   'providers.*.limits': ['tier', 'concurrency', 'rpm', 'tpm'],
-  'slots.*': ['model', 'task'],
+  'slots.*': ['model', 'task', 'sandbox'],
+  'slots.*.sandbox': SLOT_SANDBOX_KEYS,
   budget: ['perSessionUsd', 'runUsd'],
-  sandbox: ['engine', 'image', 'cpus', 'memory', 'network', 'runtime', 'ulimits', 'mounts'],
+  sandbox: SANDBOX_KEYS,
   'prices.*': PRICE_OVERRIDE_FIELDS,
 };
 
@@ -227,7 +217,7 @@ export const EXPECTED: Record<string, string> = {
   providers: 'a list of providers serving the same model, e.g. [{preset: cerebras}, {preset: moonshot}]',
   route: `how a session picks a provider: one of ${ROUTES.join(', ')}`,
   slots: 'a list of per-slot settings, e.g. [{model: kimi-k3}, {model: kimi-k2.6, task: "…"}]',
-  'slots.*': 'a mapping with model and/or task',
+  'slots.*': 'a mapping with model, task and/or sandbox',
   'slots.*.model': 'a non-empty model id, e.g. kimi-k3',
   'slots.*.task': 'a non-empty task prompt',
   models: 'a list of model ids, one per slot (beside tasks)',
@@ -249,17 +239,7 @@ export const EXPECTED: Record<string, string> = {
   setup: 'a shell command, or a list of them, run in each worktree before its agent starts (e.g. npm ci)',
   'setup.*': 'a non-empty shell command',
   host: 'the name of a host added with flotilla hosts add (lower-case letters, digits, dashes)',
-  sandbox: 'a mapping with image (required), engine, cpus, memory, network, runtime, ulimits, mounts',
-  'sandbox.engine': 'one of docker, podman',
-  'sandbox.image': 'an image reference, e.g. node:20-bookworm',
-  'sandbox.cpus': 'a positive number of CPUs, e.g. 2 or 0.5',
-  'sandbox.memory': 'a memory limit like 256m or 2g',
-  'sandbox.network': 'one of meter-only (default: only the model, through the meter), none, host',
-  'sandbox.runtime': 'an OCI runtime name, e.g. runc',
-  'sandbox.ulimits': 'a mapping of limit: "soft:hard", e.g. nofile: "1024:2048"',
-  'sandbox.ulimits.*': 'a "soft:hard" pair of whole numbers, e.g. "1024:2048"',
-  'sandbox.mounts': 'a list of absolute host paths mounted read-only at the same place',
-  'sandbox.mounts.*': 'an absolute path',
+  ...SANDBOX_EXPECTED,
 };
 
 // ---------------------------------------------------------------------------------------------------------------------
@@ -459,6 +439,7 @@ function resolve(
     });
   }
   problems.push(...priceProblems(raw, ctx.knownPrices));
+  const sandboxes = resolveSandbox(raw.sandbox, slots, problems);
   if (problems.length > 0) return { problems };
 
   // A repo written in the file is relative to the file; one given at launch is relative to where it was given.
@@ -490,9 +471,7 @@ function resolve(
       ...(raw.referenceModel !== undefined ? { referenceModel: raw.referenceModel } : {}),
       ...(raw.setup !== undefined ? { setup: typeof raw.setup === 'string' ? [raw.setup] : raw.setup } : {}),
       ...(raw.host !== undefined ? { host: raw.host } : {}),
-      ...(raw.sandbox
-        ? { sandbox: { ...raw.sandbox, engine: raw.sandbox.engine ?? 'podman', network: raw.sandbox.network ?? 'meter-only' } }
-        : {}),
+      ...sandboxes,
     },
   };
 }

@@ -51,18 +51,36 @@ const StoredTemplateSchema = z.object({
   referenceModel: z.string().nullable().optional(),
   setup: z.array(z.string()).optional(),
   host: z.string().optional(),
-  // A resumed or restarted session must run where it ran: in its container, never on the host.
+  // A resumed or restarted session must run where it ran: in its container (the image resolved at launch), or not.
   sandbox: z
     .object({
       engine: z.enum(['docker', 'podman']),
-      image: z.string(),
+      image: z.string().optional(),
+      build: z.string().optional(),
       cpus: z.number().optional(),
       memory: z.string().optional(),
       network: z.enum(['meter-only', 'none', 'host']),
       runtime: z.string().optional(),
       ulimits: z.record(z.string(), z.string()).optional(),
       mounts: z.array(z.string()).optional(),
+      env: z.record(z.string(), z.string()).optional(),
+      setup: z.array(z.string()).optional(),
     })
+    .optional(),
+  slotSandboxes: z
+    .array(
+      z
+        .union([
+          z.literal(false),
+          z.object({
+            image: z.string().optional(),
+            cpus: z.number().optional(),
+            memory: z.string().optional(),
+            network: z.enum(['meter-only', 'none', 'host']).optional(),
+          }),
+        ])
+        .nullable(),
+    )
     .optional(),
 }) satisfies z.ZodType<Template>;
 

@@ -49,7 +49,11 @@ export function Tile({
   });
   const watchFailure = useStore((s) => s.watchFailures.get(sessionId));
   const hostName = session?.host;
-  const sandbox = useStore((s) => (runId ? s.runs.get(runId)?.sandbox : undefined));
+  // A slot may be contained differently from its run (slots: [{sandbox: …}]), or run on the host (null).
+  const sandbox = useStore((s) => {
+    const run = runId ? s.runs.get(runId) : undefined;
+    return (run?.sandboxes && session ? run.sandboxes[session.slot - 1] : run?.sandbox) ?? undefined;
+  });
   const host = useStore((s) => (hostName ? s.hosts.get(hostName) : undefined));
   const termRef = useRef<HTMLDivElement>(null);
   const [menuAt, setMenuAt] = useState<{ x: number; y: number } | null>(null);

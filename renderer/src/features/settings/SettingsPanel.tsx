@@ -40,6 +40,7 @@ export function SettingsPanel() {
   const [perRun, setPerRun] = useState('');
   const [holdMinutes, setHoldMinutes] = useState('');
   const [reference, setReference] = useState('');
+  const [keepContainers, setKeepContainers] = useState(false);
   const [busy, setBusy] = useState(false);
 
   const connected = useStore((s) => s.connection.state === 'open');
@@ -53,6 +54,7 @@ export function SettingsPanel() {
       setPerRun(numText(v.settings.defaultBudget?.runUsd));
       setHoldMinutes(numText(v.settings.budgetHoldMinutes));
       setReference(v.settings.referenceModel ?? '');
+      setKeepContainers(v.settings.keepContainers === true);
     } catch (err) {
       setLoadError((err as Error).message);
     }
@@ -150,7 +152,7 @@ export function SettingsPanel() {
           throw new Error(`${label}: '${text}' must be a positive number of US dollars (or empty for none)`);
         return n;
       };
-      const { defaultBudget: _b, referenceModel: _r, budgetHoldMinutes: _h, ...rest } = view.settings;
+      const { defaultBudget: _b, referenceModel: _r, budgetHoldMinutes: _h, keepContainers: _k, ...rest } = view.settings;
       const perSessionUsd = budget(perSession, 'Budget per session');
       const runUsd = budget(perRun, 'Budget per run');
       const settings: Settings = { ...rest };
@@ -162,6 +164,7 @@ export function SettingsPanel() {
         settings.budgetHoldMinutes = m;
       }
       if (reference) settings.referenceModel = reference;
+      if (keepContainers) settings.keepContainers = true;
       await settingsApi.save(settings);
     });
 
@@ -326,6 +329,18 @@ export function SettingsPanel() {
               </option>
             ))}
           </select>
+        </label>
+        <label
+          className="settings-field checkbox"
+          title="Sandboxed sessions (template sandbox:): leave each container after its session ends, to inspect it (podman ps -a); flotilla clean removes them"
+        >
+          <input
+            type="checkbox"
+            checked={keepContainers}
+            data-testid="settings-keep-containers"
+            onChange={(e) => setKeepContainers(e.target.checked)}
+          />
+          <span>Keep sandbox containers after sessions end (for inspection)</span>
         </label>
         <div className="settings-actions">
           <button className="btn primary" disabled={busy} data-testid="settings-save-defaults" onClick={saveDefaults}>
