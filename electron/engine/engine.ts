@@ -18,10 +18,8 @@ import { DemoHost } from './demo/index.ts';
 import { EngineError } from './errors.ts';
 import { DiskWatch } from './health/index.ts';
 import { flotillaRoot } from './hosts/bundle.ts';
-import { reapContainers } from './sandbox/index.ts';
+import { adoptContainers } from './runs/containers-left.ts';
 
-const REAPED =
-  'interrupted — its engine stopped; its container was still running and was removed (Resume continues the conversation in a new one)';
 import { HostRelay, onHost } from './hosts/relay.ts';
 import { routeToHosts } from './hosts/routed.ts';
 import {
@@ -212,9 +210,6 @@ export class Engine extends EventEmitter<EngineEvents> implements CommandCaller 
     const reconciled = store.reconcileAfterRestart();
     const engine = new Engine(store, dataDir, settings, env, opts);
     if (reconciled.sessions > 0) engine.log(`${reconciled.sessions} session(s) of an earlier engine were marked interrupted`);
-    // Containers the engine before this one left running: removed, and their sessions say so (Resume starts a new one).
-    for (const id of await reapContainers(dataDir))
-      if (id && store.getSession(id)?.status === 'interrupted') store.updateSession(id, { statusDetail: REAPED });
     const interrupted = engine.ledger.interruptOpen();
     if (interrupted > 0) engine.log(`${interrupted} model request(s) open when an earlier engine died were recorded as interrupted`);
     engine.server = new ApiServer(
@@ -233,6 +228,14 @@ export class Engine extends EventEmitter<EngineEvents> implements CommandCaller 
       store.close();
       throw err;
     }
+    // Containers the engine before this one left: a running one re-attached (this engine's port known now), others removed.
+    await adoptContainers({
+      dataDir,
+      store,
+      scheduler: engine.scheduler,
+      keepContainers: settings.current.keepContainers === true,
+      log: engine.log,
+    });
     engine.disk.start();
     engine.relay.start();
     engine.startedAt = new Date().toISOString();

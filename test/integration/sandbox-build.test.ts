@@ -9,7 +9,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EngineEvent } from '../../electron/shared/contract.ts';
 import { Engine } from '../../electron/engine/engine.ts';
 import { LABEL_RUN } from '../../electron/engine/sandbox/index.ts';
-import { HOST_MOUNTS, MACHINE_SANDBOX, cannotRunPodman, containersWith, ensureTestImage, removeContainersWith } from '../fixtures/podman.ts';
+import {
+  HOST_MOUNTS,
+  MACHINE_SANDBOX,
+  cannotRunPodman,
+  containersWith,
+  ensureTestImage,
+  removeContainersWith,
+} from '../fixtures/podman.ts';
 import { makeRepo, tempDir } from '../fixtures/repo.ts';
 import { waitFor } from '../fixtures/wait.ts';
 
@@ -53,7 +60,11 @@ describe.skipIf(cannotRunPodman !== null)(`sandbox images from the repo${cannotR
     engine.on('event', (e: EngineEvent) => {
       if (e.event === 'launchProgress') said.push(e.progress.message);
     });
-    const repo = makeRepo({ '.devcontainer/devcontainer.json': DEVCONTAINER, '.devcontainer/Dockerfile': DOCKERFILE, 'README.md': '# r\n' });
+    const repo = makeRepo({
+      '.devcontainer/devcontainer.json': DEVCONTAINER,
+      '.devcontainer/Dockerfile': DOCKERFILE,
+      'README.md': '# r\n',
+    });
     const { run, sessions } = await engine.call('launch', {
       templateText: `name: devcontainer
 repo: ${repo}
@@ -71,13 +82,18 @@ slots:
     built.push(stored.sandbox.image);
     // Each build step was said while the launch waited, then where the image came from.
     expect(said.filter((m) => m.startsWith('building the sandbox image — STEP')).length).toBeGreaterThanOrEqual(2);
-    expect(said.some((m) => /^sandbox image: localhost\/flotilla-.*:[0-9a-f]{12} \(built from \.devcontainer\/Dockerfile\)$/.test(m))).toBe(true);
+    expect(said.some((m) => /^sandbox image: localhost\/flotilla-.*:[0-9a-f]{12} \(built from \.devcontainer\/Dockerfile\)$/.test(m))).toBe(
+      true,
+    );
     // The tiles say which slot is contained.
     expect(run.sandboxes).toEqual(['podman · meter-only', null]);
     await engine.waitForRun(run.id);
     const [boxed, host] = sessions;
     const inside = await screen(boxed!.id);
-    expect(engine.registry.listSessions(run.id).map((s) => s.status), inside).toEqual(['done', 'done']);
+    expect(
+      engine.registry.listSessions(run.id).map((s) => s.status),
+      inside,
+    ).toEqual(['done', 'done']);
     expect(inside).toContain('baked-into-the-image');
     expect(inside).toContain('greeting=hello from devcontainer.json');
     expect(inside).toContain(`ws=${boxed!.worktree}`);
@@ -101,7 +117,9 @@ slots:
       engine.call('launch', {
         templateText: `name: broken\nrepo: ${repo}\nagent: { preset: shell, command: "true" }\nprovider: { preset: custom, baseUrl: "http://127.0.0.1:9" }\nsandbox: ${JSON.stringify({ ...MACHINE_SANDBOX, build: 'docker/Dockerfile' })}\n`,
       }),
-    ).rejects.toThrow(/sandbox: the image did not build from .*docker\/Dockerfile \(exit \d+\): .*the-step-that-fails.* — fix it and launch again; try it: podman build -f/);
+    ).rejects.toThrow(
+      /sandbox: the image did not build from .*docker\/Dockerfile \(exit \d+\): .*the-step-that-fails.* — fix it and launch again; try it: podman build -f/,
+    );
     expect(engine.registry.listRuns().length).toBe(before);
   }, 120_000);
 

@@ -68,6 +68,16 @@ const PROBE = [
   '})();',
 ].join('\n');
 
+/** An agent that waits for Enter, then asks its model once through the meter and says how that went. */
+const ASK_ON_ENTER = [
+  'console.log("waiting for Enter");',
+  'process.stdin.once("data", async () => {',
+  '  const r = await fetch(process.env.ANTHROPIC_BASE_URL + "/v1/messages", { method: "POST", headers: { authorization: "Bearer " + process.env.ANTHROPIC_AUTH_TOKEN, "content-type": "application/json", "anthropic-version": "2023-06-01" }, body: JSON.stringify({ model: "kimi-k2.6", max_tokens: 32, messages: [{ role: "user", content: "SAY again" }] }) }).then((r) => r.status, (e) => "error " + e.message);',
+  '  console.log("asked: " + r);',
+  '  setInterval(() => {}, 1000);',
+  '});',
+].join('\n');
+
 describe.skipIf(cannotRunPodman !== null)(`sandboxed sessions${cannotRunPodman ? ` (skipped: ${cannotRunPodman})` : ''}`, () => {
   it('Claude Code in a container writes its file into the worktree; spend exact; its only way out is the meter', async () => {
     const dataDir = tempDir('flotilla-sandbox-data-');
@@ -166,42 +176,63 @@ sandbox: ${JSON.stringify({ ...JSON.parse(sandbox()), memory: '256m', cpus: 1 })
     expect(info(wait).status).toBe('stopped');
   }, 180_000);
 
-  it('an engine killed with a sandboxed session running: the next engine on the data dir removes its container and says so', async () => {
+  it('an engine killed with sandboxed sessions running: the next engine re-attaches a running container (its agent goes on, metered); one it cannot (host network) is removed and says so', async () => {
     const data = tempDir('flotilla-sandbox-kill-');
-    const serve = spawn(process.execPath, [join(ROOT, 'bin/flotilla.js'), 'serve', '--data-dir', data], { stdio: 'ignore' });
+    const serve = spawn(process.execPath, [join(ROOT, 'bin/flotilla.js'), 'serve', '--data-dir', data], {
+      stdio: 'ignore',
+      env: { ...process.env, SANDBOX_KEY: KEY },
+    });
+    let next: Engine | null = null;
     try {
       const info = await waitFor(() => readEngineFile(data), 'the engine up', 60_000);
       const client = new HttpEngineClient({ origin: info.origin, token: info.token }, fetch);
-      const { run } = await client.call('launch', {
+      const { run, sessions } = await client.call('launch', {
         templateText: `name: killed
 repo: ${makeRepo()}
-agent: { preset: shell, command: node, args: ["-e", "setInterval(() => {}, 1000)"] }
+agent: { preset: shell, command: node, args: ["-e", ${JSON.stringify(ASK_ON_ENTER)}] }
 provider: { preset: custom, baseUrl: "${upstream.url}", style: anthropic, apiKeyEnv: SANDBOX_KEY }
 model: kimi-k2.6
 sandbox: ${sandbox()}
+slots:
+  - { task: goes on }
+  - { task: host network, sandbox: { network: host } }
 `,
       });
       runs.push(run.id);
-      await waitFor(() => containersWith(`${LABEL_RUN}=${run.id}`).length === 1, 'its container');
+      const [kept, gone] = sessions;
+      const shown = async (c: { call: Engine['call'] }, id: string) => (await c.call('snapshot', { sessionId: id })).data;
+      await waitFor(async () => (await shown(client, kept!.id)).includes('waiting for Enter'), 'the agent up', 60_000);
+      await waitFor(() => containersWith(`${LABEL_RUN}=${run.id}`).length === 2, 'both containers');
       serve.kill('SIGKILL');
       await new Promise((r) => serve.once('exit', r));
-      expect(containersWith(`${LABEL_RUN}=${run.id}`)).toHaveLength(1); // the container outlives its engine
+      expect(containersWith(`${LABEL_RUN}=${run.id}`)).toHaveLength(2); // the containers outlive their engine
 
-      const next = await Engine.create({ dataDir: data });
-      try {
-        expect(containersWith(`${LABEL_RUN}=${run.id}`)).toHaveLength(0);
-        const [s] = next.registry.listSessions(run.id);
-        expect([s!.status, s!.statusDetail]).toEqual([
-          'interrupted',
-          'interrupted — its engine stopped; its container was still running and was removed (Resume continues the conversation in a new one)',
-        ]);
-      } finally {
-        await next.close();
-      }
+      next = await Engine.create({ dataDir: data, env: { ...process.env, SANDBOX_KEY: KEY } });
+      // The meter-only one is attached again; the host-network one cannot be (its agent's URLs name the dead port).
+      expect(containersWith(`${LABEL_RUN}=${run.id}`)).toHaveLength(1);
+      const s1 = next.registry.sessionInfo(kept!.id);
+      expect(s1.status).not.toBe('interrupted');
+      const s2 = next.registry.listSessions(run.id).find((s) => s.id === gone!.id)!;
+      expect([s2.status, s2.statusDetail]).toEqual([
+        'interrupted',
+        'interrupted — its engine stopped; its container was still running and was removed (Resume continues the conversation in a new one)',
+      ]);
+      // Its agent never stopped: typed keys reach it, and its next model request goes through this engine's meter.
+      const before = upstream.requests.length;
+      await next.call('input', { sessionId: kept!.id, data: '\r' });
+      await waitFor(async () => (await shown(next!, kept!.id)).includes('asked: 200'), 'its request after the restart', 60_000);
+      const served = upstream.requests.slice(before).filter((q) => q.path === '/v1/messages' && q.servedUsage);
+      expect(served).toHaveLength(1);
+      const ledger = await next.call('ledger', { runId: run.id });
+      expect(ledger.filter((r) => r.sessionId === kept!.id).at(-1)?.usd).toBeCloseTo(servedUsd(served[0]!), 9);
+      // Stopped now, as any session: its container goes.
+      await next.call('stop', { sessionId: kept!.id });
+      await waitFor(() => containersWith(`${LABEL_RUN}=${run.id}`).length === 0, 'its container removed');
     } finally {
       serve.kill('SIGKILL');
+      await next?.close();
     }
-  }, 120_000);
+  }, 180_000);
 
   it('launch says what is missing: an image that is not here, a runtime that is not installed, an agent not in the image', async () => {
     engine ??= await Engine.create({ dataDir: tempDir('flotilla-sandbox-data-'), env: { ...process.env, SANDBOX_KEY: KEY } });

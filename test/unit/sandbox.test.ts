@@ -30,7 +30,9 @@ describe('sandbox command', () => {
     );
     expect(out.command).toBe('podman');
     const a = out.args.join(' ');
-    expect(a).toContain('run --interactive --tty --name flotilla-s1 --label dev.flotilla.session=s1 --label dev.flotilla.run=r1');
+    expect(a).toContain('--name flotilla-s1 --label dev.flotilla.session=s1 --label dev.flotilla.run=r1');
+    // Podman's detach keys (ctrl-p, ctrl-q) would never reach the agent: none.
+    expect(out.args.slice(0, 5)).toEqual(['run', '--interactive', '--tty', '--detach-keys', '']);
     expect(a).toContain('--runtime runc --ulimit nofile=1024:2048 --cpus 2 --memory 256m --memory-swap 256m --network none');
     expect(a).toContain(
       '--env-file /data/sessions/s1/container.env --workdir /wt/slot-1 --volume /wt/slot-1:/wt/slot-1 --volume /data/sessions/s1:/data/sessions/s1 --volume /usr:/usr:ro --volume /app/forwarder.mjs:/app/forwarder.mjs:ro img /bin/sh -c',

@@ -102,8 +102,11 @@ export class Launcher {
 
     // The sandbox's image found or built, its containers tried, before anything is recorded.
     const sandboxed = anySandboxed(template)
-      ? await prepareRunSandboxes(template, repo, { command: template.agent.command, path: this.d.env.PATH ?? '/usr/bin:/bin' }, (message) =>
-          this.progress({ runId: '', phase: 'validating', done: 0, total: template.count, message }),
+      ? await prepareRunSandboxes(
+          template,
+          repo,
+          { command: template.agent.command, path: this.d.env.PATH ?? '/usr/bin:/bin' },
+          (message) => this.progress({ runId: '', phase: 'validating', done: 0, total: template.count, message }),
         )
       : template;
 

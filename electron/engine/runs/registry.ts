@@ -82,13 +82,14 @@ export class RunRegistry {
     run.resolveEnded();
   }
 
-  registerSession(info: SessionInfo, run: LiveRun): LiveSession {
+  /** `tokens`: the ones its agent already holds (a re-attached container's), else new ones. */
+  registerSession(info: SessionInfo, run: LiveRun, tokens?: { proxy: string; hook: string }): LiveSession {
     const s: LiveSession = {
       info,
       run,
       terminal: new SessionTerminal(info.id, () => ({ cols: s.info.cols, rows: s.info.rows })),
-      proxyToken: secret(),
-      hookToken: secret(),
+      proxyToken: tokens?.proxy ?? secret(),
+      hookToken: tokens?.hook ?? secret(),
     };
     run.sessions.push(s);
     this.sessions.set(info.id, s);

@@ -2,7 +2,7 @@
 // (its config files, the meter route, the pty), following the process's status, and the lifecycle commands (stop,
 // restart, resume, stop a run). Terminal I/O goes to the session's terminal, which outlives the process.
 import { randomUUID } from 'node:crypto';
-import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import {
   type EngineEvent,
@@ -19,7 +19,7 @@ import type { PtyHost } from '../ptyhost/index.ts';
 import type { OutputSink, PtySpec, SessionProcess, Subscription } from '../sessions/index.ts';
 import { agentPresetInfo, buildAgentLaunch, parseStoredTemplate } from '../templates/index.ts';
 import { sessionRoutes } from './provider-routes.ts';
-import { type PreparedSandbox, prepareSandbox, sandboxEndDetail, slotSandbox } from '../sandbox/index.ts';
+import { type PreparedSandbox, attachSandbox, prepareSandbox, sandboxEndDetail, slotSandbox, tokensFile } from '../sandbox/index.ts';
 import { SETUP_FAILED_EXIT, withSetup } from '../workspace/index.ts';
 import type { LiveRun, LiveSession, RunRegistry } from './registry.ts';
 
@@ -100,7 +100,11 @@ export class Scheduler {
     return this.d.registry.store.getSessionBudget(s.info.id) ?? s.run.info.budget.perSessionUsd;
   }
 
-  private async start(s: LiveSession, resume: boolean): Promise<void> {
+  /**
+   * `attach`: the session's container is still running (its engine died, this one started): the pty attaches to it,
+   * nothing is rewritten (the agent read its files at its start), the meter takes its requests under the same tokens.
+   */
+  private async start(s: LiveSession, resume: boolean, attach = false): Promise<void> {
     const { registry, meter, proxy } = this.d;
     const t = s.run.template;
     const sessionDir = join(this.d.dataDir, 'sessions', s.info.id);
@@ -125,7 +129,7 @@ export class Scheduler {
       },
       this.d.env,
     );
-    for (const f of launch.files) {
+    for (const f of attach ? [] : launch.files) {
       await mkdir(dirname(f.path), { recursive: true });
       await writeFile(f.path, f.content, { mode: f.mode ?? 0o600 });
       if (f.mode) await chmod(f.path, f.mode);
@@ -159,15 +163,17 @@ export class Scheduler {
     if (box) {
       // The pty runs the container; its meter-only network's one way out is a socket to this engine's port.
       await this.sandboxes.get(s.info.id)?.finish();
-      const prepared = await prepareSandbox(spec, box, {
-        sessionId: s.info.id,
-        runId: s.run.info.id,
-        sessionDir,
-        enginePort: Number(new URL(origin).port),
-        dataDir: this.d.dataDir,
-      });
+      const where = { sessionId: s.info.id, runId: s.run.info.id, sessionDir, enginePort: Number(new URL(origin).port) };
+      const prepared = attach
+        ? await attachSandbox(
+            { ...box, image: box.image ?? '' },
+            { ...where, cwd: spec.cwd, cols: spec.cols, rows: spec.rows, env: spec.env },
+          )
+        : await prepareSandbox(spec, box, { ...where, dataDir: this.d.dataDir });
       this.sandboxes.set(s.info.id, prepared);
       spec = prepared.spec;
+      if (prepared.tokens && !attach)
+        await writeFile(prepared.tokens, JSON.stringify({ proxy: s.proxyToken, hook: s.hookToken }), { mode: 0o600 });
     }
     // What ran, for inspection. Not the environment: it holds the session's proxy token. A resume rebuilds the launch
     // from the run's template anyway (the proxy port and tokens change with every engine).
@@ -181,6 +187,12 @@ export class Scheduler {
         this.d.emit({ type: 'event', event: 'exit', sessionId: s.info.id, exitCode: e.exitCode, signal: e.signal });
     });
     await agent.start();
+    // A re-attached agent drew its screen for the engine that died: a size change (one row less, then back) makes a
+    // full-screen agent draw it again for this engine's mirror.
+    if (attach && spec.rows > 2) {
+      agent.resize(spec.cols, spec.rows - 1);
+      agent.resize(spec.cols, spec.rows);
+    }
     registry.patchSession(s, {
       command: launch.command,
       args: launch.args,
@@ -332,6 +344,32 @@ export class Scheduler {
       existing.terminal.detach();
       return this.start(existing, existing.info.agentSessionId !== null);
     }
+    const { s, info } = this.revive(sessionId);
+    await this.start(s, info.agentSessionId !== null);
+  }
+
+  /**
+   * A sandboxed session of an earlier engine whose container is still running: back in the grid, attached to it, with
+   * the tokens its agent holds (kept in its dir while the container ran). Throws when it cannot be (the caller removes
+   * the container and says so).
+   */
+  async reattach(sessionId: string): Promise<void> {
+    const file = tokensFile(join(this.d.dataDir, 'sessions', sessionId));
+    const text = await readFile(file, 'utf8').catch(() => {
+      throw new Error(
+        'no tokens were kept for it (its network is host, or an earlier build started it): its agent cannot reach this engine',
+      );
+    });
+    const tokens = JSON.parse(text) as { proxy?: unknown; hook?: unknown };
+    if (typeof tokens.proxy !== 'string' || typeof tokens.hook !== 'string') throw new Error(`${file} holds no tokens`);
+    const { s } = this.revive(sessionId, { proxy: tokens.proxy, hook: tokens.hook });
+    if (!slotSandbox(s.run.template, s.info.slot)) throw new Error('its run no longer says it is sandboxed');
+    await this.start(s, true, true);
+  }
+
+  /** A stored session (and its run) made live again. */
+  private revive(sessionId: string, tokens?: { proxy: string; hook: string }): { s: LiveSession; info: SessionInfo } {
+    const { registry } = this.d;
     const info = registry.store.getSession(sessionId);
     if (!info) throw new EngineError('not_found', `no session with id ${sessionId}`);
     const runInfo = registry.store.getRun(info.runId);
@@ -342,10 +380,10 @@ export class Scheduler {
       run = registry.registerRun({ ...runInfo, state: 'running', endedAt: null }, parseStoredTemplate(json, runInfo.id));
       this.d.meterRun(run);
     }
-    const s = registry.registerSession(info, run);
+    const s = registry.registerSession(info, run, tokens);
     registry.store.claimRun(run.info.id);
     registry.updateRun(run, { state: 'running', endedAt: null });
-    await this.start(s, info.agentSessionId !== null);
+    return { s, info };
   }
 
   async stopRun(runId: string): Promise<void> {

@@ -97,6 +97,8 @@ export function sandboxLabels(t: { count: number; sandbox?: SandboxSpec; slotSan
 }
 
 export const containerName = (sessionId: string) => `flotilla-${sessionId}`;
+/** Podman's detach keys (ctrl-p, ctrl-q) would be taken from the agent: none (docker has no way to turn them off). */
+export const detachKeys = (engine: string) => (engine === 'podman' ? ['--detach-keys', ''] : []);
 /** Inside the container: the forwarder creates this once it listens. */
 export const FORWARDER_READY = '/tmp/.flotilla-meter-ready';
 
@@ -120,6 +122,7 @@ export function containerSpec(spec: PtySpec, cfg: SandboxConfig, ctx: SandboxCon
     // Not --rm: once it ends, the engine reads how (out of memory?) and then removes it (sandbox/index.ts).
     '--interactive',
     '--tty',
+    ...detachKeys(cfg.engine),
     '--name',
     containerName(ctx.sessionId),
     '--label',

@@ -38,7 +38,6 @@ export function parseJsonc(text: string): unknown {
   return JSON.parse(out.replace(/,(\s*[}\]])/g, '$1'));
 }
 
-
 /** A lifecycle command in any of its forms (a shell line, an argv, named ones run in order) → shell lines. */
 export function lifecycleLines(value: unknown): string[] {
   if (typeof value === 'string') return value.trim() ? [value] : [];
@@ -68,7 +67,10 @@ export function readDevcontainer(file: string): Devcontainer {
     throw fail(`${file} is not readable JSON (${(err as Error).message}) — fix it, or give sandbox.image in the template`, 'sandbox.build');
   }
   if (doc.dockerComposeFile !== undefined)
-    throw fail(`${file} uses dockerComposeFile, which Flotilla does not run — give it image or build, or give sandbox.image`, 'sandbox.build');
+    throw fail(
+      `${file} uses dockerComposeFile, which Flotilla does not run — give it image or build, or give sandbox.image`,
+      'sandbox.build',
+    );
   const dir = dirname(file);
   const build = (doc.build && typeof doc.build === 'object' ? doc.build : {}) as Record<string, unknown>;
   const dockerfile = (build.dockerfile ?? build.dockerFile ?? doc.dockerFile) as string | undefined;
@@ -90,8 +92,15 @@ export function readDevcontainer(file: string): Devcontainer {
 
 /** The tag a build gets: the same Dockerfile and context build the same tag (the engine's layer cache does the rest). */
 export function buildTag(repo: string, dockerfile: string, context: string, args: Record<string, string>): string {
-  const slug = basename(repo).toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'repo';
-  const hash = createHash('sha256').update(JSON.stringify([dockerfile, context, args])).digest('hex').slice(0, 12);
+  const slug =
+    basename(repo)
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-|-$/g, '') || 'repo';
+  const hash = createHash('sha256')
+    .update(JSON.stringify([dockerfile, context, args]))
+    .digest('hex')
+    .slice(0, 12);
   return `localhost/flotilla-${slug}:${hash}`;
 }
 
@@ -111,7 +120,10 @@ export async function resolveImage(spec: SandboxSpec, repo: string, onStep: (mes
   if (build) {
     file = resolve(repo, build);
     if (!existsSync(file))
-      throw fail(`build: ${build} is not in the repo (${file}) — give a Dockerfile or devcontainer.json path relative to the repo`, 'sandbox.build');
+      throw fail(
+        `build: ${build} is not in the repo (${file}) — give a Dockerfile or devcontainer.json path relative to the repo`,
+        'sandbox.build',
+      );
   } else {
     const found = DEVCONTAINER_PLACES.map((p) => join(repo, p)).find((p) => existsSync(p));
     if (!found)
@@ -172,7 +184,13 @@ function buildImage(
     );
     child.on('close', (code) => {
       if (code === 0) done();
-      else reject(fail(`the image did not build from ${b.dockerfile} (exit ${code}): ${tail.slice(-3).join(' · ')} — fix it and launch again; ${howTo}`, 'sandbox.build'));
+      else
+        reject(
+          fail(
+            `the image did not build from ${b.dockerfile} (exit ${code}): ${tail.slice(-3).join(' · ')} — fix it and launch again; ${howTo}`,
+            'sandbox.build',
+          ),
+        );
     });
   });
 }

@@ -3,7 +3,7 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PtySpec } from '../sessions/process.ts';
 import {
@@ -13,6 +13,7 @@ import {
   type SandboxSpec,
   containerName,
   containerSpec,
+  detachKeys,
   envFile,
   envFileText,
   meterSocket,
@@ -21,19 +22,19 @@ import { EngineError } from '../errors.ts';
 import { expandContainerEnv } from './image.ts';
 import { MeterSocket, forwarderScript } from './meter-socket.ts';
 
-export { LABEL_DATA, LABEL_RUN, LABEL_SESSION, containerName, containerSpec, sandboxLabel, slotSandbox, type SandboxConfig } from './command.ts';
+export {
+  LABEL_DATA,
+  LABEL_RUN,
+  LABEL_SESSION,
+  containerName,
+  containerSpec,
+  sandboxLabel,
+  slotSandbox,
+  type SandboxConfig,
+} from './command.ts';
 
 /** In the data dir once a session ran in a container: an engine that starts looks for containers left behind. */
 export const SANDBOX_USED = 'sandbox-used';
-
-/**
- * An engine starting: containers of its sessions still there (the engine before it was killed) are removed, and each
- * of those sessions says so. Answers the session ids.
- */
-export async function reapContainers(dataDir: string): Promise<string[]> {
-  if (!existsSync(join(dataDir, SANDBOX_USED))) return [];
-  return removeContainers(dataDir, LABEL_SESSION);
-}
 
 /** The label value naming an engine's data dir. */
 export const dataLabel = (dataDir: string) => createHash('sha256').update(dataDir).digest('hex').slice(0, 16);
@@ -70,6 +71,8 @@ export { MeterSocket, forwarderScript } from './meter-socket.ts';
 
 export interface PreparedSandbox {
   spec: PtySpec;
+  /** Where the session's tokens are kept while its container runs (an engine that restarts re-attaches with them). */
+  tokens: string | null;
   /**
    * The session ended: how its container ended (killed for memory?), then the container removed (`keep`: left for
    * inspection) and the meter's socket closed. Never throws.
@@ -109,7 +112,9 @@ export async function prepareSandbox(
   await engineCli(cfg.engine, ['rm', '--force', containerName(s.sessionId)]);
   const home = join(s.sessionDir, 'home');
   await mkdir(home, { recursive: true });
-  await writeFile(envFile(s.sessionDir), envFileText({ ...expandContainerEnv(cfg.env ?? {}, spec.cwd), ...spec.env, HOME: home }), { mode: 0o600 });
+  await writeFile(envFile(s.sessionDir), envFileText({ ...expandContainerEnv(cfg.env ?? {}, spec.cwd), ...spec.env, HOME: home }), {
+    mode: 0o600,
+  });
   const socket = cfg.network === 'meter-only' ? await MeterSocket.listen(meterSocket(s.sessionDir), s.enginePort) : null;
   const uid = process.getuid?.() ?? 0;
   const gid = process.getgid?.() ?? 0;
@@ -123,12 +128,82 @@ export async function prepareSandbox(
       // Files the agent writes belong to the user: rootless podman maps the user in (keep-id), docker runs as them.
       user: uid === 0 ? null : cfg.engine === 'podman' ? 'keep-id' : `${uid}:${gid}`,
     }),
-    finish: async (opts = {}) => {
-      const name = containerName(s.sessionId);
-      const state = await engineCli(cfg.engine, ['inspect', '--format', '{{.State.OOMKilled}}', name]);
-      if (!opts.keep) await engineCli(cfg.engine, ['rm', '--force', name]);
-      await socket?.close();
-      return state.code === 0 ? { oomKilled: state.out.trim() === 'true' } : null;
+    finish: finisher(cfg.engine, s, socket),
+    // With the host's network the agent's URLs name the old engine's port itself: nothing to re-attach to.
+    tokens: cfg.network === 'host' ? null : tokensFile(s.sessionDir),
+  };
+}
+
+/** How an ended container is read (out of memory?), then removed unless kept, and its meter socket closed. */
+function finisher(engine: string, s: { sessionId: string; sessionDir: string }, socket: MeterSocket | null): PreparedSandbox['finish'] {
+  return async (opts = {}) => {
+    const name = containerName(s.sessionId);
+    const state = await engineCli(engine, ['inspect', '--format', '{{.State.OOMKilled}}', name]);
+    if (!opts.keep) await engineCli(engine, ['rm', '--force', name]);
+    await socket?.close();
+    await rm(tokensFile(s.sessionDir), { force: true });
+    return state.code === 0 ? { oomKilled: state.out.trim() === 'true' } : null;
+  };
+}
+
+/** The session's proxy and hook tokens, kept (0600, beside its env file that holds them too) while its container runs. */
+export const tokensFile = (sessionDir: string) => join(sessionDir, 'tokens.json');
+
+/** A session container an earlier engine left (running or not). */
+export interface LeftContainer {
+  sessionId: string;
+  engine: 'podman' | 'docker';
+  running: boolean;
+}
+
+/** This data dir's session containers still there (the engine before this one died with them), with either engine. */
+export async function leftContainers(dataDir: string): Promise<LeftContainer[]> {
+  if (!existsSync(join(dataDir, SANDBOX_USED))) return [];
+  const left: LeftContainer[] = [];
+  for (const engine of ['podman', 'docker'] as const) {
+    const ps = await engineCli(engine, [
+      'ps',
+      '--all',
+      '--filter',
+      `label=${LABEL_DATA}=${dataLabel(dataDir)}`,
+      '--format',
+      `{{index .Labels "${LABEL_SESSION}"}} {{.State}}`,
+    ]);
+    if (ps.code !== 0) continue;
+    // State: docker says "running"; podman 4 "Up 3 minutes" (and "Exited (0) …", "Created").
+    for (const line of ps.out.split('\n')) {
+      const [id, state] = [line.trim().split(' ')[0], line.trim().split(' ').slice(1).join(' ')];
+      if (id && /^[0-9a-f-]{8,}$/.test(id)) left.push({ sessionId: id, engine, running: /^(running|up)\b/i.test(state) });
+    }
+  }
+  return left;
+}
+
+/** Removes one session's container (never throws). */
+export async function removeSessionContainer(engine: string, sessionId: string): Promise<void> {
+  await engineCli(engine, ['rm', '--force', containerName(sessionId)]);
+}
+
+/**
+ * A running container of an earlier engine's session: a pty attached to its TTY (the agent inside never stopped), its
+ * meter socket served again — the agent's URLs name the old port inside the container, whose forwarder reaches this
+ * engine through the same socket path.
+ */
+export async function attachSandbox(
+  cfg: SandboxConfig,
+  s: { sessionId: string; sessionDir: string; enginePort: number; cwd: string; cols: number; rows: number; env: Record<string, string> },
+): Promise<PreparedSandbox> {
+  const socket = cfg.network === 'meter-only' ? await MeterSocket.listen(meterSocket(s.sessionDir), s.enginePort) : null;
+  return {
+    spec: {
+      command: cfg.engine,
+      args: ['attach', ...detachKeys(cfg.engine), containerName(s.sessionId)],
+      env: s.env,
+      cwd: s.cwd,
+      cols: s.cols,
+      rows: s.rows,
     },
+    finish: finisher(cfg.engine, s, socket),
+    tokens: tokensFile(s.sessionDir),
   };
 }

@@ -166,7 +166,9 @@ export const TemplateSchema = z.strictObject({
   model: nonEmpty.optional(),
   budget: z.strictObject({ perSessionUsd: usd.optional(), runUsd: usd.optional() }).optional(),
   tasks: z.array(nonEmpty).optional(),
-  slots: z.array(z.strictObject({ model: nonEmpty.optional(), task: nonEmpty.optional(), sandbox: SlotSandboxSchema.optional() })).optional(),
+  slots: z
+    .array(z.strictObject({ model: nonEmpty.optional(), task: nonEmpty.optional(), sandbox: SlotSandboxSchema.optional() }))
+    .optional(),
   models: z.array(nonEmpty).optional(),
   prices: z.record(z.string(), PriceOverride).optional(),
   referenceModel: nonEmpty.optional(),
