@@ -91,6 +91,17 @@ describe('settings panel', () => {
     expect(engine.settings.view().settings.prices).toBeUndefined();
     expect(engine.settings.view().prices.find((p) => p.model === 'kimi-k2.6')!.inputUsd).toBe(shipped.inputUsd);
     expect(await page.content()).not.toContain(SECRET);
+
+    // Keep sandbox containers (a default for new runs): saved, and read back when the panel opens again.
+    const keep = panel.getByTestId('settings-keep-containers');
+    expect(await keep.isChecked()).toBe(false);
+    await keep.check();
+    await panel.getByTestId('settings-save-defaults').click();
+    await expect.poll(() => engine.settings.view().settings.keepContainers, { timeout: 10_000 }).toBe(true);
+    await page.getByTestId('panel-button-settings').click();
+    await panel.waitFor({ state: 'hidden', timeout: 5_000 });
+    await page.getByTestId('panel-button-settings').click();
+    await expect.poll(() => panel.getByTestId('settings-keep-containers').isChecked(), { timeout: 10_000 }).toBe(true);
     expect(dash.errors).toEqual([]);
   }, 60_000);
 

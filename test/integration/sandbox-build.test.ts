@@ -140,3 +140,27 @@ slots:
     expect(containersWith(`${LABEL_RUN}=${run.id}`)).toHaveLength(0);
   }, 120_000);
 });
+
+describe.skipIf(cannotRunPodman !== null)(
+  `a container's TTY is the session's terminal${cannotRunPodman ? ` (skipped: ${cannotRunPodman})` : ''}`,
+  () => {
+    it('a resize reaches the container (its size changes inside), and Ctrl-C interrupts the agent there', async () => {
+      engine ??= await Engine.create({ dataDir: tempDir('flotilla-sbuild-data-'), env: process.env });
+      // busybox in the test image: `stty size` on each line read; SIGINT said, then exit 130.
+      const AGENT = 'trap "echo got-interrupt; exit 130" INT; echo ready; while read l; do busybox stty size; done';
+      const { run, sessions } = await engine.call('launch', {
+        templateText: `name: tty\nrepo: ${makeRepo()}\nagent: { preset: shell, command: sh, args: ["-c", ${JSON.stringify(AGENT)}] }\nprovider: { preset: custom, baseUrl: "http://127.0.0.1:9" }\nsandbox: ${JSON.stringify({ image: 'localhost/flotilla-test:busybox', ...MACHINE_SANDBOX })}\n`,
+      });
+      runs.push(run.id);
+      const id = sessions[0]!.id;
+      await waitFor(async () => (await screen(id)).includes('ready'), 'the agent up', 60_000);
+      await engine.call('resize', { sessionId: id, cols: 101, rows: 33 });
+      await engine.call('input', { sessionId: id, data: '\r' });
+      await waitFor(async () => (await screen(id)).includes('33 101'), 'the new size inside', 30_000);
+      await engine.call('input', { sessionId: id, data: '\x03' });
+      await waitFor(async () => (await screen(id)).includes('got-interrupt'), 'the interrupt inside', 30_000);
+      await engine.waitForRun(run.id);
+      expect(engine.registry.sessionInfo(id).exitCode).toBe(130);
+    }, 120_000);
+  },
+);

@@ -40,6 +40,9 @@ function parseError(yaml: string): string {
   throw new Error('expected a TemplateError');
 }
 
+/** A devcontainer variable as written in devcontainer.json: ${name}. */
+const v = (name: string) => `\${${name}}`;
+
 describe('devcontainer.json', () => {
   it('reads JSON with comments and trailing commas, strings kept as they are', () => {
     const text = '{\n  // a comment\n  "image": "node:20", /* block */\n  "url": "http://x//y",\n  "list": [1, 2,],\n}\n';
@@ -85,7 +88,7 @@ describe('devcontainer.json', () => {
   it('workspace folders become the worktree; the host environment is never read into the container', () => {
     process.env.FLOTILLA_TEST_SECRET = 'sk-secret';
     const env = expandContainerEnv(
-      { A: '${containerWorkspaceFolder}/bin', B: '${localWorkspaceFolderBasename}', C: 'x${localEnv:FLOTILLA_TEST_SECRET}y' },
+      { A: `${v('containerWorkspaceFolder')}/bin`, B: v('localWorkspaceFolderBasename'), C: `x${v('localEnv:FLOTILLA_TEST_SECRET')}y` },
       '/wt/slot-1',
     );
     expect(env).toEqual({ A: '/wt/slot-1/bin', B: 'slot-1', C: 'xy' });
