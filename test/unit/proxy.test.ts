@@ -286,6 +286,51 @@ describe('MeterProxy', () => {
     }
   });
 
+  it('sends a request once more on a new connection when its kept-alive one was closed by the host (no 502 for the agent)', async () => {
+    // The host resets a reused connection on its second request, as a server whose idle timeout races the reuse does;
+    // a first request on a connection is answered.
+    const perSocket = new WeakMap<object, number>();
+    let served = 0;
+    let resets = 0;
+    const host = http.createServer((req, res) => {
+      const n = (perSocket.get(req.socket) ?? 0) + 1;
+      perSocket.set(req.socket, n);
+      if (n > 1) {
+        resets++;
+        req.socket.resetAndDestroy();
+        return;
+      }
+      req.resume();
+      req.on('end', () => {
+        served++;
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+      });
+    });
+    host.keepAliveTimeout = 60_000;
+    await new Promise<void>((r) => host.listen(0, '127.0.0.1', r));
+    // The meter's tap reads each request's body before it goes (budgets, compat): the body is buffered, so it can go again.
+    proxy.setTapFactory(() => ({ onRequestBody: () => undefined }));
+    proxy.register('stale', {
+      sessionId: 'sess-stale',
+      upstreamBaseUrl: `http://127.0.0.1:${(host.address() as AddressInfo).port}`,
+      apiKey: 'k',
+      style: 'anthropic',
+    });
+    try {
+      for (let i = 0; i < 3; i++) {
+        const res = await fetch(`${proxyUrl(engine.origin, 'stale')}/v1/messages`, { method: 'POST', body: body('SAY hi', false) });
+        expect([res.status, await res.text()]).toEqual([200, '{"ok":true}']);
+      }
+      expect(resets).toBe(2);
+      expect(served).toBe(3);
+    } finally {
+      proxy.unregister('stale');
+      proxy.setTapFactory(null);
+      host.closeAllConnections();
+      await new Promise<void>((r) => host.close(() => r()));
+    }
+  });
+
   it('lets a tap observe exactly the bytes relayed (the metering seam)', async () => {
     const seen: Buffer[] = [];
     const sent: Buffer[] = [];

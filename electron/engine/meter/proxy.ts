@@ -24,21 +24,11 @@ import type {
   RequestDecision,
 } from './proxy-types.ts';
 import { MAX_BUFFERED_REQUEST, MAX_RESPONSE_BYTES, UPSTREAM_IDLE_MS, awaitingKey } from './proxy-types.ts';
-import {
-  STRIP_REQUEST,
-  errorBody,
-  errorRewriter,
-  filterHeaders,
-  isNonJsonError,
-  passThrough,
-  retryAfterMs,
-  rewriteJson,
-  safe,
-} from './proxy-wire.ts';
+import { sendApiError, staleSocket } from './proxy-send.ts';
+import { STRIP_REQUEST, errorRewriter, filterHeaders, isNonJsonError, passThrough, retryAfterMs, rewriteJson, safe } from './proxy-wire.ts';
 import {
   type ResponseWriter,
   type TranslatedBody,
-  anthropicErrorType,
   answerLocally,
   translateBody,
   translatePath,
@@ -143,11 +133,11 @@ export class MeterProxy extends EventEmitter {
     const route = token ? this.routes.get(token) : undefined;
     if (!route) {
       req.resume();
-      this.sendError(res, 'anthropic', 401, 'authentication_error', 'Invalid or unknown Flotilla session token');
+      sendApiError(res, 'anthropic', 401, 'authentication_error', 'Invalid or unknown Flotilla session token');
       return true;
     }
     if (route.awaitKey)
-      return (req.resume(), this.sendError(res, clientStyle(route), 503, 'overloaded_error', awaitingKey(route.awaitKey)), true);
+      return (req.resume(), sendApiError(res, clientStyle(route), 503, 'overloaded_error', awaitingKey(route.awaitKey)), true);
     const choice = this.choices.get(token);
     if (choice) this.failover(req, res, choice, rest || '/');
     else this.forward(req, res, route, rest || '/', null);
@@ -166,7 +156,7 @@ export class MeterProxy extends EventEmitter {
     req.on('end', () => {
       const plan = choice.plan();
       if (size > MAX_BUFFERED_REQUEST) {
-        this.sendError(res, clientStyle(plan[0]!), 413, 'request_too_large', `request body over ${MAX_BUFFERED_REQUEST} bytes`);
+        sendApiError(res, clientStyle(plan[0]!), 413, 'request_too_large', `request body over ${MAX_BUFFERED_REQUEST} bytes`);
         return;
       }
       const body = Buffer.concat(chunks, size);
@@ -188,27 +178,6 @@ export class MeterProxy extends EventEmitter {
     });
   }
 
-  private sendError(
-    res: http.ServerResponse,
-    style: ApiStyle,
-    status: number,
-    type: string,
-    message: string,
-    headers: Record<string, string> = {},
-  ): void {
-    if (res.headersSent) {
-      res.destroy();
-      return;
-    }
-    const body = errorBody(
-      style,
-      style === 'anthropic' && !type.endsWith('_error') && type !== 'error' ? anthropicErrorType(status, type, message) : type,
-      message,
-    );
-    res.writeHead(status, { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
-    res.end(body);
-  }
-
   private forward(req: http.IncomingMessage, res: http.ServerResponse, route: ProxyRoute, rest: string, attempt: Attempt | null): void {
     const startedAt = Date.now();
     const method = req.method ?? 'GET';
@@ -224,14 +193,14 @@ export class MeterProxy extends EventEmitter {
       target = new URL(base + rest);
     } catch {
       req.resume();
-      this.sendError(res, style, 400, 'invalid_request_error', `Malformed path: ${rest}`);
+      sendApiError(res, style, 400, 'invalid_request_error', `Malformed path: ${rest}`);
       return;
     }
     const basePath = new URL(base).pathname.replace(/\/+$/, '');
     // `..` segments are resolved by URL(): never let a client climb out of the provider's base path.
     if (basePath && target.pathname !== basePath && !target.pathname.startsWith(basePath + '/')) {
       req.resume();
-      this.sendError(res, style, 400, 'invalid_request_error', `Path escapes the upstream base: ${rest}`);
+      sendApiError(res, style, 400, 'invalid_request_error', `Path escapes the upstream base: ${rest}`);
       return;
     }
 
@@ -281,7 +250,7 @@ export class MeterProxy extends EventEmitter {
         delete headers['transfer-encoding'];
         headers['content-length'] = String(body.length);
       }
-      const upstreamReq = this.connect(target, method, headers, res, route, ev, tap, finish, () => ended, translated, attempt);
+      const upstreamReq = this.connect(target, method, headers, res, route, ev, tap, finish, () => ended, translated, attempt, body);
       if (body) {
         if (tap?.onRequestChunk) safe(() => tap!.onRequestChunk!(body));
         upstreamReq.end(body);
@@ -307,7 +276,7 @@ export class MeterProxy extends EventEmitter {
           translated = translateBody(body, route.translate.model);
         } catch (err) {
           const message = `Flotilla could not translate this request for ${target.origin}: ${(err as Error).message}`;
-          this.sendError(res, style, 400, 'invalid_request_error', message);
+          sendApiError(res, style, 400, 'invalid_request_error', message);
           return finish({ status: 400, error: message });
         }
         body = translated.body;
@@ -317,7 +286,7 @@ export class MeterProxy extends EventEmitter {
         if (decision?.wait) return hold(decision.wait);
         if (decision?.refuse) {
           const r = decision.refuse;
-          this.sendError(res, style, r.status, r.type, r.message, r.headers);
+          sendApiError(res, style, r.status, r.type, r.message, r.headers);
           return finish({ status: r.status, error: r.message });
         }
         connect(decision?.body ?? body);
@@ -355,7 +324,7 @@ export class MeterProxy extends EventEmitter {
     req.on('error', () => finish({ aborted: true }));
     req.on('end', () => {
       if (tooLarge) {
-        this.sendError(res, style, 413, 'request_too_large', `request body over ${MAX_BUFFERED_REQUEST} bytes`);
+        sendApiError(res, style, 413, 'request_too_large', `request body over ${MAX_BUFFERED_REQUEST} bytes`);
         return finish({ status: 413 });
       }
       withBody(Buffer.concat(chunks, size));
@@ -374,6 +343,8 @@ export class MeterProxy extends EventEmitter {
     isEnded: () => boolean,
     translated: TranslatedBody | null,
     attempt: Attempt | null,
+    /** The buffered body: sent again once on a fresh connection if a pooled one turns out closed (staleSocket). */
+    body: Buffer | null = null,
   ): http.ClientRequest {
     const isHttps = target.protocol === 'https:';
     const upstreamReq = (isHttps ? https : http).request({
@@ -410,6 +381,8 @@ export class MeterProxy extends EventEmitter {
 
     upstreamReq.on('error', (err: NodeJS.ErrnoException) => {
       if (isEnded()) return;
+      if (body && !fault && !res.headersSent && staleSocket(upstreamReq, err))
+        return void this.connect(target, method, headers, res, route, ev, tap, finish, isEnded, translated, attempt).end(body);
       const why = fault ?? err.code ?? err.message;
       if (!res.headersSent && attempt?.failed && ev.status === null) {
         const error = `could not reach ${target.origin}: ${why}`;
@@ -420,7 +393,7 @@ export class MeterProxy extends EventEmitter {
       if (!res.headersSent) {
         const message = fault ?? `Flotilla proxy could not reach the upstream ${target.origin}${target.pathname}: ${why}`;
         const status = fault ? 504 : 502;
-        this.sendError(res, style, status, style === 'anthropic' ? 'api_error' : 'upstream_error', message);
+        sendApiError(res, style, status, style === 'anthropic' ? 'api_error' : 'upstream_error', message);
         finish({ status, error: message });
       } else failMidway(fault ?? `the connection to ${target.origin} failed mid-answer: ${why}`);
     });
