@@ -1,8 +1,9 @@
 // bench/meter-proxy: the engine side of bench/meter.ts in its own process, wired as electron/engine/engine.ts does
 // (Store.open exclusive → SpendLedger → MeterProxy → Meter; addRun, addSession, proxy.register; an http.Server hands
-// /s/ paths to proxy.handle first), plus a BARE MeterProxy (no Meter tap, same tokens) on a second port.
+// /s/ paths to proxy.handle first), plus a BARE MeterProxy (no Meter tap, same tokens) on a second port, and a FLOOR (a
+// minimal Node pass-through: request and answer piped, nothing else) on a third.
 //   node --import tsx bench/meter-proxy.ts '{"upstreamBaseUrl":…,"apiKey":…,"sessions":10,"model":…}'
-// Ready line: {meteredPort, barePort, tokens}. Commands: mark (CPU / loop delay since the last mark); report (closes the
+// Ready line: {meteredPort, barePort, floorPort, tokens}. Commands: mark (CPU / loop delay since the last mark); report (closes the
 // meter, answers the ledger's rows, exact rows, totals and the meter's run spend).
 import http from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -46,8 +47,35 @@ for (let s = 0; s < cfg.sessions; s++) {
 const metered = await listen(proxy);
 const bare = await listen(bareProxy);
 
+// The FLOOR: the least a Node hop can do — the request and the answer piped, the session's token swapped for the key,
+// nothing parsed, nothing recorded — with the same keep-alive pooling the proxy uses. What bare and metered are held to.
+const upstreamBase = new URL(cfg.upstreamBaseUrl);
+const floorAgent = new http.Agent({ keepAlive: true, maxSockets: 256, scheduling: 'lifo' });
+const floorServer = http.createServer((req, res) => {
+  const rest = (req.url ?? '/').replace(/^\/s\/[^/]+/, '');
+  const headers = { ...req.headers, host: upstreamBase.host, 'x-api-key': cfg.apiKey };
+  const up = http.request(
+    {
+      host: upstreamBase.hostname,
+      port: upstreamBase.port,
+      method: req.method,
+      path: upstreamBase.pathname.replace(/\/$/, '') + rest,
+      headers,
+      agent: floorAgent,
+    },
+    (upRes) => {
+      res.writeHead(upRes.statusCode ?? 502, upRes.headers);
+      upRes.pipe(res);
+    },
+  );
+  up.on('error', () => res.destroy());
+  req.pipe(up);
+});
+await new Promise<void>((r) => floorServer.listen(0, '127.0.0.1', r));
+const floorPort = (floorServer.address() as AddressInfo).port;
+
 serveChild(
-  { meteredPort: metered.port, barePort: bare.port, tokens },
+  { meteredPort: metered.port, barePort: bare.port, floorPort, tokens },
   {
     report: () => {
       meter.close();
@@ -63,7 +91,8 @@ serveChild(
   },
   async () => {
     meter.close();
-    for (const s of [metered.server, bare.server]) {
+    floorAgent.destroy();
+    for (const s of [metered.server, bare.server, floorServer]) {
       s.closeAllConnections();
       s.close();
     }

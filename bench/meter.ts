@@ -9,6 +9,8 @@
 //   clients    this process: N concurrent loops, plain http.request with a keep-alive agent
 // and three paths:
 //   direct   client ──► upstream
+//   floor    client ──► engine process: http.Server piping request and answer (nothing else) ──► upstream (the least
+//            a Node hop costs: what the proxy is held to — engine CPU per metered request ≤ 1.5× the floor's)
 //   bare     client ──► engine process: http.Server + MeterProxy (no tap) ──► upstream   (attribution: the hop alone)
 //   metered  client ──► engine process: http.Server + MeterProxy + Meter + SpendLedger + Store ──► upstream
 // Phases run in ABBA order after a warm-up (D B M | M B D | …) so drift on a noisy machine hits both sides alike; the two
@@ -71,7 +73,7 @@ const DEADLINE_MS = 110_000;
 /** Pause after each phase before the children's CPU marks. */
 const SETTLE_MS = 150;
 
-type Mode = 'direct' | 'bare' | 'metered';
+type Mode = 'direct' | 'floor' | 'bare' | 'metered';
 interface Target {
   port: number;
   /** Per session: the request path and its credentials header (the session token through the proxy). */
@@ -226,10 +228,12 @@ async function main(): Promise<number> {
     const tokens = engine.ready.tokens as string[];
     const meteredPort = Number(engine.ready.meteredPort);
     const barePort = Number(engine.ready.barePort);
+    const floorPort = Number(engine.ready.floorPort);
     const k = { engine, upstream };
 
     const targets: Record<Mode, Target> = {
       direct: { port: upPort, path: () => '/anthropic/v1/messages', headers: () => ({ 'x-api-key': API_KEY }) },
+      floor: { port: floorPort, path: (s) => `/s/${tokens[s]}/v1/messages`, headers: (s) => ({ 'x-api-key': tokens[s]! }) },
       bare: { port: barePort, path: (s) => `/s/${tokens[s]}/v1/messages`, headers: (s) => ({ 'x-api-key': tokens[s]! }) },
       metered: { port: meteredPort, path: (s) => `/s/${tokens[s]}/v1/messages`, headers: (s) => ({ 'x-api-key': tokens[s]! }) },
     };
@@ -237,7 +241,7 @@ async function main(): Promise<number> {
     let meteredRequests = 0;
     // Warm-up: JIT in all three processes, sockets (N per path, client and proxy→upstream), SQLite pages. Twice per
     // path, interleaved.
-    const warmModes: Mode[] = BARE ? ['direct', 'bare', 'metered'] : ['direct', 'metered'];
+    const warmModes: Mode[] = BARE ? ['direct', 'floor', 'bare', 'metered'] : ['direct', 'floor', 'metered'];
     const warm = Math.max(3, Math.ceil(R / 5));
     for (let i = 0; i < 2; i++)
       for (const m of warmModes) {
@@ -247,7 +251,7 @@ async function main(): Promise<number> {
     const sample = await oneRequest(targets.direct, 0);
 
     const order: Mode[] = [];
-    const forward: Mode[] = BARE ? ['direct', 'bare', 'metered'] : ['direct', 'metered'];
+    const forward: Mode[] = BARE ? ['direct', 'floor', 'bare', 'metered'] : ['direct', 'floor', 'metered'];
     for (let r = 0; r < ROUNDS; r++) order.push(...(r % 2 === 0 ? forward : [...forward].reverse()));
 
     console.log(
@@ -280,6 +284,7 @@ async function main(): Promise<number> {
     const D = of('direct');
     const M = of('metered');
     const B = of('bare');
+    const F = of('floor');
     const dT = sortedTtfb(D);
     const mT = sortedTtfb(M);
     const added50 = pct(mT, 50) - pct(dT, 50);
@@ -292,9 +297,21 @@ async function main(): Promise<number> {
       console.log(`${name.padEnd(16)} ${f(pct(t, 50), 3)} ms ${f(pct(t, 99), 3)} ms ${f(mbps(rs), 1)}   ${f(cpuPerReq(rs, 'engine'), 3)}`);
     };
     row('direct', D);
+    row('floor (pipe)', F);
     if (B.length) row('bare proxy', B);
     row('metered', M);
     console.log('');
+    const fT = sortedTtfb(F);
+    const cpuOverFloor = cpuPerReq(M, 'engine') / cpuPerReq(F, 'engine');
+    console.log(
+      `added TTFB p50 / p99 (floor − direct)   ${f(pct(fT, 50) - pct(dT, 50), 3)} / ${f(pct(fT, 99) - pct(dT, 99), 3)} ms   (a Node hop at its least)`,
+    );
+    console.log(
+      `added TTFB p50 / p99 (metered − floor)  ${f(pct(mT, 50) - pct(fT, 50), 3)} / ${f(pct(mT, 99) - pct(fT, 99), 3)} ms   (ours over the floor)`,
+    );
+    console.log(
+      `engine CPU per request metered / floor  ${f(cpuOverFloor, 2)} ×   (${f(cpuPerReq(M, 'engine'), 3)} / ${f(cpuPerReq(F, 'engine'), 3)} ms)   target ≤ 1.5   ${pass(cpuOverFloor <= 1.5)}`,
+    );
     console.log(`added TTFB p50 (metered − direct)  ${f(added50, 3)} ms`);
     console.log(
       `added TTFB p99 (metered − direct)  ${f(added99, 3)} ms   target < ${TARGET_ADDED_P99_MS} ms   ${pass(added99 < TARGET_ADDED_P99_MS)}`,
