@@ -165,10 +165,7 @@ export class Scheduler {
       await this.sandboxes.get(s.info.id)?.finish();
       const where = { sessionId: s.info.id, runId: s.run.info.id, sessionDir, enginePort: Number(new URL(origin).port) };
       const prepared = attach
-        ? await attachSandbox(
-            { ...box, image: box.image ?? '' },
-            { ...where, cwd: spec.cwd, cols: spec.cols, rows: spec.rows, env: spec.env },
-          )
+        ? await attachSandbox(box, { ...where, cwd: spec.cwd, cols: spec.cols, rows: spec.rows, env: spec.env })
         : await prepareSandbox(spec, box, { ...where, dataDir: this.d.dataDir });
       this.sandboxes.set(s.info.id, prepared);
       spec = prepared.spec;

@@ -190,7 +190,7 @@ export async function removeSessionContainer(engine: string, sessionId: string):
  * engine through the same socket path.
  */
 export async function attachSandbox(
-  cfg: SandboxConfig,
+  cfg: Pick<SandboxSpec, 'engine' | 'network'>,
   s: { sessionId: string; sessionDir: string; enginePort: number; cwd: string; cols: number; rows: number; env: Record<string, string> },
 ): Promise<PreparedSandbox> {
   const socket = cfg.network === 'meter-only' ? await MeterSocket.listen(meterSocket(s.sessionDir), s.enginePort) : null;
