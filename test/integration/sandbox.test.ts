@@ -52,6 +52,16 @@ function sandbox(): string {
   });
 }
 
+/** A run of one Claude Code batch session in a container, on the stand-in. */
+const claudeInBox = (name: string, task: string) => `name: ${name}
+repo: ${makeRepo()}
+agent: { preset: claude-code-batch }
+provider: { preset: custom, baseUrl: "${upstream.url}", style: anthropic, apiKeyEnv: SANDBOX_KEY }
+model: kimi-k2.6
+tasks: ["${task}"]
+sandbox: ${sandbox()}
+`;
+
 const servedUsd = (r: RecordedRequest) => anthropicServedUsd(r, K26);
 
 /** From inside: the meter (its base URL), another port of the host, a public address, the container engine's sockets. */
@@ -87,14 +97,7 @@ describe.skipIf(cannotRunPodman !== null)(`sandboxed sessions${cannotRunPodman ?
     });
     const before = upstream.requests.length;
     const { run } = await engine.call('launch', {
-      templateText: `name: sandboxed
-repo: ${makeRepo()}
-agent: { preset: claude-code-batch }
-provider: { preset: custom, baseUrl: "${upstream.url}", style: anthropic, apiKeyEnv: SANDBOX_KEY }
-model: kimi-k2.6
-tasks: ["WRITE boxed.txt written inside the container"]
-sandbox: ${sandbox()}
-`,
+      templateText: claudeInBox('sandboxed', 'WRITE boxed.txt written inside the container'),
     });
     runs.push(run.id);
     // It runs in a container labelled with its run.
@@ -270,14 +273,7 @@ sandbox: ${JSON.stringify({ ...JSON.parse(sandbox()), ...sandboxFields })}
     let second: Engine | null = null;
     try {
       const { run, sessions } = await first.call('launch', {
-        templateText: `name: resumed
-repo: ${makeRepo()}
-agent: { preset: claude-code-batch }
-provider: { preset: custom, baseUrl: "${upstream.url}", style: anthropic, apiKeyEnv: SANDBOX_KEY }
-model: kimi-k2.6
-tasks: ["WRITE notes.txt first turn in a box"]
-sandbox: ${sandbox()}
-`,
+        templateText: claudeInBox('resumed', 'WRITE notes.txt first turn in a box'),
       });
       runs.push(run.id);
       await first.waitForRun(run.id);

@@ -5,7 +5,7 @@ import { effectiveLimits, MOONSHOT_TIERS, type EffectiveLimits } from '../../ele
 import { Governor, PriceTable, RESERVE_OUTPUT_CAP, rateLimitPauseMs, type Ticket } from '../../electron/engine/meter/index.ts';
 import { reservationUsd } from '../../electron/engine/meter/budget.ts';
 import type { RunState } from '../../electron/engine/meter/figures.ts';
-import { TemplateError, parseTemplate } from '../../electron/engine/templates/index.ts';
+import { bodyError, parseBody } from '../fixtures/templates.ts';
 
 const limits = (l: Partial<EffectiveLimits>): EffectiveLimits => ({ concurrency: null, rpm: null, tpm: null, ...l });
 
@@ -188,16 +188,8 @@ describe('budget reservations', () => {
 });
 
 describe('provider.limits in templates', () => {
-  const parse = (yaml: string) => parseTemplate(`name: x\n${yaml}`, 'run.yaml', { cwd: '/work/repo' });
-  const message = (yaml: string) => {
-    try {
-      parse(yaml);
-    } catch (err) {
-      if (err instanceof TemplateError) return err.message;
-      throw err;
-    }
-    throw new Error('expected a TemplateError');
-  };
+  const parse = parseBody;
+  const message = (yaml: string) => bodyError(yaml).message;
 
   it('a tier and/or numbers; kept as written, resolved by effectiveLimits', () => {
     expect(parse('provider:\n  limits: { tier: 1, concurrency: 8 }\n').provider.limits).toEqual({ tier: 1, concurrency: 8 });

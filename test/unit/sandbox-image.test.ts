@@ -12,8 +12,8 @@ import {
   readDevcontainer,
   resolveImage,
 } from '../../electron/engine/sandbox/image.ts';
-import { TemplateError, parseTemplate } from '../../electron/engine/templates/index.ts';
 import { tempDir } from '../fixtures/repo.ts';
+import { bodyError, parseBody } from '../fixtures/templates.ts';
 
 const dirs: string[] = [];
 const repoWith = (files: Record<string, string>) => {
@@ -29,16 +29,8 @@ afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-const parse = (yaml: string) => parseTemplate(`name: x\n${yaml}`, 'run.yaml', { cwd: '/work/repo' });
-function parseError(yaml: string): string {
-  try {
-    parse(yaml);
-  } catch (err) {
-    if (err instanceof TemplateError) return err.message;
-    throw err;
-  }
-  throw new Error('expected a TemplateError');
-}
+const parse = parseBody;
+const parseError = (yaml: string) => bodyError(yaml).message;
 
 /** A devcontainer variable as written in devcontainer.json: ${name}. */
 const v = (name: string) => `\${${name}}`;

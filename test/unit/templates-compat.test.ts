@@ -5,26 +5,11 @@ import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CLAUDE_CODE_MODEL_VARS } from '../../electron/engine/templates/launch.ts';
 import { compatProfile } from '../../electron/engine/meter/index.ts';
-import {
-  TemplateError,
-  buildAgentLaunch,
-  compatOf,
-  parseTemplate,
-  slotTask,
-  templateCompat,
-  type SessionContext,
-} from '../../electron/engine/templates/index.ts';
+import { buildAgentLaunch, compatOf, slotTask, templateCompat, type SessionContext } from '../../electron/engine/templates/index.ts';
+import { bodyError, parseBody } from '../fixtures/templates.ts';
 
-const parse = (yaml: string) => parseTemplate(`name: x\n${yaml}`, 'run.yaml', { cwd: '/work/repo' });
-function parseError(yaml: string): TemplateError {
-  try {
-    parse(yaml);
-  } catch (err) {
-    if (err instanceof TemplateError) return err;
-    throw err;
-  }
-  throw new Error('expected a TemplateError');
-}
+const parse = parseBody;
+const parseError = bodyError;
 
 const ctx: SessionContext = {
   sessionId: 'sess-1',
