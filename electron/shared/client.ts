@@ -19,6 +19,7 @@ import {
   HttpReply,
   ReplyMessage,
   decodeFrame,
+  type FramePart,
 } from './contract.ts';
 
 export interface WebSocketLike {
@@ -86,7 +87,7 @@ function checkResult<C extends CommandName>(cmd: C, data: unknown): CommandResul
   );
 }
 
-type OutputListener = (data: Uint8Array) => void;
+type OutputListener = (part: FramePart) => void;
 
 export interface EngineClientOptions {
   /** An event or reply that does not match the contract (it is dropped, or its call rejects). */
@@ -161,25 +162,37 @@ export class EngineClient implements CommandCaller {
    * Subscribes to a session's output. `onSnapshot` gets the screen as it was when the subscription began (serialized
    * mirror), then `onData` every later chunk, with no gap and no overlap. `onData` must call `consumed(bytes)` once it
    * has really used the data (for xterm: in the write callback), so "acked" means "parsed" and a slow consumer slows
-   * the producer.
+   * the producer. A quiet subscription that gets more than it can draw is sent screens instead (`onScreen`, or
+   * `onSnapshot` without it): each replaces the terminal's content, `bytes` is the output it stands for; the stream
+   * comes back after one more snapshot.
    */
   async subscribe(
     sessionId: string,
     handlers: {
       onSnapshot?: (snap: SnapshotResult) => void;
+      onScreen?: (snap: SnapshotResult, bytes: number) => void;
       onData: (data: Uint8Array, consumed: (bytes: number) => void) => void;
     },
-    opts: { quiet?: boolean } = {},
+    opts: { quiet?: boolean; refreshMs?: number } = {},
   ): Promise<() => Promise<void>> {
     const consumed = (bytes: number) => this.consumed(sessionId, bytes);
+    const deliver = (p: FramePart) => {
+      if (!p.screen) return handlers.onData(p.data, consumed);
+      const snap = { sessionId, cols: p.screen.cols, rows: p.screen.rows, data: p.screen.data };
+      if (handlers.onScreen) handlers.onScreen(snap, p.screen.bytes);
+      else handlers.onSnapshot?.(snap);
+    };
     // Frames that race ahead of the reply wait until the snapshot has been handed over.
-    let early: Uint8Array[] | null = [];
-    const wrapped: OutputListener = (data) => (early ? early.push(data) : handlers.onData(data, consumed));
+    let early: FramePart[] | null = [];
+    const wrapped: OutputListener = (p) => (early ? early.push(p) : deliver(p));
     let set = this.outputListeners.get(sessionId);
     if (!set) this.outputListeners.set(sessionId, (set = new Set()));
     set.add(wrapped);
     try {
-      const snap = await this.call('subscribe', opts.quiet ? { sessionId, quiet: true } : { sessionId });
+      const args: CommandArgs<'subscribe'> = { sessionId };
+      if (opts.quiet) args.quiet = true;
+      if (opts.refreshMs !== undefined) args.refreshMs = opts.refreshMs;
+      const snap = await this.call('subscribe', args);
       handlers.onSnapshot?.(snap);
     } catch (err) {
       set.delete(wrapped);
@@ -187,7 +200,7 @@ export class EngineClient implements CommandCaller {
     }
     const pending = early;
     early = null;
-    for (const data of pending) handlers.onData(data, consumed);
+    for (const p of pending) deliver(p);
     return async () => {
       set!.delete(wrapped);
       if (set!.size === 0) {
@@ -218,9 +231,9 @@ export class EngineClient implements CommandCaller {
 
   private onMessage(data: unknown): void {
     if (typeof data !== 'string') {
-      for (const { sessionId, data: bytes } of decodeFrame(new Uint8Array(data as ArrayBuffer))) {
-        const set = this.outputListeners.get(sessionId);
-        if (set) for (const l of set) l(bytes);
+      for (const part of decodeFrame(new Uint8Array(data as ArrayBuffer))) {
+        const set = this.outputListeners.get(part.sessionId);
+        if (set) for (const l of set) l(part);
       }
       return;
     }

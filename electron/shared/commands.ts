@@ -43,6 +43,8 @@ function streamCommand<A extends z.ZodType, R extends z.ZodType>(args: A, result
 const none = z.null();
 const noArgs = z.object({});
 const session = z.object({ sessionId: z.string() });
+/** How often a background tile that gets screens instead of the stream is sent one (its Settings → Interface refresh). */
+const refreshMs = z.number().int().min(TerminalLimits.BackgroundRefreshMs.min).max(TerminalLimits.BackgroundRefreshMs.max).optional();
 const run = z.object({ runId: z.string() });
 
 export const LaunchArgs = z.object({
@@ -67,11 +69,14 @@ export const Commands = {
   listSessions: command(z.object({ runId: z.string().optional() }), z.array(SessionInfo)),
 
   /** The screen so far, then every later byte as output frames on this socket. A queued session can be watched too. */
-  /** `quiet`: a background tile — small outputs may come up to a quarter second late, batched with other sessions'. */
-  subscribe: streamCommand(session.extend({ quiet: z.boolean().optional() }), SnapshotResult),
+  /**
+   * `quiet`: a background tile — small outputs may come up to a quarter second late, batched with other sessions', and
+   * while it gets more than it can draw it is sent screens (Screen frames) every `refreshMs` instead of the stream.
+   */
+  subscribe: streamCommand(session.extend({ quiet: z.boolean().optional(), refreshMs }), SnapshotResult),
   unsubscribe: streamCommand(session, none),
   /** A subscribed session becomes quiet (its tile went to the background) or live (it was focused). */
-  pace: streamCommand(session.extend({ quiet: z.boolean() }), none),
+  pace: streamCommand(session.extend({ quiet: z.boolean(), refreshMs }), none),
   snapshot: command(session, SnapshotResult),
   input: command(z.object({ sessionId: z.string(), data: z.string() }), none),
   resize: command(

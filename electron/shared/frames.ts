@@ -3,8 +3,36 @@
 //           bytes (UTF-8 as the pty produced them).
 //   Batch:  byte 0 FrameKind.Batch, then per session: byte n, the id, the output's byte length (uint32, little endian),
 //           the output — several quiet sessions' output in one WebSocket message (see engine/api/output-pacer.ts).
+//   Screen: byte 0 FrameKind.Screen, byte n, the id, cols and rows (uint16 LE each), the output bytes this screen stands
+//           for (uint32 LE), then the serialized screen (UTF-8): a background tile that gets more than it can draw is
+//           shown the engine's mirror at the refresh rate instead of every byte — the client replaces its terminal's
+//           content with it, as with a snapshot.
 
-export const FrameKind = { Output: 1, Batch: 2 } as const;
+export const FrameKind = { Output: 1, Batch: 2, Screen: 3 } as const;
+
+// Every runtime the contract runs in (Node, Chromium, Electron) has the WHATWG text codecs; plain ECMAScript's lib does
+// not declare them.
+const codecs = globalThis as unknown as {
+  TextEncoder: new () => { encode(s: string): Uint8Array };
+  TextDecoder: new () => { decode(b: Uint8Array): string };
+};
+let encoder: { encode(s: string): Uint8Array } | null = null;
+let decoder: { decode(b: Uint8Array): string } | null = null;
+
+/** A screen frame's content: the terminal's size and serialized screen, and how many output bytes it replaces. */
+export interface ScreenPart {
+  cols: number;
+  rows: number;
+  data: string;
+  bytes: number;
+}
+
+/** One session's part of a frame: output bytes, or (Screen frames) a screen (`data` then holds its UTF-8 text). */
+export interface FramePart {
+  sessionId: string;
+  data: Uint8Array;
+  screen?: ScreenPart;
+}
 
 function checkId(sessionId: string): void {
   if (sessionId.length > 255 || !/^[\x20-\x7e]*$/.test(sessionId))
@@ -45,12 +73,40 @@ export function encodeBatchFrame(parts: readonly { sessionId: string; data: Uint
   return frame;
 }
 
-/** The sessions' outputs a frame carries, in order (one for an Output frame). */
-export function decodeFrame(frame: Uint8Array): { sessionId: string; data: Uint8Array }[] {
+export function encodeScreenFrame(sessionId: string, screen: ScreenPart): Uint8Array {
+  checkId(sessionId);
+  const text = (encoder ??= new codecs.TextEncoder()).encode(screen.data);
+  const frame = new Uint8Array(2 + sessionId.length + 8 + text.length);
+  const view = new DataView(frame.buffer);
+  frame[0] = FrameKind.Screen;
+  const at = putId(frame, 1, sessionId);
+  view.setUint16(at, screen.cols, true);
+  view.setUint16(at + 2, screen.rows, true);
+  view.setUint32(at + 4, Math.min(screen.bytes, 0xffffffff), true);
+  frame.set(text, at + 8);
+  return frame;
+}
+
+/** The sessions' outputs a frame carries, in order (one for an Output or a Screen frame). */
+export function decodeFrame(frame: Uint8Array): FramePart[] {
   if (frame.length >= 2 && frame[0] === FrameKind.Output) return [decodeOutputFrame(frame)];
+  if (frame.length >= 2 && frame[0] === FrameKind.Screen) {
+    const n = frame[1]!;
+    if (frame.length < 2 + n + 8) throw new Error('a screen frame cut short');
+    const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
+    const at = 2 + n;
+    const data = frame.subarray(at + 8);
+    const screen: ScreenPart = {
+      cols: view.getUint16(at, true),
+      rows: view.getUint16(at + 2, true),
+      bytes: view.getUint32(at + 4, true),
+      data: (decoder ??= new codecs.TextDecoder()).decode(data),
+    };
+    return [{ sessionId: String.fromCharCode(...frame.subarray(2, at)), data, screen }];
+  }
   if (frame.length < 1 || frame[0] !== FrameKind.Batch) throw new Error('not an output frame');
   const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
-  const out: { sessionId: string; data: Uint8Array }[] = [];
+  const out: FramePart[] = [];
   let at = 1;
   while (at < frame.length) {
     const n = frame[at]!;

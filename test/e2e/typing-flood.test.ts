@@ -1,5 +1,6 @@
-// Typing while the grid floods: nine tiles pour output (flow-controlled by the engine) while the user types into the
-// tenth; every keystroke reaches its agent and echoes back in order, and the busy tiles say they are flooding.
+// Typing while the grid floods: nine tiles pour output while the user types into the tenth; every keystroke reaches its
+// agent and echoes back in order. The flooding tiles are in the background: the engine shows them screens instead of
+// the stream, they still say they are flooding, and focusing one restores it with its scrollback.
 import { describe, expect, it } from 'vitest';
 import { makeRepo } from '../fixtures/repo.ts';
 import { floodCommand } from '../fixtures/flood.ts';
@@ -32,6 +33,16 @@ describe('typing while nine tiles flood', () => {
     await expect
       .poll(() => page.locator('[data-testid^="tile-flood-"]').count(), { timeout: 10_000, message: 'flooding tiles show a rate badge' })
       .toBeGreaterThan(0);
+    expect(await page.evaluate('window.__flotilla.screens()')).toBeGreaterThan(0);
+    // Focused, a flooding tile is restored from the engine's mirror: screen and scrollback, then its stream.
+    await page.getByTestId('tile-2').click();
+    await expect.poll(() => focusedTerminal(page), { timeout: 5_000 }).toBe('terminal-2');
+    await expect
+      .poll(async () => (await terminalText(page, 2)).split('\n').filter((l) => l.startsWith('flotilla flood')).length, {
+        timeout: 15_000,
+        message: 'the focused tile holds scrollback',
+      })
+      .toBeGreaterThan(200);
     await screenshot(page, 'typing-flood');
     await engine.call('stopRun', { runId: engine.registry.listRuns()[0]!.id });
   }, 120_000);

@@ -15,6 +15,7 @@ import {
   decodeOutputFrame,
   encodeBatchFrame,
   encodeOutputFrame,
+  encodeScreenFrame,
 } from '../../electron/shared/contract.ts';
 
 // Only the table's shape is looked at here: no handler runs, so the parts are never touched.
@@ -58,6 +59,8 @@ describe('the handler table', () => {
     const stream: StreamContext = {
       subscriptions: new Map(),
       sendOutput: () => {},
+      sendScreen: () => {},
+      screens: (id) => paced.push(`${id} screens`),
       setQuiet: (id, quiet) => paced.push(`${id} ${quiet ? 'quiet' : 'live'}`),
       forget: (id) => paced.push(`${id} forgotten`),
     };
@@ -68,7 +71,7 @@ describe('the handler table', () => {
     expect(await dispatch(table, 'unsubscribe', { sessionId: 's1' }, stream)).toBeNull();
     expect(closed).toEqual(['s1', 's1']);
     // Every (re)subscribe and unsubscribe drops what was held for the old subscription.
-    expect(paced).toEqual(['s1 forgotten', 's1 forgotten', 's1 quiet', 's1 live', 's1 forgotten']);
+    expect(paced).toEqual(['s1 forgotten', 's1 screens', 's1 forgotten', 's1 quiet', 's1 screens', 's1 live', 's1 forgotten']);
     expect(stream.subscriptions.size).toBe(0);
   });
 });
@@ -173,5 +176,15 @@ describe('results are checked against the contract', () => {
     ]);
     expect(() => decodeFrame(frame.subarray(0, frame.length - 1))).toThrow(/cut short/);
     expect(() => decodeFrame(new Uint8Array([9, 1]))).toThrow(/not an output frame/);
+  });
+
+  it('a screen frame carries a size, the output it stands for and the screen as UTF-8; cut short is refused', () => {
+    const screen = { cols: 300, rows: 70_000 % 65_536, bytes: 5_000_000, data: '\x1b[1m── naïve ✓ 日本 ──\x1b[0m\r\n' };
+    const frame = encodeScreenFrame('s-1', screen);
+    const [part, ...rest] = decodeFrame(frame);
+    expect(rest).toEqual([]);
+    expect(part!.sessionId).toBe('s-1');
+    expect(part!.screen).toEqual(screen);
+    expect(() => decodeFrame(frame.subarray(0, 6))).toThrow(/cut short/);
   });
 });

@@ -34,7 +34,7 @@ describe('the pty host contract', () => {
         .filter(([, k]) => k === 'request')
         .map(([n]) => n)
         .sort(),
-    ).toEqual(['restart', 'shutdown', 'snapshot', 'start']);
+    ).toEqual(['restart', 'screen', 'shutdown', 'snapshot', 'start']);
   });
 
   it('a client and a dispatch derived from one interface talk over a real message port', async () => {

@@ -74,6 +74,34 @@ describe('flow control', () => {
     expect(snap.data).toContain('flotilla flood');
   });
 
+  it('a subscription that lets go (shown screens) still receives every byte but never pauses the pty; holding again does', async () => {
+    const c = floodCommand(10_000_000);
+    const s = session(c.command, c.args);
+    let received = 0;
+    const sub = s.subscribe({ send: (d) => void (received += d.byteLength) });
+    const done = exited(s);
+    s.start();
+    await waitFor(() => s.paused, 'the pty to pause');
+    // Letting go forgets what it owed and resumes the pty; acks for it are ignored from now on.
+    sub.hold(false);
+    expect(s.maxUnacked).toBe(0);
+    await waitFor(() => !s.paused, 'the pty to resume');
+    let pausedEver = false;
+    const t = setInterval(() => void (pausedEver ||= s.paused), 1);
+    await waitFor(() => received > 4 * FlowControl.HighWatermark, 'more output than the high watermark');
+    sub.ack(1);
+    expect(s.maxUnacked).toBe(0);
+    clearInterval(t);
+    expect(pausedEver).toBe(false);
+    // Holding again: un-acked bytes count from now on, and a client that does not ack pauses it once more.
+    sub.hold(true);
+    await waitFor(() => s.paused, 'the pty to pause again');
+    expect(s.maxUnacked).toBeGreaterThan(FlowControl.HighWatermark);
+    sub.hold(false);
+    expect((await done).exitCode).toBe(0);
+    expect(received).toBe(floodPtyBytes(10_000_000));
+  });
+
   it('with no subscriber the flood never pauses; the mirror keeps a bounded backlog and ends with the last line', async () => {
     const c = floodCommand(20_000_000);
     const s = session(c.command, c.args);

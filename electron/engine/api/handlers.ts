@@ -21,17 +21,26 @@ import type { Meter, RejectedRequests, SpendLedger } from '../meter/index.ts';
 import type { Landing, Review } from '../review/index.ts';
 import { type Launcher, type RunRegistry, type Scheduler, cleanRun, raiseBudget, runReport } from '../runs/index.ts';
 import type { Subscription } from '../sessions/index.ts';
+import type { SnapshotResult } from '../../shared/contract.ts';
 import type { EngineSettings } from '../settings/index.ts';
 import type { HostRelay } from '../hosts/relay.ts';
 import { LABEL_RUN, removeContainers } from '../sandbox/index.ts';
 import type { TemplateLibrary } from '../templates/index.ts';
+import type { ScreenSource } from './output-pacer.ts';
 
 /** What a stream command (subscribe / unsubscribe) gets: the socket's subscriptions and a way to send it output. */
 export interface StreamContext {
   subscriptions: Map<string, Subscription>;
   sendOutput(sessionId: string, data: Uint8Array): void;
-  /** Quiet sessions' small outputs are batched (see output-pacer.ts); forget drops what was held for a subscription. */
-  setQuiet(sessionId: string, quiet: boolean): void;
+  /** A screen made elsewhere (a host's engine) for this socket's subscription. */
+  sendScreen(sessionId: string, snap: SnapshotResult, bytes: number): void;
+  /**
+   * Quiet sessions' small outputs are batched, and a flood of one becomes screens (see output-pacer.ts); forget drops
+   * what was held for a subscription.
+   */
+  setQuiet(sessionId: string, quiet: boolean, refreshMs?: number): void;
+  /** The subscription may be shown as screens: how to get them (local sessions). */
+  screens(sessionId: string, source: ScreenSource): void;
   forget(sessionId: string): void;
 }
 
@@ -90,13 +99,22 @@ export function createHandlers(p: EngineParts): Handlers {
     runTotals: () => registry.listRuns().map((r) => ({ runId: r.id, ...pick(registry.store.usageTotals({ runId: r.id })) })),
     listSessions: (a) => registry.listSessions(a.runId),
 
-    subscribe: ({ sessionId, quiet }, stream) => {
+    subscribe: ({ sessionId, quiet, refreshMs }, stream) => {
       stream.subscriptions.get(sessionId)?.close();
       stream.forget(sessionId);
-      if (quiet) stream.setQuiet(sessionId, true);
+      if (quiet) stream.setQuiet(sessionId, true, refreshMs);
       // Snapshot and subscription in one tick: the client gets the screen so far, then every later byte, once.
-      const { subscription, snapshot } = scheduler.subscribe(sessionId, { send: (data) => stream.sendOutput(sessionId, data) });
-      stream.subscriptions.set(sessionId, subscription);
+      const open = () => {
+        const { subscription, snapshot } = scheduler.subscribe(sessionId, { send: (data) => stream.sendOutput(sessionId, data) });
+        stream.subscriptions.set(sessionId, subscription);
+        return snapshot;
+      };
+      const snapshot = open();
+      stream.screens(sessionId, {
+        screen: () => scheduler.screen(sessionId),
+        resync: () => (stream.subscriptions.get(sessionId)?.close(), open()),
+        hold: (on) => stream.subscriptions.get(sessionId)?.hold(on),
+      });
       return snapshot;
     },
     unsubscribe: ({ sessionId }, stream) => {
@@ -105,7 +123,7 @@ export function createHandlers(p: EngineParts): Handlers {
       stream.forget(sessionId);
       return null;
     },
-    pace: ({ sessionId, quiet }, stream) => (stream.setQuiet(sessionId, quiet), null),
+    pace: ({ sessionId, quiet, refreshMs }, stream) => (stream.setQuiet(sessionId, quiet, refreshMs), null),
     snapshot: (a) => scheduler.snapshot(a.sessionId),
     input: (a) => (scheduler.input(a.sessionId, a.data), null),
     resize: (a) => (scheduler.resize(a.sessionId, a.cols, a.rows), null),

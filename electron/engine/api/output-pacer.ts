@@ -1,33 +1,95 @@
 // Output to one WebSocket, paced per session. A session the client marks *quiet* (a tile in the background) has its
 // small outputs held for up to QUIET_MS and sent together with every other quiet session's in one batch frame: sixteen
 // idle tiles whose agents redraw a spinner ten times a second cost the page 4 messages a second instead of 160 (each
-// message costs Chromium's network, browser and renderer processes ~0.5 ms of CPU here). A bulk of output (≥ BULK
-// bytes held) goes at once, so a flood runs at the client's pace; flow control is unaffected (held bytes are counted as
-// un-acked already). Live (focused) sessions are sent as they come.
-import { encodeBatchFrame, encodeOutputFrame } from '../../shared/contract.ts';
+// message costs Chromium's network, browser and renderer processes ~0.5 ms of CPU here). Live (focused) sessions are
+// sent as they come.
+//
+// A quiet session that sends more than SCREENS_AFTER bytes within one refresh (a build log, a `cat`, a flood) is more
+// than a background tile can usefully draw: it is switched to *screens*. Its output is no longer sent; every refresh
+// (the page's background refresh, `refreshMs`) that saw output, the mirror's current screen goes instead, in one Screen
+// frame — so the page parses one screen per refresh, not every byte. Its subscription lets go of the pty (`hold(false)`):
+// the page's acks no longer pace the agent; only the mirror, which bounds itself by skipping, follows the output, as when
+// no client watches. When the tile is focused, or a refresh sees less than SCREENS_UNTIL bytes, the session is
+// re-subscribed: a full snapshot (screen and scrollback) and, from the same instant, the stream again (`resync`).
+import { type SnapshotResult, encodeBatchFrame, encodeOutputFrame, encodeScreenFrame } from '../../shared/contract.ts';
+import { TerminalLimits } from '../../shared/limits.ts';
 
 export const QUIET_MS = 250;
 export const BULK = 32 * 1024;
+/** A quiet session that sends this much within one refresh gets screens instead of its stream. */
+export const SCREENS_AFTER = 64 * 1024;
+/** …and gets its stream back once a refresh sees less than this. */
+export const SCREENS_UNTIL = 8 * 1024;
+
+/** What the pacer needs of a (local) session to show it as screens. */
+export interface ScreenSource {
+  /** The mirror's screen now: no scrollback, no wait for what is still being parsed. */
+  screen(): Promise<SnapshotResult>;
+  /**
+   * Ends the current subscription and opens a new one: its full snapshot (screen and scrollback) covers every byte
+   * before this call, and the new subscription's output (through `output`) every byte after.
+   */
+  resync(): Promise<SnapshotResult>;
+  /** Whether the subscription's un-acked bytes may pause the pty. */
+  hold(on: boolean): void;
+}
 
 interface Held {
   chunks: Uint8Array[];
   bytes: number;
 }
 
+interface Feed {
+  source: ScreenSource;
+  mode: 'stream' | 'screens' | 'resync';
+  /** Bumped when the feed is forgotten or resynced: answers for an older state are dropped. */
+  gen: number;
+  /** Stream: bytes since windowStart (quiet only). */
+  windowBytes: number;
+  windowStart: number;
+  /** Screens: output since the last screen sent, and since the last refresh. */
+  unseen: number;
+  tickBytes: number;
+  asking: boolean;
+  /** Resync: the new subscription's output, sent after its snapshot. */
+  early: Uint8Array[];
+}
+
+export interface PacerClock {
+  set(cb: () => void, ms: number): unknown;
+  clear(t: unknown): void;
+  now(): number;
+}
+
+const realClock: PacerClock = {
+  set: (cb, ms) => setTimeout(cb, ms),
+  clear: (t) => clearTimeout(t as NodeJS.Timeout),
+  now: () => performance.now(),
+};
+
 export class OutputPacer {
   private readonly quiet = new Set<string>();
   private readonly held = new Map<string, Held>();
+  private readonly feeds = new Map<string, Feed>();
   private timer: unknown = null;
+  private screenTimer: unknown = null;
+  private refreshMs: number = TerminalLimits.BackgroundRefreshMs.default;
 
   constructor(
     private readonly send: (frame: Uint8Array) => void,
-    private readonly timers: { set(cb: () => void, ms: number): unknown; clear(t: unknown): void } = {
-      set: (cb, ms) => setTimeout(cb, ms),
-      clear: (t) => clearTimeout(t as NodeJS.Timeout),
-    },
+    private readonly clock: PacerClock = realClock,
   ) {}
 
   output(sessionId: string, data: Uint8Array): void {
+    const f = this.feeds.get(sessionId);
+    if (f && f.mode !== 'stream') {
+      if (f.mode === 'resync') f.early.push(data);
+      else {
+        f.unseen += data.byteLength;
+        f.tickBytes += data.byteLength;
+      }
+      return;
+    }
     if (!this.quiet.has(sessionId)) {
       this.flushSession(sessionId);
       return this.send(encodeOutputFrame(sessionId, data));
@@ -36,29 +98,146 @@ export class OutputPacer {
     if (!h) this.held.set(sessionId, (h = { chunks: [], bytes: 0 }));
     h.chunks.push(data);
     h.bytes += data.byteLength;
+    if (f && this.tooMuch(f, data.byteLength)) return this.toScreens(sessionId, f);
     if (h.bytes >= BULK) this.flushSession(sessionId);
-    else if (this.timer === null) this.timer = this.timers.set(() => this.flushAll(), QUIET_MS);
+    else if (this.timer === null) this.timer = this.clock.set(() => this.flushAll(), QUIET_MS);
   }
 
-  /** Quiet: small outputs wait for the next batch. Not quiet: what waits goes now, and the rest as it comes. */
-  setQuiet(sessionId: string, quiet: boolean): void {
-    if (quiet) this.quiet.add(sessionId);
-    else {
-      this.quiet.delete(sessionId);
-      this.flushSession(sessionId);
-    }
+  /** Quiet: small outputs wait for the next batch, a flood becomes screens. Not quiet: the stream, now. */
+  setQuiet(sessionId: string, quiet: boolean, refreshMs?: number): void {
+    if (refreshMs !== undefined) this.refreshMs = refreshMs;
+    if (quiet) return void this.quiet.add(sessionId);
+    this.quiet.delete(sessionId);
+    const f = this.feeds.get(sessionId);
+    if (f?.mode === 'screens') this.resync(sessionId, f);
+    else this.flushSession(sessionId);
+  }
+
+  /** The session's subscription can be shown as screens (a local session; a host's engine does its own). */
+  screens(sessionId: string, source: ScreenSource): void {
+    this.feeds.set(sessionId, {
+      source,
+      mode: 'stream',
+      gen: 0,
+      windowBytes: 0,
+      windowStart: this.clock.now(),
+      unseen: 0,
+      tickBytes: 0,
+      asking: false,
+      early: [],
+    });
+  }
+
+  /** A screen made elsewhere (a host's engine) for this client: after what was held, in order. */
+  screen(sessionId: string, snap: SnapshotResult, bytes: number): void {
+    this.flushSession(sessionId);
+    this.send(encodeScreenFrame(sessionId, { cols: snap.cols, rows: snap.rows, data: snap.data, bytes }));
+  }
+
+  /** Whether the session is shown as screens now (tests and diagnostics). */
+  modeOf(sessionId: string): 'stream' | 'screens' | 'resync' {
+    return this.feeds.get(sessionId)?.mode ?? 'stream';
   }
 
   /** The session's subscription ended or began anew: what was held for it belongs to the old one (not sent). */
   forget(sessionId: string): void {
     this.held.delete(sessionId);
     this.quiet.delete(sessionId);
+    const f = this.feeds.get(sessionId);
+    if (f) f.gen++;
+    this.feeds.delete(sessionId);
   }
 
   close(): void {
-    if (this.timer !== null) this.timers.clear(this.timer);
+    if (this.timer !== null) this.clock.clear(this.timer);
+    if (this.screenTimer !== null) this.clock.clear(this.screenTimer);
     this.timer = null;
+    this.screenTimer = null;
     this.held.clear();
+    for (const f of this.feeds.values()) f.gen++;
+    this.feeds.clear();
+  }
+
+  /** Counts a quiet session's output over the current refresh window: is it more than a tile should draw? */
+  private tooMuch(f: Feed, n: number): boolean {
+    const now = this.clock.now();
+    if (now - f.windowStart >= this.refreshMs) {
+      f.windowStart = now;
+      f.windowBytes = 0;
+    }
+    f.windowBytes += n;
+    return f.windowBytes >= SCREENS_AFTER;
+  }
+
+  private toScreens(sessionId: string, f: Feed): void {
+    const h = this.held.get(sessionId);
+    this.held.delete(sessionId);
+    f.mode = 'screens';
+    f.unseen = h?.bytes ?? 0;
+    f.tickBytes = f.unseen;
+    f.source.hold(false);
+    this.ask(sessionId, f);
+    this.tickLater();
+  }
+
+  private tickLater(): void {
+    if (this.screenTimer === null) this.screenTimer = this.clock.set(() => this.tick(), this.refreshMs);
+  }
+
+  /** Each refresh: a new screen for every screens session that had output; back to the stream for one gone calm. */
+  private tick(): void {
+    this.screenTimer = null;
+    let any = false;
+    for (const [sessionId, f] of this.feeds) {
+      if (f.mode !== 'screens') continue;
+      any = true;
+      if (f.asking) continue;
+      if (f.tickBytes < SCREENS_UNTIL) this.resync(sessionId, f);
+      else if (f.unseen > 0) this.ask(sessionId, f);
+      f.tickBytes = 0;
+    }
+    if (any) this.tickLater();
+  }
+
+  private ask(sessionId: string, f: Feed): void {
+    const gen = f.gen;
+    const bytes = f.unseen;
+    f.unseen = 0;
+    f.asking = true;
+    f.source.screen().then(
+      (snap) => {
+        if (f.gen !== gen) return;
+        f.asking = false;
+        this.send(encodeScreenFrame(sessionId, { cols: snap.cols, rows: snap.rows, data: snap.data, bytes }));
+      },
+      () => void (f.gen === gen && (f.asking = false)),
+    );
+  }
+
+  /** Back to the stream: a full snapshot first (as a screen), then the new subscription's output. */
+  private resync(sessionId: string, f: Feed): void {
+    const gen = ++f.gen;
+    const bytes = f.unseen;
+    f.mode = 'resync';
+    f.asking = false;
+    f.early = [];
+    const done = (snap: SnapshotResult | null) => {
+      if (f.gen !== gen) return;
+      f.mode = 'stream';
+      f.windowStart = this.clock.now();
+      f.windowBytes = 0;
+      if (snap) this.send(encodeScreenFrame(sessionId, { cols: snap.cols, rows: snap.rows, data: snap.data, bytes }));
+      const early = f.early;
+      f.early = [];
+      for (const data of early) this.output(sessionId, data);
+    };
+    let p: Promise<SnapshotResult>;
+    try {
+      p = f.source.resync();
+    } catch {
+      return done(null);
+    }
+    p.then(done, () => done(null));
   }
 
   private flushSession(sessionId: string): void {

@@ -263,7 +263,9 @@ export class ApiServer {
     const stream: StreamContext = {
       subscriptions: new Map<string, Subscription>(),
       sendOutput: (sessionId, data) => pacer.output(sessionId, data),
-      setQuiet: (sessionId, quiet) => pacer.setQuiet(sessionId, quiet),
+      sendScreen: (sessionId, snap, bytes) => pacer.screen(sessionId, snap, bytes),
+      setQuiet: (sessionId, quiet, refreshMs) => pacer.setQuiet(sessionId, quiet, refreshMs),
+      screens: (sessionId, source) => pacer.screens(sessionId, source),
       forget: (sessionId) => pacer.forget(sessionId),
     };
     ws.on('message', async (raw, isBinary) => {

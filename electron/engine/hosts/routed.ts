@@ -40,13 +40,14 @@ export function routeToHosts(local: Handlers, relay: HostRelay, o: { env: NodeJS
       return a.runId ? local.listSessions(a) : [...(await local.listSessions(a)), ...relay.sessions()];
     },
     // The host's output relayed as it comes; the page's acknowledgements go back to the host's flow control.
-    subscribe: async (a: { sessionId: string; quiet?: boolean }, stream: StreamContext) => {
+    // The host's engine sends screens for a quiet flood itself (its mirror is there): they are relayed as they come.
+    subscribe: async (a: { sessionId: string; quiet?: boolean; refreshMs?: number }, stream: StreamContext) => {
       const host = relay.ownerOf(a);
       if (!host) return local.subscribe(a, stream);
       const { sessionId } = a;
       stream.subscriptions.get(sessionId)?.close();
       stream.forget(sessionId);
-      if (a.quiet) stream.setQuiet(sessionId, true);
+      if (a.quiet) stream.setQuiet(sessionId, true, a.refreshMs);
       let ack: ((bytes: number) => void) | null = null;
       let closed = false;
       let snapshot: SnapshotResult | null = null;
@@ -54,13 +55,14 @@ export function routeToHosts(local: Handlers, relay: HostRelay, o: { env: NodeJS
         sessionId,
         {
           onSnapshot: (s) => (snapshot = s),
+          onScreen: (s, bytes) => void (!closed && stream.sendScreen(sessionId, s, bytes)),
           onData: (data, consumed) => {
             ack = consumed;
             if (closed) consumed(data.length);
             else stream.sendOutput(sessionId, data);
           },
         },
-        a.quiet ? { quiet: true } : {},
+        { ...(a.quiet ? { quiet: true } : {}), ...(a.refreshMs !== undefined ? { refreshMs: a.refreshMs } : {}) },
       );
       stream.subscriptions.set(sessionId, {
         ack: (bytes) => ack?.(bytes),
@@ -69,6 +71,7 @@ export function routeToHosts(local: Handlers, relay: HostRelay, o: { env: NodeJS
           closed = true;
           void unsubscribe().catch(() => {}); // the link dropped: nothing to undo there
         },
+        hold: () => {}, // (the host's engine decides for its own pty)
       });
       return snapshot as unknown as SnapshotResult;
     },
@@ -79,10 +82,10 @@ export function routeToHosts(local: Handlers, relay: HostRelay, o: { env: NodeJS
       stream.forget(a.sessionId);
       return null;
     },
-    pace: (a: { sessionId: string; quiet: boolean }, stream: StreamContext) => {
+    pace: (a: { sessionId: string; quiet: boolean; refreshMs?: number }, stream: StreamContext) => {
       const host = relay.ownerOf(a);
       if (!host) return local.pace(a, stream);
-      stream.setQuiet(a.sessionId, a.quiet);
+      stream.setQuiet(a.sessionId, a.quiet, a.refreshMs);
       relay.client(host).send('pace', a);
       return null;
     },

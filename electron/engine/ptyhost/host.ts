@@ -203,6 +203,9 @@ class RemoteSubscription implements Subscription {
     this.closed = true;
     this.owner.unsubscribe(this);
   }
+  hold(on: boolean): void {
+    if (!this.closed) this.owner.holdFor(this.sub, on);
+  }
 }
 
 let nextSub = 1;
@@ -302,6 +305,11 @@ export class RemoteSession extends EventEmitter implements SessionProcess {
     return this.host.call.snapshot(this.id);
   }
 
+  screen(): Promise<SnapshotData> {
+    if (this.disposed || this.gone) return this.snapshot();
+    return this.host.call.screen(this.id);
+  }
+
   subscribe(sink: OutputSink): Subscription {
     if (this.disposed) throw new Error(`session ${this.id} is disposed`);
     const sub = new RemoteSubscription(nextSub++, sink, this);
@@ -333,6 +341,10 @@ export class RemoteSession extends EventEmitter implements SessionProcess {
 
   ackFor(sub: number, bytes: number): void {
     if (!this.gone) this.host.call.ack(this.id, sub, bytes);
+  }
+
+  holdFor(sub: number, on: boolean): void {
+    if (!this.gone) this.host.call.hold(this.id, sub, on);
   }
 
   unsubscribe(sub: RemoteSubscription): void {

@@ -17,11 +17,14 @@ export interface PtyHostService {
   stop(id: string, graceMs: number | null): void;
   restart(id: string, spec: PtySpec | null): Promise<void>;
   snapshot(id: string): Promise<SnapshotData>;
+  /** The screen as the mirror has it now (no scrollback, no wait for what is still being parsed). */
+  screen(id: string): Promise<SnapshotData>;
   /** A hook or the meter saw the agent busy: the quiet that follows is looked at too. */
   noteActivity(id: string): void;
   sub(id: string, sub: number): void;
   unsub(id: string, sub: number): void;
   ack(id: string, sub: number, bytes: number): void;
+  hold(id: string, sub: number, on: boolean): void;
   dispose(id: string): void;
   /** Kill every agent, wait until node-pty has reaped each; the thread may end only after this resolves. */
   shutdown(): Promise<void>;
@@ -51,10 +54,12 @@ export const HOST_CALLS = {
   stop: 'send',
   restart: 'request',
   snapshot: 'request',
+  screen: 'request',
   noteActivity: 'send',
   sub: 'send',
   unsub: 'send',
   ack: 'send',
+  hold: 'send',
   dispose: 'send',
   shutdown: 'request',
   crash: 'send',

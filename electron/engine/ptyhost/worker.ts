@@ -77,6 +77,7 @@ const service: PtyHostService = {
   stop: (id, graceMs) => void find(id)?.session.stop(graceMs ?? undefined),
   restart: (id, spec) => need(id).session.restart(spec ?? undefined),
   snapshot: (id) => need(id).session.snapshot(),
+  screen: (id) => need(id).session.screen(),
   noteActivity: (id) => find(id)?.session.noteActivity(),
   sub(id, sub) {
     const h = find(id);
@@ -88,6 +89,7 @@ const service: PtyHostService = {
     h?.subs.delete(sub);
   },
   ack: (id, sub, bytes) => find(id)?.subs.get(sub)?.ack(bytes),
+  hold: (id, sub, on) => find(id)?.subs.get(sub)?.hold(on),
   dispose(id) {
     const h = find(id);
     if (!h) return;

@@ -251,7 +251,7 @@ export class Scheduler {
     // A session of an earlier engine: its last screen, as stored when it ended (nothing follows).
     const info = this.d.registry.sessionInfo(sessionId);
     const screen = this.d.registry.store.getScreen(sessionId) ?? { cols: info.cols, rows: info.rows, data: '' };
-    return { snapshot: Promise.resolve({ sessionId, ...screen }), subscription: { ack: () => {}, close: () => {} } };
+    return { snapshot: Promise.resolve({ sessionId, ...screen }), subscription: { ack: () => {}, close: () => {}, hold: () => {} } };
   }
 
   /** Keeps the session's screen in the store (an ended run's tiles show it after this engine is gone). */
@@ -269,6 +269,13 @@ export class Scheduler {
     const live = this.d.registry.liveSession(sessionId);
     if (live) return live.terminal.snapshot();
     return this.subscribe(sessionId, { send: () => {} }).snapshot;
+  }
+
+  /** The screen now, as the mirror has parsed it (no scrollback, no wait); an ended session's last stored screen. */
+  screen(sessionId: string): Promise<SnapshotResult> {
+    const live = this.d.registry.liveSession(sessionId);
+    if (live) return live.terminal.screen();
+    return this.snapshot(sessionId);
   }
 
   input(sessionId: string, data: string): void {

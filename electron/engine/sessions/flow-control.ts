@@ -14,6 +14,12 @@ export interface Subscription {
   ack(bytes: number): void;
   /** Stop receiving; the subscription no longer holds the pty. Idempotent. */
   close(): void;
+  /**
+   * Whether this client's un-acked bytes may pause the pty (the default). A client that is shown screens instead of the
+   * stream (a background tile, see api/output-pacer.ts) lets go: it still receives every batch, but never holds the
+   * agent — only the mirror, which bounds itself, then follows the output.
+   */
+  hold(on: boolean): void;
 }
 
 export interface PtyValve {
@@ -24,12 +30,13 @@ export interface PtyValve {
 class SinkSubscription implements Subscription {
   unacked = 0;
   closed = false;
+  holding = true;
   constructor(
     readonly sink: OutputSink,
     private readonly gate: FlowGate,
   ) {}
   ack(bytes: number): void {
-    if (this.closed || !(bytes > 0)) return;
+    if (this.closed || !this.holding || !(bytes > 0)) return;
     this.unacked = bytes >= this.unacked ? 0 : this.unacked - bytes;
     this.gate.relieved();
   }
@@ -37,6 +44,13 @@ class SinkSubscription implements Subscription {
     if (this.closed) return;
     this.closed = true;
     this.gate.remove(this);
+  }
+  hold(on: boolean): void {
+    if (this.closed || this.holding === on) return;
+    this.holding = on;
+    // Letting go forgets the debt (acks for it are ignored); taking hold again starts from nothing owed.
+    this.unacked = 0;
+    if (!on) this.gate.relieved();
   }
 }
 
@@ -80,7 +94,7 @@ export class FlowGate {
     for (let i = 0; i < subs.length; i++) {
       const sub = subs[i]!;
       if (sub.closed) continue;
-      sub.unacked += n;
+      if (sub.holding) sub.unacked += n;
       try {
         sub.sink.send(data);
       } catch {

@@ -239,10 +239,10 @@ export class TerminalMirror {
     this.term.resize(cols, rows);
   }
 
-  /** The serialized screen and scrollback (call from `whenParsed` for a consistent picture). */
-  serialize(): string {
+  /** The serialized screen and scrollback (call from `whenParsed` for a consistent picture); `scrollback: 0`: the screen. */
+  serialize(opts?: { scrollback?: number }): string {
     if (this.disposed) return '';
-    return this.serializer.serialize();
+    return this.serializer.serialize(opts);
   }
 
   /** The visible screen as text, one string per row (trailing blanks trimmed). */

@@ -55,6 +55,8 @@ export interface SessionProcess {
   stop(graceMs?: number): Promise<void>;
   restart(spec?: PtySpec): Promise<void>;
   snapshot(): Promise<SnapshotData>;
+  /** The screen as the mirror has it now: no scrollback, no wait for output still being parsed (background tiles). */
+  screen(): Promise<SnapshotData>;
   subscribe(sink: OutputSink): Subscription;
   /** A Claude Code hook of this agent: its status machine takes it (no round trip to the pty). */
   handleHook(e: HookEvent): void;

@@ -290,6 +290,15 @@ export class PtyProcess extends EventEmitter {
     });
   }
 
+  /**
+   * The screen as the mirror has parsed it so far, without scrollback and without waiting: what a background tile that
+   * gets screens instead of the stream is shown each refresh (a flood's newest bytes may not be in it yet).
+   */
+  screen(): Promise<{ cols: number; rows: number; data: string }> {
+    if (this.disposed) return Promise.reject(new Error(`session ${this.id} is disposed`));
+    return Promise.resolve({ cols: this.mirror.cols, rows: this.mirror.rows, data: this.mirror.serialize({ scrollback: 0 }) });
+  }
+
   subscribe(sink: OutputSink): Subscription {
     if (this.disposed) throw new Error(`session ${this.id} is disposed`);
     return this.gate.subscribe(sink);

@@ -9,6 +9,8 @@ interface Client {
   sink: OutputSink;
   /** The subscription to the current agent process; null while there is none (queued). */
   current: Subscription | null;
+  /** Whether its un-acked bytes may pause the agent (carried over to the next process). */
+  holding: boolean;
 }
 
 export class SessionTerminal {
@@ -32,6 +34,7 @@ export class SessionTerminal {
     for (const c of this.clients) {
       c.current?.close();
       c.current = agent.subscribe(c.sink);
+      if (!c.holding) c.current.hold(false);
     }
   }
 
@@ -51,7 +54,7 @@ export class SessionTerminal {
    */
   subscribe(sink: OutputSink): { subscription: Subscription; snapshot: Promise<SnapshotResult> } {
     const snapshot = this.snapshot();
-    const client: Client = { sink, current: this.agentNow ? this.agentNow.subscribe(sink) : null };
+    const client: Client = { sink, current: this.agentNow ? this.agentNow.subscribe(sink) : null, holding: true };
     this.clients.add(client);
     return {
       snapshot,
@@ -61,6 +64,10 @@ export class SessionTerminal {
           client.current?.close();
           this.clients.delete(client);
         },
+        hold: (on) => {
+          client.holding = on;
+          client.current?.hold(on);
+        },
       },
     };
   }
@@ -68,6 +75,12 @@ export class SessionTerminal {
   async snapshot(): Promise<SnapshotResult> {
     if (!this.agentNow) return { sessionId: this.sessionId, ...this.size(), data: '' };
     return { sessionId: this.sessionId, ...(await this.agentNow.snapshot()) };
+  }
+
+  /** The screen as the mirror has it now (see SessionProcess.screen). */
+  async screen(): Promise<SnapshotResult> {
+    if (!this.agentNow) return { sessionId: this.sessionId, ...this.size(), data: '' };
+    return { sessionId: this.sessionId, ...(await this.agentNow.screen()) };
   }
 
   /** Closes every client's subscription and disposes the process (engine shutdown). */

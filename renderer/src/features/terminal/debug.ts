@@ -13,6 +13,8 @@ export interface FlotillaDebugHooks {
   terminals(): number;
   /** Frames drawn by all terminals so far (xterm's onRender), for the benches. */
   renders(): number;
+  /** Screens the engine sent instead of the stream (background tiles that got more than they could draw), so far. */
+  screens(): number;
 }
 
 declare global {

@@ -56,6 +56,7 @@ export class TerminalManager {
   );
   private readonly webgl = new WebglLease();
   private renders = 0;
+  private screens = 0;
   /** Keys the app handles (its shortcuts, see keys/): xterm hands them back instead of sending them to the agent. */
   private isAppKey: (e: KeyboardEvent) => boolean = () => false;
 
@@ -88,6 +89,7 @@ export class TerminalManager {
       webglFreed: () => this.webgl.freed,
       terminals: () => this.entries.size,
       renders: () => this.renders,
+      screens: () => this.screens,
     });
   }
 
@@ -364,7 +366,8 @@ export class TerminalManager {
     if (!client || e.unsubscribe) return;
     const gen = ++e.gen;
     try {
-      // A tile in the background subscribes quiet: the engine batches its small outputs (see output-pacer.ts).
+      // A tile in the background subscribes quiet: the engine batches its small outputs, and while it gets more than a
+      // tile can draw it sends the mirror's screen once per background refresh instead of the stream (output-pacer.ts).
       const quiet = this.isQuiet(e.sessionId);
       const unsub = await client.subscribe(
         e.sessionId,
@@ -372,12 +375,18 @@ export class TerminalManager {
           onSnapshot: (snap) => {
             if (gen === e.gen) this.restore(e, snap);
           },
+          onScreen: (snap, bytes) => {
+            if (gen !== e.gen) return;
+            this.screens++;
+            this.restore(e, snap);
+            this.out.count(e.sessionId, bytes);
+          },
           onData: (data, consumed) => {
             if (gen !== e.gen) return consumed(data.length);
             this.out.enqueue(e.sessionId, data, () => consumed(data.length));
           },
         },
-        { quiet },
+        { quiet, refreshMs: this.prefs.backgroundRefreshMs },
       );
       if (gen !== e.gen || this.client !== client) {
         // Hidden (or reconnected) while the reply was on its way.
@@ -386,7 +395,7 @@ export class TerminalManager {
       }
       e.unsubscribe = unsub;
       // Focused or blurred while the reply was on its way.
-      if (this.isQuiet(e.sessionId) !== quiet) client.send('pace', { sessionId: e.sessionId, quiet: !quiet });
+      if (this.isQuiet(e.sessionId) !== quiet) this.pace(e.sessionId, !quiet);
       this.scheduleFit(e);
     } catch (err) {
       if (gen === e.gen) e.term.write(`\r\n\x1b[31m[flotilla] cannot attach: ${(err as Error).message}\x1b[0m\r\n`);
@@ -405,13 +414,17 @@ export class TerminalManager {
       [now, false],
     ] as const) {
       const e = id ? this.entries.get(id) : undefined;
-      if (e?.unsubscribe && this.client) this.client.send('pace', { sessionId: e.sessionId, quiet });
+      if (e?.unsubscribe) this.pace(e.sessionId, quiet);
     }
+  }
+
+  private pace(sessionId: string, quiet: boolean): void {
+    this.client?.send('pace', { sessionId, quiet, refreshMs: this.prefs.backgroundRefreshMs });
   }
 
   private restore(e: Entry, snap: SnapshotResult): void {
     // Output queued for the old subscription is part of the snapshot now.
-    this.out.drop(e.sessionId);
+    this.out.drop(e.sessionId, true);
     e.term.reset();
     if (snap.cols !== e.term.cols || snap.rows !== e.term.rows) e.term.resize(Math.max(2, snap.cols), Math.max(1, snap.rows));
     e.lastSent = { cols: snap.cols, rows: snap.rows };

@@ -95,11 +95,7 @@ export class WriteScheduler {
 
   /** Output for terminal `id`; `done` runs once xterm has parsed it (the ack). */
   enqueue(id: string, data: Uint8Array, done: () => void): void {
-    let q = this.queues.get(id);
-    if (!q) {
-      q = { chunks: [], dones: [], bytes: 0, inXterm: 0, windowBytes: 0, windowStart: this.now(), rate: 0 };
-      this.queues.set(id, q);
-    }
+    const q = this.queue(id);
     q.chunks.push(data);
     q.dones.push(done);
     q.bytes += data.length;
@@ -118,16 +114,37 @@ export class WriteScheduler {
     this.lastInput = this.now();
   }
 
-  /** Drops a terminal's pending output (it was disposed or unsubscribed); its acks run so flow control stays even. */
-  drop(id: string): void {
+  /**
+   * Drops a terminal's pending output (it was disposed, unsubscribed, or restored from a snapshot or screen — then
+   * `keepRate`, so the flooding badge stays); its acks run so flow control stays even.
+   */
+  drop(id: string, keepRate = false): void {
     const q = this.queues.get(id);
     if (!q) return;
     this.queues.delete(id);
+    // (A new record: a write of the old one still in xterm must not touch it.)
+    if (keepRate) this.queues.set(id, { ...q, chunks: [], dones: [], bytes: 0, inXterm: 0 });
     const dones = q.dones.splice(0);
     // Emptied, so a write of it still in xterm does not wake it when its callback comes.
     q.chunks.length = 0;
     q.bytes = 0;
     for (const d of dones) d();
+  }
+
+  private queue(id: string): Pending {
+    let q = this.queues.get(id);
+    if (!q) {
+      q = { chunks: [], dones: [], bytes: 0, inXterm: 0, windowBytes: 0, windowStart: this.now(), rate: 0 };
+      this.queues.set(id, q);
+    }
+    return q;
+  }
+
+  /** Output the terminal was shown as a screen instead of being written (it still counts for the rate). */
+  count(id: string, bytes: number): void {
+    const q = this.queue(id);
+    this.roll(q);
+    q.windowBytes += bytes;
   }
 
   /** Bytes per second handed to the terminal over the last second (the tile's "flooding" badge). */
