@@ -120,14 +120,19 @@ describe('OutputPacer', () => {
     const s = source();
     h.pacer.screens('a', s.src);
     h.pacer.setQuiet('a', true, 500);
-    // Below the threshold in one refresh: the stream (bulk frames), as before.
+    // Below the threshold in one refresh: the stream (held for the next batch), as before.
     h.pacer.output('a', big(SCREENS_AFTER / 2));
     expect(h.pacer.modeOf('a')).toBe('stream');
+    h.fire();
     const streamed = h.sent.length;
     expect(streamed).toBe(1);
-    // Over it: screens. What was held is not sent; a screen is asked for at once.
+    // Over it within the same refresh: screens. What was held is not sent; the first screen comes at this session's
+    // phase of the refresh (the first session's: at once).
     h.pacer.output('a', big(SCREENS_AFTER / 2));
     expect(h.pacer.modeOf('a')).toBe('screens');
+    expect(s.log).toEqual(['let go']);
+    expect(h.timers.map((t) => t.ms)).toEqual([0]);
+    h.fire();
     expect(s.log).toEqual(['let go', 'screen']);
     await settle();
     expect(h.sent.slice(streamed)).toEqual([
@@ -154,9 +159,11 @@ describe('OutputPacer', () => {
     h.pacer.screens('a', s.src);
     h.pacer.setQuiet('a', true, 500);
     h.pacer.output('a', big(SCREENS_AFTER));
+    h.fire();
     await settle();
-    // The first refresh still counts the flood that started the screens (nothing new to show: no screen asked for).
-    h.pacer.output('a', big(100));
+    expect(s.log).toEqual(['let go', 'screen']);
+    // Still flooding at the next refresh: another screen.
+    h.pacer.output('a', big(SCREENS_UNTIL));
     h.fire();
     await settle();
     expect(s.log).toEqual(['let go', 'screen', 'screen']);
@@ -184,6 +191,7 @@ describe('OutputPacer', () => {
     h.pacer.screens('a', s.src);
     h.pacer.setQuiet('a', true);
     h.pacer.output('a', big(SCREENS_AFTER));
+    h.fire();
     await settle();
     h.pacer.setQuiet('a', false);
     expect(s.log).toEqual(['let go', 'screen', 'resync']);
@@ -220,5 +228,15 @@ describe('OutputPacer', () => {
       [{ sessionId: 'r', text: 'held' }],
       [{ sessionId: 'r', text: 'remote', screen: { cols: 10, rows: 2, bytes: 7 } }],
     ]);
+  });
+
+  it('sessions that begin flooding together get their screens at different phases of the refresh', () => {
+    const h = harness();
+    for (const id of ['a', 'b', 'c']) {
+      h.pacer.screens(id, source(id).src);
+      h.pacer.setQuiet(id, true, 800);
+      h.pacer.output(id, big(SCREENS_AFTER));
+    }
+    expect(h.timers.map((t) => t.ms)).toEqual([0, 100, 200]);
   });
 });

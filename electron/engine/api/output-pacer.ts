@@ -16,10 +16,12 @@ import { TerminalLimits } from '../../shared/limits.ts';
 
 export const QUIET_MS = 250;
 export const BULK = 32 * 1024;
-/** A quiet session that sends this much within one refresh gets screens instead of its stream. */
-export const SCREENS_AFTER = 64 * 1024;
+/** A quiet session that sends this much within one refresh gets screens instead of its stream (before its bulk goes). */
+export const SCREENS_AFTER = BULK;
 /** …and gets its stream back once a refresh sees less than this. */
 export const SCREENS_UNTIL = 8 * 1024;
+/** Sessions shown as screens are spread over this many slots of a refresh. */
+const PHASES = 8;
 
 /** What the pacer needs of a (local) session to show it as screens. */
 export interface ScreenSource {
@@ -53,6 +55,8 @@ interface Feed {
   asking: boolean;
   /** Resync: the new subscription's output, sent after its snapshot. */
   early: Uint8Array[];
+  /** Screens: its own refresh timer (each session's phase is when it began flooding, so the page's work is spread). */
+  timer: unknown;
 }
 
 export interface PacerClock {
@@ -72,7 +76,8 @@ export class OutputPacer {
   private readonly held = new Map<string, Held>();
   private readonly feeds = new Map<string, Feed>();
   private timer: unknown = null;
-  private screenTimer: unknown = null;
+  /** Which of PHASES slots of a refresh the next session shown as screens gets. */
+  private phase = 0;
   private refreshMs: number = TerminalLimits.BackgroundRefreshMs.default;
 
   constructor(
@@ -125,6 +130,7 @@ export class OutputPacer {
       tickBytes: 0,
       asking: false,
       early: [],
+      timer: null,
     });
   }
 
@@ -144,18 +150,22 @@ export class OutputPacer {
     this.held.delete(sessionId);
     this.quiet.delete(sessionId);
     const f = this.feeds.get(sessionId);
-    if (f) f.gen++;
+    if (f) this.drop(f);
     this.feeds.delete(sessionId);
   }
 
   close(): void {
     if (this.timer !== null) this.clock.clear(this.timer);
-    if (this.screenTimer !== null) this.clock.clear(this.screenTimer);
     this.timer = null;
-    this.screenTimer = null;
     this.held.clear();
-    for (const f of this.feeds.values()) f.gen++;
+    for (const f of this.feeds.values()) this.drop(f);
     this.feeds.clear();
+  }
+
+  private drop(f: Feed): void {
+    f.gen++;
+    if (f.timer !== null) this.clock.clear(f.timer);
+    f.timer = null;
   }
 
   /** Counts a quiet session's output over the current refresh window: is it more than a tile should draw? */
@@ -176,27 +186,25 @@ export class OutputPacer {
     f.unseen = h?.bytes ?? 0;
     f.tickBytes = f.unseen;
     f.source.hold(false);
-    this.ask(sessionId, f);
-    this.tickLater();
+    // The first screen comes within a refresh, at a phase of its own: tiles that begin flooding together (a build in
+    // every worktree) do not all ask the page to redraw in the same instant, then or at every refresh after.
+    this.tickLater(sessionId, f, Math.round((this.refreshMs * (this.phase++ % PHASES)) / PHASES));
   }
 
-  private tickLater(): void {
-    if (this.screenTimer === null) this.screenTimer = this.clock.set(() => this.tick(), this.refreshMs);
+  private tickLater(sessionId: string, f: Feed, ms = this.refreshMs): void {
+    f.timer = this.clock.set(() => this.tick(sessionId, f), ms);
   }
 
-  /** Each refresh: a new screen for every screens session that had output; back to the stream for one gone calm. */
-  private tick(): void {
-    this.screenTimer = null;
-    let any = false;
-    for (const [sessionId, f] of this.feeds) {
-      if (f.mode !== 'screens') continue;
-      any = true;
-      if (f.asking) continue;
-      if (f.tickBytes < SCREENS_UNTIL) this.resync(sessionId, f);
-      else if (f.unseen > 0) this.ask(sessionId, f);
+  /** Each refresh: a new screen if there was output; back to the stream once it has calmed down. */
+  private tick(sessionId: string, f: Feed): void {
+    f.timer = null;
+    if (f.mode !== 'screens' || this.feeds.get(sessionId) !== f) return;
+    if (!f.asking) {
+      if (f.tickBytes < SCREENS_UNTIL) return this.resync(sessionId, f);
+      if (f.unseen > 0) this.ask(sessionId, f);
       f.tickBytes = 0;
     }
-    if (any) this.tickLater();
+    this.tickLater(sessionId, f);
   }
 
   private ask(sessionId: string, f: Feed): void {
@@ -216,7 +224,8 @@ export class OutputPacer {
 
   /** Back to the stream: a full snapshot first (as a screen), then the new subscription's output. */
   private resync(sessionId: string, f: Feed): void {
-    const gen = ++f.gen;
+    this.drop(f);
+    const gen = f.gen;
     const bytes = f.unseen;
     f.mode = 'resync';
     f.asking = false;
