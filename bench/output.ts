@@ -12,6 +12,7 @@ import { EngineClient, type WebSocketCtor } from '../electron/shared/client.ts';
 import type { EngineEvent } from '../electron/shared/contract.ts';
 import { floodCommand, floodPtyBytes } from '../test/fixtures/flood.ts';
 import { makeRepo, tempDir } from '../test/fixtures/repo.ts';
+import { TICKS_PER_SEC, cpuTicks, machineBusyTicks } from './proc.ts';
 
 const { values } = parseArgs({ options: { sessions: { type: 'string', default: '10' }, mb: { type: 'string', default: '5' } } });
 const N = Number(values.sessions);
@@ -26,7 +27,14 @@ const expected = floodPtyBytes(BYTES) + 4;
 const mb = (n: number) => n / 1024 / 1024;
 const rss = () => process.memoryUsage().rss;
 
-async function direct(): Promise<number> {
+/** Aggregate MB/s, and CPU seconds per MB: the whole machine's, and this process's (the engine's, or the reader's). */
+interface Rate {
+  mbps: number;
+  cpuPerMb: number;
+  ownCpuPerMb: number;
+}
+
+async function direct(): Promise<Rate> {
   const terms = Array.from({ length: N }, () =>
     pty.spawn(flood.command, args, { cols: 120, rows: 32, cwd: process.cwd(), env: process.env as Record<string, string> }),
   );
@@ -43,14 +51,22 @@ async function direct(): Promise<number> {
   });
   await new Promise((r) => setTimeout(r, 300));
   const t0 = performance.now();
+  const busy0 = machineBusyTicks();
+  const own0 = cpuTicks([process.pid]);
   for (const t of terms) t.write('go\r');
   await done;
   const secs = (lastByteAt - t0) / 1000;
+  const total = mb(got.reduce((a, b) => a + b, 0));
+  const rate = {
+    mbps: total / secs,
+    cpuPerMb: (machineBusyTicks() - busy0) / TICKS_PER_SEC / total,
+    ownCpuPerMb: (cpuTicks([process.pid]) - own0) / TICKS_PER_SEC / total,
+  };
   for (const t of terms) t.kill();
-  return mb(got.reduce((a, b) => a + b, 0)) / secs;
+  return rate;
 }
 
-async function throughEngine(): Promise<{ mbps: number; rssPerSessionMb: number; rssAfterPerSessionMb: number }> {
+async function throughEngine(): Promise<Rate & { rssPerSessionMb: number; rssAfterPerSessionMb: number }> {
   const repo = makeRepo();
   const dataDir = tempDir('flotilla-bench-');
   const engine = await Engine.create({ dataDir });
@@ -86,9 +102,14 @@ async function throughEngine(): Promise<{ mbps: number; rssPerSessionMb: number;
   const sampler = setInterval(() => (peak = Math.max(peak, rss())), 20);
   await new Promise((r) => setTimeout(r, 300));
   const t0 = performance.now();
+  const busy0 = machineBusyTicks();
+  const own0 = cpuTicks([process.pid]);
   for (const s of sessions) await client.call('input', { sessionId: s.id, data: 'go\r' });
   await done;
   const secs = (lastByteAt - t0) / 1000;
+  const total = mb(got.reduce((a, b) => a + b, 0));
+  const cpuPerMb = (machineBusyTicks() - busy0) / TICKS_PER_SEC / total;
+  const ownCpuPerMb = (cpuTicks([process.pid]) - own0) / TICKS_PER_SEC / total;
   clearInterval(sampler);
   const ended = new Promise<void>((resolve) =>
     engine.on('event', (e: EngineEvent) => e.event === 'run' && e.run.state === 'ended' && resolve()),
@@ -100,7 +121,9 @@ async function throughEngine(): Promise<{ mbps: number; rssPerSessionMb: number;
   rmSync(dataDir, { recursive: true, force: true });
   rmSync(repo, { recursive: true, force: true });
   return {
-    mbps: mb(got.reduce((a, b) => a + b, 0)) / secs,
+    mbps: total / secs,
+    cpuPerMb,
+    ownCpuPerMb,
     rssPerSessionMb: mb(peak - rssBefore) / N,
     rssAfterPerSessionMb: mb(after - rssBefore) / N,
   };
@@ -109,9 +132,13 @@ async function throughEngine(): Promise<{ mbps: number; rssPerSessionMb: number;
 console.log(`bench/output: ${N} sessions × ${mb(BYTES).toFixed(1)} MB each (Node ${process.version})`);
 const base = await direct();
 const eng = await throughEngine();
-console.log(`direct pty read (baseline):           ${base.toFixed(1)} MB/s aggregate`);
-console.log(`engine → WebSocket client with acks:  ${eng.mbps.toFixed(1)} MB/s aggregate`);
-console.log(`ratio engine / direct:                ${(eng.mbps / base).toFixed(2)}`);
+const ms = (r: Rate) =>
+  `${(r.cpuPerMb * 1000).toFixed(0)} ms CPU per MB (machine), ${(r.ownCpuPerMb * 1000).toFixed(0)} ms of it this process's`;
+console.log(`direct pty read (baseline):           ${base.mbps.toFixed(1)} MB/s aggregate, ${ms(base)}`);
+console.log(`engine → WebSocket client with acks:  ${eng.mbps.toFixed(1)} MB/s aggregate, ${ms(eng)}`);
+console.log(`ratio engine / direct:                ${(eng.mbps / base.mbps).toFixed(2)}`);
+// With every core busy, throughput ≈ cores / CPU per MB: what the engine adds per MB bounds the ratio.
+console.log(`ratio bound by CPU (direct CPU/MB ÷ engine CPU/MB): ${(base.cpuPerMb / eng.cpuPerMb).toFixed(2)}`);
 console.log(
   `engine resident memory per session:   ${eng.rssPerSessionMb.toFixed(1)} MB at peak, ${eng.rssAfterPerSessionMb.toFixed(1)} MB after the flood`,
 );

@@ -53,6 +53,8 @@ interface Feed {
   unseen: number;
   tickBytes: number;
   asking: boolean;
+  /** The output the screen being made stands for. */
+  askingBytes: number;
   /** Resync: the new subscription's output, sent after its snapshot. */
   early: Uint8Array[];
   /** Screens: its own refresh timer (each session's phase is when it began flooding, so the page's work is spread). */
@@ -129,6 +131,7 @@ export class OutputPacer {
       unseen: 0,
       tickBytes: 0,
       asking: false,
+      askingBytes: 0,
       early: [],
       timer: null,
     });
@@ -212,6 +215,7 @@ export class OutputPacer {
     const bytes = f.unseen;
     f.unseen = 0;
     f.asking = true;
+    f.askingBytes = bytes;
     f.source.screen().then(
       (snap) => {
         if (f.gen !== gen) return;
@@ -226,7 +230,8 @@ export class OutputPacer {
   private resync(sessionId: string, f: Feed): void {
     this.drop(f);
     const gen = f.gen;
-    const bytes = f.unseen;
+    // (A screen still being made is dropped: the snapshot stands for its bytes too.)
+    const bytes = f.unseen + (f.asking ? f.askingBytes : 0);
     f.mode = 'resync';
     f.asking = false;
     f.early = [];
