@@ -73,6 +73,44 @@ class MirrorPacer {
 
 const pacer = new MirrorPacer();
 
+type StyleCell = { isBold(): number | boolean; isDim(): number | boolean };
+type StyleDiff = (cell: StyleCell, prev: StyleCell) => number[];
+let serializeAmended = false;
+
+/**
+ * The serialize addon (0.14) ends bold, or dim, with SGR 22 — which ends both: a cell that stays bold while dim ends
+ * (or the reverse) comes back without it when a snapshot is restored (found by test/unit/mirror-fidelity.test.ts). Its
+ * string handler is not exported: it is caught the first time the addon makes one (its constructor assigns
+ * `_terminal`, which an inherited setter sees), and its style diff amended — after a 22, what stays is set again.
+ */
+function amendSerializeAddon(serializer: SerializeAddon): void {
+  if (serializeAmended) return;
+  serializeAmended = true;
+  let proto: { _diffStyle?: StyleDiff } | null = null;
+  Object.defineProperty(Object.prototype, '_terminal', {
+    configurable: true,
+    set(this: object, v: unknown) {
+      proto ??= Object.getPrototypeOf(this) as { _diffStyle?: StyleDiff };
+      Object.defineProperty(this, '_terminal', { value: v, writable: true, configurable: true, enumerable: true });
+    },
+  });
+  try {
+    serializer.serialize({ scrollback: 0 });
+  } finally {
+    delete (Object.prototype as { _terminal?: unknown })._terminal;
+  }
+  const diff = (proto as { _diffStyle?: StyleDiff } | null)?._diffStyle;
+  if (!proto || typeof diff !== 'function') return;
+  (proto as { _diffStyle: StyleDiff })._diffStyle = function (this: unknown, cell, prev) {
+    const sgr = diff.call(this, cell, prev);
+    if (sgr.includes(22)) {
+      if (cell.isBold()) sgr.push(1);
+      if (cell.isDim()) sgr.push(2);
+    }
+    return sgr;
+  };
+}
+
 /**
  * A headless xterm fed with the session's raw output bytes, for what a (re)connecting client is shown first and for the
  * screen heuristics. It never paces the agent: the clients' xterms get every byte under flow control, while the mirror
@@ -106,6 +144,7 @@ export class TerminalMirror {
     this.serializer = new SerializeAddon();
     // The addon is typed against @xterm/xterm's Terminal; the headless one has the same buffer API it uses.
     this.term.loadAddon(this.serializer as unknown as xtermHeadless.ITerminalAddon);
+    amendSerializeAddon(this.serializer);
   }
 
   get cols(): number {
