@@ -17,10 +17,8 @@ import {
   type PtyHostService,
   type ServiceClient,
   type ToHost,
-  Outbox,
   dispatchCall,
   serviceClient,
-  unpack,
 } from './protocol.ts';
 
 /** The worker's entry: the TypeScript source through tsx when the engine runs from source (tsx, vitest), else the
@@ -52,10 +50,9 @@ export class PtyHost {
   /** Bumped when a thread is replaced, so a late 'exit' of the old one is not taken for the new one's. */
   private generation = 0;
   /** The host's service, as the main thread calls it (orders to a thread that is not running are dropped). */
-  private readonly outbox = new Outbox<ToHost>((messages) => this.worker?.postMessage(messages));
   readonly call: ServiceClient<PtyHostService> = serviceClient<PtyHostService>(
     HOST_CALLS,
-    (m) => this.worker && this.outbox.post(m),
+    (m) => this.worker?.postMessage(m),
     (m) => this.request(m),
     () => this.nextReq++,
   );
@@ -122,7 +119,7 @@ export class PtyHost {
     return new Promise((resolve, reject) => {
       if (!this.worker) return reject(new Error('the pty host is not running'));
       this.pending.set(m.req, { resolve, reject });
-      this.outbox.post(m);
+      this.worker.postMessage(m);
     });
   }
 
@@ -141,16 +138,14 @@ export class PtyHost {
     const w = new Worker(this.opts.entry ?? ptyHostEntry(), { stderr: false, stdout: false });
     this.worker = w;
     this.ready = new Promise((resolve) => {
-      const onReady = (m: FromHost | FromHost[]) => {
-        if (!unpack(m).some((x) => x.t === 'ready')) return;
+      const onReady = (m: FromHost) => {
+        if (m.t !== 'ready') return;
         w.off('message', onReady);
         resolve();
       };
       w.on('message', onReady);
     });
-    w.on('message', (m: FromHost | FromHost[]) => {
-      for (const x of unpack(m)) this.onMessage(x);
-    });
+    w.on('message', (m: FromHost) => this.onMessage(m));
     w.on('error', (err) => this.opts.log?.(`pty host error: ${err.message}`));
     w.on('exit', (code) => {
       if (gen !== this.generation || this.worker !== w) return;

@@ -6,7 +6,7 @@ import { setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import { PtyProcess } from '../sessions/pty-process.ts';
 import type { Subscription } from '../sessions/flow-control.ts';
-import { type FromHost, Outbox, type PtyHostEvents, type PtyHostService, type ToHost, dispatchCall, unpack } from './protocol.ts';
+import { type FromHost, type PtyHostEvents, type PtyHostService, type ToHost, dispatchCall } from './protocol.ts';
 
 if (!parentPort) throw new Error('the pty host runs as a worker thread (started by PtyHost)');
 const port = parentPort;
@@ -27,8 +27,7 @@ function dispose(s: PtyProcess): void {
   reaping.add(p);
   void p.then(() => reaping.delete(p));
 }
-const outbox = new Outbox<FromHost>((messages, transfer) => port.postMessage(messages, transfer));
-const post = (m: FromHost, transfer?: ArrayBuffer[]) => outbox.post(m, transfer);
+const post = (m: FromHost, transfer?: ArrayBuffer[]) => port.postMessage(m, transfer);
 /** The main thread, as the host sees it: one method per event of the contract. */
 const main: PtyHostEvents = {
   ready: () => post({ t: 'ready', args: [] }),
@@ -110,14 +109,12 @@ const reply = (req: number, result: Promise<unknown>) =>
     (err: Error) => post({ t: 'reply', req, ok: false, error: err.message }),
   );
 
-port.on('message', (posted: ToHost | ToHost[]) => {
-  for (const m of unpack(posted)) {
-    // A bad order must not take every session down with the thread: answer it, or drop it (fire-and-forget ones).
-    try {
-      dispatchCall(service, m, reply);
-    } catch (err) {
-      if (m.req !== undefined) post({ t: 'reply', req: m.req, ok: false, error: (err as Error).message });
-    }
+port.on('message', (m: ToHost) => {
+  // A bad order must not take every session down with the thread: answer it, or drop it (fire-and-forget ones).
+  try {
+    dispatchCall(service, m, reply);
+  } catch (err) {
+    if (m.req !== undefined) post({ t: 'reply', req: m.req, ok: false, error: (err as Error).message });
   }
 });
 
