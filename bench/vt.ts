@@ -10,12 +10,10 @@ import { execSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
-import * as xtermHeadless from '@xterm/headless';
+import { HeadlessTerminal } from '../electron/engine/sessions/mirror.ts';
 
 const { values } = parseArgs({ options: { mb: { type: 'string', default: '8' } } });
 const BYTES = Number(values.mb) * 1024 * 1024;
-const HeadlessTerminal: typeof xtermHeadless.Terminal =
-  (xtermHeadless as unknown as { default?: typeof xtermHeadless }).default?.Terminal ?? xtermHeadless.Terminal;
 const require = createRequire(import.meta.url);
 const gw = (await import('ghostty-web')) as unknown as {
   Ghostty: new (

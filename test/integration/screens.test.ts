@@ -1,17 +1,15 @@
 // Background tiles that get more than they can draw are shown screens, not the stream (engine/api/output-pacer.ts):
 // a real engine, a real agent flooding its pty, a real WebSocket client that stands in for a tile — one that never acks
 // (it cannot keep up), whose terminal is a headless xterm fed exactly what the page would write into its own.
-import * as xtermHeadless from '@xterm/headless';
+import type * as xtermHeadless from '@xterm/headless';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { HeadlessTerminal as Terminal } from '../../electron/engine/sessions/mirror.ts';
 import { EngineClient, type WebSocketCtor } from '../../electron/shared/client.ts';
 import type { SnapshotResult } from '../../electron/shared/contract.ts';
 import { useEngines } from '../fixtures/engine.ts';
 import { makeRepo } from '../fixtures/repo.ts';
 import { waitFor } from '../fixtures/wait.ts';
-
-const Terminal: typeof xtermHeadless.Terminal =
-  (xtermHeadless as unknown as { default?: typeof xtermHeadless }).default?.Terminal ?? xtermHeadless.Terminal;
 
 const env = useEngines({ key: 'sk-screens', keyEnv: 'SCREENS_KEY', upstream: false });
 

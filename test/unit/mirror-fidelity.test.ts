@@ -3,12 +3,10 @@
 // (reset, then write), must equal a terminal that was fed every byte: text, colours and attributes of every cell, the
 // cursor. A property test over generated agent-like streams (redraws with 256/24-bit colour, progress bars, the
 // alternate screen, wide characters) cut into random chunks, as a pty delivers them.
-import * as xtermHeadless from '@xterm/headless';
+import type * as xtermHeadless from '@xterm/headless';
 import { afterEach, describe, expect, it } from 'vitest';
-import { TerminalMirror } from '../../electron/engine/sessions/mirror.ts';
+import { HeadlessTerminal as Terminal, TerminalMirror } from '../../electron/engine/sessions/mirror.ts';
 
-const Terminal: typeof xtermHeadless.Terminal =
-  (xtermHeadless as unknown as { default?: typeof xtermHeadless }).default?.Terminal ?? xtermHeadless.Terminal;
 type Term = xtermHeadless.Terminal;
 
 /** A small seeded generator (mulberry32): each case is reproducible from its seed. */

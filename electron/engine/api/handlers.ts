@@ -7,6 +7,7 @@ import {
   type EngineHealth,
   type LaunchResult,
   type ParsedArgs,
+  type SnapshotResult,
   type SpendOverview,
   type StreamCommandName,
   COMMAND_NAMES,
@@ -21,7 +22,6 @@ import type { Meter, RejectedRequests, SpendLedger } from '../meter/index.ts';
 import type { Landing, Review } from '../review/index.ts';
 import { type Launcher, type RunRegistry, type Scheduler, cleanRun, raiseBudget, runReport } from '../runs/index.ts';
 import type { Subscription } from '../sessions/index.ts';
-import type { SnapshotResult } from '../../shared/contract.ts';
 import type { EngineSettings } from '../settings/index.ts';
 import type { HostRelay } from '../hosts/relay.ts';
 import { LABEL_RUN, removeContainers } from '../sandbox/index.ts';

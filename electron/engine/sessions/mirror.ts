@@ -6,7 +6,7 @@ import { Limits } from '../../shared/contract.ts';
 
 // @xterm/headless is a webpack CJS bundle: under Node's ESM loader only `default` carries the classes, while bundlers
 // that read its typings-shaped exports see `Terminal` directly. Accept both.
-const HeadlessTerminal: typeof xtermHeadless.Terminal =
+export const HeadlessTerminal: typeof xtermHeadless.Terminal =
   (xtermHeadless as unknown as { default?: typeof xtermHeadless }).default?.Terminal ?? xtermHeadless.Terminal;
 
 /** Unparsed bytes the mirror keeps at most; beyond it the oldest are skipped (see `write`). */
