@@ -88,16 +88,27 @@ async function engineScreen(ws: EngineClient, sessionId: string): Promise<string
   return text;
 }
 
+/** An engine running the agent, and a tile watching it from the background (quiet, refreshed every 100 ms). */
+async function backgroundTile() {
+  const engine = await env.engine();
+  const ws = await EngineClient.connect(engine.wsUrl, WebSocket as unknown as WebSocketCtor);
+  const tile = new Tile();
+  try {
+    const { sessions } = await ws.call('launch', { templateText: template(makeRepo()) });
+    const id = sessions[0]!.id;
+    await waitFor(async () => (await ws.call('snapshot', { sessionId: id })).data.includes('ready'), 'the agent to start');
+    const unsubscribe = await ws.subscribe(id, tile.handlers(), { quiet: true, refreshMs: 100 });
+    return { ws, tile, id, unsubscribe };
+  } catch (err) {
+    ws.close();
+    throw err;
+  }
+}
+
 describe('background tiles are shown screens when they get more than they can draw', () => {
   it("a flood in a tile that never acks: screens at the refresh rate, the agent never held, the stream back once it's calm", async () => {
-    const engine = await env.engine();
-    const ws = await EngineClient.connect(engine.wsUrl, WebSocket as unknown as WebSocketCtor);
-    const tile = new Tile();
+    const { ws, tile, id, unsubscribe } = await backgroundTile();
     try {
-      const { sessions } = await ws.call('launch', { templateText: template(makeRepo()) });
-      const id = sessions[0]!.id;
-      await waitFor(async () => (await ws.call('snapshot', { sessionId: id })).data.includes('ready'), 'the agent to start');
-      const unsubscribe = await ws.subscribe(id, tile.handlers(), { quiet: true, refreshMs: 100 });
       // ~8.5 MB. Held by a client that never acks, the pty would pause after FlowControl.HighWatermark and never end.
       await ws.call('input', { sessionId: id, data: 'flood 160\r' });
       await waitFor(async () => (await ws.call('snapshot', { sessionId: id })).data.includes('FLOOD-END'), 'the whole flood', 90_000);
@@ -131,14 +142,8 @@ describe('background tiles are shown screens when they get more than they can dr
   });
 
   it('focusing a flooding tile restores it with its scrollback and streams it under flow control to the end', async () => {
-    const engine = await env.engine();
-    const ws = await EngineClient.connect(engine.wsUrl, WebSocket as unknown as WebSocketCtor);
-    const tile = new Tile();
+    const { ws, tile, id, unsubscribe } = await backgroundTile();
     try {
-      const { sessions } = await ws.call('launch', { templateText: template(makeRepo()) });
-      const id = sessions[0]!.id;
-      await waitFor(async () => (await ws.call('snapshot', { sessionId: id })).data.includes('ready'), 'the agent to start');
-      const unsubscribe = await ws.subscribe(id, tile.handlers(), { quiet: true, refreshMs: 100 });
       await ws.call('input', { sessionId: id, data: 'flood 400\r' });
       await waitFor(() => tile.screens.length >= 2, 'screens while it floods');
       // Focused: the tile now keeps up (acks what it parsed), the engine sends the full picture, then the stream.

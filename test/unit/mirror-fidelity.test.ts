@@ -6,26 +6,15 @@
 import type * as xtermHeadless from '@xterm/headless';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HeadlessTerminal as Terminal, TerminalMirror } from '../../electron/engine/sessions/mirror.ts';
+import { prng } from '../fixtures/prng.ts';
 
 type Term = xtermHeadless.Terminal;
-
-/** A small seeded generator (mulberry32): each case is reproducible from its seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const WORDS = ['Reading', 'src/app.ts', 'Edited', '✓ passed', '日本語', 'tool_use', '…', 'Bash(npm test)', '⏺', '│', 'résumé'];
 
 /** An agent-like stream: lines of coloured words, redraws of a status block, progress bars, sometimes a full-screen app. */
 function stream(seed: number): string {
-  const r = rng(seed);
+  const r = prng(seed);
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(r() * xs.length)]!;
   const sgr = () =>
     pick([
@@ -72,7 +61,7 @@ function stream(seed: number): string {
 }
 
 function chunks(bytes: Uint8Array, seed: number): Uint8Array[] {
-  const r = rng(seed ^ 0x9e3779b9);
+  const r = prng(seed ^ 0x9e3779b9);
   const out: Uint8Array[] = [];
   for (let i = 0; i < bytes.length; ) {
     const n = 1 + Math.floor(r() * 700);

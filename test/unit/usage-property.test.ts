@@ -3,19 +3,8 @@
 // reports and one first-token signal.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createResponseParser } from '../../electron/engine/meter/usage/index.ts';
+import { prng } from '../fixtures/prng.ts';
 import { captureAnthropic, handSamples, type Sample } from './usage-samples.ts';
-
-/** mulberry32: a small seeded PRNG. */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function outcome(s: Sample, pieces: Uint8Array[]) {
   const intents: string[] = [];
