@@ -54,6 +54,15 @@ function source(name = 'a') {
   };
 }
 const settle = () => new Promise((r) => setImmediate(r));
+
+/** Session 'a', quiet, with a screen source, sent a flood over the threshold (refresh `refreshMs` if given). */
+function flooded(h: ReturnType<typeof harness>, refreshMs?: number) {
+  const s = source();
+  h.pacer.screens('a', s.src);
+  h.pacer.setQuiet('a', true, refreshMs);
+  h.pacer.output('a', big(SCREENS_AFTER));
+  return s;
+}
 const big = (n: number, c = 0x42) => new Uint8Array(n).fill(c);
 const text = (s: string) => new TextEncoder().encode(s);
 
@@ -155,10 +164,7 @@ describe('OutputPacer', () => {
 
   it('a calm refresh brings the stream back: full snapshot first, then what came meanwhile, nothing lost or doubled', async () => {
     const h = harness();
-    const s = source();
-    h.pacer.screens('a', s.src);
-    h.pacer.setQuiet('a', true, 500);
-    h.pacer.output('a', big(SCREENS_AFTER));
+    const s = flooded(h, 500);
     h.fire();
     await settle();
     expect(s.log).toEqual(['let go', 'screen']);
@@ -187,10 +193,7 @@ describe('OutputPacer', () => {
 
   it('focusing a tile shown as screens restores it from the mirror and streams it live', async () => {
     const h = harness();
-    const s = source();
-    h.pacer.screens('a', s.src);
-    h.pacer.setQuiet('a', true);
-    h.pacer.output('a', big(SCREENS_AFTER));
+    const s = flooded(h);
     h.fire();
     await settle();
     h.pacer.setQuiet('a', false);
@@ -210,10 +213,7 @@ describe('OutputPacer', () => {
 
   it('a screen or snapshot that comes after the subscription ended is dropped; without a source a flood streams', async () => {
     const h = harness();
-    const s = source();
-    h.pacer.screens('a', s.src);
-    h.pacer.setQuiet('a', true);
-    h.pacer.output('a', big(SCREENS_AFTER));
+    const s = flooded(h);
     const before = h.sent.length;
     h.pacer.forget('a');
     await settle();

@@ -140,7 +140,7 @@ export class OutputPacer {
   /** A screen made elsewhere (a host's engine) for this client: after what was held, in order. */
   screen(sessionId: string, snap: SnapshotResult, bytes: number): void {
     this.flushSession(sessionId);
-    this.send(encodeScreenFrame(sessionId, { cols: snap.cols, rows: snap.rows, data: snap.data, bytes }));
+    this.send(screenFrame(sessionId, snap, bytes));
   }
 
   /** Whether the session is shown as screens now (tests and diagnostics). */
@@ -220,7 +220,7 @@ export class OutputPacer {
       (snap) => {
         if (f.gen !== gen) return;
         f.asking = false;
-        this.send(encodeScreenFrame(sessionId, { cols: snap.cols, rows: snap.rows, data: snap.data, bytes }));
+        this.send(screenFrame(sessionId, snap, bytes));
       },
       () => void (f.gen === gen && (f.asking = false)),
     );
@@ -240,7 +240,7 @@ export class OutputPacer {
       f.mode = 'stream';
       f.windowStart = this.clock.now();
       f.windowBytes = 0;
-      if (snap) this.send(encodeScreenFrame(sessionId, { cols: snap.cols, rows: snap.rows, data: snap.data, bytes }));
+      if (snap) this.send(screenFrame(sessionId, snap, bytes));
       const early = f.early;
       f.early = [];
       for (const data of early) this.output(sessionId, data);
@@ -273,4 +273,9 @@ export class OutputPacer {
 /** One array for what was held (as OutputBatcher joins its chunks: a lone chunk as is). */
 function join(h: Held): Uint8Array {
   return h.chunks.length === 1 ? h.chunks[0]! : Buffer.concat(h.chunks, h.bytes);
+}
+
+/** A snapshot or screen as a Screen frame, with the output bytes it stands for. */
+function screenFrame(sessionId: string, snap: SnapshotResult, bytes: number): Uint8Array {
+  return encodeScreenFrame(sessionId, { cols: snap.cols, rows: snap.rows, data: snap.data, bytes });
 }
