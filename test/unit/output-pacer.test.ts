@@ -213,7 +213,7 @@ describe('OutputPacer', () => {
 
   it('a screen or snapshot that comes after the subscription ended is dropped; without a source a flood streams', async () => {
     const h = harness();
-    const s = flooded(h);
+    flooded(h);
     const before = h.sent.length;
     h.pacer.forget('a');
     await settle();
